@@ -1,0 +1,1 @@
+"""FastAGI: sans-I/O protocol core (environment, commands, replies, out-of-band HANGUP)."""

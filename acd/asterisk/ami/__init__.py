@@ -1,0 +1,1 @@
+"""Asterisk Manager Interface: sans-I/O protocol core (framing, messages, correlation, login)."""

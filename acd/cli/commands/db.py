@@ -1,0 +1,118 @@
+"""``hotline db upgrade|current [--db URL]``: bring the schema to head, or show where it is.
+
+The URL comes from ``--db``, else ``$HOTLINE_DATABASE_URL``, else the default SQLite file.
+Exit codes (acd.cli.main): 0 done, 2 unusable URL, 3 database unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from acd.cli.main import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from acd.storage.engine import DEFAULT_URL, UnsupportedDatabase, create_engine, normalise_url
+from acd.storage.errors import is_transient
+from acd.storage.migrate import current_revisions, head_revisions, upgrade
+
+URL_ENV = "HOTLINE_DATABASE_URL"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("db", help="database schema migrations")
+    actions = parser.add_subparsers(dest="db_action", metavar="ACTION", required=True)
+    for name, func, text in (
+        ("upgrade", _upgrade, "migrate the database schema to the latest revision"),
+        ("current", _current, "show the database's schema revision and the latest one"),
+    ):
+        action = actions.add_parser(name, help=text, description=text)
+        action.add_argument(
+            "--db",
+            metavar="URL",
+            default=None,
+            help=f"database URL (default: ${URL_ENV} or {DEFAULT_URL})",
+        )
+        action.set_defaults(func=func)
+
+
+def _url(args: argparse.Namespace) -> URL:
+    return normalise_url(args.db or os.environ.get(URL_ENV) or DEFAULT_URL)
+
+
+def _shown(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def _unreachable(url: URL, error: BaseException) -> int:
+    reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+    print(f"hotline db: database unreachable at {_shown(url)}: {reason}", file=sys.stderr)
+    return EXIT_UNAVAILABLE
+
+
+def _run(args: argparse.Namespace, body: Any, *, create_file: bool) -> int:
+    try:
+        url = _url(args)
+    except (UnsupportedDatabase, ValueError) as exc:
+        print(f"hotline db: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    path = _sqlite_file(url)
+    if path is not None:
+        if create_file:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        elif not path.exists():
+            # Opening would silently create an empty file; report it as missing instead.
+            return _unreachable(url, FileNotFoundError(f"no database file {path}"))
+
+    async def main() -> None:
+        engine = create_engine(url)
+        try:
+            await body(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(main())
+    except Exception as exc:
+        if is_transient(exc):
+            return _unreachable(url, exc)
+        raise
+    return EXIT_OK
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    async def body(engine: AsyncEngine) -> None:
+        before = await current_revisions(engine)
+        await upgrade(engine)
+        after = await current_revisions(engine)
+        if before == after:
+            print(f"database already at {_revs(after)}")
+        else:
+            print(f"upgraded database from {_revs(before)} to {_revs(after)}")
+
+    return _run(args, body, create_file=True)
+
+
+def _current(args: argparse.Namespace) -> int:
+    async def body(engine: AsyncEngine) -> None:
+        current = await current_revisions(engine)
+        heads = head_revisions()
+        state = "up to date" if set(current) == set(heads) else "needs `hotline db upgrade`"
+        print(f"current: {_revs(current)}  head: {_revs(heads)}  ({state})")
+
+    return _run(args, body, create_file=False)
+
+
+def _revs(revisions: tuple[str, ...]) -> str:
+    return ", ".join(revisions) if revisions else "none"

@@ -1,0 +1,208 @@
+"""The path of one customer call through the daemon (the FastAGI ``ivr`` route).
+
+1. Mark the call as ours (``HOTLINE_HANDLED=1``: the dialplan falls back to plain ``Queue()``
+   without it) and answer.
+2. Identify the caller and run the IVR (the ``ivr`` feature package, through ``IvrRunner``).
+3. Queue the caller with the ACD and keep them on music on hold, polling the FastAGI session with
+   short ``WAIT FOR DIGIT`` commands so that an offer is acted on within one poll.
+4. ``EXEC Dial`` the offered agent with the queue's ring timeout. The Dial lasts the whole
+   conversation, so the answer is learnt from AMI (``DialEnd`` on the caller's channel, see
+   ``ami_watch``), with ``ANSWEREDTIME`` after the Dial as the fallback when AMI is down.
+5. A missed ring returns the caller to the queue (same place) and the next agent is tried.
+6. Whatever happens — hang-up, lost connection, a bug — the ACD is told, so no agent stays
+   reserved and no caller stays queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from acd.asterisk.agi import commands as cmd
+from acd.asterisk.aio.agi_session import AgiError, AgiSession, ChannelHungUp
+from acd.daemon.calls import CallRecord, CallRegistry, Ring
+from acd.daemon.floor import Offer
+from acd.daemon.ivr_port import IvrOutcome, IvrRunner
+from acd.daemon.outputs import Outputs
+from acd.daemon.service import AcdService, Ticket
+from acd.engine.model import WaitingCall
+from acd.logging import bind_call
+from acd.settings import names
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSettings:
+    default_queue: str
+    queue_priority: dict[str, int]
+    music_class: str = "default"
+    poll_ms: int = 500  # offer latency bound while the caller listens to music
+    dial_options: str = ""
+
+
+class CallFlow:
+    def __init__(
+        self,
+        acd: AcdService,
+        registry: CallRegistry,
+        outputs: Outputs,
+        ivr: IvrRunner,
+        settings: FlowSettings,
+        *,
+        clock: Callable[[], float],
+    ) -> None:
+        self._acd = acd
+        self._registry = registry
+        self._outputs = outputs
+        self._ivr = ivr
+        self._settings = settings
+        self._clock = clock
+
+    async def __call__(self, session: AgiSession) -> None:
+        env = session.env
+        now = self._clock()
+        call_id = (env.args[0] if env.args else "") or env.uniqueid or uuid.uuid4().hex
+        number = env.args[1] if len(env.args) > 1 else env.callerid
+        call = CallRecord(call_id, env.uniqueid, env.channel, number,
+                          env.calleridname or None, now)  # fmt: skip
+        self._registry.open(call)
+        with bind_call(call_id=call_id, uniqueid=env.uniqueid):
+            try:
+                await session.set_variable(names.VAR_HANDLED, "1")
+                await session.set_variable(names.VAR_CALL_ID, call_id)
+                await session.answer()
+                self._outputs.call_event(call, "arrived", now)
+                await self._handle(session, call)
+            except ChannelHungUp:
+                self._finish(call, "caller")
+            except (AgiError, OSError) as exc:
+                log.warning("call %s lost its FastAGI session: %s", call_id, exc)
+                self._finish(call, "system", failed=True)
+            except asyncio.CancelledError:
+                self._finish(call, "system", failed=True)
+                raise
+            except Exception:
+                log.exception("call %s: unexpected error in the call flow", call_id)
+                self._finish(call, "system", failed=True)
+            else:
+                self._finish(call, call.hung_up_by or "system")
+            finally:
+                self._registry.close(call_id)
+
+    async def _handle(self, session: AgiSession, call: CallRecord) -> None:
+        outcome = await self._ivr(session, caller_number=call.number, vip=call.vip)
+        call.ivr_path = [dict(node) for node in outcome.path]
+        call.reason = outcome.reason
+        self._outputs.call_event(call, "ivr", self._clock(), result=outcome.kind,
+                                 reason=outcome.reason)  # fmt: skip
+        if outcome.kind == "hangup":
+            call.outcome = "ivr_hangup"
+            call.hung_up_by = "caller"
+            return
+        if outcome.kind == "self_service":
+            call.outcome = "self_service"
+            return
+        if outcome.kind in ("callback", "closed"):
+            call.outcome = "callback" if outcome.kind == "callback" else "closed"
+            return
+        await self._queue_and_connect(session, call, outcome)
+
+    async def _queue_and_connect(
+        self, session: AgiSession, call: CallRecord, outcome: IvrOutcome
+    ) -> None:
+        queue = outcome.queue or self._settings.default_queue
+        priority = outcome.priority
+        if priority is None:
+            priority = self._settings.queue_priority.get(queue, 0)
+        call.queue, call.priority = queue, priority
+        await session.set_variable(names.VAR_QUEUE, queue)
+        call.queued_at = self._clock()
+        ticket = await self._acd.enqueue(
+            WaitingCall(call.call_id, queue, call.queued_at, priority)
+        )
+        self._outputs.call_event(call, "queued", call.queued_at, priority=priority)
+        try:
+            while True:
+                await session.command(cmd.exec_("StartMusicOnHold", self._settings.music_class))
+                offer = await self._wait_for_offer(session, ticket)
+                await session.command(cmd.exec_("StopMusicOnHold"))
+                if await self._ring(session, call, offer.agent_id, offer.endpoint,
+                                    offer.ring_timeout_s):  # fmt: skip
+                    return
+        finally:
+            if call.answered_at is None:
+                self._acd.caller_left(call.call_id)
+
+    async def _wait_for_offer(self, session: AgiSession, ticket: Ticket) -> Offer:
+        while ticket.offers.empty():
+            await session.wait_for_digit(self._settings.poll_ms)
+        return ticket.offers.get_nowait()
+
+    async def _ring(
+        self, session: AgiSession, call: CallRecord, agent_id: str, endpoint: str,
+        ring_timeout_s: float,
+    ) -> bool:  # fmt: skip
+        """Dial the agent; True when the call was answered (and is now over)."""
+        started = self._clock()
+        call.agent_id = agent_id
+        self._outputs.call_event(call, "offered", started, agent_id=agent_id, endpoint=endpoint)
+
+        def answered(at: float, agent_channel: str | None) -> None:
+            if call.answered_at is None:
+                self._mark_answered(call, started, at, agent_channel)
+
+        self._registry.on_answer(call.uniqueid, answered)
+        timeout = str(max(1, math.ceil(ring_timeout_s)))
+        dial = cmd.exec_("Dial", endpoint, timeout, self._settings.dial_options)
+        await session.command(dial, timeout_s=math.inf)
+        ended = self._clock()
+        status = await session.get_variable(names.ASTERISK_DIALSTATUS) or "UNKNOWN"
+        if status == "ANSWER":
+            if call.answered_at is None:  # AMI did not tell us: work it out from ANSWEREDTIME
+                talk = float(await session.get_variable("ANSWEREDTIME") or 0)
+                self._mark_answered(call, started, ended - talk, None)
+            call.rings.append(Ring(agent_id, started, call.answered_at or ended, status))
+            call.ended_at = ended
+            call.hung_up_by = "caller" if session.hung_up else "agent"
+            call.outcome = "answered"
+            self._acd.call_ended(call.call_id)
+            return True
+        call.rings.append(Ring(agent_id, started, ended, status))
+        call.agent_id = None
+        if session.hung_up or status == "CANCEL":
+            raise ChannelHungUp(f"caller hung up while agent {agent_id} rang")
+        self._outputs.call_event(call, "ring_no_answer", ended, agent_id=agent_id, status=status)
+        self._acd.offer_failed(call.call_id)
+        return False
+
+    def _mark_answered(
+        self, call: CallRecord, ring_started: float, at: float, agent_channel: str | None
+    ) -> None:
+        call.ring_started_at = ring_started
+        call.answered_at = at
+        self._acd.offer_answered(call.call_id)
+        self._outputs.call_event(call, "answered", at, agent_id=call.agent_id,
+                                 agent_channel=agent_channel)  # fmt: skip
+
+    def _finish(self, call: CallRecord, hung_up_by: str, *, failed: bool = False) -> None:
+        now = self._clock()
+        if call.ended_at is None:
+            call.ended_at = now
+        if call.hung_up_by is None and hung_up_by in ("caller", "agent", "system"):
+            call.hung_up_by = hung_up_by  # type: ignore[assignment]
+        if call.outcome is None:
+            if call.queued_at is not None and call.answered_at is None:
+                call.outcome = "abandoned" if not failed else "failed"
+            else:
+                call.outcome = "failed" if failed else "ivr_hangup"
+        if call.queued_at is not None and call.answered_at is None:
+            self._acd.caller_left(call.call_id)
+        kind = "abandoned" if call.outcome == "abandoned" else "ended"
+        self._outputs.call_event(call, kind, call.ended_at, agent_id=call.agent_id,
+                                 outcome=call.outcome, hung_up_by=call.hung_up_by)  # fmt: skip
+        self._outputs.call_finished(call)

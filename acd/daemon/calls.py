@@ -1,0 +1,134 @@
+"""One customer call as the daemon sees it, and the registry that finds it by Asterisk ids.
+
+``CallRecord`` is the call's timeline (arrival, IVR path, queue entry, each offer and ring, answer,
+end, who hung up, outcome); it is plain data. The registry maps Asterisk's Uniqueid of the
+caller's channel to the record, so AMI events (an answer seen as ``DialEnd`` with
+``DialStatus: ANSWER``) reach the right call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from acd.kpi import CallFacts
+
+HungUpBy = Literal["caller", "agent", "system"]
+Outcome = Literal[
+    "answered", "abandoned", "timeout", "callback", "voicemail", "failed", "self_service",
+    "closed", "ivr_hangup",
+]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Ring:
+    agent_id: str
+    started_at: float
+    ended_at: float
+    result: str  # ANSWER | NOANSWER | BUSY | CHANUNAVAIL | CANCEL ...
+
+
+@dataclass(slots=True)
+class CallRecord:
+    call_id: str
+    uniqueid: str
+    channel: str
+    number: str
+    name: str | None
+    arrived_at: float
+    ivr_path: list[dict[str, Any]] = field(default_factory=list)
+    queue: str | None = None
+    priority: int = 0
+    reason: str | None = None
+    vip: bool = False
+    queued_at: float | None = None
+    agent_id: str | None = None
+    ring_started_at: float | None = None
+    answered_at: float | None = None
+    ended_at: float | None = None
+    hung_up_by: HungUpBy | None = None
+    outcome: Outcome | None = None
+    rings: list[Ring] = field(default_factory=list)
+    seq: int = 0
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def facts(self, wrap_up_s: float = 0.0) -> CallFacts:
+        """The KPI view of this call (``acd.kpi`` defines what each number means)."""
+        talk = 0.0
+        if self.answered_at is not None and self.ended_at is not None:
+            talk = self.ended_at - self.answered_at
+        abandoned_at = None
+        if self.answered_at is None and self.outcome in ("abandoned", "timeout"):
+            abandoned_at = self.ended_at
+        return CallFacts(
+            queued_at=self.queued_at,
+            answered_at=self.answered_at,
+            ring_started_at=self.ring_started_at,
+            ended_at=self.ended_at,
+            abandoned_at=abandoned_at,
+            talk_s=talk,
+            wrap_up_s=wrap_up_s if self.answered_at is not None else 0.0,
+        )
+
+    def row(self) -> dict[str, Any]:
+        """Column values of the ``calls`` row (times as epoch seconds; storage converts)."""
+        return {
+            "uniqueid": self.uniqueid,
+            "caller_number": self.number,
+            "caller_name": self.name,
+            "queue": self.queue,
+            "priority": self.priority,
+            "ivr_reason": self.reason,
+            "vip": self.vip,
+            "agent_id": self.agent_id,
+            "hung_up_by": self.hung_up_by,
+            "outcome": self.outcome,
+            "ring_count": len(self.rings),
+        }
+
+
+class CallRegistry:
+    """Live calls by call id and by the caller channel's Uniqueid."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, CallRecord] = {}
+        self._by_uniqueid: dict[str, CallRecord] = {}
+        self._answer_hooks: dict[str, Callable[[float, str | None], None]] = {}
+
+    def open(self, record: CallRecord) -> None:
+        self._by_id[record.call_id] = record
+        self._by_uniqueid[record.uniqueid] = record
+
+    def close(self, call_id: str) -> CallRecord | None:
+        record = self._by_id.pop(call_id, None)
+        if record is not None:
+            self._by_uniqueid.pop(record.uniqueid, None)
+            self._answer_hooks.pop(record.uniqueid, None)
+        return record
+
+    def get(self, call_id: str) -> CallRecord | None:
+        return self._by_id.get(call_id)
+
+    def by_uniqueid(self, uniqueid: str) -> CallRecord | None:
+        return self._by_uniqueid.get(uniqueid)
+
+    def __iter__(self) -> Iterator[CallRecord]:
+        return iter(list(self._by_id.values()))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def on_answer(self, uniqueid: str, hook: Callable[[float, str | None], None]) -> None:
+        """Call ``hook(at, agent_channel)`` when AMI reports the caller's Dial answered."""
+        self._answer_hooks[uniqueid] = hook
+
+    def answered(self, uniqueid: str, at: float, agent_channel: str | None) -> bool:
+        hook = self._answer_hooks.pop(uniqueid, None)
+        if hook is None:
+            return False
+        hook(at, agent_channel)
+        return True

@@ -1,0 +1,126 @@
+"""Where the daemon's facts go: MQTT events, storage writes, and the in-memory call history.
+
+Both sinks are optional (a demo can run without a broker, a test without a database) and neither
+may block the caller: the publisher and the storage writer buffer, and their own tasks send.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from acd.daemon.calls import CallRecord
+from acd.daemon.floor import AgentChanged, Floor
+from acd.events import topics
+from acd.events.publisher import MqttPublisher
+from acd.kpi import CallFacts
+from acd.storage.commands import AppendAgentState, AppendCallEvent, UpsertCall, WriteCommand
+from acd.storage.writer import StorageWriter, WriterOverloaded
+
+log = logging.getLogger(__name__)
+STATS_EVERY_S = 1.0  # retained queue statistics at most once a second
+
+
+def utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class Outputs:
+    def __init__(
+        self,
+        *,
+        publisher: MqttPublisher | None,
+        writer: StorageWriter | None,
+        prefix: str = "hotline",
+        wrap_up_s: Callable[[str | None], float] = lambda _q: 0.0,
+    ) -> None:
+        self.publisher = publisher
+        self.writer = writer
+        self.prefix = prefix
+        self._wrap_up_s = wrap_up_s
+        self.completed: list[CallFacts] = []  # every finished call, for the demo summary
+        self.outcomes: Counter[str] = Counter()
+        self._state_seq = 0
+        self._stats_at = float("-inf")
+
+    # -- calls ------------------------------------------------------------------------------
+
+    def call_event(
+        self, call: CallRecord, kind: str, at: float, agent_id: str | None = None, **data: Any
+    ) -> None:
+        """One step of a call's timeline: MQTT lifecycle event, timeline row, call row."""
+        if self.publisher is not None and kind in topics.CALL_EVENTS:
+            fields = {"queue": call.queue, "agent_id": agent_id, "number": call.number, **data}
+            self.publisher.publish(topics.call_event(self.prefix, call.call_id, kind, at, **fields))
+        seq = call.next_seq()
+        self._write(self._upsert(call, at))
+        self._write(
+            AppendCallEvent(
+                idempotency_key=f"{call.call_id}:ev:{seq}",
+                call_id=call.call_id, seq=seq, at=utc(at), kind=kind, agent_id=agent_id,
+                data=data or None,
+            )  # fmt: skip
+        )
+
+    def call_finished(self, call: CallRecord) -> None:
+        self.completed.append(call.facts(self._wrap_up_s(call.queue)))
+        self.outcomes[call.outcome or "unknown"] += 1
+
+    def _upsert(self, call: CallRecord, at: float) -> UpsertCall:
+        values: dict[str, Any] = call.row()
+        values["arrived_at"] = utc(call.arrived_at)
+        values["ivr_path"] = call.ivr_path or None
+        for name in ("queued_at", "answered_at", "ended_at"):
+            value = getattr(call, name)
+            values[name] = utc(value) if value is not None else None
+        values["ring_time_s"] = round(sum(r.ended_at - r.started_at for r in call.rings), 3)
+        return UpsertCall(
+            idempotency_key=f"{call.call_id}:row:{call.seq}", call_id=call.call_id, values=values
+        )
+
+    # -- agents and queues (FloorOutputs) ---------------------------------------------------
+
+    def agent_changed(self, change: AgentChanged) -> None:
+        reason = change.reason if change.new.value == "paused" else None
+        if self.publisher is not None:
+            self.publisher.publish(
+                topics.agent_state(self.prefix, change.agent_id, change.new.value, change.at,
+                                   reason=reason)  # fmt: skip
+            )
+        self._state_seq += 1
+        self._write(
+            AppendAgentState(
+                idempotency_key=f"{change.agent_id}:st:{change.at:.6f}:{self._state_seq}",
+                agent_id=change.agent_id, state=change.new.value, reason=reason,
+                at=utc(change.at),
+            )  # fmt: skip
+        )
+
+    def floor_changed(self, floor: Floor, now: float) -> None:
+        if self.publisher is None or now - self._stats_at < STATS_EVERY_S:
+            return
+        self._stats_at = now
+        waiting = floor.router.waiting_calls()
+        by_state = Counter(s.state.value for s in floor.status.values())
+        for queue in floor.queues:
+            mine = [c for c in waiting if c.queue == queue]
+            longest = max((now - c.arrived_at for c in mine), default=0.0)
+            self.publisher.publish(
+                topics.queue_stats(
+                    self.prefix, queue, now, waiting=len(mine), longest_wait_s=longest,
+                    agents_by_state=dict(by_state), service_level=None,
+                )  # fmt: skip
+            )
+
+    def _write(self, command: WriteCommand) -> None:
+        if self.writer is None:
+            return
+        try:
+            self.writer.submit(command)
+        except WriterOverloaded:
+            # The writer spools on outages; a full queue means it cannot keep up at all.
+            log.error("storage queue full: %s %s lost", type(command).__name__,
+                      command.idempotency_key)  # fmt: skip

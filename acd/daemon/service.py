@@ -1,0 +1,160 @@
+"""The ACD owner task: the only code that touches the floor.
+
+Call handlers, the AMI watcher, agent controls and supervisors never touch the floor directly;
+they put a request in the inbox and (when they need an answer) await its future. One task applies
+requests in arrival order with the time read once per request, fires the floor's timers, and
+hands the effects to the outputs. So the floor needs no locks and its decisions are reproducible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from acd.daemon.floor import AgentChanged, Floor, FloorEffect, Offer
+from acd.engine.agent_fsm import AgentInput
+from acd.engine.model import WaitingCall
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class FloorOutputs(Protocol):
+    """Where effects go besides the waiting caller: MQTT, storage, the wallboard."""
+
+    def agent_changed(self, change: AgentChanged) -> None: ...
+
+    def floor_changed(self, floor: Floor, now: float) -> None: ...
+
+
+@dataclass
+class Ticket:
+    """A waiting caller's handle: offers for it arrive on ``offers``."""
+
+    call_id: str
+    offers: asyncio.Queue[Offer] = field(default_factory=asyncio.Queue)
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    apply: Callable[[Floor, float], object]
+    reply: asyncio.Future[object] | None
+
+
+class AcdService:
+    def __init__(
+        self, floor: Floor, outputs: FloorOutputs, *, clock: Callable[[], float]
+    ) -> None:
+        self._floor = floor
+        self._outputs = outputs
+        self._clock = clock
+        self._inbox: asyncio.Queue[_Request] = asyncio.Queue()
+        self._tickets: dict[str, Ticket] = {}
+        self.requests_applied = 0
+
+    # -- the owner task ---------------------------------------------------------------------
+
+    async def run(self) -> None:
+        floor = self._floor
+        while True:
+            deadline = floor.next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - self._clock())
+            try:
+                async with asyncio.timeout(timeout):
+                    request = await self._inbox.get()
+            except TimeoutError:
+                request = None
+            now = self._clock()
+            effects: list[FloorEffect] = []
+            if request is not None:
+                effects += self._apply(request, now)
+            deadline = floor.next_deadline()
+            if deadline is not None and deadline <= now:
+                effects += floor.tick(now)
+            self._dispatch(effects, now)
+
+    def _apply(self, request: _Request, now: float) -> list[FloorEffect]:
+        self.requests_applied += 1
+        try:
+            result = request.apply(self._floor, now)
+        except Exception as exc:
+            if request.reply is not None and not request.reply.done():
+                request.reply.set_exception(exc)
+            else:
+                log.warning("floor request failed: %r", exc)
+            return []
+        if request.reply is not None and not request.reply.done():
+            request.reply.set_result(result)
+        if isinstance(result, list):
+            return [e for e in result if isinstance(e, Offer | AgentChanged)]
+        return []
+
+    def _dispatch(self, effects: list[FloorEffect], now: float) -> None:
+        for effect in effects:
+            if isinstance(effect, Offer):
+                ticket = self._tickets.get(effect.call_id)
+                if ticket is None:  # the caller is gone: give the agent back
+                    self._release(effect.call_id)
+                else:
+                    ticket.offers.put_nowait(effect)
+            else:
+                self._outputs.agent_changed(effect)
+        self._outputs.floor_changed(self._floor, now)
+
+    def _release(self, call_id: str) -> None:
+        self._post(lambda f, now: f.caller_left(call_id, now))
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def _post(self, apply: Callable[[Floor, float], object]) -> None:
+        self._inbox.put_nowait(_Request(apply, None))
+
+    async def _ask(self, apply: Callable[[Floor, float], T]) -> T:
+        reply: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait(_Request(apply, reply))
+        result: T = await reply  # type: ignore[assignment]
+        return result
+
+    async def enqueue(self, call: WaitingCall) -> Ticket:
+        ticket = self._tickets[call.call_id] = Ticket(call.call_id)
+        await self._ask(lambda f, now: f.caller_arrived(call, now))
+        return ticket
+
+    def offer_answered(self, call_id: str) -> None:
+        self._post(lambda f, now: f.offer_answered(call_id, now))
+
+    def offer_failed(self, call_id: str) -> None:
+        self._post(lambda f, now: f.offer_failed(call_id, now))
+
+    def call_ended(self, call_id: str) -> None:
+        self._tickets.pop(call_id, None)
+        self._post(lambda f, now: f.call_ended(call_id, now))
+
+    def caller_left(self, call_id: str) -> None:
+        """Hang-up while waiting or ringing: release the caller and any ringing agent at once."""
+        self._tickets.pop(call_id, None)
+        self._release(call_id)
+
+    async def agent_input(
+        self, agent_id: str, event: AgentInput, reason: str | None = None
+    ) -> None:
+        if agent_id not in self._floor.specs:
+            raise KeyError(f"unknown agent {agent_id!r}")
+        await self._ask(lambda f, now: f.agent_input(agent_id, event, now, reason))
+
+    def device_state(self, endpoint: str, reachable: bool) -> None:
+        self._post(lambda f, now: f.device_state(endpoint, reachable, now))
+
+    async def assign(self, call_id: str, agent_id: str) -> None:
+        """Supervisor hand-off; raises ``AssignmentError`` with the reason."""
+        await self._ask(lambda f, now: f.assign(call_id, agent_id, now))
+
+    async def estimate_wait(self, call_id: str) -> float | None:
+        return await self._ask(lambda f, _now: f.estimate_wait(call_id))
+
+    async def read(self, query: Callable[[Floor, float], T]) -> T:
+        """Run a read-only query in the owner task (snapshots for the wallboard, the CLI)."""
+        return await self._ask(query)

@@ -1,0 +1,1 @@
+"""ACD pure core: agent state machine, routing, queue model, wait estimate, simulation."""

@@ -1,0 +1,1 @@
+"""Events published over MQTT: the topic tree and payloads (``topics``) and the publisher."""

@@ -1,0 +1,90 @@
+"""MQTT publisher: one task owns the broker connection, reconnects, and drains a bounded buffer.
+
+``publish()`` never blocks the caller (the ACD owner task must not wait on a broker); the
+publication is buffered and sent by ``run()``. A publication is removed from the buffer only after
+the client accepted it, so a broker outage loses nothing until the buffer bound is hit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+import aiomqtt
+
+from acd.events.buffer import PublishBuffer
+from acd.events.topics import Publication
+
+log = logging.getLogger(__name__)
+
+
+class MqttPublisher:
+    def __init__(
+        self,
+        host: str,
+        port: int = 1883,
+        *,
+        client_id: str = "hotline",
+        buffer_size: int = 10_000,
+        backoff: tuple[float, float] = (0.2, 10.0),
+        rng: random.Random | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.client_id = client_id
+        self.buffer = PublishBuffer(buffer_size)
+        self.connected = asyncio.Event()
+        self.connects = 0
+        self.published = 0
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._backoff = backoff
+        self._rng = rng or random.Random()
+
+    def publish(self, pub: Publication) -> None:
+        self.buffer.push(pub)
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Connect, drain, reconnect on failure; returns after ``close()`` once drained."""
+        delay = self._backoff[0]
+        while not self._closing or len(self.buffer):
+            try:
+                async with aiomqtt.Client(
+                    self.host, self.port, identifier=self.client_id, timeout=5
+                ) as client:
+                    self.connects += 1
+                    self.connected.set()
+                    delay = self._backoff[0]
+                    log.info("mqtt connected to %s:%d", self.host, self.port)
+                    await self._drain(client)
+                    return
+            except aiomqtt.MqttError as exc:
+                self.connected.clear()
+                if self._closing:
+                    log.warning("mqtt unavailable at close; %d unsent", len(self.buffer))
+                    return
+                log.warning("mqtt link down (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay * (0.5 + self._rng.random()))
+                delay = min(delay * 2, self._backoff[1])
+
+    async def _drain(self, client: aiomqtt.Client) -> None:
+        while True:
+            pub = self.buffer.peek()
+            if pub is None:
+                if self._closing:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            await client.publish(pub.topic, pub.payload, qos=pub.qos, retain=pub.retain)
+            # Only now is it the client's: an exception above leaves it buffered for a retry.
+            if self.buffer.peek() is pub:
+                self.buffer.pop()
+            self.published += 1
+
+    def close(self) -> None:
+        """Ask ``run()`` to flush what is buffered and return."""
+        self._closing = True
+        self._wake.set()

@@ -1,0 +1,1 @@
+"""Configuration: YAML files in ``config/`` validated once at start into frozen settings."""

@@ -1,0 +1,140 @@
+"""Check a ``dialplan/`` directory against acd/settings/names.py and the current config.
+
+The dialplan is data the daemon cannot see at run time, so drift shows up only as calls that
+silently go nowhere. This catches: an AGI route the daemon does not serve, a hotline context that
+trusts AGISTATUS without testing HOTLINE_HANDLED, HOTLINE_* variables nobody sets, queues.conf
+queues that differ from queues.yaml, and any file that is not what ``dialplan render`` makes now.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from acd.settings import names
+from acd.settings.errors import ConfigIssue
+from acd.settings.pbx_conf_render import render_all
+from acd.settings.settings import Settings
+
+_AGI_URL = re.compile(r"AGI\(agi://[^/,)]+/([^?,)]*)")
+_VARIABLE = re.compile(r"\bHOTLINE_[A-Z0-9_]+\b")
+_SECTION = re.compile(r"^\[([^\]]+)\]")
+
+
+@dataclass(frozen=True)
+class DialplanReport:
+    issues: tuple[ConfigIssue, ...]
+    diffs: dict[str, str] = field(default_factory=dict)  # file -> unified diff vs a fresh render
+
+
+def _code(line: str) -> str:
+    """The line without its ``;`` comment (``\\;`` is an escaped semicolon)."""
+    return re.split(r"(?<!\\);", line, maxsplit=1)[0].rstrip()
+
+
+def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    context = ""
+    ivr_seen = handled_checked = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = _code(raw)
+        where = f"line {number}"
+        section = _SECTION.match(line.strip())
+        if section:
+            context = section.group(1)
+            continue
+        for route in _AGI_URL.findall(line):
+            if route not in names.ROUTES:
+                issues.append(
+                    ConfigIssue(
+                        file,
+                        where,
+                        f"unknown AGI route {route!r} (expected one of {list(names.ROUTES)})",
+                    )
+                )
+            if context == names.CONTEXT_HOTLINE and route == names.ROUTE_IVR:
+                ivr_seen = True
+        for variable in _VARIABLE.findall(line):
+            if variable not in names.CHANNEL_VARIABLES:
+                issues.append(
+                    ConfigIssue(
+                        file,
+                        where,
+                        f"unknown channel variable {variable} (expected one of"
+                        f" {list(names.CHANNEL_VARIABLES)} from acd/settings/names.py)",
+                    )
+                )
+        if (
+            context == names.CONTEXT_HOTLINE
+            and ivr_seen
+            and "GotoIf(" in line
+            and f"${{{names.VAR_HANDLED}}}" in line
+            and names.CONTEXT_FALLBACK in line
+        ):
+            handled_checked = True
+    if not ivr_seen:
+        issues.append(
+            ConfigIssue(
+                file, f"[{names.CONTEXT_HOTLINE}]", f"no AGI to the {names.ROUTE_IVR!r} route"
+            )
+        )
+    elif not handled_checked:
+        issues.append(
+            ConfigIssue(
+                file,
+                f"[{names.CONTEXT_HOTLINE}]",
+                f"missing the {names.VAR_HANDLED} check after the IVR AGI (expected a GotoIf on"
+                f' "${{{names.VAR_HANDLED}}}"!="1" to {names.CONTEXT_FALLBACK}: AGISTATUS=SUCCESS'
+                " alone does not prove the daemon took the call)",
+            )
+        )
+    return issues
+
+
+def check_queues_conf(
+    text: str, settings: Settings, file: str = "dialplan/queues.conf"
+) -> list[ConfigIssue]:
+    sections = [
+        m.group(1) for m in (_SECTION.match(_code(line)) for line in text.splitlines()) if m
+    ]
+    found = {s for s in sections if s != "general"}
+    wanted = {q.name for q in settings.queues}
+    issues = [
+        ConfigIssue(file, f"[{name}]", "queue missing from queues.conf (it is in queues.yaml)")
+        for name in sorted(wanted - found)
+    ]
+    issues += [
+        ConfigIssue(file, f"[{name}]", "queue not in queues.yaml (expected only configured queues)")
+        for name in sorted(found - wanted)
+    ]
+    return issues
+
+
+def check_dialplan(dialplan_dir: Path, settings: Settings) -> DialplanReport:
+    issues: list[ConfigIssue] = []
+    diffs: dict[str, str] = {}
+    for name, fresh in render_all(settings).items():
+        label = f"dialplan/{name}"
+        path = dialplan_dir / name
+        if not path.is_file():
+            issues.append(ConfigIssue(label, "", f"file not found: {path}"))
+            continue
+        text = path.read_text(encoding="utf-8")
+        if name == "extensions.conf":
+            issues += check_extensions(text, label)
+        elif name == "queues.conf":
+            issues += check_queues_conf(text, settings, label)
+        if text != fresh:
+            diff = difflib.unified_diff(
+                text.splitlines(keepends=True),
+                fresh.splitlines(keepends=True),
+                fromfile=f"{label} (on disk)",
+                tofile=f"{label} (rendered from config)",
+            )
+            diffs[name] = "".join(diff)
+            issues.append(
+                ConfigIssue(label, "", "stale: differs from `hotline dialplan render` (see diff)")
+            )
+    return DialplanReport(tuple(issues), diffs)

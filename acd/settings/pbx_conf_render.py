@@ -1,0 +1,174 @@
+"""Render the other Asterisk files hotline needs: queues.conf, pjsip.conf, manager.conf sample,
+musiconhold.conf; and ``render_all`` for the whole ``dialplan/`` directory.
+
+No secret is ever rendered: passwords and the AMI secret appear as ``${ENV_NAME}`` placeholders
+for the installer to substitute (e.g. ``envsubst``); Asterisk itself does not expand them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from acd.settings.dialplan_render import HEADER, render_extensions_conf
+from acd.settings.schema_routing import AgentSettings
+from acd.settings.settings import Settings
+
+MAX_LEVEL = 5
+
+# Least privilege for the daemon's AMI user. Write classes per action as registered in Asterisk:
+# main/manager.c __init_manager: Hangup system,call; Status system,call,reporting; Setvar call;
+# Getvar call,reporting; Redirect call; Originate originate; CoreShowChannels system,reporting.
+# apps/app_queue.c load_module: QueueAdd/QueueRemove/QueuePause agent; QueueStatus none.
+# apps/app_mixmonitor.c load_module: MixMonitor system; StopMixMonitor/MixMonitorMute system,call.
+# res/res_manager_devicestate.c load_module: DeviceStateList call,reporting.
+# Read classes as recorded (Privilege: headers in shared/asterisk/transcripts): call (Hangup,
+# DeviceStateChange, MixMonitorStart), agent (Queue*/Agent*), system (FullyBooted), dialplan
+# (VarSet: the only carrier of MIXMONITOR_FILENAME and QUEUESTATUS=TIMEOUT), reporting.
+AMI_READ = "system,call,agent,dialplan,reporting"
+AMI_WRITE = "system,call,agent,originate,reporting"
+
+
+def sip_password_env(agent: AgentSettings) -> str:
+    """Environment variable holding the agent softphone's SIP password."""
+    return "HOTLINE_SIP_PASSWORD_" + re.sub(r"[^A-Z0-9]", "_", agent.softphone.upper())
+
+
+def _member_line(agent: AgentSettings, level: int) -> str:
+    # app_queue: lower penalty is tried first, so an expert (level 5) gets penalty 0.
+    penalty = MAX_LEVEL - level
+    name = agent.name.replace(",", " ")
+    return f"member => {agent.endpoint},{penalty},{name},PJSIP/{agent.softphone}"
+
+
+def render_queues_conf(settings: Settings) -> str:
+    lines = [
+        HEADER,
+        "; Used only by the hotline-fallback context when the daemon did not take a call;",
+        "; the daemon routes by skills itself. Members: every agent with the queue's skill.",
+        "[general]",
+        "persistentmembers = no",
+        "autofill = yes",
+        "monitor-type = MixMonitor",
+        "shared_lastcall = yes",
+        "log_membername_as_agent = yes",
+    ]
+    for queue in settings.queues:
+        fb = queue.fallback
+        lines += [
+            "",
+            f"; {queue.display_name} (skill {queue.skill})",
+            f"[{queue.name}]",
+            f"strategy = {fb.strategy}",
+            f"timeout = {fb.member_timeout_s}",
+            "retry = 1",
+            f"wrapuptime = {round(queue.wrapup_s)}",
+            f"weight = {queue.priority}",
+            f"servicelevel = {round(queue.service_level.answer_within_s)}",
+            "maxlen = 0",
+            "joinempty = yes",
+            "leavewhenempty = no",
+            "ringinuse = no",
+            "musicclass = default",
+            "announce-frequency = 0",
+            "periodic-announce-frequency = 0",
+            "setinterfacevar = yes",
+            "setqueuevar = yes",
+            "setqueueentryvar = yes",
+        ]
+        if settings.recording.enabled:
+            lines.append(f"monitor-format = {settings.recording.format}")
+        for agent in settings.members(queue.name):
+            lines.append(_member_line(agent, agent.skills[queue.skill]))
+    return "\n".join(lines) + "\n"
+
+
+def render_pjsip_conf(settings: Settings) -> str:
+    lines = [
+        HEADER,
+        "; Agent softphones. Passwords are ${...} placeholders: substitute them from the",
+        "; environment when installing (e.g. envsubst); never commit real ones.",
+        "[transport-udp]",
+        "type = transport",
+        "protocol = udp",
+        "bind = 0.0.0.0:5060",
+    ]
+    seen: set[str] = set()
+    for agent in sorted(settings.agents, key=lambda a: a.softphone):
+        ext = agent.softphone
+        if ext in seen:
+            continue
+        seen.add(ext)
+        lines += [
+            "",
+            f"; agent {agent.id}: {agent.name}",
+            f"[{ext}]",
+            "type = endpoint",
+            "context = hotline-agents",
+            "disallow = all",
+            "allow = ulaw,alaw",
+            f"auth = {ext}-auth",
+            f"aors = {ext}",
+            f'callerid = "{agent.name}" <{ext}>',
+            "",
+            f"[{ext}-auth]",
+            "type = auth",
+            "auth_type = userpass",
+            f"username = {ext}",
+            f"password = ${{{sip_password_env(agent)}}}",
+            "",
+            f"[{ext}]",
+            "type = aor",
+            "max_contacts = 1",
+            "remove_existing = yes",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def render_manager_conf(settings: Settings) -> str:
+    ami = settings.ami
+    lines = [
+        HEADER,
+        "; Sample AMI set-up: one least-privilege user for the daemon, loopback only.",
+        "; The secret is a placeholder: substitute it from the environment when installing.",
+        "[general]",
+        "enabled = yes",
+        f"port = {ami.port}",
+        "bindaddr = 127.0.0.1",
+        "displayconnects = no",
+        "webenabled = no",
+        "",
+        f"[{ami.username}]",
+        f"secret = ${{{ami.secret_env}}}",
+        "deny = 0.0.0.0/0.0.0.0",
+        "permit = 127.0.0.1/255.255.255.255",
+        f"read = {AMI_READ}",
+        f"write = {AMI_WRITE}",
+        "writetimeout = 5000",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_musiconhold_conf(settings: Settings) -> str:
+    del settings  # one class for every queue today; kept for a uniform renderer signature
+    lines = [
+        HEADER,
+        "[general]",
+        "",
+        "; queues.conf musicclass = default; the daemon's StartMusicOnHold uses it too",
+        "[default]",
+        "mode = files",
+        "directory = moh",
+        "sort = alpha",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_all(settings: Settings) -> dict[str, str]:
+    """File name -> content for the whole ``dialplan/`` directory, in a fixed order."""
+    return {
+        "extensions.conf": render_extensions_conf(settings),
+        "queues.conf": render_queues_conf(settings),
+        "pjsip.conf": render_pjsip_conf(settings),
+        "manager.conf": render_manager_conf(settings),
+        "musiconhold.conf": render_musiconhold_conf(settings),
+    }

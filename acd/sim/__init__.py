@@ -1,0 +1,1 @@
+"""The PBX simulator: a pure call model (``Pbx``) plus an asyncio runtime around it."""

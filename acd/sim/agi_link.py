@@ -1,0 +1,150 @@
+"""One FastAGI connection from the simulated Asterisk to the daemon's FastAGI server.
+
+Moves bytes between a TCP connection and the FastAGI client-role core
+(``acd.asterisk.agi.client_conn``): command lines go to ``Pbx.agi_command``; the core's
+``AgiReply`` / ``AgiHangupNotice`` / ``AgiClose`` outputs come back through ``reply``, ``hangup``
+and ``close``. Fault modes bend the connection the way real failures do (see acd/sim/faults.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from acd.asterisk.agi.client_conn import (
+    NEED_DATA,
+    ClientConnection,
+    CommandReceived,
+    ConnectionClosed,
+)
+from acd.asterisk.errors import ProtocolError
+from acd.sim.faults import Faults
+from acd.sim.outputs import AgiOpen
+from acd.sim.pbx import Pbx
+
+log = logging.getLogger(__name__)
+
+
+class LinkHost(Protocol):
+    pbx: Pbx
+    faults: Faults
+
+    def now(self) -> float: ...
+    def flush(self) -> None: ...
+    def refused_port(self) -> int: ...
+    def forget_link(self, session_id: int) -> None: ...
+
+
+class AgiLink:
+    """The Asterisk end of one FastAGI session (``session_id`` as the core numbers it)."""
+
+    def __init__(self, host: LinkHost, request: AgiOpen) -> None:
+        self._host = host
+        self._request = request
+        self.session_id = request.session_id
+        self.channel = dict(request.env).get("agi_channel", "")
+        self._conn = ClientConnection()
+        self._writer: asyncio.StreamWriter | None = None
+        self._closed = False  # the core said AgiClose (or the link gave up)
+        self._waiting_reply = False
+        self._fault_hangup_done = False
+
+    # -- outputs of the core --------------------------------------------------------------------
+    def reply(self, text: str) -> None:
+        self._waiting_reply = False
+        self._send(lambda: self._conn.reply_raw(text))
+
+    def hangup(self) -> None:
+        self._send(self._conn.hangup)
+
+    def close(self) -> None:
+        self._closed = True
+        if self._writer is not None:
+            self._writer.close()
+
+    def _send(self, make: Callable[[], bytes]) -> None:
+        if self._writer is None or self._closed or self._writer.is_closing():
+            return
+        try:
+            data = make()
+        except ProtocolError as exc:  # a core bug: log it, keep the simulator running
+            log.error("AGI session %s: cannot send (%s)", self.session_id, exc)
+            return
+        self._writer.write(data)
+
+    # -- the connection ------------------------------------------------------------------------
+    async def run(self) -> None:
+        host, req = self._host, self._request
+        port = host.refused_port() if host.faults.agi_refused else req.port
+        try:
+            reader, writer = await asyncio.open_connection(req.host, port)
+        except OSError:
+            host.pbx.agi_connect_failed(host.now(), self.session_id)
+            host.forget_link(self.session_id)
+            host.flush()
+            return
+        try:
+            await self._session(reader, writer)
+        except (ConnectionError, OSError):
+            if not self._closed:
+                host.pbx.agi_closed(host.now(), self.session_id)
+                host.flush()
+        finally:
+            self._closed = True
+            writer.close()
+            host.forget_link(self.session_id)
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        host = self._host
+        if self._closed:  # the caller hung up while we were connecting
+            return
+        if host.faults.agi_dropped:
+            # Accepted by the kernel, then lost before the script ran: Asterisk goes on with
+            # AGISTATUS=SUCCESS and none of the script's variables (shared/asterisk README).
+            writer.transport.abort()
+            host.pbx.agi_connected(host.now(), self.session_id)
+            host.pbx.agi_closed(host.now(), self.session_id)
+            host.flush()
+            return
+        self._writer = writer
+        writer.write(self._conn.start(self._request.env))
+        host.pbx.agi_connected(host.now(), self.session_id)
+        host.flush()
+        while not self._closed:
+            data = await reader.read(65536)
+            try:
+                self._conn.receive_data(data)
+                if not self._feed():
+                    return
+            except ProtocolError as exc:
+                log.info("AGI session %s: bad input from server (%s)", self.session_id, exc)
+                data = b""
+            if not data:
+                host.pbx.agi_closed(host.now(), self.session_id)
+                host.flush()
+                return
+
+    def _feed(self) -> bool:
+        """Hand every complete command to the core; False once the session is over."""
+        host = self._host
+        while not self._closed:
+            event = self._conn.next_event()
+            if event is NEED_DATA:
+                return True
+            if isinstance(event, ConnectionClosed):
+                host.pbx.agi_closed(host.now(), self.session_id)
+                host.flush()
+                return False
+            assert isinstance(event, CommandReceived)
+            self._waiting_reply = True
+            host.pbx.agi_command(host.now(), self.session_id, event.line)
+            host.flush()
+            if self._waiting_reply and host.faults.agi_hangup and not self._fault_hangup_done:
+                # The command is still running (STREAM FILE, GET DATA, Dial...): the caller
+                # hangs up now, as in scenario D of the recordings.
+                self._fault_hangup_done = True
+                host.pbx.hangup(host.now(), self.channel)
+                host.flush()
+        return False

@@ -1,0 +1,260 @@
+"""Ringing an agent endpoint, answering, bridging and tearing down (shared by Queue and Dial).
+
+A ``Leg`` is one outbound attempt from a caller channel to an endpoint. Event order follows
+scenario A of ami_events_full_call.txt (Newchannel ;1/;2, LocalBridge, DialBegin, Newstate
+Ringing, DialState, ... DialEnd ANSWER, BridgeCreate/Enter ... BridgeLeave/Destroy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from acd.sim import events as ev
+from acd.sim.channels import STATE_RINGING, STATE_UP, Channel, split_local
+from acd.sim.plan import AgentBehaviour, DeviceState
+from acd.sim.timers import Timer
+
+if TYPE_CHECKING:
+    from acd.sim.world import World
+
+Hook = Callable[[float], None]
+
+
+class Leg:
+    def __init__(
+        self, world: World, now: float, caller: Channel | None, endpoint: str, linkedid: str | None
+    ) -> None:
+        self.world = world
+        self.caller = caller
+        self.endpoint = endpoint
+        self.behaviour = world.plan.agents.get(endpoint, AgentBehaviour(answer_after=None))
+        self.rang_at = now
+        self.answered_at: float | None = None
+        self.bridge_id = ""
+        self._timers: list[Timer] = []
+        local = split_local(endpoint)
+        if local is not None:
+            exten, context, _ = local
+            self.one, two = world.new_local_pair(now, exten, context, linkedid)
+            self.two: Channel | None = two
+        else:
+            name = f"{endpoint}-{world.naming.suffix()}"
+            tech = endpoint.split("/", 1)[0]
+            self.one = world.new_channel(now, name, "default", "s", linkedid, kind=tech)
+            self.two = None
+        for ch in self.channels:
+            if caller is not None:
+                ch.cid_num, ch.cid_name = caller.cid_num, caller.cid_name
+                ch.conn_num, ch.conn_name = caller.cid_num, caller.cid_name
+        if self.two is not None:
+            world.emit(ev.local_bridge(self.one, self.two))
+
+    @property
+    def channels(self) -> list[Channel]:
+        return [self.one] if self.two is None else [self.one, self.two]
+
+    @property
+    def dial_string(self) -> str:
+        return self.endpoint
+
+    def begin(self, now: float, on_answer: Callable[[float, Leg], None]) -> None:
+        """DialBegin + ringing; schedules the agent's answer per its behaviour."""
+        world = self.world
+        world.emit(
+            ev.two_party(
+                "DialBegin", ev.CALL, self.caller, self.one, ("DialString", self.dial_string)
+            )
+        )
+        world.set_state(self.one, STATE_RINGING)
+        if self.caller is not None:
+            world.emit(
+                ev.two_party("DialState", ev.CALL, self.caller, self.one, ("DialStatus", "RINGING"))
+            )
+        # A Local channel's device is in use as soon as it exists (recorded Status=2 while
+        # ringing); a phone endpoint rings.
+        ringing: DeviceState = "INUSE" if self.two is not None else "RINGING"
+        world.set_device_state(now, self.endpoint, ringing)
+        b = self.behaviour
+        if b.answer_after is not None and world.rng.random() < b.answer_probability:
+            self._timers.append(
+                world.timers.at(now + b.answer_after, lambda t: self._answer(t, on_answer))
+            )
+
+    def _answer(self, now: float, on_answer: Callable[[float, Leg], None]) -> None:
+        if not self.one.alive:
+            return
+        world = self.world
+        self.answered_at = now
+        if self.two is not None:
+            world.set_state(self.two, STATE_UP)
+        world.set_state(self.one, STATE_UP)
+        world.emit(
+            ev.two_party("DialEnd", ev.CALL, self.caller, self.one, ("DialStatus", "ANSWER"))
+        )
+        world.set_device_state(now, self.endpoint, "INUSE")
+        on_answer(now, self)
+
+    def cancel(self, now: float, statuses: tuple[str, ...] = ("CANCEL",)) -> None:
+        """Stop ringing: DialEnd(s), then the unanswered channels go away with cause 0."""
+        world = self.world
+        for timer in self._timers:
+            timer.cancel()
+        for status in statuses:
+            world.emit(
+                ev.two_party("DialEnd", ev.CALL, self.caller, self.one, ("DialStatus", status))
+            )
+        if self.two is not None and self.two.alive:
+            world.emit(ev.hangup_request(self.two, 0))
+        world.destroy(self.one, 0)
+        if self.two is not None and self.two.alive:
+            world.emit(ev.hangup_request(self.two, 16, soft=True))
+            world.destroy(self.two, 0)
+        world.set_device_state(now, self.endpoint, "NOT_INUSE")
+
+    # -- talking ----------------------------------------------------------------------------------
+    def bridge(
+        self, now: float, caller: Channel, on_agent_end: Hook, on_caller_end: Hook, done: Hook
+    ) -> None:
+        """Bridge caller and agent until one side hangs up; then ``done`` (caller's app returns).
+
+        ``on_agent_end``/``on_caller_end`` emit the app's own events (AgentComplete) at the
+        point where Asterisk does, between the hang-up requests and the BridgeLeave events.
+        """
+        world = self.world
+        self.bridge_id = str(UUID(int=world.rng.getrandbits(128), version=4))
+        world.emit(ev.bridge("BridgeCreate", self.bridge_id, 0))
+        for count, ch in enumerate((self.one, caller), start=1):
+            ch.bridge_id = self.bridge_id
+            world.emit(ev.bridge("BridgeEnter", self.bridge_id, count, ch))
+        b = self.behaviour
+        if b.hangs_up == "agent":
+            self._timers.append(
+                world.timers.at(
+                    now + b.talk_time, lambda t: self._agent_hangs_up(t, caller, on_agent_end, done)
+                )
+            )
+
+        def caller_gone(t: float) -> None:
+            self._caller_hangs_up(t, caller, on_caller_end, done)
+
+        caller.on_hangup = caller_gone
+
+        def agent_gone(t: float) -> None:
+            self._agent_hangs_up(t, caller, on_agent_end, done)
+
+        self.one.on_hangup = agent_gone
+        if self.two is not None:
+            self.two.on_hangup = agent_gone
+
+    def _agent_hangs_up(self, now: float, caller: Channel, hook: Hook, done: Hook) -> None:
+        world = self.world
+        if not self.one.alive:
+            return
+        for timer in self._timers:
+            timer.cancel()
+        caller.on_hangup = None
+        if self.two is not None and self.two.alive:
+            world.emit(ev.hangup_request(self.two, 16, soft=True))
+            world.emit(ev.hangup_request(self.one, 16))
+            world.destroy(self.two, 16)
+        else:
+            world.emit(ev.hangup_request(self.one, 16))
+        world.set_device_state(now, self.endpoint, "NOT_INUSE")
+        hook(now)
+        world.emit(ev.bridge("BridgeLeave", self.bridge_id, 1, self.one))
+        world.destroy(self.one, 16)
+        self._leave_bridge(caller)
+        done(now)
+
+    def _caller_hangs_up(self, now: float, caller: Channel, hook: Hook, done: Hook) -> None:
+        world = self.world
+        for timer in self._timers:
+            timer.cancel()
+        hook(now)
+        self._leave_bridge(caller, destroy=False)
+        if self.one.alive:
+            world.emit(ev.hangup_request(self.one, 16, soft=True))
+            if self.two is not None and self.two.alive:
+                world.emit(ev.hangup_request(self.two, 16))
+                world.destroy(self.two, 16)
+            world.destroy(self.one, 16)
+        world.emit(ev.bridge("BridgeDestroy", self.bridge_id, 0))
+        world.set_device_state(now, self.endpoint, "NOT_INUSE")
+        done(now)
+
+    def _leave_bridge(self, caller: Channel, destroy: bool = True) -> None:
+        world = self.world
+        caller.bridge_id = ""
+        world.emit(ev.bridge("BridgeLeave", self.bridge_id, 0, caller))
+        if destroy:
+            world.emit(ev.bridge("BridgeDestroy", self.bridge_id, 0))
+
+
+def run_dial(
+    world: World, now: float, caller: Channel, data: str, done: Callable[[float, int], None]
+) -> None:
+    """app_dial ``Dial(<ep>[&<ep>...],<timeout s>,<options>)`` as used by the daemon over EXEC.
+
+    Afterwards ANSWEREDTIME, DIALEDTIME and DIALSTATUS (ANSWER/NOANSWER/CANCEL/CHANUNAVAIL) are
+    set as app_dial.c dial_exec_full does; ``done`` gets 0, or -1 when the caller hung up.
+    """
+    args = data.split(",")
+    endpoints = [e for e in args[0].split("&") if e]
+    timeout = float(args[1]) if len(args) > 1 and args[1].strip() else None
+    legs: list[Leg] = []
+    answered: list[float] = []
+    outcome = [0]
+    timer: Timer | None = None
+    finished = False
+
+    def finish(t: float, status: str) -> None:
+        nonlocal finished
+        if finished:
+            return
+        finished = True
+        if timer is not None:
+            timer.cancel()
+        caller.on_hangup = None
+        caller.application, caller.app_data = "AGI", ""
+        world.setvar(caller, "ANSWEREDTIME", str(int(t - answered[0])) if answered else "")
+        world.setvar(caller, "DIALEDTIME", str(int(t - now)))
+        world.setvar(caller, "DIALSTATUS", status)
+        done(t, outcome[0])
+
+    def caller_left(_t: float) -> None:
+        outcome[0] = -1
+
+    def on_answer(t: float, leg: Leg) -> None:
+        answered.append(t)
+        if timer is not None:
+            timer.cancel()
+        for other in legs:
+            if other is not leg:
+                other.cancel(t)
+        leg.bridge(t, caller, lambda _t: None, caller_left, lambda t2: finish(t2, "ANSWER"))
+
+    def caller_gone(t: float) -> None:
+        outcome[0] = -1
+        for leg in legs:
+            leg.cancel(t)
+        finish(t, "CANCEL")
+
+    def ring_timeout(t: float) -> None:
+        for leg in legs:
+            leg.cancel(t, ("NOANSWER",))
+        finish(t, "NOANSWER")
+
+    caller.application, caller.app_data = "Dial", data
+    for endpoint in endpoints:
+        if world.device_state(endpoint) not in ("UNAVAILABLE", "INVALID"):
+            legs.append(Leg(world, now, caller, endpoint, caller.linkedid))
+    if not legs:
+        finish(now, "CHANUNAVAIL")
+        return
+    caller.on_hangup = caller_gone
+    if timeout is not None:
+        timer = world.timers.at(now + timeout, ring_timeout)
+    for leg in legs:
+        leg.begin(now, on_answer)

@@ -1,0 +1,97 @@
+"""Fault modes of the simulated PBX, switchable while it runs.
+
+Each fault reproduces a failure the daemon must survive on a real Asterisk:
+
+* ``drop_ami()``: every AMI connection is closed at once (Asterisk restart, network cut).
+* ``stall_ami()``: actions are read but never answered, Ping included (a wedged manager thread);
+  a client only notices through its own timeouts.
+* ``refuse_agi()``: FastAGI connects go to a closed port, so the connect is refused and the
+  dialplan sees ``AGISTATUS=FAILURE`` (shared/asterisk README).
+* ``drop_agi()``: the FastAGI connection is closed right after it was opened, before any
+  command: Asterisk reports ``AGISTATUS=SUCCESS`` with none of the script's variables set (the
+  small-backlog gotcha in the README), so the dialplan must fall back on ``HOTLINE_HANDLED``.
+* ``hangup_in_agi()``: the caller hangs up while an AGI command is still running (scenario D of
+  ami_events_full_call.txt: the ``HANGUP`` line arrives before the command's reply).
+
+This object only holds the switches; the runtime reads them where the fault applies. Nothing here
+does I/O: ``drop_ami`` calls back into the runtime, which owns the connections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class FaultPlan:
+    """Faults switched on from the start (e.g. by ``hotline sim`` options or a test)."""
+
+    stall_ami: bool = False
+    refuse_agi: bool = False
+    drop_agi: bool = False
+    hangup_in_agi: bool = False
+
+
+class Faults:
+    """The live fault switches of one ``Simulator``."""
+
+    def __init__(self, plan: FaultPlan | None = None) -> None:
+        plan = plan or FaultPlan()
+        self._ami_stalled = plan.stall_ami
+        self._agi_refused = plan.refuse_agi
+        self._agi_dropped = plan.drop_agi
+        self._agi_hangup = plan.hangup_in_agi
+        self._ami_drops = 0
+        #: actions read and left unanswered while AMI was stalled
+        self.ami_actions_ignored = 0
+        self._on_drop_ami: Callable[[], None] | None = None
+
+    def bind(self, on_drop_ami: Callable[[], None]) -> None:
+        """Called by the runtime: how to close every AMI connection now."""
+        self._on_drop_ami = on_drop_ami
+
+    # -- switches -------------------------------------------------------------------------------
+    def drop_ami(self) -> None:
+        """Close every AMI connection now (one-shot; new logins are accepted again)."""
+        self._ami_drops += 1
+        if self._on_drop_ami is not None:
+            self._on_drop_ami()
+
+    def stall_ami(self, on: bool = True) -> None:
+        self._ami_stalled = on
+
+    def refuse_agi(self, on: bool = True) -> None:
+        self._agi_refused = on
+
+    def drop_agi(self, on: bool = True) -> None:
+        self._agi_dropped = on
+
+    def hangup_in_agi(self, on: bool = True) -> None:
+        self._agi_hangup = on
+
+    def clear(self) -> None:
+        """Switch every lasting fault off."""
+        self._ami_stalled = self._agi_refused = self._agi_dropped = self._agi_hangup = False
+
+    # -- state read by the runtime --------------------------------------------------------------
+    @property
+    def ami_stalled(self) -> bool:
+        return self._ami_stalled
+
+    @property
+    def agi_refused(self) -> bool:
+        return self._agi_refused
+
+    @property
+    def agi_dropped(self) -> bool:
+        return self._agi_dropped
+
+    @property
+    def agi_hangup(self) -> bool:
+        return self._agi_hangup
+
+    @property
+    def ami_drops(self) -> int:
+        """How many times ``drop_ami`` was used (for logs and tests)."""
+        return self._ami_drops

@@ -1,0 +1,336 @@
+"""The simulator's asyncio shell: AMI server, FastAGI links, the clock, traffic and recordings.
+
+``Simulator`` owns one pure ``Pbx`` and feeds it: AMI actions and FastAGI command lines as they
+arrive, and the clock (one task sleeps until ``pbx.next_deadline()`` or until an input wakes it).
+After every input the core's outputs are drained and dispatched: AMI events to the logged-in
+sessions, FastAGI connects/replies/HANGUP lines/closes to the links, recordings to disk.
+Every task lives in one TaskGroup held by ``start()``/``close()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import socket
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from acd.asterisk.ami.message import Message
+from acd.sim import wav
+from acd.sim.agi_link import AgiLink
+from acd.sim.ami_actions import ActionHandler
+from acd.sim.ami_server import AmiServer
+from acd.sim.faults import FaultPlan, Faults
+from acd.sim.outputs import (
+    AgiClose,
+    AgiHangupNotice,
+    AgiOpen,
+    AgiReply,
+    AmiEvent,
+    OriginateAccepted,
+    OriginateRejected,
+    OriginateRequest,
+    OriginateResult,
+    Output,
+    WavFile,
+)
+from acd.sim.pbx import Pbx
+from acd.sim.plan import CallerBehaviour, SimPlan
+from acd.sim.traffic import PlannedCall, TrafficProfile, generate_calls
+
+log = logging.getLogger(__name__)
+
+
+def _closed_port(host: str) -> int:
+    """A port nothing listens on, so a connect there is refused (fault ``refuse_agi``)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+class Simulator:
+    """A simulated Asterisk 22 on real sockets: AMI server plus FastAGI client."""
+
+    def __init__(
+        self,
+        plan: SimPlan | None = None,
+        *,
+        seed: int = 0,
+        ami_host: str = "127.0.0.1",
+        ami_port: int = 0,
+        ami_username: str = "acd",
+        ami_secret: str = "acdsecret",
+        recordings_dir: str | Path | None = None,
+        faults: FaultPlan | None = None,
+        max_ami_write_buffer: int = 4 << 20,
+        auth_failure_delay: float = 1.0,
+        keep_events: bool = False,
+        time_scale: float = 1.0,
+    ) -> None:
+        plan = plan or SimPlan()
+        if recordings_dir is not None:
+            plan = dataclasses.replace(plan, recordings_dir=str(recordings_dir))
+        self.plan = plan
+        self.seed = seed
+        self.faults = Faults(faults)
+        self.faults.bind(self._drop_ami)
+        self.started_wall = time.time()
+        self.pbx = Pbx(plan, rng=random.Random(seed), epoch=self.started_wall)
+        #: every AMI event the core emitted, in order (only with ``keep_events=True``)
+        self.emitted: list[Message] | None = [] if keep_events else None
+        self.calls_placed = 0
+        self._ami_host, self._ami_port = ami_host, ami_port
+        self._secrets = {ami_username: ami_secret}
+        self._max_ami_write_buffer = max_ami_write_buffer
+        self._auth_failure_delay = auth_failure_delay
+        #: simulated seconds per real second (tests run calls faster than real time)
+        self.time_scale = time_scale
+        self._t0 = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ami: AmiServer | None = None
+        self._links: dict[int, AgiLink] = {}
+        self._originates: dict[str, asyncio.Future[OriginateResult]] = {}
+        self._refused_port = 0
+        self._tg: asyncio.TaskGroup | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.Task[None]] = set()  # WAV files being written
+        self._main: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # set when no channel is left, while someone waits for it
+        self._idle_waiters = 0
+
+    # -- life cycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        # now() == 0 at the Pbx's epoch, so Uniqueids carry the real wall time
+        self._t0 = self._loop.time() - (time.time() - self.started_wall) / self.time_scale
+        self._refused_port = _closed_port(self.plan.dialplan.agi_host)
+        self._main = asyncio.create_task(self._run(), name="sim-main")
+        await self._ready.wait()
+        self._ami = AmiServer(
+            ActionHandler(self),
+            self.faults,
+            self._spawn,
+            host=self._ami_host,
+            port=self._ami_port,
+            max_write_buffer=self._max_ami_write_buffer,
+        )
+        try:
+            await self._ami.start()
+        except OSError:
+            self._ami = None
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._main is None:
+            return
+        self._stopping.set()
+        if self._ami is not None:
+            await self._ami.close()
+        for link in list(self._links.values()):
+            link.close()
+        for waiter in self._originates.values():
+            waiter.cancel()
+        main, self._main = self._main, None
+        await main
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _run(self) -> None:
+        async with asyncio.TaskGroup() as tg:
+            self._tg = tg
+            self._spawn(self._clock())
+            self._ready.set()
+            await self._stopping.wait()
+            for task in list(self._tasks):
+                if task not in self._writers:  # recordings being written are finished
+                    task.cancel()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+        if self._tg is None or self._stopping.is_set():
+            coro.close()
+            return None
+        task = self._tg.create_task(self._guarded(coro))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @staticmethod
+    async def _guarded(coro: Coroutine[Any, Any, None]) -> None:
+        # One failing session must not take the whole simulator (and the TaskGroup) down.
+        try:
+            await coro
+        except Exception:
+            log.exception("simulator task failed")
+
+    @property
+    def ami_port(self) -> int:
+        if self._ami is None:
+            raise RuntimeError("simulator not started")
+        return self._ami.port
+
+    # -- clock --------------------------------------------------------------------------------
+    def now(self) -> float:
+        if self._loop is None:
+            return 0.0
+        return (self._loop.time() - self._t0) * self.time_scale
+
+    def wall(self) -> float:
+        return self.started_wall + self.now()
+
+    async def _clock(self) -> None:
+        while True:
+            deadline = self.pbx.next_deadline()
+            self._wake.clear()
+            if deadline is None:
+                await self._wake.wait()
+                continue
+            delay = (deadline - self.now()) / self.time_scale
+            if delay > 0:
+                try:
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
+                    continue  # an input arrived: the deadline may have changed
+                except TimeoutError:
+                    pass
+            # asyncio may wake a hair early; the timer is due, so advance at least to it
+            self.pbx.advance(max(self.now(), deadline))
+            self.dispatch(self.pbx.drain())
+
+    # -- outputs of the core --------------------------------------------------------------------
+    def flush(self) -> None:
+        """Dispatch what the core produced after an input, and let the clock re-plan."""
+        self.dispatch(self.pbx.drain())
+        self._wake.set()
+
+    def dispatch(self, outputs: list[Output]) -> None:
+        if self._idle_waiters and outputs and not self.pbx.channels():
+            self._idle.set()
+        for out in outputs:
+            if isinstance(out, AmiEvent):
+                if self.emitted is not None:
+                    self.emitted.append(out.message)
+                if self._ami is not None:
+                    self._ami.broadcast(out.message)
+            elif isinstance(out, AgiReply):
+                self._link(out.session_id, lambda link, o=out: link.reply(o.text))
+            elif isinstance(out, AgiHangupNotice):
+                self._link(out.session_id, lambda link: link.hangup())
+            elif isinstance(out, AgiClose):
+                self._link(out.session_id, lambda link: link.close())
+            elif isinstance(out, AgiOpen):
+                link = AgiLink(self, out)
+                self._links[out.session_id] = link
+                self._spawn(link.run())
+            elif isinstance(out, OriginateResult):
+                waiter = self._originates.pop(out.action_id or "", None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(out)
+            elif isinstance(out, WavFile):
+                task = self._spawn(self._write_wav(out))
+                if task is not None:
+                    self._writers.add(task)
+                    task.add_done_callback(self._writers.discard)
+
+    def _link(self, session_id: int, act: Any) -> None:
+        link = self._links.get(session_id)
+        if link is None:
+            log.debug("output for unknown AGI session %s dropped", session_id)
+            return
+        act(link)
+
+    def broadcast(self, message: Message) -> None:
+        """An event made by the AMI layer itself (UserEvent, security events)."""
+        if self._ami is not None:
+            self._ami.broadcast(message)
+
+    def expect_originate(self, token: str) -> asyncio.Future[OriginateResult]:
+        loop = self._loop or asyncio.get_running_loop()
+        waiter: asyncio.Future[OriginateResult] = loop.create_future()
+        self._originates[token] = waiter
+        return waiter
+
+    async def _write_wav(self, out: WavFile) -> None:
+        path = Path(out.path)
+        data = await asyncio.to_thread(wav.render, out.seconds, out.channels, seed=out.seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(path.write_bytes, data)
+
+    # -- hooks used by the AMI and AGI layers ----------------------------------------------------
+    @property
+    def secrets(self) -> dict[str, str]:
+        return self._secrets
+
+    @property
+    def auth_failure_delay(self) -> float:
+        return self._auth_failure_delay
+
+    @property
+    def version(self) -> str:
+        return self.plan.asterisk_version
+
+    def refused_port(self) -> int:
+        return self._refused_port
+
+    def forget_link(self, session_id: int) -> None:
+        self._links.pop(session_id, None)
+
+    def _drop_ami(self) -> None:
+        if self._ami is not None:
+            self._ami.drop_all()
+
+    async def wait_idle(self) -> None:
+        """Return once no channel exists (every call has ended)."""
+        self._idle_waiters += 1
+        try:
+            while self.pbx.channels():
+                self._idle.clear()
+                await self._idle.wait()
+        finally:
+            self._idle_waiters -= 1
+
+    # -- traffic ------------------------------------------------------------------------------
+    async def place_call(
+        self, caller: CallerBehaviour, *, exten: str = "s"
+    ) -> OriginateAccepted | OriginateRejected:
+        """One simulated caller dials the hotline (as the recorded caller-sim Originate)."""
+        request = OriginateRequest(
+            channel=f"Local/{caller.number}@caller-sim/n",
+            context=self.plan.dialplan.context,
+            exten=exten,
+            priority=1,
+            caller_id=f'"{caller.display_name}" <{caller.number}>',
+            is_async=True,
+            caller=caller,
+        )
+        result = self.pbx.originate(self.now(), request)
+        self.calls_placed += 1
+        self.flush()
+        return result
+
+    def start_traffic(self, profile: TrafficProfile) -> list[PlannedCall]:
+        """Place the seeded call sequence in the background; returns that sequence."""
+        calls = generate_calls(random.Random(f"traffic-{self.seed}"), profile)
+        self._spawn(self._traffic(calls))
+        return calls
+
+    async def _traffic(self, calls: list[PlannedCall]) -> None:
+        start = self.now()
+        for call in calls:
+            delay = (start + call.at - self.now()) / self.time_scale
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self.place_call(call.caller)

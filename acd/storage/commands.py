@@ -1,0 +1,159 @@
+"""Write commands the daemon hands to the storage writer, and their JSON-lines form.
+
+Pure: no I/O. Each command carries an ``idempotency_key`` (unique per logical write, chosen by
+the producer, e.g. ``f"{call_id}:ev:{seq}"``); applying a command twice leaves the database as
+applying it once (``acd.storage.apply``), which is what makes spool replay safe.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from typing import Any, Final
+
+_DT_TAG: Final = "$dt"  # JSON has no datetime: {"$dt": "2026-01-01T00:00:00+00:00"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpsertCall:
+    """Insert the call or overwrite the given columns (last write wins, in submit order)."""
+
+    idempotency_key: str
+    call_id: str
+    values: Mapping[str, Any] = field(default_factory=dict)  # column name -> value
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppendCallEvent:
+    idempotency_key: str
+    call_id: str
+    seq: int
+    at: datetime
+    kind: str
+    agent_id: str | None = None
+    data: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppendAgentState:
+    """Close the agent's open interval at ``at`` and open ``state``/``reason`` from ``at``."""
+
+    idempotency_key: str
+    agent_id: str
+    state: str
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class InsertRecording:
+    idempotency_key: str
+    recording_id: str
+    call_id: str | None
+    agent_id: str | None
+    queue: str | None
+    started_at: datetime
+    path: str
+    duration_s: float | None = None
+    size_bytes: int | None = None
+    sha256: str | None = None
+    encrypted: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpsertAgent:
+    idempotency_key: str
+    agent_id: str
+    name: str
+    endpoint: str
+    skills: Mapping[str, int] = field(default_factory=dict)
+    active: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpsertCustomer:
+    """Insert the customer or overwrite the given columns."""
+
+    idempotency_key: str
+    number: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppendAudit:
+    idempotency_key: str
+    who: str
+    role: str
+    action: str
+    at: datetime
+    target: str | None = None
+    reason: str | None = None
+
+
+WriteCommand = (
+    UpsertCall
+    | AppendCallEvent
+    | AppendAgentState
+    | InsertRecording
+    | UpsertAgent
+    | UpsertCustomer
+    | AppendAudit
+)
+
+COMMAND_TYPES: Final[dict[str, type[WriteCommand]]] = {
+    cls.__name__: cls
+    for cls in (
+        UpsertCall,
+        AppendCallEvent,
+        AppendAgentState,
+        InsertRecording,
+        UpsertAgent,
+        UpsertCustomer,
+        AppendAudit,
+    )
+}
+
+
+class SpoolFormatError(ValueError):
+    """A spool line that is not a command we wrote (corrupted or from an unknown version)."""
+
+
+def _to_json(value: object) -> object:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} in a write command")
+        return {_DT_TAG: value.isoformat()}
+    raise TypeError(f"cannot spool a {type(value).__name__}: {value!r}")
+
+
+def _from_json(obj: dict[str, Any]) -> object:
+    if obj.keys() == {_DT_TAG}:
+        return datetime.fromisoformat(obj[_DT_TAG])
+    return obj
+
+
+def encode_command(command: WriteCommand) -> str:
+    """One JSON line (no trailing newline). Naive datetimes raise ValueError."""
+    body = {"type": type(command).__name__, **asdict(command)}
+    return json.dumps(body, default=_to_json, separators=(",", ":"), sort_keys=True)
+
+
+def decode_command(line: str) -> WriteCommand:
+    try:
+        body = json.loads(line, object_hook=_from_json)
+    except json.JSONDecodeError as exc:
+        raise SpoolFormatError(f"not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise SpoolFormatError("a spool line must be a JSON object")
+    cls = COMMAND_TYPES.get(str(body.pop("type", "")))
+    if cls is None:
+        raise SpoolFormatError("unknown command type")
+    names = {f.name for f in fields(cls)}
+    if not body.keys() <= names:
+        raise SpoolFormatError(f"unknown fields {sorted(body.keys() - names)} for {cls.__name__}")
+    try:
+        return cls(**body)
+    except TypeError as exc:
+        raise SpoolFormatError(f"bad {cls.__name__}: {exc}") from exc

@@ -1,0 +1,35 @@
+"""All tables; importing this package registers every model on ``Base.metadata``."""
+
+from __future__ import annotations
+
+from acd.storage.models.agents import Agent, AgentStateLog
+from acd.storage.models.base import Base, UtcDateTime
+from acd.storage.models.calls import EVENT_KINDS, HUNG_UP_BY, OUTCOMES, Call, CallEvent
+from acd.storage.models.records import (
+    CALLBACK_STATES,
+    AppliedWrite,
+    AuditLog,
+    Callback,
+    Customer,
+    Order,
+    Recording,
+)
+
+__all__ = [
+    "CALLBACK_STATES",
+    "EVENT_KINDS",
+    "HUNG_UP_BY",
+    "OUTCOMES",
+    "Agent",
+    "AgentStateLog",
+    "AppliedWrite",
+    "AuditLog",
+    "Base",
+    "Call",
+    "CallEvent",
+    "Callback",
+    "Customer",
+    "Order",
+    "Recording",
+    "UtcDateTime",
+]

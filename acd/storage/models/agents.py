@@ -1,0 +1,52 @@
+"""``agents`` (the roster) and ``agent_state_log`` (append-only state intervals)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Index, String, text, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from acd.storage.models.base import Base, BigIntId, JsonType
+from acd.storage.models.calls import ID
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    endpoint: Mapped[str] = mapped_column(String(128))
+    # {"orders": 3, "complaints": 5}: skill name -> level 1..5
+    skills: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class AgentStateLog(Base):
+    """One interval in one state; ``ended_at`` is NULL while the interval is open.
+
+    Rows are only ever appended and then closed once (see ``acd.storage.agent_states``).
+    """
+
+    __tablename__ = "agent_state_log"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    # Not a foreign key, like calls.agent_id: state changes must never be refused.
+    agent_id: Mapped[str] = mapped_column(ID)
+    state: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_agent_state_log_agent_id_started_at", "agent_id", "started_at"),
+        # At most one open interval per agent, enforced by the database on both back-ends.
+        Index(
+            "uq_agent_state_log_open",
+            "agent_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )

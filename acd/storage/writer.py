@@ -1,0 +1,254 @@
+"""StorageWriter: applies write commands in submit order; spools them while the database is down.
+
+One task drains a bounded queue. Normal mode: each command is applied in its own transaction.
+On a transient failure (connection refused, server gone, database locked) that command and
+every later one go to the fsync'd spool, in order, and the spool is replayed with exponential
+backoff; only when it has been fully applied is it truncated and normal mode resumes. On
+start-up a spool left by a previous run is replayed first. Replay is safe to repeat because
+``apply_command`` is exactly-once per idempotency key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from acd.storage.apply import apply_command, check_command
+from acd.storage.commands import WriteCommand, encode_command
+from acd.storage.engine import session_factory
+from acd.storage.errors import is_transient
+from acd.storage.spool import REJECTED_FILE, Spool
+
+log = logging.getLogger(__name__)
+
+
+class WriterOverloaded(RuntimeError):
+    """``submit`` found the queue full; use ``await write(...)`` to wait for room instead."""
+
+
+class _Signal:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+_WAKE: Final = _Signal("wake")  # retry_now(): re-try the spool at once
+_STOP: Final = _Signal("stop")  # close(): everything before it is applied or spooled
+
+
+def retry_delay(attempt: int, initial_s: float, maximum_s: float) -> float:
+    """Exponential backoff: initial, 2x, 4x ... capped at maximum."""
+    return float(min(maximum_s, initial_s * 2 ** min(attempt, 32)))
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StorageWriter:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        spool: Spool,
+        *,
+        max_queue: int = 10_000,
+        retry_initial_s: float = 0.5,
+        retry_max_s: float = 30.0,
+        clock: Callable[[], datetime] = _utc_now,
+        on_outage: Callable[[bool], None] | None = None,
+    ) -> None:
+        """``on_outage(True)`` when writes start going to the spool, ``(False)`` once replayed
+        (for logging, metrics and the supervisors' "database down" alarm)."""
+        self._sessions = session_factory(engine)
+        self._spool = spool
+        self._queue: asyncio.Queue[WriteCommand | _Signal] = asyncio.Queue(max_queue)
+        self._retry_initial_s = retry_initial_s
+        self._retry_max_s = retry_max_s
+        self._clock = clock
+        self._on_outage = on_outage
+        self._spooling = False  # True while the spool holds commands not yet applied
+        self._attempt = 0
+        self._idle = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight: list[WriteCommand] = []
+        self._closing = False
+
+    # -- producer side ------------------------------------------------------------------
+
+    def submit(self, command: WriteCommand) -> None:
+        """Queue without waiting: WriterOverloaded when full, ValueError for a bad command."""
+        self._check_open(command)
+        try:
+            self._queue.put_nowait(command)
+        except asyncio.QueueFull:
+            raise WriterOverloaded(f"storage queue full ({self._queue.maxsize})") from None
+        self._idle.clear()
+
+    async def write(self, command: WriteCommand) -> None:
+        """Queue, waiting for room if the queue is full (back-pressure)."""
+        self._check_open(command)
+        self._idle.clear()
+        await self._queue.put(command)
+
+    def _check_open(self, command: WriteCommand) -> None:
+        if self._task is None or self._closing:
+            raise RuntimeError("storage writer is not running")
+        check_command(command)
+
+    def retry_now(self) -> None:
+        """Skip the current backoff wait (e.g. an operator knows the database is back)."""
+        # A full queue means the drain loop is about to wake up anyway.
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(_WAKE)
+
+    @property
+    def spooling(self) -> bool:
+        return self._spooling
+
+    async def wait_drained(self) -> None:
+        """Return once everything submitted so far is in the database (not merely spooled)."""
+        while not self._idle.is_set():
+            if self._task is None or self._task.done():
+                raise RuntimeError("storage writer is not running")
+            waiter = asyncio.ensure_future(self._idle.wait())
+            try:
+                await asyncio.wait({waiter, self._task}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+                await asyncio.gather(waiter, return_exceptions=True)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._set_spooling(await asyncio.to_thread(self._spool.has_entries))
+        self._task = asyncio.create_task(self._run(), name="storage-writer")
+
+    async def close(self) -> None:
+        """Apply or spool everything submitted before the call, then stop."""
+        if self._task is None:
+            return
+        self._closing = True
+        if not self._task.done():
+            await self._queue.put(_STOP)
+        try:
+            await self._task
+        finally:
+            self._task = None
+
+    # -- drain loop ---------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            await self._drain()
+        except asyncio.CancelledError:
+            # Cancelled (not closed): keep what is in memory on disk so a restart replays it.
+            # Synchronous on purpose; awaiting is no longer possible here.
+            self._spool.append([*self._in_flight, *self._take_queued()])
+            raise
+
+    def _take_queued(self) -> list[WriteCommand]:
+        taken: list[WriteCommand] = []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if not isinstance(item, _Signal):
+                taken.append(item)
+        return taken
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        retry_at = loop.time()  # a spool found at start-up is replayed at once
+        while True:
+            if not self._spooling and self._queue.empty():
+                self._idle.set()
+            first = await self._next_item(retry_at if self._spooling else None)
+            batch, wake, stop = self._collect(first)
+            self._in_flight = batch
+            if self._spooling:
+                # Behind the spool: later writes must not overtake the spooled ones.
+                await asyncio.to_thread(self._spool.append, batch)
+                self._in_flight = []
+                if (wake or loop.time() >= retry_at) and not await self._replay():
+                    retry_at = loop.time() + self._next_delay()
+            else:
+                for index, command in enumerate(batch):
+                    if not await self._apply(command):
+                        await asyncio.to_thread(self._spool.append, batch[index:])
+                        self._set_spooling(True)
+                        retry_at = loop.time() + self._next_delay()
+                        log.warning("database unavailable; spooling writes to %s", self._spool.path)
+                        break
+                self._in_flight = []
+            if stop:
+                return
+
+    async def _next_item(self, deadline: float | None) -> WriteCommand | _Signal | None:
+        """The next queued item, or None when the loop-time ``deadline`` comes first."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self._queue.get()
+        except TimeoutError:
+            return None
+
+    def _collect(
+        self, first: WriteCommand | _Signal | None
+    ) -> tuple[list[WriteCommand], bool, bool]:
+        """``first`` plus whatever is already queued, up to a stop: (commands, wake, stop)."""
+        commands: list[WriteCommand] = []
+        wake = stop = False
+        item = first
+        while True:
+            if item is _STOP:
+                stop = True
+                break
+            if item is _WAKE:
+                wake = True
+            elif item is not None and not isinstance(item, _Signal):
+                commands.append(item)
+            if self._queue.empty():
+                break
+            item = self._queue.get_nowait()
+        return commands, wake, stop
+
+    def _set_spooling(self, spooling: bool) -> None:
+        changed = spooling != self._spooling
+        self._spooling = spooling
+        if changed and self._on_outage is not None:
+            self._on_outage(spooling)
+
+    def _next_delay(self) -> float:
+        delay = retry_delay(self._attempt, self._retry_initial_s, self._retry_max_s)
+        self._attempt += 1
+        return delay
+
+    async def _replay(self) -> bool:
+        """Apply the whole spool in order; True (and the spool emptied) when all went in."""
+        contents = await asyncio.to_thread(self._spool.load)
+        for number, line, reason in contents.bad_lines:
+            log.error("unreadable spool line %d kept in %s: %s", number, REJECTED_FILE, reason)
+            await asyncio.to_thread(self._spool.reject, line, f"unreadable: {reason}")
+        for command in contents.commands:
+            if not await self._apply(command):
+                return False
+        await asyncio.to_thread(self._spool.clear)
+        self._attempt = 0
+        self._set_spooling(False)
+        log.info("database back; replayed %d spooled writes", len(contents.commands))
+        return True
+
+    async def _apply(self, command: WriteCommand) -> bool:
+        """False on a transient failure. A permanent one is rejected to disk and counts as done."""
+        try:
+            async with self._sessions.begin() as session:
+                await apply_command(session, command, self._clock())
+        except Exception as exc:
+            if is_transient(exc):
+                log.debug("transient database error: %s", exc)
+                return False
+            log.error("write %s refused by the database: %s", command.idempotency_key, exc)
+            await asyncio.to_thread(self._spool.reject, encode_command(command), repr(exc))
+        return True

@@ -1,0 +1,1 @@
+"""IVR feature package: menus, caller identification, self-service and survey over FastAGI."""

@@ -1,0 +1,51 @@
+"""Which sound files to play: per-language prompt lookup and the sound names the IVR builds itself.
+
+Menus, calendars and the like carry prompts per language (``Prompts``: language -> sound names).
+A prompt missing in the caller's language falls back to the default language, then to any, so a
+half-translated configuration still plays something instead of silence. Sound names the code
+composes (order status, survey, call-back offer) live here, one place for the recording studio's
+list; all sit under ``hotline/<language>/`` like the configured ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+#: keys accepted as barge-in while a prompt plays: every DTMF key a caller can send
+ALL_KEYS = "0123456789*#"
+
+_NOT_SOUND_CHARS = re.compile(r"[^a-z0-9]+")
+
+
+def pick(prompts: Mapping[str, Sequence[str]], language: str, default: str) -> tuple[str, ...]:
+    """The sound files of ``prompts`` for ``language``, else ``default``'s, else the first listed."""
+    for lang in (language, default):
+        sounds = prompts.get(lang)
+        if sounds:
+            return tuple(sounds)
+    for sounds in prompts.values():
+        if sounds:
+            return tuple(sounds)
+    return ()
+
+
+def choose_language(requested: str | None, languages: Sequence[str], default: str) -> str:
+    """The caller's language: the per-call request when configured, else the default."""
+    if requested and requested in languages:
+        return requested
+    return default
+
+
+def sound(language: str, name: str) -> str:
+    """A sound name the IVR composes itself: ``hotline/<language>/<name>``."""
+    return f"hotline/{language}/{name}"
+
+
+def slug(text: str) -> str:
+    """A free text (courier name from the shop) as a safe sound-name part: ``SF Express`` -> ``sf-express``.
+
+    Sound names may not contain dots or spaces (acd.settings.common ``_check_sound``) and must
+    not escape the sounds directory.
+    """
+    return _NOT_SOUND_CHARS.sub("-", text.lower()).strip("-")

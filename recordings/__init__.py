@@ -1,0 +1,1 @@
+"""Recordings feature package: catalogue, storage policy and quality assurance."""

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): lint, type-check, then the whole suite.
+# Starts a throw-away Mosquitto when nothing listens on 127.0.0.1:1883.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+mosq_pid=""
+cleanup() { [ -n "$mosq_pid" ] && kill "$mosq_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+  if command -v mosquitto >/dev/null 2>&1; then
+    mosquitto -p 1883 >/tmp/hotline-test-mosquitto.log 2>&1 &
+    mosq_pid=$!
+    sleep 0.5
+    echo "test.sh: started mosquitto (pid $mosq_pid) on 127.0.0.1:1883"
+  else
+    echo "test.sh: no MQTT broker on 127.0.0.1:1883 and no mosquitto binary" >&2
+  fi
+fi
+
+echo "== ruff"; $BIN/ruff check acd ivr recordings tests bench
+echo "== mypy"; $BIN/mypy
+echo "== pytest"; $BIN/pytest -q "$@"

@@ -1,0 +1,20 @@
+"""Shared fixtures: real services on this machine (Mosquitto, PostgreSQL) and free ports."""
+
+from __future__ import annotations
+
+import socket
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

@@ -1,0 +1,1 @@
+"""Tests for the ACD pure core (acd/engine)."""

@@ -1,0 +1,47 @@
+"""Fixtures: the shipped config/ and dialplan/, a writable copy of config/, and secret env vars."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED_CONFIG = REPO / "config"
+SHIPPED_DIALPLAN = REPO / "dialplan"
+
+SECRETS = {
+    "HOTLINE_AMI_SECRET": "ami-test-secret",
+    "HOTLINE_TOKEN_AGENT": "t-agent",
+    "HOTLINE_TOKEN_SUPERVISOR": "t-supervisor",
+    "HOTLINE_TOKEN_QA": "t-qa",
+    "HOTLINE_TOKEN_ADMIN": "t-admin",
+}
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """A copy of the shipped config that a test may break."""
+    target = tmp_path / "config"
+    shutil.copytree(SHIPPED_CONFIG, target)
+    return target
+
+
+Edit = Callable[[str, Callable[[dict[str, Any]], None]], None]
+
+
+@pytest.fixture
+def edit(config_dir: Path) -> Edit:
+    """``edit("queues.yaml", fn)``: load the file, let ``fn`` mutate the data, write it back."""
+
+    def apply(name: str, change: Callable[[dict[str, Any]], None]) -> None:
+        path = config_dir / name
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        change(data)
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+    return apply

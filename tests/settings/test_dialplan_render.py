@@ -1,0 +1,119 @@
+"""The dialplan renderer: deterministic, and the shipped dialplan/ is what it renders now."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from acd.settings import names
+from acd.settings.dialplan_check import check_dialplan, check_extensions
+from acd.settings.loader import load_settings
+from acd.settings.pbx_conf_render import render_all
+from acd.settings.settings import Settings
+from tests.settings.conftest import SHIPPED_CONFIG, SHIPPED_DIALPLAN, Edit
+
+
+def shipped() -> Settings:
+    return load_settings(SHIPPED_CONFIG, env={}, require_secrets=False)
+
+
+def test_render_is_deterministic() -> None:
+    first = render_all(shipped())
+    second = render_all(shipped())
+    assert first == second
+    assert list(first) == [
+        "extensions.conf",
+        "queues.conf",
+        "pjsip.conf",
+        "manager.conf",
+        "musiconhold.conf",
+    ]
+
+
+def test_shipped_dialplan_equals_a_fresh_render() -> None:
+    for name, text in render_all(shipped()).items():
+        assert (SHIPPED_DIALPLAN / name).read_text(encoding="utf-8") == text, name
+    report = check_dialplan(SHIPPED_DIALPLAN, shipped())
+    assert report.issues == ()
+    assert report.diffs == {}
+
+
+def test_hotline_context_checks_handled_after_the_ivr_agi() -> None:
+    text = render_all(shipped())["extensions.conf"]
+    hotline = text.split("[hotline]\n", 1)[1].split("\n[", 1)[0]
+    code = [line for line in hotline.splitlines() if not line.startswith(";")]
+    agi = next(i for i, line in enumerate(code) if "AGI(agi://127.0.0.1:4573/ivr," in line)
+    hangup = next(i for i, line in enumerate(code) if '"${AGISTATUS}"="HANGUP"' in line)
+    handled = next(
+        i
+        for i, line in enumerate(code)
+        if 'GotoIf($["${HOTLINE_HANDLED}"!="1"]?hotline-fallback,s,1)' in line
+    )
+    assert agi < hangup < handled
+    assert "AGISTATUS=SUCCESS alone proves nothing" in hotline
+
+
+def test_fallback_has_one_queue_per_configured_queue() -> None:
+    settings = shipped()
+    text = render_all(settings)["extensions.conf"]
+    for queue in settings.queues:
+        timeout = queue.fallback.queue_timeout_s
+        assert f"exten => {queue.name},1,Queue({queue.name},t,,,{timeout})\n" in text
+    assert "?enquiries:${HOTLINE_QUEUE}" in text  # default queue when the IVR chose none
+
+
+def test_feature_codes_use_the_agent_route_and_avoid_n_patterns() -> None:
+    text = render_all(shipped())["extensions.conf"]
+    for code, action in (("*11", "login"), ("*12", "logout"), ("*14", "unpause")):
+        assert f"exten => {code},1,AGI(agi://127.0.0.1:4573/agent?action={action})" in text
+    patterns = re.findall(r"^exten => (_\S+?),", text, flags=re.MULTILINE)
+    assert patterns  # _X. and _*13.
+    assert all("N" not in p[1:] and "n" not in p[1:] for p in patterns)
+
+
+def test_queues_conf_members_follow_skills() -> None:
+    text = render_all(shipped())["queues.conf"]
+    complaints = text.split("[complaints]\n", 1)[1].split("\n[", 1)[0]
+    members = re.findall(r"^member => (.*)$", complaints, flags=re.MULTILINE)
+    # penalty = 5 - skill level, so experts are tried first
+    assert members == [
+        "PJSIP/1003,2,Zhang Min,PJSIP/1003",
+        "PJSIP/1005,0,Chen Jing,PJSIP/1005",
+        "PJSIP/1006,1,Zhao Lei,PJSIP/1006",
+    ]
+    assert "strategy = ringall" in complaints
+    assert "timeout = 20" in complaints
+
+
+def test_no_secret_is_rendered() -> None:
+    env = {"HOTLINE_AMI_SECRET": "s3cr3t-ami"}
+    settings = load_settings(SHIPPED_CONFIG, env=env, require_secrets=False)
+    files = render_all(settings)
+    assert all("s3cr3t-ami" not in text for text in files.values())
+    assert "secret = ${HOTLINE_AMI_SECRET}" in files["manager.conf"]
+    assert "password = ${HOTLINE_SIP_PASSWORD_1001}" in files["pjsip.conf"]
+    assert "permit = 127.0.0.1/255.255.255.255" in files["manager.conf"]
+    assert "read = all" not in files["manager.conf"]
+
+
+def test_fastagi_address_comes_from_config(config_dir: Path, edit: Edit) -> None:
+    edit("hotline.yaml", lambda d: d["fastagi"].update(host="10.0.0.5", port=4600))
+    settings = load_settings(config_dir, env={}, require_secrets=False)
+    text = render_all(settings)["extensions.conf"]
+    assert "AGI(agi://10.0.0.5:4600/ivr," in text
+    assert "127.0.0.1:4573" not in text
+    report = check_dialplan(SHIPPED_DIALPLAN, settings)
+    assert "extensions.conf" in report.diffs
+    assert "+ same => n,AGI(agi://10.0.0.5:4600/ivr," in report.diffs["extensions.conf"]
+
+
+def test_check_extensions_flags_unknown_route_and_variable() -> None:
+    text = "[hotline]\nexten => s,1,AGI(agi://127.0.0.1:4573/billing,x)\n"
+    text += " same => n,Set(HOTLINE_MOOD=happy)\n"
+    issues = [str(i) for i in check_extensions(text, "x.conf")]
+    assert issues == [
+        f"x.conf: line 2: unknown AGI route 'billing' (expected one of {list(names.ROUTES)})",
+        "x.conf: line 3: unknown channel variable HOTLINE_MOOD (expected one of"
+        f" {list(names.CHANNEL_VARIABLES)} from acd/settings/names.py)",
+        "x.conf: [hotline]: no AGI to the 'ivr' route",
+    ]

@@ -1,0 +1,195 @@
+"""Drives the pure PBX core like the runtime would, with a scripted FastAGI server.
+
+Shared by the tests/sim/test_pbx_*.py files: recorded AGI command lines (fastagi_session.txt),
+recorded AMI events (ami_events_full_call.txt, cut with the AMI framing core), and a loop that
+advances the core's timers and answers AgiOpen/AgiReply outputs.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from acd.asterisk.ami.framing import NEED_DATA, Framer
+from acd.asterisk.ami.message import Message
+from acd.sim.outputs import (
+    AgiClose,
+    AgiHangupNotice,
+    AgiOpen,
+    AgiReply,
+    AmiEvent,
+    OriginateRequest,
+    Output,
+    WavFile,
+)
+from acd.sim.pbx import Pbx
+from acd.sim.plan import SimPlan
+from tests.transcripts import read_text
+
+EPOCH = 1795327343.0
+#: event types the comparison leaves out: the summaries' noise types plus Cdr (not simulated)
+NOISE = frozenset(
+    {"CEL", "VarSet", "Newexten", "DeviceStateChange", "NewCallerid", "NewConnectedLine", "Cdr"}
+)
+
+
+def _scenario_block(name: str, scenario: str) -> str:
+    text = read_text(name)
+    return text.split(f"== SCENARIO {scenario}:")[1].split("== SCENARIO")[0]
+
+
+def recorded_agi_commands(scenario: str) -> list[str]:
+    """The command lines the FastAGI server sent in one scenario, in order."""
+    commands: list[str] = []
+    direction = ""
+    for line in _scenario_block("fastagi_session.txt", scenario).splitlines():
+        if line.startswith("--- "):
+            direction = ">>>" if line.startswith("--- >>>") else "other"
+        elif direction == ">>>" and line.endswith("\\n"):
+            commands.append(line[: -len("\\n")])
+    return commands
+
+
+def recorded_agi_replies(scenario: str) -> list[str]:
+    """Asterisk's side of one FastAGI session after the env block, line by line (with LF)."""
+    lines: list[str] = []
+    direction = ""
+    for line in _scenario_block("fastagi_session.txt", scenario).splitlines():
+        if line.startswith("--- "):
+            direction = "<<<" if line.startswith("--- <<<") else "other"
+        elif direction == "<<<" and line.endswith("\\n") and not line.startswith("agi_"):
+            lines.append(line[: -len("\\n")] + "\n")
+    return [ln for ln in lines if ln != "\n"]
+
+
+def recorded_events(scenario: str) -> list[Message]:
+    """Every AMI event of one scenario of ami_events_full_call.txt, via the AMI framing core."""
+    raw = _scenario_block("ami_events_full_call.txt", scenario).split("-- raw stream --")[1]
+    wire = "".join(
+        line[: -len("\\r\\n")] + "\r\n" for line in raw.splitlines() if line.endswith("\\r\\n")
+    )
+    framer = Framer(expect_banner=False)
+    framer.receive_data(wire.encode())
+    out: list[Message] = []
+    while (item := framer.next_message()) is not NEED_DATA:
+        assert isinstance(item, Message)
+        out.append(item)
+    return out
+
+
+def event_types(events: list[Message]) -> list[str]:
+    return [m.name for m in events if m.name not in NOISE]
+
+
+@dataclass
+class Run:
+    """Everything the core emitted, with the time it was drained."""
+
+    events: list[tuple[float, Message]] = field(default_factory=list)
+    agi_lines: list[tuple[int, str]] = field(default_factory=list)  # (session, text) incl. HANGUP
+    agi_opened: list[AgiOpen] = field(default_factory=list)
+    agi_closed: list[int] = field(default_factory=list)
+    wavs: list[WavFile] = field(default_factory=list)
+    other: list[Output] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[Message]:
+        return [m for _, m in self.events]
+
+    def replies(self, session: int) -> list[str]:
+        return [t for s, t in self.agi_lines if s == session]
+
+
+Script = Callable[[int, AgiOpen], list[str] | None]
+
+
+class Driver:
+    """Runs a Pbx with AGI servers scripted per session: ``scripts(session_id, open)`` returns
+    the command lines to send (each after the previous reply; then the server closes), or None
+    to refuse the connection (AGISTATUS=FAILURE)."""
+
+    def __init__(self, plan: SimPlan | None = None, *, seed: int = 1,
+                 script: Script | None = None) -> None:
+        self.pbx = Pbx(plan or SimPlan(), rng=random.Random(seed), epoch=EPOCH)
+        self.script = script or (lambda _sid, _open: [])
+        self.now = 0.0
+        self.run = Run()
+        self._pending: dict[int, list[str]] = {}
+        #: optional hook called with (now, session_id, reply) to inject inputs mid-call
+        self.on_reply: Callable[[float, int, str], None] | None = None
+
+    def originate(self, req: OriginateRequest) -> None:
+        self.pbx.originate(self.now, req)
+        self.pump()
+
+    def pump(self) -> None:
+        while out := self.pbx.drain():
+            for item in out:
+                self._handle(item)
+
+    def _handle(self, item: Output) -> None:
+        run, pbx = self.run, self.pbx
+        if isinstance(item, AmiEvent):
+            run.events.append((self.now, item.message))
+        elif isinstance(item, AgiOpen):
+            run.agi_opened.append(item)
+            commands = self.script(item.session_id, item)
+            if commands is None:
+                pbx.agi_connect_failed(self.now, item.session_id)
+                return
+            self._pending[item.session_id] = list(commands)
+            pbx.agi_connected(self.now, item.session_id)
+            self._send_next(item.session_id)
+        elif isinstance(item, AgiReply):
+            run.agi_lines.append((item.session_id, item.text))
+            if self.on_reply is not None:
+                self.on_reply(self.now, item.session_id, item.text)
+            self._send_next(item.session_id)
+        elif isinstance(item, AgiHangupNotice):
+            run.agi_lines.append((item.session_id, "HANGUP\n"))
+        elif isinstance(item, AgiClose):
+            run.agi_closed.append(item.session_id)
+        elif isinstance(item, WavFile):
+            run.wavs.append(item)
+        else:
+            run.other.append(item)
+
+    def _send_next(self, sid: int) -> None:
+        pending = self._pending.get(sid)
+        if pending is None:
+            return
+        if pending:
+            self.pbx.agi_command(self.now, sid, pending.pop(0))
+        else:
+            del self._pending[sid]
+            self.pbx.agi_closed(self.now, sid)
+
+    def run_until(self, end: float) -> Run:
+        """Fire timers up to ``end`` (or until nothing is scheduled)."""
+        self.pump()
+        while (deadline := self.pbx.next_deadline()) is not None and deadline <= end:
+            self.now = max(self.now, deadline)
+            self.pbx.advance(self.now)
+            self.pump()
+        self.now = max(self.now, end) if self.pbx.next_deadline() is not None else self.now
+        return self.run
+
+    def at(self, when: float, action: Callable[[float], object]) -> None:
+        """Run timers up to ``when``, then an input (hang-up, redirect, ...) at that time."""
+        self.run_until(when)
+        self.now = max(self.now, when)
+        action(self.now)
+        self.pump()
+
+
+def scenario_a_request() -> OriginateRequest:
+    """The recorded Originate of scenario A."""
+    return OriginateRequest(
+        channel="Local/5550200@caller-sim/n",
+        context="hotline",
+        exten="s",
+        variables=(("IVR_DIGIT", "1"), ("DTMF_DELAY", "3"), ("CALLER_HOLD", "120"),
+                   ("__TALKTIME", "5")),
+        action_id="ctl-7",
+    )

@@ -1,0 +1,140 @@
+"""Write commands survive the JSON-lines round trip; the spool file keeps them durably."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from acd.storage.commands import (
+    COMMAND_TYPES,
+    AppendAgentState,
+    AppendAudit,
+    AppendCallEvent,
+    InsertRecording,
+    SpoolFormatError,
+    UpsertAgent,
+    UpsertCall,
+    UpsertCustomer,
+    WriteCommand,
+    decode_command,
+    encode_command,
+)
+from acd.storage.spool import Spool, encode_lines, parse_spool
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+SAMPLES: list[WriteCommand] = [
+    UpsertCall(
+        idempotency_key="c1:0",
+        call_id="c1",
+        values={"arrived_at": T0, "caller_number": "+4930123", "ivr_path": [{"node": "main"}]},
+    ),
+    AppendCallEvent(
+        idempotency_key="c1:ev:1",
+        call_id="c1",
+        seq=1,
+        at=T0 + timedelta(seconds=3),
+        kind="offered",
+        agent_id="a1",
+        data={"ring": 1, "nested": {"at": T0}},
+    ),
+    AppendAgentState(idempotency_key="a1:s:1", agent_id="a1", state="paused", reason=None, at=T0),
+    InsertRecording(
+        idempotency_key="r1",
+        recording_id="r1",
+        call_id="c1",
+        agent_id="a1",
+        queue="orders",
+        started_at=T0,
+        path="/rec/r1.wav",
+        size_bytes=123,
+    ),
+    UpsertAgent(idempotency_key="ag1", agent_id="a1", name="Ann", endpoint="PJSIP/1001"),
+    UpsertCustomer(idempotency_key="cu1", number="+4930123", values={"vip": True}),
+    AppendAudit(idempotency_key="au1", who="sup1", role="supervisor", action="listen", at=T0),
+]
+
+
+def test_samples_cover_every_command_type() -> None:
+    assert {type(c).__name__ for c in SAMPLES} == set(COMMAND_TYPES)
+
+
+@pytest.mark.parametrize("command", SAMPLES, ids=lambda c: type(c).__name__)
+def test_round_trip_is_exact(command: WriteCommand) -> None:
+    line = encode_command(command)
+    assert "\n" not in line
+    assert decode_command(line) == command
+
+
+def test_datetimes_come_back_aware_with_their_offset() -> None:
+    local = datetime(2026, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=1)))
+    back = decode_command(
+        encode_command(
+            AppendAudit(idempotency_key="k", who="w", role="admin", action="x", at=local)
+        )
+    )
+    assert isinstance(back, AppendAudit)
+    assert back.at == T0
+    assert back.at.utcoffset() == timedelta(hours=1)
+
+
+def test_naive_datetime_is_refused_before_it_reaches_the_spool() -> None:
+    naive = AppendAudit(idempotency_key="k", who="w", role="r", action="a", at=datetime(2026, 1, 1))
+    with pytest.raises(ValueError, match="naive"):
+        encode_command(naive)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "not json",
+        "[1, 2]",
+        '{"type": "DropTable", "idempotency_key": "k"}',
+        '{"type": "UpsertAgent", "idempotency_key": "k", "agent_id": "a", "name": "n", '
+        '"endpoint": "e", "extra": 1}',
+        '{"type": "UpsertAgent", "idempotency_key": "k"}',
+    ],
+)
+def test_foreign_lines_raise_spool_format_error(line: str) -> None:
+    with pytest.raises(SpoolFormatError):
+        decode_command(line)
+
+
+def test_parse_keeps_order_reports_bad_lines_and_ignores_a_torn_tail() -> None:
+    good = encode_lines(SAMPLES[:2])
+    data = good + b"garbage\n\n" + encode_lines(SAMPLES[2:3]) + b'{"type": "UpsertCa'
+    contents = parse_spool(data)
+    assert list(contents.commands) == SAMPLES[:3]
+    assert [(n, line) for n, line, _ in contents.bad_lines] == [(3, "garbage")]
+
+
+def test_spool_append_load_clear(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    assert not spool.has_entries()
+    spool.append(SAMPLES[:3])
+    spool.append(SAMPLES[3:])
+    assert spool.has_entries()
+    assert list(Spool(tmp_path / "spool").load().commands) == SAMPLES
+    spool.clear()
+    assert not spool.has_entries()
+    assert spool.load().commands == ()
+
+
+def test_torn_tail_is_cut_on_open_so_the_next_append_is_not_glued_to_it(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.append(SAMPLES[:1])
+    with spool.path.open("ab") as f:
+        f.write(b'{"type":"Upsert')  # the process died inside append
+    reopened = Spool(tmp_path)
+    reopened.append(SAMPLES[1:2])
+    contents = reopened.load()
+    assert list(contents.commands) == SAMPLES[:2]
+    assert contents.bad_lines == ()
+
+
+def test_reject_keeps_the_line_and_the_reason(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.reject("the line", "IntegrityError")
+    assert spool.rejected_path.read_text() == '{"reason":"IntegrityError","line":"the line"}\n'

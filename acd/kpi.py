@@ -17,11 +17,24 @@ Definitions (the README repeats them):
 - **ASA** (average speed of answer): mean of (answered - queue entry) over answered calls.
 - **AHT** (average handle time): mean of talk + hold + wrap-up over answered calls.
 - **abandonment rate**: abandoned / offered.
+- **CSAT**: rated calls whose post-call survey rating (1-5) is ``csat_min_rating`` (4) or more,
+  divided by rated calls (calls with any rating). Unrated calls count in neither.
+- **FCR** (first-contact resolution): answered calls marked resolved (``resolved`` true, or the
+  disposition code ``resolved`` when no flag was recorded) with no further call from the same
+  caller number within ``repeat_window_s`` (7 days) after arrival, divided by answered calls
+  with a resolution recorded (flag or disposition code).
+- **occupancy**: seconds in talk + hold + wrap-up (agent states ``on_call``, ``wrap_up``,
+  ``pending_logout``) divided by logged-in, non-paused seconds (those plus ``ready`` and
+  ``reserved``), from the agent state log.
+- **handled** (per agent): answered calls; **handle time**: the sum of their talk + hold +
+  wrap-up (AHT is its mean).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -35,6 +48,11 @@ class CallFacts:
     talk_s: float = 0.0
     hold_s: float = 0.0
     wrap_up_s: float = 0.0
+    ring_limit_s: float | None = None  # this queue's 3 rings in seconds; None: KpiSettings'
+    # Optional facts for CSAT and FCR; the defaults leave the call out of both.
+    survey_rating: int | None = None
+    resolved: bool | None = None  # None: no resolution recorded
+    repeat_call: bool = False  # the same number called again within the repeat window
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +61,13 @@ class KpiSettings:
     short_abandon_s: float = 5.0
     ring_cadence_s: float = 5.0
     max_rings: int = 3
+    csat_min_rating: int = 4
+    repeat_window_s: float = 7 * 86400.0
+
+
+# Agent states (acd.engine.agent_fsm.AgentState values) that count for occupancy.
+BUSY_STATES = frozenset({"on_call", "wrap_up", "pending_logout"})
+STAFFED_STATES = BUSY_STATES | {"ready", "reserved"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +84,25 @@ class KpiSummary:
     asa_s: float | None
     aht_s: float | None
     extra: dict[str, float] = field(default_factory=dict)
+    rated: int = 0
+    csat: float | None = None
+    fcr: float | None = None
+    handle_time_s: float = 0.0  # sum over answered calls; aht_s is its mean
+
+    @property
+    def handled(self) -> int:
+        return self.answered
+
+    def as_report_dict(self) -> dict[str, float | int | None]:
+        """``as_dict`` plus the survey, resolution and handle-time figures of reports."""
+        return {
+            **self.as_dict(),
+            "handled": self.handled,
+            "handle_time_s": round(self.handle_time_s, 4),
+            "rated": self.rated,
+            "csat": _round(self.csat),
+            "fcr": _round(self.fcr),
+        }
 
     def as_dict(self) -> dict[str, float | int | None]:
         """The summary object printed by ``hotline demo --json`` (fractions 0-1, seconds)."""
@@ -91,10 +135,14 @@ def _mean(values: list[float]) -> float | None:
 
 def summarize(calls: Iterable[CallFacts], settings: KpiSettings = KpiSettings()) -> KpiSummary:
     offered = answered = abandoned = short = within_sl = within_rings = 0
+    rated = satisfied = with_resolution = first_contact = 0
     waits: list[float] = []
     handles: list[float] = []
     ring_limit = settings.ring_cadence_s * settings.max_rings
     for call in calls:
+        if call.survey_rating is not None:
+            rated += 1
+            satisfied += call.survey_rating >= settings.csat_min_rating
         if call.queued_at is None:
             continue
         offered += 1
@@ -105,8 +153,12 @@ def summarize(calls: Iterable[CallFacts], settings: KpiSettings = KpiSettings())
             within_sl += wait <= settings.service_level_s
             started = call.ring_started_at
             ring_s = call.answered_at - started if started is not None else 0.0
-            within_rings += ring_s <= ring_limit
+            limit = ring_limit if call.ring_limit_s is None else call.ring_limit_s
+            within_rings += ring_s <= limit
             handles.append(call.talk_s + call.hold_s + call.wrap_up_s)
+            if call.resolved is not None:
+                with_resolution += 1
+                first_contact += call.resolved and not call.repeat_call
         elif call.abandoned_at is not None:
             abandoned += 1
             short += (call.abandoned_at - call.queued_at) < settings.short_abandon_s
@@ -122,4 +174,38 @@ def summarize(calls: Iterable[CallFacts], settings: KpiSettings = KpiSettings())
         abandonment_rate=_ratio(abandoned, offered),
         asa_s=_mean(waits),
         aht_s=_mean(handles),
+        rated=rated,
+        csat=_ratio(satisfied, rated),
+        fcr=_ratio(first_contact, with_resolution),
+        handle_time_s=sum(handles),
     )
+
+
+def repeat_calls(
+    arrivals: Sequence[tuple[str | None, float]],
+    later: Iterable[tuple[str, float]],
+    window_s: float,
+) -> list[bool]:
+    """For each ``(caller number, arrival)``: did the same number call again within the window?
+
+    ``later`` holds every known arrival per number (it may include ``arrivals`` themselves, and
+    calls after the reporting period); a call with no number never counts as repeated.
+    """
+    by_number: dict[str, list[float]] = defaultdict(list)
+    for known, when in later:
+        by_number[known].append(when)
+    for times in by_number.values():
+        times.sort()
+    result: list[bool] = []
+    for number, at in arrivals:
+        times = by_number.get(number, []) if number else []
+        following = bisect_right(times, at)  # first arrival strictly after this one
+        result.append(following < len(times) and times[following] <= at + window_s)
+    return result
+
+
+def occupancy(seconds_by_state: Mapping[str, float]) -> float | None:
+    """Busy (talk + hold + wrap-up) seconds over logged-in, non-paused seconds."""
+    staffed = sum(s for state, s in seconds_by_state.items() if state in STAFFED_STATES)
+    busy = sum(s for state, s in seconds_by_state.items() if state in BUSY_STATES)
+    return busy / staffed if staffed > 0 else None

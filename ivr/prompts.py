@@ -19,7 +19,7 @@ _NOT_SOUND_CHARS = re.compile(r"[^a-z0-9]+")
 
 
 def pick(prompts: Mapping[str, Sequence[str]], language: str, default: str) -> tuple[str, ...]:
-    """The sound files of ``prompts`` for ``language``, else ``default``'s, else the first listed."""
+    """The sounds of ``prompts`` for ``language``, else ``default``'s, else the first listed."""
     for lang in (language, default):
         sounds = prompts.get(lang)
         if sounds:
@@ -43,7 +43,7 @@ def sound(language: str, name: str) -> str:
 
 
 def slug(text: str) -> str:
-    """A free text (courier name from the shop) as a safe sound-name part: ``SF Express`` -> ``sf-express``.
+    """A free text (a courier's name) as a sound-name part: ``SF Express`` -> ``sf-express``.
 
     Sound names may not contain dots or spaces (acd.settings.common ``_check_sound``) and must
     not escape the sounds directory.

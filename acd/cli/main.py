@@ -22,6 +22,12 @@ COMMANDS: tuple[str, ...] = (
     "ami_replay",
     "db",
     "sim",
+    "run",
+    "demo",
+    "recordings",
+    "qa",
+    "report",
+    "export",
 )
 
 EXIT_OK = 0

@@ -26,10 +26,10 @@ from acd.asterisk.agi import commands as cmd
 from acd.asterisk.aio.agi_session import AgiError, AgiSession, ChannelHungUp
 from acd.daemon.calls import CallRecord, CallRegistry, Ring
 from acd.daemon.floor import Offer
-from acd.daemon.ivr_port import IvrOutcome, IvrRunner
+from acd.daemon.ivr_port import CallerLookup, CallerProfile, IvrOutcome, IvrRunner
 from acd.daemon.outputs import Outputs
 from acd.daemon.service import AcdService, Ticket
-from acd.engine.model import WaitingCall
+from acd.engine.model import VIP_PRIORITY_BOOST, WaitingCall
 from acd.logging import bind_call
 from acd.settings import names
 
@@ -55,8 +55,12 @@ class CallFlow:
         settings: FlowSettings,
         *,
         clock: Callable[[], float],
+        callers: CallerLookup | None = None,
+        lookup_timeout_s: float = 1.0,
     ) -> None:
         self._acd = acd
+        self._callers = callers
+        self._lookup_timeout_s = lookup_timeout_s
         self._registry = registry
         self._outputs = outputs
         self._ivr = ivr
@@ -66,10 +70,10 @@ class CallFlow:
     async def __call__(self, session: AgiSession) -> None:
         env = session.env
         now = self._clock()
-        call_id = (env.args[0] if env.args else "") or env.uniqueid or uuid.uuid4().hex
-        number = env.args[1] if len(env.args) > 1 else env.callerid
-        call = CallRecord(call_id, env.uniqueid, env.channel, number,
-                          env.calleridname or None, now)  # fmt: skip
+        # The call id is the caller channel's Uniqueid, as the dialplan sets HOTLINE_CALL_ID.
+        call_id = env.uniqueid or uuid.uuid4().hex
+        number = env.callerid or (env.args[1] if len(env.args) > 1 else "")
+        call = CallRecord(call_id, env.uniqueid, env.channel, number, env.calleridname or None, now)
         self._registry.open(call)
         with bind_call(call_id=call_id, uniqueid=env.uniqueid):
             try:
@@ -94,12 +98,30 @@ class CallFlow:
             finally:
                 self._registry.close(call_id)
 
+    async def _identify(self, call: CallRecord) -> CallerProfile | None:
+        """Who is calling; a slow or broken customer source never holds up the call."""
+        if self._callers is None or not call.number:
+            return None
+        try:
+            async with asyncio.timeout(self._lookup_timeout_s):
+                profile = await self._callers.lookup(call.number)
+        except Exception as exc:  # identification is best effort
+            log.warning("caller lookup for %s failed: %r", call.number, exc)
+            return None
+        if profile is not None:
+            call.name = profile.name or call.name
+            call.vip = profile.vip
+        return profile
+
     async def _handle(self, session: AgiSession, call: CallRecord) -> None:
+        profile = await self._identify(call)
+        call.preferred_agent = profile.last_agent_id if profile is not None else None
         outcome = await self._ivr(session, caller_number=call.number, vip=call.vip)
         call.ivr_path = [dict(node) for node in outcome.path]
         call.reason = outcome.reason
-        self._outputs.call_event(call, "ivr", self._clock(), result=outcome.kind,
-                                 reason=outcome.reason)  # fmt: skip
+        self._outputs.call_event(
+            call, "ivr", self._clock(), result=outcome.kind, reason=outcome.reason
+        )
         if outcome.kind == "hangup":
             call.outcome = "ivr_hangup"
             call.hung_up_by = "caller"
@@ -119,20 +141,21 @@ class CallFlow:
         priority = outcome.priority
         if priority is None:
             priority = self._settings.queue_priority.get(queue, 0)
+        if call.vip:
+            priority += VIP_PRIORITY_BOOST
         call.queue, call.priority = queue, priority
         await session.set_variable(names.VAR_QUEUE, queue)
         call.queued_at = self._clock()
-        ticket = await self._acd.enqueue(
-            WaitingCall(call.call_id, queue, call.queued_at, priority)
-        )
+        ticket = await self._acd.enqueue(WaitingCall(call.call_id, queue, call.queued_at, priority))
         self._outputs.call_event(call, "queued", call.queued_at, priority=priority)
         try:
             while True:
                 await session.command(cmd.exec_("StartMusicOnHold", self._settings.music_class))
                 offer = await self._wait_for_offer(session, ticket)
                 await session.command(cmd.exec_("StopMusicOnHold"))
-                if await self._ring(session, call, offer.agent_id, offer.endpoint,
-                                    offer.ring_timeout_s):  # fmt: skip
+                if await self._ring(
+                    session, call, offer.agent_id, offer.endpoint, offer.ring_timeout_s
+                ):
                     return
         finally:
             if call.answered_at is None:
@@ -144,9 +167,13 @@ class CallFlow:
         return ticket.offers.get_nowait()
 
     async def _ring(
-        self, session: AgiSession, call: CallRecord, agent_id: str, endpoint: str,
+        self,
+        session: AgiSession,
+        call: CallRecord,
+        agent_id: str,
+        endpoint: str,
         ring_timeout_s: float,
-    ) -> bool:  # fmt: skip
+    ) -> bool:
         """Dial the agent; True when the call was answered (and is now over)."""
         started = self._clock()
         call.agent_id = agent_id
@@ -186,8 +213,9 @@ class CallFlow:
         call.ring_started_at = ring_started
         call.answered_at = at
         self._acd.offer_answered(call.call_id)
-        self._outputs.call_event(call, "answered", at, agent_id=call.agent_id,
-                                 agent_channel=agent_channel)  # fmt: skip
+        self._outputs.call_event(
+            call, "answered", at, agent_id=call.agent_id, agent_channel=agent_channel
+        )
 
     def _finish(self, call: CallRecord, hung_up_by: str, *, failed: bool = False) -> None:
         now = self._clock()
@@ -203,6 +231,12 @@ class CallFlow:
         if call.queued_at is not None and call.answered_at is None:
             self._acd.caller_left(call.call_id)
         kind = "abandoned" if call.outcome == "abandoned" else "ended"
-        self._outputs.call_event(call, kind, call.ended_at, agent_id=call.agent_id,
-                                 outcome=call.outcome, hung_up_by=call.hung_up_by)  # fmt: skip
+        self._outputs.call_event(
+            call,
+            kind,
+            call.ended_at,
+            agent_id=call.agent_id,
+            outcome=call.outcome,
+            hung_up_by=call.hung_up_by,
+        )
         self._outputs.call_finished(call)

@@ -16,9 +16,16 @@ from acd.kpi import CallFacts
 
 HungUpBy = Literal["caller", "agent", "system"]
 Outcome = Literal[
-    "answered", "abandoned", "timeout", "callback", "voicemail", "failed", "self_service",
-    "closed", "ivr_hangup",
-]  # fmt: skip
+    "answered",
+    "abandoned",
+    "timeout",
+    "callback",
+    "voicemail",
+    "failed",
+    "self_service",
+    "closed",
+    "ivr_hangup",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +49,7 @@ class CallRecord:
     priority: int = 0
     reason: str | None = None
     vip: bool = False
+    preferred_agent: str | None = None  # the caller's last agent, offered first when idle
     queued_at: float | None = None
     agent_id: str | None = None
     ring_started_at: float | None = None
@@ -56,7 +64,7 @@ class CallRecord:
         self.seq += 1
         return self.seq
 
-    def facts(self, wrap_up_s: float = 0.0) -> CallFacts:
+    def facts(self, wrap_up_s: float = 0.0, ring_limit_s: float | None = None) -> CallFacts:
         """The KPI view of this call (``acd.kpi`` defines what each number means)."""
         talk = 0.0
         if self.answered_at is not None and self.ended_at is not None:
@@ -72,6 +80,7 @@ class CallRecord:
             abandoned_at=abandoned_at,
             talk_s=talk,
             wrap_up_s=wrap_up_s if self.answered_at is not None else 0.0,
+            ring_limit_s=ring_limit_s,
         )
 
     def row(self) -> dict[str, Any]:

@@ -123,9 +123,7 @@ class Floor:
         effects: list[FloorEffect] = []
         if engaged is not None and engaged.answered_at is None:
             self._disengage(call_id)
-            effects += self._step(
-                engaged.agent_id, AgentInput.CALLER_ABANDONED_DURING_RING, now
-            )
+            effects += self._step(engaged.agent_id, AgentInput.CALLER_ABANDONED_DURING_RING, now)
             effects += self._flush_deferred(engaged.agent_id, now)
         return effects + self._route(now)
 
@@ -195,6 +193,10 @@ class Floor:
         times = self.handle_times.for_agents(queue.name, eligible)
         return estimated_wait(self.router.position(call_id), times)
 
+    def engaged_calls(self) -> list[str]:
+        """Calls offered to or talking with an agent (resynchronisation checks these)."""
+        return list(self._engaged)
+
     def engaged_agent(self, call_id: str) -> str | None:
         engaged = self._engaged.get(call_id)
         return engaged.agent_id if engaged else None
@@ -212,8 +214,9 @@ class Floor:
         self._agent_call[agent_id] = call_id
         effects = self._step(agent_id, AgentInput.OFFER, now)
         spec = self.queues[queue]
-        offer = Offer(call_id, agent_id, self.specs[agent_id].endpoint, queue,
-                      spec.ring_timeout_s, now)  # fmt: skip
+        offer = Offer(
+            call_id, agent_id, self.specs[agent_id].endpoint, queue, spec.ring_timeout_s, now
+        )
         return [offer, *effects]
 
     def _disengage(self, call_id: str) -> _Engaged:
@@ -245,9 +248,13 @@ class Floor:
         missed_in = self.queues.get(offer_queue or "") or queue
         misses = missed_in.auto_pause_misses if missed_in else 3
         new, raw = apply(
-            self.status[agent_id], event, now, reason=reason, wrap_up_s=wrap_s,
+            self.status[agent_id],
+            event,
+            now,
+            reason=reason,
+            wrap_up_s=wrap_s,
             auto_pause_misses=misses,
-        )  # fmt: skip
+        )
         self.status[agent_id] = new
         return self._effects(agent_id, raw, now)
 
@@ -256,9 +263,7 @@ class Floor:
         auto = any(isinstance(e, AutoPaused) for e in raw)
         for effect in raw:
             if isinstance(effect, StateChanged):
-                out.append(
-                    AgentChanged(agent_id, effect.old, effect.new, effect.reason, now, auto)
-                )
+                out.append(AgentChanged(agent_id, effect.old, effect.new, effect.reason, now, auto))
                 if effect.new is AgentState.WRAP_UP:
                     self._wrap_started[agent_id] = now
                 elif effect.old in (AgentState.WRAP_UP, AgentState.ON_CALL):

@@ -7,9 +7,11 @@ The ``ivr`` package implements the runner; the composition root wires it in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from acd.asterisk.aio.agi_session import AgiSession
 
@@ -33,3 +35,28 @@ class IvrRunner(Protocol):
     async def __call__(
         self, session: AgiSession, *, caller_number: str, vip: bool
     ) -> IvrOutcome: ...
+
+
+class CallerProfile(Protocol):
+    """What the ACD uses of an identified caller (the screen pop gets the rest)."""
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def vip(self) -> bool: ...
+
+    @property
+    def last_agent_id(self) -> str | None: ...
+
+
+class CallerLookup(Protocol):
+    async def lookup(self, number: str) -> CallerProfile | None: ...
+
+
+@dataclass(frozen=True)
+class Features:
+    """The feature packages' parts the daemon runs, built once the database exists."""
+
+    ivr: Callable[[async_sessionmaker[AsyncSession]], IvrRunner]
+    callers: Callable[[async_sessionmaker[AsyncSession]], CallerLookup] | None = None

@@ -36,11 +36,13 @@ class Outputs:
         writer: StorageWriter | None,
         prefix: str = "hotline",
         wrap_up_s: Callable[[str | None], float] = lambda _q: 0.0,
+        ring_limit_s: Callable[[str | None], float | None] = lambda _q: None,
     ) -> None:
         self.publisher = publisher
         self.writer = writer
         self.prefix = prefix
         self._wrap_up_s = wrap_up_s
+        self._ring_limit_s = ring_limit_s
         self.completed: list[CallFacts] = []  # every finished call, for the demo summary
         self.outcomes: Counter[str] = Counter()
         self._state_seq = 0
@@ -60,13 +62,18 @@ class Outputs:
         self._write(
             AppendCallEvent(
                 idempotency_key=f"{call.call_id}:ev:{seq}",
-                call_id=call.call_id, seq=seq, at=utc(at), kind=kind, agent_id=agent_id,
+                call_id=call.call_id,
+                seq=seq,
+                at=utc(at),
+                kind=kind,
+                agent_id=agent_id,
                 data=data or None,
-            )  # fmt: skip
+            )
         )
 
     def call_finished(self, call: CallRecord) -> None:
-        self.completed.append(call.facts(self._wrap_up_s(call.queue)))
+        facts = call.facts(self._wrap_up_s(call.queue), self._ring_limit_s(call.queue))
+        self.completed.append(facts)
         self.outcomes[call.outcome or "unknown"] += 1
 
     def _upsert(self, call: CallRecord, at: float) -> UpsertCall:
@@ -87,16 +94,19 @@ class Outputs:
         reason = change.reason if change.new.value == "paused" else None
         if self.publisher is not None:
             self.publisher.publish(
-                topics.agent_state(self.prefix, change.agent_id, change.new.value, change.at,
-                                   reason=reason)  # fmt: skip
+                topics.agent_state(
+                    self.prefix, change.agent_id, change.new.value, change.at, reason=reason
+                )
             )
         self._state_seq += 1
         self._write(
             AppendAgentState(
                 idempotency_key=f"{change.agent_id}:st:{change.at:.6f}:{self._state_seq}",
-                agent_id=change.agent_id, state=change.new.value, reason=reason,
+                agent_id=change.agent_id,
+                state=change.new.value,
+                reason=reason,
                 at=utc(change.at),
-            )  # fmt: skip
+            )
         )
 
     def floor_changed(self, floor: Floor, now: float) -> None:
@@ -110,9 +120,14 @@ class Outputs:
             longest = max((now - c.arrived_at for c in mine), default=0.0)
             self.publisher.publish(
                 topics.queue_stats(
-                    self.prefix, queue, now, waiting=len(mine), longest_wait_s=longest,
-                    agents_by_state=dict(by_state), service_level=None,
-                )  # fmt: skip
+                    self.prefix,
+                    queue,
+                    now,
+                    waiting=len(mine),
+                    longest_wait_s=longest,
+                    agents_by_state=dict(by_state),
+                    service_level=None,
+                )
             )
 
     def _write(self, command: WriteCommand) -> None:
@@ -122,5 +137,6 @@ class Outputs:
             self.writer.submit(command)
         except WriterOverloaded:
             # The writer spools on outages; a full queue means it cannot keep up at all.
-            log.error("storage queue full: %s %s lost", type(command).__name__,
-                      command.idempotency_key)  # fmt: skip
+            log.error(
+                "storage queue full: %s %s lost", type(command).__name__, command.idempotency_key
+            )

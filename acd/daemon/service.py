@@ -45,9 +45,7 @@ class _Request:
 
 
 class AcdService:
-    def __init__(
-        self, floor: Floor, outputs: FloorOutputs, *, clock: Callable[[], float]
-    ) -> None:
+    def __init__(self, floor: Floor, outputs: FloorOutputs, *, clock: Callable[[], float]) -> None:
         self._floor = floor
         self._outputs = outputs
         self._clock = clock

@@ -146,9 +146,9 @@ def _set_callerid(world: World, now: float, sess: Session, args: list[str], repl
     ch = sess.channel
     if "<" in text:
         name, _, rest = text.partition("<")
-        ch.cid_num, ch.cid_name = rest.rstrip(">").strip(), name.strip().strip('"')
+        world.set_callerid(ch, rest.rstrip(">").strip(), name.strip().strip('"'))
     else:
-        ch.cid_num = text.strip()
+        world.set_callerid(ch, text.strip(), ch.cid_name)
     reply(now, "200 result=1\n")
 
 
@@ -167,13 +167,14 @@ def _hangup(world: World, now: float, sess: Session, args: list[str], reply: Rep
     if ch is None:
         reply(now, "200 result=-1\n")
         return
-    reply(now, "200 result=1\n")
     if ch is sess.channel:
-        # Own channel: soft hang-up; the session goes on "dead" until the server closes.
+        # Own channel: soft hang-up (recorded between AGIExecStart and AGIExecEnd); the session
+        # goes on "dead" until the server closes, the HANGUP line follows the reply.
         world.emit(ev.hangup_request(ch, 16, soft=True))
         ch.dead = True
-        world.agi.notice(sess)
+        reply(now, "200 result=1\n")
     else:
+        reply(now, "200 result=1\n")
         world.hangup_request(now, ch.name, 16)
 
 

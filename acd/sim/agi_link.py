@@ -32,6 +32,7 @@ class LinkHost(Protocol):
     faults: Faults
 
     def now(self) -> float: ...
+    def catch_up(self) -> None: ...
     def flush(self) -> None: ...
     def refused_port(self) -> int: ...
     def forget_link(self, session_id: int) -> None: ...
@@ -47,7 +48,9 @@ class AgiLink:
         self.channel = dict(request.env).get("agi_channel", "")
         self._conn = ClientConnection()
         self._writer: asyncio.StreamWriter | None = None
-        self._closed = False  # the core said AgiClose (or the link gave up)
+        self._closed = False  # no more reading or writing
+        self._connected = False  # TCP connect succeeded
+        self._ended = False  # the core knows the session is over (its AgiClose, or we told it)
         self._waiting_reply = False
         self._fault_hangup_done = False
 
@@ -60,7 +63,8 @@ class AgiLink:
         self._send(self._conn.hangup)
 
     def close(self) -> None:
-        self._closed = True
+        """The core ended the session (after its closing ``HANGUP`` line)."""
+        self._closed = self._ended = True
         if self._writer is not None:
             self._writer.close()
 
@@ -80,50 +84,58 @@ class AgiLink:
         port = host.refused_port() if host.faults.agi_refused else req.port
         try:
             reader, writer = await asyncio.open_connection(req.host, port)
-        except OSError:
-            host.pbx.agi_connect_failed(host.now(), self.session_id)
-            host.forget_link(self.session_id)
-            host.flush()
-            return
-        try:
-            await self._session(reader, writer)
-        except (ConnectionError, OSError):
-            if not self._closed:
-                host.pbx.agi_closed(host.now(), self.session_id)
-                host.flush()
+            try:
+                await self._session(reader, writer)
+                # Still able to write: the core answers the end with its closing HANGUP line.
+                self._report_end()
+            finally:
+                writer.close()
+        except (ConnectionError, OSError) as exc:
+            log.debug("AGI session %s: %r", self.session_id, exc)
         finally:
-            self._closed = True
-            writer.close()
+            # However the session ended, the core learns it exactly once (refused connect:
+            # AGISTATUS=FAILURE; otherwise the AGI() application returns).
+            self._report_end()
             host.forget_link(self.session_id)
+
+    def _report_end(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        host = self._host
+        host.catch_up()
+        if self._connected:
+            host.pbx.agi_closed(host.now(), self.session_id)
+        else:
+            host.pbx.agi_connect_failed(host.now(), self.session_id)
+        host.flush()
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         host = self._host
-        if self._closed:  # the caller hung up while we were connecting
+        if self._ended:  # the caller hung up while we were connecting
             return
+        self._connected = True
         if host.faults.agi_dropped:
             # Accepted by the kernel, then lost before the script ran: Asterisk goes on with
             # AGISTATUS=SUCCESS and none of the script's variables (shared/asterisk README).
             writer.transport.abort()
+            host.catch_up()
             host.pbx.agi_connected(host.now(), self.session_id)
-            host.pbx.agi_closed(host.now(), self.session_id)
             host.flush()
             return
         self._writer = writer
         writer.write(self._conn.start(self._request.env))
+        host.catch_up()
         host.pbx.agi_connected(host.now(), self.session_id)
         host.flush()
         while not self._closed:
             data = await reader.read(65536)
+            self._conn.receive_data(data)
             try:
-                self._conn.receive_data(data)
                 if not self._feed():
                     return
             except ProtocolError as exc:
                 log.info("AGI session %s: bad input from server (%s)", self.session_id, exc)
-                data = b""
-            if not data:
-                host.pbx.agi_closed(host.now(), self.session_id)
-                host.flush()
                 return
 
     def _feed(self) -> bool:
@@ -134,11 +146,10 @@ class AgiLink:
             if event is NEED_DATA:
                 return True
             if isinstance(event, ConnectionClosed):
-                host.pbx.agi_closed(host.now(), self.session_id)
-                host.flush()
                 return False
             assert isinstance(event, CommandReceived)
             self._waiting_reply = True
+            host.catch_up()
             host.pbx.agi_command(host.now(), self.session_id, event.line)
             host.flush()
             if self._waiting_reply and host.faults.agi_hangup and not self._fault_hangup_done:

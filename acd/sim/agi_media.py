@@ -79,11 +79,11 @@ def stream_file(world: World, now: float, sess: Session, args: list[str], reply:
 
     def done(t: float, digit: str | None, played: float) -> None:
         world.setvar(sess.channel, "PLAYBACKSTATUS", "SUCCESS")
-        reply(t, f"200 result={_code(digit)} endpos={int((offset + played) * RATE)}\n")
+        reply(t, f"200 result={_code(digit)} endpos={round((offset + played) * RATE)}\n")
 
     def aborted(t: float, played: float) -> None:
         world.setvar(sess.channel, "PLAYBACKSTATUS", "FAILED")
-        reply(t, f"200 result=-1 endpos={int((offset + played) * RATE)}\n", failure=True)
+        reply(t, f"200 result=-1 endpos={round((offset + played) * RATE)}\n", failure=True)
 
     block(world, now, sess, max(length - offset, 0.0), escape=escape, finish=done, abort=aborted)
 
@@ -95,11 +95,11 @@ def get_option(world: World, now: float, sess: Session, args: list[str], reply: 
     if length is None:
         reply(now, "200 result=-1 endpos=0\n", failure=True)
         return
-    endpos = int(length * RATE)
+    endpos = round(length * RATE)
 
     def after_prompt(t: float, digit: str | None, played: float) -> None:
         if digit is not None:
-            reply(t, f"200 result={_code(digit)} endpos={int(played * RATE)}\n")
+            reply(t, f"200 result={_code(digit)} endpos={round(played * RATE)}\n")
             return
         block(
             world,
@@ -118,7 +118,7 @@ def get_option(world: World, now: float, sess: Session, args: list[str], reply: 
         length,
         escape=escape,
         finish=after_prompt,
-        abort=lambda t, p: reply(t, f"200 result=-1 endpos={int(p * RATE)}\n", failure=True),
+        abort=lambda t, p: reply(t, f"200 result=-1 endpos={round(p * RATE)}\n", failure=True),
     )
 
 
@@ -197,11 +197,11 @@ def record_file(world: World, now: float, sess: Session, args: list[str], reply:
     def done(t: float, digit: str | None, took: float) -> None:
         world.output(WavFile(f"{path}.{fmt}", took, 1))
         how = "(dtmf)" if digit else "(timeout)"
-        reply(t, f"200 result={_code(digit)} {how} endpos={int(took * RATE)}\n")
+        reply(t, f"200 result={_code(digit)} {how} endpos={round(took * RATE)}\n")
 
     def aborted(t: float, took: float) -> None:
         world.output(WavFile(f"{path}.{fmt}", took, 1))
-        reply(t, f"200 result=-1 (hangup) endpos={int(took * RATE)}\n", failure=True)
+        reply(t, f"200 result=-1 (hangup) endpos={round(took * RATE)}\n", failure=True)
 
     block(
         world, now, sess, None if ms < 0 else ms / 1000, escape=escape, finish=done, abort=aborted

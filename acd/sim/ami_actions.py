@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
 
 from acd.asterisk.ami.message import Message, encode
 from acd.sim import ami_call_actions as calls
+from acd.sim.ami_queue_actions import Handler
 from acd.sim.ami_server import event_classes, parse_event_mask
 from acd.sim.pbx import Pbx
 
@@ -32,6 +32,7 @@ class SimHost(Protocol):
 
     def now(self) -> float: ...
     def wall(self) -> float: ...
+    def catch_up(self) -> None: ...
     def dispatch(self, outputs: list[Output]) -> None: ...
     def flush(self) -> None: ...
     def broadcast(self, message: Message) -> None: ...
@@ -47,8 +48,6 @@ class SimHost(Protocol):
     def version(self) -> str: ...
 
 
-Handler = Callable[["SimHost", "AmiSession", Message], Awaitable[None]]
-
 #: actions allowed before login (main/manager.c process_message answers the others with
 #: "Permission denied")
 _PRE_AUTH = {"login", "challenge", "logoff"}
@@ -60,7 +59,7 @@ def _event_tv(wall: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(wall)) + f".{ms:03d}+0000"
 
 
-def security_headers(host: SimHost, s: AmiSession, severity: str) -> list[tuple[str, str]]:
+def security_headers(host: SimHost, severity: str) -> list[tuple[str, str]]:
     return [
         ("Privilege", "security,all"),
         ("EventTV", _event_tv(host.wall())),
@@ -88,6 +87,7 @@ class ActionHandler:
         }
 
     async def handle(self, s: AmiSession, action: Message) -> None:
+        self.host.catch_up()
         name = (action.get("Action") or "").strip()
         key = name.lower()
         if key == "login":
@@ -114,6 +114,7 @@ class ActionHandler:
             return
         s.authenticated = True
         s.username = user
+        s.logged_in_wall = self.host.wall()
         if "Events" in action:
             s.event_mask = parse_event_mask(action.get("Events"))
         s.write(s.conn.login_response(action, ok=True))
@@ -127,18 +128,17 @@ class ActionHandler:
             Status="Fully Booted",
         )
         s.deliver_event(encode(booted), event_classes(booted))
-        tv = _event_tv(host.wall())
         host.broadcast(
             Message(
                 (
                     ("Event", "SuccessfulAuth"),
-                    *security_headers(host, s, "Informational"),
+                    *security_headers(host, "Informational"),
                     ("AccountID", user),
                     ("SessionID", s.session_id),
                     ("LocalAddress", s.local_address),
                     ("RemoteAddress", s.remote_address),
                     ("UsingPassword", "0"),
-                    ("SessionTV", tv),
+                    ("SessionTV", _event_tv(s.logged_in_wall)),
                 )
             )
         )
@@ -152,12 +152,12 @@ class ActionHandler:
             Message(
                 (
                     ("Event", "RequestBadFormat"),
-                    *security_headers(self.host, s, "Error"),
+                    *security_headers(self.host, "Error"),
                     ("SessionID", s.session_id),
                     ("LocalAddress", s.local_address),
                     ("RemoteAddress", s.remote_address),
                     ("RequestType", f"Action: {name}"),
-                    ("SessionTV", _event_tv(self.host.started_wall)),
+                    ("SessionTV", _event_tv(s.logged_in_wall or self.host.wall())),
                     ("AccountID", s.username),
                 )
             )

@@ -73,6 +73,7 @@ class AmiSession:
         self.session_id = f"0x{0x7F8C28000000 + number * 0x1A0:x}"  # shaped like the recording
         self.authenticated = False
         self.username = ""
+        self.logged_in_wall = 0.0  # for SessionTV in security events
         self.event_mask: frozenset[str] = ALL_EVENTS
         self._reader = reader
         self._writer = writer

@@ -8,11 +8,11 @@ Option E ends ChanSpy when the spied channel goes away; b only picks bridged cha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from acd.sim import events as ev
 from acd.sim.channels import Channel
-from acd.sim.dialplan import finish
 
 if TYPE_CHECKING:
     from acd.sim.world import World
@@ -22,7 +22,10 @@ SCAN_INTERVAL = 1.0  # app_chanspy.c common_exec waits between scans when nobody
 WATCH_INTERVAL = 0.5  # how often the simulator checks that the spied channel still exists
 
 
-def run_chanspy(world: World, now: float, spyer: Channel, data: str) -> None:
+def run_chanspy(
+    world: World, now: float, spyer: Channel, data: str, done: Callable[[float], None]
+) -> None:
+    """``done`` continues the spyer's dialplan when ChanSpy ends on its own (option E)."""
     prefix, _, options = data.partition(",")
     state: dict[str, Channel | None] = {"spyee": None}
 
@@ -39,7 +42,7 @@ def run_chanspy(world: World, now: float, spyer: Channel, data: str) -> None:
         world.emit(ev.chanspy("ChanSpyStop", spyer, spyee))
         state["spyee"] = None
         if "E" in options:
-            finish(world, t, spyer)
+            done(t)
         else:
             world.timers.at(t + SCAN_INTERVAL, scan)
 

@@ -44,10 +44,13 @@ class Leg:
             tech = endpoint.split("/", 1)[0]
             self.one = world.new_channel(now, name, "default", "s", linkedid, kind=tech)
             self.two = None
-        for ch in self.channels:
-            if caller is not None:
-                ch.cid_num, ch.cid_name = caller.cid_num, caller.cid_name
-                ch.conn_num, ch.conn_name = caller.cid_num, caller.cid_name
+        if caller is not None:
+            # scenario A order: NewCallerid ;1, NewCallerid ;2, NewConnectedLine ;2, LocalBridge;
+            # the ;1 learns its connected line once it rings (begin()).
+            for ch in self.channels:
+                world.set_callerid(ch, caller.cid_num, caller.cid_name)
+            if self.two is not None:
+                world.set_connected_line(self.two, caller.cid_num, caller.cid_name)
         if self.two is not None:
             world.emit(ev.local_bridge(self.one, self.two))
 
@@ -69,6 +72,7 @@ class Leg:
         )
         world.set_state(self.one, STATE_RINGING)
         if self.caller is not None:
+            world.set_connected_line(self.one, self.caller.cid_num, self.caller.cid_name)
             world.emit(
                 ev.two_party("DialState", ev.CALL, self.caller, self.one, ("DialStatus", "RINGING"))
             )
@@ -96,8 +100,14 @@ class Leg:
         world.set_device_state(now, self.endpoint, "INUSE")
         on_answer(now, self)
 
-    def cancel(self, now: float, statuses: tuple[str, ...] = ("CANCEL",)) -> None:
-        """Stop ringing: DialEnd(s), then the unanswered channels go away with cause 0."""
+    def cancel(
+        self, now: float, statuses: tuple[str, ...] = ("CANCEL",), *, defer_far_half: bool = False
+    ) -> None:
+        """Stop ringing: DialEnd(s), then the unanswered channels go away with cause 0.
+
+        ``defer_far_half``: the ;2 half finishes after the caller's own teardown, as recorded
+        when Queue() times out while a member rings (scenario B).
+        """
         world = self.world
         for timer in self._timers:
             timer.cancel()
@@ -108,10 +118,17 @@ class Leg:
         if self.two is not None and self.two.alive:
             world.emit(ev.hangup_request(self.two, 0))
         world.destroy(self.one, 0)
+        if defer_far_half:
+            world.timers.at(now, self._finish_far_half)
+        else:
+            self._finish_far_half(now)
+
+    def _finish_far_half(self, now: float) -> None:
+        world = self.world
         if self.two is not None and self.two.alive:
             world.emit(ev.hangup_request(self.two, 16, soft=True))
             world.destroy(self.two, 0)
-        world.set_device_state(now, self.endpoint, "NOT_INUSE")
+        world.release_device(now, self.endpoint)
 
     # -- talking ----------------------------------------------------------------------------------
     def bridge(
@@ -161,7 +178,7 @@ class Leg:
             world.destroy(self.two, 16)
         else:
             world.emit(ev.hangup_request(self.one, 16))
-        world.set_device_state(now, self.endpoint, "NOT_INUSE")
+        world.release_device(now, self.endpoint)
         hook(now)
         world.emit(ev.bridge("BridgeLeave", self.bridge_id, 1, self.one))
         world.destroy(self.one, 16)
@@ -169,19 +186,24 @@ class Leg:
         done(now)
 
     def _caller_hangs_up(self, now: float, caller: Channel, hook: Hook, done: Hook) -> None:
+        """Order of chanspy_events.txt "teardown" (AMI Hangup of the caller in a queue bridge):
+        both BridgeLeave, BridgeDestroy, the agent's channels, then the app's own event."""
         world = self.world
         for timer in self._timers:
             timer.cancel()
-        hook(now)
         self._leave_bridge(caller, destroy=False)
         if self.one.alive:
-            world.emit(ev.hangup_request(self.one, 16, soft=True))
-            if self.two is not None and self.two.alive:
-                world.emit(ev.hangup_request(self.two, 16))
-                world.destroy(self.two, 16)
-            world.destroy(self.one, 16)
+            world.emit(ev.bridge("BridgeLeave", self.bridge_id, 0, self.one))
         world.emit(ev.bridge("BridgeDestroy", self.bridge_id, 0))
-        world.set_device_state(now, self.endpoint, "NOT_INUSE")
+        if self.two is not None and self.two.alive:
+            world.emit(ev.hangup_request(self.two, 16))
+            world.destroy(self.one, 16)
+            world.emit(ev.hangup_request(self.two, 16, soft=True))
+            world.destroy(self.two, 16)
+        else:
+            world.destroy(self.one, 16)
+        world.release_device(now, self.endpoint)
+        hook(now)
         done(now)
 
     def _leave_bridge(self, caller: Channel, destroy: bool = True) -> None:

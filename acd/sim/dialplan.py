@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from acd.settings.names import VAR_QUEUE
 from acd.sim import events as ev
 from acd.sim.channels import Channel
+from acd.sim.chanspy import run_chanspy
 
 if TYPE_CHECKING:
     from acd.sim.world import World
@@ -21,6 +22,45 @@ def run_context(world: World, now: float, ch: Channel, context: str, exten: str)
     """Start ``ch`` at context/exten: the hotline context or a music-on-hold parking place."""
     if context == world.plan.dialplan.context:
         run_hotline(world, now, ch, exten)
+        return
+    scripts = dict(world.plan.dialplan.agi_contexts)
+    if context in scripts:
+        dp = world.plan.dialplan
+        ch.context, ch.exten, ch.priority = context, exten, 1
+        world.answer(ch)
+        ch.priority = 2
+        world.agi.start(
+            now,
+            ch,
+            host=dp.agi_host,
+            port=dp.agi_port,
+            script=scripts[context],
+            args=(context, ch.cid_num),
+            done=lambda t, status: _agi_then_hangup(world, t, ch, status),
+        )
+        return
+    if context == "hotline-direct":
+        # reference [hotline-direct] (load test, chanspy setup): Answer, Queue(${QUEUE_NAME},,,,
+        # ${QTIMEOUT|30}), Hangup
+        ch.context, ch.exten, ch.priority = context, exten, 1
+        world.answer(ch)
+        ch.priority = 2
+        world.queues.run(
+            now,
+            ch,
+            ch.variables.get("QUEUE_NAME", ""),
+            options="",
+            timeout=float(ch.variables.get("QTIMEOUT") or 30),
+            done=lambda t: finish(world, t, ch),
+        )
+        return
+    if (context, exten) == ("supervisor", "spy"):
+        # reference [supervisor] spy: Answer, ChanSpy(${SPYTARGET},${SPYOPTS}), Hangup
+        ch.context, ch.exten, ch.priority = context, exten, 3
+        world.answer(ch)
+        data = f"{ch.variables.get('SPYTARGET', '')},{ch.variables.get('SPYOPTS', '')}"
+        ch.application, ch.app_data = "ChanSpy", data
+        run_chanspy(world, now, ch, data, lambda t: finish(world, t, ch))
         return
     ch.context, ch.exten, ch.priority = context, exten, 2
     hold(world, now, ch)
@@ -43,6 +83,12 @@ def run_hotline(world: World, now: float, ch: Channel, exten: str = "s") -> None
         args=args,
         done=lambda t, status: _after_agi(world, t, ch, status),
     )
+
+
+def _agi_then_hangup(world: World, now: float, ch: Channel, status: str) -> None:
+    if ch.alive:
+        world.setvar(ch, "AGISTATUS", status)
+        finish(world, now, ch)
 
 
 def _after_agi(world: World, now: float, ch: Channel, status: str) -> None:
@@ -78,6 +124,7 @@ def finish(world: World, now: float, ch: Channel) -> None:
     target = ch.redirect_to
     if target is not None:
         ch.redirect_to = None
+        ch.dead = False  # the application unwound for the Redirect, not for a hang-up
         run_context(world, now, ch, target[0], target[1])
         return
     world.end_from_dialplan(now, ch)

@@ -62,6 +62,16 @@ def newstate(ch: Channel) -> Message:
     return chan("Newstate", CALL, ch)
 
 
+def new_callerid(ch: Channel) -> Message:
+    return chan(
+        "NewCallerid", CALL, ch, ("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")
+    )
+
+
+def new_connected_line(ch: Channel) -> Message:
+    return chan("NewConnectedLine", CALL, ch)
+
+
 def varset(ch: Channel, variable: str, value: str) -> Message:
     return chan("VarSet", DIALPLAN, ch, ("Variable", variable), ("Value", value))
 

@@ -3,8 +3,8 @@
 Each fault reproduces a failure the daemon must survive on a real Asterisk:
 
 * ``drop_ami()``: every AMI connection is closed at once (Asterisk restart, network cut).
-* ``stall_ami()``: actions are read but never answered, Ping included (a wedged manager thread);
-  a client only notices through its own timeouts.
+* ``stall_ami()``: actions are read but never answered, Ping included (a wedged manager
+  thread); events keep flowing, so a client only notices through its own action timeouts.
 * ``refuse_agi()``: FastAGI connects go to a closed port, so the connect is refused and the
   dialplan sees ``AGISTATUS=FAILURE`` (shared/asterisk README).
 * ``drop_agi()``: the FastAGI connection is closed right after it was opened, before any

@@ -120,7 +120,11 @@ class Lists:
         return out
 
     def device_states(self, action_id: str | None) -> list[Message]:
-        """main/manager.c action_devicestatelist: one DeviceStateChange per known device."""
+        """One DeviceStateChange per cached device: Event, ActionID, Device, State, no Privilege.
+
+        res/res_manager_devicestate.c action_devicestatelist; the runtime sends the ack
+        "Device State Changes will follow" and the DeviceStateListComplete tail.
+        """
         return [
             Message.build(
                 [

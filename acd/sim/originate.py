@@ -71,12 +71,16 @@ def originate(
         return OriginateAccepted()
     assert local is not None
     one, two = world.new_local_pair(now, local[0], local[1], None)
-    num, name = cid or (local[0], f"Caller {local[0]}")
-    for ch in (one, two):
-        ch.cid_num, ch.cid_name, ch.conn_num, ch.conn_name = num, name, num, name
+    if cid is None:
+        b = req.caller
+        cid = (b.number, b.display_name) if b else (local[0], f"Caller {local[0]}")
+    num, name = cid
+    # recorded order per half: its VarSets, NewCallerid, NewConnectedLine (scenario A)
     for ch in (one, two):
         for key, value in req.variables:
             world.setvar(ch, key, value)
+        world.set_callerid(ch, num, name)
+        world.set_connected_line(ch, num, name)
     world.emit(ev.local_bridge(one, two))
     world.emit(
         ev.two_party("DialBegin", ev.CALL, None, one, ("DialString", req.channel.split("/", 1)[1]))
@@ -140,24 +144,18 @@ def _originate_agent(
     """Ring an agent endpoint (call-back, agent-first call); run the target once answered."""
     leg = Leg(world, now, None, req.channel, None)
     for ch in leg.channels:
-        if cid is not None:
-            ch.cid_num, ch.cid_name = cid
         for key, value in req.variables:
             world.setvar(ch, key, value)
+        if cid is not None:
+            world.set_callerid(ch, *cid)
 
     def answered(t: float, lg: Leg) -> None:
         timer.cancel()
         _succeeded(world, req, target, lg.one)
-        lg.one.on_hangup = None
         _run_target(world, t, lg.one, target)
-        if lg.two is not None:
-            lg.two.on_hangup = lambda t2: world.far_end_hangup(t2, lg.two) if lg.two else None
-            talk = lg.behaviour.talk_time
-            if lg.behaviour.hangs_up == "agent":
-                world.timers.at(
-                    t + talk,
-                    lambda t2: world.far_end_hangup(t2, lg.two) if lg.two is not None else None,
-                )
+        if lg.behaviour.hangs_up == "agent":
+            # the agent's phone hangs up after its talk time, wherever the call went meanwhile
+            world.timers.at(t + lg.behaviour.talk_time, lambda t2: _phone_hangs_up(world, t2, lg))
 
     def no_answer(t: float) -> None:
         leg.cancel(t, ("NOANSWER",))
@@ -165,6 +163,13 @@ def _originate_agent(
 
     leg.begin(now, answered)
     timer = world.timers.at(now + req.timeout_ms / 1000, no_answer)
+
+
+def _phone_hangs_up(world: World, now: float, leg: Leg) -> None:
+    if leg.two is not None:
+        world.far_end_hangup(now, leg.two)
+    elif leg.one.alive:
+        world.hangup_request(now, leg.one.name, 16)
 
 
 def _run_target(world: World, now: float, one: Channel, target: tuple[str, str]) -> None:
@@ -175,7 +180,7 @@ def _run_target(world: World, now: float, one: Channel, target: tuple[str, str])
     app = first[4:]
     one.application, one.app_data = app, second
     if app.lower() == "chanspy":
-        run_chanspy(world, now, one, second)
+        run_chanspy(world, now, one, second, lambda t: finish(world, t, one))
     elif app.lower() == "wait":
         world.timers.at(now + float(second or 0), lambda t: finish(world, t, one))
     else:

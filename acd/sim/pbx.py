@@ -156,5 +156,5 @@ class Pbx:
         return self._at(now).lists.queue_summary(now, action_id, queue)
 
     def device_states(self, action_id: str | None) -> list[Message]:
-        """DeviceStateChange items of DeviceStateList (main/manager.c action_devicestatelist)."""
+        """DeviceStateChange items of DeviceStateList (res/res_manager_devicestate.c)."""
         return self._world.lists.device_states(action_id)

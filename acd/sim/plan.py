@@ -101,6 +101,9 @@ class DialplanPlan:
     fallback_queue: str = "sales"
     queue_timeout: float = 15.0
     queue_options: str = "t"
+    #: other contexts that just run ``Answer, AGI(agi://host:port/<script>,<context>,<cid>),
+    #: Hangup`` -- e.g. (("hotline-callback", "callback"),) for the daemon's call-back legs
+    agi_contexts: tuple[tuple[str, str], ...] = ()
 
 
 def _reference_queues() -> tuple[QueuePlan, ...]:

@@ -78,21 +78,22 @@ class QueueApp(QueueAdmin):
                     leg,
                     ("RingTime", str(int((now - leg.rang_at) * 1000))),
                 )
-            leg.cancel(now, ringing_statuses)
+            leg.cancel(now, ringing_statuses, defer_far_half=status == "TIMEOUT")
         entry.legs.clear()
         position = q.position(entry)
-        q.abandoned += 1
-        world.emit(
-            ev.chan(
-                "QueueCallerAbandon",
-                ev.AGENT,
-                caller,
-                ("Queue", q.name),
-                ("Position", str(position)),
-                ("OriginalPosition", str(entry.original_position)),
-                ("HoldTime", str(int(now - entry.joined_at))),
+        if status in ("ABANDON", "TIMEOUT"):  # a Redirect only leaves
+            q.abandoned += 1
+            world.emit(
+                ev.chan(
+                    "QueueCallerAbandon",
+                    ev.AGENT,
+                    caller,
+                    ("Queue", q.name),
+                    ("Position", str(position)),
+                    ("OriginalPosition", str(entry.original_position)),
+                    ("HoldTime", str(int(now - entry.joined_at))),
+                )
             )
-        )
         if status == "TIMEOUT":
             world.emit(ev.chan("MusicOnHoldStop", ev.CALL, caller))
         q.entries.remove(entry)
@@ -133,8 +134,10 @@ class QueueApp(QueueAdmin):
         if q.plan.strategy == "ringall":
             chosen = free
         elif q.plan.strategy == "rrmemory":
+            # app_queue rrmemory: start after the member tried last, remembered across calls
             order = q.members[q.rr_next :] + q.members[: q.rr_next]
             chosen = [next(m for m in order if m in free)]
+            q.rr_next = (q.members.index(chosen[0]) + 1) % len(q.members)
         else:
             order = q.members[entry.linpos :] + q.members[: entry.linpos]
             chosen = [next(m for m in order if m in free)]
@@ -232,15 +235,23 @@ class QueueApp(QueueAdmin):
                 member.calls_taken += 1
                 member.last_call = int(world.naming.wall(t))
                 member.busy_until = t + q.plan.wrapuptime
-            self._agent_event(
-                "AgentComplete",
-                q,
-                entry,
-                leg,
-                ("HoldTime", str(int(hold))),
-                ("TalkTime", str(int(talk))),
-                ("Reason", reason),
-            )
+            extra = (("HoldTime", str(int(hold))), ("TalkTime", str(int(talk))), ("Reason", reason))
+            if reason == "caller":
+                # the agent's channel is already gone: no Dest* headers (chanspy "teardown")
+                member_name = member.name if member is not None else leg.endpoint
+                world.emit(
+                    ev.chan(
+                        "AgentComplete",
+                        ev.AGENT,
+                        caller,
+                        ("Queue", q.name),
+                        ("Interface", leg.endpoint),
+                        ("MemberName", member_name),
+                        *extra,
+                    )
+                )
+            else:
+                self._agent_event("AgentComplete", q, entry, leg, *extra)
 
         def finished(t: float) -> None:
             world.setvar(caller, "ANSWEREDTIME", str(int(t - now)))

@@ -20,23 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from acd.asterisk.ami.message import Message
-from acd.sim import wav
 from acd.sim.agi_link import AgiLink
 from acd.sim.ami_actions import ActionHandler
 from acd.sim.ami_server import AmiServer
 from acd.sim.faults import FaultPlan, Faults
+from acd.sim.output_router import OutputRouter
 from acd.sim.outputs import (
-    AgiClose,
-    AgiHangupNotice,
-    AgiOpen,
-    AgiReply,
-    AmiEvent,
     OriginateAccepted,
     OriginateRejected,
     OriginateRequest,
     OriginateResult,
     Output,
-    WavFile,
 )
 from acd.sim.pbx import Pbx
 from acd.sim.plan import CallerBehaviour, SimPlan
@@ -81,8 +75,9 @@ class Simulator:
         self.faults.bind(self._drop_ami)
         self.started_wall = time.time()
         self.pbx = Pbx(plan, rng=random.Random(seed), epoch=self.started_wall)
-        #: every AMI event the core emitted, in order (only with ``keep_events=True``)
-        self.emitted: list[Message] | None = [] if keep_events else None
+        self._router = OutputRouter(
+            self._spawn, lambda request: AgiLink(self, request), keep_events=keep_events
+        )
         self.calls_placed = 0
         self._ami_host, self._ami_port = ami_host, ami_port
         self._secrets = {ami_username: ami_secret}
@@ -92,13 +87,9 @@ class Simulator:
         self.time_scale = time_scale
         self._t0 = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._ami: AmiServer | None = None
-        self._links: dict[int, AgiLink] = {}
-        self._originates: dict[str, asyncio.Future[OriginateResult]] = {}
         self._refused_port = 0
         self._tg: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._writers: set[asyncio.Task[None]] = set()  # WAV files being written
         self._main: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -114,7 +105,7 @@ class Simulator:
         self._refused_port = _closed_port(self.plan.dialplan.agi_host)
         self._main = asyncio.create_task(self._run(), name="sim-main")
         await self._ready.wait()
-        self._ami = AmiServer(
+        ami = AmiServer(
             ActionHandler(self),
             self.faults,
             self._spawn,
@@ -123,22 +114,19 @@ class Simulator:
             max_write_buffer=self._max_ami_write_buffer,
         )
         try:
-            await self._ami.start()
+            await ami.start()
         except OSError:
-            self._ami = None
             await self.close()
             raise
+        self._router.ami = ami
 
     async def close(self) -> None:
         if self._main is None:
             return
         self._stopping.set()
-        if self._ami is not None:
-            await self._ami.close()
-        for link in list(self._links.values()):
-            link.close()
-        for waiter in self._originates.values():
-            waiter.cancel()
+        if self._router.ami is not None:
+            await self._router.ami.close()
+        self._router.close()
         main, self._main = self._main, None
         await main
 
@@ -156,7 +144,7 @@ class Simulator:
             self._ready.set()
             await self._stopping.wait()
             for task in list(self._tasks):
-                if task not in self._writers:  # recordings being written are finished
+                if task not in self._router.writers:  # recordings being written are finished
                     task.cancel()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
@@ -178,9 +166,9 @@ class Simulator:
 
     @property
     def ami_port(self) -> int:
-        if self._ami is None:
+        if self._router.ami is None:
             raise RuntimeError("simulator not started")
-        return self._ami.port
+        return self._router.ami.port
 
     # -- clock --------------------------------------------------------------------------------
     def now(self) -> float:
@@ -211,6 +199,15 @@ class Simulator:
             self.dispatch(self.pbx.drain())
 
     # -- outputs of the core --------------------------------------------------------------------
+    def catch_up(self) -> None:
+        """Fire the timers due by now before an input is handed in, so the core sees events in
+        time order even when the clock task has not run yet."""
+        now = self.now()
+        deadline = self.pbx.next_deadline()
+        if deadline is not None and deadline <= now:
+            self.pbx.advance(now)
+            self.dispatch(self.pbx.drain())
+
     def flush(self) -> None:
         """Dispatch what the core produced after an input, and let the clock re-plan."""
         self.dispatch(self.pbx.drain())
@@ -219,55 +216,15 @@ class Simulator:
     def dispatch(self, outputs: list[Output]) -> None:
         if self._idle_waiters and outputs and not self.pbx.channels():
             self._idle.set()
-        for out in outputs:
-            if isinstance(out, AmiEvent):
-                if self.emitted is not None:
-                    self.emitted.append(out.message)
-                if self._ami is not None:
-                    self._ami.broadcast(out.message)
-            elif isinstance(out, AgiReply):
-                self._link(out.session_id, lambda link, o=out: link.reply(o.text))
-            elif isinstance(out, AgiHangupNotice):
-                self._link(out.session_id, lambda link: link.hangup())
-            elif isinstance(out, AgiClose):
-                self._link(out.session_id, lambda link: link.close())
-            elif isinstance(out, AgiOpen):
-                link = AgiLink(self, out)
-                self._links[out.session_id] = link
-                self._spawn(link.run())
-            elif isinstance(out, OriginateResult):
-                waiter = self._originates.pop(out.action_id or "", None)
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(out)
-            elif isinstance(out, WavFile):
-                task = self._spawn(self._write_wav(out))
-                if task is not None:
-                    self._writers.add(task)
-                    task.add_done_callback(self._writers.discard)
-
-    def _link(self, session_id: int, act: Any) -> None:
-        link = self._links.get(session_id)
-        if link is None:
-            log.debug("output for unknown AGI session %s dropped", session_id)
-            return
-        act(link)
+        self._router.dispatch(outputs)
 
     def broadcast(self, message: Message) -> None:
         """An event made by the AMI layer itself (UserEvent, security events)."""
-        if self._ami is not None:
-            self._ami.broadcast(message)
+        if self._router.ami is not None:
+            self._router.ami.broadcast(message)
 
     def expect_originate(self, token: str) -> asyncio.Future[OriginateResult]:
-        loop = self._loop or asyncio.get_running_loop()
-        waiter: asyncio.Future[OriginateResult] = loop.create_future()
-        self._originates[token] = waiter
-        return waiter
-
-    async def _write_wav(self, out: WavFile) -> None:
-        path = Path(out.path)
-        data = await asyncio.to_thread(wav.render, out.seconds, out.channels, seed=out.seed)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(path.write_bytes, data)
+        return self._router.expect_originate(token)
 
     # -- hooks used by the AMI and AGI layers ----------------------------------------------------
     @property
@@ -286,11 +243,16 @@ class Simulator:
         return self._refused_port
 
     def forget_link(self, session_id: int) -> None:
-        self._links.pop(session_id, None)
+        self._router.links.pop(session_id, None)
 
     def _drop_ami(self) -> None:
-        if self._ami is not None:
-            self._ami.drop_all()
+        if self._router.ami is not None:
+            self._router.ami.drop_all()
+
+    @property
+    def emitted(self) -> list[Message] | None:
+        """Every AMI event the core emitted, in order (only with ``keep_events=True``)."""
+        return self._router.emitted
 
     async def wait_idle(self) -> None:
         """Return once no channel exists (every call has ended)."""
@@ -316,6 +278,7 @@ class Simulator:
             is_async=True,
             caller=caller,
         )
+        self.catch_up()
         result = self.pbx.originate(self.now(), request)
         self.calls_placed += 1
         self.flush()

@@ -132,9 +132,7 @@ def demo_plan(
     """A plan for ``hotline sim``/benchmarks: ``agents`` softphones (PJSIP/1001...) that are
     members of the reference queues (sales: rrmemory, support: ringall) for the fallback path."""
     endpoints = agent_endpoints(agents)
-    members = tuple(
-        QueueMember(ep, f"Agent {ep.rsplit('/', 1)[-1]}", ep) for ep in endpoints
-    )
+    members = tuple(QueueMember(ep, f"Agent {ep.rsplit('/', 1)[-1]}", ep) for ep in endpoints)
     queues = (
         QueuePlan("sales", "rrmemory", 15.0, 2.0, members, monitor_format="wav"),
         QueuePlan("support", "ringall", 15.0, 2.0, members),

@@ -100,7 +100,13 @@ class World:
         return one, two
 
     def set_callerid(self, ch: Channel, num: str, name: str) -> None:
+        """Caller ID change with its NewCallerid event."""
         ch.cid_num, ch.cid_name = num, name
+        self.emit(ev.new_callerid(ch))
+
+    def set_connected_line(self, ch: Channel, num: str, name: str) -> None:
+        ch.conn_num, ch.conn_name = num, name
+        self.emit(ev.new_connected_line(ch))
 
     def set_state(self, ch: Channel, state: int) -> None:
         if ch.state != state:
@@ -185,7 +191,8 @@ class World:
         if ch.peer is not None and name.endswith(";2") and ch.peer.alive:
             self.far_end_hangup(now, ch, cause)
         else:
-            self.emit(ev.hangup_request(ch, cause))
+            # No HangupRequest for the target itself: the recorded AMI Hangup (actions 31,
+            # chanspy "teardown") shows the application unwinding, then SoftHangupRequest.
             self.hangup_running(now, ch, cause)
         return True
 
@@ -206,6 +213,11 @@ class World:
         self.devices[device] = state
         self.emit(ev.device_state_change(device, state))
         self.queues.device_changed(now, device)
+
+    def release_device(self, now: float, endpoint: str) -> None:
+        """A call leg ended: in use/ringing -> NOT_INUSE, but an unregistered phone stays so."""
+        if self.device_state(endpoint) in ("INUSE", "RINGING", "BUSY"):
+            self.set_device_state(now, endpoint, "NOT_INUSE")
 
     def device_state(self, endpoint: str) -> DeviceState:
         return self.devices.get(self.device_of(endpoint), "NOT_INUSE")

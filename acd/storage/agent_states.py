@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from acd.storage.models import AgentStateLog
@@ -62,12 +62,11 @@ async def change_agent_state(
 
     Returns the newly opened row, or None when nothing changed (same state and reason).
     """
-    # FOR UPDATE serialises concurrent changes for one agent on PostgreSQL; SQLite has no row
-    # locks and needs none, since BEGIN IMMEDIATE already serialises writers (engine.py).
+    await _lock_agent(session, agent_id)
     open_row = await session.scalar(
-        select(AgentStateLog)
-        .where(AgentStateLog.agent_id == agent_id, AgentStateLog.ended_at.is_(None))
-        .with_for_update()
+        select(AgentStateLog).where(
+            AgentStateLog.agent_id == agent_id, AgentStateLog.ended_at.is_(None)
+        )
     )
     current = (
         None
@@ -86,3 +85,18 @@ async def change_agent_state(
     session.add(row)
     await session.flush()
     return row
+
+
+async def _lock_agent(session: AsyncSession, agent_id: str) -> None:
+    """Serialise state changes of one agent until the transaction ends.
+
+    SQLite needs nothing: BEGIN IMMEDIATE already serialises writers (engine.py). On PostgreSQL
+    ``SELECT ... FOR UPDATE`` of the open row is not enough under READ COMMITTED: the waiter
+    re-checks ``ended_at IS NULL`` after the first transaction commits, finds no open row and
+    inserts a second one. A transaction-scoped advisory lock on the agent id has no such gap.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:agent_id, 0))"),
+            {"agent_id": agent_id},
+        )

@@ -12,7 +12,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, delete
+from sqlalchemy import CursorResult, Table, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,13 +69,22 @@ def _insert(session: AsyncSession, model: type[Base]) -> Any:
 async def _upsert(
     session: AsyncSession, model: type[Base], key_column: str, row: dict[str, Any]
 ) -> None:
+    """UPDATE the given columns, or INSERT the row when there is none yet.
+
+    Not INSERT ... ON CONFLICT DO UPDATE: both databases check NOT NULL columns of the proposed
+    row before looking for the conflict, so a partial update (``answered_at`` only) of an
+    existing call would be refused for the missing ``arrived_at``.
+    """
+    table = model.__table__
+    assert isinstance(table, Table)
     changes = {name: value for name, value in row.items() if name != key_column}
-    stmt = _insert(session, model).values(row)
     if changes:
-        stmt = stmt.on_conflict_do_update(index_elements=[key_column], set_=changes)
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=[key_column])
-    await session.execute(stmt)
+        where = table.c[key_column] == row[key_column]
+        updated = await session.execute(update(table).where(where).values(changes))
+        if cast(CursorResult[Any], updated).rowcount > 0:
+            return
+    insert = _insert(session, model).values(row).on_conflict_do_nothing(index_elements=[key_column])
+    await session.execute(insert)
 
 
 async def apply_command(session: AsyncSession, command: WriteCommand, now: datetime) -> bool:

@@ -38,12 +38,20 @@ def normalise_url(url: str | URL) -> URL:
     )
 
 
-def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> AsyncEngine:
-    """Create the async engine for ``url`` with our transaction semantics on both back-ends."""
+def create_engine(
+    url: str | URL, *, echo: bool = False, read_only: bool = False, **kwargs: Any
+) -> AsyncEngine:
+    """Create the async engine for ``url`` with our transaction semantics on both back-ends.
+
+    ``read_only=True`` is for report queries: on SQLite such an engine takes no write lock
+    (plain deferred BEGIN, safe because ``PRAGMA query_only`` forbids writes), so a long report
+    never holds up the storage writer. PostgreSQL readers never block writers (MVCC), so
+    there it changes nothing.
+    """
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(parsed, echo=echo, **kwargs)
-        _make_sqlite_safe(engine)
+        _make_sqlite_safe(engine, read_only=read_only)
         return engine
     # pre_ping: after a server restart or terminated backends, pooled connections are dead;
     # test them at checkout instead of failing the first write after recovery.
@@ -57,20 +65,16 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def _make_sqlite_safe(engine: AsyncEngine) -> None:
+def _make_sqlite_safe(engine: AsyncEngine, *, read_only: bool) -> None:
     """WAL, busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` for every transaction.
 
-    Why BEGIN IMMEDIATE: pysqlite/aiosqlite by default open a *deferred* transaction, and only
-    lazily, just before the first INSERT/UPDATE; a SELECT runs outside any transaction. Two
-    read-modify-write transactions (read the agent's open interval, then close it) can then
-    both read the same row and the later write silently overwrites the earlier one: a lost
-    update. Even with an explicit deferred BEGIN, the reader's upgrade to a write lock fails
-    with "database is locked" without waiting, because SQLite cannot honour busy_timeout when
-    a waiting reader would deadlock. BEGIN IMMEDIATE takes the write lock up front, so writers
-    queue politely on busy_timeout and each sees the previous one's committed result. WAL
-    lets readers proceed while a writer holds that lock. Pattern from SQLAlchemy's SQLite
-    dialect docs ("Enabling non-legacy SQLite transactional modes ... Using SQLAlchemy to emit
-    BEGIN in lieu of SQLite's transaction control").
+    Why: pysqlite/aiosqlite begin a *deferred* transaction, lazily, just before the first
+    write; the SELECT of a read-modify-write runs outside it. Two such transactions read the
+    same value and the later write silently overwrites the earlier one (lost update), or the
+    read-to-write lock upgrade fails at once with "database is locked". BEGIN IMMEDIATE takes
+    the write lock first, so writers wait their turn (busy_timeout) and see each other's
+    commits; WAL keeps readers going meanwhile. Pattern: SQLAlchemy SQLite dialect docs,
+    "Using SQLAlchemy to emit BEGIN in lieu of SQLite's transaction control".
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -82,9 +86,11 @@ def _make_sqlite_safe(engine: AsyncEngine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
+            if read_only:
+                cursor.execute("PRAGMA query_only=ON")
         finally:
             cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -38,10 +38,18 @@ def head_revisions() -> tuple[str, ...]:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    await _run_command(engine, command.upgrade, revision)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    await _run_command(engine, command.downgrade, revision)
+
+
+async def _run_command(engine: AsyncEngine, alembic_command: Any, revision: str) -> None:
     def run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        alembic_command(config, revision)
 
     async with engine.begin() as connection:
         await connection.run_sync(run)
@@ -72,6 +80,9 @@ async def ensure_schema(engine: AsyncEngine) -> None:
     """Start-up check. SQLite (a local file the daemon owns) is upgraded to head on the spot;
     a PostgreSQL server is shared and changed only by ``hotline db upgrade``, deliberately."""
     if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         await upgrade(engine)
         return
     current = set(await current_revisions(engine))

@@ -95,6 +95,16 @@ class Spool:
         with self.path.open("wb") as f:
             os.fsync(f.fileno())
 
+    def replace(self, commands: Iterable[WriteCommand]) -> None:
+        """Atomically keep only ``commands`` (what a partial replay did not get to)."""
+        temporary = self.path.with_suffix(".tmp")
+        with temporary.open("wb") as f:
+            f.write(encode_lines(commands))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, self.path)
+        _fsync_dir(self.directory)
+
     def reject(self, line: str, reason: str) -> None:
         """Keep a command the database refused for good (a bug, not an outage) for inspection."""
         record = json.dumps({"reason": reason, "line": line}, separators=(",", ":"))

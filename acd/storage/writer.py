@@ -126,7 +126,8 @@ class StorageWriter:
 
     async def start(self) -> None:
         self._set_spooling(await asyncio.to_thread(self._spool.has_entries))
-        self._task = asyncio.create_task(self._run(), name="storage-writer")
+        self._task = asyncio.create_task(self._drain(), name="storage-writer")
+        self._task.add_done_callback(self._keep_unwritten)
 
     async def close(self) -> None:
         """Apply or spool everything submitted before the call, then stop."""
@@ -142,14 +143,15 @@ class StorageWriter:
 
     # -- drain loop ---------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        try:
-            await self._drain()
-        except asyncio.CancelledError:
-            # Cancelled (not closed): keep what is in memory on disk so a restart replays it.
-            # Synchronous on purpose; awaiting is no longer possible here.
-            self._spool.append([*self._in_flight, *self._take_queued()])
-            raise
+    def _keep_unwritten(self, task: asyncio.Task[None]) -> None:
+        """Cancelled or crashed instead of closed (e.g. asyncio.run() cancelling leftover tasks
+        at exit): put what is still in memory on disk so the next start replays it. A done
+        callback, not ``except CancelledError``: a task cancelled before its first step never
+        runs any of its code."""
+        unwritten = [*self._in_flight, *self._take_queued()]
+        if unwritten:
+            self._spool.append(unwritten)  # synchronous: nothing can be awaited any more
+            log.warning("storage writer stopped; %d writes kept in the spool", len(unwritten))
 
     def _take_queued(self) -> list[WriteCommand]:
         taken: list[WriteCommand] = []
@@ -231,8 +233,11 @@ class StorageWriter:
         for number, line, reason in contents.bad_lines:
             log.error("unreadable spool line %d kept in %s: %s", number, REJECTED_FILE, reason)
             await asyncio.to_thread(self._spool.reject, line, f"unreadable: {reason}")
-        for command in contents.commands:
+        for index, command in enumerate(contents.commands):
             if not await self._apply(command):
+                if index > 0 or contents.bad_lines:
+                    # Keep the progress, so nothing is rejected twice and replays get shorter.
+                    await asyncio.to_thread(self._spool.replace, contents.commands[index:])
                 return False
         await asyncio.to_thread(self._spool.clear)
         self._attempt = 0

@@ -24,14 +24,14 @@ from acd.sim.outputs import (
     WavFile,
 )
 from acd.sim.pbx import Pbx
-from acd.sim.plan import SimPlan
+from acd.sim.plan import AgentBehaviour, CallerBehaviour, SimPlan
 from tests.transcripts import read_text
 
 EPOCH = 1795327343.0
-#: event types the comparison leaves out: the summaries' noise types plus Cdr (not simulated)
-NOISE = frozenset(
-    {"CEL", "VarSet", "Newexten", "DeviceStateChange", "NewCallerid", "NewConnectedLine", "Cdr"}
-)
+#: event types the comparisons leave out: CEL, VarSet, Newexten (as the brief allows), Cdr (not
+#: simulated) and DeviceStateChange (Asterisk repeats them and adds Queue:*_avail devices the
+#: simulator does not model). NewCallerid / NewConnectedLine are compared.
+NOISE = frozenset({"CEL", "VarSet", "Newexten", "DeviceStateChange", "Cdr"})
 
 
 def _scenario_block(name: str, scenario: str) -> str:
@@ -58,14 +58,23 @@ def recorded_agi_replies(scenario: str) -> list[str]:
     for line in _scenario_block("fastagi_session.txt", scenario).splitlines():
         if line.startswith("--- "):
             direction = "<<<" if line.startswith("--- <<<") else "other"
-        elif direction == "<<<" and line.endswith("\\n") and not line.startswith("agi_"):
+        elif direction == "<<<" and line.endswith("\\n") and not line.startswith(("agi_", "<<")):
             lines.append(line[: -len("\\n")] + "\n")
     return [ln for ln in lines if ln != "\n"]
 
 
 def recorded_events(scenario: str) -> list[Message]:
     """Every AMI event of one scenario of ami_events_full_call.txt, via the AMI framing core."""
-    raw = _scenario_block("ami_events_full_call.txt", scenario).split("-- raw stream --")[1]
+    return _frame(_scenario_block("ami_events_full_call.txt", scenario))
+
+
+def recorded_chanspy_part(part: str) -> list[Message]:
+    """Every AMI event of one ``== PART <part>:`` section of chanspy_events.txt."""
+    return _frame(read_text("chanspy_events.txt").split(f"== PART {part}:")[1].split("== PART")[0])
+
+
+def _frame(block: str) -> list[Message]:
+    raw = block.split("-- raw stream --")[1]
     wire = "".join(
         line[: -len("\\r\\n")] + "\r\n" for line in raw.splitlines() if line.endswith("\\r\\n")
     )
@@ -75,6 +84,49 @@ def recorded_events(scenario: str) -> list[Message]:
     while (item := framer.next_message()) is not NEED_DATA:
         assert isinstance(item, Message)
         out.append(item)
+    return out
+
+
+def recorded_layouts(name: str) -> dict[str, set[tuple[str, ...]]]:
+    """Header-name tuples of every message in a transcript, by first header value."""
+    shapes: dict[str, set[tuple[str, ...]]] = {}
+    current: list[str] = []
+    first = ""
+    for line in read_text(name).splitlines():
+        if not line.endswith("\\r\\n"):
+            continue
+        text = line[: -len("\\r\\n")]
+        if not text:
+            if current:
+                shapes.setdefault(first, set()).add(tuple(current))
+            current = []
+            continue
+        key, sep, value = text.partition(": ")
+        if not sep:
+            continue  # banner line
+        if not current:
+            first = value
+        current.append(key)
+    return shapes
+
+
+# Orders that differ between runs of the real Asterisk itself (README: OriginateResponse may
+# come early; the two halves of a Local channel hang up on two threads).
+_RACY = {"DialState", "QueueMemberStatus", "SoftHangupRequest", "HangupRequest", "Hangup"}
+
+
+def normalise(types: list[str]) -> list[str]:
+    types = [t for t in types if t != "OriginateResponse"]
+    out: list[str] = []
+    run: list[str] = []
+    for name in [*types, ""]:
+        if name in _RACY:
+            run.append(name)
+            continue
+        out += sorted(run)
+        run = []
+        if name:
+            out.append(name)
     return out
 
 
@@ -109,8 +161,9 @@ class Driver:
     the command lines to send (each after the previous reply; then the server closes), or None
     to refuse the connection (AGISTATUS=FAILURE)."""
 
-    def __init__(self, plan: SimPlan | None = None, *, seed: int = 1,
-                 script: Script | None = None) -> None:
+    def __init__(
+        self, plan: SimPlan | None = None, *, seed: int = 1, script: Script | None = None
+    ) -> None:
         self.pbx = Pbx(plan or SimPlan(), rng=random.Random(seed), epoch=EPOCH)
         self.script = script or (lambda _sid, _open: [])
         self.now = 0.0
@@ -183,13 +236,43 @@ class Driver:
         self.pump()
 
 
+def layout(message: Message) -> tuple[str, ...]:
+    return tuple(k for k, _ in message.headers)
+
+
+def talking_call(talk: float = 60.0) -> Driver:
+    """Caller 5550300 in queue sales, connected to agent2 (agent1 never answers)."""
+    plan = SimPlan(
+        agents={
+            "Local/agent1@agents/n": AgentBehaviour(answer_after=None),
+            "Local/agent2@agents/n": AgentBehaviour(answer_after=1.0, talk_time=talk),
+        }
+    )
+    driver = Driver(plan, script=lambda _sid, _open: [])
+    driver.originate(
+        OriginateRequest(
+            channel="Local/5550300@caller-sim/n",
+            context="hotline",
+            exten="s",
+            caller=CallerBehaviour(number="5550300", hangup_after=None),
+        )
+    )
+    driver.run_until(10.0)
+    assert [m for m in driver.run.messages if m.name == "AgentConnect"]
+    return driver
+
+
 def scenario_a_request() -> OriginateRequest:
     """The recorded Originate of scenario A."""
     return OriginateRequest(
         channel="Local/5550200@caller-sim/n",
         context="hotline",
         exten="s",
-        variables=(("IVR_DIGIT", "1"), ("DTMF_DELAY", "3"), ("CALLER_HOLD", "120"),
-                   ("__TALKTIME", "5")),
+        variables=(
+            ("IVR_DIGIT", "1"),
+            ("DTMF_DELAY", "3"),
+            ("CALLER_HOLD", "120"),
+            ("__TALKTIME", "5"),
+        ),
         action_id="ctl-7",
     )

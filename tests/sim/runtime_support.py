@@ -22,6 +22,7 @@ from acd.asterisk.ami.client import (
     UnmatchedResponse,
 )
 from acd.asterisk.ami.message import Message
+from acd.asterisk.errors import RemoteProtocolError
 from tests.transcripts import read_text
 
 #: noisy types left out of the recorded scenario summaries (ami_events_full_call.txt header)
@@ -38,6 +39,7 @@ class AmiProbe:
         self.unmatched: list[Message] = []
         self.banner: str | None = None
         self.eof = False
+        self.truncated = False
         self._done: dict[str, ActionCompleted] = {}
 
     @classmethod
@@ -50,7 +52,11 @@ class AmiProbe:
         data = await self.reader.read(65536)
         self.conn.receive_data(data)
         while True:
-            ev = self.conn.next_event()
+            try:
+                ev = self.conn.next_event()
+            except RemoteProtocolError:  # cut inside a message: the server aborted
+                self.eof = self.truncated = True
+                break
             if ev is NEED_DATA:
                 break
             if isinstance(ev, BannerReceived):
@@ -80,9 +86,13 @@ class AmiProbe:
     async def action(self, name: str, headers: Iterable[tuple[str, str]] = ()) -> ActionCompleted:
         return await self.wait_done(self.send(name, headers))
 
-    async def login_md5(self, user: str = "acd", secret: str = "acdsecret") -> ActionCompleted:
+    async def login_md5(
+        self, user: str = "acd", secret: str = "acdsecret", *, events: bool = True
+    ) -> ActionCompleted:
         challenge = await self.action("Challenge", [("AuthType", "MD5")])
-        action_id, data = self.conn.login_md5(user, secret, challenge.response["Challenge"])
+        action_id, data = self.conn.login_md5(
+            user, secret, challenge.response["Challenge"], events=events
+        )
         self.writer.write(data)
         return await self.wait_done(action_id)
 
@@ -240,7 +250,8 @@ class ScriptedAgiServer:
                     run.hangup_lines += 1
                     continue
                 lines.append(text)
-                if not text.startswith("520-"):
+                # a 520- usage reply runs until its "520 End of proper usage." line
+                if not lines[0].startswith("520-") or text.startswith("520 "):
                     break
             run.replies.append((command, tuple(lines)))
         writer.write_eof()  # like the recording: half-close, then read what Asterisk still sends

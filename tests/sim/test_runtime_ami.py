@@ -218,3 +218,15 @@ async def test_stalled_ami_reads_actions_and_answers_nothing(sim: Simulator) -> 
     assert answered.ok
     assert lost in probe.conn.pending_action_ids
     await probe.close()
+
+
+@pytest.mark.asyncio
+async def test_login_with_events_off_gets_no_events(sim: Simulator) -> None:
+    quiet = await AmiProbe.connect(sim.ami_port)
+    assert (await quiet.login_md5(events=False)).ok
+    other = await logged_in(sim)
+    await other.action("UserEvent", [("UserEvent", "Hello")])
+    assert (await quiet.action("Ping")).ok  # replies still come
+    assert quiet.events == []  # no FullyBooted, no SuccessfulAuth, no UserEvent
+    await quiet.close()
+    await other.close()

@@ -138,3 +138,11 @@ def test_reject_keeps_the_line_and_the_reason(tmp_path: Path) -> None:
     spool = Spool(tmp_path)
     spool.reject("the line", "IntegrityError")
     assert spool.rejected_path.read_text() == '{"reason":"IntegrityError","line":"the line"}\n'
+
+
+def test_replace_keeps_only_the_rest(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.append(SAMPLES)
+    spool.replace(SAMPLES[4:])
+    assert list(Spool(tmp_path).load().commands) == SAMPLES[4:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["writes.jsonl"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from acd.storage.engine import create_engine, session_factory
 from acd.storage.migrate import (
     SchemaNotCurrent,
     current_revisions,
+    downgrade,
     ensure_schema,
     head_revisions,
     schema_drift,
@@ -118,7 +119,8 @@ async def test_drift_is_detected(db_url: str) -> None:
 
 @pytest.mark.asyncio
 async def test_ensure_schema_upgrades_sqlite_but_only_checks_postgresql(db_url: str) -> None:
-    engine = create_engine(db_url)
+    # A fresh SQLite file in a directory that does not exist yet (the default var/hotline.db).
+    engine = create_engine(db_url.replace("/hotline.db", "/var/hotline.db"))
     try:
         if engine.dialect.name == "sqlite":
             await ensure_schema(engine)
@@ -128,5 +130,20 @@ async def test_ensure_schema_upgrades_sqlite_but_only_checks_postgresql(db_url: 
                 await ensure_schema(engine)
             await upgrade(engine)
             await ensure_schema(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_downgrade_to_base_and_back(db_url: str) -> None:
+    engine = create_engine(db_url)
+    try:
+        await upgrade(engine)
+        await downgrade(engine, "base")
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        assert tables == {"alembic_version"}
+        await upgrade(engine)
+        assert await schema_drift(engine) == []
     finally:
         await engine.dispose()

@@ -74,3 +74,23 @@ async def test_naive_aiosqlite_loses_updates(tmp_path: Path) -> None:
         assert await _final(engine) < TASKS
     finally:
         await engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_read_only_engine_reads_while_a_writer_holds_the_lock(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    _make_counter(db)
+    writer = create_engine(f"sqlite+aiosqlite:///{db}")
+    reader = create_engine(f"sqlite+aiosqlite:///{db}", read_only=True)
+    try:
+        async with writer.begin() as conn:  # BEGIN IMMEDIATE: the write lock is held
+            await conn.execute(text("UPDATE counter SET value = 5"))
+            # Not blocked for busy_timeout: the read-only engine takes no write lock (WAL).
+            assert await _final(reader) == 0
+        assert await _final(reader) == 5
+        async with reader.connect() as conn:
+            with pytest.raises(OperationalError, match="readonly"):
+                await conn.execute(text("UPDATE counter SET value = 6"))
+    finally:
+        await writer.dispose()
+        await reader.dispose()

@@ -17,7 +17,12 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.cli.main import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
-from acd.storage.engine import DEFAULT_URL, UnsupportedDatabase, create_engine, normalise_url
+from acd.storage.engine import (
+    DEFAULT_URL,
+    UnsupportedDatabase,
+    create_engine,
+    normalise_url,
+)
 from acd.storage.errors import is_transient
 from acd.storage.migrate import current_revisions, head_revisions, upgrade
 

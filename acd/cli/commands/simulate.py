@@ -17,37 +17,21 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from acd.daemon.specs import engine_specs
 from acd.engine.model import (
     AgentSpec,
-    OfferCallback,
-    OverflowStep,
-    OverflowToQueue,
-    Policy,
     QueueSpec,
-    RelaxRule,
-    ServiceLevelTarget,
-    SkillRequirement,
-    Voicemail,
-    WidenSkills,
 )
 from acd.engine.simulation import Floor, SimulationParams, SimulationResult, simulate_floor
 
 if TYPE_CHECKING:
-    from acd.settings.schema_routing import OverflowStep as OverflowSettings
-    from acd.settings.settings import Settings
+    pass
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 
+
 # Policy names in queues.yaml -> the engine's policies.
-POLICIES = {
-    "longest_idle": Policy.LONGEST_IDLE,
-    "fewest_calls": Policy.FEWEST_CALLS_TODAY,
-    "round_robin": Policy.ROUND_ROBIN,
-    "skill_level": Policy.HIGHEST_SKILL_LEVEL,
-}
-
-
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "simulate",
@@ -109,8 +93,8 @@ def _single_floor(args: argparse.Namespace) -> Floor:
 
 
 def _config_floor(args: argparse.Namespace) -> Floor:
-    from acd.settings.errors import ConfigError  # noqa: PLC0415 - only the config form needs it
-    from acd.settings.loader import load_settings  # noqa: PLC0415
+    from acd.settings.errors import ConfigError
+    from acd.settings.loader import load_settings
 
     if args.agents is not None:
         raise ValueError("--agents comes from the config with --config")
@@ -130,41 +114,6 @@ def _config_floor(args: argparse.Namespace) -> Floor:
     if not rates:
         raise ValueError("needs --calls-per-hour or --queue-rate NAME=R")
     return Floor(queues, agents, rates)
-
-
-def engine_specs(settings: Settings) -> tuple[tuple[QueueSpec, ...], tuple[AgentSpec, ...]]:
-    """Map validated settings onto the engine's own frozen specs."""
-    queues = tuple(
-        QueueSpec(
-            name=q.name,
-            skill=q.skill,
-            min_level=q.min_level,
-            priority=q.priority,
-            wrap_up_s=q.wrapup_s,
-            relax=tuple(RelaxRule(r.after_s, r.min_level) for r in q.relax),
-            policy=POLICIES[q.policy],
-            ring_timeout_rings=q.ring_timeout_rings,
-            ring_cadence_s=q.ring_cadence_s,
-            auto_pause_misses=q.auto_pause_after_missed,
-            overflow=tuple(_overflow(step) for step in q.overflow),
-            service_level=ServiceLevelTarget(
-                q.service_level.answer_within_s, q.service_level.target
-            ),
-        )
-        for q in settings.queues
-    )
-    agents = tuple(AgentSpec(a.id, a.endpoint, dict(a.skills)) for a in settings.agents)
-    return queues, agents
-
-
-def _overflow(step: OverflowSettings) -> OverflowStep:
-    if step.action == "widen_skills":
-        return WidenSkills(step.after_s, tuple(SkillRequirement(s) for s in step.skills))
-    if step.action == "overflow_queue" and step.queue is not None:
-        return OverflowToQueue(step.after_s, step.queue)
-    if step.action == "offer_callback":
-        return OfferCallback(step.after_s)
-    return Voicemail(step.after_s)
 
 
 def _fmt(value: float, pct: bool = False) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from acd.storage.models.agents import Agent, AgentStateLog
 from acd.storage.models.base import Base, UtcDateTime
 from acd.storage.models.calls import EVENT_KINDS, HUNG_UP_BY, OUTCOMES, Call, CallEvent
+from acd.storage.models.qa import QaSample, QaScore, RecordingPause, ScorecardForm
 from acd.storage.models.records import (
     CALLBACK_STATES,
     AppliedWrite,
@@ -30,6 +31,10 @@ __all__ = [
     "Callback",
     "Customer",
     "Order",
+    "QaSample",
+    "QaScore",
     "Recording",
+    "RecordingPause",
+    "ScorecardForm",
     "UtcDateTime",
 ]

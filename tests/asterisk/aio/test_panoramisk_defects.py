@@ -94,8 +94,9 @@ async def test_c_panoramisk_never_notices_that_pings_go_unanswered() -> None:
     async with FakeAsterisk() as fake:
         fake.hang_after_login = {1}
         async with panoramisk_manager(fake, ping_delay=0, ping_interval=1):
+            # Pings 2 and 3 come after the login, each unanswered for a whole interval by ping 4.
             async with asyncio.timeout(SAFETY):
-                await fake.wait_until(lambda: fake.action_names(connection=1).count("Ping") >= 3)
+                await fake.wait_until(lambda: fake.action_names(connection=1).count("Ping") >= 4)
 
             assert fake.closed_connections == 0  # still "connected" to a hung Asterisk
             assert fake.connections == 1

@@ -1,0 +1,77 @@
+"""Softphone feature codes over FastAGI (the ``agent`` route): log in, log out, pause with a
+reason, unpause, end wrap-up.
+
+The dialplan sends ``agent?action=<action>[&reason=<code>]`` from the agent's own softphone, so
+the agent is whoever owns the calling device: the channel ``PJSIP/1001-0000002a`` belongs to
+the endpoint ``PJSIP/1001``. The agent hears a confirmation or an error tone; nothing an agent
+can key crashes the daemon.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from acd.asterisk.aio.agi_session import AgiError, AgiSession
+from acd.daemon.service import AcdService
+from acd.engine.agent_fsm import AgentInput, InvalidTransition
+
+log = logging.getLogger(__name__)
+
+ACTIONS: Mapping[str, AgentInput] = {
+    "login": AgentInput.LOGIN,
+    "logout": AgentInput.LOGOUT,
+    "pause": AgentInput.PAUSE,
+    "unpause": AgentInput.UNPAUSE,
+    "wrapup-end": AgentInput.WRAP_UP_END,
+}
+CONFIRM_SOUND = "beep"  # core sounds shipped with Asterisk
+ERROR_SOUND = "an-error-has-occurred"
+
+
+def device_of(channel: str) -> str:
+    """The device behind a channel name: ``PJSIP/1001-0000002a`` -> ``PJSIP/1001``,
+    ``Local/1001@ctx-0000001a;2`` -> ``Local/1001@ctx``."""
+    base = channel.split(";", 1)[0]
+    head, sep, tail = base.rpartition("-")
+    if sep and len(tail) == 8 and all(c in "0123456789abcdef" for c in tail):
+        return head
+    return base
+
+
+def agent_for_channel(channel: str, endpoints: Mapping[str, str]) -> str | None:
+    """Find the agent whose endpoint dialled this feature code."""
+    device = device_of(channel)
+    for endpoint, agent_id in endpoints.items():
+        if endpoint.removesuffix("/n") == device:
+            return agent_id
+    return None
+
+
+class AgentFeatureCodes:
+    def __init__(self, acd: AcdService, endpoints: Mapping[str, str]) -> None:
+        self._acd = acd
+        self._endpoints = dict(endpoints)  # endpoint -> agent id
+
+    async def __call__(self, session: AgiSession) -> None:
+        action = session.params.get("action", "")
+        reason = session.params.get("reason") or None
+        agent_id = agent_for_channel(session.env.channel, self._endpoints)
+        event = ACTIONS.get(action)
+        ok = False
+        if agent_id is None:
+            log.warning("feature code %r from unknown device %s", action, session.env.channel)
+        elif event is None:
+            log.warning("agent %s: unknown feature code action %r", agent_id, action)
+        else:
+            try:
+                await self._acd.agent_input(agent_id, event, reason)
+                ok = True
+                log.info("agent %s: %s%s", agent_id, action, f" ({reason})" if reason else "")
+            except InvalidTransition as exc:
+                log.info("agent %s: %s refused: %s", agent_id, action, exc)
+        try:
+            await session.answer()
+            await session.stream_file(CONFIRM_SOUND if ok else ERROR_SOUND)
+        except AgiError:
+            pass  # the agent hung up already; the state change stands

@@ -1,0 +1,100 @@
+"""AMI observation: turns Asterisk's events into facts for the ACD, and resynchronises.
+
+What we listen for (names and headers as recorded from Asterisk 22, shared/asterisk):
+- ``DialEnd`` with ``DialStatus: ANSWER`` on the caller's channel (``Uniqueid`` is the caller,
+  ``DestChannel`` the agent's leg): the agent answered. The FastAGI ``EXEC Dial`` only returns
+  when the conversation is over, so this is how the answer time is known.
+- ``DeviceStateChange`` for the agents' softphones: an ``UNAVAILABLE`` or ``INVALID`` device is
+  not routable (device names as in main/devicestate.c devstate2str).
+
+After every (re)connect ``resync`` asks Asterisk for the device states (``DeviceStateList``) and
+the live channels (``CoreShowChannels``): a call we think is alive whose channel is gone is
+released, so no agent stays reserved and no caller stays queued for a call that no longer exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+
+from acd.asterisk.aio.ami_client import AmiClient, AmiError
+from acd.asterisk.ami.message import Message
+from acd.daemon.calls import CallRegistry
+from acd.daemon.service import AcdService
+
+log = logging.getLogger(__name__)
+
+UNREACHABLE_STATES = frozenset({"UNAVAILABLE", "INVALID"})
+
+
+class AmiWatcher:
+    def __init__(
+        self,
+        acd: AcdService,
+        registry: CallRegistry,
+        *,
+        endpoints: Collection[str],
+        clock: Callable[[], float],
+        on_link: Callable[[bool], None] | None = None,
+    ) -> None:
+        self._acd = acd
+        self._registry = registry
+        self._devices = frozenset(endpoints)
+        self._clock = clock
+        self._on_link = on_link
+        self.resyncs = 0
+        self.released = 0
+
+    def on_event(self, event: Message) -> None:
+        """Event callback (subscribed to the AMI client): cheap, never blocks."""
+        name = event.name
+        if name == "DialEnd":
+            if event.get("DialStatus") == "ANSWER":
+                uniqueid = event.get("Uniqueid")
+                if uniqueid:
+                    self._registry.answered(uniqueid, self._clock(), event.get("DestChannel"))
+        elif name == "DeviceStateChange":
+            self._device(event)
+
+    def _device(self, event: Message) -> None:
+        device = event.get("Device") or ""
+        if device in self._devices:
+            state = (event.get("State") or "UNKNOWN").upper()
+            self._acd.device_state(device, state not in UNREACHABLE_STATES)
+
+    async def resync(self, ami: AmiClient, reconnected: bool) -> None:
+        """Called by the AMI client after each login: rebuild our view from Asterisk's."""
+        self.resyncs += 1
+        if self._on_link is not None:
+            self._on_link(True)
+        try:
+            devices = await ami.action("DeviceStateList", timeout=10)
+            for item in devices.events:
+                self._device(item)
+            channels = await ami.action("CoreShowChannels", timeout=10)
+        except AmiError as exc:
+            log.warning("AMI resynchronisation incomplete: %s", exc)
+            return
+        live = {item.get("Uniqueid") for item in channels.events}
+        live |= {item.get("Linkedid") for item in channels.events}
+        for call in self._registry:
+            if call.uniqueid not in live:
+                log.warning(
+                    "call %s: channel %s is gone from Asterisk; releasing it",
+                    call.call_id,
+                    call.channel,
+                )
+                self._acd.caller_left(call.call_id)
+                self.released += 1
+        engaged = await self._acd.read(lambda f, _now: f.engaged_calls())
+        for call_id in engaged:
+            if self._registry.get(call_id) is None:
+                log.warning("call %s: agent reserved for a call that is gone; releasing", call_id)
+                self._acd.caller_left(call_id)
+                self.released += 1
+        log.info(
+            "AMI %s: resynchronised (%d devices, %d channels)",
+            "reconnected" if reconnected else "connected",
+            len(devices.events),
+            len(channels.events),
+        )

@@ -1,0 +1,197 @@
+"""The composition root: builds every part of the daemon once and wires them by constructor.
+
+Nothing else in the code base creates a client, a server or a task of the daemon. ``Daemon.run``
+owns all long-lived tasks in one TaskGroup; ``stop()`` shuts them down in order: first stop
+taking calls (FastAGI sessions are cancelled, and a caller still waiting is handed to the
+dialplan's plain ``Queue()``), then flush MQTT and storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from acd.asterisk.agi.router import Router
+from acd.asterisk.aio.agi_server import AgiHandler, FastAgiServer
+from acd.asterisk.aio.ami_client import AmiClient, AmiLoginError
+from acd.daemon.agent_codes import AgentFeatureCodes
+from acd.daemon.ami_watch import AmiWatcher
+from acd.daemon.call_flow import CallFlow, FlowSettings
+from acd.daemon.calls import CallRegistry
+from acd.daemon.floor import Floor
+from acd.daemon.ivr_port import Features
+from acd.daemon.outputs import Outputs
+from acd.daemon.service import AcdService
+from acd.daemon.specs import engine_specs
+from acd.engine.agent_fsm import AgentInput
+from acd.events import topics
+from acd.events.publisher import MqttPublisher
+from acd.settings import names
+from acd.settings.settings import Settings
+from acd.storage.engine import create_engine, session_factory
+from acd.storage.migrate import ensure_schema
+from acd.storage.spool import Spool
+from acd.storage.writer import StorageWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What may differ from the config files at run time (the demo and tests override these)."""
+
+    ami_secret: str
+    db_url: str | None = None  # default: settings.database.url
+    spool_dir: Path | None = None
+    ami_host: str | None = None
+    ami_port: int | None = None
+    agi_port: int | None = None  # 0 = any free port (the demo)
+    mqtt: bool = True
+    login_agents: tuple[str, ...] = ()  # log these agents in at start (demo, load tests)
+    poll_ms: int = 500
+    clock: Callable[[], float] = field(default=time.time)
+
+
+class Daemon:
+    def __init__(self, settings: Settings, options: RunOptions, features: Features) -> None:
+        self.settings = settings
+        self.options = options
+        clock = options.clock
+        system = settings.system
+        queues, agents = engine_specs(settings)
+        self.floor = Floor(
+            queues,
+            agents,
+            wrap_up_override_s={
+                a.id: a.wrapup_s for a in settings.agents if a.wrapup_s is not None
+            },
+        )
+        self.publisher = (
+            MqttPublisher(
+                system.mqtt.host,
+                system.mqtt.port,
+                client_id=system.mqtt.client_id,
+                buffer_size=system.mqtt.buffer_size,
+            )
+            if options.mqtt
+            else None
+        )
+        db_url = options.db_url or system.database.url
+        self.db = create_engine(db_url)
+        sessions = session_factory(self.db)
+        callers = features.callers(sessions) if features.callers is not None else None
+        spool_dir = options.spool_dir or Path(system.database.spool_dir)
+        self.writer = StorageWriter(self.db, Spool(spool_dir))
+        wrap = {q.name: q.wrapup_s for q in settings.queues}
+        rings = {q.name: q.ring_timeout_s for q in settings.queues}
+        self.outputs = Outputs(
+            publisher=self.publisher,
+            writer=self.writer,
+            prefix=system.mqtt.topic_prefix,
+            wrap_up_s=lambda q: wrap.get(q or "", 0.0),
+            ring_limit_s=lambda q: rings.get(q or ""),
+        )
+        self.acd = AcdService(self.floor, self.outputs, clock=clock)
+        self.registry = CallRegistry()
+        self.watcher = AmiWatcher(
+            self.acd,
+            self.registry,
+            endpoints=[a.endpoint for a in settings.agents],
+            clock=clock,
+            on_link=self._ami_link,
+        )
+        flow = CallFlow(
+            self.acd,
+            self.registry,
+            self.outputs,
+            features.ivr(sessions),
+            FlowSettings(
+                settings.default_queue,
+                {q.name: q.priority for q in settings.queues},
+                poll_ms=options.poll_ms,
+            ),
+            clock=clock,
+            callers=callers,
+        )
+        router: Router[AgiHandler] = Router()
+        router.add(names.ROUTE_IVR, flow)
+        router.add(names.ROUTE_AGENT, AgentFeatureCodes(self.acd, self.floor.by_endpoint))
+        fastagi = system.fastagi
+        self.agi = FastAgiServer(
+            router,
+            host=fastagi.host,
+            port=fastagi.port if options.agi_port is None else options.agi_port,
+            backlog=fastagi.backlog,
+            allowed_peers=tuple(fastagi.allowed_peers),
+            session_timeout_s=fastagi.session_timeout_s,
+        )
+        ami = system.ami
+        self.ami = AmiClient(
+            options.ami_host or ami.host,
+            options.ami_port or ami.port,
+            ami.username,
+            options.ami_secret,
+            ping_interval_s=ami.ping_interval_s,
+            reconnect_backoff=(0.5, ami.reconnect_max_s),
+            on_connect=lambda reconnected: self.watcher.resync(self.ami, reconnected),
+        )
+        self.ami.subscribe(self.watcher.on_event)
+        self.started = asyncio.Event()
+        self._stop = asyncio.Event()
+
+    def _ami_link(self, up: bool) -> None:
+        if self.publisher is not None:
+            prefix = self.settings.system.mqtt.topic_prefix
+            self.publisher.publish(topics.ami_link(prefix, up, self.options.clock()))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        await ensure_schema(self.db)
+        await self.writer.start()
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self.acd.run(), name="acd-owner")
+                if self.publisher is not None:
+                    tasks.create_task(self.publisher.run(), name="mqtt")
+                tasks.create_task(self._connect_ami(), name="ami")
+                await self.agi.start()
+                for agent_id in self.options.login_agents:
+                    await self.acd.agent_input(agent_id, AgentInput.LOGIN)
+                self.started.set()
+                log.info("hotline daemon up: FastAGI on %s:%d", self.agi_host, self.agi.port)
+                await self._stop.wait()
+                log.info("hotline daemon stopping")
+                await self.agi.close()
+                await self.ami.close()
+                if self.publisher is not None:
+                    self.publisher.close()
+                raise _Stopped
+        except* _Stopped:
+            pass
+        finally:
+            await self.writer.close()
+            await self.db.dispose()
+
+    @property
+    def agi_host(self) -> str:
+        return self.settings.system.fastagi.host
+
+    async def _connect_ami(self) -> None:
+        try:
+            await self.ami.start()
+        except AmiLoginError as exc:
+            log.error(
+                "%s: the daemon runs without AMI (no answer events, no supervisor "
+                "actions) until the AMI user is fixed",
+                exc,
+            )
+
+
+class _Stopped(Exception):
+    """Raised inside the TaskGroup to cancel the long-lived tasks on stop()."""

@@ -1,0 +1,56 @@
+"""One IVR call through the PBX simulator: a simulated caller dials the hotline, Asterisk's side
+connects to our FastAGI server, and the caller keys its menu choices in reply to the prompts."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from acd.asterisk.agi.router import Router
+from acd.asterisk.aio.agi_server import AgiHandler, FastAgiServer
+from acd.asterisk.aio.agi_session import AgiSession
+from acd.daemon.ivr_port import IvrOutcome
+from acd.settings.loader import load_settings
+from acd.sim.plan import CallerBehaviour, DialplanPlan, SimPlan
+from acd.sim.runtime import Simulator
+from ivr.runner import MenuRunner
+from tests.ivr.scripted_call import OPEN_TIME, ticking_clock
+
+SETTINGS = load_settings(Path(__file__).resolve().parents[2] / "config", require_secrets=False)
+SOUNDS = {
+    f"hotline/zh/{name}": 0.5
+    for name in ("welcome", "main-menu", "complaints-menu", "invalid-choice", "no-choice")
+}
+
+
+@pytest.mark.asyncio
+async def test_complaint_call_through_the_simulator(tmp_path: Path) -> None:
+    runner = MenuRunner.from_settings(
+        SETTINGS, orders=None, clock=ticking_clock(), wall_clock=lambda: OPEN_TIME
+    )
+    outcome: asyncio.Future[IvrOutcome] = asyncio.get_running_loop().create_future()
+    seen: list[tuple[str, ...]] = []
+
+    async def ivr(session: AgiSession) -> None:
+        seen.append(session.args)
+        outcome.set_result(await runner(session, caller_number=session.args[-1], vip=False))
+
+    route: AgiHandler = ivr
+    async with FastAgiServer(Router({"ivr": route}), port=0) as server:
+        plan = SimPlan(dialplan=DialplanPlan(agi_port=server.port), sounds=SOUNDS)
+        async with Simulator(plan, seed=3, recordings_dir=tmp_path, time_scale=10.0) as sim:
+            # "9" is no option: the invalid prompt, then the menu again; then 3 and 1
+            caller = CallerBehaviour(number="5550300", prompt_answers=("9", "3", "1"),
+                                     answer_delay=0.2, hangup_after=60.0)  # fmt: skip
+            await sim.place_call(caller)
+            async with asyncio.timeout(15):
+                result = await outcome
+    assert seen == [("hotline", "5550300")]
+    assert (result.kind, result.queue, result.priority) == ("queue", "complaints", 7)
+    assert result.reason == "product_quality"
+    assert [(n["node"], n["keys"]) for n in result.path] == [
+        ("main", ["9", "3"]),
+        ("complaints", ["1"]),
+    ]

@@ -1,0 +1,175 @@
+"""File layout, the AMI headers the daemon sends, cataloguing finished files, pause policy."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from acd.asterisk.ami.message import Message, encode
+from acd.storage.apply import apply_command
+from acd.storage.commands import InsertRecording, UpsertCall
+from acd.storage.engine import create_engine, session_factory
+from acd.storage.models import Recording, RecordingPause
+from recordings.catalogue import (
+    CatalogueProblem,
+    catalogue_file,
+    mixmonitor_action_headers,
+    recording_path,
+)
+from recordings.crypto import read_recording
+from recordings.pause import RecordingPause as PauseState
+from recordings.repository import save_pause
+from tests.recordings.conftest import query, write_wav
+
+T0 = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
+
+
+def test_path_layout_by_utc_date_queue_and_call() -> None:
+    local = T0.astimezone(timezone(timedelta(hours=8)))
+    path = recording_path(Path("/rec"), "c-42", "orders", local)
+    assert path == Path("/rec/2026/11/18/orders/c-42.wav")
+    assert recording_path(Path("r"), "c-1", None, T0) == Path("r/2026/11/18/_none/c-1.wav")
+
+
+@pytest.mark.parametrize(("call_id", "queue"), [("../x", "q"), ("c1", "a/b"), ("..", "q")])
+def test_path_refuses_names_escaping_the_root(call_id: str, queue: str) -> None:
+    with pytest.raises(ValueError, match="file name"):
+        recording_path(Path("/rec"), call_id, queue, T0)
+
+
+def test_path_refuses_naive_time() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        recording_path(Path("/rec"), "c", "q", datetime(2026, 1, 1))
+
+
+def test_mixmonitor_headers_encode_as_an_ami_action() -> None:
+    path = Path("/rec/2026/11/18/orders/c-42.wav")
+    mono = mixmonitor_action_headers("PJSIP/1001-00000001", path, dual_channel=False)
+    assert mono == [("Channel", "PJSIP/1001-00000001"), ("File", str(path)), ("Options", "b")]
+    dual = dict(mixmonitor_action_headers("PJSIP/1001-00000001", path, dual_channel=True))
+    assert dual["Options"] == (
+        "br(/rec/2026/11/18/orders/c-42-in.wav)t(/rec/2026/11/18/orders/c-42-out.wav)"
+    )
+    wire = encode(Message((("Action", "MixMonitor"), *dual.items())))
+    assert wire.endswith(b"\r\n\r\n")
+    assert b"Options: br(" in wire
+
+
+def test_catalogue_good_file_and_store_it(tmp_path: Path, db: str) -> None:
+    path = write_wav(tmp_path / "c1.wav", [("tone", 3.0), ("gap", 1.0)])
+    command = catalogue_file(path, call_id="c1", agent_id="a1", queue="orders", started_at=T0)
+    assert isinstance(command, InsertRecording)
+    assert command.duration_s == pytest.approx(4.0)
+    assert command.size_bytes == path.stat().st_size
+    assert command.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+    async def store() -> None:
+        engine = create_engine(db)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                call = UpsertCall(
+                    idempotency_key="c1:call", call_id="c1", values={"arrived_at": T0}
+                )
+                assert await apply_command(session, call, T0)
+                assert await apply_command(session, command, T0)
+                assert not await apply_command(session, command, T0)  # replay is a no-op
+        finally:
+            await engine.dispose()
+
+    asyncio.run(store())
+    rows = query(db, select(Recording.call_id, Recording.duration_s, Recording.sha256))
+    assert rows == [("c1", pytest.approx(4.0), command.sha256)]
+
+
+def test_catalogue_reports_missing_and_corrupt_files(tmp_path: Path) -> None:
+    missing = catalogue_file(
+        tmp_path / "no.wav", call_id="c1", agent_id=None, queue=None, started_at=T0
+    )
+    assert isinstance(missing, CatalogueProblem)
+    assert missing.reason == "missing"
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF....WAVEjunk")
+    corrupt = catalogue_file(bad, call_id="c2", agent_id=None, queue=None, started_at=T0)
+    assert isinstance(corrupt, CatalogueProblem)
+    assert corrupt.reason == "corrupt"
+
+
+def test_pause_mutes_both_directions_and_resumes() -> None:
+    pause = PauseState("c1", "PJSIP/1001-01", max_pause_s=60)
+    assert pause.pause(T0, reason="card", by="a1") == [
+        ("Channel", "PJSIP/1001-01"),
+        ("Direction", "both"),
+        ("State", "1"),
+    ]
+    assert pause.resume_at == T0 + timedelta(seconds=60)
+    assert pause.pause(T0 + timedelta(seconds=30)) is None  # no extension by pressing again
+    assert pause.resume_at == T0 + timedelta(seconds=60)
+    resumed = pause.resume(T0 + timedelta(seconds=20))
+    assert resumed is not None
+    headers, record = resumed
+    assert ("State", "0") in headers
+    assert (record.paused_at, record.resumed_at, record.auto_resumed) == (
+        T0,
+        T0 + timedelta(seconds=20),
+        False,
+    )
+    assert pause.resume(T0 + timedelta(seconds=21)) is None
+
+
+def test_pause_resumes_automatically_after_the_limit() -> None:
+    pause = PauseState("c1", "PJSIP/1001-01", max_pause_s=60)
+    pause.pause(T0, reason="card")
+    assert pause.resume_due(T0 + timedelta(seconds=59)) is None
+    due = pause.resume_due(T0 + timedelta(seconds=61))
+    assert due is not None
+    assert due[1].auto_resumed
+    assert due[1].resumed_at == T0 + timedelta(seconds=61)
+    assert not pause.paused
+
+
+def test_pause_closed_when_call_ends_and_logged(db: str) -> None:
+    pause = PauseState("c1", "PJSIP/1001-01")
+    pause.pause(T0, reason="card", by="a1")
+    record = pause.call_ended(T0 + timedelta(seconds=5))
+    assert record is not None
+
+    async def store() -> None:
+        engine = create_engine(db)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                save_pause(session, record)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(store())
+    rows = query(
+        db, select(RecordingPause.call_id, RecordingPause.reason, RecordingPause.resumed_at)
+    )
+    assert rows == [("c1", "card", T0 + timedelta(seconds=5))]
+
+
+def test_catalogue_encrypts_at_rest_after_reading_the_duration(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "c1.wav", [("tone", 2.0)])
+    clear = path.read_bytes()
+    key = bytes(range(32))
+    command = catalogue_file(
+        path, call_id="c1", agent_id="a1", queue="orders", started_at=T0, key=key
+    )
+    assert isinstance(command, InsertRecording)
+    assert command.encrypted
+    assert command.duration_s == pytest.approx(2.0)
+    stored = path.read_bytes()
+    assert b"RIFF" not in stored[:16]
+    assert command.sha256 == hashlib.sha256(stored).hexdigest()
+    assert read_recording(path, key) == clear
+    again = catalogue_file(
+        path, call_id="c1", agent_id="a1", queue="orders", started_at=T0, key=key
+    )
+    assert isinstance(again, InsertRecording)
+    assert again.encrypted
+    assert again.sha256 == command.sha256

@@ -1,0 +1,122 @@
+"""The daemon's own routing path: EXEC Dial to an agent endpoint over FastAGI."""
+
+from __future__ import annotations
+
+from acd.settings.names import VAR_HANDLED
+from acd.sim.outputs import OriginateRequest
+from acd.sim.plan import AgentBehaviour, CallerBehaviour, DialplanPlan, SimPlan
+from tests.sim.pbx_driver import Driver, Run
+
+
+def _plan(**agents: AgentBehaviour) -> SimPlan:
+    return SimPlan(agents={f"PJSIP/{ep}": b for ep, b in agents.items()})
+
+
+def _daemon_call(plan: SimPlan, dial: str, *, caller_hangs_up: float | None = 300.0) -> Run:
+    commands = [
+        "ANSWER",
+        f'SET VARIABLE {VAR_HANDLED} "1"',
+        "EXEC StartMusicOnHold default",
+        "WAIT FOR DIGIT 500",
+        'EXEC StopMusicOnHold ""',
+        f"EXEC Dial {dial}",
+        "GET VARIABLE DIALSTATUS",
+        "GET VARIABLE ANSWEREDTIME",
+    ]
+    driver = Driver(plan, script=lambda _sid, _open: commands)
+    driver.originate(
+        OriginateRequest(
+            channel="Local/5550500@caller-sim/n",
+            context="hotline",
+            exten="s",
+            caller=CallerBehaviour(number="5550500", hangup_after=caller_hangs_up),
+        )
+    )
+    return driver.run_until(400.0)
+
+
+def _names(run: Run) -> list[str]:
+    return [m.name for m in run.messages]
+
+
+def test_answered_dial_bridges_until_the_agent_hangs_up() -> None:
+    run = _daemon_call(
+        _plan(a1001=AgentBehaviour(answer_after=2.0, talk_time=30.0)), "PJSIP/a1001,20,tT"
+    )
+    replies = run.replies(1)
+    assert replies[5:8] == ["200 result=0\n", "200 result=1 (ANSWER)\n", "200 result=1 (30)\n"]
+    names = _names(run)
+    for earlier, later in [
+        ("DialBegin", "DialState"),
+        ("DialState", "BridgeCreate"),
+        ("BridgeEnter", "BridgeLeave"),
+        ("BridgeLeave", "BridgeDestroy"),
+    ]:
+        assert names.index(earlier) < names.index(later)
+    agent = [m for m in run.messages if m.name == "Newchannel"][2]
+    assert agent["Channel"].startswith("PJSIP/a1001-")
+    assert len(agent["Channel"]) == 20
+    assert not [m for m in run.messages if m.name == "QueueCallerJoin"]  # handled: no fallback
+    assert not [m for m in run.messages if m.name.startswith("Agent")]  # Dial, not app_queue
+
+
+def test_ring_timeout_gives_noanswer() -> None:
+    run = _daemon_call(_plan(a1002=AgentBehaviour(answer_after=None)), "PJSIP/a1002,3,tT")
+    assert run.replies(1)[5:7] == ["200 result=0\n", "200 result=1 (NOANSWER)\n"]
+    ends = [m["DialStatus"] for m in run.messages if m.name == "DialEnd" and "Channel" in m]
+    assert ends == ["NOANSWER"]
+
+
+def test_unreachable_endpoint_is_chanunavail() -> None:
+    plan = _plan(a1003=AgentBehaviour())
+    plan = SimPlan(agents=plan.agents, devices={"PJSIP/a1003": "UNAVAILABLE"})
+    run = _daemon_call(plan, "PJSIP/a1003,10")
+    assert run.replies(1)[5:7] == ["200 result=0\n", "200 result=1 (CHANUNAVAIL)\n"]
+
+
+def test_caller_hanging_up_in_the_bridge_ends_dial_with_minus_one() -> None:
+    behaviour = AgentBehaviour(answer_after=1.0, talk_time=60.0)
+    run = _daemon_call(_plan(a1004=behaviour), "PJSIP/a1004,20", caller_hangs_up=10.0)
+    replies = run.replies(1)
+    assert replies[5:7] == ["200 result=-1\n", "HANGUP\n"]
+    assert replies[7] == "200 result=1 (ANSWER)\n"  # GET VARIABLE works on a dead channel
+    assert replies[-1] == "HANGUP\n"
+    leaves = [m["Channel"] for m in run.messages if m.name == "BridgeLeave"]
+    assert leaves[0].startswith("Local/5550500@caller-sim-")
+    created = sorted(m["Channel"] for m in run.messages if m.name == "Newchannel")
+    assert sorted(m["Channel"] for m in run.messages if m.name == "Hangup") == created
+
+
+def test_agent_declining_by_probability_never_answers() -> None:
+    run = _daemon_call(
+        _plan(a1005=AgentBehaviour(answer_after=1.0, answer_probability=0.0)), "PJSIP/a1005,4"
+    )
+    assert run.replies(1)[6] == "200 result=1 (NOANSWER)\n"
+
+
+def test_call_back_leg_runs_the_configured_agi_context() -> None:
+    plan = SimPlan(
+        agents={"PJSIP/a1006": AgentBehaviour(answer_after=1.0, talk_time=5.0)},
+        dialplan=DialplanPlan(agi_contexts=(("hotline-callback", "callback"),)),
+    )
+    driver = Driver(plan, script=lambda _sid, _open: ["ANSWER", "WAIT FOR DIGIT 10000"])
+    driver.originate(
+        OriginateRequest(
+            channel="PJSIP/a1006",
+            context="hotline-callback",
+            exten="5550700",
+            caller_id='"Back" <5550700>',
+        )
+    )
+    run = driver.run_until(60.0)
+    (opened,) = run.agi_opened
+    env = dict(opened.env)
+    assert (env["agi_network_script"], env["agi_arg_1"], env["agi_arg_2"]) == (
+        "callback",
+        "hotline-callback",
+        "5550700",
+    )
+    assert env["agi_channel"].startswith("PJSIP/a1006-")
+    # the agent hangs up after 5 s of talk: the AGI command is aborted and the session ends
+    assert run.replies(1) == ["200 result=0\n", "200 result=-1\n", "HANGUP\n", "HANGUP\n"]
+    assert driver.pbx.channels() == []

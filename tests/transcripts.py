@@ -1,8 +1,9 @@
 """Access to the recorded real-Asterisk traffic in ``../shared/asterisk/transcripts``.
 
-The ``.txt`` transcripts show CR LF as the visible text ``\\r\\n`` and FastAGI's LF as ``\\n``, each
-followed by a real newline; ``--- <<<`` / ``--- >>>`` lines give direction, ``#``/``==`` lines are notes.
-``wire_bytes`` turns one direction of such a file back into the exact bytes that crossed the socket.
+The ``.txt`` transcripts show CR LF as the visible text ``\\r\\n`` and FastAGI's LF as
+``\\n``, each followed by a real newline; ``--- <<<`` / ``--- >>>`` lines give direction and
+``#``/``==`` lines are notes. ``wire_bytes`` turns one direction of such a file back into the
+exact bytes that crossed the socket.
 """
 
 from __future__ import annotations

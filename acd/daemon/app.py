@@ -22,12 +22,12 @@ from acd.daemon.agent_codes import AgentFeatureCodes
 from acd.daemon.ami_watch import AmiWatcher
 from acd.daemon.call_flow import CallFlow, FlowSettings
 from acd.daemon.calls import CallRegistry
-from acd.daemon.floor import Floor
 from acd.daemon.ivr_port import Features
 from acd.daemon.outputs import Outputs
 from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
 from acd.engine.agent_fsm import AgentInput
+from acd.engine.floor import Floor
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
 from acd.settings import names

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from acd.asterisk.agi import commands as cmd
 from acd.asterisk.aio.agi_session import AgiError, AgiSession, ChannelHungUp
 from acd.daemon.calls import CallRecord, CallRegistry, Ring
-from acd.daemon.floor import Offer
 from acd.daemon.ivr_port import CallerLookup, CallerProfile, IvrOutcome, IvrRunner
 from acd.daemon.outputs import Outputs
 from acd.daemon.service import AcdService, Ticket
+from acd.engine.floor import Offer
 from acd.engine.model import VIP_PRIORITY_BOOST, WaitingCall
 from acd.logging import bind_call
 from acd.settings import names

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from acd.daemon.app import Daemon, RunOptions
 from acd.daemon.demo import DemoCall, DemoParams, demo_calls, sim_plan
-from acd.daemon.floor import Floor
 from acd.daemon.ivr_port import Features
 from acd.daemon.specs import kpi_settings
+from acd.engine.floor import Floor
 from acd.kpi import KpiSummary, summarize
 from acd.settings.settings import Settings
 from acd.sim.runtime import Simulator
@@ -116,9 +116,7 @@ async def run_demo(
         await sim.close()
     targets = settings.targets
     summary = summarize(daemon.outputs.completed, kpi_settings(targets))
-    return DemoResult(
-        summary, url, sim.calls_placed, daemon.outputs.outcomes, ami_port, agi_port
-    )
+    return DemoResult(summary, url, sim.calls_placed, daemon.outputs.outcomes, ami_port, agi_port)
 
 
 async def _place(sim: Simulator, calls: list[DemoCall]) -> None:

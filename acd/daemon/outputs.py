@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from acd.daemon.calls import CallRecord
-from acd.daemon.floor import AgentChanged, Floor
+from acd.engine.floor import AgentChanged, Floor
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
 from acd.kpi import CallFacts

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from acd.daemon.floor import AgentChanged, Floor, FloorEffect, Offer
 from acd.engine.agent_fsm import AgentInput
+from acd.engine.floor import AgentChanged, Floor, FloorEffect, Offer
 from acd.engine.model import WaitingCall
 
 log = logging.getLogger(__name__)

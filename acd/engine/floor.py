@@ -1,131 +1,291 @@
-"""The contact-center floor: agent state machines wired to the router.
+"""The contact-center floor: agents' state machines, the router and the calls on offer, as one
+pure object. Every input takes ``now``; every input returns the effects to carry out.
 
-The daemon feeds it agent inputs and caller arrivals/departures and gets back effects to act on
-(log lines, timers) and assignments to ring. It keeps the two halves consistent: an agent is in
-the router's ready index exactly while its state machine says it is routable, and a withdrawn
-offer puts the caller back in its place.
+The floor is the only place that keeps the router's ready set and the agents' states in step:
+an agent is in the router's ready set exactly when its state machine says it is routable.
+While an agent's phone rings (state ``reserved``) the Dial in progress decides the outcome, so
+agent requests (pause, log out) and device-state changes that arrive meanwhile are deferred and
+applied once the offer is answered or missed: the caller is never left dialling a phantom.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from acd.engine.agent_fsm import (
     AgentInput,
     AgentState,
     AgentStatus,
+    AutoPaused,
+    CancelWrapUpTimer,
     Effect,
-    OfferWithdrawn,
+    InvalidTransition,
     RoutableChanged,
+    StartWrapUpTimer,
+    StateChanged,
     apply,
 )
 from acd.engine.estimate import HandleTimes, estimated_wait
 from acd.engine.model import AgentSpec, QueueSpec, WaitingCall
-from acd.engine.routing import Assignment, AssignmentError, Router
+from acd.engine.routing import Router
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """Ring this agent for this caller, for at most ``ring_timeout_s``."""
+
+    call_id: str
+    agent_id: str
+    endpoint: str
+    queue: str
+    ring_timeout_s: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentChanged:
+    agent_id: str
+    old: AgentState
+    new: AgentState
+    reason: str | None
+    at: float
+    auto_paused: bool = False
+
+
+FloorEffect = Offer | AgentChanged
+
+
+@dataclass(slots=True)
+class _Engaged:
+    """A call that has been offered to or is talking with an agent."""
+
+    agent_id: str
+    queue: str
+    answered_at: float | None = None
+    talk_s: float = 0.0
 
 
 class Floor:
-    def __init__(self, queues: Iterable[QueueSpec], agents: Iterable[AgentSpec]) -> None:
-        agent_list = list(agents)
-        self.router = Router(queues, agent_list)
-        self.status: dict[str, AgentStatus] = {a.id: AgentStatus(a.id) for a in agent_list}
-        self._offer_by_agent: dict[str, Assignment] = {}
-        self._agent_by_call: dict[str, str] = {}
-        self._last_queue: dict[str, str] = {}  # agent -> queue of the current/last call
+    def __init__(
+        self,
+        queues: Iterable[QueueSpec],
+        agents: Iterable[AgentSpec],
+        *,
+        wrap_up_override_s: Mapping[str, float] | None = None,
+    ) -> None:
+        specs = list(agents)
+        self.router = Router(queues, specs)
+        self.queues = self.router.queues
+        self.specs = {a.id: a for a in specs}
+        self.status = {a.id: AgentStatus(a.id) for a in specs}
+        self.by_endpoint = {a.endpoint: a.id for a in specs}
+        self.handle_times = HandleTimes()
+        self._wrap_override = dict(wrap_up_override_s or {})
+        self._wrap_due: dict[str, float] = {}
+        self._engaged: dict[str, _Engaged] = {}  # call id -> agent engagement
+        self._agent_call: dict[str, str] = {}  # agent id -> call id (offered or talking)
+        self._deferred: dict[str, list[tuple[AgentInput, str | None]]] = {}
+        self._last_queue: dict[str, str] = {}  # agent -> queue of the last call (wrap-up length)
+        self._talk: dict[str, float] = {}  # agent -> talk seconds of the last call
+        self._wrap_started: dict[str, float] = {}
 
-    def add_agent(self, spec: AgentSpec) -> None:
-        self.router.add_agent(spec)
-        self.status.setdefault(spec.id, AgentStatus(spec.id))
+    # -- agents -----------------------------------------------------------------------------
 
-    def agent_event(
+    def agent_input(
         self, agent_id: str, event: AgentInput, now: float, reason: str | None = None
-    ) -> list[Effect]:
-        """Apply one agent input (raises InvalidTransition) and keep the router in step."""
-        queue_name = self._last_queue.get(agent_id)
-        queue = self.router.queues.get(queue_name) if queue_name else None
-        new, effects = apply(
+    ) -> list[FloorEffect]:
+        """Log in/out, pause/unpause, end wrap-up, supervisor forcing. Raises on unknown agent
+        or a transition the state machine forbids (``InvalidTransition``)."""
+        status = self.status[agent_id]
+        if status.state is AgentState.RESERVED and event is not AgentInput.LOGIN:
+            self._deferred.setdefault(agent_id, []).append((event, reason))
+            return []
+        return self._step(agent_id, event, now, reason) + self._route(now)
+
+    def device_state(self, endpoint: str, reachable: bool, now: float) -> list[FloorEffect]:
+        agent_id = self.by_endpoint.get(endpoint)
+        if agent_id is None or self.status[agent_id].reachable == reachable:
+            return []
+        event = AgentInput.DEVICE_REACHABLE if reachable else AgentInput.DEVICE_UNREACHABLE
+        return self.agent_input(agent_id, event, now)
+
+    # -- callers ----------------------------------------------------------------------------
+
+    def caller_arrived(self, call: WaitingCall, now: float) -> list[FloorEffect]:
+        self.router.caller_arrived(call)
+        return self._route(now)
+
+    def caller_left(self, call_id: str, now: float) -> list[FloorEffect]:
+        """The caller hung up (or left for a call-back / voicemail) while waiting or ringing."""
+        engaged = self._engaged.get(call_id)
+        self.router.caller_left(call_id)
+        effects: list[FloorEffect] = []
+        if engaged is not None and engaged.answered_at is None:
+            self._disengage(call_id)
+            effects += self._step(engaged.agent_id, AgentInput.CALLER_ABANDONED_DURING_RING, now)
+            effects += self._flush_deferred(engaged.agent_id, now)
+        return effects + self._route(now)
+
+    def offer_answered(self, call_id: str, now: float) -> list[FloorEffect]:
+        engaged = self._engaged[call_id]
+        engaged.answered_at = now
+        self.router.offer_answered(call_id)
+        effects = self._step(engaged.agent_id, AgentInput.ANSWER, now)
+        return effects + self._flush_deferred(engaged.agent_id, now) + self._route(now)
+
+    def offer_failed(self, call_id: str, now: float) -> list[FloorEffect]:
+        """Ring-no-answer, busy or unreachable phone: the caller keeps its place."""
+        engaged = self._disengage(call_id)
+        self.router.offer_failed(call_id, engaged.agent_id)
+        effects = self._step(
+            engaged.agent_id, AgentInput.RING_NO_ANSWER, now, offer_queue=engaged.queue
+        )
+        effects += self._flush_deferred(engaged.agent_id, now)
+        return effects + self._route(now)
+
+    def call_ended(self, call_id: str, now: float) -> list[FloorEffect]:
+        """The bridged call is over: the agent goes to wrap-up (or straight back)."""
+        engaged = self._disengage(call_id)
+        if engaged.answered_at is not None:
+            engaged.talk_s = now - engaged.answered_at
+        self._last_queue[engaged.agent_id] = engaged.queue
+        self._talk[engaged.agent_id] = engaged.talk_s
+        return self._step(engaged.agent_id, AgentInput.CALL_END, now) + self._route(now)
+
+    def assign(self, call_id: str, agent_id: str, now: float) -> list[FloorEffect]:
+        """Supervisor hand-off of a waiting caller to a named ready agent."""
+        assignment = self.router.assign(call_id, agent_id, now)
+        return self._offer(assignment.call_id, agent_id, assignment.queue, now)
+
+    # -- time -------------------------------------------------------------------------------
+
+    def tick(self, now: float) -> list[FloorEffect]:
+        effects: list[FloorEffect] = []
+        for agent_id, due in sorted(self._wrap_due.items(), key=lambda kv: kv[1]):
+            if due <= now:
+                effects += self._step(agent_id, AgentInput.WRAP_UP_END, now)
+        return effects + self._route(now)
+
+    def next_deadline(self) -> float | None:
+        times = list(self._wrap_due.values())
+        wake = self.router.next_wakeup()
+        if wake is not None:
+            times.append(wake)
+        return min(times) if times else None
+
+    def estimate_wait(self, call_id: str) -> float | None:
+        """Seconds until this waiting caller is answered, from its position and the live handle
+        times of the agents who could take it (not a floor-wide average)."""
+        waiting = {c.call_id: c for c in self.router.waiting_calls()}
+        call = waiting.get(call_id)
+        if call is None:
+            return None
+        queue = self.queues[call.queue]
+        skill = call.skill or queue.skill
+        eligible = [
+            a
+            for a, spec in self.specs.items()
+            if spec.skills.get(skill, 0) >= 1
+            and self.status[a].state not in (AgentState.LOGGED_OUT, AgentState.PAUSED)
+            and self.status[a].reachable
+        ]
+        times = self.handle_times.for_agents(queue.name, eligible)
+        return estimated_wait(self.router.position(call_id), times)
+
+    def engaged_calls(self) -> list[str]:
+        """Calls offered to or talking with an agent (resynchronisation checks these)."""
+        return list(self._engaged)
+
+    def engaged_agent(self, call_id: str) -> str | None:
+        engaged = self._engaged.get(call_id)
+        return engaged.agent_id if engaged else None
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _route(self, now: float) -> list[FloorEffect]:
+        effects: list[FloorEffect] = []
+        for a in self.router.route(now):
+            effects += self._offer(a.call_id, a.agent_id, a.queue, now)
+        return effects
+
+    def _offer(self, call_id: str, agent_id: str, queue: str, now: float) -> list[FloorEffect]:
+        self._engaged[call_id] = _Engaged(agent_id, queue)
+        self._agent_call[agent_id] = call_id
+        effects = self._step(agent_id, AgentInput.OFFER, now)
+        spec = self.queues[queue]
+        offer = Offer(
+            call_id, agent_id, self.specs[agent_id].endpoint, queue, spec.ring_timeout_s, now
+        )
+        return [offer, *effects]
+
+    def _disengage(self, call_id: str) -> _Engaged:
+        engaged = self._engaged.pop(call_id)
+        self._agent_call.pop(engaged.agent_id, None)
+        return engaged
+
+    def _flush_deferred(self, agent_id: str, now: float) -> list[FloorEffect]:
+        effects: list[FloorEffect] = []
+        for event, reason in self._deferred.pop(agent_id, []):
+            try:
+                effects += self._step(agent_id, event, now, reason)
+            except InvalidTransition:  # a request that no longer applies (e.g. pause twice)
+                continue
+        return effects
+
+    def _step(
+        self,
+        agent_id: str,
+        event: AgentInput,
+        now: float,
+        reason: str | None = None,
+        *,
+        offer_queue: str | None = None,
+    ) -> list[FloorEffect]:
+        # wrap-up length from the queue of the call just ended; miss limit from the offer's queue
+        queue = self.queues.get(self._last_queue.get(agent_id, ""))
+        wrap_s = self._wrap_override.get(agent_id, queue.wrap_up_s if queue else 0.0)
+        missed_in = self.queues.get(offer_queue or "") or queue
+        misses = missed_in.auto_pause_misses if missed_in else 3
+        new, raw = apply(
             self.status[agent_id],
             event,
             now,
             reason=reason,
-            wrap_up_s=queue.wrap_up_s if queue else 0.0,
-            auto_pause_misses=queue.auto_pause_misses if queue else 3,
+            wrap_up_s=wrap_s,
+            auto_pause_misses=misses,
         )
         self.status[agent_id] = new
-        if event is AgentInput.ANSWER:
-            offer = self._offer_by_agent.pop(agent_id, None)
-            if offer is not None:
-                self._agent_by_call.pop(offer.call_id, None)
-                self.router.offer_answered(offer.call_id)
-        for effect in effects:
-            if isinstance(effect, OfferWithdrawn):
-                self._withdraw(agent_id, event)
+        return self._effects(agent_id, raw, now)
+
+    def _effects(self, agent_id: str, raw: list[Effect], now: float) -> list[FloorEffect]:
+        out: list[FloorEffect] = []
+        auto = any(isinstance(e, AutoPaused) for e in raw)
+        for effect in raw:
+            if isinstance(effect, StateChanged):
+                out.append(AgentChanged(agent_id, effect.old, effect.new, effect.reason, now, auto))
+                if effect.new is AgentState.WRAP_UP:
+                    self._wrap_started[agent_id] = now
+                elif effect.old in (AgentState.WRAP_UP, AgentState.ON_CALL):
+                    self._record_handle(agent_id, now)
+            elif isinstance(effect, StartWrapUpTimer):
+                self._wrap_due[agent_id] = effect.until
+            elif isinstance(effect, CancelWrapUpTimer):
+                self._wrap_due.pop(agent_id, None)
             elif isinstance(effect, RoutableChanged):
                 if effect.routable:
                     self.router.agent_available(agent_id, now)
-                else:
+                elif agent_id in self.router.ready:
                     self.router.agent_unavailable(agent_id)
-        return effects
+        if self.status[agent_id].state is not AgentState.WRAP_UP:
+            self._wrap_due.pop(agent_id, None)
+        return out
 
-    def _withdraw(self, agent_id: str, event: AgentInput) -> None:
-        offer = self._offer_by_agent.pop(agent_id, None)
-        if offer is None:
+    def _record_handle(self, agent_id: str, now: float) -> None:
+        """Handle time = talk + wrap-up, fed to the live per-agent estimate."""
+        queue = self._last_queue.get(agent_id)
+        talk = self._talk.pop(agent_id, None)
+        if queue is None or talk is None:
             return
-        self._agent_by_call.pop(offer.call_id, None)
-        if event is AgentInput.CALLER_ABANDONED_DURING_RING:
-            self.router.caller_left(offer.call_id)
-        else:
-            self.router.offer_failed(offer.call_id, agent_id)
-
-    def caller_arrived(self, call: WaitingCall) -> None:
-        self.router.caller_arrived(call)
-
-    def caller_left(self, call_id: str, now: float) -> list[Effect]:
-        """The caller hung up; if an agent was being rung, that offer ends without a strike."""
-        agent_id = self._agent_by_call.get(call_id)
-        if agent_id is not None and self.status[agent_id].state is AgentState.RESERVED:
-            return self.agent_event(agent_id, AgentInput.CALLER_ABANDONED_DURING_RING, now)
-        self.router.caller_left(call_id)
-        return []
-
-    def estimated_wait(self, call_id: str, now: float, handle_times: HandleTimes) -> float | None:
-        """Expected seconds to answer a waiting caller, from its position and the live handle
-        times (in its queue) of the logged-in, unpaused agents who could take it now."""
-        call = self.router.waiting.by_id[call_id].call
-        queue = self.router.queues[call.queue]
-        skill = call.skill or queue.skill
-        base = queue.min_level if call.min_level is None else call.min_level
-        level = queue.required_level(base, now - call.arrived_at)
-        working = (AgentState.LOGGED_OUT, AgentState.PAUSED, AgentState.PENDING_LOGOUT)
-        eligible = [
-            agent_id
-            for agent_id, spec in self.router.agents.items()
-            if spec.skills.get(skill, 0) >= level and self.status[agent_id].state not in working
-        ]
-        position = self.router.position(call_id)
-        return estimated_wait(position, handle_times.for_agents(queue.name, eligible))
-
-    def route(self, now: float) -> tuple[list[Assignment], list[Effect]]:
-        """Assignments to ring now, with the agents' resulting state changes."""
-        made = self.router.route(now)
-        return made, [e for a in made for e in self._offer(a, now)]
-
-    def assign(self, call_id: str, agent_id: str, now: float) -> tuple[Assignment, list[Effect]]:
-        """Supervisor assignment, with the agent's state in the error when it cannot take it."""
-        status = self.status.get(agent_id)
-        if status is not None and status.state is AgentState.LOGGED_OUT:
-            raise AssignmentError("agent-logged-out", f"agent {agent_id} is not logged in")
-        if status is not None and not status.routable:
-            state = status.state.value + ("" if status.reachable else ", device unreachable")
-            raise AssignmentError("agent-not-ready", f"agent {agent_id} is {state}")
-        made = self.router.assign(call_id, agent_id, now)
-        return made, self._offer(made, now)
-
-    def _offer(self, assignment: Assignment, now: float) -> list[Effect]:
-        agent_id = assignment.agent_id
-        self._offer_by_agent[agent_id] = assignment
-        self._agent_by_call[assignment.call_id] = agent_id
-        self._last_queue[agent_id] = assignment.queue
-        new, effects = apply(self.status[agent_id], AgentInput.OFFER, now)
-        self.status[agent_id] = new
-        return effects
+        wrap = now - self._wrap_started.pop(agent_id, now)
+        self.handle_times.record(queue, agent_id, talk + wrap)

@@ -39,7 +39,7 @@ class SimulationParams:
 
 
 @dataclass(frozen=True, slots=True)
-class Floor:
+class StaffingScenario:
     """The multi-queue form: real queue/agent specs and each queue's offered calls per hour."""
 
     queues: tuple[QueueSpec, ...]
@@ -87,7 +87,7 @@ class _Tally:
 def simulate(params: SimulationParams) -> SimulationResult:
     if params.agents < 1:
         raise ValueError("agents, calls per hour, handle time and hours must be positive")
-    floor = Floor(
+    floor = StaffingScenario(
         (QueueSpec(name=SIM_QUEUE, skill=SIM_SKILL),),
         tuple(AgentSpec(f"a{i:05d}", f"SIM/{i}", {SIM_SKILL: 1}) for i in range(params.agents)),
         {SIM_QUEUE: params.calls_per_hour},
@@ -95,7 +95,7 @@ def simulate(params: SimulationParams) -> SimulationResult:
     return simulate_floor(floor, params)[0]
 
 
-def simulate_floor(floor: Floor, params: SimulationParams) -> list[SimulationResult]:
+def simulate_floor(floor: StaffingScenario, params: SimulationParams) -> list[SimulationResult]:
     """One result per queue, then (with several queues) a "total" row for the whole floor.
 
     Erlang C per queue assumes the agents holding its skill serve only it (an optimistic bound
@@ -120,7 +120,9 @@ def simulate_floor(floor: Floor, params: SimulationParams) -> list[SimulationRes
 
 
 class _Run:
-    def __init__(self, floor: Floor, params: SimulationParams, rates: list[float]) -> None:
+    def __init__(
+        self, floor: StaffingScenario, params: SimulationParams, rates: list[float]
+    ) -> None:
         self.floor = floor
         self.params = params
         self.rng = random.Random(params.seed)
@@ -186,7 +188,9 @@ class _Run:
             self.push(done, _FREE, a.agent_id)
 
 
-def _erlang(floor: Floor, queue: QueueSpec, rate: float, params: SimulationParams) -> ErlangCResult:
+def _erlang(
+    floor: StaffingScenario, queue: QueueSpec, rate: float, params: SimulationParams
+) -> ErlangCResult:
     skilled = sum(1 for a in floor.agents if queue.skill in a.skills)
     return predict(max(rate, 1e-9), params.aht_s + queue.wrap_up_s, skilled, params.target_s)
 

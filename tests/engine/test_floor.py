@@ -1,125 +1,137 @@
-"""Agent state machines and the router together: offers, misses, auto-pause, wrap-up, devices."""
+"""The floor keeps agents' state machines and the router in step, with time as data."""
 
 from __future__ import annotations
 
 import pytest
 
-from acd.engine.agent_fsm import (
-    AgentInput,
-    AgentState,
-    AutoPaused,
-    StartWrapUpTimer,
-    StateChanged,
-)
-from acd.engine.estimate import HandleTimes
-from acd.engine.floor import Floor
-from acd.engine.model import AgentSpec, QueueSpec, WaitingCall
-from acd.engine.routing import AssignmentError
+from acd.engine.agent_fsm import AgentInput, AgentState
+from acd.engine.floor import AgentChanged, Floor, Offer
+from acd.engine.model import AgentSpec, QueueSpec, RelaxRule, WaitingCall
 
 I = AgentInput  # noqa: E741
-SALES = QueueSpec("sales", "sales", wrap_up_s=30.0, auto_pause_misses=2)
 
 
-def floor(*ids: str) -> Floor:
-    return Floor([SALES], [AgentSpec(a, f"PJSIP/{a}", {"sales": 1}) for a in ids])
+def make_floor(wrap_up_s: float = 10.0, misses: int = 2) -> Floor:
+    queues = [
+        QueueSpec(
+            "orders", "orders", min_level=3, wrap_up_s=wrap_up_s, ring_timeout_rings=3,
+            ring_cadence_s=5.0, auto_pause_misses=misses, relax=(RelaxRule(10.0, 1),),
+        ),
+    ]  # fmt: skip
+    agents = [
+        AgentSpec("alice", "PJSIP/1001", {"orders": 5}),
+        AgentSpec("bob", "PJSIP/1002", {"orders": 1}),
+    ]
+    return Floor(queues, agents)
 
 
-def test_offer_answer_wrap_up_and_back_to_ready() -> None:
-    f = floor("a1")
-    f.agent_event("a1", I.LOGIN, 0.0)
-    f.caller_arrived(WaitingCall("c1", "sales", 1.0))
-    made, effects = f.route(1.0)
-    assert [(a.call_id, a.agent_id) for a in made] == [("c1", "a1")]
-    assert StateChanged("a1", AgentState.READY, AgentState.RESERVED, "offer", 1.0) in effects
-    f.agent_event("a1", I.ANSWER, 4.0)
-    effects = f.agent_event("a1", I.CALL_END, 100.0)
-    assert StartWrapUpTimer("a1", 130.0) in effects
-    f.caller_arrived(WaitingCall("c2", "sales", 110.0))
-    assert f.route(110.0)[0] == []  # in wrap-up: not routable
-    f.agent_event("a1", I.WRAP_UP_END, 130.0)
-    made, _ = f.route(130.0)
-    assert [a.call_id for a in made] == ["c2"]
+def offers(effects: list[object]) -> list[Offer]:
+    return [e for e in effects if isinstance(e, Offer)]
 
 
-def test_missed_offers_go_to_the_next_agent_then_auto_pause() -> None:
-    f = floor("a1", "a2")
-    f.agent_event("a1", I.LOGIN, 0.0)
-    f.caller_arrived(WaitingCall("c1", "sales", 1.0))
-    f.caller_arrived(WaitingCall("c2", "sales", 2.0))
-    assert [a.agent_id for a in f.route(2.0)[0]] == ["a1"]
-    f.agent_event("a1", I.RING_NO_ANSWER, 20.0)  # strike 1: c1 back in place, a1 ready
-    made, _ = f.route(20.0)
-    assert [(a.call_id, a.agent_id) for a in made] == [("c2", "a1")]
-    effects = f.agent_event("a1", I.RING_NO_ANSWER, 38.0)  # strike 2: auto-pause
-    assert AutoPaused("a1", 2) in effects
-    assert f.status["a1"].state is AgentState.PAUSED
-    assert f.route(38.0)[0] == []
-    f.agent_event("a2", I.LOGIN, 40.0)
-    made, _ = f.route(40.0)
-    assert [(a.call_id, a.agent_id) for a in made] == [("c1", "a2")]
-    assert f.router.waiting_count() == 1  # c2 still waits: a1 refused it, a2 is busy
+def test_waiting_caller_is_offered_to_the_agent_who_logs_in() -> None:
+    floor = make_floor()
+    assert floor.caller_arrived(WaitingCall("c1", "orders", 0.0), 0.0) == []
+    effects = floor.agent_input("alice", I.LOGIN, 1.0)
+    (offer,) = offers(effects)
+    assert (offer.call_id, offer.agent_id, offer.endpoint) == ("c1", "alice", "PJSIP/1001")
+    assert offer.ring_timeout_s == 15.0
+    assert floor.status["alice"].state is AgentState.RESERVED
 
 
-def test_caller_hangs_up_while_ringing() -> None:
-    f = floor("a1")
-    f.agent_event("a1", I.LOGIN, 0.0)
-    f.caller_arrived(WaitingCall("c1", "sales", 1.0))
-    f.route(1.0)
-    f.caller_left("c1", 3.0)
-    assert f.status["a1"].state is AgentState.READY
-    assert f.status["a1"].misses == 0
-    assert f.router.waiting_count() == 0
-    assert "a1" in f.router.ready
+def test_low_level_agent_gets_the_caller_only_after_relaxing() -> None:
+    floor = make_floor()
+    floor.agent_input("bob", I.LOGIN, 0.0)
+    assert offers(floor.caller_arrived(WaitingCall("c1", "orders", 0.0), 0.0)) == []
+    assert floor.next_deadline() == 10.0
+    assert offers(floor.tick(9.9)) == []
+    (offer,) = offers(floor.tick(10.0))
+    assert offer.agent_id == "bob"
 
 
-def test_unreachable_device_is_skipped_and_comes_back() -> None:
-    f = floor("a1", "a2")
-    f.agent_event("a1", I.LOGIN, 0.0)
-    f.agent_event("a2", I.LOGIN, 1.0)
-    f.agent_event("a1", I.DEVICE_UNREACHABLE, 2.0)
-    f.caller_arrived(WaitingCall("c1", "sales", 3.0))
-    assert [a.agent_id for a in f.route(3.0)[0]] == ["a2"]
-    f.agent_event("a1", I.DEVICE_REACHABLE, 4.0)
-    f.caller_arrived(WaitingCall("c2", "sales", 5.0))
-    assert [a.agent_id for a in f.route(5.0)[0]] == ["a1"]
+def test_ring_no_answer_offers_the_next_agent_and_auto_pauses_after_misses() -> None:
+    floor = make_floor(misses=1)
+    floor.agent_input("alice", I.LOGIN, 0.0)
+    floor.agent_input("bob", I.LOGIN, 0.0)
+    (first,) = offers(floor.caller_arrived(WaitingCall("c1", "orders", 0.0, min_level=1), 0.0))
+    effects = floor.offer_failed("c1", 15.0)
+    (second,) = offers(effects)
+    assert second.agent_id != first.agent_id
+    missed = floor.status[first.agent_id]
+    assert missed.state is AgentState.PAUSED
+    assert missed.pause_reason == "missed-offers"
+    assert any(isinstance(e, AgentChanged) and e.auto_paused for e in effects)
 
 
-def test_supervisor_assign_explains_why_not() -> None:
-    f = floor("a1", "a2")
-    f.caller_arrived(WaitingCall("c1", "sales", 1.0))
-    f.route(1.0)
-    with pytest.raises(AssignmentError) as err:
-        f.assign("c1", "a1", 2.0)
-    assert err.value.reason == "agent-logged-out"
-    f.agent_event("a1", I.LOGIN, 3.0)
-    f.agent_event("a1", I.PAUSE, 3.0, reason="lunch")
-    with pytest.raises(AssignmentError) as err:
-        f.assign("c1", "a1", 4.0)
-    assert err.value.reason == "agent-not-ready"
-    assert "paused" in str(err.value)
-    f.agent_event("a1", I.UNPAUSE, 5.0)
-    assert f.route(5.0)[0][0].agent_id == "a1"  # the router got there first
-    f.add_agent(AgentSpec("lead", "PJSIP/lead", {}))  # no sales skill: never routed to
-    f.agent_event("lead", I.LOGIN, 6.0)
-    f.caller_arrived(WaitingCall("c2", "sales", 6.0))
-    assert f.route(6.0)[0] == []
-    assignment, effects = f.assign("c2", "lead", 7.0)
-    assert assignment.agent_id == "lead"
-    assert f.status["lead"].state is AgentState.RESERVED
-    assert StateChanged("lead", AgentState.READY, AgentState.RESERVED, "offer", 7.0) in effects
+def test_call_end_wrap_up_then_ready_and_next_caller() -> None:
+    floor = make_floor(wrap_up_s=10.0)
+    floor.agent_input("alice", I.LOGIN, 0.0)
+    floor.caller_arrived(WaitingCall("c1", "orders", 0.0), 0.0)
+    floor.offer_answered("c1", 3.0)
+    assert floor.status["alice"].state is AgentState.ON_CALL
+    assert floor.caller_arrived(WaitingCall("c2", "orders", 5.0), 5.0) == []
+    floor.call_ended("c1", 63.0)
+    assert floor.status["alice"].state is AgentState.WRAP_UP
+    assert floor.next_deadline() == 73.0
+    (offer,) = offers(floor.tick(73.0))
+    assert offer.call_id == "c2"
+    # handle time = 60 s talk + 10 s wrap-up feeds the estimate
+    assert floor.handle_times.of("orders", "alice") == pytest.approx(70.0)
 
 
-def test_estimated_wait_uses_eligible_working_agents_of_the_queue() -> None:
-    f = floor("a1", "a2", "a3")
-    times = HandleTimes(default_s=300.0)
-    times.record("sales", "a1", 60.0)
-    times.record("other", "a2", 1.0)  # another queue's handle time does not count
-    for agent in ("a1", "a2", "a3"):
-        f.agent_event(agent, I.LOGIN, 0.0)
-    f.agent_event("a3", I.PAUSE, 0.5, reason="lunch")  # paused: not counted
-    for n in range(4):
-        f.caller_arrived(WaitingCall(f"c{n}", "sales", float(n)))
-    f.route(4.0)  # a1 and a2 take c0 and c1; c2 and c3 wait
-    # a1 (60 s) and a2 (300 s default): rate 1/60 + 1/300 = 1/50 per second.
-    assert f.estimated_wait("c2", 6.0, times) == pytest.approx(50.0)
-    assert f.estimated_wait("c3", 6.0, times) == pytest.approx(100.0)  # one caller ahead
+def test_pause_while_ringing_is_deferred_until_the_offer_resolves() -> None:
+    floor = make_floor()
+    floor.agent_input("alice", I.LOGIN, 0.0)
+    floor.caller_arrived(WaitingCall("c1", "orders", 0.0), 0.0)
+    assert floor.agent_input("alice", I.PAUSE, 1.0, reason="break") == []
+    assert floor.status["alice"].state is AgentState.RESERVED
+    floor.offer_answered("c1", 2.0)
+    # the pause request applied after the answer: on a call, pausing is not allowed -> dropped
+    assert floor.status["alice"].state is AgentState.ON_CALL
+
+
+def test_caller_hanging_up_during_ring_frees_the_agent_at_once() -> None:
+    floor = make_floor()
+    floor.agent_input("alice", I.LOGIN, 0.0)
+    floor.caller_arrived(WaitingCall("c1", "orders", 0.0), 0.0)
+    floor.caller_left("c1", 4.0)
+    assert floor.status["alice"].state is AgentState.READY
+    assert floor.engaged_agent("c1") is None
+    (offer,) = offers(floor.caller_arrived(WaitingCall("c2", "orders", 5.0), 5.0))
+    assert offer.agent_id == "alice"
+
+
+def test_unreachable_phone_is_not_routable_until_it_returns() -> None:
+    floor = make_floor()
+    floor.agent_input("alice", I.LOGIN, 0.0)
+    floor.device_state("PJSIP/1001", False, 1.0)
+    assert offers(floor.caller_arrived(WaitingCall("c1", "orders", 2.0), 2.0)) == []
+    (offer,) = offers(floor.device_state("PJSIP/1001", True, 3.0))
+    assert offer.agent_id == "alice"
+
+
+def test_estimate_uses_live_handle_times_of_eligible_agents() -> None:
+    floor = make_floor()
+    floor.agent_input("alice", I.LOGIN, 0.0)
+    floor.caller_arrived(WaitingCall("c1", "orders", 0.0), 0.0)  # alice rings
+    floor.caller_arrived(WaitingCall("c2", "orders", 1.0, min_level=5), 1.0)
+    floor.handle_times.record("orders", "alice", 120.0)
+    # one eligible agent busy with c1, c2 first in line: one completion at 1/120 per second
+    assert floor.estimate_wait("c2") == pytest.approx(120.0)
+    assert floor.estimate_wait("nobody") is None
+
+
+def test_supervisor_assignment_rings_the_named_agent_or_says_why_not() -> None:
+    from acd.engine.routing import AssignmentError
+
+    floor = make_floor()
+    floor.agent_input("bob", I.LOGIN, 0.0)
+    floor.caller_arrived(WaitingCall("c1", "orders", 0.0), 0.0)  # bob (level 1) not eligible yet
+    with pytest.raises(AssignmentError) as refused:
+        floor.assign("c1", "alice", 1.0)
+    assert refused.value.reason == "agent-not-ready"
+    (offer,) = offers(floor.assign("c1", "bob", 1.0))
+    assert (offer.call_id, offer.agent_id) == ("c1", "bob")
+    with pytest.raises(AssignmentError) as gone:
+        floor.assign("nobody", "bob", 2.0)
+    assert gone.value.reason == "caller-gone"

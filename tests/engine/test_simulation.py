@@ -10,7 +10,7 @@ import pytest
 from acd.cli.commands.simulate import engine_specs
 from acd.cli.main import main
 from acd.engine.model import AgentSpec, Policy, QueueSpec, RelaxRule
-from acd.engine.simulation import Floor, SimulationParams, simulate, simulate_floor
+from acd.engine.simulation import SimulationParams, StaffingScenario, simulate, simulate_floor
 from acd.settings.loader import load_settings
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -144,7 +144,7 @@ def test_relaxed_requirement_is_served_on_time_without_other_events() -> None:
     queue = QueueSpec("q", "s", min_level=3, relax=(RelaxRule(10.0, 1),))
     agents = tuple(AgentSpec(f"a{i}", f"SIM/{i}", {"s": 1}) for i in range(20))
     params = SimulationParams(agents=20, calls_per_hour=10, aht_s=60, hours=20, seed=4)
-    (result,) = simulate_floor(Floor((queue,), agents, {"q": 10.0}), params)
+    (result,) = simulate_floor(StaffingScenario((queue,), agents, {"q": 10.0}), params)
     assert result.offered > 100
     assert result.answered == result.offered
     assert result.asa_s == pytest.approx(10.0)

@@ -22,7 +22,12 @@ from acd.engine.model import (
     AgentSpec,
     QueueSpec,
 )
-from acd.engine.simulation import Floor, SimulationParams, SimulationResult, simulate_floor
+from acd.engine.simulation import (
+    SimulationParams,
+    SimulationResult,
+    StaffingScenario,
+    simulate_floor,
+)
 
 if TYPE_CHECKING:
     pass
@@ -82,17 +87,17 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _single_floor(args: argparse.Namespace) -> Floor:
+def _single_floor(args: argparse.Namespace) -> StaffingScenario:
     if args.agents is None or args.calls_per_hour is None:
         raise ValueError("needs --agents, --calls-per-hour and --aht (or --config DIR)")
     if args.agents < 1:
         raise ValueError("--agents must be at least 1")
     queue = QueueSpec(name="main", skill="general")
     agents = tuple(AgentSpec(f"a{i:05d}", f"SIM/{i}", {"general": 1}) for i in range(args.agents))
-    return Floor((queue,), agents, {"main": args.calls_per_hour})
+    return StaffingScenario((queue,), agents, {"main": args.calls_per_hour})
 
 
-def _config_floor(args: argparse.Namespace) -> Floor:
+def _config_floor(args: argparse.Namespace) -> StaffingScenario:
     from acd.settings.errors import ConfigError
     from acd.settings.loader import load_settings
 
@@ -113,7 +118,7 @@ def _config_floor(args: argparse.Namespace) -> Floor:
         rates[name] = float(value)
     if not rates:
         raise ValueError("needs --calls-per-hour or --queue-rate NAME=R")
-    return Floor(queues, agents, rates)
+    return StaffingScenario(queues, agents, rates)
 
 
 def _fmt(value: float, pct: bool = False) -> str:

@@ -31,6 +31,7 @@ OUTCOMES: Final = (
     "failed",
     "self_service",
     "closed",
+    "ivr_hangup",  # the caller hung up in the IVR, before asking for a person
 )
 # Timeline kinds the daemon writes; the column is open text so new kinds need no migration.
 EVENT_KINDS: Final = (

@@ -139,6 +139,7 @@ def upgrade() -> None:
                 "failed",
                 "self_service",
                 "closed",
+                "ivr_hangup",
                 name="outcome",
                 native_enum=False,
                 create_constraint=True,

@@ -19,6 +19,13 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
   fi
 fi
 
+# The wallboard test drives Debian's headless chromium; install it where we may (CI runs as root).
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "test.sh: installing Debian's chromium for the browser tests"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/tmp/hotline-apt.log 2>&1 \
+    || echo "test.sh: chromium install failed (see /tmp/hotline-apt.log)" >&2
+fi
+
 echo "== ruff"; $BIN/ruff check acd ivr recordings tests bench
 echo "== mypy"; $BIN/mypy
 echo "== pytest"; $BIN/pytest -q "$@"

@@ -8,19 +8,66 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 
-from acd.daemon.ivr_port import Features
+from acd.daemon.ivr_port import CallRecorder, CatalogueFailure, Features
 from acd.settings.settings import Settings
+from acd.storage.commands import InsertRecording
 
 
 def hotline_features(settings: Settings, clock: Callable[[], float] = time.time) -> Features:
     from ivr.identify import TableCustomerLookup  # noqa: PLC0415 - the feature boundary
     from ivr.order_status import TableOrderStatusSource  # noqa: PLC0415
     from ivr.runner import MenuRunner  # noqa: PLC0415
+    from ivr.survey import run_survey  # noqa: PLC0415
 
     return Features(
         ivr=lambda sessions: MenuRunner.from_settings(
             settings, orders=TableOrderStatusSource(sessions), clock=clock
         ),
         callers=TableCustomerLookup,
+        recorder=_recorder(settings),
+        survey=run_survey,
     )
+
+
+def _recorder(settings: Settings) -> CallRecorder:
+    """The ``recordings`` package's file naming, MixMonitor headers and cataloguing; with
+    encryption at rest on, files are encrypted as they are catalogued."""
+    from recordings import catalogue  # noqa: PLC0415
+    from recordings.crypto import parse_key  # noqa: PLC0415
+
+    encryption = settings.recording.encryption
+    if not encryption.enabled:
+        return catalogue
+    secret = encryption.key.get_secret_value() if encryption.key is not None else None
+    return _EncryptingRecorder(parse_key(secret))  # refuses to start without a usable key
+
+
+class _EncryptingRecorder:
+    def __init__(self, key: bytes) -> None:
+        from recordings import catalogue  # noqa: PLC0415
+
+        self._key = key
+        self._catalogue = catalogue
+        self.recording_path = catalogue.recording_path
+        self.mixmonitor_action_headers = catalogue.mixmonitor_action_headers
+
+    def catalogue_file(
+        self,
+        path: Path,
+        *,
+        call_id: str,
+        agent_id: str | None,
+        queue: str | None,
+        started_at: datetime,
+    ) -> InsertRecording | CatalogueFailure:
+        return self._catalogue.catalogue_file(
+            path,
+            call_id=call_id,
+            agent_id=agent_id,
+            queue=queue,
+            started_at=started_at,
+            key=self._key,
+        )

@@ -71,13 +71,18 @@ class AmiWatcher:
             devices = await ami.action("DeviceStateList", timeout=10)
             for item in devices.events:
                 self._device(item)
+            # Only calls known before the list was asked for can be judged by it: a call that
+            # arrives while the list is on its way is missing from it, yet alive.
+            known = list(self._registry)
             channels = await ami.action("CoreShowChannels", timeout=10)
         except AmiError as exc:
             log.warning("AMI resynchronisation incomplete: %s", exc)
             return
         live = {item.get("Uniqueid") for item in channels.events}
         live |= {item.get("Linkedid") for item in channels.events}
-        for call in self._registry:
+        for call in known:
+            if self._registry.get(call.call_id) is None:
+                continue  # ended meanwhile: the call flow released it
             if call.uniqueid not in live:
                 log.warning(
                     "call %s: channel %s is gone from Asterisk; releasing it",

@@ -24,12 +24,17 @@ from acd.daemon.call_flow import CallFlow, FlowSettings
 from acd.daemon.calls import CallRegistry
 from acd.daemon.ivr_port import Features
 from acd.daemon.outputs import Outputs
+from acd.daemon.recording import CallRecording, RecordingSettings
 from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
+from acd.daemon.supervisor import SupervisorDesk
+from acd.daemon.waiting import WaitSettings
 from acd.engine.agent_fsm import AgentInput
 from acd.engine.floor import Floor
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
+from acd.http import ApiContext, HttpServer, create_app
+from acd.http.context import recording_key
 from acd.settings import names
 from acd.settings.settings import Settings
 from acd.storage.engine import create_engine, session_factory
@@ -52,7 +57,11 @@ class RunOptions:
     agi_port: int | None = None  # 0 = any free port (the demo)
     mqtt: bool = True
     login_agents: tuple[str, ...] = ()  # log these agents in at start (demo, load tests)
+    http_port: int | None = None  # HTTP API + wallboard: None = not served, 0 = any free port
     poll_ms: int = 500
+    announce_first_s: float = 10.0  # position/estimate announcements while waiting
+    announce_every_s: float = 30.0
+    survey_sample_rate: float = 0.5  # share of callers asked the post-call survey
     clock: Callable[[], float] = field(default=time.time)
 
 
@@ -104,6 +113,16 @@ class Daemon:
             clock=clock,
             on_link=self._ami_link,
         )
+        recording = None
+        if features.recorder is not None and settings.recording.enabled:
+            recording = CallRecording(
+                lambda: self.ami,
+                features.recorder,
+                self.outputs,
+                RecordingSettings(
+                    Path(settings.recording.directory).resolve(), settings.recording.dual_channel
+                ),
+            )
         flow = CallFlow(
             self.acd,
             self.registry,
@@ -112,10 +131,21 @@ class Daemon:
             FlowSettings(
                 settings.default_queue,
                 {q.name: q.priority for q in settings.queues},
-                poll_ms=options.poll_ms,
+                waiting=WaitSettings(
+                    poll_ms=options.poll_ms,
+                    announce_first_s=options.announce_first_s,
+                    announce_every_s=options.announce_every_s,
+                    timezone=settings.timezone,
+                ),
+                survey_sample_rate=options.survey_sample_rate,
+                language=settings.ivr.default_language,
+                mqtt_prefix=system.mqtt.topic_prefix,
             ),
             clock=clock,
             callers=callers,
+            queues=self.floor.queues,
+            recording=recording,
+            survey=features.survey,
         )
         router: Router[AgiHandler] = Router()
         router.add(names.ROUTE_IVR, flow)
@@ -140,6 +170,26 @@ class Daemon:
             on_connect=lambda reconnected: self.watcher.resync(self.ami, reconnected),
         )
         self.ami.subscribe(self.watcher.on_event)
+        self.desk = SupervisorDesk(self.ami, self.writer.submit, clock=clock)
+        self.ami.subscribe(self.desk.on_event)
+        self.api = ApiContext(
+            settings,
+            self.acd,
+            self.registry,
+            self.outputs,
+            self.desk,
+            sessions=sessions,
+            db_url=db_url,
+            write=self.writer.submit,
+            ami=self.ami,
+            clock=clock,
+            recording_key=recording_key(settings),
+        )
+        self.http = (
+            None
+            if options.http_port is None
+            else HttpServer(create_app(self.api), self.api, system.http.host, options.http_port)
+        )
         self.started = asyncio.Event()
         self._stop = asyncio.Event()
 
@@ -161,12 +211,20 @@ class Daemon:
                     tasks.create_task(self.publisher.run(), name="mqtt")
                 tasks.create_task(self._connect_ami(), name="ami")
                 await self.agi.start()
+                http_task = None
+                if self.http is not None:
+                    self.http.bind()
+                    tasks.create_task(self.api.loop_lag.run(), name="loop-lag")
+                    http_task = tasks.create_task(self.http.serve(), name="http")
                 for agent_id in self.options.login_agents:
                     await self.acd.agent_input(agent_id, AgentInput.LOGIN)
                 self.started.set()
                 log.info("hotline daemon up: FastAGI on %s:%d", self.agi_host, self.agi.port)
                 await self._stop.wait()
                 log.info("hotline daemon stopping")
+                if self.http is not None and http_task is not None:
+                    self.http.stop()
+                    await http_task
                 await self.agi.close()
                 await self.ami.close()
                 if self.publisher is not None:

@@ -3,33 +3,41 @@
 1. Mark the call as ours (``HOTLINE_HANDLED=1``: the dialplan falls back to plain ``Queue()``
    without it) and answer.
 2. Identify the caller and run the IVR (the ``ivr`` feature package, through ``IvrRunner``).
-3. Queue the caller with the ACD and keep them on music on hold, polling the FastAGI session with
-   short ``WAIT FOR DIGIT`` commands so that an offer is acted on within one poll.
-4. ``EXEC Dial`` the offered agent with the queue's ring timeout. The Dial lasts the whole
-   conversation, so the answer is learnt from AMI (``DialEnd`` on the caller's channel, see
-   ``ami_watch``), with ``ANSWEREDTIME`` after the Dial as the fallback when AMI is down.
+3. Queue the caller with the ACD; while they wait (``acd.daemon.waiting``) they hear music,
+   their position and estimated wait, and may be moved along the queue's overflow ladder
+   (wider skills, another queue, a call-back keeping their place, voicemail).
+4. Publish the screen pop to the offered agent, then ``EXEC Dial`` the agent with the queue's ring
+   timeout. The Dial lasts the whole conversation, so the answer is learnt from AMI (``DialEnd``
+   on the caller's channel, see ``ami_watch``), with ``ANSWEREDTIME`` after the Dial as the
+   fallback when AMI is down. Recording starts at that answer (``acd.daemon.recording``).
 5. A missed ring returns the caller to the queue (same place) and the next agent is tried.
-6. Whatever happens — hang-up, lost connection, a bug — the ACD is told, so no agent stays
-   reserved and no caller stays queued.
+6. When the agent hung up first and the caller is still there, the post-call survey may run
+   (opted in, or a random sample at ``survey_sample_rate``).
+7. Whatever happens — hang-up, lost connection, a bug — the ACD is told, so no agent stays
+   reserved and no caller stays queued; then the recording is catalogued.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
+import random
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from acd.asterisk.agi import commands as cmd
 from acd.asterisk.aio.agi_session import AgiError, AgiSession, ChannelHungUp
 from acd.daemon.calls import CallRecord, CallRegistry, Ring
-from acd.daemon.ivr_port import CallerLookup, CallerProfile, IvrOutcome, IvrRunner
+from acd.daemon.ivr_port import CallerLookup, CallerProfile, IvrOutcome, IvrRunner, SurveyRunner
 from acd.daemon.outputs import Outputs
-from acd.daemon.service import AcdService, Ticket
-from acd.engine.floor import Offer
-from acd.engine.model import VIP_PRIORITY_BOOST, WaitingCall
+from acd.daemon.recording import CallRecording
+from acd.daemon.screen_pop import screen_pop
+from acd.daemon.service import AcdService
+from acd.daemon.waiting import LeftQueue, Waiter, WaitSettings
+from acd.engine.model import VIP_PRIORITY_BOOST, QueueSpec, WaitingCall
 from acd.logging import bind_call
 from acd.settings import names
 
@@ -40,9 +48,13 @@ log = logging.getLogger(__name__)
 class FlowSettings:
     default_queue: str
     queue_priority: dict[str, int]
-    music_class: str = "default"
-    poll_ms: int = 500  # offer latency bound while the caller listens to music
     dial_options: str = ""
+    waiting: WaitSettings = field(default_factory=WaitSettings)
+    # Share of callers (not opted in) asked the post-call survey after the agent hangs up
+    # first: 0.5 gives the demo a useful number of ratings; production sets it per campaign.
+    survey_sample_rate: float = 0.5
+    language: str = "zh"  # survey language when the IVR chose none
+    mqtt_prefix: str = "hotline"
 
 
 class CallFlow:
@@ -57,7 +69,15 @@ class CallFlow:
         clock: Callable[[], float],
         callers: CallerLookup | None = None,
         lookup_timeout_s: float = 1.0,
+        queues: Mapping[str, QueueSpec] | None = None,
+        recording: CallRecording | None = None,
+        survey: SurveyRunner | None = None,
+        draw: Callable[[], float] = random.random,
     ) -> None:
+        self._waiter = Waiter(acd, outputs, queues or {}, settings.waiting, clock=clock)
+        self._recording = recording
+        self._survey = survey
+        self._draw = draw
         self._acd = acd
         self._callers = callers
         self._lookup_timeout_s = lookup_timeout_s
@@ -97,6 +117,15 @@ class CallFlow:
                 self._finish(call, call.hung_up_by or "system")
             finally:
                 self._registry.close(call_id)
+            await self._after_call(call)
+
+    async def _after_call(self, call: CallRecord) -> None:
+        """Catalogue the recording once the channel is gone, then store its id on the row."""
+        if self._recording is None or call.recording_path is None:
+            return
+        await self._recording.catalogue(call)
+        if call.recording_id is not None:
+            self._outputs.call_row(call, self._clock())
 
     async def _identify(self, call: CallRecord) -> CallerProfile | None:
         """Who is calling; a slow or broken customer source never holds up the call."""
@@ -119,6 +148,8 @@ class CallFlow:
         outcome = await self._ivr(session, caller_number=call.number, vip=call.vip)
         call.ivr_path = [dict(node) for node in outcome.path]
         call.reason = outcome.reason
+        call.order_number = outcome.order_number
+        call.language = outcome.language
         self._outputs.call_event(
             call, "ivr", self._clock(), result=outcome.kind, reason=outcome.reason
         )
@@ -132,10 +163,16 @@ class CallFlow:
         if outcome.kind in ("callback", "closed"):
             call.outcome = "callback" if outcome.kind == "callback" else "closed"
             return
-        await self._queue_and_connect(session, call, outcome)
+        await self._queue_and_connect(session, call, outcome, profile)
+        if call.outcome == "answered" and call.hung_up_by == "agent":
+            await self._maybe_survey(session, call)
 
     async def _queue_and_connect(
-        self, session: AgiSession, call: CallRecord, outcome: IvrOutcome
+        self,
+        session: AgiSession,
+        call: CallRecord,
+        outcome: IvrOutcome,
+        profile: CallerProfile | None,
     ) -> None:
         queue = outcome.queue or self._settings.default_queue
         priority = outcome.priority
@@ -148,11 +185,18 @@ class CallFlow:
         call.queued_at = self._clock()
         ticket = await self._acd.enqueue(WaitingCall(call.call_id, queue, call.queued_at, priority))
         self._outputs.call_event(call, "queued", call.queued_at, priority=priority)
+        state = self._waiter.state(call.queued_at)
         try:
             while True:
-                await session.command(cmd.exec_("StartMusicOnHold", self._settings.music_class))
-                offer = await self._wait_for_offer(session, ticket)
-                await session.command(cmd.exec_("StopMusicOnHold"))
+                offer = await self._waiter.until_offer(session, call, ticket, state)
+                if isinstance(offer, LeftQueue):
+                    await self._leave(session, call, offer)
+                    return
+                self._outputs.publish(
+                    screen_pop(
+                        self._settings.mqtt_prefix, offer.agent_id, self._clock(), call, profile
+                    )
+                )
                 if await self._ring(
                     session, call, offer.agent_id, offer.endpoint, offer.ring_timeout_s
                 ):
@@ -161,10 +205,33 @@ class CallFlow:
             if call.answered_at is None:
                 self._acd.caller_left(call.call_id)
 
-    async def _wait_for_offer(self, session: AgiSession, ticket: Ticket) -> Offer:
-        while ticket.offers.empty():
-            await session.wait_for_digit(self._settings.poll_ms)
-        return ticket.offers.get_nowait()
+    async def _leave(self, session: AgiSession, call: CallRecord, left: LeftQueue) -> None:
+        """A call-back was booked or a message left: the daemon ends the call."""
+        call.outcome = left.outcome
+        call.hung_up_by = "system"
+        call.ended_at = self._clock()
+        with contextlib.suppress(ChannelHungUp):
+            await session.hangup()
+
+    async def _maybe_survey(self, session: AgiSession, call: CallRecord) -> None:
+        """The agent hung up first and the caller is still on the line: maybe the survey."""
+        # No opt-in question exists in the IVR yet, so only the random sample is asked.
+        if self._survey is None or session.hung_up:
+            return
+        if not self._draw() < self._settings.survey_sample_rate:
+            return
+        language = call.language or self._settings.language
+        try:
+            answers = await self._survey(session, language=language)
+        except ChannelHungUp:
+            answers = None
+        if answers is not None:
+            call.survey_rating, call.survey_solved = answers.rating, answers.solved
+        self._outputs.call_event(
+            call, "survey", self._clock(), rating=call.survey_rating, solved=call.survey_solved
+        )
+        with contextlib.suppress(ChannelHungUp):  # the recording file closes with the channel
+            await session.hangup()
 
     async def _ring(
         self,
@@ -179,14 +246,23 @@ class CallFlow:
         call.agent_id = agent_id
         self._outputs.call_event(call, "offered", started, agent_id=agent_id, endpoint=endpoint)
 
+        answer_seen = asyncio.Event()
+
         def answered(at: float, agent_channel: str | None) -> None:
             if call.answered_at is None:
                 self._mark_answered(call, started, at, agent_channel)
+                answer_seen.set()
 
         self._registry.on_answer(call.uniqueid, answered)
         timeout = str(max(1, math.ceil(ring_timeout_s)))
         dial = cmd.exec_("Dial", endpoint, timeout, self._settings.dial_options)
-        await session.command(dial, timeout_s=math.inf)
+        # Dial blocks the FastAGI session for the whole talk: recording starts beside it.
+        recorder = asyncio.create_task(self._record_on_answer(call, answer_seen))
+        try:
+            await session.command(dial, timeout_s=math.inf)
+        finally:
+            recorder.cancel()  # a no-op once it has started the recording
+            await asyncio.gather(recorder, return_exceptions=True)
         ended = self._clock()
         status = await session.get_variable(names.ASTERISK_DIALSTATUS) or "UNKNOWN"
         if status == "ANSWER":
@@ -206,6 +282,13 @@ class CallFlow:
         self._outputs.call_event(call, "ring_no_answer", ended, agent_id=agent_id, status=status)
         self._acd.offer_failed(call.call_id)
         return False
+
+    async def _record_on_answer(self, call: CallRecord, answer_seen: asyncio.Event) -> None:
+        if self._recording is None:
+            return
+        await answer_seen.wait()
+        if call.answered_at is not None:
+            await self._recording.start(call, call.answered_at)
 
     def _mark_answered(
         self, call: CallRecord, ring_started: float, at: float, agent_channel: str | None

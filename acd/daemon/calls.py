@@ -8,24 +8,13 @@ caller's channel to the record, so AMI events (an answer seen as ``DialEnd`` wit
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from acd.kpi import CallFacts
-
-HungUpBy = Literal["caller", "agent", "system"]
-Outcome = Literal[
-    "answered",
-    "abandoned",
-    "timeout",
-    "callback",
-    "voicemail",
-    "failed",
-    "self_service",
-    "closed",
-    "ivr_hangup",
-]
+from acd.storage.models.calls import HungUpBy, Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +43,17 @@ class CallRecord:
     agent_id: str | None = None
     ring_started_at: float | None = None
     answered_at: float | None = None
+    agent_channel: str | None = None  # the agent's leg in the bridge (AMI DialEnd DestChannel)
     ended_at: float | None = None
     hung_up_by: HungUpBy | None = None
     outcome: Outcome | None = None
     rings: list[Ring] = field(default_factory=list)
+    order_number: str | None = None
+    language: str | None = None
+    recording_path: str | None = None  # set when MixMonitor started at the answer
+    recording_id: str | None = None  # set once the file is catalogued
+    survey_rating: int | None = None
+    survey_solved: bool | None = None
     seq: int = 0
 
     def next_seq(self) -> int:
@@ -97,13 +93,22 @@ class CallRecord:
             "hung_up_by": self.hung_up_by,
             "outcome": self.outcome,
             "ring_count": len(self.rings),
+            "order_number": self.order_number,
+            "recording_id": self.recording_id,
+            "survey_rating": self.survey_rating,
+            "survey_solved": self.survey_solved,
         }
 
 
+RECENT_KEPT = 50_000  # closed calls kept for the wallboard's time windows (a busy day)
+
+
 class CallRegistry:
-    """Live calls by call id and by the caller channel's Uniqueid."""
+    """Live calls by call id and by the caller channel's Uniqueid; ``recent`` holds closed
+    calls, oldest first (the wallboard's service level over the last minutes comes from it)."""
 
     def __init__(self) -> None:
+        self.recent: deque[CallRecord] = deque(maxlen=RECENT_KEPT)
         self._by_id: dict[str, CallRecord] = {}
         self._by_uniqueid: dict[str, CallRecord] = {}
         self._answer_hooks: dict[str, Callable[[float, str | None], None]] = {}
@@ -117,6 +122,7 @@ class CallRegistry:
         if record is not None:
             self._by_uniqueid.pop(record.uniqueid, None)
             self._answer_hooks.pop(record.uniqueid, None)
+            self.recent.append(record)
         return record
 
     def get(self, call_id: str) -> CallRecord | None:
@@ -139,5 +145,8 @@ class CallRegistry:
         hook = self._answer_hooks.pop(uniqueid, None)
         if hook is None:
             return False
+        record = self._by_uniqueid.get(uniqueid)
+        if record is not None and agent_channel:
+            record.agent_channel = agent_channel  # supervisors spy on this channel
         hook(at, agent_channel)
         return True

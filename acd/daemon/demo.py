@@ -47,6 +47,7 @@ class DemoParams:
     answer_probability: float = 0.92
     patience_mean_s: float = 60.0
     impatient_share: float = 0.3
+    time_scale: float = 1.0  # simulated seconds per real second (tests run the PBX faster)
 
 
 # (keys typed at successive prompts, weight): a realistic mix of the shipped hotline menu

@@ -80,7 +80,10 @@ async def run_demo(
     agi_port = _free_port(host)
     secret = secrets.token_hex(8)  # a throw-away AMI secret between daemon and simulator
     url = db_url or f"sqlite+aiosqlite:///{workdir / 'hotline.db'}"
-    plan = sim_plan(settings, params, agi_port=agi_port, recordings_dir=str(workdir / "recordings"))
+    recordings = workdir / "recordings"  # the simulated Asterisk writes where the daemon looks
+    recording = settings.recording.model_copy(update={"directory": str(recordings.resolve())})
+    settings = settings.model_copy(update={"recording": recording})
+    plan = sim_plan(settings, params, agi_port=agi_port, recordings_dir=str(recordings))
     calls = demo_calls(params)
     sim = Simulator(
         plan,
@@ -88,6 +91,7 @@ async def run_demo(
         ami_username=settings.system.ami.username,
         ami_secret=secret,
         auth_failure_delay=0.0,
+        time_scale=params.time_scale,
     )
     await sim.start()
     ami_port = sim.ami_port
@@ -109,7 +113,7 @@ async def run_demo(
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(daemon.run(), name="daemon")
             await daemon.started.wait()
-            placing = tasks.create_task(_place(sim, calls), name="demo-traffic")
+            placing = tasks.create_task(_place(sim, calls, params.time_scale), name="demo-traffic")
             await _watch(daemon, sim, placing, len(calls), on_tick)
             daemon.stop()
     finally:
@@ -119,11 +123,11 @@ async def run_demo(
     return DemoResult(summary, url, sim.calls_placed, daemon.outputs.outcomes, ami_port, agi_port)
 
 
-async def _place(sim: Simulator, calls: list[DemoCall]) -> None:
+async def _place(sim: Simulator, calls: list[DemoCall], time_scale: float) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
     for call in calls:
-        delay = start + call.at - loop.time()
+        delay = start + call.at / time_scale - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
         await sim.place_call(call.caller)

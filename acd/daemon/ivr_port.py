@@ -2,18 +2,23 @@
 
 The call flow hands the caller's FastAGI session to an ``IvrRunner`` and gets an ``IvrOutcome``
 back: where the caller wants to go and the path that got them there (stored on the call row).
-The ``ivr`` package implements the runner; the composition root wires it in.
+The ``ivr`` package implements the runner; the composition root wires it in. The same goes for
+the post-call survey (``ivr``) and the recording files (``recordings``): the kernel names what it
+needs here and never imports the feature packages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from acd.asterisk.aio.agi_session import AgiSession
+from acd.storage.commands import InsertRecording
 
 OutcomeKind = Literal["queue", "self_service", "callback", "closed", "hangup"]
 
@@ -37,8 +42,30 @@ class IvrRunner(Protocol):
     ) -> IvrOutcome: ...
 
 
+class RecentCallView(Protocol):
+    """One of the caller's last calls, as the agent's screen pop shows it."""
+
+    @property
+    def call_id(self) -> str: ...
+
+    @property
+    def arrived_at(self) -> datetime: ...
+
+    @property
+    def queue(self) -> str | None: ...
+
+    @property
+    def agent_id(self) -> str | None: ...
+
+    @property
+    def outcome(self) -> str | None: ...
+
+
 class CallerProfile(Protocol):
-    """What the ACD uses of an identified caller (the screen pop gets the rest)."""
+    """What the ACD uses of an identified caller, and the last calls for the screen pop."""
+
+    @property
+    def recent_calls(self) -> Sequence[RecentCallView]: ...
 
     @property
     def name(self) -> str | None: ...
@@ -54,9 +81,59 @@ class CallerLookup(Protocol):
     async def lookup(self, number: str) -> CallerProfile | None: ...
 
 
+class SurveyAnswers(Protocol):
+    @property
+    def rating(self) -> int: ...
+
+    @property
+    def solved(self) -> bool | None: ...
+
+
+class SurveyRunner(Protocol):
+    """Ask the post-call survey; None when the caller hangs up or gives no valid rating."""
+
+    async def __call__(self, session: AgiSession, *, language: str) -> SurveyAnswers | None: ...
+
+
+class CatalogueFailure(Protocol):
+    """Why a finished recording could not be catalogued (missing, unreadable, corrupt)."""
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def detail(self) -> str: ...
+
+
+class CallRecorder(Protocol):
+    """Names recording files, builds the AMI ``MixMonitor`` headers, catalogues the file."""
+
+    def recording_path(
+        self, root: Path, call_id: str, queue: str | None, started_at: datetime
+    ) -> Path: ...
+
+    def mixmonitor_action_headers(
+        self, channel: str, path: Path, *, dual_channel: bool
+    ) -> list[tuple[str, str]]: ...
+
+    def catalogue_file(
+        self,
+        path: Path,
+        *,
+        call_id: str,
+        agent_id: str | None,
+        queue: str | None,
+        started_at: datetime,
+    ) -> InsertRecording | CatalogueFailure:
+        """Blocking file I/O: the daemon runs it in a thread."""
+        ...
+
+
 @dataclass(frozen=True)
 class Features:
     """The feature packages' parts the daemon runs, built once the database exists."""
 
     ivr: Callable[[async_sessionmaker[AsyncSession]], IvrRunner]
     callers: Callable[[async_sessionmaker[AsyncSession]], CallerLookup] | None = None
+    recorder: CallRecorder | None = None  # None: calls are not recorded
+    survey: SurveyRunner | None = None  # None: no post-call survey

@@ -16,6 +16,7 @@ from acd.daemon.calls import CallRecord
 from acd.engine.floor import AgentChanged, Floor
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
+from acd.events.topics import Publication
 from acd.kpi import CallFacts
 from acd.storage.commands import AppendAgentState, AppendCallEvent, UpsertCall, WriteCommand
 from acd.storage.writer import StorageWriter, WriterOverloaded
@@ -70,6 +71,11 @@ class Outputs:
                 data=data or None,
             )
         )
+
+    def call_row(self, call: CallRecord, at: float) -> None:
+        """Rewrite the call row after the call ended (its recording id became known)."""
+        call.next_seq()
+        self._write(self._upsert(call, at))
 
     def call_finished(self, call: CallRecord) -> None:
         facts = call.facts(self._wrap_up_s(call.queue), self._ring_limit_s(call.queue))
@@ -129,6 +135,14 @@ class Outputs:
                     service_level=None,
                 )
             )
+
+    def store(self, command: WriteCommand) -> None:
+        """A storage write outside the call timeline (a recording, a call-back)."""
+        self._write(command)
+
+    def publish(self, publication: Publication) -> None:
+        if self.publisher is not None:
+            self.publisher.publish(publication)
 
     def _write(self, command: WriteCommand) -> None:
         if self.writer is None:

@@ -16,7 +16,7 @@ from typing import Protocol, TypeVar
 
 from acd.engine.agent_fsm import AgentInput
 from acd.engine.floor import AgentChanged, Floor, FloorEffect, Offer
-from acd.engine.model import WaitingCall
+from acd.engine.model import OverflowToQueue, WaitingCall, WidenSkills
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -152,6 +152,20 @@ class AcdService:
 
     async def estimate_wait(self, call_id: str) -> float | None:
         return await self._ask(lambda f, _now: f.estimate_wait(call_id))
+
+    async def wait_status(self, call_id: str) -> tuple[int, float | None] | None:
+        """(callers ahead, estimated wait in s) of a waiting caller; None when not waiting."""
+
+        def status(f: Floor, _now: float) -> tuple[int, float | None] | None:
+            if call_id not in f.router.waiting.by_id:
+                return None
+            return f.router.position(call_id), f.estimate_wait(call_id)
+
+        return await self._ask(status)
+
+    async def overflow(self, call_id: str, step: WidenSkills | OverflowToQueue) -> None:
+        """Widen the waiting caller's skills or move it to the overflow queue (same place)."""
+        await self._ask(lambda f, now: f.overflow(call_id, step, now))
 
     async def read(self, query: Callable[[Floor, float], T]) -> T:
         """Run a read-only query in the owner task (snapshots for the wallboard, the CLI)."""

@@ -27,7 +27,7 @@ from acd.engine.agent_fsm import (
     apply,
 )
 from acd.engine.estimate import HandleTimes, estimated_wait
-from acd.engine.model import AgentSpec, QueueSpec, WaitingCall
+from acd.engine.model import AgentSpec, OverflowToQueue, QueueSpec, WaitingCall, WidenSkills
 from acd.engine.routing import Router
 
 
@@ -157,6 +157,18 @@ class Floor:
         """Supervisor hand-off of a waiting caller to a named ready agent."""
         assignment = self.router.assign(call_id, agent_id, now)
         return self._offer(assignment.call_id, agent_id, assignment.queue, now)
+
+    def overflow(
+        self, call_id: str, step: WidenSkills | OverflowToQueue, now: float
+    ) -> list[FloorEffect]:
+        """Overflow rung for a waiting caller (same place); nothing if ringing or gone."""
+        if call_id not in self.router.waiting.by_id:
+            return []
+        if isinstance(step, WidenSkills):
+            self.router.widen(call_id, step.skills)
+        else:
+            self.router.move(call_id, step.queue)
+        return self._route(now)
 
     # -- time -------------------------------------------------------------------------------
 

@@ -96,17 +96,7 @@ class QueueApp(QueueAdmin):
             )
         if status == "TIMEOUT":
             world.emit(ev.chan("MusicOnHoldStop", ev.CALL, caller))
-        q.entries.remove(entry)
-        world.emit(
-            ev.chan(
-                "QueueCallerLeave",
-                ev.AGENT,
-                caller,
-                ("Queue", q.name),
-                ("Position", str(position)),
-                ("Count", str(len(q.entries))),
-            )
-        )
+        self._leave(q, entry, position)
 
     def _available(self, now: float, q: QueueState, member: Member) -> bool:
         ringing = {
@@ -188,6 +178,20 @@ class QueueApp(QueueAdmin):
             )
         )
 
+    def _leave(self, q: QueueState, entry: Entry, position: int) -> None:
+        """The caller is out of the queue: QueueCallerLeave with the position it had."""
+        q.entries.remove(entry)
+        self.world.emit(
+            ev.chan(
+                "QueueCallerLeave",
+                ev.AGENT,
+                entry.caller,
+                ("Queue", q.name),
+                ("Position", str(position)),
+                ("Count", str(len(q.entries))),
+            )
+        )
+
     def _answered(self, now: float, q: QueueState, entry: Entry, leg: Leg) -> None:
         world, caller = self.world, entry.caller
         entry.cancel_timers()
@@ -203,18 +207,7 @@ class QueueApp(QueueAdmin):
             world.recorder.start(
                 now, caller.name, f"{base}.{q.plan.monitor_format}", "b", via_app=True
             )
-        position = q.position(entry)
-        q.entries.remove(entry)
-        world.emit(
-            ev.chan(
-                "QueueCallerLeave",
-                ev.AGENT,
-                caller,
-                ("Queue", q.name),
-                ("Position", str(position)),
-                ("Count", str(len(q.entries))),
-            )
-        )
+        self._leave(q, entry, q.position(entry))
         hold = now - entry.joined_at
         self._agent_event(
             "AgentConnect",

@@ -52,6 +52,14 @@ class Member:
             ("Queue", queue),
             ("MemberName", self.name),
             ("Interface", self.interface),
+            *self._state(),
+            ("Ringinuse", "0"),
+            ("Wrapuptime", "0"),
+        ]
+
+    def _state(self) -> list[tuple[str, str]]:
+        """The member's state headers, common to both layouts and in the recorded order."""
+        return [
             ("StateInterface", self.state_interface),
             ("Membership", "dynamic" if self.dynamic else "static"),
             ("Penalty", str(self.penalty)),
@@ -63,8 +71,6 @@ class Member:
             ("Status", str(self.status)),
             ("Paused", str(int(self.paused))),
             ("PausedReason", self.paused_reason),
-            ("Ringinuse", "0"),
-            ("Wrapuptime", "0"),
         ]
 
     def list_item(self, queue: str) -> list[tuple[str, str]]:
@@ -73,17 +79,7 @@ class Member:
             ("Queue", queue),
             ("Name", self.name),
             ("Location", self.interface),
-            ("StateInterface", self.state_interface),
-            ("Membership", "dynamic" if self.dynamic else "static"),
-            ("Penalty", str(self.penalty)),
-            ("CallsTaken", str(self.calls_taken)),
-            ("LastCall", str(self.last_call)),
-            ("LastPause", str(self.last_pause)),
-            ("LoginTime", str(self.login_time)),
-            ("InCall", str(int(self.in_call))),
-            ("Status", str(self.status)),
-            ("Paused", str(int(self.paused))),
-            ("PausedReason", self.paused_reason),
+            *self._state(),
             ("Wrapuptime", "0"),
         ]
 

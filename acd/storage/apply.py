@@ -21,6 +21,7 @@ from acd.storage.commands import (
     AppendAgentState,
     AppendAudit,
     AppendCallEvent,
+    InsertCallback,
     InsertRecording,
     UpsertAgent,
     UpsertCall,
@@ -34,6 +35,7 @@ from acd.storage.models import (
     AuditLog,
     Base,
     Call,
+    Callback,
     CallEvent,
     Customer,
     Recording,
@@ -122,6 +124,19 @@ async def apply_command(session: AsyncSession, command: WriteCommand, now: datet
                 if f.name not in ("idempotency_key", "recording_id")
             }
             session.add(Recording(id=command.recording_id, **values))
+        case InsertCallback():
+            session.add(
+                Callback(
+                    id=command.callback_id,
+                    call_id=command.call_id,
+                    number=command.number,
+                    queue=command.queue,
+                    requested_at=command.requested_at,
+                    due_at=command.due_at,
+                    position=command.position,
+                    state="pending",
+                )
+            )
         case UpsertAgent():
             row = {
                 "id": command.agent_id,

@@ -63,6 +63,20 @@ class InsertRecording:
 
 
 @dataclass(frozen=True, kw_only=True)
+class InsertCallback:
+    """A call-back the caller accepted instead of waiting (state ``pending``)."""
+
+    idempotency_key: str
+    callback_id: str
+    call_id: str | None
+    number: str
+    queue: str
+    requested_at: datetime
+    due_at: datetime | None
+    position: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class UpsertAgent:
     idempotency_key: str
     agent_id: str
@@ -97,6 +111,7 @@ WriteCommand = (
     | AppendCallEvent
     | AppendAgentState
     | InsertRecording
+    | InsertCallback
     | UpsertAgent
     | UpsertCustomer
     | AppendAudit
@@ -109,6 +124,7 @@ COMMAND_TYPES: Final[dict[str, type[WriteCommand]]] = {
         AppendCallEvent,
         AppendAgentState,
         InsertRecording,
+        InsertCallback,
         UpsertAgent,
         UpsertCustomer,
         AppendAudit,

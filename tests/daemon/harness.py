@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from acd.asterisk.aio.agi_session import AgiSession
+from acd.asterisk.ami.message import Message
 from acd.daemon.app import Daemon, RunOptions
 from acd.daemon.demo import DemoParams, demo_settings, sim_plan
 from acd.daemon.ivr_port import Features, IvrOutcome, IvrRunner
@@ -159,6 +160,10 @@ class Harness:
         self.sim.flush()
         return done
 
+    def sim_events(self, name: str) -> list[Message]:
+        """AMI events the simulator emitted with this name (needs ``keep_events=True``)."""
+        return [m for m in self.sim.emitted or () if m.name == name]
+
     def caller_channels(self) -> list[str]:
         """Caller channels still in the ``hotline`` context (the ``;2`` side of caller-sim)."""
         context = self.sim.plan.dialplan.context
@@ -215,6 +220,7 @@ async def floor_harness(
     time_scale: float = 10.0,
     seed: int = 1,
     start: bool = True,
+    keep_events: bool = False,
 ) -> AsyncIterator[Harness]:
     """Simulator + daemon; ``behaviour`` is one for every phone or one per endpoint."""
     settings = settings or floor_settings(agents)
@@ -242,6 +248,7 @@ async def floor_harness(
         auth_failure_delay=0.0,
         faults=faults,
         time_scale=time_scale,
+        keep_events=keep_events,
     )
     await sim.start()
     harness = Harness(settings, sim, workdir, secret, features)

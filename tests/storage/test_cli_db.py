@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,18 @@ def test_password_is_not_printed(capsys: pytest.CaptureFixture[str]) -> None:
 def test_unsupported_url_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade", "--db", "mysql://root@localhost/hotline"]) == EXIT_USAGE
     assert "unsupported database URL" in capsys.readouterr().err
+
+
+def test_upgrade_uses_the_configured_database_url(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "config", config)
+    target = tmp_path / "configured.db"
+    hotline_yaml = config / "hotline.yaml"
+    text = hotline_yaml.read_text(encoding="utf-8")
+    assert "url: sqlite+aiosqlite:///var/hotline.db" in text
+    hotline_yaml.write_text(
+        text.replace("sqlite+aiosqlite:///var/hotline.db", f"sqlite+aiosqlite:///{target}"),
+        encoding="utf-8",
+    )
+    assert main(["db", "upgrade", "--config", str(config)]) == 0
+    assert target.is_file()

@@ -163,6 +163,11 @@ class FastAgiServer:
             log.warning("FastAGI peer %s rejected: %s", peer, exc)
         except OSError as exc:
             log.info("FastAGI connection from %s lost: %r", peer, exc)
+        except asyncio.CancelledError:
+            # close() cancelled this session. This task is asyncio's own connection callback:
+            # Python 3.11's streams module logs a cancelled one as an error, so it ends here.
+            if not self._closing:
+                raise
         finally:
             self._sessions.discard(task)
             writer.close()

@@ -1,6 +1,7 @@
 """``hotline db upgrade|current [--db URL]``: bring the schema to head, or show where it is.
 
-The URL comes from ``--db``, else ``$HOTLINE_DATABASE_URL``, else the default SQLite file.
+The URL comes from ``--db``, else ``$HOTLINE_DATABASE_URL``, else ``database.url`` of the
+configuration (``--config``, default ``config/``), else the default SQLite file.
 Exit codes (acd.cli.main): 0 done, 2 unusable URL, 3 database unreachable.
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.cli.main import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from acd.settings.errors import ConfigError
 from acd.storage.engine import (
     DEFAULT_URL,
     UnsupportedDatabase,
@@ -41,13 +43,22 @@ def register(subparsers: Any) -> None:
             "--db",
             metavar="URL",
             default=None,
-            help=f"database URL (default: ${URL_ENV} or {DEFAULT_URL})",
+            help=f"database URL (default: ${URL_ENV}, then the config's database.url)",
         )
+        action.add_argument("--config", type=Path, default=Path("config"), help="config dir")
         action.set_defaults(func=func)
 
 
 def _url(args: argparse.Namespace) -> URL:
-    return normalise_url(args.db or os.environ.get(URL_ENV) or DEFAULT_URL)
+    explicit = args.db or os.environ.get(URL_ENV)
+    if explicit:
+        return normalise_url(explicit)
+    config: Path = args.config
+    if (config / "hotline.yaml").is_file():
+        from acd.settings.loader import load_settings
+
+        return normalise_url(load_settings(config, require_secrets=False).database.url)
+    return normalise_url(DEFAULT_URL)
 
 
 def _shown(url: URL) -> str:
@@ -69,7 +80,7 @@ def _unreachable(url: URL, error: BaseException) -> int:
 def _run(args: argparse.Namespace, body: Any, *, create_file: bool) -> int:
     try:
         url = _url(args)
-    except (UnsupportedDatabase, ValueError) as exc:
+    except (UnsupportedDatabase, ValueError, ConfigError) as exc:
         print(f"hotline db: {exc}", file=sys.stderr)
         return EXIT_USAGE
     path = _sqlite_file(url)

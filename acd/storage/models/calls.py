@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
 
 from sqlalchemy import (
     Boolean,
@@ -21,8 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from acd.storage.models.base import Base, BigIntId, JsonType
 
-HUNG_UP_BY: Final = ("caller", "agent", "system")
-OUTCOMES: Final = (
+HungUpBy = Literal["caller", "agent", "system"]
+Outcome = Literal[
     "answered",
     "abandoned",
     "timeout",
@@ -32,7 +32,9 @@ OUTCOMES: Final = (
     "self_service",
     "closed",
     "ivr_hangup",  # the caller hung up in the IVR, before asking for a person
-)
+]
+HUNG_UP_BY: Final = get_args(HungUpBy)
+OUTCOMES: Final = get_args(Outcome)
 # Timeline kinds the daemon writes; the column is open text so new kinds need no migration.
 EVENT_KINDS: Final = (
     "arrived",

@@ -1,0 +1,51 @@
+"""The agent's screen pop: who is calling and why, published when the call is offered.
+
+It goes out before the agent's phone rings, so the desktop shows the caller while it rings:
+number, name, VIP, the IVR path (menus visited, the reason and any order number keyed) and the
+caller's last calls with how each ended (from the caller lookup's profile).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from acd.daemon.calls import CallRecord
+from acd.daemon.ivr_port import CallerProfile, RecentCallView
+from acd.events import topics
+from acd.events.topics import Publication
+
+
+def ivr_summary(call: CallRecord) -> dict[str, Any]:
+    """The IVR part of the pop: menu nodes in order with the keys pressed, reason, order."""
+    menus = [
+        {"node": node.get("node"), "keys": list(node.get("keys") or [])} for node in call.ivr_path
+    ]
+    return {"menus": menus, "reason": call.reason, "order_number": call.order_number}
+
+
+def recent_call(view: RecentCallView) -> dict[str, Any]:
+    return {
+        "call_id": view.call_id,
+        "arrived_at": view.arrived_at.isoformat(),
+        "queue": view.queue,
+        "agent_id": view.agent_id,
+        "outcome": view.outcome,
+    }
+
+
+def screen_pop(
+    prefix: str, agent_id: str, at: float, call: CallRecord, profile: CallerProfile | None
+) -> Publication:
+    calls = profile.recent_calls if profile is not None else ()
+    recent = [recent_call(c) for c in calls if c.call_id != call.call_id]  # not this call
+    return topics.screen_pop(
+        prefix,
+        agent_id,
+        at,
+        call_id=call.call_id,
+        number=call.number,
+        name=call.name,
+        vip=call.vip,
+        ivr_path=ivr_summary(call),
+        recent_calls=recent,
+    )

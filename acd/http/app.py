@@ -1,0 +1,92 @@
+"""The HTTP API's FastAPI application and the server the daemon runs it in.
+
+``create_app(ctx)`` is pure wiring (tests drive it through httpx's ASGI transport); ``HttpServer``
+runs it with uvicorn inside the daemon's TaskGroup and stops it when the daemon stops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator
+
+import uvicorn
+from fastapi import FastAPI
+
+from acd.http import live, routes_floor, routes_supervisor
+from acd.http.auth import TokenTable
+from acd.http.context import ApiContext
+
+log = logging.getLogger(__name__)
+GRACEFUL_S = 2.0  # open wallboard streams end on ``closing``; never wait longer than this
+
+
+def create_app(ctx: ApiContext) -> FastAPI:
+    app = FastAPI(
+        title="hotline",
+        summary="Contact-center engine: agents, queues, supervisors, recordings, wallboard.",
+        version="0.1",
+    )
+    app.state.ctx = ctx
+    app.state.tokens = TokenTable(ctx.settings.http.tokens)
+    app.include_router(routes_floor.router)
+    app.include_router(routes_supervisor.router)
+    app.include_router(live.router)
+    return app
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the daemon owns SIGTERM/SIGINT (``hotline run``) and stops us itself
+
+
+class HttpServer:
+    """uvicorn on ``host:port`` (0 = any free port; ``port`` tells the bound one once up)."""
+
+    def __init__(self, app: FastAPI, ctx: ApiContext, host: str, port: int) -> None:
+        self._ctx = ctx
+        self.host = host
+        self.port = port
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=int(GRACEFUL_S),
+        )
+        self._server = _Server(config)
+        self._sock: socket.socket | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def bind(self) -> None:
+        """Bind the listening socket now, so a busy port fails the daemon's start-up at once
+        and ``port`` tells the real port (when 0 was asked for) before serving."""
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        self.port = sock.getsockname()[1]
+        self._sock = sock
+
+    async def serve(self) -> None:
+        """Serve until ``stop()``."""
+        if self._sock is None:
+            self.bind()
+        assert self._sock is not None
+        log.info("HTTP API on %s (wallboard: %s/wallboard)", self.url, self.url)
+        with self._sock:
+            await self._server.serve(sockets=[self._sock])
+
+    def stop(self) -> None:
+        self._ctx.closing.set()
+        self._server.should_exit = True

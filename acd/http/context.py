@@ -1,0 +1,87 @@
+"""What the HTTP API reaches into: the daemon's parts, handed over by the composition root.
+
+The API never touches the floor directly: reads and changes go through ``AcdService`` (the floor's
+owner task), live calls come from ``CallRegistry``, writes go through the daemon's storage writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from acd.daemon.calls import CallRegistry
+from acd.daemon.outputs import Outputs
+from acd.daemon.service import AcdService
+from acd.daemon.supervisor import SupervisorDesk
+from acd.settings.settings import Settings
+from acd.storage.commands import WriteCommand
+from recordings.crypto import RecordingKeyError, parse_key
+
+if TYPE_CHECKING:
+    from acd.asterisk.aio.ami_client import AmiClient
+
+log = logging.getLogger(__name__)
+LAG_PROBE_S = 0.5
+
+
+@dataclass(frozen=True)
+class WallboardSettings:
+    """Alert thresholds of the wallboard (defaults; not in the YAML files yet)."""
+
+    complaint_queue: str = "complaints"
+    complaint_surge_calls: int = 5  # this many complaint calls ...
+    complaint_surge_window_s: float = 600.0  # ... within this window raise the alert
+    push_every_s: float = 1.0
+
+
+class LoopLag:
+    """How late the event loop wakes a sleeper: a small owned task measures it every 0.5 s."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(LAG_PROBE_S)
+            self.seconds = max(0.0, loop.time() - before - LAG_PROBE_S)
+
+
+def recording_key(settings: Settings) -> bytes | None:
+    """The key that decrypts recordings for playback (None: none configured)."""
+    encryption = settings.recording.encryption
+    raw = encryption.key.get_secret_value() if encryption.key is not None else None
+    try:
+        return parse_key(raw) if raw else None
+    except RecordingKeyError as exc:
+        log.error("%s: %s; encrypted recordings cannot be played", encryption.key_env, exc)
+        return None
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    acd: AcdService
+    registry: CallRegistry
+    outputs: Outputs
+    desk: SupervisorDesk
+    sessions: async_sessionmaker[AsyncSession] | None = None
+    db_url: str | None = None
+    write: Callable[[WriteCommand], None] | None = None
+    ami: AmiClient | None = None
+    clock: Callable[[], float] = time.time
+    wallboard: WallboardSettings = field(default_factory=WallboardSettings)
+    loop_lag: LoopLag = field(default_factory=LoopLag)
+    recording_key: bytes | None = None
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def ami_up(self) -> bool:
+        return self.ami is not None and self.ami.connected

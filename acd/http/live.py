@@ -1,0 +1,173 @@
+"""Live views: the wallboard page, its server-sent event stream, and Prometheus ``/metrics``.
+
+The page (``/wallboard``, also ``/``) is static and holds no data, so anyone may load it; the data
+stream needs a token, given as ``?token=`` (a wall TV gets a URL; EventSource cannot send headers).
+The stream pushes one JSON snapshot a second, so what a wallboard shows is at most ~1 s old.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from importlib.resources import files
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, StreamingResponse
+
+from acd.daemon.specs import kpi_settings
+from acd.http import wallboard
+from acd.http.auth import Principal, require, viewer
+from acd.http.context import ApiContext
+from acd.http.routes_floor import Ctx
+from acd.http.views import agents_view, queues_view
+from acd.kpi import summarize
+
+router = APIRouter()
+
+
+def _day_start(ctx: ApiContext, now: float) -> float:
+    local = datetime.fromtimestamp(now, ZoneInfo(ctx.settings.timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+async def snapshot(ctx: ApiContext) -> dict[str, Any]:
+    """Everything the wallboard shows, as one JSON object."""
+    queues, agents = await ctx.acd.read(lambda f, now: (queues_view(f, now), agents_view(f, now)))
+    now = ctx.clock()
+    finished = list(ctx.registry.recent)
+    levels = wallboard.service_levels(
+        finished,
+        queues,
+        now=now,
+        day_start=_day_start(ctx, now),
+        kpi=kpi_settings(ctx.settings.targets),
+    )
+    for name, view in queues.items():
+        view["service_level"] = levels[name]
+    board = ctx.wallboard
+    complaints = wallboard.complaint_count(
+        [*finished, *ctx.registry], board.complaint_queue, now - board.complaint_surge_window_s
+    )
+    names = {a.id: a.name for a in ctx.settings.agents}
+    for row in agents:
+        row["name"] = names.get(row["agent"], row["agent"])
+    return {
+        "at": now,
+        "queues": queues,
+        "agents": agents,
+        "ami_up": ctx.ami_up,
+        "alerts": wallboard.alerts(
+            queues,
+            complaints=complaints,
+            complaint_threshold=board.complaint_surge_calls,
+            complaint_window_s=board.complaint_surge_window_s,
+            ami_up=ctx.ami_up,
+        ),
+    }
+
+
+@router.get("/", include_in_schema=False)
+async def root() -> RedirectResponse:
+    return RedirectResponse("/wallboard")
+
+
+@router.get("/wallboard", response_class=HTMLResponse, include_in_schema=False)
+async def wallboard_page() -> HTMLResponse:
+    return HTMLResponse(files("acd.http").joinpath("wallboard.html").read_text("utf-8"))
+
+
+@router.get("/wallboard.json")
+async def wallboard_json(ctx: Ctx, who: Annotated[Principal, Depends(viewer)]) -> dict[str, Any]:
+    return await snapshot(ctx)
+
+
+@router.get("/events/wallboard")
+async def wallboard_events(
+    ctx: Ctx, who: Annotated[Principal, Depends(viewer)]
+) -> StreamingResponse:
+    async def stream() -> AsyncIterator[str]:
+        yield "retry: 2000\n\n"
+        while not ctx.closing.is_set():
+            yield f"data: {json.dumps(await snapshot(ctx))}\n\n"
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ctx.closing.wait(), ctx.wallboard.push_every_s)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+
+def _metric(lines: list[str], name: str, kind: str, help_: str, samples: list[str]) -> None:
+    lines += [f"# HELP {name} {help_}", f"# TYPE {name} {kind}", *samples]
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+async def metrics(
+    ctx: Ctx, who: Annotated[Principal, Depends(require("agent"))]
+) -> PlainTextResponse:
+    """Prometheus text exposition format 0.0.4."""
+    queues = await ctx.acd.read(queues_view)
+    total = summarize(ctx.outputs.completed, kpi_settings(ctx.settings.targets))
+    lines: list[str] = []
+    _metric(
+        lines,
+        "hotline_calls_offered_total",
+        "counter",
+        "Calls that entered a queue and are finished.",
+        [f"hotline_calls_offered_total {total.offered}"],
+    )
+    _metric(
+        lines,
+        "hotline_calls_answered_total",
+        "counter",
+        "Offered calls answered.",
+        [f"hotline_calls_answered_total {total.answered}"],
+    )
+    _metric(
+        lines,
+        "hotline_calls_abandoned_total",
+        "counter",
+        "Offered calls abandoned.",
+        [f"hotline_calls_abandoned_total {total.abandoned}"],
+    )
+    waiting = [f'hotline_callers_waiting{{queue="{q}"}} {v["waiting"]}' for q, v in queues.items()]
+    _metric(lines, "hotline_callers_waiting", "gauge", "Callers waiting now.", waiting)
+    level = total.service_level_15s
+    _metric(
+        lines,
+        "hotline_service_level",
+        "gauge",
+        "Service level of finished calls (acd.kpi), NaN before the first.",
+        [f"hotline_service_level {_num(level)}"],
+    )
+    _metric(
+        lines,
+        "hotline_event_loop_lag_seconds",
+        "gauge",
+        "How late the event loop runs.",
+        [f"hotline_event_loop_lag_seconds {ctx.loop_lag.seconds:.6f}"],
+    )
+    reconnects = ctx.ami.counters.reconnects if ctx.ami is not None else 0
+    _metric(
+        lines,
+        "hotline_ami_reconnects_total",
+        "counter",
+        "AMI reconnections.",
+        [f"hotline_ami_reconnects_total {reconnects}"],
+    )
+    _metric(
+        lines,
+        "hotline_ami_up",
+        "gauge",
+        "1 while logged in to AMI.",
+        [f"hotline_ami_up {int(ctx.ami_up)}"],
+    )
+    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+
+def _num(value: float | None) -> str:
+    return "NaN" if value is None else f"{value:.6f}"

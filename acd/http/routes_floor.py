@@ -1,0 +1,167 @@
+"""Floor control: agents' states, queues, waiting callers, supervisor assignment, dispositions."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from acd.daemon.calls import CallRecord
+from acd.engine.agent_fsm import AgentInput, InvalidTransition
+from acd.engine.routing import AssignmentError
+from acd.http.auth import Principal, require
+from acd.http.context import ApiContext
+from acd.http.views import agents_view, queues_view, waiting_view
+from acd.storage.commands import AppendAudit, UpsertCall
+from acd.storage.models import Call
+
+router = APIRouter()
+
+# action -> (input asked by the agent, input forced by a supervisor)
+ACTIONS = {
+    "login": (AgentInput.LOGIN, AgentInput.LOGIN),
+    "logout": (AgentInput.LOGOUT, AgentInput.FORCE_LOGOUT),
+    "pause": (AgentInput.PAUSE, AgentInput.FORCE_PAUSE),
+    "unpause": (AgentInput.UNPAUSE, AgentInput.FORCE_READY),
+    "wrapup-end": (AgentInput.WRAP_UP_END, AgentInput.FORCE_READY),
+}
+
+
+def context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[ApiContext, Depends(context)]
+Agent = Annotated[Principal, Depends(require("agent"))]
+Supervisor = Annotated[Principal, Depends(require("supervisor"))]
+
+
+class PauseBody(BaseModel):
+    reason: str | None = Field(default=None, max_length=64)
+
+
+class AssignBody(BaseModel):
+    agent: str = Field(min_length=1)
+
+
+class DispositionBody(BaseModel):
+    code: str = Field(min_length=1, max_length=32)
+    resolved: bool | None = None
+    follow_up_due: datetime | None = None
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+def known_agent(ctx: ApiContext, agent_id: str) -> None:
+    if agent_id not in {a.id for a in ctx.settings.agents}:
+        raise HTTPException(404, f"unknown agent {agent_id}")
+
+
+async def agent_row(ctx: ApiContext, agent_id: str) -> dict[str, Any]:
+    rows = await ctx.acd.read(agents_view)
+    return next(r for r in rows if r["agent"] == agent_id)
+
+
+@router.get("/agents")
+async def list_agents(ctx: Ctx, who: Agent) -> list[dict[str, Any]]:
+    return await ctx.acd.read(agents_view)
+
+
+@router.post("/agents/{agent_id}/{action}")
+async def agent_action(
+    agent_id: str,
+    action: str,
+    *,
+    ctx: Ctx,
+    who: Agent,
+    body: PauseBody | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """login | logout | pause {reason} | unpause | wrapup-end; ``?force=true`` (supervisor)."""
+    if action not in ACTIONS:
+        raise HTTPException(404, f"no agent action {action!r} (one of {', '.join(ACTIONS)})")
+    known_agent(ctx, agent_id)
+    if not who.may_act_on(agent_id):
+        raise HTTPException(403, f"token {who.name} may act only on its own agent")
+    if force and not who.at_least("supervisor"):
+        raise HTTPException(403, "only supervisors may force a state change")
+    event = ACTIONS[action][1 if force else 0]
+    reason = body.reason if body is not None else None
+    try:
+        await ctx.acd.agent_input(agent_id, event, reason)
+    except InvalidTransition as exc:
+        raise HTTPException(409, str(exc)) from None
+    return await agent_row(ctx, agent_id)
+
+
+@router.get("/queues")
+async def list_queues(ctx: Ctx, who: Agent) -> dict[str, dict[str, Any]]:
+    return await ctx.acd.read(queues_view)
+
+
+@router.get("/calls/waiting")
+async def calls_waiting(ctx: Ctx, who: Agent) -> list[dict[str, Any]]:
+    return await ctx.acd.read(waiting_view)
+
+
+@router.post("/calls/{call_id}/assign")
+async def assign_call(call_id: str, body: AssignBody, ctx: Ctx, who: Supervisor) -> dict[str, str]:
+    known_agent(ctx, body.agent)
+    try:
+        await ctx.acd.assign(call_id, body.agent)
+    except AssignmentError as exc:
+        raise HTTPException(409, {"reason": exc.reason, "message": str(exc)}) from None
+    return {"call_id": call_id, "agent": body.agent, "status": "offered"}
+
+
+async def call_queue(ctx: ApiContext, call_id: str) -> str | None:
+    """The call's queue; KeyError when the daemon never saw the call."""
+    live: CallRecord | None = ctx.registry.get(call_id)
+    if live is None:
+        live = next((c for c in reversed(ctx.registry.recent) if c.call_id == call_id), None)
+    if live is not None:
+        return live.queue
+    if ctx.sessions is not None:
+        async with ctx.sessions() as session:
+            row = (await session.execute(select(Call.queue).where(Call.id == call_id))).first()
+        if row is not None:
+            return row[0]
+    raise KeyError(call_id)
+
+
+@router.post("/calls/{call_id}/disposition")
+async def disposition(call_id: str, body: DispositionBody, ctx: Ctx, who: Agent) -> dict[str, Any]:
+    """Wrap-up result of a call; codes are the call's queue's ``dispositions``."""
+    try:
+        queue = await call_queue(ctx, call_id)
+    except KeyError:
+        raise HTTPException(404, f"unknown call {call_id}") from None
+    allowed = ctx.settings.queue(queue).dispositions if queue else ("resolved",)
+    if body.code not in allowed:
+        raise HTTPException(
+            422, f"disposition {body.code!r} is not one of queue {queue}'s: {', '.join(allowed)}"
+        )
+    if ctx.write is None:
+        raise HTTPException(503, "storage is not available")
+    now = ctx.clock()
+    values = {"disposition_code": body.code, "resolved": body.resolved, "notes": body.notes}
+    key = f"{call_id}:disposition:{now:.6f}"
+    ctx.write(UpsertCall(idempotency_key=key, call_id=call_id, values=values))
+    # The calls table has no follow-up column: the due date goes into the audit trail.
+    due = body.follow_up_due.isoformat() if body.follow_up_due else None
+    ctx.write(
+        AppendAudit(
+            idempotency_key=f"{key}:audit",
+            who=who.name,
+            role=who.role,
+            action="call.disposition",
+            target=f"call:{call_id}",
+            reason=json.dumps({"code": body.code, "follow_up_due": due}),
+            at=datetime.fromtimestamp(now, UTC),
+        )
+    )
+    return {"call_id": call_id, "queue": queue, **values, "follow_up_due": due}

@@ -1,0 +1,101 @@
+"""The AMI link drops, stalls and comes back: the daemon reconnects, resynchronises, and no
+agent stays reserved for a call that no longer exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from acd.engine.model import WaitingCall
+from acd.sim.plan import AgentBehaviour, CallerBehaviour
+from tests.daemon.harness import Harness, floor_harness, floor_settings
+
+NEVER_ANSWERS = AgentBehaviour(answer_after=None)
+
+
+@pytest.mark.asyncio
+async def test_caller_hangs_up_while_ami_is_down(tmp_path: Path) -> None:
+    settings = floor_settings(1, ring_timeout_s=20.0)
+    phone = settings.agents[0].endpoint
+    async with floor_harness(tmp_path, settings=settings, behaviour={phone: NEVER_ANSWERS}) as h:
+        agent = settings.agents[0].id
+        await h.place(CallerBehaviour(number="5550201", hangup_after=None))
+        await h.wait_for(
+            lambda: _state(h, agent, "reserved"), "the agent's phone to ring for the caller"
+        )
+        # The link goes down and, before the daemon could see anything on it, the caller leaves.
+        h.sim.faults.drop_ami()
+        [caller] = h.caller_channels()
+        assert h.hang_up(caller)
+        await h.wait_for(lambda: h.daemon.watcher.resyncs == 2, "the AMI resync after reconnect")
+        await h.wait_for(h.quiet, "the call to be released")
+        assert h.daemon.ami.counters.reconnects == 1
+        assert await _state(h, agent, "ready")
+        await h.stop_daemon()
+    assert h.rows("select outcome from calls") == [("abandoned",)]
+
+
+@pytest.mark.asyncio
+async def test_resync_releases_an_agent_reserved_for_a_call_nobody_handles(
+    tmp_path: Path,
+) -> None:
+    # A reservation the call flow does not know (lost with a crashed handler): only the resync
+    # after a reconnect can see that no live call stands behind it.
+    settings = floor_settings(1)
+    async with floor_harness(tmp_path, settings=settings) as h:
+        agent = settings.agents[0].id
+        ghost = WaitingCall("ghost-1", settings.default_queue, h.daemon.options.clock(), 0)
+        await h.daemon.acd.enqueue(ghost)
+        assert await h.floor(lambda f, _now: f.engaged_agent("ghost-1")) == agent
+        h.sim.faults.drop_ami()
+        await h.wait_for(lambda: h.daemon.watcher.resyncs == 2, "the AMI resync after reconnect")
+        await h.wait_for(lambda: _state(h, agent, "ready"), "the ghost reservation to go")
+        assert await h.floor(lambda f, _now: f.engaged_calls()) == []
+        assert h.daemon.watcher.released == 1
+        # and the floor still works: the next caller is answered by that agent
+        await h.place(CallerBehaviour(number="5550202", hangup_after=None))
+        await h.wait_for(h.quiet, "the call to end")
+        await h.stop_daemon()
+    assert h.rows("select outcome, agent_id from calls") == [("answered", agent)]
+
+
+@pytest.mark.asyncio
+async def test_link_drops_under_traffic_release_nothing_wrongly(tmp_path: Path) -> None:
+    async with floor_harness(tmp_path, agents=4) as h:
+        for i in range(12):
+            await h.place(CallerBehaviour(number=f"55503{i:02d}", hangup_after=None))
+            if i in (3, 8):
+                h.sim.faults.drop_ami()
+        await h.wait_for(h.quiet, "every call to end")
+        assert h.daemon.watcher.resyncs >= 2
+        assert h.daemon.watcher.released == 0
+        await h.stop_daemon()
+    outcomes = [o for (o,) in h.rows("select outcome from calls")]
+    assert outcomes == ["answered"] * 12
+
+
+@pytest.mark.asyncio
+async def test_stalled_ami_is_noticed_by_the_ping_and_the_client_reconnects(
+    tmp_path: Path,
+) -> None:
+    settings = floor_settings(1, ping_interval_s=0.2)
+    async with floor_harness(tmp_path, settings=settings) as h:
+        ami = h.daemon.ami
+        assert ami.connected
+        h.sim.faults.stall_ami()
+        await h.wait_for(lambda: not ami.connected, "the stalled link to be given up")
+        # One unanswered Ping was enough: the link is dropped one interval after that Ping
+        # was sent, i.e. within two ping intervals of the stall.
+        assert h.sim.faults.ami_actions_ignored == 1
+        h.sim.faults.stall_ami(on=False)
+        await h.wait_for(lambda: ami.connected and h.daemon.watcher.resyncs == 2, "reconnection")
+        assert ami.counters.reconnects == 1
+        await h.place(CallerBehaviour(number="5550401", hangup_after=None))
+        await h.wait_for(h.quiet, "the call to end")
+        await h.stop_daemon()
+    assert h.rows("select outcome from calls") == [("answered",)]
+
+
+async def _state(h: Harness, agent: str, state: str) -> bool:
+    return (await h.agent_states())[agent] == state

@@ -1,0 +1,147 @@
+"""Agent state control, queues, assignment and dispositions over the ASGI app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from acd.engine.model import WaitingCall
+from acd.http.auth import Principal
+from acd.settings.schema_system import ApiToken
+from acd.storage.commands import AppendAudit, UpsertCall
+from tests.http.api_harness import AGENT, SUPERVISOR, load_test_settings, running_api
+
+
+@pytest.mark.asyncio
+async def test_openapi_schema_lists_the_api(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        paths = (await api.client.get("/openapi.json")).json()["paths"]
+    for path in ("/agents", "/agents/{agent_id}/{action}", "/spy", "/recordings", "/metrics"):
+        assert path in paths
+
+
+@pytest.mark.asyncio
+async def test_tokens_are_required_and_checked(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        assert (await api.client.get("/agents")).status_code == 401
+        bad = await api.client.get("/agents", headers={"Authorization": "Bearer nope"})
+        assert bad.status_code == 401
+        assert (await api.client.get("/agents", headers=AGENT)).status_code == 200
+
+
+@pytest.mark.asyncio
+async def test_agent_logs_in_pauses_with_a_reason_and_unpauses(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        c = api.client
+        r = await c.post("/agents/1001/login", headers=AGENT)
+        assert r.status_code == 200 and r.json()["state"] == "ready"
+        r = await c.post("/agents/1001/pause", headers=AGENT, json={"reason": "lunch"})
+        assert r.json()["state"] == "paused" and r.json()["pause_reason"] == "lunch"
+        listed = {a["agent"]: a for a in (await c.get("/agents", headers=AGENT)).json()}
+        assert listed["1001"]["state"] == "paused" and listed["1002"]["state"] == "logged_out"
+        r = await c.post("/agents/1001/unpause", headers=AGENT)
+        assert r.json()["state"] == "ready" and r.json()["pause_reason"] is None
+
+
+@pytest.mark.asyncio
+async def test_bad_agent_requests_are_refused_clearly(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        c = api.client
+        r = await c.post("/agents/9999/login", headers=AGENT)
+        assert r.status_code == 404 and r.json()["detail"] == "unknown agent 9999"
+        r = await c.post("/agents/1001/pause", headers=AGENT)  # logged out: cannot pause
+        assert r.status_code == 409 and "not allowed in state logged_out" in r.json()["detail"]
+        assert (await c.post("/agents/1001/dance", headers=AGENT)).status_code == 404
+        r = await c.post("/agents/1001/logout?force=true", headers=AGENT)
+        assert r.status_code == 403
+
+
+@pytest.mark.asyncio
+async def test_supervisor_forces_an_agent_out(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        await api.client.post("/agents/1002/login", headers=AGENT)
+        r = await api.client.post("/agents/1002/logout?force=true", headers=SUPERVISOR)
+        assert r.status_code == 200 and r.json()["state"] == "logged_out"
+
+
+@pytest.mark.asyncio
+async def test_personal_agent_token_acts_only_on_its_agent(tmp_path: Path) -> None:
+    base = load_test_settings()
+    own = ApiToken(name="agent-1001", role="agent", token_env="T1001").model_copy(
+        update={"token": SecretStr("t1001")}  # as load_settings resolves it from the env
+    )
+    http = base.system.http.model_copy(update={"tokens": (own,)})
+    settings = base.model_copy(
+        update={"system": base.system.model_copy(update={"http": http})}
+    )
+    headers = {"Authorization": "Bearer t1001"}
+    async with running_api(tmp_path, settings) as api:
+        assert (await api.client.post("/agents/1001/login", headers=headers)).status_code == 200
+        r = await api.client.post("/agents/1002/login", headers=headers)
+        assert r.status_code == 403
+    assert Principal("agents", "agent").may_act_on("1002")  # the shared desktop token
+
+
+@pytest.mark.asyncio
+async def test_queues_and_waiting_calls_show_a_waiting_caller(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        await api.ctx.acd.enqueue(WaitingCall("call-1", "orders", api.ctx.clock()))
+        queues = (await api.client.get("/queues", headers=AGENT)).json()
+        assert queues["orders"]["waiting"] == 1 and queues["complaints"]["waiting"] == 0
+        assert queues["orders"]["agents_by_state"] == {"logged_out": 4}
+        waiting = (await api.client.get("/calls/waiting", headers=AGENT)).json()
+        assert [w["call_id"] for w in waiting] == ["call-1"]
+
+
+@pytest.mark.asyncio
+async def test_assign_needs_a_supervisor_and_reports_the_refusal_reason(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        c = api.client
+        await api.ctx.acd.enqueue(WaitingCall("call-1", "complaints", api.ctx.clock()))
+        body = {"agent": "1003"}
+        assert (await c.post("/calls/call-1/assign", headers=AGENT, json=body)).status_code == 403
+        r = await c.post("/calls/call-1/assign", headers=SUPERVISOR, json=body)
+        assert r.status_code == 409 and r.json()["detail"]["reason"] == "agent-not-ready"
+        r = await c.post("/calls/gone/assign", headers=SUPERVISOR, json=body)
+        assert r.status_code == 409 and r.json()["detail"]["reason"] == "caller-gone"
+
+
+@pytest.mark.asyncio
+async def test_malformed_json_is_a_422_with_fastapis_detail(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        r = await api.client.post(
+            "/calls/call-1/assign",
+            headers={**SUPERVISOR, "Content-Type": "application/json"},
+            content=b"{not json",
+        )
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["type"] == "json_invalid"
+
+
+@pytest.mark.asyncio
+async def test_disposition_codes_come_from_the_calls_queue(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        api.on_call("1001", "PJSIP/1001-00000001", queue="orders")
+        url = "/calls/c-1001/disposition"
+        r = await api.client.post(url, headers=AGENT, json={"code": "compensated"})
+        assert r.status_code == 422 and "order_status_given" in r.json()["detail"]
+        body = {
+            "code": "follow_up",
+            "resolved": False,
+            "notes": "ring back",
+            "follow_up_due": "2026-11-24T10:00:00+08:00",
+        }
+        r = await api.client.post(url, headers=AGENT, json=body)
+        assert r.status_code == 200
+        missing = await api.client.post("/calls/nope/disposition", headers=AGENT, json=body)
+        assert missing.status_code == 404
+    upserts = [w for w in api.written if isinstance(w, UpsertCall)]
+    assert [(u.call_id, dict(u.values)) for u in upserts] == [
+        ("c-1001", {"disposition_code": "follow_up", "resolved": False, "notes": "ring back"})
+    ]
+    audit = [w for w in api.written if isinstance(w, AppendAudit)]
+    assert audit[0].action == "call.disposition" and "2026-11-24T10:00:00+08:00" in (
+        audit[0].reason or ""
+    )

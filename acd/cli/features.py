@@ -1,4 +1,5 @@
-"""The feature packages wired into the daemon: the one place the ``acd`` CLI names ``ivr``.
+"""The feature packages wired into the daemon: the one place the daemon meets ``ivr`` and
+``recordings``.
 
 The kernel defines what it needs (``acd.daemon.ivr_port``); the feature packages implement it;
 this composition function connects the two for ``hotline run`` and ``hotline demo``.
@@ -6,6 +7,7 @@ this composition function connects the two for ``hotline run`` and ``hotline dem
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -15,12 +17,15 @@ from acd.daemon.ivr_port import CallRecorder, CatalogueFailure, Features
 from acd.settings.settings import Settings
 from acd.storage.commands import InsertRecording
 
+log = logging.getLogger(__name__)
+
 
 def hotline_features(settings: Settings, clock: Callable[[], float] = time.time) -> Features:
     from ivr.identify import TableCustomerLookup  # noqa: PLC0415 - the feature boundary
     from ivr.order_status import TableOrderStatusSource  # noqa: PLC0415
     from ivr.runner import MenuRunner  # noqa: PLC0415
     from ivr.survey import run_survey  # noqa: PLC0415
+    from recordings import http_routes  # noqa: PLC0415
 
     return Features(
         ivr=lambda sessions: MenuRunner.from_settings(
@@ -29,7 +34,25 @@ def hotline_features(settings: Settings, clock: Callable[[], float] = time.time)
         callers=TableCustomerLookup,
         recorder=_recorder(settings),
         survey=run_survey,
+        http_routers=(http_routes.router,),
+        playback_key=_playback_key(settings),
     )
+
+
+def _playback_key(settings: Settings) -> bytes | None:
+    """A broken key must not stop the daemon taking calls: playback is refused instead."""
+    from recordings.crypto import RecordingKeyError  # noqa: PLC0415
+    from recordings.http_routes import recording_key  # noqa: PLC0415
+
+    try:
+        return recording_key(settings)
+    except RecordingKeyError as exc:
+        log.error(
+            "%s: %s; encrypted recordings cannot be played",
+            settings.recording.encryption.key_env,
+            exc,
+        )
+        return None
 
 
 def _recorder(settings: Settings) -> CallRecorder:

@@ -28,6 +28,9 @@ COMMANDS: tuple[str, ...] = (
     "qa",
     "report",
     "export",
+    "agent",
+    "assign",
+    "spy",
 )
 
 EXIT_OK = 0

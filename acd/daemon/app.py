@@ -34,7 +34,6 @@ from acd.engine.floor import Floor
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
 from acd.http import ApiContext, HttpServer, create_app
-from acd.http.context import recording_key
 from acd.settings import names
 from acd.settings.settings import Settings
 from acd.storage.engine import create_engine, session_factory
@@ -113,9 +112,9 @@ class Daemon:
             clock=clock,
             on_link=self._ami_link,
         )
-        recording = None
+        self.recording: CallRecording | None = None
         if features.recorder is not None and settings.recording.enabled:
-            recording = CallRecording(
+            self.recording = CallRecording(
                 lambda: self.ami,
                 features.recorder,
                 self.outputs,
@@ -144,7 +143,7 @@ class Daemon:
             clock=clock,
             callers=callers,
             queues=self.floor.queues,
-            recording=recording,
+            recording=self.recording,
             survey=features.survey,
         )
         router: Router[AgiHandler] = Router()
@@ -183,12 +182,17 @@ class Daemon:
             write=self.writer.submit,
             ami=self.ami,
             clock=clock,
-            recording_key=recording_key(settings),
+            recording_key=features.playback_key,
         )
         self.http = (
             None
             if options.http_port is None
-            else HttpServer(create_app(self.api), self.api, system.http.host, options.http_port)
+            else HttpServer(
+                create_app(self.api, features.http_routers),
+                self.api,
+                system.http.host,
+                options.http_port,
+            )
         )
         self.started = asyncio.Event()
         self._stop = asyncio.Event()
@@ -210,6 +214,8 @@ class Daemon:
                 if self.publisher is not None:
                     tasks.create_task(self.publisher.run(), name="mqtt")
                 tasks.create_task(self._connect_ami(), name="ami")
+                if self.recording is not None:
+                    tasks.create_task(self.recording.run(), name="recordings")
                 await self.agi.start()
                 http_task = None
                 if self.http is not None:

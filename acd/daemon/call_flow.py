@@ -11,16 +11,13 @@
    on the caller's channel, see ``ami_watch``), with ``ANSWEREDTIME`` after the Dial as the
    fallback when AMI is down. Recording starts at that answer (``acd.daemon.recording``).
 5. A missed ring returns the caller to the queue (same place) and the next agent is tried.
-6. When the agent hung up first and the caller is still there, the post-call survey may run
-   (opted in, or a random sample at ``survey_sample_rate``).
-7. Whatever happens — hang-up, lost connection, a bug — the ACD is told, so no agent stays
-   reserved and no caller stays queued; then the recording is catalogued.
+6. Agent hung up first, caller still there: maybe the survey (sampled at ``survey_sample_rate``).
+7. Whatever happens the ACD is told, so no agent stays reserved and no caller stays queued.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import random
@@ -34,7 +31,7 @@ from acd.daemon.calls import CallRecord, CallRegistry, Ring
 from acd.daemon.ivr_port import CallerLookup, CallerProfile, IvrOutcome, IvrRunner, SurveyRunner
 from acd.daemon.outputs import Outputs
 from acd.daemon.recording import CallRecording
-from acd.daemon.screen_pop import screen_pop
+from acd.daemon.screen_pop import identify, screen_pop
 from acd.daemon.service import AcdService
 from acd.daemon.waiting import LeftQueue, Waiter, WaitSettings
 from acd.engine.model import VIP_PRIORITY_BOOST, QueueSpec, WaitingCall
@@ -117,33 +114,11 @@ class CallFlow:
                 self._finish(call, call.hung_up_by or "system")
             finally:
                 self._registry.close(call_id)
-            await self._after_call(call)
-
-    async def _after_call(self, call: CallRecord) -> None:
-        """Catalogue the recording once the channel is gone, then store its id on the row."""
-        if self._recording is None or call.recording_path is None:
-            return
-        await self._recording.catalogue(call)
-        if call.recording_id is not None:
-            self._outputs.call_row(call, self._clock())
-
-    async def _identify(self, call: CallRecord) -> CallerProfile | None:
-        """Who is calling; a slow or broken customer source never holds up the call."""
-        if self._callers is None or not call.number:
-            return None
-        try:
-            async with asyncio.timeout(self._lookup_timeout_s):
-                profile = await self._callers.lookup(call.number)
-        except Exception as exc:  # identification is best effort
-            log.warning("caller lookup for %s failed: %r", call.number, exc)
-            return None
-        if profile is not None:
-            call.name = profile.name or call.name
-            call.vip = profile.vip
-        return profile
+                if self._recording is not None:
+                    self._recording.call_over(call)
 
     async def _handle(self, session: AgiSession, call: CallRecord) -> None:
-        profile = await self._identify(call)
+        profile = await identify(self._callers, call, self._lookup_timeout_s)
         call.preferred_agent = profile.last_agent_id if profile is not None else None
         outcome = await self._ivr(session, caller_number=call.number, vip=call.vip)
         call.ivr_path = [dict(node) for node in outcome.path]
@@ -160,8 +135,13 @@ class CallFlow:
         if outcome.kind == "self_service":
             call.outcome = "self_service"
             return
-        if outcome.kind in ("callback", "closed"):
-            call.outcome = "callback" if outcome.kind == "callback" else "closed"
+        if outcome.kind == "callback":  # asked for in the IVR (e.g. when closed): first slot
+            call.queue, call.outcome = outcome.queue or self._settings.default_queue, "callback"
+            if not self._waiter.book_callback(call, self._clock(), 0.0, None):
+                log.warning("call %s: no call-back slot in the coming days", call.call_id)
+            return
+        if outcome.kind == "closed":
+            call.outcome = "closed"
             return
         await self._queue_and_connect(session, call, outcome, profile)
         if call.outcome == "answered" and call.hung_up_by == "agent":
@@ -190,7 +170,6 @@ class CallFlow:
             while True:
                 offer = await self._waiter.until_offer(session, call, ticket, state)
                 if isinstance(offer, LeftQueue):
-                    await self._leave(session, call, offer)
                     return
                 self._outputs.publish(
                     screen_pop(
@@ -204,14 +183,6 @@ class CallFlow:
         finally:
             if call.answered_at is None:
                 self._acd.caller_left(call.call_id)
-
-    async def _leave(self, session: AgiSession, call: CallRecord, left: LeftQueue) -> None:
-        """A call-back was booked or a message left: the daemon ends the call."""
-        call.outcome = left.outcome
-        call.hung_up_by = "system"
-        call.ended_at = self._clock()
-        with contextlib.suppress(ChannelHungUp):
-            await session.hangup()
 
     async def _maybe_survey(self, session: AgiSession, call: CallRecord) -> None:
         """The agent hung up first and the caller is still on the line: maybe the survey."""
@@ -230,8 +201,6 @@ class CallFlow:
         self._outputs.call_event(
             call, "survey", self._clock(), rating=call.survey_rating, solved=call.survey_solved
         )
-        with contextlib.suppress(ChannelHungUp):  # the recording file closes with the channel
-            await session.hangup()
 
     async def _ring(
         self,
@@ -257,11 +226,14 @@ class CallFlow:
         timeout = str(max(1, math.ceil(ring_timeout_s)))
         dial = cmd.exec_("Dial", endpoint, timeout, self._settings.dial_options)
         # Dial blocks the FastAGI session for the whole talk: recording starts beside it.
-        recorder = asyncio.create_task(self._record_on_answer(call, answer_seen))
+        rec = self._recording
+        recorder = asyncio.create_task(
+            rec.start_on_answer(call, answer_seen) if rec else answer_seen.wait()
+        )
         try:
             await session.command(dial, timeout_s=math.inf)
         finally:
-            recorder.cancel()  # a no-op once it has started the recording
+            recorder.cancel()  # the talk is over: nothing left to record
             await asyncio.gather(recorder, return_exceptions=True)
         ended = self._clock()
         status = await session.get_variable(names.ASTERISK_DIALSTATUS) or "UNKNOWN"
@@ -282,13 +254,6 @@ class CallFlow:
         self._outputs.call_event(call, "ring_no_answer", ended, agent_id=agent_id, status=status)
         self._acd.offer_failed(call.call_id)
         return False
-
-    async def _record_on_answer(self, call: CallRecord, answer_seen: asyncio.Event) -> None:
-        if self._recording is None:
-            return
-        await answer_seen.wait()
-        if call.answered_at is not None:
-            await self._recording.start(call, call.answered_at)
 
     def _mark_answered(
         self, call: CallRecord, ring_started: float, at: float, agent_channel: str | None

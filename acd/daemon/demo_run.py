@@ -15,12 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from acd.daemon.app import Daemon, RunOptions
 from acd.daemon.demo import DemoCall, DemoParams, demo_calls, sim_plan
 from acd.daemon.ivr_port import Features
 from acd.daemon.specs import kpi_settings
 from acd.engine.floor import Floor
 from acd.kpi import KpiSummary, summarize
+from acd.settings.schema_system import ApiToken
 from acd.settings.settings import Settings
 from acd.sim.runtime import Simulator
 
@@ -39,6 +42,7 @@ class DemoSnapshot:
     longest_wait_s: float
     agents: dict[str, int]
     summary: KpiSummary
+    wallboard_url: str = ""
 
 
 @dataclass
@@ -49,6 +53,7 @@ class DemoResult:
     outcomes: Counter[str] = field(default_factory=Counter)
     ami_port: int = 0
     agi_port: int = 0
+    wallboard_url: str = ""
 
 
 def _free_port(host: str) -> int:
@@ -80,6 +85,7 @@ async def run_demo(
     agi_port = _free_port(host)
     secret = secrets.token_hex(8)  # a throw-away AMI secret between daemon and simulator
     url = db_url or f"sqlite+aiosqlite:///{workdir / 'hotline.db'}"
+    settings, api_token = _with_demo_token(settings)
     recordings = workdir / "recordings"  # the simulated Asterisk writes where the daemon looks
     recording = settings.recording.model_copy(update={"directory": str(recordings.resolve())})
     settings = settings.model_copy(update={"recording": recording})
@@ -107,20 +113,35 @@ async def run_demo(
                 agi_port=agi_port,
                 mqtt=mqtt,
                 login_agents=tuple(a.id for a in settings.agents),
+                http_port=0,
             ),
             features,
         )
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(daemon.run(), name="daemon")
             await daemon.started.wait()
+            assert daemon.http is not None
+            wallboard = f"{daemon.http.url}/wallboard?token={api_token}"
             placing = tasks.create_task(_place(sim, calls, params.time_scale), name="demo-traffic")
-            await _watch(daemon, sim, placing, len(calls), on_tick)
+            await _watch(daemon, sim, placing, len(calls), on_tick, wallboard=wallboard)
             daemon.stop()
     finally:
         await sim.close()
     targets = settings.targets
     summary = summarize(daemon.outputs.completed, kpi_settings(targets))
-    return DemoResult(summary, url, sim.calls_placed, daemon.outputs.outcomes, ami_port, agi_port)
+    return DemoResult(
+        summary, url, sim.calls_placed, daemon.outputs.outcomes, ami_port, agi_port, wallboard
+    )
+
+
+def _with_demo_token(settings: Settings) -> tuple[Settings, str]:
+    """A throw-away supervisor token, so the demo's wallboard and API can be tried at once."""
+    token = secrets.token_urlsafe(12)
+    demo = ApiToken(name="demo", role="supervisor", token_env="HOTLINE_TOKEN_DEMO")
+    demo = demo.model_copy(update={"token": SecretStr(token)})
+    http = settings.system.http.model_copy(update={"tokens": (*settings.system.http.tokens, demo)})
+    system = settings.system.model_copy(update={"http": http})
+    return settings.model_copy(update={"system": system}), token
 
 
 async def _place(sim: Simulator, calls: list[DemoCall], time_scale: float) -> None:
@@ -139,6 +160,8 @@ async def _watch(
     placing: asyncio.Task[None],
     planned: int,
     on_tick: Callable[[DemoSnapshot], None] | None,
+    *,
+    wallboard: str = "",
 ) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -160,6 +183,7 @@ async def _watch(
                     longest,
                     agents,
                     summary,
+                    wallboard,
                 )
             )
         if not placing.done():

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from acd.asterisk.aio.agi_session import AgiSession
@@ -137,3 +138,5 @@ class Features:
     callers: Callable[[async_sessionmaker[AsyncSession]], CallerLookup] | None = None
     recorder: CallRecorder | None = None  # None: calls are not recorded
     survey: SurveyRunner | None = None  # None: no post-call survey
+    http_routers: tuple[APIRouter, ...] = ()  # feature endpoints mounted on the daemon's API
+    playback_key: bytes | None = None  # decrypts recordings for audited playback

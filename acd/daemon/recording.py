@@ -4,8 +4,11 @@ Not in the IVR and not while ringing: the AMI ``MixMonitor`` action goes out whe
 learnt (``DialEnd`` ANSWER on the caller's channel). Its path is set on the channel as
 ``HOTLINE_RECORDING`` (AMI ``Setvar``; the FastAGI session is busy in ``Dial``). Asterisk closes
 the file when the channel goes away (app_mixmonitor.c ``mixmonitor_thread`` finishes after the
-audiohook detaches), so after the call the file is awaited briefly, then catalogued off the event
-loop. A missing or broken file is logged, never raised: the call itself is already over.
+audiohook detaches), and the channel goes only after our FastAGI session has ended (a soft
+hang-up waits for the AGI script), so the call flow hands the finished call over
+(``call_over``) and the ``run`` task awaits the file, catalogues it off the event loop and
+stores the recording id on the call row. A missing or broken file is logged, never raised.
+Calls still being catalogued when the daemon stops are left to the recordings audit.
 """
 
 from __future__ import annotations
@@ -47,6 +50,13 @@ class CallRecording:
         self._recorder = recorder
         self._outputs = outputs
         self._settings = settings
+        self._finished: asyncio.Queue[CallRecord] = asyncio.Queue()
+
+    async def start_on_answer(self, call: CallRecord, answered: asyncio.Event) -> None:
+        """Beside the Dial (it blocks the FastAGI session for the whole talk)."""
+        await answered.wait()
+        if call.answered_at is not None:
+            await self.start(call, call.answered_at)
 
     async def start(self, call: CallRecord, answered_at: float) -> None:
         """MixMonitor on the caller's channel; the call goes on unrecorded if AMI refuses."""
@@ -69,8 +79,20 @@ class CallRecording:
         except (AmiError, OSError) as exc:
             log.warning("call %s: recording start failed: %s", call.call_id, exc)
 
+    def call_over(self, call: CallRecord) -> None:
+        """The call flow is done with the call: catalogue its recording, if there is one."""
+        if call.recording_path is not None:
+            self._finished.put_nowait(call)
+
+    async def run(self) -> None:
+        """The cataloguing task (one per daemon): every finished call's file, concurrently."""
+        async with asyncio.TaskGroup() as tasks:
+            while True:
+                call = await self._finished.get()
+                tasks.create_task(self.catalogue(call), name=f"catalogue-{call.call_id}")
+
     async def catalogue(self, call: CallRecord) -> None:
-        """Catalogue the finished file and set ``call.recording_id``; problems are logged."""
+        """Catalogue the finished file, set ``call.recording_id`` and rewrite the call row."""
         if call.recording_path is None or call.answered_at is None:
             return
         path = Path(call.recording_path)
@@ -86,6 +108,7 @@ class CallRecording:
         if isinstance(found, InsertRecording):
             self._outputs.store(found)  # the call row exists: written at the call's arrival
             call.recording_id = found.recording_id
+            self._outputs.call_row(call, call.ended_at or call.answered_at)
         else:
             log.warning(
                 "recording of call %s not catalogued (%s): %s",

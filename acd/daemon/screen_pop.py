@@ -1,4 +1,5 @@
-"""The agent's screen pop: who is calling and why, published when the call is offered.
+"""Who is calling: the caller lookup, and the agent's screen pop published when the call is
+offered.
 
 It goes out before the agent's phone rings, so the desktop shows the caller while it rings:
 number, name, VIP, the IVR path (menus visited, the reason and any order number keyed) and the
@@ -7,12 +8,35 @@ caller's last calls with how each ended (from the caller lookup's profile).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from acd.daemon.calls import CallRecord
-from acd.daemon.ivr_port import CallerProfile, RecentCallView
+from acd.daemon.ivr_port import CallerLookup, CallerProfile, RecentCallView
 from acd.events import topics
 from acd.events.topics import Publication
+
+log = logging.getLogger(__name__)
+
+
+async def identify(
+    callers: CallerLookup | None, call: CallRecord, timeout_s: float
+) -> CallerProfile | None:
+    """The caller's profile (name and VIP copied onto the call); a slow or broken customer
+    source never holds up the call."""
+    if callers is None or not call.number:
+        return None
+    try:
+        async with asyncio.timeout(timeout_s):
+            profile = await callers.lookup(call.number)
+    except Exception as exc:  # identification is best effort
+        log.warning("caller lookup for %s failed: %r", call.number, exc)
+        return None
+    if profile is not None:
+        call.name = profile.name or call.name
+        call.vip = profile.vip
+    return profile
 
 
 def ivr_summary(call: CallRecord) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from acd.asterisk.ami.message import Message
 from acd.daemon.calls import CallRecord
 from acd.storage.commands import AppendAudit
 
+SESSIONS_KEPT = 1000  # recent sessions listed by GET /spy; the audit log keeps them all
 CHANSPY_OPTIONS = {"listen": "q", "whisper": "qw", "barge": "qB"}
 
 
@@ -111,7 +113,7 @@ class SupervisorDesk:
         self._audit = audit
         self._clock = clock
         self._ids = itertools.count(1)
-        self.sessions: list[SpySession] = []
+        self.sessions: deque[SpySession] = deque(maxlen=SESSIONS_KEPT)
 
     async def spy(
         self,

@@ -10,6 +10,7 @@ ends the wait. Missing sound files answer ``200 result=-1 endpos=0`` and are log
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -91,8 +92,9 @@ class Waiter:
     async def until_offer(
         self, session: AgiSession, call: CallRecord, ticket: Ticket, state: WaitState
     ) -> Offer | LeftQueue:
-        """Music on hold until an offer arrives or a rung ends the wait (music stopped)."""
-        ladder = self._queues[call.queue or ""]  # the ladder of the queue first chosen
+        """Music on hold until an offer arrives (music stopped), or a rung ended the call."""
+        queue = call.queue or ""
+        ladder = self._queues.get(queue) or QueueSpec(queue, "")  # the first queue's ladder
         await self._music(session, on=True)
         while ticket.offers.empty():
             now = self._clock()
@@ -106,6 +108,7 @@ class Waiter:
                         state.rungs_taken += 1
                         left = await self._take(session, call, step, ahead, estimate)
                         if left is not None:
+                            await self._leave(session, call, left)
                             return left
                     elif announce:
                         state.announced(now)
@@ -117,6 +120,14 @@ class Waiter:
             await session.wait_for_digit(self._settings.poll_ms)
         await self._music(session, on=False)
         return ticket.offers.get_nowait()
+
+    async def _leave(self, session: AgiSession, call: CallRecord, left: LeftQueue) -> None:
+        """A call-back was booked or a message left: the daemon ends the call."""
+        call.outcome = left.outcome
+        call.hung_up_by = "system"
+        call.ended_at = self._clock()
+        with contextlib.suppress(ChannelHungUp):
+            await session.hangup()
 
     async def _music(self, session: AgiSession, *, on: bool) -> None:
         if on:
@@ -180,23 +191,29 @@ class Waiter:
         await self._music(session, on=False)
         keys = await self._get_key(session, SOUNDS["callback_offer"])
         now = self._clock()
-        s = self._settings
-        plan = None
-        if keys == "1":
-            hours = calling_hours(now, s.timezone, s.callback_hours)
-            plan = plan_callback(
-                now,
-                estimate,
-                calling_hours=hours,
-                booked=self._booked,
-                capacity_per_slot=s.callback_slot_capacity,
-            )
-        self._outputs.call_event(
-            call, "overflow", now, action="offer_callback", accepted=plan is not None
-        )
-        if plan is None:  # declined, or no slot: back to the music, same place
+        booked = keys == "1" and self.book_callback(call, now, estimate, ahead)
+        self._outputs.call_event(call, "overflow", now, action="offer_callback", accepted=booked)
+        if not booked:  # declined, or no slot: back to the music, same place
             await self._music(session, on=True)
             return None
+        await self._play(session, "callback_booked")
+        return LeftQueue("callback")
+
+    def book_callback(
+        self, call: CallRecord, now: float, estimate: float | None, position: int | None
+    ) -> bool:
+        """Store a call-back due when the caller would have reached the head of the queue, in
+        polite calling hours and a slot with room; False when there is no such time."""
+        s = self._settings
+        plan = plan_callback(
+            now,
+            estimate,
+            calling_hours=calling_hours(now, s.timezone, s.callback_hours),
+            booked=self._booked,
+            capacity_per_slot=s.callback_slot_capacity,
+        )
+        if plan is None:
+            return False
         self._booked.append(plan.at)
         callback_id = uuid.uuid4().hex
         self._outputs.store(
@@ -208,11 +225,10 @@ class Waiter:
                 queue=call.queue or "",
                 requested_at=utc(now),
                 due_at=utc(plan.at),
-                position=ahead,
+                position=position,
             )
         )
-        await self._play(session, "callback_booked")
-        return LeftQueue("callback")
+        return True
 
     async def _voicemail(self, session: AgiSession, call: CallRecord) -> LeftQueue:
         await self._music(session, on=False)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from acd.http import live, routes_floor, routes_supervisor
 from acd.http.auth import TokenTable
@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 GRACEFUL_S = 2.0  # open wallboard streams end on ``closing``; never wait longer than this
 
 
-def create_app(ctx: ApiContext) -> FastAPI:
+def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The API; ``routers`` are the feature packages' endpoints (recordings), mounted as is."""
     app = FastAPI(
         title="hotline",
         summary="Contact-center engine: agents, queues, supervisors, recordings, wallboard.",
@@ -33,6 +34,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app.include_router(routes_floor.router)
     app.include_router(routes_supervisor.router)
     app.include_router(live.router)
+    for router in routers:
+        app.include_router(router)
     return app
 
 

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,7 +21,6 @@ from acd.daemon.service import AcdService
 from acd.daemon.supervisor import SupervisorDesk
 from acd.settings.settings import Settings
 from acd.storage.commands import WriteCommand
-from recordings.crypto import RecordingKeyError, parse_key
 
 if TYPE_CHECKING:
     from acd.asterisk.aio.ami_client import AmiClient
@@ -54,17 +53,6 @@ class LoopLag:
             self.seconds = max(0.0, loop.time() - before - LAG_PROBE_S)
 
 
-def recording_key(settings: Settings) -> bytes | None:
-    """The key that decrypts recordings for playback (None: none configured)."""
-    encryption = settings.recording.encryption
-    raw = encryption.key.get_secret_value() if encryption.key is not None else None
-    try:
-        return parse_key(raw) if raw else None
-    except RecordingKeyError as exc:
-        log.error("%s: %s; encrypted recordings cannot be played", encryption.key_env, exc)
-        return None
-
-
 @dataclass
 class ApiContext:
     settings: Settings
@@ -81,6 +69,7 @@ class ApiContext:
     loop_lag: LoopLag = field(default_factory=LoopLag)
     recording_key: bytes | None = None
     closing: asyncio.Event = field(default_factory=asyncio.Event)
+    last_board: tuple[float, dict[str, Any]] | None = None  # (when, wallboard snapshot)
 
     @property
     def ami_up(self) -> bool:

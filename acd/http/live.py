@@ -16,7 +16,7 @@ from importlib.resources import files
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, StreamingResponse
 
 from acd.daemon.specs import kpi_settings
@@ -36,7 +36,11 @@ def _day_start(ctx: ApiContext, now: float) -> float:
 
 
 async def snapshot(ctx: ApiContext) -> dict[str, Any]:
-    """Everything the wallboard shows, as one JSON object."""
+    """Everything the wallboard shows, as one JSON object; every wallboard watching shares one
+    snapshot per push interval, so ten TVs cost what one does."""
+    cached = ctx.last_board
+    if cached is not None and ctx.clock() - cached[0] < ctx.wallboard.push_every_s / 2:
+        return cached[1]
     queues, agents = await ctx.acd.read(lambda f, now: (queues_view(f, now), agents_view(f, now)))
     now = ctx.clock()
     finished = list(ctx.registry.recent)
@@ -56,7 +60,7 @@ async def snapshot(ctx: ApiContext) -> dict[str, Any]:
     names = {a.id: a.name for a in ctx.settings.agents}
     for row in agents:
         row["name"] = names.get(row["agent"], row["agent"])
-    return {
+    board_view = {
         "at": now,
         "queues": queues,
         "agents": agents,
@@ -69,11 +73,14 @@ async def snapshot(ctx: ApiContext) -> dict[str, Any]:
             ami_up=ctx.ami_up,
         ),
     }
+    ctx.last_board = (now, board_view)
+    return board_view
 
 
 @router.get("/", include_in_schema=False)
-async def root() -> RedirectResponse:
-    return RedirectResponse("/wallboard")
+async def root(request: Request) -> RedirectResponse:
+    query = request.url.query  # keep a wall TV's ?token=
+    return RedirectResponse("/wallboard" + (f"?{query}" if query else ""))
 
 
 @router.get("/wallboard", response_class=HTMLResponse, include_in_schema=False)

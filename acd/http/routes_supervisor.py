@@ -1,25 +1,22 @@
-"""Supervisor and QA endpoints: listen/whisper/barge, recordings search and audio, reports."""
+"""Supervisor endpoints: listen/whisper/barge and reports. (Recordings search and playback are
+served by the ``recordings`` feature package's router, mounted by the composition root.)"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from acd.asterisk.aio.ami_client import AmiError
 from acd.daemon.specs import kpi_settings
 from acd.daemon.supervisor import NotOnCall, SpyMode
-from acd.http.auth import Principal, authenticate, recording_role, require
+from acd.http.auth import Principal, require
 from acd.http.routes_floor import Ctx, known_agent
 from acd.reports.build import build_report
 from acd.reports.render import to_dict
-from acd.storage.models import Recording
-from recordings.crypto import RecordingKeyError, read_recording
-from recordings.repository import RecordingQuery, record_access, search_recordings
 
 router = APIRouter()
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
@@ -55,61 +52,6 @@ async def spy(body: SpyBody, ctx: Ctx, who: Supervisor) -> dict[str, object]:
 @router.get("/spy")
 async def spy_sessions(ctx: Ctx, who: Supervisor) -> list[dict[str, object]]:
     return [s.as_json() for s in ctx.desk.sessions]
-
-
-@router.get("/recordings")
-async def recordings(
-    *,
-    ctx: Ctx,
-    who: Annotated[Principal, Depends(recording_role)],
-    number: str | None = None,
-    agent: str | None = None,
-    queue: str | None = None,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
-) -> list[dict[str, Any]]:
-    if ctx.sessions is None:
-        raise HTTPException(503, "storage is not available")
-    query = RecordingQuery(number=number, agent=agent, queue=queue, start=start, end=end)
-    async with ctx.sessions() as session:
-        hits = await search_recordings(session, query)
-    return [h.as_json() for h in hits]
-
-
-@router.get("/recordings/{recording_id}/audio")
-async def recording_audio(
-    recording_id: str, request: Request, ctx: Ctx, reason: str = ""
-) -> Response:
-    """The WAV; every attempt (refused ones too) is audited with who and why."""
-    who = authenticate(request)
-    if ctx.sessions is None:
-        raise HTTPException(503, "storage is not available")
-    async with ctx.sessions() as session:
-        rec = await session.get(Recording, recording_id)
-        if rec is None:
-            raise HTTPException(404, f"unknown recording {recording_id}")
-        if not reason.strip() and who.role != "agent":
-            raise HTTPException(422, "say why you listen: ?reason=...")
-        allowed = record_access(
-            session,
-            who=who.name,
-            role=who.role,
-            action="recording.play",
-            recording_id=recording_id,
-            reason=reason or "-",
-            now=datetime.now(UTC),
-        )
-        path = Path(rec.path)
-        await session.commit()
-    if not allowed:
-        raise HTTPException(403, f"role {who.role} may not hear recordings")
-    try:
-        audio = read_recording(path, ctx.recording_key)
-    except FileNotFoundError:
-        raise HTTPException(410, f"recording file {path} is gone") from None
-    except RecordingKeyError as exc:
-        raise HTTPException(503, str(exc)) from None
-    return Response(audio, media_type="audio/wav")
 
 
 @router.get("/reports")

@@ -37,6 +37,7 @@ def service_levels(
     kpi: KpiSettings,
 ) -> dict[str, dict[str, float | None]]:
     levels: dict[str, dict[str, float | None]] = {}
+    finished = [c for c in finished if c.queued_at is not None and c.queued_at >= day_start]
     for queue in queues:
         row = {"today": service_level(finished, queue, day_start, kpi)}
         for label, width in WINDOWS_S.items():

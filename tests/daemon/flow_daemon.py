@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,7 +84,7 @@ def flow_settings(
     workdir: Path,
     agents: int,
     *,
-    overflow: dict[str, Sequence[OverflowStep]] | None = None,
+    overflow: Mapping[str, Sequence[OverflowStep]] | None = None,
     mqtt_prefix: str | None = None,
 ) -> Settings:
     """Harness settings, recordings where the simulator writes them, test overflow ladders."""

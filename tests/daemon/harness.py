@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ from acd.asterisk.aio.agi_session import AgiSession
 from acd.asterisk.ami.message import Message
 from acd.daemon.app import Daemon, RunOptions
 from acd.daemon.demo import DemoParams, demo_settings, sim_plan
-from acd.daemon.ivr_port import Features, IvrOutcome, IvrRunner
+from acd.daemon.ivr_port import Features, IvrOutcome
 from acd.engine.floor import Floor
 from acd.settings.loader import load_settings
 from acd.settings.settings import Settings
@@ -64,7 +65,11 @@ def floor_settings(
     settings = demo_settings(base, DemoParams(agents=agents))
     queues = tuple(
         q.model_copy(
-            update={"wrapup_s": wrap_up_s, "ring_timeout_rings": 1, "ring_cadence_s": ring_timeout_s}
+            update={
+                "wrapup_s": wrap_up_s,
+                "ring_timeout_rings": 1,
+                "ring_cadence_s": ring_timeout_s,
+            }
         )
         for q in settings.queues
     )
@@ -140,10 +145,8 @@ class Harness:
         if run is None:
             return
         run.cancel()
-        try:
+        with suppress(asyncio.CancelledError):
             await run
-        except asyncio.CancelledError:
-            pass
         # A dead process's sockets close with it; the cancelled run() leaves them to us.
         await self.daemon.agi.close()
         await self.daemon.ami.close()
@@ -264,8 +267,6 @@ async def floor_harness(
 
 
 def _free_port(host: str) -> int:
-    import socket  # noqa: PLC0415 - only here
-
     with socket.socket() as s:
         s.bind((host, 0))
         port: int = s.getsockname()[1]

@@ -4,6 +4,7 @@ wrap-ups and callers who give up. At the end nothing may be stuck and every call
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ TIME_SCALE = 15.0
 ARRIVALS_PER_S = 14.0  # wall-clock arrivals: ~7 s of traffic
 
 
-def _phones(h_settings_endpoints: list[str], rng: random.Random) -> dict[str, AgentBehaviour]:
+def _phones(endpoints: list[str], rng: random.Random) -> dict[str, AgentBehaviour]:
     return {
         endpoint: AgentBehaviour(
             answer_after=round(rng.uniform(0.5, 2.5), 3),
@@ -29,7 +30,7 @@ def _phones(h_settings_endpoints: list[str], rng: random.Random) -> dict[str, Ag
             talk_time=round(rng.uniform(3.0, 9.0), 3),
             hangs_up="agent",
         )
-        for endpoint in h_settings_endpoints
+        for endpoint in endpoints
     }
 
 
@@ -105,7 +106,8 @@ async def test_a_compressed_day_leaves_nothing_stuck(tmp_path: Path) -> None:
     assert len(rows) == CALLS == h.sim.calls_placed
     assert all(n == 1 and outcome is not None for _number, n, outcome in rows)
     # the mix the day was built to have: answers, callers giving up, and missed rings
-    assert outcomes.get("answered", 0) > 0 and outcomes.get("abandoned", 0) > 0
+    assert outcomes.get("answered", 0) > 0
+    assert outcomes.get("abandoned", 0) > 0
     missed = h.rows("select count(*) from calls where ring_count > 1")[0][0]
     assert missed > 0
     _assert_no_overlapping_intervals(h)
@@ -124,5 +126,6 @@ def _assert_no_overlapping_intervals(h: Harness) -> None:
     for agent, intervals in by_agent.items():
         assert [e for _s, e in intervals].count(None) == 1, agent  # exactly one open interval
         assert intervals[-1][1] is None, agent  # ... and it is the last one
-        for (start, end), (next_start, _next_end) in zip(intervals, intervals[1:], strict=False):
-            assert end is not None and start <= end <= next_start, agent
+        for (start, end), (next_start, _next_end) in itertools.pairwise(intervals):
+            assert end is not None, agent
+            assert start <= end <= next_start, agent

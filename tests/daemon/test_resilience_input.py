@@ -31,7 +31,7 @@ async def test_garbage_on_the_fastagi_port_does_not_hurt_calls(tmp_path: Path) -
         _idle_reader, idle = await asyncio.open_connection(host, port)
         idle.write(b"agi_network: yes\nagi_request: agi://127.0.0.1/ivr\n")
         await idle.drain()
-        closed = []
+        closed: list[bool] = []
         for blob in GARBAGE:
             reader, writer = await asyncio.open_connection(host, port)
             writer.write(blob)
@@ -62,7 +62,9 @@ async def test_wrong_menu_keys_do_not_hurt_other_callers(tmp_path: Path) -> None
         }
         for number, keys in callers.items():
             await h.place(
-                CallerBehaviour(number=number, prompt_answers=keys, answer_delay=0.5, hangup_after=None)
+                CallerBehaviour(
+                    number=number, prompt_answers=keys, answer_delay=0.5, hangup_after=None
+                )
             )
         await h.wait_for(h.quiet, "the calls to end", limit_s=15.0)
         await h.stop_daemon()

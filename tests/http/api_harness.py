@@ -21,6 +21,7 @@ from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
 from acd.daemon.supervisor import SupervisorDesk
 from acd.engine.floor import Floor
+from acd.cli.features import hotline_features
 from acd.http import ApiContext, create_app
 from acd.settings.loader import load_settings
 from acd.settings.settings import Settings
@@ -94,7 +95,7 @@ async def running_api(
     url = f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"
     engine = create_engine(url)
     await ensure_schema(engine)
-    desk = SupervisorDesk(ami, written.append, clock=time.time)  # type: ignore[arg-type]
+    desk = SupervisorDesk(ami, written.append, clock=time.time)
     ctx = ApiContext(
         settings,
         acd,
@@ -106,7 +107,8 @@ async def running_api(
         write=written.append,
         ami=ami,  # type: ignore[arg-type]
     )
-    transport = httpx.ASGITransport(app=create_app(ctx))
+    # mounted as the daemon does: with the feature packages' routers (recordings)
+    transport = httpx.ASGITransport(app=create_app(ctx, hotline_features(settings).http_routers))
     owner = asyncio.create_task(acd.run())
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:

@@ -36,13 +36,17 @@ async def test_agent_logs_in_pauses_with_a_reason_and_unpauses(tmp_path: Path) -
     async with running_api(tmp_path) as api:
         c = api.client
         r = await c.post("/agents/1001/login", headers=AGENT)
-        assert r.status_code == 200 and r.json()["state"] == "ready"
+        assert r.status_code == 200
+        assert r.json()["state"] == "ready"
         r = await c.post("/agents/1001/pause", headers=AGENT, json={"reason": "lunch"})
-        assert r.json()["state"] == "paused" and r.json()["pause_reason"] == "lunch"
+        assert r.json()["state"] == "paused"
+        assert r.json()["pause_reason"] == "lunch"
         listed = {a["agent"]: a for a in (await c.get("/agents", headers=AGENT)).json()}
-        assert listed["1001"]["state"] == "paused" and listed["1002"]["state"] == "logged_out"
+        assert listed["1001"]["state"] == "paused"
+        assert listed["1002"]["state"] == "logged_out"
         r = await c.post("/agents/1001/unpause", headers=AGENT)
-        assert r.json()["state"] == "ready" and r.json()["pause_reason"] is None
+        assert r.json()["state"] == "ready"
+        assert r.json()["pause_reason"] is None
 
 
 @pytest.mark.asyncio
@@ -50,9 +54,11 @@ async def test_bad_agent_requests_are_refused_clearly(tmp_path: Path) -> None:
     async with running_api(tmp_path) as api:
         c = api.client
         r = await c.post("/agents/9999/login", headers=AGENT)
-        assert r.status_code == 404 and r.json()["detail"] == "unknown agent 9999"
+        assert r.status_code == 404
+        assert r.json()["detail"] == "unknown agent 9999"
         r = await c.post("/agents/1001/pause", headers=AGENT)  # logged out: cannot pause
-        assert r.status_code == 409 and "not allowed in state logged_out" in r.json()["detail"]
+        assert r.status_code == 409
+        assert "not allowed in state logged_out" in r.json()["detail"]
         assert (await c.post("/agents/1001/dance", headers=AGENT)).status_code == 404
         r = await c.post("/agents/1001/logout?force=true", headers=AGENT)
         assert r.status_code == 403
@@ -63,7 +69,8 @@ async def test_supervisor_forces_an_agent_out(tmp_path: Path) -> None:
     async with running_api(tmp_path) as api:
         await api.client.post("/agents/1002/login", headers=AGENT)
         r = await api.client.post("/agents/1002/logout?force=true", headers=SUPERVISOR)
-        assert r.status_code == 200 and r.json()["state"] == "logged_out"
+        assert r.status_code == 200
+        assert r.json()["state"] == "logged_out"
 
 
 @pytest.mark.asyncio
@@ -73,9 +80,7 @@ async def test_personal_agent_token_acts_only_on_its_agent(tmp_path: Path) -> No
         update={"token": SecretStr("t1001")}  # as load_settings resolves it from the env
     )
     http = base.system.http.model_copy(update={"tokens": (own,)})
-    settings = base.model_copy(
-        update={"system": base.system.model_copy(update={"http": http})}
-    )
+    settings = base.model_copy(update={"system": base.system.model_copy(update={"http": http})})
     headers = {"Authorization": "Bearer t1001"}
     async with running_api(tmp_path, settings) as api:
         assert (await api.client.post("/agents/1001/login", headers=headers)).status_code == 200
@@ -89,7 +94,8 @@ async def test_queues_and_waiting_calls_show_a_waiting_caller(tmp_path: Path) ->
     async with running_api(tmp_path) as api:
         await api.ctx.acd.enqueue(WaitingCall("call-1", "orders", api.ctx.clock()))
         queues = (await api.client.get("/queues", headers=AGENT)).json()
-        assert queues["orders"]["waiting"] == 1 and queues["complaints"]["waiting"] == 0
+        assert queues["orders"]["waiting"] == 1
+        assert queues["complaints"]["waiting"] == 0
         assert queues["orders"]["agents_by_state"] == {"logged_out": 4}
         waiting = (await api.client.get("/calls/waiting", headers=AGENT)).json()
         assert [w["call_id"] for w in waiting] == ["call-1"]
@@ -103,9 +109,11 @@ async def test_assign_needs_a_supervisor_and_reports_the_refusal_reason(tmp_path
         body = {"agent": "1003"}
         assert (await c.post("/calls/call-1/assign", headers=AGENT, json=body)).status_code == 403
         r = await c.post("/calls/call-1/assign", headers=SUPERVISOR, json=body)
-        assert r.status_code == 409 and r.json()["detail"]["reason"] == "agent-not-ready"
+        assert r.status_code == 409
+        assert r.json()["detail"]["reason"] == "agent-not-ready"
         r = await c.post("/calls/gone/assign", headers=SUPERVISOR, json=body)
-        assert r.status_code == 409 and r.json()["detail"]["reason"] == "caller-gone"
+        assert r.status_code == 409
+        assert r.json()["detail"]["reason"] == "caller-gone"
 
 
 @pytest.mark.asyncio
@@ -126,7 +134,8 @@ async def test_disposition_codes_come_from_the_calls_queue(tmp_path: Path) -> No
         api.on_call("1001", "PJSIP/1001-00000001", queue="orders")
         url = "/calls/c-1001/disposition"
         r = await api.client.post(url, headers=AGENT, json={"code": "compensated"})
-        assert r.status_code == 422 and "order_status_given" in r.json()["detail"]
+        assert r.status_code == 422
+        assert "order_status_given" in r.json()["detail"]
         body = {
             "code": "follow_up",
             "resolved": False,
@@ -142,6 +151,5 @@ async def test_disposition_codes_come_from_the_calls_queue(tmp_path: Path) -> No
         ("c-1001", {"disposition_code": "follow_up", "resolved": False, "notes": "ring back"})
     ]
     audit = [w for w in api.written if isinstance(w, AppendAudit)]
-    assert audit[0].action == "call.disposition" and "2026-11-24T10:00:00+08:00" in (
-        audit[0].reason or ""
-    )
+    assert audit[0].action == "call.disposition"
+    assert "2026-11-24T10:00:00+08:00" in (audit[0].reason or "")

@@ -33,7 +33,8 @@ async def test_agent_token_cannot_spy(tmp_path: Path) -> None:
 async def test_spy_refusals_are_clear(tmp_path: Path) -> None:
     async with running_api(tmp_path, ami=FakeAmi()) as api:
         r = await api.client.post("/spy", headers=SUPERVISOR, json=SPY)
-        assert r.status_code == 409 and r.json()["detail"] == "agent 1002 is not on a call"
+        assert r.status_code == 409
+        assert r.json()["detail"] == "agent 1002 is not on a call"
         r = await api.client.post("/spy", headers=SUPERVISOR, json={**SPY, "agent": "42"})
         assert r.status_code == 404
         r = await api.client.post("/spy", headers=SUPERVISOR, json={**SPY, "mode": "shout"})
@@ -47,7 +48,8 @@ async def test_supervisor_whispers_and_the_session_is_audited(tmp_path: Path) ->
     async with running_api(tmp_path, ami=ami) as api:
         api.on_call("1002", channel)
         r = await api.client.post("/spy", headers=SUPERVISOR, json=SPY)
-        assert r.status_code == 200 and r.json()["agent_channel"] == channel
+        assert r.status_code == 200
+        assert r.json()["agent_channel"] == channel
         spyer = "Local/phone@supervisor-00000013;1"
         for name in ("ChanSpyStart", "ChanSpyStop"):
             api.ctx.desk.on_event(
@@ -71,7 +73,8 @@ async def test_supervisor_whispers_and_the_session_is_audited(tmp_path: Path) ->
         ("supervisors", "spy.stop", "agent:1002"),
     ]
     assert json.loads(audit[0].reason or "")["from"] == "Local/phone@supervisor/n"
-    assert sessions[0]["started_at"] is not None and sessions[0]["ended_at"] is not None
+    assert sessions[0]["started_at"] is not None
+    assert sessions[0]["ended_at"] is not None
 
 
 async def _add_recording(api_sessions: object, path: Path) -> None:
@@ -110,7 +113,8 @@ async def test_recordings_are_for_qa_and_supervisors_and_every_play_is_audited(
         r = await c.get("/recordings/rec-1/audio", headers=SUPERVISOR)
         assert r.status_code == 422  # no reason given
         r = await c.get("/recordings/rec-1/audio?reason=complaint%20review", headers=SUPERVISOR)
-        assert r.status_code == 200 and r.content == (tmp_path / "rec-1.wav").read_bytes()
+        assert r.status_code == 200
+        assert r.content == (tmp_path / "rec-1.wav").read_bytes()
         assert r.headers["content-type"] == "audio/wav"
         assert (await c.get("/recordings/nope/audio?reason=x", headers=QA)).status_code == 404
         assert api.ctx.sessions is not None
@@ -127,10 +131,9 @@ async def test_metrics_are_prometheus_text(tmp_path: Path) -> None:
     async with running_api(tmp_path) as api:
         await api.ctx.acd.enqueue(WaitingCall("call-1", "orders", api.ctx.clock()))
         r = await api.client.get("/metrics", headers=AGENT)
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
-    samples = dict(
-        line.rsplit(" ", 1) for line in r.text.splitlines() if not line.startswith("#")
-    )
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain")
+    samples = dict(line.rsplit(" ", 1) for line in r.text.splitlines() if not line.startswith("#"))
     assert samples['hotline_callers_waiting{queue="orders"}'] == "1"
     assert samples['hotline_callers_waiting{queue="complaints"}'] == "0"
     assert samples["hotline_calls_offered_total"] == "0"
@@ -143,7 +146,8 @@ async def test_metrics_are_prometheus_text(tmp_path: Path) -> None:
 async def test_wallboard_page_is_open_and_its_data_needs_a_token(tmp_path: Path) -> None:
     async with running_api(tmp_path) as api:
         page = await api.client.get("/wallboard")
-        assert page.status_code == 200 and "EventSource" in page.text
+        assert page.status_code == 200
+        assert "EventSource" in page.text
         assert (await api.client.get("/wallboard.json")).status_code == 401
         await api.ctx.acd.enqueue(WaitingCall("call-1", "complaints", api.ctx.clock() - 40))
         snap = (await api.client.get("/wallboard.json?token=tok-agent")).json()

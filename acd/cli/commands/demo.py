@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         console = Console()
         console.print(_summary_table(summary, settings))
         console.print(f"calls placed: {result.placed}; outcomes: {dict(result.outcomes)}")
+        console.print(f"the wallboard was served at {result.wallboard_url} while the demo ran")
         if args.db:
             console.print(f"call rows are in {result.db_url}: try `hotline report --db {args.db}`")
     return EXIT_OK if result.summary.offered or result.placed == 0 else EXIT_FAILED
@@ -108,6 +109,7 @@ def _live_view(snap: Any) -> Group:
         f"in progress {snap.in_progress}",
         f"longest wait {snap.longest_wait_s:.0f} s",
     )
+    head.add_row(f"wallboard: {snap.wallboard_url}")
     queues = Table(title="callers waiting")
     for name in sorted(snap.waiting) or ["-"]:
         queues.add_column(name)

@@ -50,7 +50,12 @@ async def _serve(settings: Any, secret: str, args: argparse.Namespace) -> None:
 
     daemon = Daemon(
         settings,
-        RunOptions(ami_secret=secret, db_url=args.db, mqtt=not args.no_mqtt),
+        RunOptions(
+            ami_secret=secret,
+            db_url=args.db,
+            mqtt=not args.no_mqtt,
+            http_port=settings.http.port,
+        ),
         hotline_features(settings),
     )
     loop = asyncio.get_running_loop()

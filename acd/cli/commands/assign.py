@@ -1,0 +1,30 @@
+"""``hotline assign CALL AGENT``: a supervisor hands a waiting caller to a named ready agent,
+through the running daemon's HTTP API (``--api``, ``--token`` / $HOTLINE_TOKEN).
+
+Exit codes: 0 offered to the agent, 1 refused (e.g. agent-not-ready, caller-gone), 2 usage,
+3 the daemon is unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from acd.http.client import EXIT_OK, add_api_options, call_api
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "assign", help="offer a waiting call to a named agent (supervisor)"
+    )
+    parser.add_argument("call", help="call id (see GET /calls/waiting)")
+    parser.add_argument("agent", help="agent id")
+    add_api_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    code, _ = call_api(args, "POST", f"/calls/{args.call}/assign", {"agent": args.agent})
+    if code == EXIT_OK:
+        print(f"call {args.call} offered to agent {args.agent}")
+    return code

@@ -1,0 +1,145 @@
+"""The waiting caller's pure decisions: announcement wording, its schedule, the overflow rung to
+take, polite calling hours, the floor's overflow moves, and the screen pop's IVR part."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from acd.daemon.calls import CallRecord
+from acd.daemon.screen_pop import ivr_summary
+from acd.daemon.wait_policy import Announcement, WaitState, announcement, calling_hours, choose_rung
+from acd.engine.agent_fsm import AgentInput
+from acd.engine.floor import Floor, Offer
+from acd.engine.model import (
+    AgentSpec,
+    OfferCallback,
+    OverflowToQueue,
+    QueueSpec,
+    ServiceLevelTarget,
+    SkillRequirement,
+    Voicemail,
+    WaitingCall,
+    WidenSkills,
+)
+
+WIDEN = WidenSkills(60.0, (SkillRequirement("general"),))
+MOVE = OverflowToQueue(120.0, "enquiries")
+CALLBACK = OfferCallback(180.0)
+VOICEMAIL = Voicemail(300.0)
+ORDERS = QueueSpec(
+    "orders", "orders", overflow=(WIDEN, MOVE, CALLBACK, VOICEMAIL),
+    service_level=ServiceLevelTarget(15.0, 0.9),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("ahead", "estimate_s", "said"),
+    [
+        (0, 30.0, Announcement(1, 1)),  # under a minute is said as one minute, never zero
+        (0, 60.0, Announcement(1, 1)),
+        (2, 61.0, Announcement(3, 2)),
+        (4, 180.0, Announcement(5, 3)),
+        (1, None, Announcement(2, None)),  # nobody can take the call: no time promised
+    ],
+)
+def test_announcement(ahead: int, estimate_s: float | None, said: Announcement) -> None:
+    assert announcement(ahead, estimate_s) == said
+
+
+def test_announcements_start_after_the_first_delay_then_repeat() -> None:
+    state = WaitState(queued_at=100.0, first_s=10.0, every_s=30.0)
+    assert [state.announce_due(t) for t in (100.0, 109.9, 110.0)] == [False, False, True]
+    state.announced(111.0)
+    assert [state.announce_due(t) for t in (140.9, 141.0)] == [False, True]
+    silent = WaitState(queued_at=0.0, first_s=10.0, every_s=0.0)
+    assert not silent.announce_due(1000.0)
+
+
+@pytest.mark.parametrize(
+    ("waited_s", "estimate_s", "taken", "rung"),
+    [
+        (59.0, None, 0, None),  # the rung's time has not come
+        (60.0, None, 0, WIDEN),  # nobody can take the call: a miss is certain
+        (60.0, 500.0, 0, WIDEN),
+        (130.0, 500.0, 1, MOVE),  # one rung per step, in order
+        (130.0, 500.0, 2, None),  # the call-back rung waits for its own time
+        (200.0, 500.0, 2, CALLBACK),
+        (400.0, 500.0, 3, VOICEMAIL),
+        (400.0, 500.0, 4, None),  # the ladder is used up
+    ],
+)
+def test_overflow_rung(waited_s: float, estimate_s: float | None, taken: int, rung: object) -> None:
+    assert choose_rung(ORDERS, waited_s, estimate_s, taken) == rung
+
+
+def test_no_rung_for_a_caller_predicted_to_make_the_target() -> None:
+    # A queue whose first rung comes before the target: a caller about to be answered stays.
+    early = QueueSpec("q", "s", overflow=(OverflowToQueue(5.0, "other"),))
+    assert choose_rung(early, 6.0, 8.0, 0) is None  # 6 + 8 <= 15
+    assert choose_rung(early, 6.0, 10.0, 0) == OverflowToQueue(5.0, "other")
+
+
+def test_rung_may_be_due_only_once_its_time_has_come() -> None:
+    state = WaitState(queued_at=1000.0)
+    assert not state.rung_may_be_due(ORDERS, 1059.0)
+    assert state.rung_may_be_due(ORDERS, 1060.0)
+    state.rungs_taken = 4
+    assert not state.rung_may_be_due(ORDERS, 5000.0)
+
+
+def test_calling_hours_are_local_and_cross_days() -> None:
+    noon_utc = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC).timestamp()
+    spans = calling_hours(noon_utc, "Asia/Shanghai", (9, 20), days=2)
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    assert spans == [
+        (
+            dt.datetime(2026, 3, 2, 9, tzinfo=shanghai).timestamp(),
+            dt.datetime(2026, 3, 2, 20, tzinfo=shanghai).timestamp(),
+        ),
+        (
+            dt.datetime(2026, 3, 3, 9, tzinfo=shanghai).timestamp(),
+            dt.datetime(2026, 3, 3, 20, tzinfo=shanghai).timestamp(),
+        ),
+    ]
+
+
+def _floor() -> Floor:
+    queues = [QueueSpec("orders", "orders", min_level=3), QueueSpec("enquiries", "general")]
+    return Floor(queues, [AgentSpec("gen", "PJSIP/1", {"general": 1})])
+
+
+def test_floor_widen_lets_an_agent_with_the_extra_skill_take_the_caller() -> None:
+    floor = _floor()
+    floor.agent_input("gen", AgentInput.LOGIN, 0.0)
+    assert floor.caller_arrived(WaitingCall("c1", "orders", 0.0), 0.0) == []
+    effects = floor.overflow("c1", WidenSkills(60.0, (SkillRequirement("general"),)), 60.0)
+    offers = [e for e in effects if isinstance(e, Offer)]
+    assert [(o.call_id, o.agent_id) for o in offers] == [("c1", "gen")]
+
+
+def test_floor_move_keeps_the_place_and_ignores_a_caller_no_longer_waiting() -> None:
+    floor = _floor()
+    floor.caller_arrived(WaitingCall("late", "enquiries", 50.0), 50.0)
+    floor.caller_arrived(WaitingCall("early", "orders", 10.0), 10.0)
+    floor.overflow("early", OverflowToQueue(120.0, "enquiries"), 130.0)
+    assert [c.call_id for c in floor.router.waiting_calls()] == ["early", "late"]
+    assert floor.router.position("early") == 0
+    floor.agent_input("gen", AgentInput.LOGIN, 131.0)  # "early" is now ringing the agent
+    assert floor.overflow("early", OverflowToQueue(120.0, "orders"), 132.0) == []
+    assert floor.engaged_agent("early") == "gen"
+
+
+def test_screen_pop_ivr_part_lists_menus_reason_and_order() -> None:
+    call = CallRecord("c1", "u1", "PJSIP/x", "5550100", None, 0.0)
+    call.ivr_path = [
+        {"node": "main", "keys": ["2"], "seconds": 3.1},
+        {"node": "after_sales", "keys": ["3"], "seconds": 2.0},
+    ]
+    call.reason, call.order_number = "item_missing", "A1001"
+    assert ivr_summary(call) == {
+        "menus": [{"node": "main", "keys": ["2"]}, {"node": "after_sales", "keys": ["3"]}],
+        "reason": "item_missing",
+        "order_number": "A1001",
+    }

@@ -139,7 +139,9 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         s.bind((host, 0))
         agi_port = int(s.getsockname()[1])
     lost = _LostWrites()
-    logging.getLogger("acd.daemon.outputs").addHandler(lost)
+    outputs_log = logging.getLogger("acd.daemon.outputs")
+    outputs_log.setLevel(logging.ERROR)  # counted even though the root logger is quiet
+    outputs_log.addHandler(lost)
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe()
     child = ctx.Process(

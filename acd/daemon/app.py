@@ -122,7 +122,7 @@ class Daemon:
                     Path(settings.recording.directory).resolve(), settings.recording.dual_channel
                 ),
             )
-        flow = CallFlow(
+        self.flow = flow = CallFlow(
             self.acd,
             self.registry,
             self.outputs,
@@ -228,6 +228,7 @@ class Daemon:
                 log.info("hotline daemon up: FastAGI on %s:%d", self.agi_host, self.agi.port)
                 await self._stop.wait()
                 log.info("hotline daemon stopping")
+                await self._hand_back_waiting_callers()
                 if self.http is not None and http_task is not None:
                     self.http.stop()
                     await http_task
@@ -241,6 +242,18 @@ class Daemon:
         finally:
             await self.writer.close()
             await self.db.dispose()
+
+    async def _hand_back_waiting_callers(self) -> None:
+        """Waiting callers leave at their next poll; give them a few polls, then close."""
+        self.flow.hand_back()
+        limit = 3 * self.options.poll_ms / 1000 + 1.0
+        try:
+            async with asyncio.timeout(limit):
+                await self.flow.no_callers_waiting()
+        except TimeoutError:
+            log.warning(
+                "%d waiting callers not handed back in %.1f s", self.flow.callers_waiting, limit
+            )
 
     @property
     def agi_host(self) -> str:

@@ -33,7 +33,7 @@ from acd.daemon.outputs import Outputs
 from acd.daemon.recording import CallRecording
 from acd.daemon.screen_pop import identify, screen_pop
 from acd.daemon.service import AcdService
-from acd.daemon.waiting import LeftQueue, Waiter, WaitSettings
+from acd.daemon.waiting import HandedBack, LeftQueue, Waiter, WaitSettings
 from acd.engine.model import VIP_PRIORITY_BOOST, QueueSpec, WaitingCall
 from acd.logging import bind_call
 from acd.settings import names
@@ -86,6 +86,9 @@ class CallFlow:
 
     async def __call__(self, session: AgiSession) -> None:
         env = session.env
+        if self._waiter.draining:  # stopping: leave HOTLINE_HANDLED unset, the dialplan queues
+            log.info("stopping: call on %s left to the dialplan's fallback", env.channel)
+            return
         now = self._clock()
         # The call id is the caller channel's Uniqueid, as the dialplan sets HOTLINE_CALL_ID.
         call_id = env.uniqueid or uuid.uuid4().hex
@@ -171,6 +174,10 @@ class CallFlow:
                 offer = await self._waiter.until_offer(session, call, ticket, state)
                 if isinstance(offer, LeftQueue):
                     return
+                if isinstance(offer, HandedBack):  # HOTLINE_HANDLED cleared: the dialplan queues
+                    call.outcome, call.hung_up_by = "fallback", "system"
+                    log.info("call %s handed back to the dialplan's queue", call.call_id)
+                    return
                 self._outputs.publish(
                     screen_pop(
                         self._settings.mqtt_prefix, offer.agent_id, self._clock(), call, profile
@@ -183,6 +190,17 @@ class CallFlow:
         finally:
             if call.answered_at is None:
                 self._acd.caller_left(call.call_id)
+
+    def hand_back(self) -> None:
+        """The daemon stops: callers still waiting (and new ones) go to the dialplan's Queue()."""
+        self._waiter.draining = True
+
+    @property
+    def callers_waiting(self) -> int:
+        return self._waiter.waiting
+
+    async def no_callers_waiting(self) -> None:
+        await self._waiter.none_waiting.wait()
 
     async def _maybe_survey(self, session: AgiSession, call: CallRecord) -> None:
         """The agent hung up first and the caller is still on the line: maybe the survey."""

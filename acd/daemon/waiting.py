@@ -10,6 +10,7 @@ ends the wait. Missing sound files answer ``200 result=-1 endpos=0`` and are log
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
@@ -67,6 +68,11 @@ class LeftQueue:
     outcome: Literal["callback", "voicemail"]
 
 
+@dataclass(frozen=True, slots=True)
+class HandedBack:
+    """The daemon is stopping: the caller goes back to the dialplan's plain ``Queue()``."""
+
+
 class Waiter:
     def __init__(
         self,
@@ -84,6 +90,11 @@ class Waiter:
         self._clock = clock
         self._booked: list[float] = []  # due times of call-backs booked by this daemon
         self._missing_sounds: set[str] = set()
+        #: set by ``hand_back()`` when the daemon stops: waiting callers leave at the next poll
+        self.draining = False
+        self.waiting = 0  # callers in ``until_offer`` now
+        self.none_waiting = asyncio.Event()
+        self.none_waiting.set()
 
     def state(self, queued_at: float) -> WaitState:
         s = self._settings
@@ -91,12 +102,31 @@ class Waiter:
 
     async def until_offer(
         self, session: AgiSession, call: CallRecord, ticket: Ticket, state: WaitState
-    ) -> Offer | LeftQueue:
-        """Music on hold until an offer arrives (music stopped), or a rung ended the call."""
+    ) -> Offer | LeftQueue | HandedBack:
+        """Music on hold until an offer arrives (music stopped), a rung ended the call, or the
+        daemon is stopping and hands the caller back to the dialplan."""
+        self.waiting += 1
+        self.none_waiting.clear()
+        try:
+            return await self._until_offer(session, call, ticket, state)
+        finally:
+            self.waiting -= 1
+            if not self.waiting:
+                self.none_waiting.set()
+
+    async def _until_offer(
+        self, session: AgiSession, call: CallRecord, ticket: Ticket, state: WaitState
+    ) -> Offer | LeftQueue | HandedBack:
         queue = call.queue or ""
         ladder = self._queues.get(queue) or QueueSpec(queue, "")  # the first queue's ladder
         await self._music(session, on=True)
         while ticket.offers.empty():
+            if self.draining:
+                await self._music(session, on=False)
+                # Not "0": the shipped dialplan falls back unless the variable is exactly "1",
+                # and empty is what Asterisk shows for a session the daemon never took.
+                await session.set_variable(names.VAR_HANDLED, "")
+                return HandedBack()
             now = self._clock()
             announce = state.announce_due(now)
             if announce or state.rung_may_be_due(ladder, now):

@@ -32,6 +32,7 @@ Outcome = Literal[
     "self_service",
     "closed",
     "ivr_hangup",  # the caller hung up in the IVR, before asking for a person
+    "fallback",  # handed back to the dialplan's plain Queue() when the daemon stopped
 ]
 HUNG_UP_BY: Final = get_args(HungUpBy)
 OUTCOMES: Final = get_args(Outcome)

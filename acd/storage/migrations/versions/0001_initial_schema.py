@@ -140,6 +140,7 @@ def upgrade() -> None:
                 "self_service",
                 "closed",
                 "ivr_hangup",
+                "fallback",
                 name="outcome",
                 native_enum=False,
                 create_constraint=True,

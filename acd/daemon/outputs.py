@@ -23,6 +23,9 @@ from acd.storage.writer import StorageWriter, WriterOverloaded
 
 log = logging.getLogger(__name__)
 STATS_EVERY_S = 1.0  # retained queue statistics at most once a second
+# Timeline steps after which the call row itself is rewritten; the others only add a timeline
+# row. A busy floor writes every step, so the row is not rewritten at each one.
+ROW_EVENTS = frozenset({"arrived", "queued", "answered", "ended", "abandoned"})
 
 
 def utc(epoch: float) -> datetime:
@@ -59,7 +62,8 @@ class Outputs:
             fields = {"queue": call.queue, "agent_id": agent_id, "number": call.number, **data}
             self.publisher.publish(topics.call_event(self.prefix, call.call_id, kind, at, **fields))
         seq = call.next_seq()
-        self._write(self._upsert(call, at))
+        if kind in ROW_EVENTS:
+            self._write(self._upsert(call, at))
         self._write(
             AppendCallEvent(
                 idempotency_key=f"{call.call_id}:ev:{seq}",

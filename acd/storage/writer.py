@@ -28,6 +28,9 @@ from acd.storage.spool import REJECTED_FILE, Spool
 log = logging.getLogger(__name__)
 
 
+TRANSACTION_SIZE = 200  # commands per transaction: throughput without long write locks
+
+
 class WriterOverloaded(RuntimeError):
     """``submit`` found the queue full; use ``await write(...)`` to wait for room instead."""
 
@@ -177,13 +180,12 @@ class StorageWriter:
                 if (wake or loop.time() >= retry_at) and not await self._replay():
                     retry_at = loop.time() + self._next_delay()
             else:
-                for index, command in enumerate(batch):
-                    if not await self._apply(command):
-                        await asyncio.to_thread(self._spool.append, batch[index:])
-                        self._set_spooling(True)
-                        retry_at = loop.time() + self._next_delay()
-                        log.warning("database unavailable; spooling writes to %s", self._spool.path)
-                        break
+                applied = await self._apply_all(batch)
+                if applied < len(batch):
+                    await asyncio.to_thread(self._spool.append, batch[applied:])
+                    self._set_spooling(True)
+                    retry_at = loop.time() + self._next_delay()
+                    log.warning("database unavailable; spooling writes to %s", self._spool.path)
                 self._in_flight = []
             if stop:
                 return
@@ -244,6 +246,28 @@ class StorageWriter:
         self._set_spooling(False)
         log.info("database back; replayed %d spooled writes", len(contents.commands))
         return True
+
+    async def _apply_all(self, batch: list[WriteCommand]) -> int:
+        """Apply ``batch`` in order, up to ``TRANSACTION_SIZE`` commands per transaction (one
+        commit per command cannot keep up with a busy floor); returns how many went in before
+        a transient failure. A chunk the database refuses for another reason is retried one
+        command at a time, so only the bad command is rejected."""
+        applied = 0
+        while applied < len(batch):
+            chunk = batch[applied : applied + TRANSACTION_SIZE]
+            try:
+                async with self._sessions.begin() as session:
+                    for command in chunk:
+                        await apply_command(session, command, self._clock())
+            except Exception as exc:
+                if is_transient(exc):
+                    log.debug("transient database error: %s", exc)
+                    return applied
+                for index, command in enumerate(chunk):
+                    if not await self._apply(command):
+                        return applied + index
+            applied += len(chunk)
+        return applied
 
     async def _apply(self, command: WriteCommand) -> bool:
         """False on a transient failure. A permanent one is rejected to disk and counts as done."""

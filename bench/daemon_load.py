@@ -8,9 +8,10 @@ agents answer after 0.3 s and talk 1 s, wrap-up is 0.5 s, storage is SQLite in a
 Printed (``--json``): ``sustained_calls_per_s`` (calls finished by the daemon per second of
 traffic), ``cpu_s_per_call`` (including the storage backlog written after the traffic),
 ``peak_rss_mb`` (ru_maxrss of the daemon process), ``calls``/``answered``,
-``storage_writes_lost`` (dropped by a full storage queue) and ``p99_offer_latency_ms`` (queue
-entry -> the agent's phone starts ringing: routing plus the FastAGI round trips to start the
-Dial). Optional ``--pin`` puts the daemon on one CPU and the simulator on another.
+``call_rows`` (rows in the database afterwards: every call, nothing lost),
+``storage_writes_spooled`` (the backlog the writer moved to disk while behind) and
+``p99_offer_latency_ms`` (queue entry -> the agent's phone starts ringing: routing plus the
+FastAGI round trips to start the Dial). Optional ``--pin`` puts the daemon on one CPU and the simulator on another.
 
     python bench/daemon_load.py --json [--duration 30] [--rate 100] [--agents 2000]
 """
@@ -26,6 +27,7 @@ import os
 import resource
 import secrets
 import socket
+import sqlite3
 import sys
 import tempfile
 import time
@@ -62,18 +64,6 @@ class QueueAtOnce:
 
     async def __call__(self, session: AgiSession, *, caller_number: str, vip: bool) -> IvrOutcome:
         return IvrOutcome("queue", queue=self.queue)
-
-
-class _LostWrites(logging.Handler):
-    """Counts the writes ``Outputs`` dropped because the storage queue was full."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("storage queue full"):
-            self.count += 1
 
 
 # -- the simulator process ----------------------------------------------------------------------
@@ -138,10 +128,6 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
     with socket.socket() as s:
         s.bind((host, 0))
         agi_port = int(s.getsockname()[1])
-    lost = _LostWrites()
-    outputs_log = logging.getLogger("acd.daemon.outputs")
-    outputs_log.setLevel(logging.ERROR)  # counted even though the root logger is quiet
-    outputs_log.addHandler(lost)
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe()
     child = ctx.Process(
@@ -212,7 +198,8 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         "daemon_cpu_s": round(cpu, 2),
         "startup_log_in_writes_s": round(startup_drain_s, 2),
         "storage_backlog_after_traffic_s": round(backlog_s, 2),
-        "storage_writes_lost": lost.count,
+        "call_rows": _call_rows(workdir / "hotline.db"),
+        "storage_writes_spooled": daemon.writer.spilled,
         "wall_s": round(wall, 2),
         "placing_s": round(report["placing_s"], 2),
         "channels_left": report["left"],
@@ -220,6 +207,12 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         "rate": args.rate,
         "duration_s": args.duration,
     }
+
+
+def _call_rows(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        (count,) = db.execute("SELECT COUNT(*) FROM calls").fetchone()
+    return int(count)
 
 
 def main() -> None:

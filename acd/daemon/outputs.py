@@ -19,7 +19,7 @@ from acd.events.publisher import MqttPublisher
 from acd.events.topics import Publication
 from acd.kpi import CallFacts
 from acd.storage.commands import AppendAgentState, AppendCallEvent, UpsertCall, WriteCommand
-from acd.storage.writer import StorageWriter, WriterOverloaded
+from acd.storage.writer import StorageWriter
 
 log = logging.getLogger(__name__)
 STATS_EVERY_S = 1.0  # retained queue statistics at most once a second
@@ -149,12 +149,5 @@ class Outputs:
             self.publisher.publish(publication)
 
     def _write(self, command: WriteCommand) -> None:
-        if self.writer is None:
-            return
-        try:
-            self.writer.submit(command)
-        except WriterOverloaded:
-            # The writer spools on outages; a full queue means it cannot keep up at all.
-            log.error(
-                "storage queue full: %s %s lost", type(command).__name__, command.idempotency_key
-            )
+        if self.writer is not None:
+            self.writer.submit(command)  # never refused: a backlog goes to the spool

@@ -31,10 +31,6 @@ log = logging.getLogger(__name__)
 TRANSACTION_SIZE = 200  # commands per transaction: throughput without long write locks
 
 
-class WriterOverloaded(RuntimeError):
-    """``submit`` found the queue full; use ``await write(...)`` to wait for room instead."""
-
-
 class _Signal:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -69,7 +65,10 @@ class StorageWriter:
         (for logging, metrics and the supervisors' "database down" alarm)."""
         self._sessions = session_factory(engine)
         self._spool = spool
-        self._queue: asyncio.Queue[WriteCommand | _Signal] = asyncio.Queue(max_queue)
+        # Unbounded: a full queue would have to drop writes. ``max_queue`` is where the backlog
+        # moves to disk instead (the database is slower than the floor, or gone).
+        self._queue: asyncio.Queue[WriteCommand | _Signal] = asyncio.Queue()
+        self._max_queue = max_queue
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
         self._clock = clock
@@ -80,17 +79,16 @@ class StorageWriter:
         self._task: asyncio.Task[None] | None = None
         self._in_flight: list[WriteCommand] = []
         self._closing = False
+        self.spilled = 0  # writes that went to the spool because the queue was full
 
     # -- producer side ------------------------------------------------------------------
 
     def submit(self, command: WriteCommand) -> None:
-        """Queue without waiting: WriterOverloaded when full, ValueError for a bad command."""
+        """Queue without waiting; ValueError for a bad command. Never refuses a write: a backlog
+        beyond ``max_queue`` is moved to the spool by the drain loop (see ``_drain``)."""
         self._check_open(command)
-        try:
-            self._queue.put_nowait(command)
-        except asyncio.QueueFull:
-            raise WriterOverloaded(f"storage queue full ({self._queue.maxsize})") from None
         self._idle.clear()
+        self._queue.put_nowait(command)
 
     async def write(self, command: WriteCommand) -> None:
         """Queue, waiting for room if the queue is full (back-pressure)."""
@@ -173,6 +171,15 @@ class StorageWriter:
             first = await self._next_item(retry_at if self._spooling else None)
             batch, wake, stop = self._collect(first)
             self._in_flight = batch
+            if not self._spooling and len(batch) > self._max_queue:
+                # The floor writes faster than the database takes them: keep the backlog on
+                # disk, in order, and catch up from there. Only this task writes the spool.
+                log.warning(
+                    "storage is %d writes behind; spooling to %s", len(batch), self._spool.path
+                )
+                self.spilled += len(batch)
+                self._set_spooling(True)
+                retry_at = loop.time()
             if self._spooling:
                 # Behind the spool: later writes must not overtake the spooled ones.
                 await asyncio.to_thread(self._spool.append, batch)
@@ -235,12 +242,13 @@ class StorageWriter:
         for number, line, reason in contents.bad_lines:
             log.error("unreadable spool line %d kept in %s: %s", number, REJECTED_FILE, reason)
             await asyncio.to_thread(self._spool.reject, line, f"unreadable: {reason}")
-        for index, command in enumerate(contents.commands):
-            if not await self._apply(command):
-                if index > 0 or contents.bad_lines:
-                    # Keep the progress, so nothing is rejected twice and replays get shorter.
-                    await asyncio.to_thread(self._spool.replace, contents.commands[index:])
-                return False
+        commands = list(contents.commands)
+        applied = await self._apply_all(commands)
+        if applied < len(commands):
+            if applied > 0 or contents.bad_lines:
+                # Keep the progress, so nothing is rejected twice and replays get shorter.
+                await asyncio.to_thread(self._spool.replace, commands[applied:])
+            return False
         await asyncio.to_thread(self._spool.clear)
         self._attempt = 0
         self._set_spooling(False)

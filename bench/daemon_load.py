@@ -11,7 +11,8 @@ traffic), ``cpu_s_per_call`` (including the storage backlog written after the tr
 ``call_rows`` (rows in the database afterwards: every call, nothing lost),
 ``storage_writes_spooled`` (the backlog the writer moved to disk while behind) and
 ``p99_offer_latency_ms`` (queue entry -> the agent's phone starts ringing: routing plus the
-FastAGI round trips to start the Dial). Optional ``--pin`` puts the daemon on one CPU and the simulator on another.
+FastAGI round trips to start the Dial). Optional ``--pin`` puts the daemon on one CPU and the
+simulator on another.
 
     python bench/daemon_load.py --json [--duration 30] [--rate 100] [--agents 2000]
 """

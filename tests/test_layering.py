@@ -31,8 +31,7 @@ def test_the_kernel_does_not_import_feature_packages() -> None:
     offenders = [
         f"{path.relative_to(ROOT)} imports {sorted(_imports(path) & set(FEATURES))}"
         for path in _modules("acd")
-        if "cli" not in path.relative_to(ROOT / "acd").parts[:1]
-        and _imports(path) & set(FEATURES)
+        if "cli" not in path.relative_to(ROOT / "acd").parts[:1] and _imports(path) & set(FEATURES)
     ]
     assert offenders == []
 

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import httpx
 
+from acd.cli.features import hotline_features
 from acd.daemon.calls import CallRecord, CallRegistry
 from acd.daemon.outputs import Outputs
 from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
 from acd.daemon.supervisor import SupervisorDesk
 from acd.engine.floor import Floor
-from acd.cli.features import hotline_features
 from acd.http import ApiContext, create_app
 from acd.settings.loader import load_settings
 from acd.settings.settings import Settings

@@ -26,6 +26,7 @@ def hotline_features(settings: Settings, clock: Callable[[], float] = time.time)
     from ivr.runner import MenuRunner  # noqa: PLC0415
     from ivr.survey import run_survey  # noqa: PLC0415
     from recordings import http_routes  # noqa: PLC0415
+    from recordings.pause import RecordingPause  # noqa: PLC0415
 
     return Features(
         ivr=lambda sessions: MenuRunner.from_settings(
@@ -33,6 +34,7 @@ def hotline_features(settings: Settings, clock: Callable[[], float] = time.time)
         ),
         callers=TableCustomerLookup,
         recorder=_recorder(settings),
+        recording_pauses=RecordingPause,
         survey=run_survey,
         http_routers=(http_routes.router,),
         playback_key=_playback_key(settings),

@@ -1,5 +1,5 @@
 """Softphone feature codes over FastAGI (the ``agent`` route): log in, log out, pause with a
-reason, unpause, end wrap-up.
+reason, unpause, end wrap-up, and pause/resume the recording of the agent's current call.
 
 The dialplan sends ``agent?action=<action>[&reason=<code>]`` from the agent's own softphone, so
 the agent is whoever owns the calling device: the channel ``PJSIP/1001-0000002a`` belongs to
@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 
 from acd.asterisk.aio.agi_session import AgiError, AgiSession
+from acd.daemon.recording_control import RecordingControl, RecordingRefused
 from acd.daemon.service import AcdService
 from acd.engine.agent_fsm import AgentInput, InvalidTransition
 
@@ -25,6 +26,7 @@ ACTIONS: Mapping[str, AgentInput] = {
     "unpause": AgentInput.UNPAUSE,
     "wrapup-end": AgentInput.WRAP_UP_END,
 }
+RECORDING_ACTIONS = frozenset({"record-pause", "record-resume"})
 CONFIRM_SOUND = "beep"  # core sounds shipped with Asterisk
 ERROR_SOUND = "an-error-has-occurred"
 
@@ -49,9 +51,15 @@ def agent_for_channel(channel: str, endpoints: Mapping[str, str]) -> str | None:
 
 
 class AgentFeatureCodes:
-    def __init__(self, acd: AcdService, endpoints: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        acd: AcdService,
+        endpoints: Mapping[str, str],
+        recording: RecordingControl | None = None,
+    ) -> None:
         self._acd = acd
         self._endpoints = dict(endpoints)  # endpoint -> agent id
+        self._recording = recording  # None: calls are not recorded, nothing to pause
 
     async def __call__(self, session: AgiSession) -> None:
         action = session.params.get("action", "")
@@ -61,6 +69,8 @@ class AgentFeatureCodes:
         ok = False
         if agent_id is None:
             log.warning("feature code %r from unknown device %s", action, session.env.channel)
+        elif action in RECORDING_ACTIONS:
+            ok = await self._recording_action(agent_id, action, reason)
         elif event is None:
             log.warning("agent %s: unknown feature code action %r", agent_id, action)
         else:
@@ -75,3 +85,17 @@ class AgentFeatureCodes:
             await session.stream_file(CONFIRM_SOUND if ok else ERROR_SOUND)
         except AgiError:
             pass  # the agent hung up already; the state change stands
+
+    async def _recording_action(self, agent_id: str, action: str, reason: str | None) -> bool:
+        if self._recording is None:
+            log.info("agent %s: %s refused: calls are not recorded", agent_id, action)
+            return False
+        try:
+            if action == "record-pause":
+                await self._recording.pause(agent_id=agent_id, reason=reason, by=agent_id)
+            else:
+                await self._recording.resume(agent_id=agent_id, by=agent_id)
+        except RecordingRefused as exc:
+            log.info("agent %s: %s refused: %s", agent_id, action, exc)
+            return False
+        return True

@@ -21,10 +21,13 @@ from acd.asterisk.aio.ami_client import AmiClient, AmiLoginError
 from acd.daemon.agent_codes import AgentFeatureCodes
 from acd.daemon.ami_watch import AmiWatcher
 from acd.daemon.call_flow import CallFlow, FlowSettings
+from acd.daemon.callback_flow import CallbackFlow
+from acd.daemon.callbacks import CallbackScheduler
 from acd.daemon.calls import CallRegistry
 from acd.daemon.ivr_port import Features
 from acd.daemon.outputs import Outputs
 from acd.daemon.recording import CallRecording, RecordingSettings
+from acd.daemon.recording_control import RecordingControl
 from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
 from acd.daemon.supervisor import SupervisorDesk
@@ -122,6 +125,16 @@ class Daemon:
                     Path(settings.recording.directory).resolve(), settings.recording.dual_channel
                 ),
             )
+        self.recording_control: RecordingControl | None = None
+        if self.recording is not None and features.recording_pauses is not None:
+            self.recording_control = RecordingControl(
+                self.registry,
+                lambda: self.ami,
+                self.outputs,
+                features.recording_pauses,
+                max_pause_s=settings.recording.max_pause_s,
+                clock=clock,
+            )
         self.flow = flow = CallFlow(
             self.acd,
             self.registry,
@@ -135,6 +148,8 @@ class Daemon:
                     announce_first_s=options.announce_first_s,
                     announce_every_s=options.announce_every_s,
                     timezone=settings.timezone,
+                    callback_hours=settings.callbacks.calling_hours,
+                    callback_slot_capacity=settings.callbacks.slot_capacity,
                 ),
                 survey_sample_rate=options.survey_sample_rate,
                 language=settings.ivr.default_language,
@@ -148,7 +163,30 @@ class Daemon:
         )
         router: Router[AgiHandler] = Router()
         router.add(names.ROUTE_IVR, flow)
-        router.add(names.ROUTE_AGENT, AgentFeatureCodes(self.acd, self.floor.by_endpoint))
+        self.callbacks = CallbackScheduler(
+            sessions,
+            lambda: self.ami,
+            self.acd,
+            self.outputs.store,
+            settings.callbacks,
+            timezone=settings.timezone,
+            clock=clock,
+        )
+        router.add(
+            names.ROUTE_CALLBACK,
+            CallbackFlow(
+                flow,
+                self.callbacks,
+                self.outputs,
+                {q.name: q.priority for q in settings.queues},
+                clock=clock,
+                callers=callers,
+            ),
+        )
+        router.add(
+            names.ROUTE_AGENT,
+            AgentFeatureCodes(self.acd, self.floor.by_endpoint, self.recording_control),
+        )
         fastagi = system.fastagi
         self.agi = FastAgiServer(
             router,
@@ -171,6 +209,9 @@ class Daemon:
         self.ami.subscribe(self.watcher.on_event)
         self.desk = SupervisorDesk(self.ami, self.writer.submit, clock=clock)
         self.ami.subscribe(self.desk.on_event)
+        self.ami.subscribe(self.callbacks.on_event)
+        if self.recording_control is not None:
+            self.ami.subscribe(self.recording_control.on_event)
         self.api = ApiContext(
             settings,
             self.acd,
@@ -183,6 +224,7 @@ class Daemon:
             ami=self.ami,
             clock=clock,
             recording_key=features.playback_key,
+            recording_control=self.recording_control,
         )
         self.http = (
             None
@@ -214,8 +256,11 @@ class Daemon:
                 if self.publisher is not None:
                     tasks.create_task(self.publisher.run(), name="mqtt")
                 tasks.create_task(self._connect_ami(), name="ami")
+                tasks.create_task(self.callbacks.run(), name="callbacks")
                 if self.recording is not None:
                     tasks.create_task(self.recording.run(), name="recordings")
+                if self.recording_control is not None:
+                    tasks.create_task(self.recording_control.run(), name="recording-pauses")
                 await self.agi.start()
                 http_task = None
                 if self.http is not None:

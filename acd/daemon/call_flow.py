@@ -22,7 +22,7 @@ import logging
 import math
 import random
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from acd.asterisk.agi import commands as cmd
@@ -71,7 +71,8 @@ class CallFlow:
         survey: SurveyRunner | None = None,
         draw: Callable[[], float] = random.random,
     ) -> None:
-        self._waiter = Waiter(acd, outputs, queues or {}, settings.waiting, clock=clock)
+        self._queues = queues or {}
+        self._waiter = Waiter(acd, outputs, self._queues, settings.waiting, clock=clock)
         self._recording = recording
         self._survey = survey
         self._draw = draw
@@ -94,14 +95,26 @@ class CallFlow:
         call_id = env.uniqueid or uuid.uuid4().hex
         number = env.callerid or (env.args[1] if len(env.args) > 1 else "")
         call = CallRecord(call_id, env.uniqueid, env.channel, number, env.calleridname or None, now)
+        await self.serve(session, call, self._handle)
+
+    async def serve(
+        self,
+        session: AgiSession,
+        call: CallRecord,
+        handle: Callable[[AgiSession, CallRecord], Awaitable[None]],
+    ) -> None:
+        """One customer leg from taking it to its end, whatever happens in ``handle`` (the IVR
+        path here, the call-back leg in ``acd.daemon.callback_flow``): the ACD, the timeline and
+        the registry always hear how it ended."""
+        call_id = call.call_id
         self._registry.open(call)
-        with bind_call(call_id=call_id, uniqueid=env.uniqueid):
+        with bind_call(call_id=call_id, uniqueid=call.uniqueid):
             try:
                 await session.set_variable(names.VAR_HANDLED, "1")
                 await session.set_variable(names.VAR_CALL_ID, call_id)
                 await session.answer()
-                self._outputs.call_event(call, "arrived", now)
-                await self._handle(session, call)
+                self._outputs.call_event(call, "arrived", call.arrived_at)
+                await handle(session, call)
             except ChannelHungUp:
                 self._finish(call, "caller")
             except (AgiError, OSError) as exc:
@@ -163,12 +176,33 @@ class CallFlow:
             priority = self._settings.queue_priority.get(queue, 0)
         if call.vip:
             priority += VIP_PRIORITY_BOOST
+        await self.queue_and_connect(session, call, queue, priority, profile)
+
+    async def queue_and_connect(
+        self,
+        session: AgiSession,
+        call: CallRecord,
+        queue: str,
+        priority: int,
+        profile: CallerProfile | None,
+        *,
+        place_since: float | None = None,
+        overflow: bool = True,
+    ) -> None:
+        """Queue the caller, wait (music, announcements, the overflow ladder unless
+        ``overflow`` is False) and ring agents until one answers or the caller leaves.
+        ``place_since``: the caller's place in the queue dates from then (a call-back keeps
+        the place its caller held when booking it)."""
         call.queue, call.priority = queue, priority
         await session.set_variable(names.VAR_QUEUE, queue)
         call.queued_at = self._clock()
-        ticket = await self._acd.enqueue(WaitingCall(call.call_id, queue, call.queued_at, priority))
+        arrived = call.queued_at if place_since is None else place_since
+        ticket = await self._acd.enqueue(WaitingCall(call.call_id, queue, arrived, priority))
         self._outputs.call_event(call, "queued", call.queued_at, priority=priority)
         state = self._waiter.state(call.queued_at)
+        if not overflow:
+            spec = self._queues.get(queue)
+            state.rungs_taken = len(spec.overflow) if spec is not None else 0
         try:
             while True:
                 offer = await self._waiter.until_offer(session, call, ticket, state)
@@ -194,6 +228,10 @@ class CallFlow:
     def hand_back(self) -> None:
         """The daemon stops: callers still waiting (and new ones) go to the dialplan's Queue()."""
         self._waiter.draining = True
+
+    @property
+    def draining(self) -> bool:
+        return self._waiter.draining
 
     @property
     def callers_waiting(self) -> int:

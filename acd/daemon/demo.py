@@ -122,6 +122,8 @@ def sim_plan(
         queue_var=names.VAR_QUEUE,
         fallback_queue=settings.default_queue,
         queue_timeout=float(settings.queue(settings.default_queue).fallback.queue_timeout_s),
+        # the shipped [hotline-callback]: the answered call-back leg runs the callback route
+        agi_contexts=((names.CONTEXT_CALLBACK, names.ROUTE_CALLBACK),),
     )
     sounds = dict.fromkeys(prompt_names(settings), PROMPT_SECONDS)
     sounds.update({"beep": 0.4255, "an-error-has-occurred": 1.5})

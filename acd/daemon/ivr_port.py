@@ -130,6 +130,60 @@ class CallRecorder(Protocol):
         ...
 
 
+class FinishedPause(Protocol):
+    """One finished pause of a call's recording, as the ``recording_pauses`` row keeps it."""
+
+    @property
+    def call_id(self) -> str: ...
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def paused_at(self) -> datetime: ...
+
+    @property
+    def resumed_at(self) -> datetime: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+    @property
+    def requested_by(self) -> str | None: ...
+
+    @property
+    def auto_resumed(self) -> bool: ...
+
+
+Unmute = tuple[list[tuple[str, str]], FinishedPause]  # MixMonitorMute headers + the pause
+
+
+class PauseState(Protocol):
+    """Pause policy of one call's recording: hands out the AMI ``MixMonitorMute`` headers."""
+
+    @property
+    def paused(self) -> bool: ...
+
+    @property
+    def resume_at(self) -> datetime | None: ...
+
+    def pause(
+        self, now: datetime, *, reason: str | None = None, by: str | None = None
+    ) -> list[tuple[str, str]] | None: ...
+
+    def resume(self, now: datetime) -> Unmute | None: ...
+
+    def resume_due(self, now: datetime) -> Unmute | None: ...
+
+    def call_ended(self, now: datetime) -> FinishedPause | None: ...
+
+
+class RecordingPauses(Protocol):
+    """Makes the pause state of a call's recording (``recordings.pause.RecordingPause``)."""
+
+    def __call__(self, call_id: str, channel: str, *, max_pause_s: float) -> PauseState: ...
+
+
 @dataclass(frozen=True)
 class Features:
     """The feature packages' parts the daemon runs, built once the database exists."""
@@ -137,6 +191,7 @@ class Features:
     ivr: Callable[[async_sessionmaker[AsyncSession]], IvrRunner]
     callers: Callable[[async_sessionmaker[AsyncSession]], CallerLookup] | None = None
     recorder: CallRecorder | None = None  # None: calls are not recorded
+    recording_pauses: RecordingPauses | None = None  # None: recordings cannot be paused
     survey: SurveyRunner | None = None  # None: no post-call survey
     http_routers: tuple[APIRouter, ...] = ()  # feature endpoints mounted on the daemon's API
     playback_key: bytes | None = None  # decrypts recordings for audited playback

@@ -24,6 +24,7 @@ from acd.storage.commands import WriteCommand
 
 if TYPE_CHECKING:
     from acd.asterisk.aio.ami_client import AmiClient
+    from acd.daemon.recording_control import RecordingControl
 
 log = logging.getLogger(__name__)
 LAG_PROBE_S = 0.5
@@ -68,6 +69,7 @@ class ApiContext:
     wallboard: WallboardSettings = field(default_factory=WallboardSettings)
     loop_lag: LoopLag = field(default_factory=LoopLag)
     recording_key: bytes | None = None
+    recording_control: RecordingControl | None = None  # None: recordings cannot be paused
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     last_board: tuple[float, dict[str, Any]] | None = None  # (when, wallboard snapshot)
 

@@ -4,6 +4,8 @@ Contexts (names from acd/settings/names.py):
 - ``hotline``: customer calls. Answer, call id, FastAGI ``ivr``, then hang up if the caller left
   during the AGI, or go to the fallback unless the daemon set HOTLINE_HANDLED=1.
 - ``hotline-fallback``: a plain app_queue Queue() per configured queue.
+- ``hotline-callback``: the answered customer leg of a call-back the daemon originated: FastAGI
+  ``callback`` (the daemon queues the customer at their kept place), fallback as above.
 - ``hotline-agents``: softphone feature codes (FastAGI ``agent``) and one extension per agent
   softphone, so ``Local/<ext>@hotline-agents/n`` endpoints ring ``PJSIP/<ext>``.
 """
@@ -27,10 +29,13 @@ FEATURE_CODES: tuple[tuple[str, str, str], ...] = (
     ("*13", "pause", "pause without a reason code"),
     ("*14", "unpause", "back from pause"),
     ("*15", "wrapup-end", "end wrap-up now, ready for the next call"),
+    ("*16", "record-pause", "pause the recording of your call (card data), resumes by itself"),
+    ("*17", "record-resume", "resume the recording of your call"),
 )
 
 
 PAUSE_WITH_REASON = "action=pause&reason=${EXTEN:3}"
+RECORD_PAUSE_WITH_REASON = "action=record-pause&reason=${EXTEN:3}"
 
 
 def agi_url(settings: Settings, route: str, query: str = "") -> str:
@@ -91,6 +96,23 @@ def _fallback_context(settings: Settings) -> list[str]:
     return lines
 
 
+def _callback_context(settings: Settings) -> list[str]:
+    v = names
+    return [
+        f"[{v.CONTEXT_CALLBACK}]",
+        "; Call-backs: the daemon originates the customer's number into this context (AMI",
+        f"; Originate Exten=s, Variables {v.VAR_CALLBACK_ID} and {v.VAR_QUEUE}); the channel",
+        "; arrives here once the customer answered, and the daemon queues them at their place.",
+        f"exten => s,1,NoOp(hotline call-back ${{{v.VAR_CALLBACK_ID}}} on ${{CHANNEL}})",
+        f" same => n,Set({v.VAR_CALL_ID}=${{UNIQUEID}})",
+        f" same => n,AGI({agi_url(settings, v.ROUTE_CALLBACK)},${{{v.VAR_CALLBACK_ID}}})",
+        f' same => n,GotoIf($["${{{v.ASTERISK_AGISTATUS}}}"="HANGUP"]?done)',
+        "; not taken by the daemon (see [hotline]): the plain Queue() of the booked queue",
+        f' same => n,GotoIf($["${{{v.VAR_HANDLED}}}"!="1"]?{v.CONTEXT_FALLBACK},s,1)',
+        " same => n(done),Hangup()",
+    ]
+
+
 def _agents_context(settings: Settings) -> list[str]:
     v = names
     lines = [
@@ -106,6 +128,9 @@ def _agents_context(settings: Settings) -> list[str]:
     lines += [
         "; *13<code>: pause with a reason code, e.g. *132 (the digits after *13)",
         f"exten => _*13.,1,AGI({agi_url(settings, v.ROUTE_AGENT, PAUSE_WITH_REASON)})",
+        " same => n,Hangup()",
+        "; *16<code>: pause the recording with a reason code, e.g. *161 (the digits after *16)",
+        f"exten => _*16.,1,AGI({agi_url(settings, v.ROUTE_AGENT, RECORD_PAUSE_WITH_REASON)})",
         " same => n,Hangup()",
         "; Agent softphones: Local/<ext>@hotline-agents/n endpoints (and colleagues) ring here.",
     ]
@@ -128,5 +153,6 @@ def render_extensions_conf(settings: Settings) -> str:
         "[globals]",
     ]
     blocks = [general, _hotline_context(settings), _fallback_context(settings)]
+    blocks.append(_callback_context(settings))
     blocks.append(_agents_context(settings))
     return HEADER + "\n" + "\n\n".join("\n".join(block) for block in blocks) + "\n"

@@ -144,4 +144,5 @@ def load_settings(
         calendars=files.hours.calendars,
         recording=recording,
         targets=parsed["targets.yaml"],
+        callbacks=files.queues.callbacks,
     )

@@ -10,9 +10,8 @@ from typing import Final
 
 # FastAGI script paths (the part after agi://host:port/), i.e. the route table's keys.
 ROUTE_IVR: Final = "ivr"  # a customer call: menu, identification, queue, Dial to the agent
-ROUTE_AGENT: Final = (
-    "agent"  # softphone feature codes: ?action=login|logout|pause|unpause|wrapup-end
-)
+# softphone feature codes: ?action=login|logout|pause|unpause|wrapup-end|record-pause|record-resume
+ROUTE_AGENT: Final = "agent"
 ROUTE_CALLBACK: Final = "callback"  # an outbound call-back leg placed by the daemon
 ROUTES: Final = (ROUTE_IVR, ROUTE_AGENT, ROUTE_CALLBACK)
 
@@ -25,12 +24,22 @@ VAR_CALL_ID: Final = "HOTLINE_CALL_ID"  # our call id, for the CDR and recording
 VAR_QUEUE: Final = "HOTLINE_QUEUE"  # queue chosen in the IVR; the fallback Queue() uses it
 VAR_AGENT: Final = "HOTLINE_AGENT"  # agent id on the agent's leg (screen pop, recording)
 VAR_RECORDING: Final = "HOTLINE_RECORDING"  # recording file path set when MixMonitor starts
-CHANNEL_VARIABLES: Final = (VAR_HANDLED, VAR_CALL_ID, VAR_QUEUE, VAR_AGENT, VAR_RECORDING)
+# Set by the daemon's Originate (Variable header) on a call-back leg: the callbacks row id.
+VAR_CALLBACK_ID: Final = "HOTLINE_CALLBACK_ID"
+CHANNEL_VARIABLES: Final = (
+    VAR_HANDLED,
+    VAR_CALL_ID,
+    VAR_QUEUE,
+    VAR_AGENT,
+    VAR_RECORDING,
+    VAR_CALLBACK_ID,
+)
 
 # Dialplan contexts rendered into extensions.conf.
 CONTEXT_HOTLINE: Final = "hotline"  # inbound customer calls
 CONTEXT_AGENTS: Final = "hotline-agents"  # agent softphones: feature codes and agent endpoints
 CONTEXT_FALLBACK: Final = "hotline-fallback"  # plain Queue() when the daemon did not take the call
+CONTEXT_CALLBACK: Final = "hotline-callback"  # the answered customer leg of a call-back
 
 # Asterisk's own variables read by the dialplan / daemon.
 ASTERISK_AGISTATUS: Final = "AGISTATUS"  # SUCCESS | FAILURE | NOTFOUND | HANGUP

@@ -112,5 +112,7 @@ class RecordingFile(FrozenModel):
     dual_channel: bool = True  # caller and agent on separate channels for speech analytics
     retention_days: int = Field(default=180, ge=1)  # a queue's recording_retention_days wins
     legal_hold: tuple[str, ...] = ()  # call ids never deleted by retention
+    # A pause for sensitive data (card number) resumes on its own after this long.
+    max_pause_s: PositiveSeconds = 120.0
     encryption: Encryption = Encryption()
     qa: QaSettings

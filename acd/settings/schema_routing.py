@@ -18,6 +18,7 @@ from acd.settings.common import (
     PositiveSeconds,
     Seconds,
 )
+from acd.settings.schema_callbacks import CallbackSettings
 
 Level = Annotated[int, Field(ge=1, le=5)]
 SelectionPolicy = Literal["longest_idle", "fewest_calls", "round_robin", "skill_level"]
@@ -130,6 +131,7 @@ class QueuesFile(FrozenModel):
     skills: tuple[Identifier, ...] = Field(min_length=1)
     default_queue: Identifier  # used when the IVR picked none (and by the fallback dialplan)
     queues: tuple[QueueSettings, ...] = Field(min_length=1)
+    callbacks: CallbackSettings = CallbackSettings()  # placing booked call-backs
 
 
 # Dial strings the daemon and queues.conf can ring: a softphone or a Local channel into the

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from acd.settings.common import FrozenModel
+from acd.settings.schema_callbacks import CallbackSettings
 from acd.settings.schema_ivr import IvrFile, Menu
 from acd.settings.schema_recording import RecordingFile
 from acd.settings.schema_routing import AgentSettings, QueueSettings
@@ -35,6 +36,7 @@ class Settings(FrozenModel):
     calendars: tuple[Calendar, ...]  # hours.yaml
     recording: RecordingFile  # recording.yaml (with qa)
     targets: TargetsFile  # targets.yaml
+    callbacks: CallbackSettings = CallbackSettings()  # queues.yaml
 
     # hotline.yaml sections, for brevity at call sites
     @property

@@ -23,6 +23,8 @@ from acd.storage.commands import (
     AppendCallEvent,
     InsertCallback,
     InsertRecording,
+    InsertRecordingPause,
+    UpdateCallback,
     UpsertAgent,
     UpsertCall,
     UpsertCustomer,
@@ -30,6 +32,7 @@ from acd.storage.commands import (
     encode_command,
 )
 from acd.storage.models import (
+    CALLBACK_STATES,
     Agent,
     AppliedWrite,
     AuditLog,
@@ -39,6 +42,7 @@ from acd.storage.models import (
     CallEvent,
     Customer,
     Recording,
+    RecordingPause,
 )
 
 MAX_KEY_LENGTH = 128
@@ -56,6 +60,8 @@ def check_command(command: WriteCommand) -> None:
     if isinstance(command, UpsertCustomer) and not command.values.keys() <= _CUSTOMER_COLUMNS:
         unknown = sorted(command.values.keys() - _CUSTOMER_COLUMNS)
         raise ValueError(f"unknown customers columns {unknown}")
+    if isinstance(command, UpdateCallback) and command.state not in CALLBACK_STATES:
+        raise ValueError(f"unknown call-back state {command.state!r}")
     encode_command(command)  # raises on naive datetimes or values JSON cannot carry
 
 
@@ -136,6 +142,19 @@ async def apply_command(session: AsyncSession, command: WriteCommand, now: datet
                     position=command.position,
                     state="pending",
                 )
+            )
+        case InsertRecordingPause():
+            values = {f.name: getattr(command, f.name) for f in fields(command)}
+            del values["idempotency_key"]
+            session.add(RecordingPause(**values))
+        case UpdateCallback():
+            changes: dict[str, Any] = {"state": command.state}
+            if command.attempts is not None:
+                changes["attempts"] = command.attempts
+            if command.due_at is not None:
+                changes["due_at"] = command.due_at
+            await session.execute(
+                update(Callback).where(Callback.id == command.callback_id).values(changes)
             )
         case UpsertAgent():
             row = {

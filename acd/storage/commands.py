@@ -77,6 +77,32 @@ class InsertCallback:
 
 
 @dataclass(frozen=True, kw_only=True)
+class InsertRecordingPause:
+    """One finished pause of a call's recording (sensitive data was spoken meanwhile)."""
+
+    idempotency_key: str
+    call_id: str
+    channel: str
+    paused_at: datetime
+    resumed_at: datetime
+    reason: str | None
+    requested_by: str | None
+    auto_resumed: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateCallback:
+    """A booked call-back moved on: dialled (``dialing``, attempts counted), back to
+    ``pending`` for a retry at ``due_at``, ``done`` or ``failed``. None leaves a column as is."""
+
+    idempotency_key: str
+    callback_id: str
+    state: str
+    attempts: int | None = None
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class UpsertAgent:
     idempotency_key: str
     agent_id: str
@@ -112,6 +138,8 @@ WriteCommand = (
     | AppendAgentState
     | InsertRecording
     | InsertCallback
+    | UpdateCallback
+    | InsertRecordingPause
     | UpsertAgent
     | UpsertCustomer
     | AppendAudit
@@ -125,6 +153,8 @@ COMMAND_TYPES: Final[dict[str, type[WriteCommand]]] = {
         AppendAgentState,
         InsertRecording,
         InsertCallback,
+        UpdateCallback,
+        InsertRecordingPause,
         UpsertAgent,
         UpsertCustomer,
         AppendAudit,

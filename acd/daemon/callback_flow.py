@@ -1,0 +1,110 @@
+"""The customer's leg of a call-back (the FastAGI ``callback`` route).
+
+The scheduler (``acd.daemon.callbacks``) originated the customer's number into the
+``hotline-callback`` context; once they answer, the channel runs
+``AGI(agi://.../callback,${HOTLINE_CALLBACK_ID})``. Here the customer is queued at the place they
+held when booking (the router orders by priority then arrival, and the arrival is the booking
+time), hears music like any waiting caller, and is put through by ``CallFlow``'s own waiting and
+Dial path. No IVR and no overflow ladder: they were called back to talk to an agent. The booking
+is ``done`` when an agent answered; otherwise the scheduler counts a failed attempt.
+
+The id is read from the channel variable the Originate set (``GET VARIABLE``): it is the value
+the dialplan passes as the first argument too, and it does not depend on the dialplan's arguments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+
+from acd.asterisk.aio.agi_session import AgiError, AgiSession, ChannelHungUp
+from acd.daemon.call_flow import CallFlow
+from acd.daemon.callback_policy import Booking
+from acd.daemon.callbacks import CallbackScheduler
+from acd.daemon.calls import CallRecord
+from acd.daemon.ivr_port import CallerLookup
+from acd.daemon.outputs import Outputs
+from acd.daemon.screen_pop import identify
+from acd.engine.model import VIP_PRIORITY_BOOST
+from acd.settings import names
+
+log = logging.getLogger(__name__)
+
+
+class CallbackFlow:
+    def __init__(
+        self,
+        flow: CallFlow,
+        scheduler: CallbackScheduler,
+        outputs: Outputs,
+        queue_priority: Mapping[str, int],
+        *,
+        clock: Callable[[], float],
+        callers: CallerLookup | None = None,
+        lookup_timeout_s: float = 1.0,
+    ) -> None:
+        self._flow = flow
+        self._scheduler = scheduler
+        self._outputs = outputs
+        self._queue_priority = queue_priority
+        self._clock = clock
+        self._callers = callers
+        self._lookup_timeout_s = lookup_timeout_s
+
+    async def __call__(self, session: AgiSession) -> None:
+        env = session.env
+        if self._flow.draining:  # stopping: the dialplan's fallback queues the customer
+            log.info("stopping: call-back leg %s left to the dialplan's fallback", env.channel)
+            return
+        try:
+            callback_id = await session.get_variable(names.VAR_CALLBACK_ID) or ""
+        except (AgiError, OSError) as exc:
+            log.warning("call-back leg %s lost its FastAGI session: %s", env.channel, exc)
+            return
+        booking = self._scheduler.claim(callback_id)
+        if booking is None:
+            # Not a dial of ours in progress (an earlier run's, or a stray channel): end it
+            # rather than queue an unknown caller; HOTLINE_HANDLED=1 stops the fallback.
+            log.warning("call-back leg %s: no call-back %r in progress", env.channel, callback_id)
+            with contextlib.suppress(AgiError, OSError, ChannelHungUp):
+                await session.set_variable(names.VAR_HANDLED, "1")
+                await session.hangup()
+            return
+        call = CallRecord(
+            env.uniqueid or uuid.uuid4().hex,
+            env.uniqueid,
+            env.channel,
+            booking.number,  # the leg's caller id is the hotline's own number
+            None,
+            self._clock(),
+        )
+        try:
+            await self._flow.serve(session, call, lambda s, c: self._connect(s, c, booking))
+        finally:
+            self._scheduler.finished(callback_id, served=call.answered_at is not None)
+
+    async def _connect(self, session: AgiSession, call: CallRecord, booking: Booking) -> None:
+        self._outputs.call_event(
+            call,
+            "callback",
+            self._clock(),
+            callback_id=booking.callback_id,
+            booked_by_call=booking.call_id,
+            attempt=booking.attempts,
+        )
+        profile = await identify(self._callers, call, self._lookup_timeout_s)
+        call.preferred_agent = profile.last_agent_id if profile is not None else None
+        priority = self._queue_priority.get(booking.queue, 0)
+        if call.vip:
+            priority += VIP_PRIORITY_BOOST
+        await self._flow.queue_and_connect(
+            session,
+            call,
+            booking.queue,
+            priority,
+            profile,
+            place_since=booking.requested_at,
+            overflow=False,
+        )

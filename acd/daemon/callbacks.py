@@ -1,0 +1,327 @@
+"""Placing booked call-backs: one owned task that dials customers back when their turn comes.
+
+Every ``check_every_s`` (or sooner, when a dial ends) the scheduler reads the ``pending`` and
+``dialing`` rows of ``callbacks`` (read-only), asks the floor how many agents are ready per queue,
+and lets ``callback_policy.to_place`` choose. Each chosen call-back is originated asynchronously
+(AMI ``Originate``: Channel from the ``callbacks.channel`` template, Context ``hotline-callback``,
+Exten ``s``, Variables ``HOTLINE_CALLBACK_ID`` and ``HOTLINE_QUEUE``). As recorded
+(shared/asterisk/transcripts/ami_login_and_actions.txt, Originate Async), ``Response: Success /
+Originate successfully queued`` comes first, then an ``OriginateResponse`` event carrying our
+ActionID: ``Reason: 4`` answered, anything else (0 no such extension, 3 no answer) failed.
+Event order is not causal, so a response seen before our action returned is kept a while.
+
+The answered customer leg reaches the FastAGI ``callback`` route (``acd.daemon.callback_flow``),
+which ``claim``s the booking and reports ``finished``. Rows change only through storage commands
+(``UpdateCallback``); the scheduler's memory is the truth for rows it touched, since the writer
+may apply its commands after the next read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from acd.asterisk.ami.message import Message
+from acd.daemon import callback_policy as policy
+from acd.daemon.callback_policy import Booking
+from acd.daemon.outputs import utc
+from acd.daemon.wait_policy import calling_hours
+from acd.engine.floor import Floor
+from acd.settings import names
+from acd.settings.schema_callbacks import CallbackSettings
+from acd.storage.commands import UpdateCallback, WriteCommand
+from acd.storage.models import Callback
+
+log = logging.getLogger(__name__)
+ANSWERED = "4"  # OriginateResponse Reason: AST_CONTROL_ANSWER, as recorded
+RESPONSE_GRACE_S = 30.0  # beyond the ring timeout, for the OriginateResponse to arrive
+AGI_WITHIN_S = 30.0  # after the answer, for the customer's leg to reach the callback route
+EARLY_KEPT = 256  # OriginateResponses seen before their action returned (or someone else's)
+
+
+class Ami(Protocol):
+    @property
+    def connected(self) -> bool: ...
+
+    async def action(
+        self,
+        name: str,
+        headers: Iterable[tuple[str, str]] = (),
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - AmiClient's signature
+    ) -> Any: ...
+
+
+class Ready(Protocol):
+    async def read(self, query: Callable[[Floor, float], dict[str, int]]) -> dict[str, int]: ...
+
+
+def ready_agents(floor: Floor, _now: float) -> dict[str, int]:
+    """Routable (ready, reachable) agents holding each queue's skill (runs in the owner task)."""
+    return {
+        name: sum(
+            1
+            for agent in floor.specs.values()
+            if queue.skill in agent.skills and floor.status[agent.id].routable
+        )
+        for name, queue in floor.queues.items()
+    }
+
+
+@dataclass(slots=True)
+class _Dial:
+    booking: Booking
+    stage: Literal["ringing", "answered", "connected"]
+    deadline: float | None
+    action_id: str | None = None
+
+
+class CallbackScheduler:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        ami: Callable[[], Ami],
+        floor: Ready,
+        store: Callable[[WriteCommand], None],
+        settings: CallbackSettings,
+        *,
+        timezone: str,
+        clock: Callable[[], float],
+    ) -> None:
+        self._sessions = sessions
+        self._ami = ami
+        self._floor = floor
+        self._store = store
+        self._settings = settings
+        self._timezone = timezone
+        self._clock = clock
+        self._known: dict[str, Booking] = {}  # rows we read or changed; ours win over the table
+        self._closed: set[str] = set()  # done/failed by us, until the table says so too
+        self._dials: dict[str, _Dial] = {}  # callback id -> dial in progress
+        self._by_action: dict[str, str] = {}
+        self._early: OrderedDict[str, Message] = OrderedDict()
+        self._wake = asyncio.Event()
+        self.placed = 0  # Originates sent (metrics, tests)
+
+    # -- the owned task ---------------------------------------------------------------------
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.check()
+            except (SQLAlchemyError, OSError) as exc:  # the database is away: try next round
+                log.warning("call-backs not checked: %s", exc)
+            self._wake.clear()
+            try:
+                async with asyncio.timeout(self._next_wait()):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    def _next_wait(self) -> float:
+        now = self._clock()
+        deadlines = [d.deadline for d in self._dials.values() if d.deadline is not None]
+        wait = self._settings.check_every_s
+        if deadlines:
+            wait = min(wait, max(0.0, min(deadlines) - now))
+        return wait
+
+    async def check(self) -> None:
+        """One round: read the table, expire lost dials, place the call-backs now due."""
+        rows = await self._load()
+        now = self._clock()
+        self._merge(rows)
+        for dial in list(self._dials.values()):
+            if dial.deadline is not None and dial.deadline <= now:
+                self._failed(dial.booking.callback_id, now, f"no outcome ({dial.stage})")
+        for booking in list(self._known.values()):
+            if booking.callback_id not in self._dials and policy.stale_dialing(booking, now):
+                self._failed_booking(booking, now, "left dialing by an earlier run")
+        for booking in policy.undialable(self._known.values()):
+            log.warning(
+                "call-back %s: number %r cannot be dialled", booking.callback_id, booking.number
+            )
+            self._close(booking, "failed")
+        ami = self._ami()
+        if not ami.connected:  # no attempt is spent while Asterisk is unreachable
+            return
+        s = self._settings
+        hours = calling_hours(now, self._timezone, s.calling_hours, days=1)
+        in_progress: defaultdict[str, int] = defaultdict(int)
+        for dial in self._dials.values():
+            in_progress[dial.booking.queue] += 1
+        chosen = policy.to_place(
+            self._known.values(),
+            now,
+            calling_hours=hours,
+            ready_agents=await self._floor.read(ready_agents),
+            in_progress=in_progress,
+        )
+        for booking in chosen:
+            await self._originate(ami, booking, self._clock())
+
+    async def _load(self) -> list[Booking]:
+        query = select(Callback).where(Callback.state.in_(("pending", "dialing")))
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).scalars().all()
+        return [
+            Booking(
+                r.id,
+                r.call_id,
+                r.number,
+                r.queue,
+                r.requested_at.timestamp(),
+                r.due_at.timestamp() if r.due_at is not None else None,
+                r.attempts,
+                r.state,  # type: ignore[arg-type]  # the column's Enum holds only State values
+            )
+            for r in rows
+        ]
+
+    def _merge(self, rows: list[Booking]) -> None:
+        seen = {b.callback_id for b in rows}
+        self._closed &= seen  # the table caught up with what we closed
+        for booking in rows:
+            if booking.callback_id not in self._known and booking.callback_id not in self._closed:
+                self._known[booking.callback_id] = booking
+        for cid in list(self._known):
+            # Our own writes never take a row out of pending/dialing except through _close, so
+            # a row gone from the table was cancelled elsewhere: forget it unless it is ringing.
+            if cid not in seen and cid not in self._dials:
+                del self._known[cid]
+
+    # -- dialling ---------------------------------------------------------------------------
+
+    async def _originate(self, ami: Ami, booking: Booking, now: float) -> None:
+        s = self._settings
+        booking = policy.dialled(booking, now, s.retry_after_s)
+        self._keep(booking)
+        dial = _Dial(booking, "ringing", now + s.ring_timeout_s + RESPONSE_GRACE_S)
+        self._dials[booking.callback_id] = dial
+        headers = [
+            ("Channel", s.channel.format(number=booking.number)),
+            ("Context", names.CONTEXT_CALLBACK),
+            ("Exten", "s"),
+            ("Priority", "1"),
+            ("Timeout", str(round(s.ring_timeout_s * 1000))),
+            ("Async", "true"),
+            ("Variable", f"{names.VAR_CALLBACK_ID}={booking.callback_id}"),
+            ("Variable", f"{names.VAR_QUEUE}={booking.queue}"),
+        ]
+        if s.caller_id:
+            headers.append(("CallerID", s.caller_id))
+        self.placed += 1
+        log.info("call-back %s: dialling (attempt %d)", booking.callback_id, booking.attempts)
+        try:
+            result = await ami.action("Originate", headers, timeout=10)
+        except Exception as exc:  # AmiError, timeout, connection lost: this attempt failed
+            self._failed(booking.callback_id, self._clock(), f"Originate: {exc}")
+            return
+        if not result.ok:
+            self._failed(booking.callback_id, self._clock(), f"Originate: {result.message}")
+            return
+        if self._dials.get(booking.callback_id) is not dial:
+            return  # finished meanwhile (the AGI came and went)
+        dial.action_id = result.action_id
+        self._by_action[result.action_id] = booking.callback_id
+        early = self._early.pop(result.action_id, None)
+        if early is not None:
+            self.on_event(early)
+
+    def on_event(self, event: Message) -> None:
+        """AMI event callback: cheap, never blocks."""
+        if event.name != "OriginateResponse":
+            return
+        action_id = event.get("ActionID") or ""
+        cid = self._by_action.pop(action_id, None)
+        if cid is None:
+            self._early[action_id] = event
+            while len(self._early) > EARLY_KEPT:
+                self._early.popitem(last=False)
+            return
+        dial = self._dials.get(cid)
+        if dial is None or dial.stage == "connected":
+            return
+        now = self._clock()
+        if event.get("Reason") == ANSWERED:
+            dial.stage, dial.deadline = "answered", now + AGI_WITHIN_S
+            return
+        self._failed(cid, now, f"OriginateResponse Reason {event.get('Reason')}")
+
+    # -- the customer's leg (callback_flow) -------------------------------------------------
+
+    def claim(self, callback_id: str) -> Booking | None:
+        """The answered leg reached the callback route: the booking, or None if not ours."""
+        dial = self._dials.get(callback_id)
+        if dial is None:
+            return None
+        dial.stage, dial.deadline = "connected", None
+        return dial.booking
+
+    def finished(self, callback_id: str, *, served: bool) -> None:
+        """The customer's leg ended: talked to an agent (done) or left before (retry)."""
+        dial = self._dials.get(callback_id)
+        if dial is None:
+            return
+        if served:
+            del self._dials[callback_id]
+            self._close(dial.booking, "done")
+            self._wake.set()
+        else:
+            self._failed(callback_id, self._clock(), "the customer left before an agent answered")
+
+    # -- state changes ----------------------------------------------------------------------
+
+    def _failed(self, callback_id: str, now: float, why: str) -> None:
+        dial = self._dials.pop(callback_id, None)
+        if dial is None:
+            return
+        if dial.action_id is not None:
+            self._by_action.pop(dial.action_id, None)
+        self._failed_booking(dial.booking, now, why)
+        self._wake.set()
+
+    def _failed_booking(self, booking: Booking, now: float, why: str) -> None:
+        s = self._settings
+        after = policy.after_failure(
+            booking, now, max_attempts=s.max_attempts, retry_after_s=s.retry_after_s
+        )
+        log.info(
+            "call-back %s attempt %d failed: %s -> %s",
+            booking.callback_id,
+            booking.attempts,
+            why,
+            after.state,
+        )
+        if after.state == "failed":
+            self._close(after, "failed")
+        else:
+            self._keep(after)
+
+    def _close(self, booking: Booking, state: Literal["done", "failed"]) -> None:
+        self._known.pop(booking.callback_id, None)
+        self._closed.add(booking.callback_id)
+        self._write(replace(booking, state=state))
+
+    def _keep(self, booking: Booking) -> None:
+        self._known[booking.callback_id] = booking
+        self._write(booking)
+
+    def _write(self, booking: Booking) -> None:
+        self._store(
+            UpdateCallback(
+                idempotency_key=f"cb:{booking.callback_id}:{booking.attempts}:{booking.state}",
+                callback_id=booking.callback_id,
+                state=booking.state,
+                attempts=booking.attempts,
+                due_at=utc(booking.due_at) if booking.due_at is not None else None,
+            )
+        )

@@ -1,0 +1,60 @@
+"""Pausing and resuming a live call's recording while sensitive data is spoken.
+
+``POST /calls/{call_id}/recording/pause {reason}`` and ``.../resume``: the call's agent (its own
+``agent-<id>`` token or the shared desktop token) or a supervisor. 409 when the call has no
+recording in progress (not answered, ended, not recorded) or the PBX refused; the recording
+resumes on its own after ``recording.max_pause_s`` (``acd.daemon.recording_control``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, Field
+
+from acd.daemon.calls import CallRecord
+from acd.daemon.recording_control import RecordingControl, RecordingRefused
+from acd.http.auth import Principal, require
+from acd.http.context import ApiContext
+from acd.http.routes_floor import Ctx
+
+router = APIRouter()
+Agent = Annotated[Principal, Depends(require("agent"))]
+
+
+class RecordingPauseBody(BaseModel):
+    reason: str | None = Field(default=None, max_length=64)
+
+
+def _control(ctx: ApiContext, call_id: str, who: Principal) -> RecordingControl:
+    control = ctx.recording_control
+    if control is None:
+        raise HTTPException(409, "calls are not recorded: nothing to pause or resume")
+    call: CallRecord | None = ctx.registry.get(call_id)
+    if call is not None and call.agent_id is not None and not who.may_act_on(call.agent_id):
+        raise HTTPException(403, f"token {who.name} may act only on its own agent's calls")
+    return control
+
+
+@router.post("/calls/{call_id}/recording/pause")
+async def pause_recording(
+    call_id: str, ctx: Ctx, who: Agent, body: RecordingPauseBody | None = None
+) -> dict[str, Any]:
+    control = _control(ctx, call_id, who)
+    reason = body.reason if body is not None else None
+    try:
+        _call, resume_at = await control.pause(call_id=call_id, reason=reason, by=who.name)
+    except RecordingRefused as exc:
+        raise HTTPException(409, str(exc)) from None
+    return {"call_id": call_id, "paused": True, "resume_at": resume_at.isoformat()}
+
+
+@router.post("/calls/{call_id}/recording/resume")
+async def resume_recording(call_id: str, ctx: Ctx, who: Agent) -> dict[str, Any]:
+    control = _control(ctx, call_id, who)
+    try:
+        await control.resume(call_id=call_id, by=who.name)
+    except RecordingRefused as exc:
+        raise HTTPException(409, str(exc)) from None
+    return {"call_id": call_id, "paused": False}

@@ -98,3 +98,9 @@ def after_failure(
 def stale_dialing(booking: Booking, now: float) -> bool:
     """A row left ``dialing`` by an earlier run whose retry time has come (outcome unknown)."""
     return booking.state == "dialing" and booking.due_at is not None and booking.due_at <= now
+
+
+def recovered(booking: Booking, *, max_attempts: int) -> Booking:
+    """A stale ``dialing`` row counts as a failed attempt whose retry time (``due_at``) has
+    come: pending again at once, or failed when no attempt is left."""
+    return replace(booking, state="failed" if booking.attempts >= max_attempts else "pending")

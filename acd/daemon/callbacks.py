@@ -110,6 +110,12 @@ class CallbackScheduler:
         self._early: OrderedDict[str, Message] = OrderedDict()
         self._wake = asyncio.Event()
         self.placed = 0  # Originates sent (metrics, tests)
+        self.rounds = 0  # checks completed
+
+    @property
+    def in_progress(self) -> int:
+        """Call-backs being dialled or talking now."""
+        return len(self._dials)
 
     # -- the owned task ---------------------------------------------------------------------
 
@@ -119,6 +125,7 @@ class CallbackScheduler:
                 await self.check()
             except (SQLAlchemyError, OSError) as exc:  # the database is away: try next round
                 log.warning("call-backs not checked: %s", exc)
+            self.rounds += 1
             self._wake.clear()
             try:
                 async with asyncio.timeout(self._next_wait()):
@@ -144,7 +151,14 @@ class CallbackScheduler:
                 self._failed(dial.booking.callback_id, now, f"no outcome ({dial.stage})")
         for booking in list(self._known.values()):
             if booking.callback_id not in self._dials and policy.stale_dialing(booking, now):
-                self._failed_booking(booking, now, "left dialing by an earlier run")
+                log.info(
+                    "call-back %s: outcome of an earlier run's dial unknown", booking.callback_id
+                )
+                after = policy.recovered(booking, max_attempts=self._settings.max_attempts)
+                if after.state == "failed":
+                    self._close(after, "failed")
+                else:
+                    self._keep(after)
         for booking in policy.undialable(self._known.values()):
             log.warning(
                 "call-back %s: number %r cannot be dialled", booking.callback_id, booking.number
@@ -166,7 +180,9 @@ class CallbackScheduler:
             in_progress=in_progress,
         )
         for booking in chosen:
-            await self._originate(ami, booking, self._clock())
+            current = self._known.get(booking.callback_id)
+            if current == booking and booking.callback_id not in self._dials:  # still as chosen
+                await self._originate(ami, booking, self._clock())
 
     async def _load(self) -> list[Booking]:
         query = select(Callback).where(Callback.state.in_(("pending", "dialing")))

@@ -21,7 +21,10 @@ _CHANNEL = re.compile(r"^[A-Za-z][A-Za-z0-9]*/\S+$")
 
 
 def _check_channel(value: str) -> str:
-    fields = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+    except ValueError:  # unbalanced braces
+        fields = []
     if fields != ["number"] or not _CHANNEL.match(value):
         raise ValueError(
             "expected a dial string with one {number} placeholder, e.g."

@@ -16,6 +16,7 @@ from acd.storage.commands import (
     InsertRecording,
     InsertRecordingPause,
     SpoolFormatError,
+    UpdateCallback,
     UpsertAgent,
     UpsertCall,
     UpsertCustomer,
@@ -62,6 +63,13 @@ SAMPLES: list[WriteCommand] = [
         requested_at=T0,
         due_at=T0 + timedelta(minutes=3),
         position=2,
+    ),
+    UpdateCallback(
+        idempotency_key="cb:b1:1:dialing",
+        callback_id="b1",
+        state="dialing",
+        attempts=1,
+        due_at=T0 + timedelta(minutes=13),
     ),
     InsertRecordingPause(
         idempotency_key="c1:rp:1",

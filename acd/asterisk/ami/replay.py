@@ -76,10 +76,11 @@ def _run(data: bytes, pos: int, summary: ReplaySummary) -> int:
             item = framer.next_message()
         except RemoteProtocolError as exc:
             bad = pos + (exc.offset if exc.offset is not None else framer.offset)
-            if data.startswith(BANNER_PREFIX, bad):
+            if bad > pos and data.startswith(BANNER_PREFIX, bad):
                 return bad  # a new session starts here: not an error
             summary.errors.append(ReplayError(bad, exc.message))
-            return resync_point(data, bad)
+            # Always move on: a damaged banner at ``pos`` itself must not be parsed forever.
+            return max(resync_point(data, bad), bad + 1)
         if isinstance(item, Banner):
             summary.banners += 1
             continue

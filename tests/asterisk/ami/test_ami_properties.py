@@ -117,3 +117,12 @@ def test_replay_counts_every_good_event_around_garbage(junk: bytes, at: int) -> 
     # Garbage spoils at most the message it landed in, or the two it joined by landing inside
     # their blank-line separator; every other event is still counted.
     assert summary.events >= baseline.events - 2
+
+
+def test_replay_moves_on_after_a_damaged_banner() -> None:
+    """A banner line that is itself bad (no line end before EOF) is an error, not a loop."""
+    summary = summarize(b"Asterisk Call Manager/11.0.0")
+    assert summary.events == 0
+    assert summary.errors
+    summary = summarize(b"Event: A\r\n\r\nAsterisk Call Manager/1\x00: x" + b"y" * 50)
+    assert summary.events == 1

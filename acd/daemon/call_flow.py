@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import random
@@ -39,6 +40,7 @@ from acd.logging import bind_call
 from acd.settings import names
 
 log = logging.getLogger(__name__)
+HAND_BACK_TIMEOUT_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,19 +121,37 @@ class CallFlow:
                 self._finish(call, "caller")
             except (AgiError, OSError) as exc:
                 log.warning("call %s lost its FastAGI session: %s", call_id, exc)
+                await self._to_dialplan(session, call)
                 self._finish(call, "system", failed=True)
             except asyncio.CancelledError:
+                await self._to_dialplan(session, call)
                 self._finish(call, "system", failed=True)
                 raise
             except Exception:
                 log.exception("call %s: unexpected error in the call flow", call_id)
+                await self._to_dialplan(session, call)
                 self._finish(call, "system", failed=True)
             else:
                 self._finish(call, call.hung_up_by or "system")
             finally:
+                # Whatever happened (a lost connection mid-talk, a bug, a cancelled session),
+                # nothing may stay queued or engaged for this call: no agent left on_call.
+                self._acd.caller_left(call_id)
                 self._registry.close(call_id)
                 if self._recording is not None:
                     self._recording.call_over(call)
+
+    async def _to_dialplan(self, session: AgiSession, call: CallRecord) -> None:
+        """Best effort, when the daemon gives up on a caller nobody answered yet (a bug, an
+        error reply, a stop): clear HOTLINE_HANDLED so the dialplan queues the caller with its
+        plain Queue() instead of hanging up. The command line is on the wire before any reply
+        is awaited, so even a session being torn down still delivers it."""
+        if call.answered_at is not None or session.closed or session.hung_up:
+            return
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            async with asyncio.timeout(HAND_BACK_TIMEOUT_S):
+                await session.set_variable(names.VAR_HANDLED, "")
+                call.outcome = call.outcome or "fallback"
 
     async def _handle(self, session: AgiSession, call: CallRecord) -> None:
         profile = await identify(self._callers, call, self._lookup_timeout_s)
@@ -197,7 +217,11 @@ class CallFlow:
         await session.set_variable(names.VAR_QUEUE, queue)
         call.queued_at = self._clock()
         arrived = call.queued_at if place_since is None else place_since
-        ticket = await self._acd.enqueue(WaitingCall(call.call_id, queue, arrived, priority))
+        ticket = await self._acd.enqueue(
+            WaitingCall(
+                call.call_id, queue, arrived, priority, preferred_agent=call.preferred_agent
+            )
+        )
         self._outputs.call_event(call, "queued", call.queued_at, priority=priority)
         state = self._waiter.state(call.queued_at)
         if not overflow:

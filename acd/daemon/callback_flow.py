@@ -6,7 +6,8 @@ The scheduler (``acd.daemon.callbacks``) originated the customer's number into t
 held when booking (the router orders by priority then arrival, and the arrival is the booking
 time), hears music like any waiting caller, and is put through by ``CallFlow``'s own waiting and
 Dial path. No IVR and no overflow ladder: they were called back to talk to an agent. The booking
-is ``done`` when an agent answered; otherwise the scheduler counts a failed attempt.
+is ``done`` when an agent answered (or the stopping daemon handed the customer to the dialplan's
+``Queue()``); otherwise the scheduler counts a failed attempt.
 
 The id is read from the channel variable the Originate set (``GET VARIABLE``): it is the value
 the dialplan passes as the first argument too, and it does not depend on the dialplan's arguments.
@@ -83,7 +84,10 @@ class CallbackFlow:
         try:
             await self._flow.serve(session, call, lambda s, c: self._connect(s, c, booking))
         finally:
-            self._scheduler.finished(callback_id, served=call.answered_at is not None)
+            # Handed back to the dialplan's Queue() (the daemon stops): they wait there with
+            # the booked queue's agents, so dialling them again later would be a second call.
+            served = call.answered_at is not None or call.outcome == "fallback"
+            self._scheduler.finished(callback_id, served=served)
 
     async def _connect(self, session: AgiSession, call: CallRecord, booking: Booking) -> None:
         self._outputs.call_event(

@@ -1,6 +1,7 @@
 """Which booked call-backs to dial now, and what a failed dial leads to: plain decisions.
 
-Pure: no database, no AMI, no clock. The scheduler (``acd.daemon.callbacks``) passes ``now``, the
+Pure: no database, no AMI, no clock (the Originate headers and write commands are built here as
+plain values). The scheduler (``acd.daemon.callbacks``) passes ``now``, the
 polite calling hours as epoch intervals (``wait_policy.calling_hours``), the ready agents per queue
 and the call-backs already in progress; these functions say which call-backs go and what follows.
 
@@ -18,6 +19,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
+
+from acd.daemon.outputs import utc
+from acd.engine.floor import Floor
+from acd.settings import names
+from acd.storage.commands import UpdateCallback
 
 DIALABLE = re.compile(r"^\+?[0-9]{3,20}$")
 State = Literal["pending", "dialing", "done", "failed", "cancelled"]
@@ -104,3 +110,45 @@ def recovered(booking: Booking, *, max_attempts: int) -> Booking:
     """A stale ``dialing`` row counts as a failed attempt whose retry time (``due_at``) has
     come: pending again at once, or failed when no attempt is left."""
     return replace(booking, state="failed" if booking.attempts >= max_attempts else "pending")
+
+
+def ready_agents(floor: Floor, _now: float) -> dict[str, int]:
+    """Routable (ready, reachable) agents holding each queue's skill (run in the owner task)."""
+    return {
+        name: sum(
+            1
+            for agent in floor.specs.values()
+            if queue.skill in agent.skills and floor.status[agent.id].routable
+        )
+        for name, queue in floor.queues.items()
+    }
+
+
+def originate_headers(
+    booking: Booking, *, channel: str, caller_id: str | None, ring_timeout_s: float
+) -> list[tuple[str, str]]:
+    """AMI Originate (Async) of the customer into the ``hotline-callback`` context."""
+    headers = [
+        ("Channel", channel.format(number=booking.number)),
+        ("Context", names.CONTEXT_CALLBACK),
+        ("Exten", "s"),
+        ("Priority", "1"),
+        ("Timeout", str(round(ring_timeout_s * 1000))),  # milliseconds
+        ("Async", "true"),
+        ("Variable", f"{names.VAR_CALLBACK_ID}={booking.callback_id}"),
+        ("Variable", f"{names.VAR_QUEUE}={booking.queue}"),  # for the dialplan's fallback
+    ]
+    if caller_id:
+        headers.append(("CallerID", caller_id))
+    return headers
+
+
+def update_command(booking: Booking) -> UpdateCallback:
+    """The row as ``booking`` says; one key per (attempt, state), so a replay is a no-op."""
+    return UpdateCallback(
+        idempotency_key=f"cb:{booking.callback_id}:{booking.attempts}:{booking.state}",
+        callback_id=booking.callback_id,
+        state=booking.state,
+        attempts=booking.attempts,
+        due_at=utc(booking.due_at) if booking.due_at is not None else None,
+    )

@@ -5,10 +5,10 @@ Every ``check_every_s`` (or sooner, when a dial ends) the scheduler reads the ``
 and lets ``callback_policy.to_place`` choose. Each chosen call-back is originated asynchronously
 (AMI ``Originate``: Channel from the ``callbacks.channel`` template, Context ``hotline-callback``,
 Exten ``s``, Variables ``HOTLINE_CALLBACK_ID`` and ``HOTLINE_QUEUE``). As recorded
-(shared/asterisk/transcripts/ami_login_and_actions.txt, Originate Async), ``Response: Success /
-Originate successfully queued`` comes first, then an ``OriginateResponse`` event carrying our
-ActionID: ``Reason: 4`` answered, anything else (0 no such extension, 3 no answer) failed.
-Event order is not causal, so a response seen before our action returned is kept a while.
+(transcripts/ami_login_and_actions.txt sections 22, 28b, 38b, 38c): ``Originate successfully
+queued``, then an ``OriginateResponse`` with our ActionID: ``Reason: 4`` answered (and the Context
+then runs on the answered channel), 0 no such extension, 3 no answer. Event order is not causal,
+so a response seen before our action returned is kept a while.
 
 The answered customer leg reaches the FastAGI ``callback`` route (``acd.daemon.callback_flow``),
 which ``claim``s the booking and reports ``finished``. Rows change only through storage commands
@@ -32,12 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from acd.asterisk.ami.message import Message
 from acd.daemon import callback_policy as policy
 from acd.daemon.callback_policy import Booking
-from acd.daemon.outputs import utc
 from acd.daemon.wait_policy import calling_hours
 from acd.engine.floor import Floor
-from acd.settings import names
 from acd.settings.schema_callbacks import CallbackSettings
-from acd.storage.commands import UpdateCallback, WriteCommand
+from acd.storage.commands import WriteCommand
 from acd.storage.models import Callback
 
 log = logging.getLogger(__name__)
@@ -62,18 +60,6 @@ class Ami(Protocol):
 
 class Ready(Protocol):
     async def read(self, query: Callable[[Floor, float], dict[str, int]]) -> dict[str, int]: ...
-
-
-def ready_agents(floor: Floor, _now: float) -> dict[str, int]:
-    """Routable (ready, reachable) agents holding each queue's skill (runs in the owner task)."""
-    return {
-        name: sum(
-            1
-            for agent in floor.specs.values()
-            if queue.skill in agent.skills and floor.status[agent.id].routable
-        )
-        for name, queue in floor.queues.items()
-    }
 
 
 @dataclass(slots=True)
@@ -152,18 +138,14 @@ class CallbackScheduler:
         for booking in list(self._known.values()):
             if booking.callback_id not in self._dials and policy.stale_dialing(booking, now):
                 log.info(
-                    "call-back %s: outcome of an earlier run's dial unknown", booking.callback_id
+                    "call-back %s: an earlier run's dial, outcome unknown", booking.callback_id
                 )
-                after = policy.recovered(booking, max_attempts=self._settings.max_attempts)
-                if after.state == "failed":
-                    self._close(after, "failed")
-                else:
-                    self._keep(after)
+                self._settle(policy.recovered(booking, max_attempts=self._settings.max_attempts))
         for booking in policy.undialable(self._known.values()):
             log.warning(
                 "call-back %s: number %r cannot be dialled", booking.callback_id, booking.number
             )
-            self._close(booking, "failed")
+            self._settle(replace(booking, state="failed"))
         ami = self._ami()
         if not ami.connected:  # no attempt is spent while Asterisk is unreachable
             return
@@ -176,7 +158,7 @@ class CallbackScheduler:
             self._known.values(),
             now,
             calling_hours=hours,
-            ready_agents=await self._floor.read(ready_agents),
+            ready_agents=await self._floor.read(policy.ready_agents),
             in_progress=in_progress,
         )
         for booking in chosen:
@@ -209,7 +191,7 @@ class CallbackScheduler:
             if booking.callback_id not in self._known and booking.callback_id not in self._closed:
                 self._known[booking.callback_id] = booking
         for cid in list(self._known):
-            # Our own writes never take a row out of pending/dialing except through _close, so
+            # Our own writes never take a row out of pending/dialing except through _settle, so
             # a row gone from the table was cancelled elsewhere: forget it unless it is ringing.
             if cid not in seen and cid not in self._dials:
                 del self._known[cid]
@@ -219,21 +201,12 @@ class CallbackScheduler:
     async def _originate(self, ami: Ami, booking: Booking, now: float) -> None:
         s = self._settings
         booking = policy.dialled(booking, now, s.retry_after_s)
-        self._keep(booking)
+        self._settle(booking)
         dial = _Dial(booking, "ringing", now + s.ring_timeout_s + RESPONSE_GRACE_S)
         self._dials[booking.callback_id] = dial
-        headers = [
-            ("Channel", s.channel.format(number=booking.number)),
-            ("Context", names.CONTEXT_CALLBACK),
-            ("Exten", "s"),
-            ("Priority", "1"),
-            ("Timeout", str(round(s.ring_timeout_s * 1000))),
-            ("Async", "true"),
-            ("Variable", f"{names.VAR_CALLBACK_ID}={booking.callback_id}"),
-            ("Variable", f"{names.VAR_QUEUE}={booking.queue}"),
-        ]
-        if s.caller_id:
-            headers.append(("CallerID", s.caller_id))
+        headers = policy.originate_headers(
+            booking, channel=s.channel, caller_id=s.caller_id, ring_timeout_s=s.ring_timeout_s
+        )
         self.placed += 1
         log.info("call-back %s: dialling (attempt %d)", booking.callback_id, booking.attempts)
         try:
@@ -289,7 +262,7 @@ class CallbackScheduler:
             return
         if served:
             del self._dials[callback_id]
-            self._close(dial.booking, "done")
+            self._settle(replace(dial.booking, state="done"))
             self._wake.set()
         else:
             self._failed(callback_id, self._clock(), "the customer left before an agent answered")
@@ -302,42 +275,22 @@ class CallbackScheduler:
             return
         if dial.action_id is not None:
             self._by_action.pop(dial.action_id, None)
-        self._failed_booking(dial.booking, now, why)
-        self._wake.set()
-
-    def _failed_booking(self, booking: Booking, now: float, why: str) -> None:
         s = self._settings
+        b = dial.booking
         after = policy.after_failure(
-            booking, now, max_attempts=s.max_attempts, retry_after_s=s.retry_after_s
+            b, now, max_attempts=s.max_attempts, retry_after_s=s.retry_after_s
         )
         log.info(
-            "call-back %s attempt %d failed: %s -> %s",
-            booking.callback_id,
-            booking.attempts,
-            why,
-            after.state,
+            "call-back %s attempt %d failed (%s): %s", b.callback_id, b.attempts, why, after.state
         )
-        if after.state == "failed":
-            self._close(after, "failed")
+        self._settle(after)
+        self._wake.set()
+
+    def _settle(self, booking: Booking) -> None:
+        """Remember and write ``booking``; a done or failed one is forgotten (kept closed)."""
+        if booking.state in ("done", "failed"):
+            self._known.pop(booking.callback_id, None)
+            self._closed.add(booking.callback_id)
         else:
-            self._keep(after)
-
-    def _close(self, booking: Booking, state: Literal["done", "failed"]) -> None:
-        self._known.pop(booking.callback_id, None)
-        self._closed.add(booking.callback_id)
-        self._write(replace(booking, state=state))
-
-    def _keep(self, booking: Booking) -> None:
-        self._known[booking.callback_id] = booking
-        self._write(booking)
-
-    def _write(self, booking: Booking) -> None:
-        self._store(
-            UpdateCallback(
-                idempotency_key=f"cb:{booking.callback_id}:{booking.attempts}:{booking.state}",
-                callback_id=booking.callback_id,
-                state=booking.state,
-                attempts=booking.attempts,
-                due_at=utc(booking.due_at) if booking.due_at is not None else None,
-            )
-        )
+            self._known[booking.callback_id] = booking
+        self._store(policy.update_command(booking))

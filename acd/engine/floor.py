@@ -10,6 +10,7 @@ applied once the offer is answered or missed: the caller is never left dialling 
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -83,6 +84,7 @@ class Floor:
         self.handle_times = HandleTimes()
         self._wrap_override = dict(wrap_up_override_s or {})
         self._wrap_due: dict[str, float] = {}
+        self._forgive_due: list[tuple[float, str, str]] = []  # (when, call, agent who missed)
         self._engaged: dict[str, _Engaged] = {}  # call id -> agent engagement
         self._agent_call: dict[str, str] = {}  # agent id -> call id (offered or talking)
         self._deferred: dict[str, list[tuple[AgentInput, str | None]]] = {}
@@ -117,11 +119,14 @@ class Floor:
         return self._route(now)
 
     def caller_left(self, call_id: str, now: float) -> list[FloorEffect]:
-        """The caller hung up (or left for a call-back / voicemail) while waiting or ringing."""
+        """The caller is gone: hung up (or left for a call-back / voicemail) while waiting or
+        ringing, or the call ended in any way while talking. Idempotent."""
         engaged = self._engaged.get(call_id)
+        if engaged is not None and engaged.answered_at is not None:
+            return self.call_ended(call_id, now)  # gone mid-conversation: the talk is over
         self.router.caller_left(call_id)
         effects: list[FloorEffect] = []
-        if engaged is not None and engaged.answered_at is None:
+        if engaged is not None:
             self._disengage(call_id)
             effects += self._step(engaged.agent_id, AgentInput.CALLER_ABANDONED_DURING_RING, now)
             effects += self._flush_deferred(engaged.agent_id, now)
@@ -138,6 +143,8 @@ class Floor:
         """Ring-no-answer, busy or unreachable phone: the caller keeps its place."""
         engaged = self._disengage(call_id)
         self.router.offer_failed(call_id, engaged.agent_id)
+        retry_at = now + self.queues[engaged.queue].ring_timeout_s
+        heapq.heappush(self._forgive_due, (retry_at, call_id, engaged.agent_id))
         effects = self._step(
             engaged.agent_id, AgentInput.RING_NO_ANSWER, now, offer_queue=engaged.queue
         )
@@ -145,7 +152,10 @@ class Floor:
         return effects + self._route(now)
 
     def call_ended(self, call_id: str, now: float) -> list[FloorEffect]:
-        """The bridged call is over: the agent goes to wrap-up (or straight back)."""
+        """The bridged call is over: the agent goes to wrap-up (or straight back). Idempotent:
+        a call already released (resynchronisation, a hang-up seen first) changes nothing."""
+        if call_id not in self._engaged:
+            return []
         engaged = self._disengage(call_id)
         if engaged.answered_at is not None:
             engaged.talk_s = now - engaged.answered_at
@@ -177,10 +187,15 @@ class Floor:
         for agent_id, due in sorted(self._wrap_due.items(), key=lambda kv: kv[1]):
             if due <= now:
                 effects += self._step(agent_id, AgentInput.WRAP_UP_END, now)
+        while self._forgive_due and self._forgive_due[0][0] <= now:
+            _, call_id, agent_id = heapq.heappop(self._forgive_due)
+            self.router.forgive(call_id, agent_id)
         return effects + self._route(now)
 
     def next_deadline(self) -> float | None:
         times = list(self._wrap_due.values())
+        if self._forgive_due:
+            times.append(self._forgive_due[0][0])
         wake = self.router.next_wakeup()
         if wake is not None:
             times.append(wake)
@@ -189,17 +204,17 @@ class Floor:
     def estimate_wait(self, call_id: str) -> float | None:
         """Seconds until this waiting caller is answered, from its position and the live handle
         times of the agents who could take it (not a floor-wide average)."""
-        waiting = {c.call_id: c for c in self.router.waiting_calls()}
-        call = waiting.get(call_id)
-        if call is None:
+        caller = self.router.waiting.by_id.get(call_id)
+        if caller is None:
             return None
-        queue = self.queues[call.queue]
-        skill = call.skill or queue.skill
+        queue = self.queues[caller.call.queue]
+        skill = caller.call.skill or queue.skill
+        off = (AgentState.LOGGED_OUT, AgentState.PAUSED)
         eligible = [
             a
             for a, spec in self.specs.items()
             if spec.skills.get(skill, 0) >= 1
-            and self.status[a].state not in (AgentState.LOGGED_OUT, AgentState.PAUSED)
+            and self.status[a].state not in off
             and self.status[a].reachable
         ]
         times = self.handle_times.for_agents(queue.name, eligible)

@@ -88,6 +88,16 @@ class Router:
         self.waiting.add(caller)
         self._new_callers.append(call_id)
 
+    def forgive(self, call_id: str, agent_id: str) -> None:
+        """The agent who missed this caller may be offered it again (the floor calls this a
+        ring timeout later, so a caller is never stranded behind its only agents' misses)."""
+        caller = self.waiting.by_id.get(call_id) or self._offered.get(call_id)
+        if caller is None or agent_id not in caller.excluded:
+            return
+        caller.excluded.discard(agent_id)
+        if call_id in self.waiting.by_id:
+            self._new_callers.append(call_id)
+
     def widen(self, call_id: str, skills: Sequence[SkillRequirement]) -> None:
         """Overflow: the caller now also accepts agents with these skills (no relaxing)."""
         caller = self.waiting.remove(call_id)

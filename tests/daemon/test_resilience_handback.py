@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from acd.asterisk.aio.agi_session import AgiSession
+from acd.daemon.ivr_port import Features, IvrOutcome
 from acd.engine.agent_fsm import AgentInput
 from acd.sim.plan import CallerBehaviour
 from tests.daemon.harness import floor_harness
@@ -27,3 +29,25 @@ async def test_graceful_stop_hands_waiting_callers_to_the_fallback_queue(tmp_pat
         await h.wait_for(lambda: len(h.sim_events("AgentConnect")) == 2, "both answered", 15)
         outcomes = h.rows("SELECT outcome, hung_up_by FROM calls ORDER BY id")
         assert outcomes == [("fallback", "system"), ("fallback", "system")]
+
+
+class _BrokenIvr:
+    """An IVR with a bug: the daemon must not hang up on the caller because of it."""
+
+    async def __call__(self, session: AgiSession, *, caller_number: str, vip: bool) -> IvrOutcome:
+        raise RuntimeError("a bug in the IVR")
+
+
+@pytest.mark.asyncio
+async def test_a_bug_in_the_call_flow_leaves_the_caller_to_the_dialplan_queue(
+    tmp_path: Path,
+) -> None:
+    broken = _BrokenIvr()
+    features = Features(ivr=lambda _sessions: broken)
+    async with floor_harness(tmp_path, agents=1, features=features, keep_events=True) as h:
+        await h.place(CallerBehaviour(number="5550900", hangup_after=None))
+        # HOTLINE_HANDLED was cleared: the simulator's dialplan runs the plain Queue()
+        await h.wait_for(lambda: len(h.sim_events("QueueCallerJoin")) == 1, "fallback queueing")
+        await h.wait_for(lambda: len(h.sim_events("AgentConnect")) == 1, "answered there", 15)
+        await h.stop_daemon()
+        assert h.rows("SELECT outcome FROM calls") == [("fallback",)]

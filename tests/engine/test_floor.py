@@ -135,3 +135,29 @@ def test_supervisor_assignment_rings_the_named_agent_or_says_why_not() -> None:
     with pytest.raises(AssignmentError) as gone:
         floor.assign("nobody", "bob", 2.0)
     assert gone.value.reason == "caller-gone"
+
+
+def test_a_call_lost_mid_conversation_releases_the_agent() -> None:
+    """The FastAGI session can die while agent and caller talk (connection lost, a bug): the
+    call flow's final release must end the call, not leave the agent on_call for ever."""
+    floor = make_floor(wrap_up_s=0.0)
+    floor.agent_input("alice", I.LOGIN, 0.0)
+    floor.caller_arrived(WaitingCall("c1", "orders", 0.0), 0.0)
+    floor.offer_answered("c1", 2.0)
+    floor.caller_left("c1", 50.0)
+    assert floor.status["alice"].state is AgentState.READY
+    assert floor.engaged_calls() == []
+    # the normal end arriving afterwards (or twice) changes nothing
+    assert floor.call_ended("c1", 51.0) == []
+    assert floor.caller_left("c1", 52.0) == []
+
+
+def test_a_caller_missed_by_the_only_agent_is_offered_to_it_again_after_a_ring_timeout() -> None:
+    floor = make_floor(misses=0)  # never auto-pause
+    floor.agent_input("alice", I.LOGIN, 0.0)
+    (first,) = offers(floor.caller_arrived(WaitingCall("c1", "orders", 0.0), 0.0))
+    assert offers(floor.offer_failed("c1", 15.0)) == []  # not straight back to the same phone
+    assert floor.next_deadline() == 30.0  # one ring timeout (3 rings x 5 s) later
+    assert offers(floor.tick(29.0)) == []
+    (again,) = offers(floor.tick(30.0))
+    assert (again.call_id, again.agent_id) == ("c1", first.agent_id)

@@ -285,6 +285,10 @@ class Daemon:
         except* _Stopped:
             pass
         finally:
+            # Also after a crash of one of the tasks above: stop taking calls (sessions are
+            # cancelled, unanswered callers go to the dialplan's Queue()), then flush.
+            await self.agi.close()
+            await self.ami.close()
             await self.writer.close()
             await self.db.dispose()
 

@@ -7,7 +7,7 @@ may block the caller: the publisher and the storage writer buffer, and their own
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +22,7 @@ from acd.storage.commands import AppendAgentState, AppendCallEvent, UpsertCall, 
 from acd.storage.writer import StorageWriter
 
 log = logging.getLogger(__name__)
+COMPLETED_KEPT = 100_000
 STATS_EVERY_S = 1.0  # retained queue statistics at most once a second
 # Timeline steps after which the call row itself is rewritten; the others only add a timeline
 # row. A busy floor writes every step, so the row is not rewritten at each one.
@@ -47,7 +48,9 @@ class Outputs:
         self.prefix = prefix
         self._wrap_up_s = wrap_up_s
         self._ring_limit_s = ring_limit_s
-        self.completed: list[CallFacts] = []  # every finished call, for the demo summary
+        # Finished calls for the demo summary and the live metrics; bounded, so a daemon that
+        # runs for months does not grow (reports read the database, not this).
+        self.completed: deque[CallFacts] = deque(maxlen=COMPLETED_KEPT)
         self.outcomes: Counter[str] = Counter()
         self._state_seq = 0
         self._stats_at = float("-inf")

@@ -89,7 +89,15 @@ class CallRecording:
         async with asyncio.TaskGroup() as tasks:
             while True:
                 call = await self._finished.get()
-                tasks.create_task(self.catalogue(call), name=f"catalogue-{call.call_id}")
+                tasks.create_task(self._catalogue_safely(call), name=f"catalogue-{call.call_id}")
+
+    async def _catalogue_safely(self, call: CallRecord) -> None:
+        # One bad file (or a bug) must not end the cataloguing of every other call, nor the
+        # daemon's task group with it: it is logged for the recordings audit instead.
+        try:
+            await self.catalogue(call)
+        except Exception:
+            log.exception("call %s: cataloguing %s failed", call.call_id, call.recording_path)
 
     async def catalogue(self, call: CallRecord) -> None:
         """Catalogue the finished file, set ``call.recording_id`` and rewrite the call row."""

@@ -69,10 +69,13 @@ class AcdService:
             effects: list[FloorEffect] = []
             if request is not None:
                 effects += self._apply(request, now)
-            deadline = floor.next_deadline()
-            if deadline is not None and deadline <= now:
-                effects += floor.tick(now)
-            self._dispatch(effects, now)
+            try:
+                deadline = floor.next_deadline()
+                if deadline is not None and deadline <= now:
+                    effects += floor.tick(now)
+                self._dispatch(effects, now)
+            except Exception:  # a bug must not end the task that every call depends on
+                log.exception("ACD owner task: timers or outputs failed; carrying on")
 
     def _apply(self, request: _Request, now: float) -> list[FloorEffect]:
         self.requests_applied += 1

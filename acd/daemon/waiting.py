@@ -226,6 +226,9 @@ class Waiter:
         if not booked:  # declined, or no slot: back to the music, same place
             await self._music(session, on=True)
             return None
+        # Booked: the call's outcome is a call-back even if the caller hangs up during the
+        # confirmation (it must not count as an abandon).
+        call.outcome = "callback"
         await self._play(session, "callback_booked")
         return LeftQueue("callback")
 

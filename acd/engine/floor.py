@@ -85,6 +85,7 @@ class Floor:
         self._wrap_override = dict(wrap_up_override_s or {})
         self._wrap_due: dict[str, float] = {}
         self._forgive_due: list[tuple[float, str, str]] = []  # (when, call, agent who missed)
+        self._reach_after_ring: dict[str, bool] = {}  # device state seen while the phone rang
         self._engaged: dict[str, _Engaged] = {}  # call id -> agent engagement
         self._agent_call: dict[str, str] = {}  # agent id -> call id (offered or talking)
         self._deferred: dict[str, list[tuple[AgentInput, str | None]]] = {}
@@ -107,10 +108,18 @@ class Floor:
 
     def device_state(self, endpoint: str, reachable: bool, now: float) -> list[FloorEffect]:
         agent_id = self.by_endpoint.get(endpoint)
-        if agent_id is None or self.status[agent_id].reachable == reachable:
+        if agent_id is None:
+            return []
+        if self.status[agent_id].state is AgentState.RESERVED:
+            self._reach_after_ring[agent_id] = reachable  # only the latest matters: a blip
+            return []
+        return self._reach(agent_id, reachable, now) + self._route(now)
+
+    def _reach(self, agent_id: str, reachable: bool, now: float) -> list[FloorEffect]:
+        if self.status[agent_id].reachable == reachable:
             return []
         event = AgentInput.DEVICE_REACHABLE if reachable else AgentInput.DEVICE_UNREACHABLE
-        return self.agent_input(agent_id, event, now)
+        return self._step(agent_id, event, now)
 
     # -- callers ----------------------------------------------------------------------------
 
@@ -161,7 +170,8 @@ class Floor:
             engaged.talk_s = now - engaged.answered_at
         self._last_queue[engaged.agent_id] = engaged.queue
         self._talk[engaged.agent_id] = engaged.talk_s
-        return self._step(engaged.agent_id, AgentInput.CALL_END, now) + self._route(now)
+        effects = self._step(engaged.agent_id, AgentInput.CALL_END, now)
+        return effects + self._flush_deferred(engaged.agent_id, now) + self._route(now)
 
     def assign(self, call_id: str, agent_id: str, now: float) -> list[FloorEffect]:
         """Supervisor hand-off of a waiting caller to a named ready agent."""
@@ -252,12 +262,22 @@ class Floor:
         return engaged
 
     def _flush_deferred(self, agent_id: str, now: float) -> list[FloorEffect]:
+        """Apply what came while the phone rang. A request the agent's new state cannot take
+        yet (a pause once the call is answered) waits for the end of the call."""
         effects: list[FloorEffect] = []
+        reachable = self._reach_after_ring.pop(agent_id, None)
+        if reachable is not None:
+            effects += self._reach(agent_id, reachable, now)
+        later: list[tuple[AgentInput, str | None]] = []
         for event, reason in self._deferred.pop(agent_id, []):
             try:
                 effects += self._step(agent_id, event, now, reason)
-            except InvalidTransition:  # a request that no longer applies (e.g. pause twice)
-                continue
+            except InvalidTransition:
+                if self.status[agent_id].state is AgentState.ON_CALL:
+                    later.append((event, reason))
+                # otherwise it no longer applies (e.g. pause twice) and is dropped
+        if later:
+            self._deferred[agent_id] = later
         return effects
 
     def _step(

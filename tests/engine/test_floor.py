@@ -79,15 +79,29 @@ def test_call_end_wrap_up_then_ready_and_next_caller() -> None:
     assert floor.handle_times.of("orders", "alice") == pytest.approx(70.0)
 
 
-def test_pause_while_ringing_is_deferred_until_the_offer_resolves() -> None:
+def test_pause_while_ringing_is_kept_until_the_call_ends() -> None:
     floor = make_floor()
     floor.agent_input("alice", I.LOGIN, 0.0)
     floor.caller_arrived(WaitingCall("c1", "orders", 0.0), 0.0)
     assert floor.agent_input("alice", I.PAUSE, 1.0, reason="break") == []
     assert floor.status["alice"].state is AgentState.RESERVED
     floor.offer_answered("c1", 2.0)
-    # the pause request applied after the answer: on a call, pausing is not allowed -> dropped
-    assert floor.status["alice"].state is AgentState.ON_CALL
+    assert floor.status["alice"].state is AgentState.ON_CALL  # a call cannot be paused
+    floor.call_ended("c1", 60.0)
+    paused = floor.status["alice"]
+    assert (paused.state, paused.pause_reason) == (AgentState.PAUSED, "break")
+
+
+def test_a_phone_blip_while_ringing_leaves_the_agent_routable() -> None:
+    floor = make_floor()
+    floor.agent_input("alice", I.LOGIN, 0.0)
+    floor.caller_arrived(WaitingCall("c1", "orders", 0.0), 0.0)
+    floor.device_state("PJSIP/1001", False, 1.0)
+    floor.device_state("PJSIP/1001", True, 1.5)
+    floor.offer_failed("c1", 15.0)
+    status = floor.status["alice"]
+    assert status.reachable
+    assert "alice" in floor.router.ready
 
 
 def test_caller_hanging_up_during_ring_frees_the_agent_at_once() -> None:

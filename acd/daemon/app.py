@@ -20,10 +20,11 @@ from acd.asterisk.aio.agi_server import AgiHandler, FastAgiServer
 from acd.asterisk.aio.ami_client import AmiClient, AmiLoginError
 from acd.daemon.agent_codes import AgentFeatureCodes
 from acd.daemon.ami_watch import AmiWatcher
-from acd.daemon.call_flow import CallFlow, FlowSettings
+from acd.daemon.call_flow import CallFlow
 from acd.daemon.callback_flow import CallbackFlow
 from acd.daemon.callbacks import CallbackScheduler
 from acd.daemon.calls import CallRegistry
+from acd.daemon.dialling import FlowSettings
 from acd.daemon.ivr_port import Features
 from acd.daemon.outputs import Outputs
 from acd.daemon.recording import CallRecording, RecordingSettings

@@ -20,40 +20,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import random
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 
-from acd.asterisk.agi import commands as cmd
 from acd.asterisk.aio.agi_session import AgiError, AgiSession, ChannelHungUp
-from acd.daemon.calls import CallRecord, CallRegistry, Ring
+from acd.daemon.calls import CallRecord, CallRegistry
+from acd.daemon.dialling import AgentDialler, FlowSettings
 from acd.daemon.ivr_port import CallerLookup, CallerProfile, IvrOutcome, IvrRunner, SurveyRunner
 from acd.daemon.outputs import Outputs
 from acd.daemon.recording import CallRecording
 from acd.daemon.screen_pop import identify, screen_pop
 from acd.daemon.service import AcdService
-from acd.daemon.waiting import HandedBack, LeftQueue, Waiter, WaitSettings
+from acd.daemon.waiting import HandedBack, LeftQueue, Waiter
 from acd.engine.model import VIP_PRIORITY_BOOST, QueueSpec, WaitingCall
 from acd.logging import bind_call
 from acd.settings import names
 
 log = logging.getLogger(__name__)
 HAND_BACK_TIMEOUT_S = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class FlowSettings:
-    default_queue: str
-    queue_priority: dict[str, int]
-    dial_options: str = ""
-    waiting: WaitSettings = field(default_factory=WaitSettings)
-    # Share of callers (not opted in) asked the post-call survey after the agent hangs up
-    # first: 0.5 gives the demo a useful number of ratings; production sets it per campaign.
-    survey_sample_rate: float = 0.5
-    language: str = "zh"  # survey language when the IVR chose none
-    mqtt_prefix: str = "hotline"
 
 
 class CallFlow:
@@ -75,9 +60,17 @@ class CallFlow:
     ) -> None:
         self._queues = queues or {}
         self._waiter = Waiter(acd, outputs, self._queues, settings.waiting, clock=clock)
+        self._dialler = AgentDialler(
+            acd,
+            registry,
+            outputs,
+            settings,
+            clock=clock,
+            recording=recording,
+            survey=survey,
+            draw=draw,
+        )
         self._recording = recording
-        self._survey = survey
-        self._draw = draw
         self._acd = acd
         self._callers = callers
         self._lookup_timeout_s = lookup_timeout_s
@@ -181,7 +174,7 @@ class CallFlow:
             return
         await self._queue_and_connect(session, call, outcome, profile)
         if call.outcome == "answered" and call.hung_up_by == "agent":
-            await self._maybe_survey(session, call)
+            await self._dialler.maybe_survey(session, call)
 
     async def _queue_and_connect(
         self,
@@ -241,7 +234,7 @@ class CallFlow:
                         self._settings.mqtt_prefix, offer.agent_id, self._clock(), call, profile
                     )
                 )
-                if await self._ring(
+                if await self._dialler.ring(
                     session, call, offer.agent_id, offer.endpoint, offer.ring_timeout_s
                 ):
                     return
@@ -263,87 +256,6 @@ class CallFlow:
 
     async def no_callers_waiting(self) -> None:
         await self._waiter.none_waiting.wait()
-
-    async def _maybe_survey(self, session: AgiSession, call: CallRecord) -> None:
-        """The agent hung up first and the caller is still on the line: maybe the survey."""
-        # No opt-in question exists in the IVR yet, so only the random sample is asked.
-        if self._survey is None or session.hung_up:
-            return
-        if not self._draw() < self._settings.survey_sample_rate:
-            return
-        language = call.language or self._settings.language
-        try:
-            answers = await self._survey(session, language=language)
-        except ChannelHungUp:
-            answers = None
-        if answers is not None:
-            call.survey_rating, call.survey_solved = answers.rating, answers.solved
-        self._outputs.call_event(
-            call, "survey", self._clock(), rating=call.survey_rating, solved=call.survey_solved
-        )
-
-    async def _ring(
-        self,
-        session: AgiSession,
-        call: CallRecord,
-        agent_id: str,
-        endpoint: str,
-        ring_timeout_s: float,
-    ) -> bool:
-        """Dial the agent; True when the call was answered (and is now over)."""
-        started = self._clock()
-        call.agent_id = agent_id
-        self._outputs.call_event(call, "offered", started, agent_id=agent_id, endpoint=endpoint)
-
-        answer_seen = asyncio.Event()
-
-        def answered(at: float, agent_channel: str | None) -> None:
-            if call.answered_at is None:
-                self._mark_answered(call, started, at, agent_channel)
-                answer_seen.set()
-
-        self._registry.on_answer(call.uniqueid, answered)
-        timeout = str(max(1, math.ceil(ring_timeout_s)))
-        dial = cmd.exec_("Dial", endpoint, timeout, self._settings.dial_options)
-        # Dial blocks the FastAGI session for the whole talk: recording starts beside it.
-        rec = self._recording
-        recorder = asyncio.create_task(
-            rec.start_on_answer(call, answer_seen) if rec else answer_seen.wait()
-        )
-        try:
-            await session.command(dial, timeout_s=math.inf)
-        finally:
-            recorder.cancel()  # the talk is over: nothing left to record
-            await asyncio.gather(recorder, return_exceptions=True)
-        ended = self._clock()
-        status = await session.get_variable(names.ASTERISK_DIALSTATUS) or "UNKNOWN"
-        if status == "ANSWER":
-            if call.answered_at is None:  # AMI did not tell us: work it out from ANSWEREDTIME
-                talk = float(await session.get_variable("ANSWEREDTIME") or 0)
-                self._mark_answered(call, started, ended - talk, None)
-            call.rings.append(Ring(agent_id, started, call.answered_at or ended, status))
-            call.ended_at = ended
-            call.hung_up_by = "caller" if session.hung_up else "agent"
-            call.outcome = "answered"
-            self._acd.call_ended(call.call_id)
-            return True
-        call.rings.append(Ring(agent_id, started, ended, status))
-        call.agent_id = None
-        if session.hung_up or status == "CANCEL":
-            raise ChannelHungUp(f"caller hung up while agent {agent_id} rang")
-        self._outputs.call_event(call, "ring_no_answer", ended, agent_id=agent_id, status=status)
-        self._acd.offer_failed(call.call_id)
-        return False
-
-    def _mark_answered(
-        self, call: CallRecord, ring_started: float, at: float, agent_channel: str | None
-    ) -> None:
-        call.ring_started_at = ring_started
-        call.answered_at = at
-        self._acd.offer_answered(call.call_id)
-        self._outputs.call_event(
-            call, "answered", at, agent_id=call.agent_id, agent_channel=agent_channel
-        )
 
     def _finish(self, call: CallRecord, hung_up_by: str, *, failed: bool = False) -> None:
         now = self._clock()

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from acd.daemon.calls import CallRecord
-from acd.engine.floor import AgentChanged, Floor
+from acd.engine.floor import Floor
+from acd.engine.floor_effects import AgentChanged
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
 from acd.events.topics import Publication

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from acd.engine.agent_fsm import AgentInput
-from acd.engine.floor import AgentChanged, Floor, FloorEffect, Offer
+from acd.engine.floor import Floor
+from acd.engine.floor_effects import AgentChanged, FloorEffect, Offer
 from acd.engine.model import OverflowToQueue, WaitingCall, WidenSkills
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from acd.daemon.outputs import Outputs, utc
 from acd.daemon.service import AcdService, Ticket
 from acd.daemon.wait_policy import Announcement, WaitState, announcement, calling_hours, choose_rung
 from acd.engine.estimate import plan_callback
-from acd.engine.floor import Offer
+from acd.engine.floor_effects import Offer
 from acd.engine.model import OfferCallback, OverflowToQueue, QueueSpec, Voicemail, WidenSkills
 from acd.settings import names
 from acd.storage.commands import InsertCallback

@@ -1,18 +1,12 @@
 """The contact-center floor: agents' state machines, the router and the calls on offer, as one
-pure object. Every input takes ``now``; every input returns the effects to carry out.
-
-The floor is the only place that keeps the router's ready set and the agents' states in step:
-an agent is in the router's ready set exactly when its state machine says it is routable.
-While an agent's phone rings (state ``reserved``) the Dial in progress decides the outcome, so
-agent requests (pause, log out) and device-state changes that arrive meanwhile are deferred and
-applied once the offer is answered or missed: the caller is never left dialling a phantom.
-"""
+pure object; every input takes ``now`` and returns the effects to carry out. It alone keeps the
+router's ready set equal to the agents the state machines call routable. While a phone rings the
+Dial decides; agent requests and device states arriving meanwhile wait for its outcome."""
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from acd.engine.agent_fsm import (
     AgentInput,
@@ -28,43 +22,9 @@ from acd.engine.agent_fsm import (
     apply,
 )
 from acd.engine.estimate import HandleTimes, estimated_wait
+from acd.engine.floor_effects import AgentChanged, Engaged, FloorEffect, Offer
 from acd.engine.model import AgentSpec, OverflowToQueue, QueueSpec, WaitingCall, WidenSkills
 from acd.engine.routing import Router
-
-
-@dataclass(frozen=True, slots=True)
-class Offer:
-    """Ring this agent for this caller, for at most ``ring_timeout_s``."""
-
-    call_id: str
-    agent_id: str
-    endpoint: str
-    queue: str
-    ring_timeout_s: float
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class AgentChanged:
-    agent_id: str
-    old: AgentState
-    new: AgentState
-    reason: str | None
-    at: float
-    auto_paused: bool = False
-
-
-FloorEffect = Offer | AgentChanged
-
-
-@dataclass(slots=True)
-class _Engaged:
-    """A call that has been offered to or is talking with an agent."""
-
-    agent_id: str
-    queue: str
-    answered_at: float | None = None
-    talk_s: float = 0.0
 
 
 class Floor:
@@ -86,7 +46,7 @@ class Floor:
         self._wrap_due: dict[str, float] = {}
         self._forgive_due: list[tuple[float, str, str]] = []  # (when, call, agent who missed)
         self._reach_after_ring: dict[str, bool] = {}  # device state seen while the phone rang
-        self._engaged: dict[str, _Engaged] = {}  # call id -> agent engagement
+        self._engaged: dict[str, Engaged] = {}  # call id -> agent engagement
         self._agent_call: dict[str, str] = {}  # agent id -> call id (offered or talking)
         self._deferred: dict[str, list[tuple[AgentInput, str | None]]] = {}
         self._last_queue: dict[str, str] = {}  # agent -> queue of the last call (wrap-up length)
@@ -247,7 +207,7 @@ class Floor:
         return effects
 
     def _offer(self, call_id: str, agent_id: str, queue: str, now: float) -> list[FloorEffect]:
-        self._engaged[call_id] = _Engaged(agent_id, queue)
+        self._engaged[call_id] = Engaged(agent_id, queue)
         self._agent_call[agent_id] = call_id
         effects = self._step(agent_id, AgentInput.OFFER, now)
         spec = self.queues[queue]
@@ -256,7 +216,7 @@ class Floor:
         )
         return [offer, *effects]
 
-    def _disengage(self, call_id: str) -> _Engaged:
+    def _disengage(self, call_id: str) -> Engaged:
         engaged = self._engaged.pop(call_id)
         self._agent_call.pop(engaged.agent_id, None)
         return engaged

@@ -17,7 +17,8 @@ from acd.daemon.agent_codes import AgentFeatureCodes, agent_for_channel, device_
 from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
 from acd.engine.agent_fsm import AgentState
-from acd.engine.floor import AgentChanged, Floor
+from acd.engine.floor import Floor
+from acd.engine.floor_effects import AgentChanged
 from acd.settings.loader import load_settings
 
 SETTINGS = load_settings(Path(__file__).resolve().parents[2] / "config", require_secrets=False)

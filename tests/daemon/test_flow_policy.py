@@ -11,7 +11,8 @@ from acd.daemon.calls import CallRecord
 from acd.daemon.screen_pop import ivr_summary
 from acd.daemon.wait_policy import Announcement, WaitState, announcement, calling_hours, choose_rung
 from acd.engine.agent_fsm import AgentInput
-from acd.engine.floor import Floor, Offer
+from acd.engine.floor import Floor
+from acd.engine.floor_effects import Offer
 from acd.engine.model import (
     AgentSpec,
     OfferCallback,

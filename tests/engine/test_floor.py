@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from acd.engine.agent_fsm import AgentInput, AgentState
-from acd.engine.floor import AgentChanged, Floor, Offer
+from acd.engine.floor import Floor
+from acd.engine.floor_effects import AgentChanged, Offer
 from acd.engine.model import AgentSpec, QueueSpec, RelaxRule, WaitingCall
 
 I = AgentInput  # noqa: E741

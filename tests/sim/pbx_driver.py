@@ -115,12 +115,12 @@ def recorded_layouts(name: str) -> dict[str, set[tuple[str, ...]]]:
 _RACY = {"DialState", "QueueMemberStatus", "SoftHangupRequest", "HangupRequest", "Hangup"}
 
 
-def normalise(types: list[str]) -> list[str]:
-    types = [t for t in types if t != "OriginateResponse"]
+def sort_racy_runs(types: list[str], racy: frozenset[str] | set[str]) -> list[str]:
+    """Event types with each run of mutually unordered types (``racy``) sorted."""
     out: list[str] = []
     run: list[str] = []
     for name in [*types, ""]:
-        if name in _RACY:
+        if name in racy:
             run.append(name)
             continue
         out += sorted(run)
@@ -128,6 +128,10 @@ def normalise(types: list[str]) -> list[str]:
         if name:
             out.append(name)
     return out
+
+
+def normalise(types: list[str]) -> list[str]:
+    return sort_racy_runs([t for t in types if t != "OriginateResponse"], _RACY)
 
 
 def event_types(events: list[Message]) -> list[str]:

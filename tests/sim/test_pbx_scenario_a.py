@@ -20,6 +20,7 @@ from tests.sim.pbx_driver import (
     recorded_agi_replies,
     recorded_events,
     scenario_a_request,
+    sort_racy_runs,
 )
 from tests.transcripts import read_text
 
@@ -30,17 +31,7 @@ _RACY = {"DialState", "QueueMemberStatus"}
 
 
 def normalise(types: list[str]) -> list[str]:
-    out: list[str] = []
-    run: list[str] = []
-    for name in [*types, ""]:
-        if name in _RACY:
-            run.append(name)
-            continue
-        out += sorted(run)
-        run = []
-        if name:
-            out.append(name)
-    return out
+    return sort_racy_runs(types, _RACY)
 
 
 @pytest.fixture(scope="module")

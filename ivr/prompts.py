@@ -17,6 +17,21 @@ ALL_KEYS = "0123456789*#"
 
 _NOT_SOUND_CHARS = re.compile(r"[^a-z0-9]+")
 
+#: the sound names the code composes (besides the configured prompts): the studio's list
+COMPOSED_SOUNDS = (
+    "callback-offer",
+    "order-enter-number",
+    "order-not-found",
+    "order-transfer",
+    "order-number-is",
+    "order-courier",
+    *(f"order-status-{s}" for s in ("placed", "paid", "shipped", "completed", "cancelled")),
+    "survey-rating",
+    "survey-solved",
+    "survey-invalid",
+    "survey-thanks",
+)
+
 
 def pick(prompts: Mapping[str, Sequence[str]], language: str, default: str) -> tuple[str, ...]:
     """The sounds of ``prompts`` for ``language``, else ``default``'s, else the first listed."""
@@ -40,6 +55,11 @@ def choose_language(requested: str | None, languages: Sequence[str], default: st
 def sound(language: str, name: str) -> str:
     """A sound name the IVR composes itself: ``hotline/<language>/<name>``."""
     return f"hotline/{language}/{name}"
+
+
+def composed_sounds(languages: Sequence[str]) -> tuple[str, ...]:
+    """Every composed sound name for these languages (the simulator's sound set, studio list)."""
+    return tuple(sound(lang, name) for lang in languages for name in COMPOSED_SOUNDS)
 
 
 def slug(text: str) -> str:

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 def hotline_features(settings: Settings, clock: Callable[[], float] = time.time) -> Features:
     from ivr.identify import TableCustomerLookup  # noqa: PLC0415 - the feature boundary
     from ivr.order_status import TableOrderStatusSource  # noqa: PLC0415
+    from ivr.prompts import composed_sounds  # noqa: PLC0415
     from ivr.runner import MenuRunner  # noqa: PLC0415
     from ivr.survey import run_survey  # noqa: PLC0415
     from recordings import http_routes  # noqa: PLC0415
@@ -37,6 +38,7 @@ def hotline_features(settings: Settings, clock: Callable[[], float] = time.time)
         recording_pauses=RecordingPause,
         survey=run_survey,
         http_routers=(http_routes.router,),
+        sounds=composed_sounds(settings.ivr.languages),
         playback_key=_playback_key(settings),
     )
 

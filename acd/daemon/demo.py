@@ -10,10 +10,11 @@ are always open, its agents are logged in at start, and its traffic is seeded.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from acd.daemon.waiting import SOUNDS as WAITING_SOUNDS
 from acd.settings import names
 from acd.settings.schema_routing import AgentSettings
 from acd.settings.settings import Settings
@@ -90,7 +91,12 @@ def _generated_agents(settings: Settings, count: int) -> Iterator[AgentSettings]
 
 
 def sim_plan(
-    settings: Settings, params: DemoParams, *, agi_port: int, recordings_dir: str
+    settings: Settings,
+    params: DemoParams,
+    *,
+    agi_port: int,
+    recordings_dir: str,
+    extra_sounds: Iterable[str] = (),
 ) -> SimPlan:
     """The simulated Asterisk for this configuration: the shipped dialplan's behaviour, the
     fallback queues of queues.conf, every IVR prompt as a playable sound, the agents' phones."""
@@ -125,7 +131,9 @@ def sim_plan(
         # the shipped [hotline-callback]: the answered call-back leg runs the callback route
         agi_contexts=((names.CONTEXT_CALLBACK, names.ROUTE_CALLBACK),),
     )
-    sounds = dict.fromkeys(prompt_names(settings), PROMPT_SECONDS)
+    # every sound the daemon and the features may play, so the demo plays no "missing file"
+    names_ = [*prompt_names(settings), *extra_sounds, *WAITING_SOUNDS.values()]
+    sounds = dict.fromkeys(names_, PROMPT_SECONDS)
     sounds.update({"beep": 0.4255, "an-error-has-occurred": 1.5})
     return SimPlan(
         queues=queues,

@@ -89,7 +89,13 @@ async def run_demo(
     recordings = workdir / "recordings"  # the simulated Asterisk writes where the daemon looks
     recording = settings.recording.model_copy(update={"directory": str(recordings.resolve())})
     settings = settings.model_copy(update={"recording": recording})
-    plan = sim_plan(settings, params, agi_port=agi_port, recordings_dir=str(recordings))
+    plan = sim_plan(
+        settings,
+        params,
+        agi_port=agi_port,
+        recordings_dir=str(recordings),
+        extra_sounds=features.sounds,
+    )
     calls = demo_calls(params)
     sim = Simulator(
         plan,

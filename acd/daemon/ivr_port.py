@@ -194,4 +194,5 @@ class Features:
     recording_pauses: RecordingPauses | None = None  # None: recordings cannot be paused
     survey: SurveyRunner | None = None  # None: no post-call survey
     http_routers: tuple[APIRouter, ...] = ()  # feature endpoints mounted on the daemon's API
+    sounds: tuple[str, ...] = ()  # sound names the features compose (studio list, simulator)
     playback_key: bytes | None = None  # decrypts recordings for audited playback

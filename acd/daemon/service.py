@@ -150,6 +150,10 @@ class AcdService:
     def device_state(self, endpoint: str, reachable: bool) -> None:
         self._post(lambda f, now: f.device_state(endpoint, reachable, now))
 
+    async def designate(self, call_id: str, agent_id: str | None) -> None:
+        """Supervisor: keep a waiting caller for one agent; ``AssignmentError`` with the reason."""
+        await self._ask(lambda f, now: f.designate(call_id, agent_id, now))
+
     async def assign(self, call_id: str, agent_id: str) -> None:
         """Supervisor hand-off; raises ``AssignmentError`` with the reason."""
         await self._ask(lambda f, now: f.assign(call_id, agent_id, now))

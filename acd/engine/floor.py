@@ -24,7 +24,7 @@ from acd.engine.agent_fsm import (
 from acd.engine.estimate import HandleTimes, estimated_wait
 from acd.engine.floor_effects import AgentChanged, Engaged, FloorEffect, Offer
 from acd.engine.model import AgentSpec, OverflowToQueue, QueueSpec, WaitingCall, WidenSkills
-from acd.engine.routing import Router
+from acd.engine.routing import AssignmentError, Router
 
 
 class Floor:
@@ -47,7 +47,6 @@ class Floor:
         self._forgive_due: list[tuple[float, str, str]] = []  # (when, call, agent who missed)
         self._reach_after_ring: dict[str, bool] = {}  # device state seen while the phone rang
         self._engaged: dict[str, Engaged] = {}  # call id -> agent engagement
-        self._agent_call: dict[str, str] = {}  # agent id -> call id (offered or talking)
         self._deferred: dict[str, list[tuple[AgentInput, str | None]]] = {}
         self._last_queue: dict[str, str] = {}  # agent -> queue of the last call (wrap-up length)
         self._talk: dict[str, float] = {}  # agent -> talk seconds of the last call
@@ -96,7 +95,7 @@ class Floor:
         self.router.caller_left(call_id)
         effects: list[FloorEffect] = []
         if engaged is not None:
-            self._disengage(call_id)
+            self._engaged.pop(call_id)
             effects += self._step(engaged.agent_id, AgentInput.CALLER_ABANDONED_DURING_RING, now)
             effects += self._flush_deferred(engaged.agent_id, now)
         return effects + self._route(now)
@@ -110,7 +109,7 @@ class Floor:
 
     def offer_failed(self, call_id: str, now: float) -> list[FloorEffect]:
         """Ring-no-answer, busy or unreachable phone: the caller keeps its place."""
-        engaged = self._disengage(call_id)
+        engaged = self._engaged.pop(call_id)
         self.router.offer_failed(call_id, engaged.agent_id)
         retry_at = now + self.queues[engaged.queue].ring_timeout_s
         heapq.heappush(self._forgive_due, (retry_at, call_id, engaged.agent_id))
@@ -125,7 +124,7 @@ class Floor:
         a call already released (resynchronisation, a hang-up seen first) changes nothing."""
         if call_id not in self._engaged:
             return []
-        engaged = self._disengage(call_id)
+        engaged = self._engaged.pop(call_id)
         if engaged.answered_at is not None:
             engaged.talk_s = now - engaged.answered_at
         self._last_queue[engaged.agent_id] = engaged.queue
@@ -137,6 +136,15 @@ class Floor:
         """Supervisor hand-off of a waiting caller to a named ready agent."""
         assignment = self.router.assign(call_id, agent_id, now)
         return self._offer(assignment.call_id, agent_id, assignment.queue, now)
+
+    def designate(self, call_id: str, agent_id: str | None, now: float) -> list[FloorEffect]:
+        """Supervisor: keep a waiting caller for one agent (``AssignmentError`` if not)."""
+        if call_id not in self.router.waiting.by_id:
+            raise AssignmentError("caller-gone", f"call {call_id} is not waiting")
+        if agent_id is not None and agent_id not in self.specs:
+            raise AssignmentError("unknown-agent", f"no agent {agent_id}")
+        self.router.designate(call_id, agent_id)
+        return self._route(now)
 
     def overflow(
         self, call_id: str, step: WidenSkills | OverflowToQueue, now: float
@@ -208,18 +216,12 @@ class Floor:
 
     def _offer(self, call_id: str, agent_id: str, queue: str, now: float) -> list[FloorEffect]:
         self._engaged[call_id] = Engaged(agent_id, queue)
-        self._agent_call[agent_id] = call_id
         effects = self._step(agent_id, AgentInput.OFFER, now)
         spec = self.queues[queue]
         offer = Offer(
             call_id, agent_id, self.specs[agent_id].endpoint, queue, spec.ring_timeout_s, now
         )
         return [offer, *effects]
-
-    def _disengage(self, call_id: str) -> Engaged:
-        engaged = self._engaged.pop(call_id)
-        self._agent_call.pop(engaged.agent_id, None)
-        return engaged
 
     def _flush_deferred(self, agent_id: str, now: float) -> list[FloorEffect]:
         """Apply what came while the phone rang. A request the agent's new state cannot take

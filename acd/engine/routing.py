@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from acd.engine.agent_index import ReadyAgents
 from acd.engine.model import AgentSpec, QueueSpec, SkillRequirement, WaitingCall
@@ -97,6 +97,15 @@ class Router:
         caller.excluded.discard(agent_id)
         if call_id in self.waiting.by_id:
             self._new_callers.append(call_id)
+
+    def designate(self, call_id: str, agent_id: str | None) -> None:
+        """Supervisor: keep this waiting caller (a VIP, say) for one agent, who gets it as soon
+        as they are ready, whatever their skills; None lets the caller go to anyone again."""
+        caller = self.waiting.remove(call_id)
+        caller.call = replace(caller.call, designated_agent=agent_id)
+        caller.excluded.discard(agent_id or "")
+        self.waiting.add(caller)
+        self._new_callers.append(call_id)
 
     def widen(self, call_id: str, skills: Sequence[SkillRequirement]) -> None:
         """Overflow: the caller now also accepts agents with these skills (no relaxing)."""

@@ -118,6 +118,20 @@ async def assign_call(call_id: str, body: AssignBody, ctx: Ctx, who: Supervisor)
     return {"call_id": call_id, "agent": body.agent, "status": "offered"}
 
 
+@router.post("/calls/{call_id}/designate")
+async def designate_call(
+    call_id: str, body: AssignBody, ctx: Ctx, who: Supervisor
+) -> dict[str, str]:
+    """Keep a waiting caller (a VIP) for one experienced agent: offered to that agent, and only
+    to that agent, as soon as they are ready."""
+    known_agent(ctx, body.agent)
+    try:
+        await ctx.acd.designate(call_id, body.agent)
+    except AssignmentError as exc:
+        raise HTTPException(409, {"reason": exc.reason, "message": str(exc)}) from None
+    return {"call_id": call_id, "agent": body.agent, "status": "designated"}
+
+
 async def call_queue(ctx: ApiContext, call_id: str) -> str | None:
     """The call's queue; KeyError when the daemon never saw the call."""
     live: CallRecord | None = ctx.registry.get(call_id)

@@ -153,3 +153,25 @@ async def test_disposition_codes_come_from_the_calls_queue(tmp_path: Path) -> No
     audit = [w for w in api.written if isinstance(w, AppendAudit)]
     assert audit[0].action == "call.disposition"
     assert "2026-11-24T10:00:00+08:00" in (audit[0].reason or "")
+
+
+@pytest.mark.asyncio
+async def test_a_vip_caller_designated_to_an_experienced_agent_waits_for_that_agent(
+    tmp_path: Path,
+) -> None:
+    async with running_api(tmp_path) as api:
+        c = api.client
+        await api.ctx.acd.enqueue(WaitingCall("vip-1", "complaints", api.ctx.clock(), 15))
+        body = {"agent": "1005"}  # Chen Jing: complaints level 5
+        assert (await c.post("/calls/vip-1/designate", headers=AGENT, json=body)).status_code == 403
+        r = await c.post("/calls/vip-1/designate", headers=SUPERVISOR, json=body)
+        assert r.status_code == 200
+        # another complaints agent logs in first: the VIP keeps waiting for 1005
+        assert (await c.post("/agents/1006/login", headers=SUPERVISOR)).status_code == 200
+        waiting = (await c.get("/calls/waiting", headers=SUPERVISOR)).json()
+        assert [(w["call_id"], w["designated_agent"]) for w in waiting] == [("vip-1", "1005")]
+        assert (await c.post("/agents/1005/login", headers=SUPERVISOR)).status_code == 200
+        assert (await c.get("/calls/waiting", headers=SUPERVISOR)).json() == []
+        assert api.floor.engaged_calls() == ["vip-1"]
+        r = await c.post("/calls/gone/designate", headers=SUPERVISOR, json=body)
+        assert (r.status_code, r.json()["detail"]["reason"]) == (409, "caller-gone")

@@ -1,5 +1,7 @@
-"""``hotline assign CALL AGENT``: a supervisor hands a waiting caller to a named ready agent,
-through the running daemon's HTTP API (``--api``, ``--token`` / $HOTLINE_TOKEN).
+"""``hotline assign CALL AGENT [--designate]``: a supervisor hands a waiting caller to a named
+ready agent, or (``--designate``) keeps the caller — a VIP, say — for that experienced agent
+until they are ready; through the running daemon's HTTP API (``--api``, ``--token`` /
+$HOTLINE_TOKEN).
 
 Exit codes: 0 offered to the agent, 1 refused (e.g. agent-not-ready, caller-gone), 2 usage,
 3 the daemon is unreachable.
@@ -19,12 +21,17 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("call", help="call id (see GET /calls/waiting)")
     parser.add_argument("agent", help="agent id")
+    parser.add_argument(
+        "--designate", action="store_true", help="keep the caller for this agent until ready"
+    )
     add_api_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    code, _ = call_api(args, "POST", f"/calls/{args.call}/assign", {"agent": args.agent})
+    action = "designate" if args.designate else "assign"
+    code, _ = call_api(args, "POST", f"/calls/{args.call}/{action}", {"agent": args.agent})
     if code == EXIT_OK:
-        print(f"call {args.call} offered to agent {args.agent}")
+        done = "kept for" if args.designate else "offered to"
+        print(f"call {args.call} {done} agent {args.agent}")
     return code

@@ -28,6 +28,9 @@ Definitions (the README repeats them):
   ``reserved``), from the agent state log.
 - **handled** (per agent): answered calls; **handle time**: the sum of their talk + hold +
   wrap-up (AHT is its mean).
+- **transferred calls** (``POST /calls/{id}/transfer``) count once: answered, ASA and service
+  level use the FIRST answer and the first queue entry; talk is the sum of the connected legs
+  (it stops at the transfer and restarts at the next answer, the wait between is not talk).
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "agent",
     "assign",
     "spy",
+    "transfer",
 )
 
 EXIT_OK = 0

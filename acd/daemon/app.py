@@ -155,6 +155,9 @@ class Daemon:
                 survey_sample_rate=options.survey_sample_rate,
                 language=settings.ivr.default_language,
                 mqtt_prefix=system.mqtt.topic_prefix,
+                transfer_priority_boost={
+                    q.name: q.transfers.priority_boost for q in settings.queues
+                },
             ),
             clock=clock,
             callers=callers,

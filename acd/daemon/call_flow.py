@@ -32,6 +32,7 @@ from acd.daemon.outputs import Outputs
 from acd.daemon.recording import CallRecording
 from acd.daemon.screen_pop import identify, screen_pop
 from acd.daemon.service import AcdService
+from acd.daemon.transfers import resume_after_transfer
 from acd.daemon.waiting import HandedBack, LeftQueue, Waiter
 from acd.engine.model import VIP_PRIORITY_BOOST, QueueSpec, WaitingCall
 from acd.logging import bind_call
@@ -201,22 +202,31 @@ class CallFlow:
         *,
         place_since: float | None = None,
         overflow: bool = True,
+        designated: str | None = None,
     ) -> None:
         """Queue the caller, wait (music, announcements, the overflow ladder unless
         ``overflow`` is False) and ring agents until one answers or the caller leaves.
         ``place_since``: the caller's place in the queue dates from then (a call-back keeps
-        the place its caller held when booking it)."""
+        the place its caller held when booking it); ``designated``: kept for that agent (a
+        transfer to a named agent). After a transfer the caller queues again (``transfers``)."""
         call.queue, call.priority = queue, priority
         await session.set_variable(names.VAR_QUEUE, queue)
-        call.queued_at = self._clock()
-        arrived = call.queued_at if place_since is None else place_since
+        now = self._clock()
+        if not call.transfers:  # KPIs (ASA, service level) count from the first queue entry
+            call.queued_at = now
+        arrived = now if place_since is None else place_since
         ticket = await self._acd.enqueue(
             WaitingCall(
-                call.call_id, queue, arrived, priority, preferred_agent=call.preferred_agent
+                call.call_id,
+                queue,
+                arrived,
+                priority,
+                preferred_agent=call.preferred_agent,
+                designated_agent=designated,
             )
         )
-        self._outputs.call_event(call, "queued", call.queued_at, priority=priority)
-        state = self._waiter.state(call.queued_at)
+        self._outputs.call_event(call, "queued", now, priority=priority)
+        state = self._waiter.state(now)
         if not overflow:
             spec = self._queues.get(queue)
             state.rungs_taken = len(spec.overflow) if spec is not None else 0
@@ -237,10 +247,16 @@ class CallFlow:
                 if await self._dialler.ring(
                     session, call, offer.agent_id, offer.endpoint, offer.ring_timeout_s
                 ):
-                    return
+                    break
         finally:
             if call.answered_at is None:
                 self._acd.caller_left(call.call_id)
+        gone, now = session.hung_up, self._clock()
+        to = resume_after_transfer(call, now, self._outputs, self._settings, caller_gone=gone)
+        if to is not None:  # transferred: queue again; the last leg decides the outcome
+            await self.queue_and_connect(
+                session, call, to.queue, to.priority, profile, designated=to.designated_agent
+            )
 
     def hand_back(self) -> None:
         """The daemon stops: callers still waiting (and new ones) go to the dialplan's Queue()."""

@@ -54,6 +54,16 @@ class CallRecord:
     recording_id: str | None = None  # set once the file is catalogued
     survey_rating: int | None = None
     survey_solved: bool | None = None
+    # Transfers (acd.daemon.transfers): the pending request, set by the API before the agent's
+    # leg is hung up, and each transfer done ({from_agent, target, reason, by, at}).
+    transfer_to: str | None = None  # "queue:<name>" or "agent:<id>"
+    transfer_reason: str | None = None
+    transfer_by: str | None = None
+    transfers: list[dict[str, Any]] = field(default_factory=list)
+    # ``answered_at`` is the FIRST answer (ASA, service level); a later leg's answer is
+    # ``leg_answered_at``, and talk of legs before a transfer is ``talk_before_s``.
+    leg_answered_at: float | None = None
+    talk_before_s: float = 0.0
     seq: int = 0
 
     def next_seq(self) -> int:
@@ -64,7 +74,9 @@ class CallRecord:
         """The KPI view of this call (``acd.kpi`` defines what each number means)."""
         talk = 0.0
         if self.answered_at is not None and self.ended_at is not None:
-            talk = self.ended_at - self.answered_at
+            # Talk ends at a transfer and restarts at the next answer: waiting between is not talk.
+            leg = self.leg_answered_at if self.transfers else self.answered_at
+            talk = self.talk_before_s + (self.ended_at - leg if leg is not None else 0.0)
         abandoned_at = None
         if self.answered_at is None and self.outcome in ("abandoned", "timeout"):
             abandoned_at = self.ended_at
@@ -97,6 +109,7 @@ class CallRecord:
             "recording_id": self.recording_id,
             "survey_rating": self.survey_rating,
             "survey_solved": self.survey_solved,
+            "transfers": list(self.transfers) or None,
         }
 
 

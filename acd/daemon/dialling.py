@@ -36,6 +36,7 @@ class FlowSettings:
     survey_sample_rate: float = 0.5
     language: str = "zh"  # survey language when the IVR chose none
     mqtt_prefix: str = "hotline"
+    transfer_priority_boost: dict[str, int] = field(default_factory=dict)  # by target queue
 
 
 class AgentDialler:
@@ -89,12 +90,13 @@ class AgentDialler:
         """Dial the agent; True when the call was answered (and is now over)."""
         started = self._clock()
         call.agent_id = agent_id
+        call.leg_answered_at = None  # this leg's answer (a transferred caller rings again)
         self._outputs.call_event(call, "offered", started, agent_id=agent_id, endpoint=endpoint)
 
         answer_seen = asyncio.Event()
 
         def answered(at: float, agent_channel: str | None) -> None:
-            if call.answered_at is None:
+            if call.leg_answered_at is None:
                 self._mark_answered(call, started, at, agent_channel)
                 answer_seen.set()
 
@@ -102,7 +104,8 @@ class AgentDialler:
         timeout = str(max(1, math.ceil(ring_timeout_s)))
         dial = cmd.exec_("Dial", endpoint, timeout, self._settings.dial_options)
         # Dial blocks the FastAGI session for the whole talk: recording starts beside it.
-        rec = self._recording
+        # One recording per call: MixMonitor stays on the caller's channel through a transfer.
+        rec = self._recording if call.recording_path is None else None
         recorder = asyncio.create_task(
             rec.start_on_answer(call, answer_seen) if rec else answer_seen.wait()
         )
@@ -114,10 +117,10 @@ class AgentDialler:
         ended = self._clock()
         status = await session.get_variable(names.ASTERISK_DIALSTATUS) or "UNKNOWN"
         if status == "ANSWER":
-            if call.answered_at is None:  # AMI did not tell us: work it out from ANSWEREDTIME
+            if call.leg_answered_at is None:  # AMI did not say: work it out from ANSWEREDTIME
                 talk = float(await session.get_variable("ANSWEREDTIME") or 0)
                 self._mark_answered(call, started, ended - talk, None)
-            call.rings.append(Ring(agent_id, started, call.answered_at or ended, status))
+            call.rings.append(Ring(agent_id, started, call.leg_answered_at or ended, status))
             call.ended_at = ended
             call.hung_up_by = "caller" if session.hung_up else "agent"
             call.outcome = "answered"
@@ -134,8 +137,9 @@ class AgentDialler:
     def _mark_answered(
         self, call: CallRecord, ring_started: float, at: float, agent_channel: str | None
     ) -> None:
-        call.ring_started_at = ring_started
-        call.answered_at = at
+        if call.answered_at is None:  # KPIs (ASA, service level) use the first answer
+            call.ring_started_at, call.answered_at = ring_started, at
+        call.leg_answered_at = at
         self._acd.offer_answered(call.call_id)
         self._outputs.call_event(
             call, "answered", at, agent_id=call.agent_id, agent_channel=agent_channel

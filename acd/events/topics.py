@@ -22,7 +22,17 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 CALL_EVENTS = frozenset(
-    {"arrived", "ivr", "queued", "offered", "answered", "ring_no_answer", "abandoned", "ended"}
+    {
+        "arrived",
+        "ivr",
+        "queued",
+        "offered",
+        "answered",
+        "ring_no_answer",
+        "transferred",
+        "abandoned",
+        "ended",
+    }
 )
 # MQTT forbids wildcards in published topics; ids come from config and Asterisk, so guard them.
 _UNSAFE = re.compile(r"[+#/\x00]")

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
-from acd.http import live, routes_floor, routes_recording, routes_supervisor
+from acd.http import live, routes_floor, routes_recording, routes_supervisor, routes_transfer
 from acd.http.auth import TokenTable
 from acd.http.context import ApiContext
 
@@ -33,6 +33,7 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
     app.state.tokens = TokenTable(ctx.settings.http.tokens)
     app.include_router(routes_floor.router)
     app.include_router(routes_supervisor.router)
+    app.include_router(routes_transfer.router)
     app.include_router(routes_recording.router)
     app.include_router(live.router)
     for router in routers:

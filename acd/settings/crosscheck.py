@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from acd.settings.errors import ConfigIssue
 from acd.settings.schema_ivr import IvrAction, IvrFile
 from acd.settings.schema_recording import RecordingFile
-from acd.settings.schema_routing import AgentsFile, QueuesFile
+from acd.settings.schema_routing import AGENTS_TARGET, AgentsFile, QueuesFile
 from acd.settings.schema_service import HoursFile
 
 
@@ -78,6 +78,12 @@ def check_queues(files: ParsedFiles) -> list[ConfigIssue]:
                 issues.append(
                     _unknown(f, path, "queue", step.queue, others, where="the other queues")
                 )
+        allowed = queue.transfers.agents_may_transfer_to or ()
+        for j, target in enumerate(allowed):
+            if target != AGENTS_TARGET and target not in names:
+                path = f"{at}.transfers.agents_may_transfer_to[{j}]"
+                known = names | {AGENTS_TARGET}
+                issues.append(_unknown(f, path, "transfer target", target, known))
     return issues
 
 

@@ -82,6 +82,23 @@ def _not_reserved(name: str) -> str:
     return name
 
 
+AGENTS_TARGET = "agents"  # in agents_may_transfer_to: agents may transfer to a named agent
+
+
+class TransferRules(FrozenModel):
+    """Who may transfer a call of this queue, and where to (``POST /calls/{id}/transfer``).
+
+    Agent tokens are held to ``agents_may_transfer_to`` (queue names, or ``agents`` for a named
+    agent; None = anywhere); supervisors and admins may transfer anywhere.
+    """
+
+    agents_may_transfer_to: tuple[Identifier, ...] | None = None
+    require_reason: bool = True
+    # A transfer is new work in the target queue (it waits from the transfer on), served
+    # ahead of that queue's fresh callers by this much priority, not sent to the back.
+    priority_boost: int = Field(default=5, ge=0, le=10)
+
+
 class QueueSettings(FrozenModel):
     name: Annotated[Identifier, AfterValidator(_not_reserved)]
     display_name: str = Field(min_length=1)
@@ -101,6 +118,7 @@ class QueueSettings(FrozenModel):
     hours: Identifier | None = None  # calendar in hours.yaml; None = always open
     fallback: FallbackQueue = FallbackQueue()
     recording_retention_days: int | None = Field(default=None, ge=1)  # None = recording.yaml
+    transfers: TransferRules = TransferRules()
 
     @property
     def ring_timeout_s(self) -> float:

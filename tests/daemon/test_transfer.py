@@ -1,0 +1,227 @@
+"""Transfers end to end: the daemon with its HTTP API against the PBX simulator, real sockets.
+
+Generated agents (``acd.daemon.demo``): 2001 is expert in orders (none in complaints), 2002 is
+good in complaints (none in orders), both can take the default queue ``enquiries``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from acd.cli.main import main
+from acd.daemon.app import RunOptions
+from acd.daemon.calls import CallRecord
+from acd.daemon.transfers import TransferNotAllowed, check_transfer
+from acd.settings.schema_routing import TransferRules
+from tests.daemon import harness as harness_module
+from tests.daemon.harness import Harness, floor_harness, floor_settings
+from tests.http.api_harness import AGENT, SUPERVISOR
+from tests.http.live_daemon import LONG_TALK, with_tokens
+
+# The queue only the OTHER agent can take, by the agent who answered first.
+ONLY_THE_OTHER = {"2001": "complaints", "2002": "orders"}
+
+
+@asynccontextmanager
+async def daemon_with_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, rules: TransferRules | None = None
+) -> AsyncIterator[tuple[Harness, httpx.AsyncClient]]:
+    monkeypatch.setattr(harness_module, "RunOptions", functools.partial(RunOptions, http_port=0))
+    settings = with_tokens(floor_settings(2))
+    if rules is not None:
+        queues = tuple(
+            q.model_copy(update={"transfers": rules}) if q.name == settings.default_queue else q
+            for q in settings.queues
+        )
+        settings = settings.model_copy(update={"queues": queues})
+    async with floor_harness(tmp_path, settings=settings, behaviour=LONG_TALK, start=False) as h:
+        daemon = await h.start_daemon()
+        assert daemon.http is not None
+        try:
+            async with httpx.AsyncClient(base_url=daemon.http.url) as client:
+                yield h, client
+        finally:
+            for channel in [c.name for c in h.sim.pbx.channels()]:
+                h.hang_up(channel)
+            await h.wait_for(h.quiet, "no call left anywhere")
+            await h.stop_daemon()
+
+
+async def answered_call(h: Harness) -> CallRecord:
+    await h.place()
+    await h.wait_for(lambda: any(c.agent_channel for c in h.daemon.registry), "an answer")
+    return next(c for c in h.daemon.registry if c.agent_channel)
+
+
+async def answered_by(h: Harness, call: CallRecord, agent_id: str) -> None:
+    await h.wait_for(
+        lambda: call.agent_id == agent_id and call.agent_channel is not None,
+        f"agent {agent_id} answering the transferred caller",
+    )
+
+
+def other(agent_id: str | None) -> str:
+    return "2002" if agent_id == "2001" else "2001"
+
+
+@pytest.mark.asyncio
+async def test_transfer_to_a_queue_wraps_up_the_agent_and_connects_the_other_queue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with daemon_with_api(tmp_path, monkeypatch) as (h, api):
+        call = await answered_call(h)
+        first, first_answer = call.agent_id, call.answered_at
+        assert first is not None
+        target = ONLY_THE_OTHER[first]
+        r = await api.post(
+            f"/calls/{call.call_id}/transfer",
+            json={"queue": target, "reason": "wrong department"},
+            headers=AGENT,
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["target"] == f"queue:{target}"
+        await answered_by(h, call, other(first))
+        assert call.queue == target
+        assert call.priority == h.settings.queue(target).priority + 5  # not sent to the back
+        assert call.answered_at == first_answer  # KPIs keep the first answer
+        assert call.leg_answered_at is not None
+        assert first_answer is not None
+        assert call.leg_answered_at > first_answer
+    rows = h.rows("select transfers, outcome, agent_id, queue from calls")
+    assert len(rows) == 1
+    transfers, outcome, agent, queue = rows[0]
+    [entry] = json.loads(transfers)
+    assert entry["from_agent"] == first
+    assert (entry["target"], entry["reason"], entry["by"]) == (
+        f"queue:{target}",
+        "wrong department",
+        "agents",
+    )
+    assert isinstance(entry["at"], float)
+    assert (outcome, agent, queue) == ("answered", other(first), target)
+    events = h.rows("select kind, agent_id, data from call_events where kind = 'transferred'")
+    assert [(k, a) for k, a, _ in events] == [("transferred", first)]
+    assert json.loads(events[0][2])["target"] == f"queue:{target}"
+    states = [
+        s for (s,) in h.rows("select state from agent_state_log where agent_id = ?", (first,))
+    ]
+    assert "wrap_up" in states  # the first agent wrapped up after the transferred leg
+    audit = h.rows("select who, role, action, target from audit_log")
+    assert audit == [("agents", "agent", "call.transfer", f"queue:{target}")]
+
+
+@pytest.mark.asyncio
+async def test_supervisor_transfers_to_a_named_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with daemon_with_api(tmp_path, monkeypatch) as (h, api):
+        call = await answered_call(h)
+        first = call.agent_id
+        body = {"agent": other(first), "reason": "customer asked for them"}
+        r = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
+        assert r.status_code == 200, r.text
+        await answered_by(h, call, other(first))
+        assert call.queue == h.settings.default_queue  # same queue, kept for that agent
+        assert call.transfers[0]["target"] == f"agent:{other(first)}"
+        assert call.transfers[0]["by"] == "supervisors"
+        # the call is already with that agent now: a second transfer to them is refused
+        again = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
+        assert again.status_code == 409
+
+
+@pytest.mark.asyncio
+async def test_transfers_refused_by_config_and_when_not_in_a_conversation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = TransferRules(agents_may_transfer_to=("orders",), require_reason=True)
+    async with daemon_with_api(tmp_path, monkeypatch, rules=rules) as (h, api):
+        assert (await api.post("/calls/nope/transfer", json={"queue": "orders", "reason": "x"},
+                               headers=AGENT)).status_code == 404  # fmt: skip
+        call = await answered_call(h)
+        url = f"/calls/{call.call_id}/transfer"
+        cases = [
+            ({"queue": "complaints", "reason": "angry"}, AGENT, 403),
+            ({"agent": other(call.agent_id), "reason": "x"}, AGENT, 403),
+            ({"queue": "orders"}, AGENT, 422),  # no reason
+            ({"queue": "orders", "agent": "2001", "reason": "x"}, AGENT, 422),
+            ({"queue": "billing", "reason": "x"}, AGENT, 404),
+            ({"agent": "9999", "reason": "x"}, SUPERVISOR, 404),
+        ]
+        for body, token, status in cases:
+            r = await api.post(url, json=body, headers=token)
+            assert r.status_code == status, (body, r.text)
+        argv = ["transfer", call.call_id, "--queue", "complaints", "--reason", "angry"]
+        argv += ["--api", str(api.base_url).rstrip("/"), "--token", "tok-agent"]
+        assert await asyncio.to_thread(main, argv) == 1  # the CLI is refused the same way
+        assert "refused (403)" in capsys.readouterr().err
+        assert call.transfer_to is None
+        assert not call.transfers
+        assert call.agent_channel is not None  # still talking to the same agent
+        # a caller still waiting (everyone busy or paused) is not in a conversation: 409
+        idle = other(call.agent_id)
+        paused = await api.post(f"/agents/{idle}/pause", json={}, headers=SUPERVISOR)
+        assert paused.status_code == 200
+        await h.place()
+        await h.wait_for(lambda: len(h.daemon.registry) == 2, "a second caller")
+        waiting = next(c for c in h.daemon.registry if c.call_id != call.call_id)
+        await h.wait_for(lambda: waiting.queued_at is not None, "the second caller queued")
+        r = await api.post(
+            f"/calls/{waiting.call_id}/transfer",
+            json={"queue": "orders", "reason": "x"},
+            headers=SUPERVISOR,
+        )
+        assert r.status_code == 409
+    assert h.rows("select count(*) from audit_log where action = 'call.transfer'") == [(0,)]
+
+
+@pytest.mark.asyncio
+async def test_caller_hanging_up_while_transferred_leaves_nothing_stuck(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with daemon_with_api(tmp_path, monkeypatch) as (h, api):
+        call = await answered_call(h)
+        target = other(call.agent_id)
+        paused = await api.post(f"/agents/{target}/pause", json={}, headers=SUPERVISOR)
+        assert paused.status_code == 200  # the named agent is paused: the caller waits for them
+        body = {"agent": target, "reason": "specialist"}
+        r = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
+        assert r.status_code == 200
+        await h.wait_for(lambda: bool(call.transfers), "the transfer taking effect")
+        waiting = await h.floor(lambda f, _now: [c.call_id for c in f.router.waiting_calls()])
+        assert waiting == [call.call_id]
+        h.hang_up(call.channel)
+        await h.wait_for(h.quiet, "nothing left queued, engaged or open")
+        assert (await h.agent_states())[target] == "paused"
+    rows = h.rows("select outcome, hung_up_by, json_array_length(transfers) from calls")
+    assert rows == [("answered", "caller", 1)]
+
+
+def test_policy_check_is_for_agents_only() -> None:
+    rules = TransferRules(agents_may_transfer_to=("orders",), require_reason=False)
+    check_transfer(rules, "agent", "queue", "orders", None)
+    check_transfer(rules, "supervisor", "queue", "complaints", None)
+    check_transfer(rules, "admin", "agent", "2001", None)
+    with pytest.raises(TransferNotAllowed):
+        check_transfer(rules, "agent", "queue", "complaints", "x")
+    with pytest.raises(TransferNotAllowed):
+        check_transfer(rules, "agent", "agent", "2001", "x")
+    check_transfer(TransferRules(), "agent", "agent", "2001", "x")  # default: anywhere
+
+
+def test_talk_of_a_transferred_call_leaves_out_the_wait_between_legs() -> None:
+    call = CallRecord("c1", "u1", "ch", "555", None, arrived_at=0.0)
+    call.queued_at, call.ring_started_at, call.answered_at = 1.0, 2.0, 3.0
+    call.transfers.append({"from_agent": "2001", "target": "queue:orders", "at": 13.0})
+    call.talk_before_s = 10.0  # 3 -> 13 with the first agent
+    call.leg_answered_at, call.ended_at = 20.0, 25.0  # 7 s waiting, then 5 s with the next
+    facts = call.facts()
+    assert (facts.answered_at, facts.queued_at, facts.ring_started_at) == (3.0, 1.0, 2.0)
+    assert facts.talk_s == 15.0

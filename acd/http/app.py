@@ -14,7 +14,14 @@ from collections.abc import Iterator, Sequence
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
-from acd.http import live, routes_floor, routes_recording, routes_supervisor, routes_transfer
+from acd.http import (
+    live,
+    routes_callbacks,
+    routes_floor,
+    routes_recording,
+    routes_supervisor,
+    routes_transfer,
+)
 from acd.http.auth import TokenTable
 from acd.http.context import ApiContext
 
@@ -34,6 +41,7 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
     app.include_router(routes_floor.router)
     app.include_router(routes_supervisor.router)
     app.include_router(routes_transfer.router)
+    app.include_router(routes_callbacks.router)
     app.include_router(routes_recording.router)
     app.include_router(live.router)
     for router in routers:

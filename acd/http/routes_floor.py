@@ -16,7 +16,7 @@ from acd.engine.routing import AssignmentError
 from acd.http.auth import Principal, require
 from acd.http.context import ApiContext
 from acd.http.views import agents_view, queues_view, waiting_view
-from acd.storage.commands import AppendAudit, UpsertCall
+from acd.storage.commands import AppendAudit, InsertCallback, UpsertCall
 from acd.storage.models import Call
 
 router = APIRouter()
@@ -132,18 +132,19 @@ async def designate_call(
     return {"call_id": call_id, "agent": body.agent, "status": "designated"}
 
 
-async def call_queue(ctx: ApiContext, call_id: str) -> str | None:
-    """The call's queue; KeyError when the daemon never saw the call."""
+async def call_queue_and_number(ctx: ApiContext, call_id: str) -> tuple[str | None, str | None]:
+    """The call's queue and caller number; KeyError when the daemon never saw the call."""
     live: CallRecord | None = ctx.registry.get(call_id)
     if live is None:
         live = next((c for c in reversed(ctx.registry.recent) if c.call_id == call_id), None)
     if live is not None:
-        return live.queue
+        return live.queue, live.number
     if ctx.sessions is not None:
         async with ctx.sessions() as session:
-            row = (await session.execute(select(Call.queue).where(Call.id == call_id))).first()
+            query = select(Call.queue, Call.caller_number).where(Call.id == call_id)
+            row = (await session.execute(query)).first()
         if row is not None:
-            return row[0]
+            return row[0], row[1]
     raise KeyError(call_id)
 
 
@@ -151,9 +152,12 @@ async def call_queue(ctx: ApiContext, call_id: str) -> str | None:
 async def disposition(call_id: str, body: DispositionBody, ctx: Ctx, who: Agent) -> dict[str, Any]:
     """Wrap-up result of a call; codes are the call's queue's ``dispositions``."""
     try:
-        queue = await call_queue(ctx, call_id)
+        queue, number = await call_queue_and_number(ctx, call_id)
     except KeyError:
         raise HTTPException(404, f"unknown call {call_id}") from None
+    due_at = body.follow_up_due
+    if due_at is not None and due_at.tzinfo is None:
+        raise HTTPException(422, "follow_up_due needs a time zone (e.g. 2026-11-24T10:00:00+08:00)")
     allowed = ctx.settings.queue(queue).dispositions if queue else ("resolved",)
     if body.code not in allowed:
         raise HTTPException(
@@ -165,8 +169,20 @@ async def disposition(call_id: str, body: DispositionBody, ctx: Ctx, who: Agent)
     values = {"disposition_code": body.code, "resolved": body.resolved, "notes": body.notes}
     key = f"{call_id}:disposition:{now:.6f}"
     ctx.write(UpsertCall(idempotency_key=key, call_id=call_id, values=values))
-    # The calls table has no follow-up column: the due date goes into the audit trail.
-    due = body.follow_up_due.isoformat() if body.follow_up_due else None
+    due = due_at.isoformat() if due_at else None
+    if due_at is not None and number:
+        # The follow-up is a call-back like any other: the scheduler dials it when due.
+        ctx.write(
+            InsertCallback(
+                idempotency_key=f"{key}:callback",
+                callback_id=f"follow-up-{call_id}-{now:.0f}",
+                call_id=call_id,
+                number=number,
+                queue=queue or ctx.settings.default_queue,
+                requested_at=datetime.fromtimestamp(now, UTC),
+                due_at=due_at.astimezone(UTC),
+            )
+        )
     ctx.write(
         AppendAudit(
             idempotency_key=f"{key}:audit",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ from pydantic import SecretStr
 from acd.engine.model import WaitingCall
 from acd.http.auth import Principal
 from acd.settings.schema_system import ApiToken
-from acd.storage.commands import AppendAudit, UpsertCall
+from acd.storage.commands import AppendAudit, InsertCallback, UpsertCall
+from acd.storage.models import Callback
 from tests.http.api_harness import AGENT, SUPERVISOR, load_test_settings, running_api
 
 
@@ -153,6 +155,44 @@ async def test_disposition_codes_come_from_the_calls_queue(tmp_path: Path) -> No
     audit = [w for w in api.written if isinstance(w, AppendAudit)]
     assert audit[0].action == "call.disposition"
     assert "2026-11-24T10:00:00+08:00" in (audit[0].reason or "")
+    # the follow-up is booked as a call-back, which the scheduler dials when it is due
+    (follow_up,) = [w for w in api.written if isinstance(w, InsertCallback)]
+    assert (follow_up.call_id, follow_up.number, follow_up.queue) == ("c-1001", "5550100", "orders")
+    assert follow_up.due_at == datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
+@pytest.mark.asyncio
+async def test_a_follow_up_time_without_a_time_zone_is_refused(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        api.on_call("1001", "PJSIP/1001-00000001", queue="orders")
+        body = {"code": "follow_up", "follow_up_due": "2026-11-24T10:00:00"}
+        r = await api.client.post("/calls/c-1001/disposition", headers=AGENT, json=body)
+        assert r.status_code == 422
+        assert "time zone" in r.json()["detail"]
+    assert not [w for w in api.written if isinstance(w, InsertCallback)]
+
+
+@pytest.mark.asyncio
+async def test_supervisors_list_call_backs_by_state(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        assert api.ctx.sessions is not None
+        async with api.ctx.sessions() as session, session.begin():
+            for i, state in enumerate(("pending", "done", "pending")):
+                session.add(
+                    Callback(
+                        id=f"cb-{i}",
+                        number=f"555000{i}",
+                        queue="orders",
+                        state=state,
+                        requested_at=datetime(2026, 11, 23, tzinfo=UTC),
+                        due_at=datetime(2026, 11, 23, 10 + i, tzinfo=UTC),
+                    )
+                )
+        c = api.client
+        assert (await c.get("/callbacks", headers=AGENT)).status_code == 403
+        pending = (await c.get("/callbacks?state=pending", headers=SUPERVISOR)).json()
+        assert [p["id"] for p in pending] == ["cb-2", "cb-0"]  # newest due first
+        assert (await c.get("/callbacks?state=lost", headers=SUPERVISOR)).status_code == 422
 
 
 @pytest.mark.asyncio

@@ -41,6 +41,18 @@ class NotOnCall(Exception):
     """The agent has no answered call with a known channel to spy on."""
 
 
+class SpyRefused(Exception):
+    """Asterisk refused the Originate (an unknown supervisor endpoint, a permission)."""
+
+
+class ActionOutcome(Protocol):
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def message(self) -> str: ...
+
+
 class AmiActions(Protocol):
     async def action(
         self,
@@ -48,7 +60,7 @@ class AmiActions(Protocol):
         headers: Iterable[tuple[str, str]] = (),
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - AmiClient's signature
-    ) -> object: ...
+    ) -> ActionOutcome: ...
 
 
 def chanspy_data(agent_channel: str, mode: SpyMode) -> str:
@@ -141,10 +153,8 @@ class SupervisorDesk:
             call.call_id,
             now,
         )
-        self.sessions.append(session)
-        self._log(session, "start", now)
         # Async: the reply comes at once; the phone rings while the supervisor picks up.
-        await self._ami.action(
+        reply = await self._ami.action(
             "Originate",
             [
                 ("Channel", endpoint),
@@ -154,6 +164,12 @@ class SupervisorDesk:
             ],
             timeout=10,
         )
+        if not reply.ok:  # e.g. "Originate failed": no session began, the refusal is audited
+            session.ended_at = now
+            self._log(session, "refused", now)
+            raise SpyRefused(f"Asterisk refused to call {endpoint}: {reply.message}")
+        self.sessions.append(session)
+        self._log(session, "start", now)
         return session
 
     def on_event(self, event: Message) -> None:
@@ -163,7 +179,8 @@ class SupervisorDesk:
         spyee = event.get("SpyeeChannel")
         spyer = event.get("SpyerChannel")
         now = self._clock()
-        for session in self.sessions:
+        # newest first: a session whose phone was never picked up must not take a later start
+        for session in reversed(self.sessions):
             if session.agent_channel != spyee or session.ended_at is not None:
                 continue
             if event.name == "ChanSpyStart" and session.started_at is None:
@@ -183,7 +200,7 @@ class SupervisorDesk:
                 idempotency_key=f"spy:{session.requested_at:.6f}:{session.session_id}:{step}",
                 who=session.who,
                 role=session.role,
-                action=f"spy.{session.mode.value}" if step == "start" else "spy.stop",
+                action=f"spy.{session.mode.value}" if step == "start" else f"spy.{step}",
                 target=f"agent:{session.agent_id}",
                 reason=json.dumps(detail, sort_keys=True),
                 at=datetime.fromtimestamp(at, UTC),

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from acd.asterisk.aio.ami_client import AmiError
 from acd.daemon.specs import kpi_settings
-from acd.daemon.supervisor import NotOnCall, SpyMode
+from acd.daemon.supervisor import NotOnCall, SpyMode, SpyRefused
 from acd.http.auth import Principal, require
 from acd.http.routes_floor import Ctx, known_agent
 from acd.reports.build import build_report
@@ -44,6 +44,8 @@ async def spy(body: SpyBody, ctx: Ctx, who: Supervisor) -> dict[str, object]:
         )
     except NotOnCall as exc:
         raise HTTPException(409, str(exc)) from None
+    except SpyRefused as exc:
+        raise HTTPException(502, str(exc)) from None
     except (AmiError, ConnectionError) as exc:
         raise HTTPException(503, f"cannot reach Asterisk: {exc}") from None
     return session.as_json()

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from acd.asterisk.ami.client import ActionCompleted
+from acd.asterisk.ami.message import Message
 from acd.cli.features import hotline_features
 from acd.daemon.calls import CallRecord, CallRegistry
 from acd.daemon.outputs import Outputs
@@ -48,9 +50,10 @@ def load_test_settings() -> Settings:
 class FakeAmi:
     """Records actions; answers like AmiClient does for an accepted Async Originate."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, refuse: bool = False) -> None:
         self.sent: list[tuple[str, list[tuple[str, str]]]] = []
         self.connected = True
+        self.refuse = refuse
 
     async def action(
         self,
@@ -58,9 +61,14 @@ class FakeAmi:
         headers: Iterable[tuple[str, str]] = (),
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - AmiClient's signature
-    ) -> object:
+    ) -> ActionCompleted:
         self.sent.append((name, list(headers)))
-        return None
+        # the recorded replies (ami_login_and_actions.txt, Originate sections)
+        if self.refuse:
+            reply = Message.build(Response="Error", Message="Originate failed")
+        else:
+            reply = Message.build(Response="Success", Message="Originate successfully queued")
+        return ActionCompleted("fake", reply)
 
 
 @dataclass

@@ -42,6 +42,18 @@ async def test_spy_refusals_are_clear(tmp_path: Path) -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_spy_asterisk_refuses_is_reported_and_audited_as_refused(tmp_path: Path) -> None:
+    async with running_api(tmp_path, ami=FakeAmi(refuse=True)) as api:
+        api.on_call("1002", "PJSIP/1002-0000000a")
+        r = await api.client.post("/spy", headers=SUPERVISOR, json=SPY)
+        assert r.status_code == 502
+        assert "Originate failed" in r.json()["detail"]
+        assert (await api.client.get("/spy", headers=SUPERVISOR)).json() == []
+    audit = [w for w in api.written if isinstance(w, AppendAudit)]
+    assert [a.action for a in audit] == ["spy.refused"]
+
+
+@pytest.mark.asyncio
 async def test_supervisor_whispers_and_the_session_is_audited(tmp_path: Path) -> None:
     ami = FakeAmi()
     channel = "Local/agent2@agents-00000012;1"

@@ -209,6 +209,7 @@ class Daemon:
             ping_interval_s=ami.ping_interval_s,
             reconnect_backoff=(0.5, ami.reconnect_max_s),
             on_connect=lambda reconnected: self.watcher.resync(self.ami, reconnected),
+            on_disconnect=lambda: self._ami_link(False),  # retained MQTT system/ami "down"
         )
         self.ami.subscribe(self.watcher.on_event)
         self.desk = SupervisorDesk(self.ami, self.writer.submit, clock=clock)

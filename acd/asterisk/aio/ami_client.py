@@ -1,23 +1,17 @@
 """Asyncio AMI client: a thin shell around the sans-I/O ``ClientConnection``.
 
-Written instead of wrapping panoramisk 1.4 (its defects and where they live: docs/panoramisk.md).
-The shell only moves bytes, runs timers and resolves futures; framing, ActionID correlation,
-list collection and login messages are the core's (acd/asterisk/ami/).
+Written instead of wrapping panoramisk 1.4 (its defects and where they live: docs/panoramisk.md);
+framing, ActionID correlation, list collection and login are the core's (acd/asterisk/ami/).
 
-Behaviour an owner can rely on:
-
-* One supervised task per client: connect -> wait for the banner -> log in -> read loop + ping loop
-  (a TaskGroup). EOF, a reset, a protocol error or an unanswered Ping ends the session; the client
-  reconnects after a capped, jittered backoff and calls ``on_connect(True)`` after the new login
-  so the owner resynchronises its state.
-* A rejected login (wrong secret) is final: no retry loop. ``start()`` raises ``AmiLoginError`` and
-  so does every later ``action()``.
-* ``action()`` always has a timeout. While disconnected it waits for the next successful *login*
-  (not for ``FullyBooted``, which is only sent when the AMI user may read ``system``).
-  Actions in flight when the connection drops fail with ``AmiConnectionLost`` and are never
-  re-sent: an Originate must not be doubled, the caller decides.
-* ``Response: Error`` is a result with ``ok == False`` (AMI errors such as "Already there" are
-  normal outcomes for an ACD); ``check=True`` turns it into ``AmiActionError``.
+* One supervised task: connect -> banner -> log in -> read loop + ping loop. EOF, a reset, a
+  protocol error or an unanswered Ping ends the session (``on_disconnect()``); the client
+  reconnects after a capped, jittered backoff and calls ``on_connect(True)`` to resynchronise.
+* A rejected login (wrong secret) is final: ``start()`` and every later ``action()`` raise
+  ``AmiLoginError``, with no retry loop.
+* ``action()`` always has a timeout. While disconnected it waits for the next *login* (not for
+  ``FullyBooted``). Actions in flight when the link drops fail with ``AmiConnectionLost`` and are
+  never re-sent (an Originate must not be doubled). ``Response: Error`` is a result with
+  ``ok == False``; ``check=True`` turns it into ``AmiActionError``.
 """
 
 from __future__ import annotations
@@ -91,6 +85,7 @@ class AmiClient:
         connect_timeout_s: float = 5.0,
         reconnect_backoff: tuple[float, float] = (0.5, 10.0),
         on_connect: OnConnect | None = None,
+        on_disconnect: Callable[[], None] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.host = host
@@ -103,6 +98,7 @@ class AmiClient:
         self._connect_timeout_s = connect_timeout_s
         self._backoff = ReconnectBackoff(*reconnect_backoff, rng=rng)
         self._on_connect = on_connect
+        self._on_disconnect = on_disconnect
         self._hub = EventHub()
         self._session: AmiSession | None = None  # set while logged in
         self._login_waiters: set[asyncio.Future[AmiSession]] = set()
@@ -113,8 +109,6 @@ class AmiClient:
 
     def __repr__(self) -> str:  # never shows the secret
         return f"AmiClient({self.host}:{self.port}, user={self.username!r})"
-
-    # ---- life cycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start the supervised task and wait for the first successful login.
@@ -169,8 +163,6 @@ class AmiClient:
     def counters(self) -> AmiCounters:
         return AmiCounters(self._reconnects, self._hub.received, self._hub.dropped)
 
-    # ---- actions and events -------------------------------------------------------------------
-
     async def action(
         self,
         name: str,
@@ -205,8 +197,6 @@ class AmiClient:
     def events(self, *, maxsize: int = 10_000) -> EventStream:
         """An async iterator over events from now on (``async with ami.events() as stream``)."""
         return self._hub.open_stream(maxsize)
-
-    # ---- supervision --------------------------------------------------------------------------
 
     async def _wait_for_login(self) -> AmiSession:
         if self._failure is not None:
@@ -256,6 +246,8 @@ class AmiClient:
                     session.abort(closing=self._closing)
                 if logged_in:
                     logged_in_before = True
+                    if not self._closing:
+                        self._notify_disconnected()
             delay = self._backoff.next_delay()
             log.info("AMI reconnecting to %s:%d in %.2f s", self.host, self.port, delay)
             await asyncio.sleep(delay)
@@ -286,6 +278,13 @@ class AmiClient:
                 "AMI connection to %s:%d lost: %s", self.host, self.port, lost.exceptions[0]
             )
         return True
+
+    def _notify_disconnected(self) -> None:
+        try:
+            if self._on_disconnect is not None:
+                self._on_disconnect()
+        except Exception:  # the owner's bug must not stop the reconnecting
+            log.exception("AMI on_disconnect callback failed")
 
     async def _notify_connected(self, reconnected: bool) -> None:
         if self._on_connect is None:

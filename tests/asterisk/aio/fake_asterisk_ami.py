@@ -227,6 +227,7 @@ def client_for(
     ping_interval_s: float = 5.0,
     backoff: tuple[float, float] = (0.01, 0.05),
     on_connect: OnConnect | None = None,
+    on_disconnect: Callable[[], None] | None = None,
 ) -> AmiClient:
     return AmiClient(
         "127.0.0.1",
@@ -237,6 +238,7 @@ def client_for(
         action_timeout_s=3.0,
         connect_timeout_s=3.0,
         reconnect_backoff=backoff,
+        on_disconnect=on_disconnect,
         on_connect=on_connect,
         rng=random.Random(7),
     )

@@ -218,3 +218,24 @@ async def test_close_fails_the_action_in_flight_with_a_clear_error() -> None:
         await ami.wait_closed()  # a plain close is not an error
 
     assert not ami.connected
+
+
+@pytest.mark.asyncio
+async def test_the_owner_hears_when_the_link_goes_down_and_comes_back() -> None:
+    events: list[str] = []
+    back = asyncio.Event()
+
+    async def on_connect(reconnected: bool) -> None:
+        events.append("up")
+        if reconnected:
+            back.set()
+
+    async with (
+        FakeAsterisk() as fake,
+        client_for(fake, on_connect=on_connect, on_disconnect=lambda: events.append("down")),
+    ):
+        await fake.wait_until(lambda: events == ["up"])
+        fake.drop()
+        async with asyncio.timeout(SAFETY):
+            await back.wait()
+    assert events == ["up", "down", "up"]  # and no "down" for the close itself

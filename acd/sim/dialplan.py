@@ -99,8 +99,9 @@ def _after_agi(world: World, now: float, ch: Channel, status: str) -> None:
     if status == "HANGUP":
         finish(world, now, ch)
         return
-    if ch.variables.get(dp.handled_var):
-        # The daemon took the call (and bridged it itself): nothing left for the dialplan.
+    if ch.variables.get(dp.handled_var) == "1":
+        # The daemon took the call (and bridged it itself): nothing left for the dialplan. As in
+        # the rendered dialplan (GotoIf $["${HOTLINE_HANDLED}"!="1"]), only "1" counts.
         finish(world, now, ch)
         return
     queue = ch.variables.get(VAR_QUEUE) or ch.variables.get(dp.queue_var) or dp.fallback_queue

@@ -84,6 +84,14 @@ def test_daemon_handled_call_skips_the_fallback_queue() -> None:
     )
 
 
+@pytest.mark.parametrize("value", ["", "0", "yes"])
+def test_anything_but_handled_1_falls_back_like_the_rendered_dialplan(value: str) -> None:
+    # dialplan/extensions.conf: GotoIf($["${HOTLINE_HANDLED}"!="1"]?hotline-fallback,s,1)
+    run = _call(SimPlan(), [f'SET VARIABLE {VAR_HANDLED} "{value}"'])
+    (join,) = _named(run, "QueueCallerJoin")
+    assert join["Queue"] == "sales"
+
+
 def test_empty_agi_session_falls_back_to_the_queue() -> None:
     # the backlog gotcha: connection accepted and closed at once -> SUCCESS but nothing set
     run = _call(SimPlan(), [])

@@ -4,7 +4,8 @@ Pure. What the rows do not say directly:
 - ring start of the answered offer: the last ``offered`` timeline row of the answering agent at
   or before the answer;
 - hold: ``hold``/``unhold`` pairs (a hold still open at the end counts until the call ended);
-  talk is the connected time minus hold, so talk + hold is the time connected;
+  talk is the connected time minus hold, so talk + hold is the time connected (the legs of a
+  transferred call, not the wait between them);
 - wrap-up: the agent's first ``wrap_up`` interval that starts at or after the answer and before
   that agent's next answered call; an interval still open counts until ``as_of``;
 - abandoned: not answered and ended with outcome ``abandoned`` or ``timeout`` (the daemon's
@@ -57,6 +58,26 @@ def hold_seconds(row: CallRow, timeline: Sequence[EventRow]) -> float:
     if since is not None and row.ended_at is not None:
         held += max(0.0, (row.ended_at - since).total_seconds())
     return held
+
+
+def connected_seconds(row: CallRow, timeline: Sequence[EventRow]) -> float:
+    """Seconds caller and an agent were connected: from each ``answered`` to the next
+    ``transferred`` or the end, so the wait between the legs of a transferred call is not talk
+    (as ``acd.daemon`` counts it). Rows without the per-leg timeline: end - answer."""
+    if row.answered_at is None or row.ended_at is None:
+        return 0.0
+    total, since, legs = 0.0, None, 0
+    for event in timeline:
+        if event.kind == "answered" and since is None:
+            since, legs = event.at, legs + 1
+        elif event.kind == "transferred" and since is not None:
+            total += (event.at - since).total_seconds()
+            since = None
+    if legs == 0:
+        return max(0.0, (row.ended_at - row.answered_at).total_seconds())
+    if since is not None:
+        total += max(0.0, (row.ended_at - since).total_seconds())
+    return total
 
 
 def wrap_ups(
@@ -117,7 +138,7 @@ def build_facts(
         hold = talk = 0.0
         if row.answered_at is not None and row.ended_at is not None:
             hold = hold_seconds(row, events)
-            talk = max(0.0, (row.ended_at - row.answered_at).total_seconds() - hold)
+            talk = max(0.0, connected_seconds(row, events) - hold)
         abandoned = row.answered_at is None and row.outcome in ABANDON_OUTCOMES
         facts = CallFacts(
             queued_at=_epoch(row.queued_at),

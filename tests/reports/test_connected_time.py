@@ -16,7 +16,6 @@ def _at(seconds: float | None) -> datetime | None:
 
 
 def _row(answered: float | None, ended: float | None) -> CallRow:
-    at = _at
     return CallRow(
         id="c1",
         uniqueid=None,
@@ -24,9 +23,9 @@ def _row(answered: float | None, ended: float | None) -> CallRow:
         arrived_at=T0,
         queue="orders",
         queued_at=T0,
-        answered_at=at(answered),
+        answered_at=_at(answered),
         agent_id="1001",
-        ended_at=at(ended),
+        ended_at=_at(ended),
         hung_up_by="agent",
         outcome="answered",
         ivr_path=None,

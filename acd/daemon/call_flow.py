@@ -140,8 +140,9 @@ class CallFlow:
         error reply, a stop): clear HOTLINE_HANDLED so the dialplan queues the caller with its
         plain Queue() instead of hanging up. The command line is on the wire before any reply
         is awaited, so even a session being torn down still delivers it."""
-        if call.answered_at is not None or session.closed or session.hung_up:
-            return
+        talking_or_over = call.leg_answered_at is not None or call.ended_at is not None
+        if talking_or_over or session.closed or session.hung_up:
+            return  # (a transferred caller waiting again is neither: it is handed back too)
         with contextlib.suppress(Exception, asyncio.CancelledError):
             async with asyncio.timeout(HAND_BACK_TIMEOUT_S):
                 await session.set_variable(names.VAR_HANDLED, "")

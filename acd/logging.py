@@ -1,10 +1,15 @@
 """structlog set-up: JSON lines in production, coloured console in development.
 
-Standard-library loggers (``logging.getLogger(__name__)``, used by the protocol adapters) are
-routed through the same processors, so every line has the same shape. Context such as
-``call_id``, ``uniqueid``, ``agent`` and ``queue`` is bound per call with ``bind_call()``
-(contextvars, so it follows the call's asyncio task). Secrets are redacted by key name before
-rendering: a secret must never reach a log line, even by mistake.
+Every module logs key-value events through ``log = get_logger(__name__)``:
+``log.warning("fastagi_session_lost", call_id=call_id, error=str(exc))``. Standard-library
+loggers (uvicorn, SQLAlchemy, ...) are routed through the same processors, so every line has the
+same shape. Context such as ``call_id``, ``uniqueid``, ``agent`` and ``queue`` is bound per call
+with ``bind_call()`` (contextvars, so it follows the call's asyncio task). Secrets are redacted by
+key name before rendering: a secret must never reach a log line, even by mistake.
+
+Until ``configure()`` runs (tests, benchmarks, commands that never configure logging) events go
+to the standard library as one ``event key=value ...`` message, so its levels and handlers decide
+what is shown, as they did for the %-style lines: nothing is printed to stdout.
 """
 
 from __future__ import annotations
@@ -50,11 +55,13 @@ def configure(
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=stream is None and sys.stderr.isatty())
     shared = _shared_processors()
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+    _install(
+        [
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        cache=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
@@ -71,6 +78,33 @@ def configure(
     root.setLevel(level.upper())
 
 
+def _install(processors: list[Processor], *, cache: bool) -> None:
+    # A logger cached on first use keeps the processor list object it was made with: filling
+    # the one configured list in place lets it follow a later configure() and
+    # structlog.testing.capture_logs(), which swaps that same list's contents.
+    current: list[Processor] = structlog.get_config()["processors"]
+    current[:] = processors
+    structlog.configure(
+        processors=current,
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=cache,
+    )
+
+
+def _render_for_stdlib(_: WrappedLogger, __: str, event_dict: EventDict) -> Any:
+    """Before configure(): one plain message for the stdlib logger; it adds the traceback."""
+    kwargs = {k: event_dict.pop(k) for k in ("exc_info", "stack_info") if k in event_dict}
+    event = event_dict.pop("event", "")
+    pairs = (f"{k}={_plain(v)}" for k, v in event_dict.items())
+    return (" ".join([str(event), *pairs]),), kwargs
+
+
+def _plain(value: object) -> str:
+    text = str(value)
+    return repr(text) if not text or any(c.isspace() for c in text) else text
+
+
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     logger: structlog.stdlib.BoundLogger = structlog.get_logger(name)
     return logger
@@ -82,3 +116,15 @@ def bind_call(**fields: str | None) -> Iterator[None]:
     clean: MutableMapping[str, str] = {k: v for k, v in fields.items() if v is not None}
     with structlog.contextvars.bound_contextvars(**clean):
         yield
+
+
+if not structlog.is_configured():
+    _install(
+        [
+            structlog.stdlib.filter_by_level,
+            structlog.contextvars.merge_contextvars,
+            redact_secrets,
+            _render_for_stdlib,
+        ],
+        cache=False,
+    )

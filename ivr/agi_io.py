@@ -15,15 +15,15 @@ GET DATA. Failure forms (shared README; res/res_agi.c handle_streamfile / handle
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from acd.asterisk.agi.replies import AgiReply
 from acd.asterisk.aio.agi_session import AgiSession, ChannelHungUp
+from acd.logging import get_logger
 from ivr.prompts import ALL_KEYS
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ async def play(session: AgiSession, prompts: Sequence[str], escape: str = "") ->
             if session.hung_up:
                 raise _hung_up(f"STREAM FILE {prompt}")
             if reply.endpos == 0:
-                log.warning("IVR prompt %r could not be played (missing sound file?)", prompt)
+                log.warning("ivr_prompt_not_played", prompt=prompt, why="missing sound file?")
             # endpos > 0: playback broke off; a hang-up shows on the next media command (511)
             continue
         if reply.digit is not None:
@@ -80,7 +80,7 @@ async def _get_data(session: AgiSession, prompt: str, timeout_ms: int, max_digit
     if _failed(reply):
         if session.hung_up or not prompt:
             raise _hung_up("GET DATA")
-        log.warning("IVR prompt %r could not be played (missing sound file?)", prompt)
+        log.warning("ivr_prompt_not_played", prompt=prompt, why="missing sound file?")
         reply = await session.get_data("", timeout_ms, max_digits)
         if _failed(reply):
             raise _hung_up("GET DATA")

@@ -8,18 +8,18 @@ default reads the ``orders`` table the shop integration fills.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from acd.asterisk.aio.agi_session import AgiSession
+from acd.logging import get_logger
 from acd.storage.models import Order
 from ivr.agi_io import collect, play
 from ivr.prompts import slug, sound
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 ORDER_STATUSES = ("placed", "paid", "shipped", "completed", "cancelled")
 MAX_ORDER_DIGITS = 20
@@ -137,7 +137,9 @@ async def run_order_status(
         if step == "speak" and order is not None:
             speech = status_speech(order, language)
             if speech is None:  # a status the shop added that we cannot say: a person can
-                log.warning("order %s has unknown status %r", order.order_number, order.status)
+                log.warning(
+                    "order_status_unknown", order_number=order.order_number, status=order.status
+                )
                 return OrderResult("agent", order.order_number, dialog.attempts, order.status)
             await _say(session, speech)
             return OrderResult("told", order.order_number, dialog.attempts, order.status)

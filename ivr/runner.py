@@ -14,12 +14,12 @@ AGI query (``agi://host/ivr?lang=en``), e.g. from a separate DID per language.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable
 from typing import Any
 
 from acd.asterisk.aio.agi_session import AgiSession, ChannelHungUp
 from acd.daemon.ivr_port import IvrOutcome, OutcomeKind
+from acd.logging import get_logger
 from acd.settings.schema_ivr import IvrFile
 from acd.settings.schema_service import Calendar
 from acd.settings.settings import Settings
@@ -37,7 +37,7 @@ from ivr.menu import Collect, Done, MenuMachine
 from ivr.order_status import OrderStatusSource, run_order_status
 from ivr.prompts import choose_language
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 LANGUAGE_PARAM = "lang"
 ORDER_QUEUE = "orders"  # where order self-service hands a caller over
@@ -100,7 +100,7 @@ class MenuRunner:
             now = self._clock()
             if call.machine.result is None and call.started:
                 call.machine.hangup(now)
-            log.info("caller %s hung up in the IVR", caller_number)
+            log.info("ivr_caller_hung_up", number=caller_number)
             return call.outcome("hangup", now)
 
     async def _run(self, session: AgiSession, call: _Call) -> IvrOutcome:

@@ -27,5 +27,6 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
 fi
 
 echo "== ruff"; $BIN/ruff check acd ivr recordings tests bench
+echo "== ruff format"; $BIN/ruff format --check acd ivr recordings tests bench
 echo "== mypy"; $BIN/mypy
 echo "== pytest"; $BIN/pytest -q "$@"

@@ -7,17 +7,17 @@ this composition function connects the two for ``hotline run`` and ``hotline dem
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from acd.daemon.ivr_port import CallRecorder, CatalogueFailure, Features
+from acd.logging import get_logger
 from acd.settings.settings import Settings
 from acd.storage.commands import InsertRecording
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def hotline_features(settings: Settings, clock: Callable[[], float] = time.time) -> Features:
@@ -52,9 +52,10 @@ def _playback_key(settings: Settings) -> bytes | None:
         return recording_key(settings)
     except RecordingKeyError as exc:
         log.error(
-            "%s: %s; encrypted recordings cannot be played",
-            settings.recording.encryption.key_env,
-            exc,
+            "recording_playback_disabled",
+            env_var=settings.recording.encryption.key_env,
+            error=str(exc),
+            why="encrypted recordings cannot be played",
         )
         return None
 

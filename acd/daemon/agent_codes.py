@@ -9,15 +9,15 @@ can key crashes the daemon.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from acd.asterisk.aio.agi_session import AgiError, AgiSession
 from acd.daemon.recording_control import RecordingControl, RecordingRefused
 from acd.daemon.service import AcdService
 from acd.engine.agent_fsm import AgentInput, InvalidTransition
+from acd.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 ACTIONS: Mapping[str, AgentInput] = {
     "login": AgentInput.LOGIN,
@@ -68,18 +68,18 @@ class AgentFeatureCodes:
         event = ACTIONS.get(action)
         ok = False
         if agent_id is None:
-            log.warning("feature code %r from unknown device %s", action, session.env.channel)
+            log.warning("feature_code_unknown_device", action=action, channel=session.env.channel)
         elif action in RECORDING_ACTIONS:
             ok = await self._recording_action(agent_id, action, reason)
         elif event is None:
-            log.warning("agent %s: unknown feature code action %r", agent_id, action)
+            log.warning("feature_code_unknown_action", agent_id=agent_id, action=action)
         else:
             try:
                 await self._acd.agent_input(agent_id, event, reason)
                 ok = True
-                log.info("agent %s: %s%s", agent_id, action, f" ({reason})" if reason else "")
+                log.info("feature_code_applied", agent_id=agent_id, action=action, reason=reason)
             except InvalidTransition as exc:
-                log.info("agent %s: %s refused: %s", agent_id, action, exc)
+                log.info("feature_code_refused", agent_id=agent_id, action=action, error=str(exc))
         try:
             await session.answer()
             await session.stream_file(CONFIRM_SOUND if ok else ERROR_SOUND)
@@ -88,7 +88,12 @@ class AgentFeatureCodes:
 
     async def _recording_action(self, agent_id: str, action: str, reason: str | None) -> bool:
         if self._recording is None:
-            log.info("agent %s: %s refused: calls are not recorded", agent_id, action)
+            log.info(
+                "feature_code_refused",
+                agent_id=agent_id,
+                action=action,
+                error="calls are not recorded",
+            )
             return False
         try:
             if action == "record-pause":
@@ -96,6 +101,6 @@ class AgentFeatureCodes:
             else:
                 await self._recording.resume(agent_id=agent_id, by=agent_id)
         except RecordingRefused as exc:
-            log.info("agent %s: %s refused: %s", agent_id, action, exc)
+            log.info("feature_code_refused", agent_id=agent_id, action=action, error=str(exc))
             return False
         return True

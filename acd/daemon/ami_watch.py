@@ -14,15 +14,15 @@ released, so no agent stays reserved and no caller stays queued for a call that 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Collection
 
 from acd.asterisk.aio.ami_client import AmiClient, AmiError
 from acd.asterisk.ami.message import Message
 from acd.daemon.calls import CallRegistry
 from acd.daemon.service import AcdService
+from acd.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 UNREACHABLE_STATES = frozenset({"UNAVAILABLE", "INVALID"})
 
@@ -76,7 +76,7 @@ class AmiWatcher:
             known = list(self._registry)
             channels = await ami.action("CoreShowChannels", timeout=10)
         except AmiError as exc:
-            log.warning("AMI resynchronisation incomplete: %s", exc)
+            log.warning("ami_resync_incomplete", error=str(exc))
             return
         live = {item.get("Uniqueid") for item in channels.events}
         live |= {item.get("Linkedid") for item in channels.events}
@@ -85,21 +85,19 @@ class AmiWatcher:
                 continue  # ended meanwhile: the call flow released it
             if call.uniqueid not in live:
                 log.warning(
-                    "call %s: channel %s is gone from Asterisk; releasing it",
-                    call.call_id,
-                    call.channel,
+                    "call_channel_gone_released", call_id=call.call_id, channel=call.channel
                 )
                 self._acd.caller_left(call.call_id)
                 self.released += 1
         engaged = await self._acd.read(lambda f, _now: f.engaged_calls())
         for call_id in engaged:
             if self._registry.get(call_id) is None:
-                log.warning("call %s: agent reserved for a call that is gone; releasing", call_id)
+                log.warning("reserved_agent_released", call_id=call_id, why="the call is gone")
                 self._acd.caller_left(call_id)
                 self.released += 1
         log.info(
-            "AMI %s: resynchronised (%d devices, %d channels)",
-            "reconnected" if reconnected else "connected",
-            len(devices.events),
-            len(channels.events),
+            "ami_resynchronised",
+            reconnected=reconnected,
+            devices=len(devices.events),
+            channels=len(channels.events),
         )

@@ -9,7 +9,6 @@ dialplan's plain ``Queue()``), then flush MQTT and storage.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from acd.engine.floor import Floor
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
 from acd.http import ApiContext, HttpServer, create_app
+from acd.logging import get_logger
 from acd.settings import names
 from acd.settings.settings import Settings
 from acd.storage.engine import create_engine, session_factory
@@ -45,7 +45,7 @@ from acd.storage.migrate import ensure_schema
 from acd.storage.spool import Spool
 from acd.storage.writer import StorageWriter
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -275,9 +275,9 @@ class Daemon:
                 for agent_id in self.options.login_agents:
                     await self.acd.agent_input(agent_id, AgentInput.LOGIN)
                 self.started.set()
-                log.info("hotline daemon up: FastAGI on %s:%d", self.agi_host, self.agi.port)
+                log.info("daemon_up", agi_host=self.agi_host, agi_port=self.agi.port)
                 await self._stop.wait()
-                log.info("hotline daemon stopping")
+                log.info("daemon_stopping")
                 await self._hand_back_waiting_callers()
                 if self.http is not None and http_task is not None:
                     self.http.stop()
@@ -306,7 +306,9 @@ class Daemon:
                 await self.flow.no_callers_waiting()
         except TimeoutError:
             log.warning(
-                "%d waiting callers not handed back in %.1f s", self.flow.callers_waiting, limit
+                "waiting_callers_not_handed_back",
+                count=self.flow.callers_waiting,
+                limit_s=limit,
             )
 
     @property
@@ -318,9 +320,9 @@ class Daemon:
             await self.ami.start()
         except AmiLoginError as exc:
             log.error(
-                "%s: the daemon runs without AMI (no answer events, no supervisor "
-                "actions) until the AMI user is fixed",
-                exc,
+                "daemon_running_without_ami",
+                error=str(exc),
+                why="no answer events, no supervisor actions until the AMI user is fixed",
             )
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import random
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -35,10 +34,10 @@ from acd.daemon.service import AcdService
 from acd.daemon.transfers import resume_after_transfer
 from acd.daemon.waiting import HandedBack, LeftQueue, Waiter
 from acd.engine.model import VIP_PRIORITY_BOOST, QueueSpec, WaitingCall
-from acd.logging import bind_call
+from acd.logging import bind_call, get_logger
 from acd.settings import names
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 HAND_BACK_TIMEOUT_S = 1.0
 
 
@@ -84,7 +83,7 @@ class CallFlow:
     async def __call__(self, session: AgiSession) -> None:
         env = session.env
         if self._waiter.draining:  # stopping: leave HOTLINE_HANDLED unset, the dialplan queues
-            log.info("stopping: call on %s left to the dialplan's fallback", env.channel)
+            log.info("stopping_call_left_to_dialplan", channel=env.channel)
             return
         now = self._clock()
         # The call id is the caller channel's Uniqueid, as the dialplan sets HOTLINE_CALL_ID.
@@ -114,7 +113,7 @@ class CallFlow:
             except ChannelHungUp:
                 self._finish(call, "caller")
             except (AgiError, OSError) as exc:
-                log.warning("call %s lost its FastAGI session: %s", call_id, exc)
+                log.warning("fastagi_session_lost", call_id=call_id, error=str(exc))
                 await self._to_dialplan(session, call)
                 self._finish(call, "system", failed=True)
             except asyncio.CancelledError:
@@ -122,7 +121,7 @@ class CallFlow:
                 self._finish(call, "system", failed=True)
                 raise
             except Exception:
-                log.exception("call %s: unexpected error in the call flow", call_id)
+                log.exception("call_flow_failed", call_id=call_id)
                 await self._to_dialplan(session, call)
                 self._finish(call, "system", failed=True)
             else:
@@ -169,7 +168,7 @@ class CallFlow:
         if outcome.kind == "callback":  # asked for in the IVR (e.g. when closed): first slot
             call.queue, call.outcome = outcome.queue or self._settings.default_queue, "callback"
             if not self._waiter.book_callback(call, self._clock(), 0.0, None):
-                log.warning("call %s: no call-back slot in the coming days", call.call_id)
+                log.warning("callback_no_slot", call_id=call.call_id, why="none in the coming days")
             return
         if outcome.kind == "closed":
             call.outcome = "closed"
@@ -238,7 +237,7 @@ class CallFlow:
                     return
                 if isinstance(offer, HandedBack):  # HOTLINE_HANDLED cleared: the dialplan queues
                     call.outcome, call.hung_up_by = "fallback", "system"
-                    log.info("call %s handed back to the dialplan's queue", call.call_id)
+                    log.info("call_handed_back_to_dialplan", call_id=call.call_id)
                     return
                 self._outputs.publish(
                     screen_pop(

@@ -16,7 +16,6 @@ the dialplan passes as the first argument too, and it does not depend on the dia
 from __future__ import annotations
 
 import contextlib
-import logging
 import uuid
 from collections.abc import Callable, Mapping
 
@@ -29,9 +28,10 @@ from acd.daemon.ivr_port import CallerLookup
 from acd.daemon.outputs import Outputs
 from acd.daemon.screen_pop import identify
 from acd.engine.model import VIP_PRIORITY_BOOST
+from acd.logging import get_logger
 from acd.settings import names
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class CallbackFlow:
@@ -57,18 +57,18 @@ class CallbackFlow:
     async def __call__(self, session: AgiSession) -> None:
         env = session.env
         if self._flow.draining:  # stopping: the dialplan's fallback queues the customer
-            log.info("stopping: call-back leg %s left to the dialplan's fallback", env.channel)
+            log.info("stopping_callback_leg_left_to_dialplan", channel=env.channel)
             return
         try:
             callback_id = await session.get_variable(names.VAR_CALLBACK_ID) or ""
         except (AgiError, OSError) as exc:
-            log.warning("call-back leg %s lost its FastAGI session: %s", env.channel, exc)
+            log.warning("callback_leg_fastagi_session_lost", channel=env.channel, error=str(exc))
             return
         booking = self._scheduler.claim(callback_id)
         if booking is None:
             # Not a dial of ours in progress (an earlier run's, or a stray channel): end it
             # rather than queue an unknown caller; HOTLINE_HANDLED=1 stops the fallback.
-            log.warning("call-back leg %s: no call-back %r in progress", env.channel, callback_id)
+            log.warning("callback_leg_unknown", channel=env.channel, callback_id=callback_id)
             with contextlib.suppress(AgiError, OSError, ChannelHungUp):
                 await session.set_variable(names.VAR_HANDLED, "1")
                 await session.hangup()

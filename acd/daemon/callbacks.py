@@ -19,7 +19,6 @@ may apply its commands after the next read.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -34,11 +33,12 @@ from acd.daemon import callback_policy as policy
 from acd.daemon.callback_policy import Booking
 from acd.daemon.wait_policy import calling_hours
 from acd.engine.floor import Floor
+from acd.logging import get_logger
 from acd.settings.schema_callbacks import CallbackSettings
 from acd.storage.commands import WriteCommand
 from acd.storage.models import Callback
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 ANSWERED = "4"  # OriginateResponse Reason: AST_CONTROL_ANSWER, as recorded
 RESPONSE_GRACE_S = 30.0  # beyond the ring timeout, for the OriginateResponse to arrive
 AGI_WITHIN_S = 30.0  # after the answer, for the customer's leg to reach the callback route
@@ -110,7 +110,7 @@ class CallbackScheduler:
             try:
                 await self.check()
             except (SQLAlchemyError, OSError) as exc:  # the database is away: try next round
-                log.warning("call-backs not checked: %s", exc)
+                log.warning("callbacks_not_checked", error=str(exc))
             self.rounds += 1
             self._wake.clear()
             try:
@@ -137,13 +137,11 @@ class CallbackScheduler:
                 self._failed(dial.booking.callback_id, now, f"no outcome ({dial.stage})")
         for booking in list(self._known.values()):
             if booking.callback_id not in self._dials and policy.stale_dialing(booking, now):
-                log.info(
-                    "call-back %s: an earlier run's dial, outcome unknown", booking.callback_id
-                )
+                log.info("callback_stale_dial_recovered", callback_id=booking.callback_id)
                 self._settle(policy.recovered(booking, max_attempts=self._settings.max_attempts))
         for booking in policy.undialable(self._known.values()):
             log.warning(
-                "call-back %s: number %r cannot be dialled", booking.callback_id, booking.number
+                "callback_number_undialable", callback_id=booking.callback_id, number=booking.number
             )
             self._settle(replace(booking, state="failed"))
         ami = self._ami()
@@ -208,7 +206,7 @@ class CallbackScheduler:
             booking, channel=s.channel, caller_id=s.caller_id, ring_timeout_s=s.ring_timeout_s
         )
         self.placed += 1
-        log.info("call-back %s: dialling (attempt %d)", booking.callback_id, booking.attempts)
+        log.info("callback_dialling", callback_id=booking.callback_id, attempt=booking.attempts)
         try:
             result = await ami.action("Originate", headers, timeout=10)
         except Exception as exc:  # AmiError, timeout, connection lost: this attempt failed
@@ -281,7 +279,11 @@ class CallbackScheduler:
             b, now, max_attempts=s.max_attempts, retry_after_s=s.retry_after_s
         )
         log.info(
-            "call-back %s attempt %d failed (%s): %s", b.callback_id, b.attempts, why, after.state
+            "callback_attempt_failed",
+            callback_id=b.callback_id,
+            attempt=b.attempts,
+            reason=why,
+            state=after.state,
         )
         self._settle(after)
         self._wake.set()

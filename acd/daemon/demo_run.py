@@ -7,7 +7,6 @@ daemon's own call records, so ``hotline report`` over the demo's database must a
 from __future__ import annotations
 
 import asyncio
-import logging
 import secrets
 import socket
 from collections import Counter
@@ -23,11 +22,12 @@ from acd.daemon.ivr_port import Features
 from acd.daemon.specs import kpi_settings
 from acd.engine.floor import Floor
 from acd.kpi import KpiSummary, summarize
+from acd.logging import get_logger
 from acd.settings.schema_system import ApiToken
 from acd.settings.settings import Settings
 from acd.sim.runtime import Simulator
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 TICK_S = 0.5
 DRAIN_LIMIT_S = 120.0  # after the last arrival, how long calls in progress may take to end
 
@@ -199,5 +199,5 @@ async def _watch(
         if in_progress == 0 and not sim.pbx.channels():
             return
         if loop.time() > drain_deadline:
-            log.warning("demo: %d calls still in progress after the drain limit", in_progress)
+            log.warning("demo_calls_in_progress_after_drain_limit", count=in_progress)
             return

@@ -6,7 +6,6 @@ may block the caller: the publisher and the storage writer buffer, and their own
 
 from __future__ import annotations
 
-import logging
 from collections import Counter, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,10 +18,11 @@ from acd.events import topics
 from acd.events.publisher import MqttPublisher
 from acd.events.topics import Publication
 from acd.kpi import CallFacts
+from acd.logging import get_logger
 from acd.storage.commands import AppendAgentState, AppendCallEvent, UpsertCall, WriteCommand
 from acd.storage.writer import StorageWriter
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 COMPLETED_KEPT = 100_000
 STATS_EVERY_S = 1.0  # retained queue statistics at most once a second
 # Timeline steps after which the call row itself is rewritten; the others only add a timeline

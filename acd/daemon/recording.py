@@ -14,7 +14,6 @@ Calls still being catalogued when the daemon stops are left to the recordings au
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +23,11 @@ from acd.asterisk.aio.ami_session import AmiError
 from acd.daemon.calls import CallRecord
 from acd.daemon.ivr_port import CallRecorder
 from acd.daemon.outputs import Outputs, utc
+from acd.logging import get_logger
 from acd.settings import names
 from acd.storage.commands import InsertRecording
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 FILE_POLL_S = 0.1
 FILE_WAIT_S = 5.0  # how long a finished call's file may take to be closed by Asterisk
 
@@ -71,13 +71,13 @@ class CallRecording:
         try:
             result = await ami.action("MixMonitor", headers)
             if not result.ok:
-                log.warning("call %s not recorded: MixMonitor refused", call.call_id)
+                log.warning("recording_not_started", call_id=call.call_id, why="MixMonitor refused")
                 return
             call.recording_path = str(path)
             variable = [("Channel", call.channel), ("Variable", names.VAR_RECORDING)]
             await ami.action("Setvar", [*variable, ("Value", str(path))])
         except (AmiError, OSError) as exc:
-            log.warning("call %s: recording start failed: %s", call.call_id, exc)
+            log.warning("recording_start_failed", call_id=call.call_id, error=str(exc))
 
     def call_over(self, call: CallRecord) -> None:
         """The call flow is done with the call: catalogue its recording, if there is one."""
@@ -97,7 +97,9 @@ class CallRecording:
         try:
             await self.catalogue(call)
         except Exception:
-            log.exception("call %s: cataloguing %s failed", call.call_id, call.recording_path)
+            log.exception(
+                "recording_catalogue_failed", call_id=call.call_id, path=call.recording_path
+            )
 
     async def catalogue(self, call: CallRecord) -> None:
         """Catalogue the finished file, set ``call.recording_id`` and rewrite the call row."""
@@ -119,10 +121,10 @@ class CallRecording:
             self._outputs.call_row(call, call.ended_at or call.answered_at)
         else:
             log.warning(
-                "recording of call %s not catalogued (%s): %s",
-                call.call_id,
-                found.reason,
-                found.detail,
+                "recording_not_catalogued",
+                call_id=call.call_id,
+                reason=found.reason,
+                detail=found.detail,
             )
 
 

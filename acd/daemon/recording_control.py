@@ -12,7 +12,6 @@ timeline gets ``recording_paused`` / ``recording_resumed`` (stored only, not pub
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,9 +22,10 @@ from acd.asterisk.ami.message import Message
 from acd.daemon.calls import CallRecord, CallRegistry
 from acd.daemon.ivr_port import FinishedPause, PauseState, RecordingPauses
 from acd.daemon.outputs import Outputs, utc
+from acd.logging import get_logger
 from acd.storage.commands import InsertRecordingPause
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 RETRY_S = 1.0  # an automatic resume the PBX refused is tried again after this long
 
 
@@ -112,7 +112,7 @@ class RecordingControl:
             resume_at=resume_at.isoformat(),
         )
         self._wake.set()
-        log.info("call %s: recording paused by %s (%s)", call.call_id, by, reason)
+        log.info("recording_paused", call_id=call.call_id, by=by, reason=reason)
         return call, resume_at
 
     async def resume(
@@ -216,11 +216,7 @@ class RecordingControl:
             by=by,
             paused_s=round((record.resumed_at - record.paused_at).total_seconds(), 3),
         )
-        log.info(
-            "call %s: recording resumed%s",
-            call.call_id,
-            " automatically" if record.auto_resumed else "",
-        )
+        log.info("recording_resumed", call_id=call.call_id, auto=record.auto_resumed)
 
     async def _mute(self, call: CallRecord, headers: list[tuple[str, str]]) -> bool:
         ami = self._ami()
@@ -229,8 +225,8 @@ class RecordingControl:
         try:
             result = await ami.action("MixMonitorMute", headers)
         except (AmiError, OSError) as exc:
-            log.warning("call %s: MixMonitorMute failed: %s", call.call_id, exc)
+            log.warning("mixmonitor_mute_failed", call_id=call.call_id, error=str(exc))
             return False
         if not result.ok:
-            log.warning("call %s: MixMonitorMute refused: %s", call.call_id, result.message)
+            log.warning("mixmonitor_mute_refused", call_id=call.call_id, error=result.message)
         return result.ok

@@ -9,15 +9,15 @@ caller's last calls with how each ended (from the caller lookup's profile).
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from acd.daemon.calls import CallRecord
 from acd.daemon.ivr_port import CallerLookup, CallerProfile, RecentCallView
 from acd.events import topics
 from acd.events.topics import Publication
+from acd.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 async def identify(
@@ -31,7 +31,7 @@ async def identify(
         async with asyncio.timeout(timeout_s):
             profile = await callers.lookup(call.number)
     except Exception as exc:  # identification is best effort
-        log.warning("caller lookup for %s failed: %r", call.number, exc)
+        log.warning("caller_lookup_failed", number=call.number, error=repr(exc))
         return None
     if profile is not None:
         call.name = profile.name or call.name

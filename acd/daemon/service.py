@@ -9,7 +9,6 @@ hands the effects to the outputs. So the floor needs no locks and its decisions 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
@@ -18,8 +17,9 @@ from acd.engine.agent_fsm import AgentInput
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import AgentChanged, FloorEffect, Offer
 from acd.engine.model import OverflowToQueue, WaitingCall, WidenSkills
+from acd.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 T = TypeVar("T")
 
 
@@ -76,7 +76,7 @@ class AcdService:
                     effects += floor.tick(now)
                 self._dispatch(effects, now)
             except Exception:  # a bug must not end the task that every call depends on
-                log.exception("ACD owner task: timers or outputs failed; carrying on")
+                log.exception("owner_task_step_failed", why="timers or outputs failed; carrying on")
 
     def _apply(self, request: _Request, now: float) -> list[FloorEffect]:
         self.requests_applied += 1
@@ -86,7 +86,7 @@ class AcdService:
             if request.reply is not None and not request.reply.done():
                 request.reply.set_exception(exc)
             else:
-                log.warning("floor request failed: %r", exc)
+                log.warning("floor_request_failed", error=repr(exc))
             return []
         if request.reply is not None and not request.reply.done():
             request.reply.set_result(result)

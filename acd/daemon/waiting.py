@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,10 +27,11 @@ from acd.daemon.wait_policy import Announcement, WaitState, announcement, callin
 from acd.engine.estimate import plan_callback
 from acd.engine.floor_effects import Offer
 from acd.engine.model import OfferCallback, OverflowToQueue, QueueSpec, Voicemail, WidenSkills
+from acd.logging import get_logger
 from acd.settings import names
 from acd.storage.commands import InsertCallback
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # Every sound the waiting caller can hear, in one place (Asterisk's core queue sounds, as
 # app_queue.c plays them for its own announcements, plus the hotline's own prompts).
@@ -188,7 +188,7 @@ class Waiter:
                 raise ChannelHungUp(f"STREAM FILE {name}: the caller hung up")
             if reply.endpos == 0 and name not in self._missing_sounds:
                 self._missing_sounds.add(name)  # once: every waiting caller would repeat it
-                log.warning("sound %r could not be played (missing file?)", name)
+                log.warning("sound_not_played", sound=name, why="missing file?")
         return reply
 
     async def _take(
@@ -280,7 +280,7 @@ class Waiter:
                 raise ChannelHungUp(f"GET DATA {prompt}: the caller hung up")
             if prompt not in self._missing_sounds:
                 self._missing_sounds.add(prompt)
-                log.warning("sound %r could not be played (missing file?)", prompt)
+                log.warning("sound_not_played", sound=prompt, why="missing file?")
             reply = await session.get_data("", CALLBACK_KEY_TIMEOUT_MS, 1)
             if reply.result == "-1":
                 raise ChannelHungUp("GET DATA: the caller hung up")

@@ -8,15 +8,15 @@ the client accepted it, so a broker outage loses nothing until the buffer bound 
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 
 import aiomqtt
 
 from acd.events.buffer import PublishBuffer
 from acd.events.topics import Publication
+from acd.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class MqttPublisher:
@@ -57,15 +57,15 @@ class MqttPublisher:
                     self.connects += 1
                     self.connected.set()
                     delay = self._backoff[0]
-                    log.info("mqtt connected to %s:%d", self.host, self.port)
+                    log.info("mqtt_connected", host=self.host, port=self.port)
                     await self._drain(client)
                     return
             except aiomqtt.MqttError as exc:
                 self.connected.clear()
                 if self._closing:
-                    log.warning("mqtt unavailable at close; %d unsent", len(self.buffer))
+                    log.warning("mqtt_unavailable_at_close", unsent=len(self.buffer))
                     return
-                log.warning("mqtt link down (%s); retrying in %.1fs", exc, delay)
+                log.warning("mqtt_link_down", error=str(exc), retry_in_s=round(delay, 1))
                 await asyncio.sleep(delay * (0.5 + self._rng.random()))
                 delay = min(delay * 2, self._backoff[1])
 

@@ -7,7 +7,6 @@ runs it with uvicorn inside the daemon's TaskGroup and stops it when the daemon 
 from __future__ import annotations
 
 import contextlib
-import logging
 import socket
 from collections.abc import Iterator, Sequence
 
@@ -24,8 +23,9 @@ from acd.http import (
 )
 from acd.http.auth import TokenTable
 from acd.http.context import ApiContext
+from acd.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 GRACEFUL_S = 2.0  # open wallboard streams end on ``closing``; never wait longer than this
 
 
@@ -96,7 +96,7 @@ class HttpServer:
         if self._sock is None:
             self.bind()
         assert self._sock is not None
-        log.info("HTTP API on %s (wallboard: %s/wallboard)", self.url, self.url)
+        log.info("http_api_listening", url=self.url, wallboard=f"{self.url}/wallboard")
         with self._sock:
             await self._server.serve(sockets=[self._sock])
 

@@ -7,7 +7,6 @@ owner task), live calls come from ``CallRegistry``, writes go through the daemon
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from acd.daemon.calls import CallRegistry
 from acd.daemon.outputs import Outputs
 from acd.daemon.service import AcdService
 from acd.daemon.supervisor import SupervisorDesk
+from acd.logging import get_logger
 from acd.settings.settings import Settings
 from acd.storage.commands import WriteCommand
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from acd.asterisk.aio.ami_client import AmiClient
     from acd.daemon.recording_control import RecordingControl
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 LAG_PROBE_S = 0.5
 
 

@@ -9,7 +9,6 @@ and ``close``. Fault modes bend the connection the way real failures do (see acd
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from typing import Protocol
 
@@ -20,11 +19,12 @@ from acd.asterisk.agi.client_conn import (
     ConnectionClosed,
 )
 from acd.asterisk.errors import ProtocolError
+from acd.logging import get_logger
 from acd.sim.faults import Faults
 from acd.sim.outputs import AgiOpen
 from acd.sim.pbx import Pbx
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class LinkHost(Protocol):
@@ -74,7 +74,7 @@ class AgiLink:
         try:
             data = make()
         except ProtocolError as exc:  # a core bug: log it, keep the simulator running
-            log.error("AGI session %s: cannot send (%s)", self.session_id, exc)
+            log.error("sim_agi_cannot_send", session_id=self.session_id, error=str(exc))
             return
         self._writer.write(data)
 
@@ -91,7 +91,7 @@ class AgiLink:
             finally:
                 writer.close()
         except (ConnectionError, OSError) as exc:
-            log.debug("AGI session %s: %r", self.session_id, exc)
+            log.debug("sim_agi_connection_error", session_id=self.session_id, error=repr(exc))
         finally:
             # However the session ended, the core learns it exactly once (refused connect:
             # AGISTATUS=FAILURE; otherwise the AGI() application returns).
@@ -135,7 +135,7 @@ class AgiLink:
                 if not self._feed():
                     return
             except ProtocolError as exc:
-                log.info("AGI session %s: bad input from server (%s)", self.session_id, exc)
+                log.info("sim_agi_bad_input", session_id=self.session_id, error=str(exc))
                 return
 
     def _feed(self) -> bool:

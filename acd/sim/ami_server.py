@@ -11,19 +11,19 @@ passes a bound, as Asterisk drops a session that hits ``writetimeout`` (manager.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from acd.asterisk.ami.message import Message, encode
 from acd.asterisk.ami.server import NEED_DATA, ActionReceived, ConnectionClosed, ServerConnection
 from acd.asterisk.errors import ProtocolError
+from acd.logging import get_logger
 from acd.sim.faults import Faults
 
 if TYPE_CHECKING:
     from acd.sim.ami_actions import ActionHandler
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: the event mask "every class" (the default after a Login without ``Events:``)
 ALL_EVENTS: frozenset[str] = frozenset({"all"})
@@ -94,7 +94,9 @@ class AmiSession:
         transport = self._writer.transport
         transport.write(data)
         if transport.get_write_buffer_size() > self.server.max_write_buffer:
-            log.warning("AMI session %s: client not reading, disconnecting", self.session_id)
+            log.warning(
+                "sim_ami_client_not_reading", session_id=self.session_id, action="disconnecting"
+            )
             self.abort()
 
     def deliver_event(self, data: bytes, classes: frozenset[str]) -> None:
@@ -122,7 +124,9 @@ class AmiSession:
                 if not await self._process() or not data:
                     break
         except ProtocolError as exc:
-            log.info("AMI session %s: bad input (%s), closing", self.session_id, exc)
+            log.info(
+                "sim_ami_bad_input", session_id=self.session_id, error=str(exc), action="closing"
+            )
         except (ConnectionError, OSError):
             pass
         finally:

@@ -7,12 +7,12 @@ Part of the simulator runtime (``acd.sim.runtime``): ``dispatch`` is called with
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from acd.asterisk.ami.message import Message
+from acd.logging import get_logger
 from acd.sim import wav
 from acd.sim.agi_link import AgiLink
 from acd.sim.ami_server import AmiServer
@@ -27,7 +27,7 @@ from acd.sim.outputs import (
     WavFile,
 )
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None] | None"]
 
@@ -72,7 +72,7 @@ class OutputRouter:
     def _to_link(self, out: AgiReply | AgiHangupNotice | AgiClose) -> None:
         link = self.links.get(out.session_id)
         if link is None:
-            log.debug("output for unknown AGI session %s dropped", out.session_id)
+            log.debug("sim_output_dropped", session_id=out.session_id, why="unknown AGI session")
         elif isinstance(out, AgiReply):
             link.reply(out.text)
         elif isinstance(out, AgiHangupNotice):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
 import random
 import socket
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from acd.asterisk.ami.message import Message
+from acd.logging import get_logger
 from acd.sim.agi_link import AgiLink
 from acd.sim.ami_actions import ActionHandler
 from acd.sim.ami_server import AmiServer
@@ -36,7 +36,7 @@ from acd.sim.pbx import Pbx
 from acd.sim.plan import CallerBehaviour, SimPlan
 from acd.sim.traffic import PlannedCall, TrafficProfile, generate_calls
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def _closed_port(host: str) -> int:
@@ -162,7 +162,7 @@ class Simulator:
         try:
             await coro
         except Exception:
-            log.exception("simulator task failed")
+            log.exception("sim_task_failed")
 
     @property
     def ami_port(self) -> int:

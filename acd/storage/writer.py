@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from acd.logging import get_logger
 from acd.storage.apply import apply_command, check_command
 from acd.storage.commands import WriteCommand, encode_command
 from acd.storage.engine import session_factory
 from acd.storage.errors import is_transient
 from acd.storage.spool import REJECTED_FILE, Spool
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 TRANSACTION_SIZE = 200  # commands per transaction: throughput without long write locks
@@ -152,7 +152,7 @@ class StorageWriter:
         unwritten = [*self._in_flight, *self._take_queued()]
         if unwritten:
             self._spool.append(unwritten)  # synchronous: nothing can be awaited any more
-            log.warning("storage writer stopped; %d writes kept in the spool", len(unwritten))
+            log.warning("storage_writer_stopped_writes_spooled", count=len(unwritten))
 
     def _take_queued(self) -> list[WriteCommand]:
         taken: list[WriteCommand] = []
@@ -175,7 +175,7 @@ class StorageWriter:
                 # The floor writes faster than the database takes them: keep the backlog on
                 # disk, in order, and catch up from there. Only this task writes the spool.
                 log.warning(
-                    "storage is %d writes behind; spooling to %s", len(batch), self._spool.path
+                    "storage_behind_spooling", count=len(batch), spool=str(self._spool.path)
                 )
                 self.spilled += len(batch)
                 self._set_spooling(True)
@@ -192,7 +192,7 @@ class StorageWriter:
                     await asyncio.to_thread(self._spool.append, batch[applied:])
                     self._set_spooling(True)
                     retry_at = loop.time() + self._next_delay()
-                    log.warning("database unavailable; spooling writes to %s", self._spool.path)
+                    log.warning("database_unavailable_spooling", spool=str(self._spool.path))
                 self._in_flight = []
             if stop:
                 return
@@ -240,7 +240,9 @@ class StorageWriter:
         """Apply the whole spool in order; True (and the spool emptied) when all went in."""
         contents = await asyncio.to_thread(self._spool.load)
         for number, line, reason in contents.bad_lines:
-            log.error("unreadable spool line %d kept in %s: %s", number, REJECTED_FILE, reason)
+            log.error(
+                "spool_line_unreadable", line_number=number, kept_in=REJECTED_FILE, reason=reason
+            )
             await asyncio.to_thread(self._spool.reject, line, f"unreadable: {reason}")
         commands = list(contents.commands)
         applied = await self._apply_all(commands)
@@ -252,7 +254,7 @@ class StorageWriter:
         await asyncio.to_thread(self._spool.clear)
         self._attempt = 0
         self._set_spooling(False)
-        log.info("database back; replayed %d spooled writes", len(contents.commands))
+        log.info("database_back_spool_replayed", count=len(contents.commands))
         return True
 
     async def _apply_all(self, batch: list[WriteCommand]) -> int:
@@ -269,7 +271,7 @@ class StorageWriter:
                         await apply_command(session, command, self._clock())
             except Exception as exc:
                 if is_transient(exc):
-                    log.debug("transient database error: %s", exc)
+                    log.debug("database_transient_error", error=str(exc))
                     return applied
                 for index, command in enumerate(chunk):
                     if not await self._apply(command):
@@ -284,8 +286,8 @@ class StorageWriter:
                 await apply_command(session, command, self._clock())
         except Exception as exc:
             if is_transient(exc):
-                log.debug("transient database error: %s", exc)
+                log.debug("database_transient_error", error=str(exc))
                 return False
-            log.error("write %s refused by the database: %s", command.idempotency_key, exc)
+            log.error("write_refused", write_id=command.idempotency_key, error=str(exc))
             await asyncio.to_thread(self._spool.reject, encode_command(command), repr(exc))
         return True

@@ -200,5 +200,3 @@ def test_refused_connection_sets_failure_and_falls_back_to_the_queue() -> None:
     assert "QueueCallerJoin" in names
     assert "AgentConnect" in names  # agent2 of the reference sales queue answers
     assert run.agi_closed == []  # never connected, nothing to close
-
-

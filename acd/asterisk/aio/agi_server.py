@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import logging
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 
@@ -26,8 +25,9 @@ from acd.asterisk.agi.server_conn import (
 )
 from acd.asterisk.aio.agi_session import AgiError, AgiSession
 from acd.asterisk.errors import RemoteProtocolError
+from acd.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 AgiHandler = Callable[[AgiSession], Awaitable[None]]
 AgiRouter = Router[AgiHandler]
@@ -90,7 +90,7 @@ class FastAgiServer:
         self._server = await asyncio.start_server(
             self._on_connect, self._host, self._port, backlog=self._backlog
         )
-        log.info("FastAGI server listening on %s:%d", self._host, self.port)
+        log.info("fastagi_listening", host=self._host, port=self.port)
 
     async def close(self) -> None:
         """Stop listening, cancel every running session and wait for them to finish."""
@@ -151,18 +151,16 @@ class FastAgiServer:
         peer = str(peername[0]) if peername else "?"
         try:
             if not self._peer_allowed(peer):
-                log.warning("FastAGI connection from disallowed peer %s closed", peer)
+                log.warning("fastagi_peer_disallowed", peer=peer)
                 return
             async with asyncio.timeout(self._session_timeout_s):
                 await self._serve(reader, writer, peer)
         except TimeoutError:
-            log.warning(
-                "FastAGI session from %s exceeded %s s; closed", peer, self._session_timeout_s
-            )
+            log.warning("fastagi_session_timeout", peer=peer, timeout_s=self._session_timeout_s)
         except RemoteProtocolError as exc:
-            log.warning("FastAGI peer %s rejected: %s", peer, exc)
+            log.warning("fastagi_peer_rejected", peer=peer, error=str(exc))
         except OSError as exc:
-            log.info("FastAGI connection from %s lost: %r", peer, exc)
+            log.info("fastagi_connection_lost", peer=peer, error=repr(exc))
         except asyncio.CancelledError:
             # close() cancelled this session. This task is asyncio's own connection callback:
             # Python 3.11's streams module logs a cancelled one as an error, so it ends here.
@@ -183,22 +181,22 @@ class FastAgiServer:
                 env = await _read_environment(conn, reader)
         except TimeoutError:
             log.warning(
-                "FastAGI peer %s sent no environment within %s s", peer, self._environment_timeout_s
+                "fastagi_environment_timeout", peer=peer, timeout_s=self._environment_timeout_s
             )
             return
         if env is None:
-            log.info("FastAGI peer %s closed before sending an environment", peer)
+            log.info("fastagi_closed_before_environment", peer=peer)
             return
         session = AgiSession(
             conn, env, writer, peer=peer, command_timeout_s=self._command_timeout_s
         )
         handler = self._router.resolve(env.script_path)
         log.info(
-            "FastAGI session %s channel=%s uniqueid=%s from %s",
-            env.network_script,
-            env.channel,
-            env.uniqueid,
-            peer,
+            "fastagi_session_started",
+            script=env.network_script,
+            channel=env.channel,
+            uniqueid=env.uniqueid,
+            peer=peer,
         )
         async with asyncio.TaskGroup() as group:
             reading = group.create_task(_read_loop(conn, reader, session))
@@ -212,16 +210,14 @@ class FastAgiServer:
                         await session.closed_event.wait()
             finally:
                 reading.cancel()
-        log.info("FastAGI session %s channel=%s ended", env.network_script, env.channel)
+        log.info("fastagi_session_ended", script=env.network_script, channel=env.channel)
 
     async def _run_handler(self, handler: AgiHandler | None, session: AgiSession) -> None:
         env = session.env
         if handler is None:
             # Unknown route: say why in Asterisk's log, then end the session; the dialplan's
             # fallback runs because the daemon's HOTLINE_HANDLED variable was never set.
-            log.warning(
-                "FastAGI: no route for script %r (channel %s)", env.script_path, env.channel
-            )
+            log.warning("fastagi_no_route", script=env.script_path, channel=env.channel)
             with contextlib.suppress(AgiError):
                 await session.command(cmd.verbose(f"hotline: no FastAGI route {env.script_path!r}"))
             return
@@ -229,9 +225,11 @@ class FastAgiServer:
             await handler(session)
         except AgiError as exc:
             # Hang-ups and lost connections are the normal end of many calls.
-            log.info("FastAGI script %s on %s ended: %s", env.script_path, env.channel, exc)
+            log.info(
+                "fastagi_script_ended", script=env.script_path, channel=env.channel, reason=str(exc)
+            )
         except Exception:
-            log.exception("FastAGI script %s on %s failed", env.script_path, env.channel)
+            log.exception("fastagi_script_failed", script=env.script_path, channel=env.channel)
 
 
 async def _read_environment(
@@ -261,7 +259,7 @@ async def _read_loop(
             if isinstance(event, ConnectionClosed):
                 return
     except RemoteProtocolError as exc:
-        log.warning("FastAGI peer %s sent bad data: %s", session.peer, exc)
+        log.warning("fastagi_bad_data", peer=session.peer, error=str(exc))
         session.fail(f"protocol error: {exc}")
     except OSError as exc:
         session.fail(f"connection lost: {exc!r}")

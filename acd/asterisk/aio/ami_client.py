@@ -17,7 +17,6 @@ framing, ActionID correlation, list collection and login are the core's (acd/ast
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from acd.asterisk.aio.ami_session import (
 )
 from acd.asterisk.ami.client import ActionCompleted
 from acd.asterisk.errors import RemoteProtocolError
+from acd.logging import get_logger
 
 __all__ = [
     "AmiActionError",
@@ -53,7 +53,7 @@ __all__ = [
     "ReconnectBackoff",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: An action's outcome: ``response``, list ``events``, ``ok``, ``message`` (the core's type).
 AmiResult = ActionCompleted
@@ -216,10 +216,15 @@ class AmiClient:
         except asyncio.CancelledError:
             self._failure = self._failure or AmiClientClosed("AMI client closed")
         except AmiLoginError as exc:
-            log.error("%s; not retrying (check the AMI user and secret)", exc)
+            log.error(
+                "ami_login_refused",
+                error=str(exc),
+                retrying=False,
+                hint="check the AMI user and secret",
+            )
             self._failure = exc
         except Exception as exc:  # a bug: stop loudly instead of looping on it
-            log.exception("AMI client stopped by an unexpected error")
+            log.exception("ami_client_crashed")
             self._failure = AmiError(f"AMI client stopped: {exc!r}")
         finally:
             self._session = None
@@ -237,7 +242,7 @@ class AmiClient:
                     self.host, self.port, self._hub, connect_timeout_s=self._connect_timeout_s
                 )
             except (OSError, TimeoutError, RemoteProtocolError, SessionEnded) as exc:
-                log.warning("AMI connect to %s:%d failed: %s", self.host, self.port, exc)
+                log.warning("ami_connect_failed", host=self.host, port=self.port, error=str(exc))
             else:
                 try:
                     logged_in = await self._serve(session, reconnected=logged_in_before)
@@ -249,7 +254,7 @@ class AmiClient:
                     if not self._closing:
                         self._notify_disconnected()
             delay = self._backoff.next_delay()
-            log.info("AMI reconnecting to %s:%d in %.2f s", self.host, self.port, delay)
+            log.info("ami_reconnecting", host=self.host, port=self.port, delay_s=round(delay, 2))
             await asyncio.sleep(delay)
 
     async def _serve(self, session: AmiSession, *, reconnected: bool) -> bool:
@@ -258,9 +263,9 @@ class AmiClient:
             async with asyncio.timeout(self._action_timeout_s):
                 await session.log_in(self.username, self._secret, use_md5=self._use_md5)
         except (OSError, TimeoutError, RemoteProtocolError, SessionEnded) as exc:
-            log.warning("AMI login to %s:%d did not complete: %s", self.host, self.port, exc)
+            log.warning("ami_login_incomplete", host=self.host, port=self.port, error=str(exc))
             return False
-        log.info("AMI logged in to %s:%d as %r", self.host, self.port, self.username)
+        log.info("ami_logged_in", host=self.host, port=self.port, username=self.username)
         self._backoff.reset()
         if reconnected:
             self._reconnects += 1
@@ -275,7 +280,7 @@ class AmiClient:
                 group.create_task(self._notify_connected(reconnected))
         except* (OSError, RemoteProtocolError, SessionEnded) as lost:
             log.warning(
-                "AMI connection to %s:%d lost: %s", self.host, self.port, lost.exceptions[0]
+                "ami_connection_lost", host=self.host, port=self.port, error=str(lost.exceptions[0])
             )
         return True
 
@@ -284,7 +289,7 @@ class AmiClient:
             if self._on_disconnect is not None:
                 self._on_disconnect()
         except Exception:  # the owner's bug must not stop the reconnecting
-            log.exception("AMI on_disconnect callback failed")
+            log.exception("ami_on_disconnect_failed")
 
     async def _notify_connected(self, reconnected: bool) -> None:
         if self._on_connect is None:
@@ -293,4 +298,4 @@ class AmiClient:
             await self._on_connect(reconnected)
         except Exception:
             # The owner's resync failing must not cost the connection.
-            log.exception("AMI on_connect(%s) callback failed", reconnected)
+            log.exception("ami_on_connect_failed", reconnected=reconnected)

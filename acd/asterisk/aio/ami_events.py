@@ -13,14 +13,14 @@ Two ways to consume, both safe for the connection:
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 
 from acd.asterisk.ami.message import Message
+from acd.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 EventCallback = Callable[[Message], None]
 
@@ -46,9 +46,10 @@ class EventStream:
             # First drop of a burst and then every 1000th: a warning per event would flood logs.
             if self.dropped % 1000 == 1:
                 log.warning(
-                    "AMI event consumer is falling behind: %d events dropped (buffer %d)",
-                    self.dropped,
-                    self._maxsize,
+                    "ami_events_dropped",
+                    count=self.dropped,
+                    buffer=self._maxsize,
+                    why="event consumer is falling behind",
                 )
         self._buffer.append(message)
         self._wakeup.set()
@@ -124,7 +125,9 @@ class EventHub:
             try:
                 callback(message)
             except Exception:
-                log.exception("AMI event callback %r failed on %s; ignored", callback, message.name)
+                log.exception(
+                    "ami_event_callback_failed", callback=repr(callback), ami_event=message.name
+                )
         for stream in tuple(self._streams):
             stream._put(message)
 

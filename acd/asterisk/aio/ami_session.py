@@ -9,7 +9,6 @@ exception types, because both the session and the client raise them.
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 
 from acd.asterisk.aio.ami_events import EventHub
@@ -22,8 +21,9 @@ from acd.asterisk.ami.client import (
     EventReceived,
     UnmatchedResponse,
 )
+from acd.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _READ_SIZE = 1 << 16
 
@@ -107,7 +107,7 @@ async def open_session(
         except BaseException:
             session.abort(closing=False)
             raise
-    log.debug("AMI banner from %s:%d: %s", host, port, session.banner)
+    log.debug("ami_banner", host=host, port=port, banner=session.banner)
     return session
 
 
@@ -158,7 +158,7 @@ class AmiSession:
             elif isinstance(event, BannerReceived):
                 self.banner = event.text
             elif isinstance(event, UnmatchedResponse):
-                log.debug("AMI response matching no pending action: %r", event.message)
+                log.debug("ami_response_unmatched", response=repr(event.message))
             elif isinstance(event, ConnectionClosed):
                 raise SessionEnded("Asterisk closed the connection")
 

@@ -6,10 +6,10 @@ Real loopback TCP; ``asyncio.timeout(SAFETY)`` only turns a hang into a failure.
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import pytest
 from agi_fake_asterisk import FakeAsterisk, closed_by_server
+from structlog.testing import capture_logs
 
 from acd.asterisk.aio.agi_server import AgiRouter, FastAgiServer
 from acd.asterisk.aio.agi_session import AgiSession
@@ -19,20 +19,22 @@ SAFETY = 10.0
 
 @pytest.mark.asyncio
 async def test_unknown_route_logs_and_closes(
-    harness: tuple[AgiRouter, FastAgiServer], caplog: pytest.LogCaptureFixture
+    harness: tuple[AgiRouter, FastAgiServer],
 ) -> None:
     _, server = harness
-    caplog.set_level(logging.WARNING, logger="acd.asterisk.aio.agi_server")
-    async with asyncio.timeout(SAFETY):
-        fake = await FakeAsterisk.connect(server.port, script="nope?x=1")
-        assert await fake.next_command() == "VERBOSE \"hotline: no FastAGI route 'nope'\" 1"
-        await fake.send(fake.conn.reply(200, "1"))
-        await fake.finish()
-    assert "no route for script 'nope'" in caplog.text
+    with capture_logs() as logs:
+        async with asyncio.timeout(SAFETY):
+            fake = await FakeAsterisk.connect(server.port, script="nope?x=1")
+            assert await fake.next_command() == "VERBOSE \"hotline: no FastAGI route 'nope'\" 1"
+            await fake.send(fake.conn.reply(200, "1"))
+            await fake.finish()
+    (no_route,) = [e for e in logs if e["event"] == "fastagi_no_route"]
+    assert no_route["log_level"] == "warning"
+    assert no_route["script"] == "nope"
 
 
 @pytest.mark.asyncio
-async def test_disallowed_peer_is_closed(caplog: pytest.LogCaptureFixture) -> None:
+async def test_disallowed_peer_is_closed() -> None:
     router = AgiRouter()
     called = asyncio.Event()
 
@@ -40,15 +42,15 @@ async def test_disallowed_peer_is_closed(caplog: pytest.LogCaptureFixture) -> No
     async def ivr(session: AgiSession) -> None:
         called.set()
 
-    caplog.set_level(logging.WARNING, logger="acd.asterisk.aio.agi_server")
-    async with (
-        asyncio.timeout(SAFETY),
-        FastAgiServer(router, port=0, allowed_peers=("10.0.0.0/8", "::1")) as server,
-    ):
-        fake = await FakeAsterisk.connect(server.port)
-        assert await closed_by_server(fake.reader)
-        assert not called.is_set()
-    assert "disallowed peer 127.0.0.1" in caplog.text
+    with capture_logs() as logs:
+        async with (
+            asyncio.timeout(SAFETY),
+            FastAgiServer(router, port=0, allowed_peers=("10.0.0.0/8", "::1")) as server,
+        ):
+            fake = await FakeAsterisk.connect(server.port)
+            assert await closed_by_server(fake.reader)
+            assert not called.is_set()
+    assert {"event": "fastagi_peer_disallowed", "peer": "127.0.0.1", "log_level": "warning"} in logs
 
 
 @pytest.mark.asyncio
@@ -57,7 +59,7 @@ async def test_disallowed_peer_is_closed(caplog: pytest.LogCaptureFixture) -> No
     [b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", bytes(range(256)), b"agi_network: yes\n\xff\xfe\n"],
 )
 async def test_garbage_peer_is_rejected_and_server_keeps_serving(
-    harness: tuple[AgiRouter, FastAgiServer], caplog: pytest.LogCaptureFixture, garbage: bytes
+    harness: tuple[AgiRouter, FastAgiServer], garbage: bytes
 ) -> None:
     router, server = harness
     served = asyncio.Event()
@@ -67,19 +69,22 @@ async def test_garbage_peer_is_rejected_and_server_keeps_serving(
         await session.noop()
         served.set()
 
-    caplog.set_level(logging.WARNING, logger="acd.asterisk.aio.agi_server")
-    async with asyncio.timeout(SAFETY):
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.write(garbage)
-        assert await closed_by_server(reader)
-        writer.close()
-        await writer.wait_closed()
-        fake = await FakeAsterisk.connect(server.port)
-        assert await fake.next_command() == "NOOP"
-        await fake.send(fake.conn.reply())
-        await fake.finish()
-        await served.wait()
-    assert "rejected" in caplog.text
+    with capture_logs() as logs:
+        async with asyncio.timeout(SAFETY):
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(garbage)
+            assert await closed_by_server(reader)
+            writer.close()
+            await writer.wait_closed()
+            fake = await FakeAsterisk.connect(server.port)
+            assert await fake.next_command() == "NOOP"
+            await fake.send(fake.conn.reply())
+            await fake.finish()
+            await served.wait()
+    (rejected,) = [e for e in logs if e["event"] == "fastagi_peer_rejected"]
+    assert rejected["log_level"] == "warning"
+    assert rejected["peer"] == "127.0.0.1"
+    assert rejected["error"]
 
 
 @pytest.mark.asyncio

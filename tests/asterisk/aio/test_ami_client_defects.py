@@ -8,10 +8,10 @@ test asserts a duration.
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import pytest
 from fake_asterisk_ami import SAFETY, FakeAsterisk, client_for, next_named, renamed
+from structlog.testing import capture_logs
 
 from acd.asterisk.aio.ami_client import AmiClientClosed, AmiConnectionLost, AmiLoginError
 from acd.asterisk.ami.message import Message, encode
@@ -32,9 +32,7 @@ async def test_a_utf8_character_split_across_reads_arrives_intact() -> None:
 
 
 @pytest.mark.asyncio
-async def test_b_raising_subscriber_does_not_drop_the_connection(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def test_b_raising_subscriber_does_not_drop_the_connection() -> None:
     def broken_subscriber(event: Message) -> None:
         raise RuntimeError("owner bug")
 
@@ -43,7 +41,7 @@ async def test_b_raising_subscriber_does_not_drop_the_connection(
         seen: list[str] = []
         ami.subscribe(lambda event: seen.append(event["Uniqueid"]))
         first, second = [e for e in fake.recording.events if e.name == "Newchannel"][:2]
-        with caplog.at_level(logging.ERROR):
+        with capture_logs() as logs:
             await fake.send(encode(first))
             await fake.send(encode(second))
             await next_named(stream, "Newchannel")
@@ -51,7 +49,11 @@ async def test_b_raising_subscriber_does_not_drop_the_connection(
         result = await ami.action("CoreStatus")
 
         assert seen == [first["Uniqueid"], second["Uniqueid"]]
-        assert "owner bug" in caplog.text
+        failures = [e for e in logs if e["event"] == "ami_event_callback_failed"]
+        assert len(failures) == 2  # one per event; the traceback goes with each
+        assert all(e["log_level"] == "error" and e["exc_info"] is True for e in failures)
+        assert "broken_subscriber" in failures[0]["callback"]
+        assert [e["ami_event"] for e in failures] == ["Newchannel", "Newchannel"]
         assert result.ok
         assert fake.connections == 1
         assert ami.counters.reconnects == 0

@@ -16,6 +16,7 @@ from acd.sim import originate as originate_action
 from acd.sim.agi_exec import AgiEngine
 from acd.sim.agi_session import read_variable
 from acd.sim.channels import STATE_RING, STATE_UP, Channel, ChannelSnapshot, Naming
+from acd.sim.contacts import PhoneContacts
 from acd.sim.lists import Lists
 from acd.sim.mixmonitor import Recorder
 from acd.sim.outputs import AmiEvent, OriginateAccepted, OriginateRejected, OriginateRequest, Output
@@ -39,6 +40,7 @@ class World:
         self.queues = QueueApp(self)
         self.recorder = Recorder(self)
         self.lists = Lists(self)
+        self.contacts = PhoneContacts(self)
 
     # -- output -------------------------------------------------------------------------------
     def emit(self, message: Message) -> None:
@@ -215,9 +217,11 @@ class World:
         self.queues.device_changed(now, device)
 
     def release_device(self, now: float, endpoint: str) -> None:
-        """A call leg ended: in use/ringing -> NOT_INUSE, but an unregistered phone stays so."""
+        """A call leg ended: in use/ringing -> NOT_INUSE, but an unregistered phone stays so,
+        and a phone whose contact stopped answering meanwhile becomes UNAVAILABLE."""
         if self.device_state(endpoint) in ("INUSE", "RINGING", "BUSY"):
-            self.set_device_state(now, endpoint, "NOT_INUSE")
+            offline = self.contacts.offline(self.device_of(endpoint))
+            self.set_device_state(now, endpoint, "UNAVAILABLE" if offline else "NOT_INUSE")
 
     def device_state(self, endpoint: str) -> DeviceState:
         return self.devices.get(self.device_of(endpoint), "NOT_INUSE")

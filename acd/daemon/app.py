@@ -95,7 +95,11 @@ class Daemon:
         db_url = options.db_url or system.database.url
         self.db = create_engine(db_url)
         sessions = session_factory(self.db)
-        callers = features.callers(sessions) if features.callers is not None else None
+        # Lookups during calls (caller, orders, due call-backs) only read: on SQLite a read-only
+        # engine takes no write lock, so they never queue behind (or hold up) the storage writer.
+        self.read_db = create_engine(db_url, read_only=True)
+        reads = session_factory(self.read_db)
+        callers = features.callers(reads) if features.callers is not None else None
         spool_dir = options.spool_dir or Path(system.database.spool_dir)
         self.writer = StorageWriter(self.db, Spool(spool_dir))
         wrap = {q.name: q.wrapup_s for q in settings.queues}
@@ -140,7 +144,7 @@ class Daemon:
             self.acd,
             self.registry,
             self.outputs,
-            features.ivr(sessions),
+            features.ivr(reads),
             FlowSettings(
                 settings.default_queue,
                 {q.name: q.priority for q in settings.queues},
@@ -168,7 +172,7 @@ class Daemon:
         router: Router[AgiHandler] = Router()
         router.add(names.ROUTE_IVR, flow)
         self.callbacks = CallbackScheduler(
-            sessions,
+            reads,
             lambda: self.ami,
             self.acd,
             self.outputs.store,
@@ -296,6 +300,7 @@ class Daemon:
             await self.ami.close()
             await self.writer.close()
             await self.db.dispose()
+            await self.read_db.dispose()
 
     async def _hand_back_waiting_callers(self) -> None:
         """Waiting callers leave at their next poll; give them a few polls, then close."""

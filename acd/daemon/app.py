@@ -32,8 +32,8 @@ from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
 from acd.daemon.supervisor import SupervisorDesk
 from acd.daemon.waiting import WaitSettings
-from acd.engine.agent_fsm import AgentInput
 from acd.engine.floor import Floor
+from acd.engine.floor_inputs import AgentAction
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
 from acd.http import ApiContext, HttpServer, create_app
@@ -213,7 +213,7 @@ class Daemon:
             ping_interval_s=ami.ping_interval_s,
             reconnect_backoff=(0.5, ami.reconnect_max_s),
             on_connect=lambda reconnected: self.watcher.resync(self.ami, reconnected),
-            on_disconnect=lambda: self._ami_link(False),  # retained MQTT system/ami "down"
+            on_disconnect=self.watcher.link_lost,  # devices unknown; MQTT system/ami "down"
         )
         self.ami.subscribe(self.watcher.on_event)
         self.desk = SupervisorDesk(self.ami, self.writer.submit, clock=clock)
@@ -277,7 +277,7 @@ class Daemon:
                     tasks.create_task(self.api.loop_lag.run(), name="loop-lag")
                     http_task = tasks.create_task(self.http.serve(), name="http")
                 for agent_id in self.options.login_agents:
-                    await self.acd.agent_input(agent_id, AgentInput.LOGIN)
+                    await self.acd.agent_input(agent_id, AgentAction.LOGIN)
                 self.started.set()
                 log.info("daemon_up", agi_host=self.agi_host, agi_port=self.agi.port)
                 await self._stop.wait()

@@ -109,6 +109,18 @@ class AgentSpec:
     endpoint: str
     skills: Mapping[str, int] = field(default_factory=dict)
 
+    @property
+    def device(self) -> str:
+        return device_of(self.endpoint)
+
+
+def device_of(endpoint: str) -> str:
+    """The device Asterisk reports device states for, from a dial string: technology and
+    resource, without options. ``DeviceStateChange`` names the endpoint
+    ``Local/1003@agent-phones/n`` as ``Local/1003@agent-phones`` (shared/asterisk README,
+    ``ami_daemon_after_sales_call.raw``); ``PJSIP/1001`` stays ``PJSIP/1001``."""
+    return "/".join(endpoint.split("/", 2)[:2])
+
 
 @dataclass(frozen=True, slots=True)
 class WaitingCall:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from acd.asterisk.aio.agi_session import AgiError, AgiSession
+from acd.asterisk.devices import device_of as endpoint_device
 from acd.daemon.recording_control import RecordingControl, RecordingRefused
 from acd.daemon.service import AcdService
 from acd.engine.agent import InvalidTransition
 from acd.engine.floor_inputs import AgentAction
-from acd.engine.model import device_of as endpoint_device
 from acd.logging import get_logger
 
 log = get_logger(__name__)

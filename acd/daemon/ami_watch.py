@@ -6,7 +6,7 @@ What we listen for (names and headers as recorded from Asterisk 22, shared/aster
   when the conversation is over, so this is how the answer time is known.
 - ``DeviceStateChange`` for the agents' devices, passed on as Asterisk names the state (the
   agent state machine decides: in use or ringing is not offered, unavailable pauses). A Local
-  endpoint's device has no ``/n``: ``Local/1003@agent-phones`` (``model.device_of``).
+  endpoint's device has no ``/n``: ``Local/1003@agent-phones`` (``acd.asterisk.devices.device_of``).
 
 When the link drops, no device state is known any more (``link_lost``): nobody stays blocked on
 an INUSE whose NOT_INUSE the daemon could not hear.
@@ -22,10 +22,10 @@ from collections.abc import Callable, Collection
 
 from acd.asterisk.aio.ami_client import AmiClient, AmiError
 from acd.asterisk.ami.message import Message
+from acd.asterisk.devices import device_of
 from acd.daemon.calls import CallRegistry
 from acd.daemon.service import AcdService
 from acd.engine.agent import DeviceState
-from acd.engine.model import device_of
 from acd.logging import get_logger
 
 log = get_logger(__name__)

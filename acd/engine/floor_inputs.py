@@ -56,7 +56,7 @@ class AgentRequest:
 @dataclass(frozen=True, slots=True)
 class DeviceStateChanged:
     """``DeviceStateChange`` (or a ``DeviceStateList`` item) for a device, named as Asterisk
-    names it (``model.device_of``)."""
+    names it (``acd.asterisk.devices.device_of``)."""
 
     device: str
     state: DeviceState

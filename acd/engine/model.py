@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from acd.asterisk.devices import device_of
+
 # Priority raised for special callers; queues' own priorities are small integers.
 VIP_PRIORITY_BOOST = 10
 COMPLAINT_PRIORITY_BOOST = 5
@@ -112,14 +114,6 @@ class AgentSpec:
     @property
     def device(self) -> str:
         return device_of(self.endpoint)
-
-
-def device_of(endpoint: str) -> str:
-    """The device Asterisk reports device states for, from a dial string: technology and
-    resource, without options. ``DeviceStateChange`` names the endpoint
-    ``Local/1003@agent-phones/n`` as ``Local/1003@agent-phones`` (shared/asterisk README,
-    ``ami_daemon_after_sales_call.raw``); ``PJSIP/1001`` stays ``PJSIP/1001``."""
-    return "/".join(endpoint.split("/", 2)[:2])
 
 
 @dataclass(frozen=True, slots=True)

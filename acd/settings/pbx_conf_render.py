@@ -7,7 +7,7 @@ for the installer to substitute (e.g. ``envsubst``); Asterisk itself does not ex
 
 from __future__ import annotations
 
-from acd.settings.devices import device_of
+from acd.asterisk.devices import device_of
 from acd.settings.dialplan_render import HEADER, render_extensions_conf
 from acd.settings.pjsip_render import render_pjsip_conf
 from acd.settings.schema_routing import AgentSettings

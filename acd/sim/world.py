@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 
 from acd.asterisk.ami.message import Message
+from acd.asterisk.devices import device_of
 from acd.sim import dialplan
 from acd.sim import events as ev
 from acd.sim import originate as originate_action
@@ -204,9 +205,7 @@ class World:
     # -- devices ----------------------------------------------------------------------------
     def device_of(self, endpoint: str) -> str:
         """Device name for an endpoint: ``Local/agent1@agents/n`` -> ``Local/agent1@agents``."""
-        if endpoint.startswith("Local/") and endpoint.count("/") > 1:
-            return endpoint.rsplit("/", 1)[0]
-        return endpoint
+        return device_of(endpoint)
 
     def set_device_state(self, now: float, endpoint: str, state: DeviceState) -> None:
         device = self.device_of(endpoint)

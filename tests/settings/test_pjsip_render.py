@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from acd.settings.devices import device_of
+from acd.asterisk.devices import device_of
 from acd.settings.loader import load_settings
 from acd.settings.pbx_conf_render import render_all
 from acd.settings.pjsip_render import render_pjsip_conf

@@ -16,6 +16,7 @@ from typing import Literal
 
 from acd.daemon.waiting import SOUNDS as WAITING_SOUNDS
 from acd.settings import names
+from acd.settings.dialplan_render import render_extensions_conf
 from acd.settings.schema_routing import AgentSettings
 from acd.settings.settings import Settings
 from acd.sim.plan import (
@@ -98,8 +99,9 @@ def sim_plan(
     recordings_dir: str,
     extra_sounds: Iterable[str] = (),
 ) -> SimPlan:
-    """The simulated Asterisk for this configuration: the shipped dialplan's behaviour, the
-    fallback queues of queues.conf, every IVR prompt as a playable sound, the agents' phones."""
+    """The simulated Asterisk for this configuration: the shipped dialplan (rendered for
+    ``agi_port``), the fallback queues of queues.conf, every IVR prompt as a playable sound,
+    the agents' phones."""
     rng = random.Random(params.seed)
     behaviours: dict[str, AgentBehaviour] = {}
     for agent in settings.agents:
@@ -121,15 +123,13 @@ def sim_plan(
         for q in settings.queues
     )
     dialplan = DialplanPlan(
+        # the shipped dialplan itself, rendered for this FastAGI port, run by the simulator's
+        # dialplan interpreter: the simulator cannot drift from what Asterisk would run
+        text=render_extensions_conf(_with_agi_port(settings, agi_port)),
+        source="dialplan/extensions.conf (rendered for this run)",
+        context=names.CONTEXT_HOTLINE,
         agi_host=settings.system.fastagi.host,
         agi_port=agi_port,
-        agi_script=names.ROUTE_IVR,
-        agi_args=(),
-        queue_var=names.VAR_QUEUE,
-        fallback_queue=settings.default_queue,
-        queue_timeout=float(settings.queue(settings.default_queue).fallback.queue_timeout_s),
-        # the shipped [hotline-callback]: the answered call-back leg runs the callback route
-        agi_contexts=((names.CONTEXT_CALLBACK, names.ROUTE_CALLBACK),),
     )
     # every sound the daemon and the features may play, so the demo plays no "missing file"
     names_ = [*prompt_names(settings), *extra_sounds, *WAITING_SOUNDS.values()]
@@ -141,6 +141,13 @@ def sim_plan(
         dialplan=dialplan,
         sounds=sounds,
         recordings_dir=recordings_dir,
+    )
+
+
+def _with_agi_port(settings: Settings, agi_port: int) -> Settings:
+    fastagi = settings.system.fastagi.model_copy(update={"port": agi_port})
+    return settings.model_copy(
+        update={"system": settings.system.model_copy(update={"fastagi": fastagi})}
     )
 
 

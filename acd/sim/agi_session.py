@@ -61,6 +61,16 @@ class Session:
     hangup_sent: bool = False
     #: aborts the running blocking command when the channel is hung up
     abort: Callable[[float], None] | None = None
+    #: ends the running command because the server's socket became readable (EOF): set only
+    #: by the commands res_agi.c runs with ``agi->ctrl`` watched (WAIT FOR DIGIT, STREAM FILE,
+    #: GET DATA, GET OPTION, SAY *); EXEC (Dial, Queue...) and RECORD FILE run to their end
+    interrupt: Callable[[float], None] | None = None
+    #: the FastAGI server closed the connection; the session ends once no command runs
+    server_gone: bool = False
+    #: AGI() started on an already hung-up channel (the ``h`` extension): dead from the start
+    dead_mode: bool = False
+    #: res_agi.c run_agi ``returnstatus``: SUCCESS, FAILURE or HANGUP
+    status: str = "SUCCESS"
 
 
 def split_args(line: str) -> list[str]:

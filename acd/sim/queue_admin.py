@@ -101,7 +101,7 @@ class QueueAdmin:
         return found
 
     def device_changed(self, now: float, device: str) -> None:
-        status = DEVICE_STATUS[self.world.devices.get(device, "NOT_INUSE")]
+        status = DEVICE_STATUS[self.world.device_state(device)]
         for q in self.queues.values():
             for member in q.members:
                 if member.state_interface == device and member.status != status:
@@ -133,7 +133,7 @@ def queue_list_items(q: QueueState, now: float) -> list[Message]:
                     ("ConnectedLineNum", c.conn_num),
                     ("ConnectedLineName", c.conn_name),
                     ("Wait", str(int(now - e.joined_at))),
-                    ("Priority", "0"),
+                    ("Priority", str(e.priority)),  # QUEUE_PRIO (RECORDED q6_results.json)
                 ]
             )
         )

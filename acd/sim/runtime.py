@@ -76,7 +76,10 @@ class Simulator:
         self.started_wall = time.time()
         self.pbx = Pbx(plan, rng=random.Random(seed), epoch=self.started_wall)
         self._router = OutputRouter(
-            self._spawn, lambda request: AgiLink(self, request), keep_events=keep_events
+            self._spawn,
+            lambda request: AgiLink(self, request),
+            keep_events=keep_events,
+            log_dir=plan.asterisk_log_dir,
         )
         self.calls_placed = 0
         self._ami_host, self._ami_port = ami_host, ami_port

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from acd.asterisk.ami.framing import NEED_DATA, Framer
 from acd.asterisk.ami.message import Message
@@ -24,10 +25,19 @@ from acd.sim.outputs import (
     WavFile,
 )
 from acd.sim.pbx import Pbx
-from acd.sim.plan import AgentBehaviour, CallerBehaviour, SimPlan
+from acd.sim.plan import AgentBehaviour, CallerBehaviour, DialplanPlan, SimPlan
 from tests.transcripts import read_text
 
 EPOCH = 1795327343.0
+SHIPPED_DIALPLAN = Path(__file__).resolve().parents[2] / "dialplan" / "extensions.conf"
+
+
+def shipped_dialplan() -> DialplanPlan:
+    """The shipped dialplan/extensions.conf as it is (FastAGI 127.0.0.1:4573): what the daemon's
+    calls run on a real Asterisk. The Driver opens no sockets, so its port does not matter."""
+    return DialplanPlan(text=SHIPPED_DIALPLAN.read_text(), source="dialplan/extensions.conf")
+
+
 #: event types the comparisons leave out: CEL, VarSet, Newexten (as the brief allows), Cdr (not
 #: simulated) and DeviceStateChange (Asterisk repeats them and adds Queue:*_avail devices the
 #: simulator does not model). NewCallerid / NewConnectedLine are compared.

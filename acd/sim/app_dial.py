@@ -106,7 +106,8 @@ class _Dial:
             self.timer.cancel()
         caller.on_hangup = None
         caller.application, caller.app_data = self.previous_app
-        if self.answered and caller.alive:
+        if self.answered and caller.alive and caller.redirect_to is None:
+            # (a Redirect out of the bridge sets none: RECORDED q4_q5_q4.txt q4d)
             up_since = caller.answered_at if caller.answered_at is not None else t
             _duration(world, caller, "ANSWEREDTIME", (t - up_since) * 1000)
             _duration(world, caller, "DIALEDTIME", (t - caller.created_at) * 1000)

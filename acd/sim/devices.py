@@ -79,6 +79,7 @@ class Devices:
     def channel_gone(self, ch: Channel) -> None:
         device = local_device(ch)
         if device is None:
+            self._phone_channel_gone(ch)
             return
         owners = self._owners.get(device)
         if owners is not None:
@@ -88,3 +89,13 @@ class Devices:
             if not owners:
                 del self._owners[device]
         self.world.emit(ev.device_state_change(device, self.state(device)))
+
+    def _phone_channel_gone(self, ch: Channel) -> None:
+        """``PJSIP/1099-00000004`` hung up: its device is idle again unless another call of it
+        is up or it is unregistered (RECORDED q3_pjsip_1099: Hangup, then NOT_INUSE)."""
+        device = ch.name.rsplit("-", 1)[0]
+        if self.cached.get(device) not in ("INUSE", "RINGING", "BUSY"):
+            return
+        if any(c.name.rsplit("-", 1)[0] == device for c in self.world.channels.values()):
+            return
+        self.set(self.world.timers.now, device, "NOT_INUSE")

@@ -79,7 +79,13 @@ def redirect(
     ch = world.find(name)
     if ch is None:
         return False
-    ch.redirect_to = (context, exten, priority + 1 if ch.bridge_id else priority)
+    if ch.bridge_id:
+        # the after-bridge goto moves the channel at once: a Newexten at the target with the
+        # application still running (RECORDED q4d: "Newexten target 1 Dial ...")
+        ch.context, ch.exten, ch.priority = context, exten, priority
+        world.emit(ev.newexten(ch, ch.application, ch.app_data))
+        priority += 1
+    ch.redirect_to = (context, exten, priority)
     handler = ch.on_hangup
     if handler is None:
         finish(world, now, ch)

@@ -38,14 +38,23 @@ MIN_PLAYED_MS = 100
 def receive(world: World, now: float, ch: Channel, digit: str, duration_ms: int) -> None:
     """``Receive: yes``: the digit arrives on ``ch`` as if its caller pressed it."""
     world.emit(ev.dtmf(ch, digit, end=True, duration_ms=duration_ms))
-    delay = RECEIVE_LATENCY if ch.on_digit is not None else EMULATED_END
-    world.timers.at(now + delay, lambda t: _deliver(t, ch, digit))
+    if ch.on_digit is not None:
+        world.timers.at(now + RECEIVE_LATENCY, lambda t: _deliver(world, t, ch, digit))
+    else:
+        world.timers.at(now + EMULATED_END, lambda t: _deliver(world, t, ch, digit, last=True))
 
 
-def _deliver(now: float, ch: Channel, digit: str) -> None:
-    # lost when no digit wait runs by now: the AGI loop reads and drops the frame
-    if ch.alive and not ch.dead and ch.on_digit is not None:
+def _deliver(world: World, now: float, ch: Channel, digit: str, *, last: bool = False) -> None:
+    if not ch.alive or ch.dead:
+        return
+    if ch.on_digit is not None:
         ch.on_digit(now, digit)
+    elif not last:
+        # the wait it was meant for ended meanwhile (e.g. on the digit before it: RECORDED
+        # two digits back to back reach two WAIT FOR DIGIT in order): read outside a digit
+        # wait, it becomes the emulated END a wait starting within 100 ms still gets
+        world.timers.at(now + EMULATED_END, lambda t: _deliver(world, t, ch, digit, last=True))
+    # else lost: the AGI loop read and dropped it (RECORDED: 150 ms or later)
 
 
 def play(world: World, now: float, ch: Channel, digit: str, duration_ms: int) -> None:

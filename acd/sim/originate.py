@@ -230,6 +230,7 @@ def _run_target(
         return
     app = first[4:]
     one.application, one.app_data = app, second
+    world.cdr.app_started(now, one, app, second)
     if app.lower() == "chanspy":
         run_chanspy(world, now, one, second, lambda t: finish(world, t, one))
     elif app.lower() == "wait":

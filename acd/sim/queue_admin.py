@@ -38,6 +38,12 @@ class QueueAdmin:
             for q in world.plan.queues
         }
 
+    def whole_seconds(self, start: float, end: float) -> int:
+        """app_queue measures hold and talk time with ``time(NULL)``: a difference of whole
+        wall-clock seconds (RECORDED q6: COMPLETECALLER talk 8 after 7.5 s of talk)."""
+        wall = self.world.naming.wall
+        return int(wall(end)) - int(wall(start))
+
     # -- member administration (AMI QueueAdd/QueueRemove/QueuePause) ----------------------------
     def add_member(
         self,

@@ -82,7 +82,10 @@ class QueueApp(QueueConnect):
             caller.on_hangup = None
             self._give_up(t, q, entry, status)
             self._wait_variables(t, entry)
-            world.setvar(caller, "QUEUESTATUS", status)
+            if status == "TIMEOUT":
+                # app_queue.c queue_exec: an abandon or a Redirect leaves QUEUE_UNKNOWN, which
+                # sets no QUEUESTATUS (RECORDED scenario C: no VarSet QUEUESTATUS)
+                world.setvar(caller, "QUEUESTATUS", status)
             done(t, 0 if status == "TIMEOUT" else -1)
 
         entry.done = done
@@ -96,7 +99,7 @@ class QueueApp(QueueConnect):
         world, caller = self.world, entry.caller
         if not caller.alive:
             return
-        waited = int(now - entry.joined_at) * 1000
+        waited = self.whole_seconds(entry.joined_at, now) * 1000
         for name, ms in (
             ("QUEUEWAIT", waited),
             ("DIALEDTIME", (now - caller.created_at) * 1000),
@@ -121,7 +124,7 @@ class QueueApp(QueueConnect):
             leg.cancel(now, ringing_statuses, defer_far_half=status == "TIMEOUT")
         entry.legs.clear()
         position = q.position(entry)
-        waited = str(int(now - entry.joined_at))
+        waited = str(self.whole_seconds(entry.joined_at, now))
         if status in ("ABANDON", "TIMEOUT"):  # a Redirect only leaves
             q.abandoned += 1
             world.emit(
@@ -132,7 +135,7 @@ class QueueApp(QueueConnect):
                     ("Queue", q.name),
                     ("Position", str(position)),
                     ("OriginalPosition", str(entry.original_position)),
-                    ("HoldTime", str(int(now - entry.joined_at))),
+                    ("HoldTime", waited),
                 )
             )
             event = "EXITWITHTIMEOUT" if status == "TIMEOUT" else "ABANDON"

@@ -73,7 +73,7 @@ class QueueConnect(QueueAdmin):
                 now, caller.name, f"{base}.{q.plan.monitor_format}", "b", via_app=True
             )
         self._leave(q, entry, q.position(entry))
-        hold = now - entry.joined_at
+        hold = self.whole_seconds(entry.joined_at, now)
         self._agent_event(
             "AgentConnect",
             q,
@@ -97,7 +97,7 @@ class QueueConnect(QueueAdmin):
             member.in_call = True
 
         def complete(t: float, reason: str) -> None:
-            talk = t - now
+            talk = self.whole_seconds(now, t)
             q.record_completed(hold, talk)
             if member is not None:
                 member.in_call = False

@@ -12,6 +12,9 @@ Each fault reproduces a failure the daemon must survive on a real Asterisk:
   small-backlog gotcha in the README), so the dialplan must fall back on ``HOTLINE_HANDLED``.
 * ``hangup_in_agi()``: the caller hangs up while an AGI command is still running (scenario D of
   ami_events_full_call.txt: the ``HANGUP`` line arrives before the command's reply).
+* ``cut_agi()``: every open FastAGI connection ends at once with nothing more read from it, as
+  when the FastAGI server's process is killed (SIGKILL): Asterisk sees the socket close while a
+  command may still run (RECORDED q2_agi_dies_ami*.txt; acd/sim/agi_exec.py says what follows).
 
 This object only holds the switches; the runtime reads them where the fault applies. Nothing here
 does I/O: ``drop_ami`` calls back into the runtime, which owns the connections.
@@ -46,10 +49,14 @@ class Faults:
         #: actions read and left unanswered while AMI was stalled
         self.ami_actions_ignored = 0
         self._on_drop_ami: Callable[[], None] | None = None
+        self._on_cut_agi: Callable[[], None] | None = None
 
-    def bind(self, on_drop_ami: Callable[[], None]) -> None:
-        """Called by the runtime: how to close every AMI connection now."""
+    def bind(
+        self, on_drop_ami: Callable[[], None], on_cut_agi: Callable[[], None] | None = None
+    ) -> None:
+        """Called by the runtime: how to close every AMI connection / FastAGI link now."""
         self._on_drop_ami = on_drop_ami
+        self._on_cut_agi = on_cut_agi
 
     # -- switches -------------------------------------------------------------------------------
     def drop_ami(self) -> None:
@@ -57,6 +64,11 @@ class Faults:
         self._ami_drops += 1
         if self._on_drop_ami is not None:
             self._on_drop_ami()
+
+    def cut_agi(self) -> None:
+        """End every open FastAGI connection now, as a killed server (one-shot)."""
+        if self._on_cut_agi is not None:
+            self._on_cut_agi()
 
     def stall_ami(self, on: bool = True) -> None:
         self._ami_stalled = on

@@ -72,7 +72,7 @@ class Simulator:
         self.plan = plan
         self.seed = seed
         self.faults = Faults(faults)
-        self.faults.bind(self._drop_ami)
+        self.faults.bind(self._drop_ami, self._cut_agi)
         self.started_wall = time.time()
         self.pbx = Pbx(plan, rng=random.Random(seed), epoch=self.started_wall)
         self._router = OutputRouter(
@@ -247,6 +247,10 @@ class Simulator:
 
     def forget_link(self, session_id: int) -> None:
         self._router.links.pop(session_id, None)
+
+    def _cut_agi(self) -> None:
+        for link in list(self._router.links.values()):
+            link.cut()
 
     def _drop_ami(self) -> None:
         if self._router.ami is not None:

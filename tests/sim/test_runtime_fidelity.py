@@ -184,3 +184,39 @@ async def test_a_fallback_queue_call_writes_queue_log_and_master_csv(tmp_path: P
     caller = [r for r in rows if r[3] == "hotline-fallback" and r[6]]
     assert caller[-1][7:9] == ["Queue", f"{settings.default_queue},t,,,300"]
     assert caller[-1][14] == "ANSWERED"
+
+
+@pytest.mark.asyncio
+async def test_cut_agi_fault_ends_every_session_like_a_killed_server() -> None:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (await reader.readline()) not in (b"\n", b""):
+            pass
+        writer.write(b"WAIT FOR DIGIT -1\n")
+        await reader.read()  # until the simulator cuts the connection
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    sim = Simulator(SimPlan(dialplan=DialplanPlan(agi_port=port)), time_scale=SCALE)
+    await sim.start()
+    probe = await AmiProbe.connect(sim.ami_port)
+    try:
+        assert (await probe.login_md5()).ok
+        await sim.place_call(CallerBehaviour(number="5550002", hangup_after=None))
+        async with asyncio.timeout(10):
+            await probe.wait_event(lambda m: m.name == "AGIExecStart")
+            sim.faults.cut_agi()
+            end = await probe.wait_event(lambda m: m.name == "AGIExecEnd")
+            status = await probe.wait_event(
+                lambda m: m.name == "VarSet" and m["Variable"] == "AGISTATUS"
+            )
+            await probe.wait_event(lambda m: m.name == "QueueCallerJoin")  # reference [hotline]
+    finally:
+        await probe.close()
+        await sim.close()
+        server.close()
+    assert (end["Command"], end["ResultCode"], end["Result"]) == (
+        "WAIT FOR DIGIT -1",
+        "200",
+        "Success",
+    )
+    assert status["Value"] == "SUCCESS"

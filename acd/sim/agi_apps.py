@@ -31,8 +31,8 @@ def exec_app(world: World, now: float, sess: Session, reply: Reply, *, app: str,
     if ch.dead and app.lower() not in {"noop", "set", "verbose", "log", "userevent"}:
         reply(now, "200 result=-1\n")
         return
-    # ASSUMPTION: the CDR's lastapp follows an EXEC'd application (pbx_exec sets the channel's
-    # application for its run); verify in Master.csv after an EXEC Dial on the dev Asterisk.
+    # the CDR's lastapp follows an EXEC'd application (RECORDED q7_cdr_master_csv_sample.txt:
+    # "Dial","PJSIP/1001,5" after EXEC Dial)
     world.cdr.app_started(now, ch, app, data)
     handler(world, now, sess, data, reply)
 

@@ -83,6 +83,9 @@ class _Dial:
         for name in DIAL_VARIABLES:
             world.setvar(caller, name, "")
         for endpoint in self.endpoints:
+            # an unregistered (UNAVAILABLE) or INVALID endpoint is not rung: no DialBegin, and
+            # with nothing else to ring Dial ends CHANUNAVAIL at once, returning 0 (RECORDED
+            # q7_assumptions.txt A: EXEC Dial PJSIP/1001,5 with 1001 not registered)
             if world.device_state(endpoint) not in ("UNAVAILABLE", "INVALID"):
                 self.legs.append(Leg(world, now, caller, endpoint, caller.linkedid))
         if not self.legs:

@@ -14,11 +14,12 @@ dial fails or the bridge ends, disposition ANSWERED / NO ANSWER (BUSY, FAILED); 
 a new record opens only when the channel runs another application (the queue-timeout caller's
 trailing ``Hangup`` record) - an abandon inside the same Queue() leaves none; an unanswered
 callee-side Local half is FAILED. Records are posted when their channel hangs up.
-ASSUMPTION: ``dst``/``dcontext`` are the channel's extension and context when the record's
-dial began (or when it ends, without a dial) and ``answer`` of a record opened on a channel
-that is already up is the record's start; the sample never moves a caller between contexts
-and never rings a member for long after the caller was up. Verify with a fallback Queue() call
-from [hotline] on the dev Asterisk.
+RECORDED q7_cdr_master_csv_sample.txt: ``dst``/``dcontext`` follow the channel until its record
+ends (a fallback caller's record shows ``enquiries``/``hotline-fallback``; a caller redirected
+out of a queue bridge, the Redirect's target), and an EXEC'd Dial is the record's last
+application. ASSUMPTION: ``answer`` of a record opened on a channel already up is the record's
+start (the samples only show members answering at once); verify with a member that rings for a
+while after the caller was answered.
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ class CdrEngine:
         self._chains: dict[str, list[Record]] = {}
         self._party_b: set[str] = set()
         self._userfield: dict[str, str] = {}
-        #: the caller's record of each dial in progress, by the callee channel's uniqueid
-        self._dials: dict[str, Record] = {}
+        #: the caller and its record of each dial in progress, by the callee's uniqueid
+        self._dials: dict[str, tuple[Channel, Record]] = {}
 
     def _open(self, now: float, ch: Channel) -> Record:
         record = Record(self._sequence, now)
@@ -100,8 +101,6 @@ class CdrEngine:
         if record.closed:
             record = self._open(now, ch)
         record.lastapp, record.lastdata = app, data
-        if not record.dstchannel:
-            record.dst, record.dcontext = ch.exten, ch.context
 
     def set_userfield(self, ch: Channel, value: str) -> None:
         self._userfield[ch.uniqueid] = value
@@ -116,24 +115,29 @@ class CdrEngine:
             record = self._open(now, caller)
             record.lastapp, record.lastdata = app, data
         record.dstchannel = callee.name
-        record.dst, record.dcontext = caller.exten, caller.context
-        self._dials[callee.uniqueid] = record
+        self._dials[callee.uniqueid] = (caller, record)
 
     def dial_end(self, now: float, callee: Channel, status: str) -> None:
         """A dial to ``callee`` ended with ``status``; an answered one lasts until its bridge
         ends (``bridge_end``)."""
-        record = self._dials.get(callee.uniqueid)
-        if record is None:
+        found = self._dials.get(callee.uniqueid)
+        if found is None:
             return
+        caller, record = found
         record.dial_status = status
         if status != "ANSWER":
             del self._dials[callee.uniqueid]
-            record.end, record.closed = now, True
+            self._close(now, caller, record)
 
     def bridge_end(self, now: float, callee: Channel) -> None:
-        record = self._dials.pop(callee.uniqueid, None)
-        if record is not None and not record.closed:
-            record.end, record.closed = now, True
+        found = self._dials.pop(callee.uniqueid, None)
+        if found is not None and not found[1].closed:
+            self._close(now, *found)
+
+    @staticmethod
+    def _close(now: float, caller: Channel, record: Record) -> None:
+        record.end, record.closed = now, True
+        record.dst, record.dcontext = caller.exten, caller.context
 
     def channel_gone(self, now: float, ch: Channel) -> None:
         chain = self._chains.pop(ch.uniqueid, [])
@@ -142,9 +146,8 @@ class CdrEngine:
             self._party_b.discard(ch.uniqueid)
             return
         for record in chain:
-            if record.end is None:
+            if not record.closed:
                 record.end = now
-            if not record.dst and not record.dstchannel:
                 record.dst, record.dcontext = ch.exten, ch.context
             self.world.output(LogLine(MASTER_CSV, self._line(ch, record, userfield)))
 
@@ -160,7 +163,8 @@ class CdrEngine:
         wall = self.world.naming.wall
         end = record.end if record.end is not None else record.start
         answer = record.answer
-        billsec = int(end - answer) if answer is not None else 0
+        # cdr.c cdr_object_get_duration / _billsec: whole milliseconds, then seconds
+        billsec = _ms(end - answer) // 1000 if answer is not None else 0
         fields = [
             _quote(ch.account_code),
             _quote(ch.cid_num if ch.cid_num != "<unknown>" else ""),
@@ -174,7 +178,7 @@ class CdrEngine:
             _quote(_stamp(wall(record.start))),
             _quote(_stamp(wall(answer))) if answer is not None else "",
             _quote(_stamp(wall(end))),
-            str(int(end - record.start)),
+            str(_ms(end - record.start) // 1000),
             str(billsec),
             _quote(self._disposition(ch, record)),
             _quote("DOCUMENTATION"),
@@ -185,6 +189,10 @@ class CdrEngine:
             str(record.sequence),
         ]
         return ",".join(fields)
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
 
 
 def _clid(ch: Channel) -> str:

@@ -52,6 +52,8 @@ class Channel:
     on_hangup: Callable[[float], None] | None = None
     #: called once when the channel goes Up (a Local ;2 answering answers its ;1)
     on_answer: Callable[[float], None] | None = None
+    #: called once when the channel is destroyed (an Originate waiting for it to answer)
+    on_gone: Callable[[float], None] | None = None
     #: who consumes DTMF right now (GET DATA, WAIT FOR DIGIT, STREAM FILE with escape digits)
     on_digit: Callable[[float, str], None] | None = None
     #: set by AMI Redirect while the current application unwinds

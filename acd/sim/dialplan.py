@@ -70,11 +70,10 @@ def redirect(
     """AMI Redirect (main/manager.c action_redirect -> ast_async_goto): the running
     application unwinds, then the channel continues at the target.
 
-    RECORDED q4_q5_q4.txt (q4d): a channel redirected out of a bridge (EXEC Dial in progress)
-    resumes one priority after the target (the after-bridge goto sets the target itself and
-    the dialplan loop then adds one), so the target's first step is skipped.
-    ASSUMPTION: the same for a caller bridged by Queue(); only a Dial bridge inside AGI was
-    recorded. Verify by redirecting a connected fallback Queue() caller on the dev Asterisk.
+    RECORDED q4_q5_q4.txt (q4d, a Dial bridge inside AGI) and q7_assumptions.txt (D, a caller
+    bridged by Queue()): a channel redirected out of a bridge resumes one priority after the
+    target (the after-bridge goto sets the target itself and the dialplan loop then adds one),
+    so the target's first step is skipped.
     """
     ch = world.find(name)
     if ch is None:

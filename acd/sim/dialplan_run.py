@@ -175,12 +175,20 @@ class DialplanRunner:
     def _ran_out(self, now: float, ch: Channel, frame: Frame) -> None:
         """No step at this priority: the dialplan ran out (autofallthrough hangs up).
 
-        ASSUMPTION: a SoftHangupRequest is published as when an application returns -1; no
-        recording shows a dialplan running out (the rendered one always ends with Hangup()).
-        Verify with a context without a final Hangup() on the dev Asterisk."""
+        RECORDED q7_assumptions.txt B/B2: a SoftHangupRequest (Cause 16) whose snapshot still
+        shows the last step's priority, then ``h`` if the context has one, then the Hangup at
+        the priority after the last step with cause 0."""
         if frame.in_h:
             self._teardown(now, ch)
-        elif self._hang_up(now, ch, frame):
+            return
+        if ch.hangup_cause is None:
+            ch.hangup_cause = 0
+        if not ch.soft_hangup_sent:
+            ch.soft_hangup_sent = True
+            ch.priority -= 1
+            self.world.emit(ev.hangup_request(ch, 16, soft=True))
+            ch.priority += 1
+        if self._hang_up(now, ch, frame):
             self._execute(now, ch, frame)
 
     def _teardown(self, now: float, ch: Channel) -> None:

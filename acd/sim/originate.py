@@ -129,6 +129,7 @@ def _into_dialplan(
 
     def answered(t: float) -> None:
         timer.cancel()
+        two.on_gone = None
         world.set_state(one, 6)
         world.emit(ev.two_party("DialEnd", ev.CALL, None, one, ("DialStatus", "ANSWER")))
         _succeeded(world, req, target, one)
@@ -137,14 +138,22 @@ def _into_dialplan(
     def no_answer(t: float) -> None:
         # ASSUMPTION: reason 3 and both halves hung up, as for a phone that never answers
         # (recorded for Local agent phones in ami_login_and_actions.txt); not recorded for a
-        # Local channel whose own dialplan never answers.
-        two.on_answer = None
+        # Local channel whose own dialplan keeps running without answering.
+        two.on_answer = two.on_gone = None
         world.emit(ev.two_party("DialEnd", ev.CALL, None, one, ("DialStatus", "NOANSWER")))
         _fail(world, req, target, 3)
         world.destroy(one, 0)
         world.hangup_running(t, two, 16)
 
+    def ended_unanswered(_t: float) -> None:
+        # RECORDED q7_assumptions.txt B: the ;2's dialplan ended without answering:
+        # OriginateResponse Failure, Reason 0, at once
+        timer.cancel()
+        two.on_answer = None
+        _fail(world, req, target, 0)
+
     two.on_answer = answered
+    two.on_gone = ended_unanswered
     timer = world.timers.at(now + req.timeout_ms / 1000, no_answer)
     world.runner.start(now, two, context, exten)
 

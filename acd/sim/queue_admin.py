@@ -31,6 +31,7 @@ class QueueAdmin:
                         m.penalty,
                         paused=m.paused,
                         login_time=login,
+                        status=DEVICE_STATUS[world.device_state(m.state_interface or m.interface)],
                     )
                     for m in q.members
                 ],

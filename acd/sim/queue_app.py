@@ -63,7 +63,8 @@ class QueueApp(QueueConnect):
         entry = Entry(caller, now, 0, priority=_queue_priority(caller))
         q.insert(entry)
         entry.original_position = q.position(entry)
-        caller.application, caller.app_data = "Queue", f"{queue},{options},,,{timeout or ''}"
+        shown = f"{timeout:g}" if timeout else ""
+        caller.application, caller.app_data = "Queue", f"{queue},{options},,,{shown}"
         world.emit(
             ev.chan(
                 "QueueCallerJoin",

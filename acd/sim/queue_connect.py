@@ -74,6 +74,9 @@ class QueueConnect(QueueAdmin):
             )
         self._leave(q, entry, q.position(entry))
         hold = self.whole_seconds(entry.joined_at, now)
+        # app_queue.c try_calling: QUEUEWAIT when connected (RECORDED scenario A: 6 / 6000)
+        world.setvar(caller, "QUEUEWAIT", str(hold))
+        world.setvar(caller, "QUEUEWAIT_MS", str(hold * 1000))
         self._agent_event(
             "AgentConnect",
             q,
@@ -128,12 +131,15 @@ class QueueConnect(QueueAdmin):
 
         def finished(t: float) -> None:
             # app_queue.c end_bridge_callback: ANSWEREDTIME from the bridge's start (talk
-            # time), DIALEDTIME the caller channel's age
+            # time), DIALEDTIME the caller channel's age. A Redirect out of the bridge skips
+            # that callback: queue_exec's "stop:" sets DIALEDTIME and ANSWEREDTIME=0 instead
+            # (RECORDED q7_assumptions.txt D).
+            talk = 0.0 if caller.redirect_to is not None else (t - now) * 1000
             if caller.alive:
                 for name, ms in (
-                    ("ANSWEREDTIME", (t - now) * 1000),
+                    ("ANSWEREDTIME", talk),
                     ("DIALEDTIME", (t - caller.created_at) * 1000),
-                ):
+                )[:: -1 if caller.redirect_to is not None else 1]:
                     world.setvar(caller, name, str(int(ms // 1000)))
                     world.setvar(caller, f"{name}_MS", str(int(ms)))
             if entry.done is not None:

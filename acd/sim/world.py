@@ -171,6 +171,9 @@ class World:
         self.emit(ev.hangup(ch, cause))
         self.devices.channel_gone(ch)
         self.cdr.channel_gone(now, ch)
+        if ch.on_gone is not None:
+            gone, ch.on_gone = ch.on_gone, None
+            gone(now)
 
     def end_from_dialplan(
         self, now: float, one: Channel, cause: int = 16, *, soft_request: bool = True

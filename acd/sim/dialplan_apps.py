@@ -100,7 +100,7 @@ def _music_on_hold(now: float, call: AppCall) -> None:
 
 
 def _set(now: float, call: AppCall) -> None:
-    """pbx_builtins.c ``pbx_builtin_setvar``: ``name=value``; a function name writes it."""
+    """main/pbx_variables.c ``pbx_builtin_setvar``: ``name=value``; a function name writes it."""
     name, sep, value = call.data.partition("=")
     if not sep or not name:
         raise call.error("Set needs name=value")

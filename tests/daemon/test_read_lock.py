@@ -22,7 +22,7 @@ async def test_call_back_checks_go_on_while_another_connection_holds_the_write_l
     settings = base.model_copy(update={"callbacks": callbacks})
     async with floor_harness(tmp_path, settings=settings) as h:
         await h.wait_for(lambda: h.daemon.callbacks.rounds > 0, "a first call-back check")
-        holder = sqlite3.connect(h.db_path, timeout=5, isolation_level=None)
+        holder = sqlite3.connect(h.db_path, timeout=30, isolation_level=None)
         try:
             holder.execute("BEGIN IMMEDIATE")  # the write lock, held like a long batch would
             before = h.daemon.callbacks.rounds

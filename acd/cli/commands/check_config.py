@@ -15,13 +15,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from acd.exitcodes import ExitCode
 from acd.settings.dialplan_check import DialplanReport, check_dialplan
 from acd.settings.errors import ConfigError, ConfigIssue
 from acd.settings.loader import load_settings
 from acd.settings.settings import Settings
-
-EXIT_OK = 0
-EXIT_INVALID = 2
 
 
 def register(subparsers: Any) -> None:
@@ -107,4 +105,4 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"{len(issues)} problem(s) found", markup=False)
     elif summary is not None:
         _print_table(out, summary)
-    return EXIT_INVALID if issues else EXIT_OK
+    return ExitCode.USAGE if issues else ExitCode.OK

@@ -2,7 +2,7 @@
 
 The URL comes from ``--db``, else ``$HOTLINE_DATABASE_URL``, else ``database.url`` of the
 configuration (``--config``, default ``config/``), else the default SQLite file.
-Exit codes (acd.cli.main): 0 done, 2 unusable URL, 3 database unreachable.
+Exit codes (acd.exitcodes): 0 done, 2 unusable URL, 3 database unreachable.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from acd.cli.main import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from acd.exitcodes import ExitCode
 from acd.settings.errors import ConfigError
 from acd.storage.engine import (
     DEFAULT_URL,
@@ -74,7 +74,7 @@ def _sqlite_file(url: URL) -> Path | None:
 def _unreachable(url: URL, error: BaseException) -> int:
     reason = str(getattr(error, "orig", None) or error).splitlines()[0]
     print(f"hotline db: database unreachable at {_shown(url)}: {reason}", file=sys.stderr)
-    return EXIT_UNAVAILABLE
+    return ExitCode.UNAVAILABLE
 
 
 def _run(args: argparse.Namespace, body: Any, *, create_file: bool) -> int:
@@ -82,7 +82,7 @@ def _run(args: argparse.Namespace, body: Any, *, create_file: bool) -> int:
         url = _url(args)
     except (UnsupportedDatabase, ValueError, ConfigError) as exc:
         print(f"hotline db: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     path = _sqlite_file(url)
     if path is not None:
         if create_file:
@@ -104,7 +104,7 @@ def _run(args: argparse.Namespace, body: Any, *, create_file: bool) -> int:
         if is_transient(exc):
             return _unreachable(url, exc)
         raise
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _upgrade(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """``hotline qa sample|score|report|flags``: the weekly QA sample, scoring calls, reports.
 
-Exit codes (acd.cli.main): 0 done, 1 problems found (nothing sampled for the week, form
+Exit codes (acd.exitcodes): 0 done, 1 problems found (nothing sampled for the week, form
 changed without a new version), 2 bad usage or configuration, 3 database unreachable.
 """
 
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from acd.cli.main import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_USAGE
+from acd.exitcodes import ExitCode
 from acd.storage.models import Call, Recording
 from recordings.cli_support import load_config, run_in_transaction, say
 from recordings.flags import CallFacts, FlagThresholds, call_flags, inspect_recording
@@ -71,17 +71,17 @@ def register(subparsers: Any) -> None:
 def _sample(args: argparse.Namespace) -> int:
     settings = load_config(PROG, args.config)
     if settings is None:
-        return EXIT_USAGE
+        return ExitCode.USAGE
     qa = settings.recording.qa
     rate = qa.sample_rate if args.rate is None else args.rate
     try:
         parse_week(args.week)
     except ValueError as exc:
         say(PROG, str(exc))
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if not 0.0 <= rate <= 1.0:
         say(PROG, f"--rate must be between 0 and 1, got {rate}")
-        return EXIT_USAGE
+        return ExitCode.USAGE
     seed = default_seed(args.week) if args.seed is None else args.seed
     review = qa.always_review
     rules = SamplingRules(
@@ -103,7 +103,7 @@ def _sample(args: argparse.Namespace) -> int:
             print(f"week {args.week}: {len(result.sampled)} of {result.population} calls")
             for call_id in result.sampled:
                 print(f"  {call_id}  {', '.join(result.reasons[call_id])}")
-        return EXIT_OK
+        return ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)
 
@@ -111,19 +111,19 @@ def _sample(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     settings = load_config(PROG, args.config)
     if settings is None:
-        return EXIT_USAGE
+        return ExitCode.USAGE
     qa = settings.recording.qa
     form_id = args.form or qa.default_scorecard
     try:
         card = qa.scorecard(form_id)
     except ValueError:  # max() of no versions
         say(PROG, f"no scorecard form {form_id!r} in recording.yaml")
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         result = compute_score(card, parse_answers(args.answers))
     except ScoreError as exc:
         say(PROG, str(exc))
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     async def body(session: AsyncSession) -> int:
         try:
@@ -138,7 +138,7 @@ def _score(args: argparse.Namespace) -> int:
             )
         except FormChanged as exc:
             say(PROG, str(exc))
-            return EXIT_FOUND_PROBLEMS
+            return ExitCode.PROBLEMS
         payload = {
             "call_id": args.call_id,
             "form": card.id,
@@ -152,7 +152,7 @@ def _score(args: argparse.Namespace) -> int:
         if row.instant_fail:
             text += " instant fail"
         print(json.dumps(payload) if args.json else text)
-        return EXIT_OK
+        return ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)
 
@@ -168,7 +168,7 @@ def _report(args: argparse.Namespace) -> int:
                     f"{r.key:<16} {r.scored_calls:>5} calls  avg {r.average:5.1f}"
                     f"  instant fails {r.instant_fails}"
                 )
-        return EXIT_OK
+        return ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)
 
@@ -176,7 +176,7 @@ def _report(args: argparse.Namespace) -> int:
 def _flags(args: argparse.Namespace) -> int:
     settings = load_config(PROG, args.config)
     if settings is None:
-        return EXIT_USAGE
+        return ExitCode.USAGE
     short = settings.recording.qa.always_review.shorter_than_s
     thresholds = FlagThresholds() if short is None else FlagThresholds(short_call_s=short)
 
@@ -184,7 +184,7 @@ def _flags(args: argparse.Namespace) -> int:
         sample = await latest_sample(session, args.week)
         if sample is None:
             say(PROG, f"no QA sample stored for {args.week}: run `hotline qa sample` first")
-            return EXIT_FOUND_PROBLEMS
+            return ExitCode.PROBLEMS
         out: dict[str, list[dict[str, str]]] = {}
         for call_id in sample.call_ids:
             call = await session.get(Call, call_id)
@@ -212,6 +212,6 @@ def _flags(args: argparse.Namespace) -> int:
             for call_id, found in out.items():
                 codes = ", ".join(f["code"] for f in found) or "-"
                 print(f"{call_id:<24} {codes}")
-        return EXIT_OK
+        return ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)

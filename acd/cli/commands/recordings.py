@@ -1,7 +1,7 @@
 """``hotline recordings purge|hold|export|search``: retention, legal hold, audited export, search.
 
 The database URL comes from ``--db``, else ``$HOTLINE_DATABASE_URL``, else the default file.
-Exit codes (acd.cli.main): 0 done, 1 problems found (files not deletable, export refused,
+Exit codes (acd.exitcodes): 0 done, 1 problems found (files not deletable, export refused,
 no such call), 2 bad usage or configuration, 3 database unreachable.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from acd.cli.main import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_USAGE
+from acd.exitcodes import ExitCode
 from acd.settings.settings import Settings
 from recordings.cli_support import load_config, run_in_transaction, say
 from recordings.crypto import RecordingKeyError, parse_key
@@ -85,7 +85,7 @@ def _retention(settings: Settings) -> Any:
 def _purge(args: argparse.Namespace) -> int:
     settings = load_config(PROG, args.config)
     if settings is None:
-        return EXIT_USAGE
+        return ExitCode.USAGE
     held = frozenset(settings.recording.legal_hold)
 
     async def body(session: AsyncSession) -> int:
@@ -103,7 +103,7 @@ def _purge(args: argparse.Namespace) -> int:
             "problems": [{"recording_id": r, "error": why} for r, why in result.problems],
         }
         _emit(args, payload, "\n".join(lines))
-        return EXIT_FOUND_PROBLEMS if result.problems else EXIT_OK
+        return ExitCode.PROBLEMS if result.problems else ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)
 
@@ -122,8 +122,8 @@ def _hold(args: argparse.Namespace) -> int:
         )
         if count == 0:
             say(PROG, f"no recordings for call {args.call_id}")
-            return EXIT_FOUND_PROBLEMS
-        return EXIT_OK
+            return ExitCode.PROBLEMS
+        return ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)
 
@@ -131,7 +131,7 @@ def _hold(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     settings = load_config(PROG, args.config)
     if settings is None:
-        return EXIT_USAGE
+        return ExitCode.USAGE
     encryption = settings.recording.encryption
     secret = encryption.key.get_secret_value() if encryption.key is not None else None
     raw_key = secret or os.environ.get(encryption.key_env)
@@ -139,7 +139,7 @@ def _export(args: argparse.Namespace) -> int:
         key = parse_key(raw_key) if raw_key else None
     except RecordingKeyError as exc:
         say(PROG, f"${encryption.key_env}: {exc}")
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     async def body(session: AsyncSession) -> int:
         now = datetime.now(UTC)
@@ -156,9 +156,9 @@ def _export(args: argparse.Namespace) -> int:
             )
         except ExportRefused as exc:
             say(PROG, f"export refused: {exc}")
-            return EXIT_FOUND_PROBLEMS
+            return ExitCode.PROBLEMS
         _emit(args, {"call_id": args.call_id, "file": str(out)}, f"exported to {out}")
-        return EXIT_OK
+        return ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)
 
@@ -194,6 +194,6 @@ def _search(args: argparse.Namespace) -> int:
             for h in hits
         ]
         _emit(args, {"recordings": [h.as_json() for h in hits]}, "\n".join(rows) or "no match")
-        return EXIT_OK
+        return ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import URL
 
-from acd.cli.main import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from acd.exitcodes import ExitCode
 from acd.reports import GROUPINGS, INTERVALS, build_report
 from acd.reports.chart import write_chart
 from acd.reports.config import ReportConfig, report_config
@@ -99,7 +99,7 @@ def run_database(
     if path not in (None, "", ":memory:") and not Path(str(path)).exists():
         return _unreachable(command, url, f"no database file {path}"), None
     try:
-        return EXIT_OK, asyncio.run(body())
+        return ExitCode.OK, asyncio.run(body())
     except Exception as exc:
         if not is_transient(exc):
             raise
@@ -110,7 +110,7 @@ def run_database(
 def _unreachable(command: str, url: URL, reason: str) -> int:
     shown = url.render_as_string(hide_password=True)
     print(f"hotline {command}: database unreachable at {shown}: {reason}", file=sys.stderr)
-    return EXIT_UNAVAILABLE
+    return ExitCode.UNAVAILABLE
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         given = inputs(args, datetime.now(UTC))
     except UsageError as exc:
         print(f"hotline report: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     config = given.config
 
     async def body() -> Any:
@@ -146,4 +146,4 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(to_table(report, config.targets))
     if args.chart is not None:
         write_chart(report, args.chart, config.targets.get("service_level_15s"))
-    return EXIT_OK
+    return ExitCode.OK

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from acd import logging as hlog
+from acd.exitcodes import ExitCode
 from acd.settings.errors import ConfigError
 from acd.settings.loader import load_settings
-
-EXIT_OK, EXIT_CONFIG, EXIT_UNAVAILABLE = 0, 2, 3
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         settings = load_settings(args.config)
     except ConfigError as exc:
         print(f"hotline: invalid configuration in {args.config}:\n{exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return ExitCode.USAGE
     log_settings = settings.system.logging
     hlog.configure(log_settings.format, log_settings.level)
     secret = settings.system.ami.secret
@@ -40,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(_serve(settings, secret.get_secret_value(), args))
     except OSError as exc:
         print(f"hotline: cannot start: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
-    return EXIT_OK
+        return ExitCode.UNAVAILABLE
+    return ExitCode.OK
 
 
 async def _serve(settings: Any, secret: str, args: argparse.Namespace) -> None:

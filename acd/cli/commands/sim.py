@@ -14,12 +14,9 @@ import random
 import sys
 from typing import Any
 
+from acd.exitcodes import ExitCode
 from acd.sim.runtime import Simulator
 from acd.sim.traffic import TrafficProfile, demo_plan
-
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 3
 
 
 def register(subparsers: Any) -> None:
@@ -48,12 +45,12 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.agents < 0 or args.calls_per_hour < 0 or args.duration < 0 or args.time_scale <= 0:
         print("hotline sim: counts, rates and durations must be positive", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         return asyncio.run(_serve(args))
     except OSError as exc:
         print(f"hotline sim: cannot listen for AMI: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return ExitCode.UNAVAILABLE
 
 
 async def _serve(args: argparse.Namespace) -> int:
@@ -89,4 +86,4 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"hotline sim: done, {sim.calls_placed} calls placed", flush=True)
     finally:
         await sim.close()
-    return EXIT_OK
+    return ExitCode.OK

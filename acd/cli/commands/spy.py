@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from acd.http.client import EXIT_OK, add_api_options, call_api
+from acd.exitcodes import ExitCode
+from acd.http.client import add_api_options, call_api
 
 
 def register(subparsers: Any) -> None:
@@ -28,7 +29,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     body = {"agent": args.agent, "mode": args.mode, "from": args.endpoint}
     code, session = call_api(args, "POST", "/spy", body)
-    if code == EXIT_OK:
+    if code == ExitCode.OK:
         print(
             f"{args.mode}: ringing {args.endpoint} into agent {args.agent}'s call "
             f"({session['agent_channel']}); DTMF 4 listen, 5 whisper, 6 barge"

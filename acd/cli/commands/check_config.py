@@ -1,5 +1,9 @@
 """``hotline check-config``: validate config/ (and the rendered dialplan/) before starting.
 
+It refuses everything ``hotline run`` refuses before connecting (``acd.cli.preflight``: the
+database URL and file, writable spool and recording directories, the recording key...); only
+what depends on the moment (a port in use, PostgreSQL reachable) is left to ``run``.
+
 Exit 0 with a short summary when everything is valid; exit 2 listing every problem, each naming
 the file, the key path and what was expected. The dialplan check also shows a diff when the
 files in dialplan/ are not what ``hotline dialplan render`` would produce from config/ now.
@@ -15,6 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from acd.cli import preflight
 from acd.exitcodes import ExitCode
 from acd.settings.dialplan_check import DialplanReport, check_dialplan
 from acd.settings.errors import ConfigError, ConfigIssue
@@ -82,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         issues.extend(exc.issues)
     else:
         summary = _summary(settings)
+        # everything `hotline run` would refuse before connecting (preflight), bar live services
+        issues.extend(fault.issue() for fault in preflight.config_faults(settings))
         dialplan = Path(args.dialplan) if args.dialplan is not None else Path("dialplan")
         if args.dialplan is not None or dialplan.is_dir():
             report = check_dialplan(dialplan, settings)

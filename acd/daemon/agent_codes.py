@@ -28,7 +28,7 @@ ACTIONS: Mapping[str, AgentInput] = {
 }
 RECORDING_ACTIONS = frozenset({"record-pause", "record-resume"})
 CONFIRM_SOUND = "beep"  # core sounds shipped with Asterisk
-ERROR_SOUND = "an-error-has-occurred"
+ERROR_SOUND = "beeperr"  # "an-error-has-occurred" is not in Debian's core sounds (shared README)
 
 
 def device_of(channel: str) -> str:

@@ -102,6 +102,7 @@ def read_variable(world: World, ch: Channel, name: str) -> str | None:
         "CALLERID(all)": f'"{ch.cid_name}" <{ch.cid_num}>',
         "CHANNEL(linkedid)": ch.linkedid,
         "CHANNEL(uniqueid)": ch.uniqueid,
+        "CHANNEL(language)": ch.language,
     }
     if name in builtin:
         return builtin[name]

@@ -21,7 +21,9 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "agent", help="log an agent in/out, pause/unpause (via the running daemon)"
     )
-    parser.add_argument("action", choices=(*ACTIONS, "list"))
+    parser.add_argument(
+        "action", choices=(*ACTIONS, "list"), help="what to do (list: every agent's state)"
+    )
     parser.add_argument("agent", nargs="?", help="agent id (not for list)")
     parser.add_argument("--reason", help="pause reason (e.g. lunch, training)")
     parser.add_argument("--force", action="store_true", help="supervisor: force the change")

@@ -27,9 +27,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--config", type=Path, default=Path("config"), help="config directory")
     parser.add_argument("--agents", type=int, help="generate N agents instead of agents.yaml")
-    parser.add_argument("--calls-per-hour", type=float, default=600.0)
+    parser.add_argument(
+        "--calls-per-hour", type=float, default=600.0, help="arrival rate (default 600)"
+    )
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of arrivals")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="same seed = same calls")
     parser.add_argument("--db", help="database URL (default: SQLite in a temporary directory)")
     parser.add_argument("--mqtt", action="store_true", help="publish events to the MQTT broker")
     parser.add_argument("--json", action="store_true", help="print only the summary as JSON")

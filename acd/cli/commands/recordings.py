@@ -13,9 +13,11 @@ import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from acd.cli.timefmt import local_time
 from acd.exitcodes import ExitCode
 from acd.settings.settings import Settings
 from recordings.cli_support import load_config, run_in_transaction, say
@@ -36,35 +38,61 @@ def register(subparsers: Any) -> None:
     purge.set_defaults(func=_purge)
 
     hold = actions.add_parser("hold", help="put a call's recordings on or off legal hold")
-    hold.add_argument("call_id", metavar="CALL")
+    hold.add_argument("call_id", metavar="CALL", help="the call whose recordings to hold")
     state = hold.add_mutually_exclusive_group(required=True)
-    state.add_argument("--on", dest="on", action="store_true")
-    state.add_argument("--off", dest="on", action="store_false")
-    hold.add_argument("--reason", required=True)
+    state.add_argument("--on", dest="on", action="store_true", help="put them on legal hold")
+    state.add_argument("--off", dest="on", action="store_false", help="release the hold")
+    hold.add_argument("--reason", required=True, help="why (audit log)")
     hold.add_argument("--who", required=True, help="who decided it (audit log)")
     hold.set_defaults(func=_hold)
 
     export = actions.add_parser("export", help="copy a call's recording out, decrypted")
-    export.add_argument("call_id", metavar="CALL")
-    export.add_argument("--to", required=True, metavar="FILE", type=Path)
-    export.add_argument("--who", required=True)
-    export.add_argument("--reason", required=True)
-    export.add_argument("--role", default="qa", choices=sorted({*LISTEN_ROLES, "agent"}))
+    export.add_argument("call_id", metavar="CALL", help="the call whose recording to export")
+    export.add_argument(
+        "--to", required=True, metavar="FILE", type=Path, help="where to write the WAV file"
+    )
+    export.add_argument("--who", required=True, help="who exports it (audit log)")
+    export.add_argument("--reason", required=True, help="why (audit log)")
+    export.add_argument(
+        "--role",
+        default="qa",
+        choices=sorted({*LISTEN_ROLES, "agent"}),
+        help="the role exporting (agents are refused, and that is audited); default: qa",
+    )
     export.set_defaults(func=_export)
 
     search = actions.add_parser("search", help="find recordings")
     search.add_argument("--number", help="caller number (matches the ending)")
     search.add_argument("--order", help="order number")
-    search.add_argument("--agent")
-    search.add_argument("--queue")
-    search.add_argument("--from", dest="date_from", type=date.fromisoformat, metavar="DATE")
-    search.add_argument("--to", dest="date_to", type=date.fromisoformat, metavar="DATE")
-    search.add_argument("--include-purged", action="store_true")
+    search.add_argument("--agent", help="agent id")
+    search.add_argument("--queue", help="queue name")
+    search.add_argument(
+        "--from",
+        dest="date_from",
+        type=date.fromisoformat,
+        metavar="DATE",
+        help="first day (YYYY-MM-DD, the centre's time zone)",
+    )
+    search.add_argument(
+        "--to",
+        dest="date_to",
+        type=date.fromisoformat,
+        metavar="DATE",
+        help="last day, inclusive (YYYY-MM-DD, the centre's time zone)",
+    )
+    search.add_argument(
+        "--include-purged", action="store_true", help="also list recordings already purged"
+    )
     search.set_defaults(func=_search)
 
     for action in (purge, hold, export, search):
-        action.add_argument("--db", metavar="URL", default=None)
-        action.add_argument("--config", metavar="DIR", default="config")
+        action.add_argument(
+            "--db",
+            metavar="URL",
+            default=None,
+            help="database URL (default: $HOTLINE_DATABASE_URL)",
+        )
+        action.add_argument("--config", metavar="DIR", default="config", help="default: config")
         action.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -164,16 +192,22 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    # Dates are whole UTC days, --to inclusive.
+    settings = load_config(PROG, args.config)
+    if settings is None:
+        return ExitCode.USAGE
+    # Dates are whole days of the centre's time zone, --to inclusive; times are shown in it too.
+    zone = ZoneInfo(settings.timezone)
     start = (
         None
         if args.date_from is None
-        else datetime.combine(args.date_from, datetime.min.time(), UTC)
+        else datetime.combine(args.date_from, datetime.min.time(), zone).astimezone(UTC)
     )
     end = (
         None
         if args.date_to is None
-        else datetime.combine(args.date_to + timedelta(days=1), datetime.min.time(), UTC)
+        else datetime.combine(
+            args.date_to + timedelta(days=1), datetime.min.time(), zone
+        ).astimezone(UTC)
     )
     query = RecordingQuery(
         number=args.number,
@@ -188,12 +222,13 @@ def _search(args: argparse.Namespace) -> int:
     async def body(session: AsyncSession) -> int:
         hits = await search_recordings(session, query)
         rows = [
-            f"{h.started_at:%Y-%m-%d %H:%M} {h.call_id or '-':<20} {h.queue or '-':<12} "
+            f"{local_time(h.started_at, zone)} {h.call_id or '-':<20} {h.queue or '-':<12} "
             f"{h.agent_id or '-':<10} {h.caller_number or '-':<16} "
             f"{'' if h.duration_s is None else f'{h.duration_s:.0f}s'}"
             for h in hits
         ]
-        _emit(args, {"recordings": [h.as_json() for h in hits]}, "\n".join(rows) or "no match")
+        payload = {"recordings": [h.as_json(zone) for h in hits]}
+        _emit(args, payload, "\n".join(rows) or "no match")
         return ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)

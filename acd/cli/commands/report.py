@@ -61,7 +61,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--interval", choices=INTERVALS, help="one row per interval")
     parser.add_argument("--by", choices=GROUPINGS, help="one row per queue/agent/menu/category")
     parser.add_argument("--queue", metavar="NAME", help="only this queue's calls")
-    parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    parser.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table", help="default: table"
+    )
     parser.add_argument("--chart", metavar="FILE.png", type=Path, help="write a PNG chart")
     parser.set_defaults(func=run)
 
@@ -143,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         sys.stdout.write(to_csv(report))
     else:
-        sys.stdout.write(to_table(report, config.targets))
+        sys.stdout.write(to_table(report, config.targets, config.tz))
     if args.chart is not None:
         write_chart(report, args.chart, config.targets.get("service_level_15s"))
     return ExitCode.OK

@@ -27,11 +27,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--ami-host", default="127.0.0.1", help="AMI bind address")
     parser.add_argument("--ami-port", type=int, default=5038, help="AMI port (0 = any free)")
-    parser.add_argument("--ami-username", default="acd")
-    parser.add_argument("--ami-secret", default="acdsecret")
+    parser.add_argument("--ami-username", default="acd", help="AMI user the daemon logs in as")
+    parser.add_argument("--ami-secret", default="acdsecret", help="that user's AMI secret")
     parser.add_argument("--agi-host", default="127.0.0.1", help="the daemon's FastAGI host")
     parser.add_argument("--agi-port", type=int, default=4573, help="the daemon's FastAGI port")
-    parser.add_argument("--calls-per-hour", type=float, default=120.0)
+    parser.add_argument(
+        "--calls-per-hour", type=float, default=120.0, help="new calls per hour (Poisson)"
+    )
     parser.add_argument("--agents", type=int, default=5, help="simulated softphones PJSIP/1001..")
     parser.add_argument("--duration", type=float, default=600.0, help="seconds of new calls")
     parser.add_argument("--seed", type=int, default=1, help="same seed = same calls")

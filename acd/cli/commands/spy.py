@@ -20,7 +20,12 @@ def register(subparsers: Any) -> None:
         "spy", help="listen to, whisper to or barge in on an agent's call (supervisor)"
     )
     parser.add_argument("agent", help="agent id")
-    parser.add_argument("--mode", choices=("listen", "whisper", "barge"), default="listen")
+    parser.add_argument(
+        "--mode",
+        choices=("listen", "whisper", "barge"),
+        default="listen",
+        help="listen (silent), whisper (to the agent) or barge (to both); default: listen",
+    )
     parser.add_argument("--from", dest="endpoint", required=True, help="supervisor's phone")
     add_api_options(parser)
     parser.set_defaults(func=run)

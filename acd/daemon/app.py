@@ -32,8 +32,8 @@ from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
 from acd.daemon.supervisor import SupervisorDesk
 from acd.daemon.waiting import WaitSettings
-from acd.engine.agent_fsm import AgentInput
 from acd.engine.floor import Floor
+from acd.engine.floor_inputs import AgentAction
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
 from acd.http import ApiContext, HttpServer, create_app
@@ -95,7 +95,11 @@ class Daemon:
         db_url = options.db_url or system.database.url
         self.db = create_engine(db_url)
         sessions = session_factory(self.db)
-        callers = features.callers(sessions) if features.callers is not None else None
+        # Lookups during calls (caller, orders, due call-backs) only read: on SQLite a read-only
+        # engine takes no write lock, so they never queue behind (or hold up) the storage writer.
+        self.read_db = create_engine(db_url, read_only=True)
+        reads = session_factory(self.read_db)
+        callers = features.callers(reads) if features.callers is not None else None
         spool_dir = options.spool_dir or Path(system.database.spool_dir)
         self.writer = StorageWriter(self.db, Spool(spool_dir))
         wrap = {q.name: q.wrapup_s for q in settings.queues}
@@ -140,7 +144,7 @@ class Daemon:
             self.acd,
             self.registry,
             self.outputs,
-            features.ivr(sessions),
+            features.ivr(reads),
             FlowSettings(
                 settings.default_queue,
                 {q.name: q.priority for q in settings.queues},
@@ -168,7 +172,7 @@ class Daemon:
         router: Router[AgiHandler] = Router()
         router.add(names.ROUTE_IVR, flow)
         self.callbacks = CallbackScheduler(
-            sessions,
+            reads,
             lambda: self.ami,
             self.acd,
             self.outputs.store,
@@ -209,7 +213,7 @@ class Daemon:
             ping_interval_s=ami.ping_interval_s,
             reconnect_backoff=(0.5, ami.reconnect_max_s),
             on_connect=lambda reconnected: self.watcher.resync(self.ami, reconnected),
-            on_disconnect=lambda: self._ami_link(False),  # retained MQTT system/ami "down"
+            on_disconnect=self.watcher.link_lost,  # devices unknown; MQTT system/ami "down"
         )
         self.ami.subscribe(self.watcher.on_event)
         self.desk = SupervisorDesk(self.ami, self.writer.submit, clock=clock)
@@ -273,7 +277,7 @@ class Daemon:
                     tasks.create_task(self.api.loop_lag.run(), name="loop-lag")
                     http_task = tasks.create_task(self.http.serve(), name="http")
                 for agent_id in self.options.login_agents:
-                    await self.acd.agent_input(agent_id, AgentInput.LOGIN)
+                    await self.acd.agent_input(agent_id, AgentAction.LOGIN)
                 self.started.set()
                 log.info("daemon_up", agi_host=self.agi_host, agi_port=self.agi.port)
                 await self._stop.wait()
@@ -296,6 +300,7 @@ class Daemon:
             await self.ami.close()
             await self.writer.close()
             await self.db.dispose()
+            await self.read_db.dispose()
 
     async def _hand_back_waiting_callers(self) -> None:
         """Waiting callers leave at their next poll; give them a few polls, then close."""

@@ -118,7 +118,7 @@ def ready_agents(floor: Floor, _now: float) -> dict[str, int]:
         name: sum(
             1
             for agent in floor.specs.values()
-            if queue.skill in agent.skills and floor.status[agent.id].routable
+            if queue.skill in agent.skills and floor.agents[agent.id].routable
         )
         for name, queue in floor.queues.items()
     }

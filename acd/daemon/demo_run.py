@@ -67,7 +67,7 @@ def _floor_view(floor: Floor, now: float) -> tuple[dict[str, int], float, dict[s
     waiting = floor.router.waiting_calls()
     by_queue = Counter(c.queue for c in waiting)
     longest = max((now - c.arrived_at for c in waiting), default=0.0)
-    agents = Counter(s.state.value for s in floor.status.values())
+    agents = Counter(s.state.value for s in floor.agents.values())
     return dict(by_queue), longest, dict(agents)
 
 

@@ -131,7 +131,7 @@ class AgentDialler:
         if session.hung_up or status == "CANCEL":
             raise ChannelHungUp(f"caller hung up while agent {agent_id} rang")
         self._outputs.call_event(call, "ring_no_answer", ended, agent_id=agent_id, status=status)
-        self._acd.offer_failed(call.call_id)
+        self._acd.offer_failed(call.call_id, status)
         return False
 
     def _mark_answered(

@@ -128,7 +128,7 @@ class Outputs:
             return
         self._stats_at = now
         waiting = floor.router.waiting_calls()
-        by_state = Counter(s.state.value for s in floor.status.values())
+        by_state = Counter(s.state.value for s in floor.agents.values())
         for queue in floor.queues:
             mine = [c for c in waiting if c.queue == queue]
             longest = max((now - c.arrived_at for c in mine), default=0.0)

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from acd.daemon.calls import CallRecord
-from acd.engine.agent_fsm import AgentInput, InvalidTransition
+from acd.engine.agent import InvalidTransition
+from acd.engine.floor_inputs import AgentAction
 from acd.engine.routing import AssignmentError
 from acd.http.auth import Principal, require
 from acd.http.context import ApiContext
@@ -21,14 +22,7 @@ from acd.storage.models import Call
 
 router = APIRouter()
 
-# action -> (input asked by the agent, input forced by a supervisor)
-ACTIONS = {
-    "login": (AgentInput.LOGIN, AgentInput.LOGIN),
-    "logout": (AgentInput.LOGOUT, AgentInput.FORCE_LOGOUT),
-    "pause": (AgentInput.PAUSE, AgentInput.FORCE_PAUSE),
-    "unpause": (AgentInput.UNPAUSE, AgentInput.FORCE_READY),
-    "wrapup-end": (AgentInput.WRAP_UP_END, AgentInput.FORCE_READY),
-}
+ACTIONS = {a.value: a for a in AgentAction}
 
 
 def context(request: Request) -> ApiContext:
@@ -89,10 +83,9 @@ async def agent_action(
         raise HTTPException(403, f"token {who.name} may act only on its own agent")
     if force and not who.at_least("supervisor"):
         raise HTTPException(403, "only supervisors may force a state change")
-    event = ACTIONS[action][1 if force else 0]
     reason = body.reason if body is not None else None
     try:
-        await ctx.acd.agent_input(agent_id, event, reason)
+        await ctx.acd.agent_input(agent_id, ACTIONS[action], reason, forced=force)
     except InvalidTransition as exc:
         raise HTTPException(409, str(exc)) from None
     return await agent_row(ctx, agent_id)

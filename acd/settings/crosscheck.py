@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from acd.settings.errors import ConfigIssue
+from acd.settings.phones_check import check_phones
 from acd.settings.schema_ivr import IvrAction, IvrFile
 from acd.settings.schema_recording import RecordingFile
 from acd.settings.schema_routing import AGENTS_TARGET, AgentsFile, QueuesFile
@@ -208,4 +209,10 @@ def check_other(files: ParsedFiles) -> list[ConfigIssue]:
 
 
 def cross_check(files: ParsedFiles) -> list[ConfigIssue]:
-    return check_queues(files) + check_agents(files) + check_ivr(files) + check_other(files)
+    return (
+        check_queues(files)
+        + check_agents(files)
+        + check_ivr(files)
+        + check_other(files)
+        + check_phones(files.agents)
+    )

@@ -145,4 +145,5 @@ def load_settings(
         recording=recording,
         targets=parsed["targets.yaml"],
         callbacks=files.queues.callbacks,
+        phones=files.agents.phones,
     )

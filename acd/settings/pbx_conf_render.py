@@ -7,9 +7,9 @@ for the installer to substitute (e.g. ``envsubst``); Asterisk itself does not ex
 
 from __future__ import annotations
 
-import re
-
+from acd.asterisk.devices import device_of
 from acd.settings.dialplan_render import HEADER, render_extensions_conf
+from acd.settings.pjsip_render import render_pjsip_conf
 from acd.settings.schema_routing import AgentSettings
 from acd.settings.settings import Settings
 
@@ -28,16 +28,15 @@ AMI_READ = "system,call,agent,dialplan,reporting"
 AMI_WRITE = "system,call,agent,originate,reporting"
 
 
-def sip_password_env(agent: AgentSettings) -> str:
-    """Environment variable holding the agent softphone's SIP password."""
-    return "HOTLINE_SIP_PASSWORD_" + re.sub(r"[^A-Z0-9]", "_", agent.softphone.upper())
-
-
 def _member_line(agent: AgentSettings, level: int) -> str:
     # app_queue: lower penalty is tried first, so an expert (level 5) gets penalty 0.
     penalty = MAX_LEVEL - level
     name = agent.name.replace(",", " ")
-    return f"member => {agent.endpoint},{penalty},{name},PJSIP/{agent.softphone}"
+    # State interface = the device the endpoint really is: Local/1001@ctx for Local/1001@ctx/n
+    # (shared README: device names carry no /n). PJSIP/1001 is not it: a Local endpoint into
+    # another context may have no such device, and a real Asterisk then showed every fallback
+    # member Invalid (issue 16).
+    return f"member => {agent.endpoint},{penalty},{name},{device_of(agent.endpoint)}"
 
 
 def render_queues_conf(settings: Settings) -> str:
@@ -79,48 +78,6 @@ def render_queues_conf(settings: Settings) -> str:
             lines.append(f"monitor-format = {settings.recording.format}")
         for agent in settings.members(queue.name):
             lines.append(_member_line(agent, agent.skills[queue.skill]))
-    return "\n".join(lines) + "\n"
-
-
-def render_pjsip_conf(settings: Settings) -> str:
-    lines = [
-        HEADER,
-        "; Agent softphones. Passwords are ${...} placeholders: substitute them from the",
-        "; environment when installing (e.g. envsubst); never commit real ones.",
-        "[transport-udp]",
-        "type = transport",
-        "protocol = udp",
-        "bind = 0.0.0.0:5060",
-    ]
-    seen: set[str] = set()
-    for agent in sorted(settings.agents, key=lambda a: a.softphone):
-        ext = agent.softphone
-        if ext in seen:
-            continue
-        seen.add(ext)
-        lines += [
-            "",
-            f"; agent {agent.id}: {agent.name}",
-            f"[{ext}]",
-            "type = endpoint",
-            "context = hotline-agents",
-            "disallow = all",
-            "allow = ulaw,alaw",
-            f"auth = {ext}-auth",
-            f"aors = {ext}",
-            f'callerid = "{agent.name}" <{ext}>',
-            "",
-            f"[{ext}-auth]",
-            "type = auth",
-            "auth_type = userpass",
-            f"username = {ext}",
-            f"password = ${{{sip_password_env(agent)}}}",
-            "",
-            f"[{ext}]",
-            "type = aor",
-            "max_contacts = 1",
-            "remove_existing = yes",
-        ]
     return "\n".join(lines) + "\n"
 
 

@@ -19,6 +19,7 @@ from acd.settings.common import (
     Seconds,
 )
 from acd.settings.schema_callbacks import CallbackSettings
+from acd.settings.schema_phones import Location, PhonesSettings, QualityOverride
 
 Level = Annotated[int, Field(ge=1, le=5)]
 SelectionPolicy = Literal["longest_idle", "fewest_calls", "round_robin", "skill_level"]
@@ -172,6 +173,9 @@ class AgentSettings(FrozenModel):
     skills: dict[Identifier, Level] = Field(min_length=1)
     wrapup_s: Seconds | None = None  # overrides the queue's wrap-up when set
     supervisor: bool = False
+    location: Location = "office"  # where the phone is: phones.office or phones.remote
+    webrtc: bool = False  # a browser phone (WSS, DTLS-SRTP) instead of a SIP softphone; remote only
+    quality: QualityOverride = QualityOverride()  # per-agent qualify / RTT limit
 
     @property
     def softphone(self) -> str:
@@ -186,3 +190,4 @@ class AgentsFile(FrozenModel):
     """The whole of ``agents.yaml``."""
 
     agents: tuple[AgentSettings, ...] = Field(min_length=1)
+    phones: PhonesSettings = PhonesSettings()  # SIP transports and phone settings per location

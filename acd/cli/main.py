@@ -35,6 +35,7 @@ COMMANDS: tuple[str, ...] = (
     "spy",
     "transfer",
     "prompts",
+    "users",
 )
 
 

@@ -82,16 +82,7 @@ class Daemon:
                 a.id: a.wrapup_s for a in settings.agents if a.wrapup_s is not None
             },
         )
-        self.publisher = (
-            MqttPublisher(
-                system.mqtt.host,
-                system.mqtt.port,
-                client_id=system.mqtt.client_id,
-                buffer_size=system.mqtt.buffer_size,
-            )
-            if options.mqtt
-            else None
-        )
+        self.publisher = MqttPublisher.from_settings(system.mqtt) if options.mqtt else None
         db_url = options.db_url or system.database.url
         self.db = create_engine(db_url)
         sessions = session_factory(self.db)
@@ -123,7 +114,6 @@ class Daemon:
         self.recording: CallRecording | None = None
         if features.recorder is not None and settings.recording.enabled:
             self.recording = CallRecording(
-                lambda: self.ami,
                 features.recorder,
                 self.outputs,
                 RecordingSettings(
@@ -203,6 +193,10 @@ class Daemon:
             backlog=fastagi.backlog,
             allowed_peers=tuple(fastagi.allowed_peers),
             session_timeout_s=fastagi.session_timeout_s,
+            command_timeout_s=fastagi.command_timeout_s,
+            environment_timeout_s=fastagi.idle_timeout_s,
+            key=fastagi.key.get_secret_value() if fastagi.key is not None else None,
+            max_sessions=fastagi.max_sessions,
         )
         ami = system.ami
         self.ami = AmiClient(
@@ -243,6 +237,7 @@ class Daemon:
                 self.api,
                 system.http.host,
                 options.http_port,
+                tls=system.http.tls,
             )
         )
         self.started = asyncio.Event()

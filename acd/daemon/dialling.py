@@ -2,13 +2,13 @@
 
 ``EXEC Dial`` rings the agent for the queue's ring timeout and, once answered, lasts the whole
 conversation. The answer itself is learnt from AMI (``DialEnd`` on the caller's channel, see
-``ami_watch``) with ``ANSWEREDTIME`` after the Dial as the fallback when AMI is down; recording
-starts at that answer. When the agent hangs up first, the caller may be asked the survey.
+``ami_watch``) with ``ANSWEREDTIME`` after the Dial as the fallback when AMI is down; the
+recording, started just before the Dial, holds audio from that answer on. When the agent hangs
+up first, the caller may be asked the survey.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random
 from collections.abc import Callable
@@ -93,27 +93,18 @@ class AgentDialler:
         call.leg_answered_at = None  # this leg's answer (a transferred caller rings again)
         self._outputs.call_event(call, "offered", started, agent_id=agent_id, endpoint=endpoint)
 
-        answer_seen = asyncio.Event()
-
         def answered(at: float, agent_channel: str | None) -> None:
             if call.leg_answered_at is None:
                 self._mark_answered(call, started, at, agent_channel)
-                answer_seen.set()
 
         self._registry.on_answer(call.uniqueid, answered)
         timeout = str(max(1, math.ceil(ring_timeout_s)))
         dial = cmd.exec_("Dial", endpoint, timeout, self._settings.dial_options)
-        # Dial blocks the FastAGI session for the whole talk: recording starts beside it.
-        # One recording per call: MixMonitor stays on the caller's channel through a transfer.
-        rec = self._recording if call.recording_path is None else None
-        recorder = asyncio.create_task(
-            rec.start_on_answer(call, answer_seen) if rec else answer_seen.wait()
-        )
-        try:
-            await session.command(dial, timeout_s=math.inf)
-        finally:
-            recorder.cancel()  # the talk is over: nothing left to record
-            await asyncio.gather(recorder, return_exceptions=True)
+        if self._recording is not None:
+            # Dial blocks the FastAGI session for the whole talk: MixMonitor goes first and
+            # records only once bridged (acd.daemon.recording).
+            await self._recording.start(session, call, started)
+        await session.command(dial, timeout_s=math.inf)
         ended = self._clock()
         status = await session.get_variable(names.ASTERISK_DIALSTATUS) or "UNKNOWN"
         if status == "ANSWER":

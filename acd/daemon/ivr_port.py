@@ -107,15 +107,15 @@ class CatalogueFailure(Protocol):
 
 
 class CallRecorder(Protocol):
-    """Names recording files, builds the AMI ``MixMonitor`` headers, catalogues the file."""
+    """Names recording files, builds the ``MixMonitor`` application's options, catalogues."""
 
     def recording_path(
         self, root: Path, call_id: str, queue: str | None, started_at: datetime
     ) -> Path: ...
 
-    def mixmonitor_action_headers(
-        self, channel: str, path: Path, *, dual_channel: bool
-    ) -> list[tuple[str, str]]: ...
+    def mixmonitor_options(self, path: Path, *, dual_channel: bool) -> str: ...
+
+    def dual_channel_paths(self, path: Path) -> tuple[Path, Path]: ...
 
     def catalogue_file(
         self,

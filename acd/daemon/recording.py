@@ -1,25 +1,31 @@
 """Recording a call from the moment the agent answers, and cataloguing the file afterwards.
 
-Not in the IVR and not while ringing: the AMI ``MixMonitor`` action goes out when the answer is
-learnt (``DialEnd`` ANSWER on the caller's channel). Its path is set on the channel as
-``HOTLINE_RECORDING`` (AMI ``Setvar``; the FastAGI session is busy in ``Dial``). Asterisk closes
-the file when the channel goes away (app_mixmonitor.c ``mixmonitor_thread`` finishes after the
+Not in the IVR and not while ringing: just before the caller's first ``Dial`` the call flow
+runs ``EXEC MixMonitor(<file>,b...)`` over its FastAGI session, and option ``b`` writes audio
+only while the caller is bridged, i.e. from the answer on (apps/app_mixmonitor.c
+``mixmonitor_thread``). Over FastAGI, not AMI: the AMI ``MixMonitor`` action needs the write
+class ``system``, which would let the AMI user run shell commands on the PBX (docs/security.md).
+The path is also set on the channel as ``HOTLINE_RECORDING``. One MixMonitor per call: it stays
+on the caller's channel through ring-no-answers and transfers.
+
+Asterisk closes the file when the channel goes away (``mixmonitor_thread`` finishes after the
 audiohook detaches), and the channel goes only after our FastAGI session has ended (a soft
 hang-up waits for the AGI script), so the call flow hands the finished call over
 (``call_over``) and the ``run`` task awaits the file, catalogues it off the event loop and
-stores the recording id on the call row. A missing or broken file is logged, never raised.
-Calls still being catalogued when the daemon stops are left to the recordings audit.
+stores the recording id on the call row. A call nobody answered leaves only a WAV header
+(mixmonitor_save_prep opens the files at once): it is deleted. A missing or broken file is
+logged, never raised. Calls still being catalogued when the daemon stops are left to the
+recordings audit.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from acd.asterisk.aio.ami_client import AmiClient
-from acd.asterisk.aio.ami_session import AmiError
+from acd.asterisk.aio.agi_session import AgiError, AgiSession, ChannelHungUp
 from acd.daemon.calls import CallRecord
 from acd.daemon.ivr_port import CallRecorder
 from acd.daemon.outputs import Outputs, utc
@@ -41,43 +47,36 @@ class RecordingSettings:
 class CallRecording:
     def __init__(
         self,
-        ami: Callable[[], AmiClient | None],
         recorder: CallRecorder,
         outputs: Outputs,
         settings: RecordingSettings,
     ) -> None:
-        self._ami = ami
         self._recorder = recorder
         self._outputs = outputs
         self._settings = settings
         self._finished: asyncio.Queue[CallRecord] = asyncio.Queue()
 
-    async def start_on_answer(self, call: CallRecord, answered: asyncio.Event) -> None:
-        """Beside the Dial (it blocks the FastAGI session for the whole talk)."""
-        await answered.wait()
-        if call.answered_at is not None:
-            await self.start(call, call.answered_at)
-
-    async def start(self, call: CallRecord, answered_at: float) -> None:
-        """MixMonitor on the caller's channel; the call goes on unrecorded if AMI refuses."""
-        ami = self._ami()
-        if ami is None:
-            return
+    async def start(self, session: AgiSession, call: CallRecord, now: float) -> None:
+        """Before the caller's first Dial: MixMonitor on the caller's channel over FastAGI.
+        The call goes on unrecorded if Asterisk refuses; a hang-up is the caller's to report."""
+        if call.recording_path is not None:
+            return  # one recording per call, through re-dials and transfers
         rec = self._recorder
-        path = rec.recording_path(self._settings.root, call.call_id, call.queue, utc(answered_at))
-        headers = rec.mixmonitor_action_headers(
-            call.channel, path, dual_channel=self._settings.dual_channel
-        )
+        path = rec.recording_path(self._settings.root, call.call_id, call.queue, utc(now))
+        options = rec.mixmonitor_options(path, dual_channel=self._settings.dual_channel)
         try:
-            result = await ami.action("MixMonitor", headers)
-            if not result.ok:
-                log.warning("recording_not_started", call_id=call.call_id, why="MixMonitor refused")
-                return
-            call.recording_path = str(path)
-            variable = [("Channel", call.channel), ("Variable", names.VAR_RECORDING)]
-            await ami.action("Setvar", [*variable, ("Value", str(path))])
-        except (AmiError, OSError) as exc:
+            reply = await session.exec_("MixMonitor", str(path), options)
+        except ChannelHungUp:
+            return
+        except AgiError as exc:
             log.warning("recording_start_failed", call_id=call.call_id, error=str(exc))
+            return
+        if not reply.ok:  # -2 no such application, -1 failed (res_agi.c handle_exec)
+            log.warning("recording_not_started", call_id=call.call_id, result=reply.result)
+            return
+        call.recording_path = str(path)
+        with contextlib.suppress(AgiError):
+            await session.set_variable(names.VAR_RECORDING, str(path))
 
     def call_over(self, call: CallRecord) -> None:
         """The call flow is done with the call: catalogue its recording, if there is one."""
@@ -103,10 +102,14 @@ class CallRecording:
 
     async def catalogue(self, call: CallRecord) -> None:
         """Catalogue the finished file, set ``call.recording_id`` and rewrite the call row."""
-        if call.recording_path is None or call.answered_at is None:
+        if call.recording_path is None:
             return
         path = Path(call.recording_path)
         await _until_closed(path)
+        if call.answered_at is None:
+            # never bridged: the files hold a WAV header and no audio
+            await asyncio.to_thread(_discard, path, self._recorder)
+            return
         found = await asyncio.to_thread(
             self._recorder.catalogue_file,
             path,
@@ -137,6 +140,12 @@ async def _until_closed(path: Path) -> None:
             return
         last = size
         await asyncio.sleep(FILE_POLL_S)
+
+
+def _discard(path: Path, recorder: CallRecorder) -> None:
+    for file in (path, *recorder.dual_channel_paths(path)):
+        with contextlib.suppress(FileNotFoundError):
+            file.unlink()
 
 
 def _size(path: Path) -> int:

@@ -1,91 +1,82 @@
-"""Bearer tokens and roles.
+"""Authentication and roles for every route.
 
-Tokens come from ``settings.http.tokens`` (name, role, value from the environment variable named
-by ``token_env``); a token whose variable is unset is disabled. Roles rank
-agent < supervisor < qa = admin for floor control; recordings are for supervisor, qa and admin.
+A request proves who it is with ``Authorization: Bearer <credential>`` — a person's key
+(``hotline users add``) or a service account's token from the environment — or, for reads from a
+signed-in browser, the session cookie (``acd.http.routes_session``). The cookie counts only for
+GET/HEAD and the session endpoints themselves: state changes need the bearer credential, so a
+forged cross-site form could do nothing even if a browser sent the cookie (it is also
+``SameSite=Strict``). No credential is ever accepted in a URL.
 
-Agent tokens and "self": tokens belong to roles, not people. An agent token named
-``agent-<id>`` (e.g. ``agent-1001``) may act only on agent ``<id>``; any other agent token is the
-shared agent-desktop token, trusted to act for the agent signed in at that desktop. Supervisors,
-qa and admin may act on any agent and may force state changes.
-
-The wallboard stream also accepts ``?token=`` in the URL (EventSource cannot send headers; a
-wall TV is given a URL), any role may watch.
+Failed attempts are counted per client address; past ``http.auth_failures_allowed`` the address
+waits, answered 429 with ``Retry-After`` before any credential is checked. Roles and what they
+allow: ``acd.identity.principal`` and docs/security.md.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException, Request
 
-from acd.settings.schema_system import ApiToken
+from acd.identity.directory import Directory
+from acd.identity.principal import RANK, RECORDING_ROLES, Principal
+from acd.identity.sessions import COOKIE
+from acd.identity.throttle import AuthThrottle
 
-RANK = {"agent": 0, "supervisor": 1, "qa": 2, "admin": 2}
-RECORDING_ROLES = frozenset({"supervisor", "qa", "admin"})
-
-
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    role: str
-
-    def at_least(self, role: str) -> bool:
-        return RANK[self.role] >= RANK[role]
-
-    def may_act_on(self, agent_id: str) -> bool:
-        if self.role != "agent":
-            return True
-        own = self.name.removeprefix("agent-") if self.name.startswith("agent-") else None
-        return own is None or own == agent_id
+__all__ = ["RANK", "RECORDING_ROLES", "Principal", "authenticate", "require"]
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
-class TokenTable:
-    def __init__(self, tokens: tuple[ApiToken, ...]) -> None:
-        self._tokens = [
-            (t.token.get_secret_value().encode(), Principal(t.name, t.role))
-            for t in tokens
-            if t.token is not None and t.token.get_secret_value()
-        ]
-
-    def principal(self, presented: str) -> Principal | None:
-        given = presented.encode()
-        found = None
-        for secret, who in self._tokens:  # compare with every token: no timing hint
-            if hmac.compare_digest(secret, given):
-                found = who
-        return found
+def client_address(request: Request) -> str:
+    # The peer address as seen by us: no proxy header is trusted (any client could set one).
+    return request.client.host if request.client is not None else "?"
 
 
-def _presented(request: Request, allow_query: bool) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    if allow_query:
-        return request.query_params.get("token")
     return None
 
 
-def authenticate(request: Request, *, allow_query: bool = False) -> Principal:
-    table: TokenTable = request.app.state.tokens
-    presented = _presented(request, allow_query)
-    if presented is None:
-        raise HTTPException(401, "a bearer token is needed", {"WWW-Authenticate": "Bearer"})
-    who = table.principal(presented)
+async def authenticate(
+    request: Request, *, cookie: bool | None = None, presented: str | None = None
+) -> Principal:
+    """The principal behind the request, or 401 / 429. ``cookie``: accept the session cookie
+    (default: for GET and HEAD only); ``presented``: a credential given in the body (sign-in)."""
+    directory: Directory = request.app.state.directory
+    throttle: AuthThrottle = request.app.state.throttle
+    clock: Callable[[], float] = request.app.state.clock
+    client = client_address(request)
+    wait = throttle.retry_after(client, clock())
+    if wait is not None:
+        raise HTTPException(
+            429, "too many failed sign-ins: try again later", {"Retry-After": str(wait)}
+        )
+    use_cookie = request.method in SAFE_METHODS if cookie is None else cookie
+    presented = presented or _bearer(request)
+    session = request.cookies.get(COOKIE) if use_cookie else None
+    if presented is None and not session:
+        raise HTTPException(401, "sign-in needed", {"WWW-Authenticate": "Bearer"})
+    if presented is not None:
+        who = await directory.by_bearer(presented)
+    else:
+        assert session is not None
+        who = await directory.by_session(session)
     if who is None:
-        raise HTTPException(401, "unknown token", {"WWW-Authenticate": "Bearer"})
+        throttle.failed(client, clock())
+        raise HTTPException(401, "unknown or expired credential", {"WWW-Authenticate": "Bearer"})
+    throttle.succeeded(client)
+    request.state.principal = who
     return who
 
 
 def require(role: str) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
-    """FastAPI dependency: a valid token whose role ranks at least ``role``."""
+    """FastAPI dependency: a valid credential whose role ranks at least ``role``."""
 
     async def check(request: Request) -> Principal:
-        who = authenticate(request)
+        who = await authenticate(request)
         if not who.at_least(role):
             raise HTTPException(403, f"role {who.role} may not do this (needs {role})")
         return who
@@ -94,11 +85,12 @@ def require(role: str) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
 
 
 async def recording_role(request: Request) -> Principal:
-    who = authenticate(request)
+    who = await authenticate(request)
     if who.role not in RECORDING_ROLES:
         raise HTTPException(403, f"role {who.role} may not search or hear recordings")
     return who
 
 
 async def viewer(request: Request) -> Principal:
-    return authenticate(request, allow_query=True)
+    """Any role may watch the wallboard (a wall screen signs in as a viewer)."""
+    return await require("viewer")(request)

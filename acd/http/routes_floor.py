@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -31,8 +31,12 @@ def context(request: Request) -> ApiContext:
 
 
 Ctx = Annotated[ApiContext, Depends(context)]
+Viewer = Annotated[Principal, Depends(require("viewer"))]
 Agent = Annotated[Principal, Depends(require("agent"))]
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
+# Path parameters are identifiers: bounded, so errors never carry a large input back.
+AgentId = Annotated[str, Path(min_length=1, max_length=64)]
+CallId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 class PauseBody(BaseModel):
@@ -40,7 +44,7 @@ class PauseBody(BaseModel):
 
 
 class AssignBody(BaseModel):
-    agent: str = Field(min_length=1)
+    agent: str = Field(min_length=1, max_length=64)
 
 
 class DispositionBody(BaseModel):
@@ -52,7 +56,7 @@ class DispositionBody(BaseModel):
 
 def known_agent(ctx: ApiContext, agent_id: str) -> None:
     if agent_id not in {a.id for a in ctx.settings.agents}:
-        raise HTTPException(404, f"unknown agent {agent_id}")
+        raise HTTPException(404, "unknown agent")
 
 
 async def agent_row(ctx: ApiContext, agent_id: str) -> dict[str, Any]:
@@ -67,8 +71,8 @@ async def list_agents(ctx: Ctx, who: Agent) -> list[dict[str, Any]]:
 
 @router.post("/agents/{agent_id}/{action}")
 async def agent_action(
-    agent_id: str,
-    action: str,
+    agent_id: AgentId,
+    action: Annotated[str, Path(max_length=32)],
     *,
     ctx: Ctx,
     who: Agent,
@@ -77,10 +81,10 @@ async def agent_action(
 ) -> dict[str, Any]:
     """login | logout | pause {reason} | unpause | wrapup-end; ``?force=true`` (supervisor)."""
     if action not in ACTIONS:
-        raise HTTPException(404, f"no agent action {action!r} (one of {', '.join(ACTIONS)})")
+        raise HTTPException(404, f"no such agent action (one of {', '.join(ACTIONS)})")
     known_agent(ctx, agent_id)
     if not who.may_act_on(agent_id):
-        raise HTTPException(403, f"token {who.name} may act only on its own agent")
+        raise HTTPException(403, f"{who.name} may act only on their own agent")
     if force and not who.at_least("supervisor"):
         raise HTTPException(403, "only supervisors may force a state change")
     reason = body.reason if body is not None else None
@@ -102,7 +106,9 @@ async def calls_waiting(ctx: Ctx, who: Agent) -> list[dict[str, Any]]:
 
 
 @router.post("/calls/{call_id}/assign")
-async def assign_call(call_id: str, body: AssignBody, ctx: Ctx, who: Supervisor) -> dict[str, str]:
+async def assign_call(
+    call_id: CallId, body: AssignBody, ctx: Ctx, who: Supervisor
+) -> dict[str, str]:
     known_agent(ctx, body.agent)
     try:
         await ctx.acd.assign(call_id, body.agent)
@@ -113,7 +119,7 @@ async def assign_call(call_id: str, body: AssignBody, ctx: Ctx, who: Supervisor)
 
 @router.post("/calls/{call_id}/designate")
 async def designate_call(
-    call_id: str, body: AssignBody, ctx: Ctx, who: Supervisor
+    call_id: CallId, body: AssignBody, ctx: Ctx, who: Supervisor
 ) -> dict[str, str]:
     """Keep a waiting caller (a VIP) for one experienced agent: offered to that agent, and only
     to that agent, as soon as they are ready."""
@@ -125,36 +131,44 @@ async def designate_call(
     return {"call_id": call_id, "agent": body.agent, "status": "designated"}
 
 
-async def call_queue_and_number(ctx: ApiContext, call_id: str) -> tuple[str | None, str | None]:
-    """The call's queue and caller number; KeyError when the daemon never saw the call."""
+async def call_queue_and_number(
+    ctx: ApiContext, call_id: str
+) -> tuple[str | None, str | None, str | None]:
+    """The call's queue, caller number and (last) agent; KeyError when the daemon never saw
+    the call."""
     live: CallRecord | None = ctx.registry.get(call_id)
     if live is None:
         live = next((c for c in reversed(ctx.registry.recent) if c.call_id == call_id), None)
     if live is not None:
-        return live.queue, live.number
+        return live.queue, live.number, live.agent_id
     if ctx.sessions is not None:
         async with ctx.sessions() as session:
-            query = select(Call.queue, Call.caller_number).where(Call.id == call_id)
+            query = select(Call.queue, Call.caller_number, Call.agent_id).where(Call.id == call_id)
             row = (await session.execute(query)).first()
         if row is not None:
-            return row[0], row[1]
+            return row[0], row[1], row[2]
     raise KeyError(call_id)
 
 
 @router.post("/calls/{call_id}/disposition")
-async def disposition(call_id: str, body: DispositionBody, ctx: Ctx, who: Agent) -> dict[str, Any]:
-    """Wrap-up result of a call; codes are the call's queue's ``dispositions``."""
+async def disposition(
+    call_id: CallId, body: DispositionBody, ctx: Ctx, who: Agent
+) -> dict[str, Any]:
+    """Wrap-up result of a call; codes are the call's queue's ``dispositions``. An agent
+    records it only for a call they answered."""
     try:
-        queue, number = await call_queue_and_number(ctx, call_id)
+        queue, number, agent_id = await call_queue_and_number(ctx, call_id)
     except KeyError:
-        raise HTTPException(404, f"unknown call {call_id}") from None
+        raise HTTPException(404, "unknown call") from None
+    if not who.may_act_on(agent_id):
+        raise HTTPException(403, f"{who.name} may record dispositions only of their own calls")
     due_at = body.follow_up_due
     if due_at is not None and due_at.tzinfo is None:
         raise HTTPException(422, "follow_up_due needs a time zone (e.g. 2026-11-24T10:00:00+08:00)")
     allowed = ctx.settings.queue(queue).dispositions if queue else ("resolved",)
     if body.code not in allowed:
         raise HTTPException(
-            422, f"disposition {body.code!r} is not one of queue {queue}'s: {', '.join(allowed)}"
+            422, f"not a disposition of queue {queue}: expected one of {', '.join(allowed)}"
         )
     if ctx.write is None:
         raise HTTPException(503, "storage is not available")

@@ -105,6 +105,10 @@ def check_agents(files: ParsedFiles) -> list[ConfigIssue]:
             path = f"agents[{i}].skills.{skill}"
             if skill not in skills:
                 issues.append(_unknown(f, path, "skill", skill, skills, where="queues.yaml skills"))
+    supervisors = files.agents.supervisors
+    issues += _duplicates(
+        f, "supervisor id", ((f"supervisors[{i}].id", s.id) for i, s in enumerate(supervisors))
+    )
     return issues
 
 

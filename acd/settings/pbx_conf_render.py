@@ -8,6 +8,7 @@ for the installer to substitute (e.g. ``envsubst``); Asterisk itself does not ex
 from __future__ import annotations
 
 from acd.asterisk.devices import device_of
+from acd.settings.ami_privileges import AMI_READ, AMI_WRITE
 from acd.settings.dialplan_render import HEADER, render_extensions_conf
 from acd.settings.pjsip_render import render_pjsip_conf
 from acd.settings.schema_routing import AgentSettings
@@ -15,17 +16,8 @@ from acd.settings.settings import Settings
 
 MAX_LEVEL = 5
 
-# Least privilege for the daemon's AMI user. Write classes per action as registered in Asterisk:
-# main/manager.c __init_manager: Hangup system,call; Status system,call,reporting; Setvar call;
-# Getvar call,reporting; Redirect call; Originate originate; CoreShowChannels system,reporting.
-# apps/app_queue.c load_module: QueueAdd/QueueRemove/QueuePause agent; QueueStatus none.
-# apps/app_mixmonitor.c load_module: MixMonitor system; StopMixMonitor/MixMonitorMute system,call.
-# res/res_manager_devicestate.c load_module: DeviceStateList call,reporting.
-# Read classes as recorded (Privilege: headers in shared/asterisk/transcripts): call (Hangup,
-# DeviceStateChange, MixMonitorStart), agent (Queue*/Agent*), system (FullyBooted), dialplan
-# (VarSet: the only carrier of MIXMONITOR_FILENAME and QUEUESTATUS=TIMEOUT), reporting.
-AMI_READ = "system,call,agent,dialplan,reporting"
-AMI_WRITE = "system,call,agent,originate,reporting"
+# Least privilege for the daemon's AMI user: the classes and why, action by action, are in
+# acd/settings/ami_privileges.py (no ``system``: it would let the AMI user run shell commands).
 
 
 def _member_line(agent: AgentSettings, level: int) -> str:
@@ -85,7 +77,9 @@ def render_manager_conf(settings: Settings) -> str:
     ami = settings.ami
     lines = [
         HEADER,
-        "; Sample AMI set-up: one least-privilege user for the daemon, loopback only.",
+        "; Sample AMI set-up: one least-privilege user for the daemon, loopback only. No",
+        "; `system` class: recordings start over FastAGI; see docs/security.md and",
+        "; `hotline check-config --manager-conf /etc/asterisk/manager.conf`.",
         "; The secret is a placeholder: substitute it from the environment when installing.",
         "[general]",
         "enabled = yes",

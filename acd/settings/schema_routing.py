@@ -186,8 +186,19 @@ class AgentSettings(FrozenModel):
         return rest.split("@", 1)[0]
 
 
+class SupervisorSettings(FrozenModel):
+    """A supervisor and the phones listen/whisper/barge may ring: never any other dial string.
+    A person signs in with a personal key linked to this entry (``hotline users add
+    --supervisor ID``)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=40)
+    name: str = Field(min_length=1)
+    phones: tuple[Annotated[str, AfterValidator(_check_endpoint)], ...] = Field(min_length=1)
+
+
 class AgentsFile(FrozenModel):
     """The whole of ``agents.yaml``."""
 
     agents: tuple[AgentSettings, ...] = Field(min_length=1)
     phones: PhonesSettings = PhonesSettings()  # SIP transports and phone settings per location
+    supervisors: tuple[SupervisorSettings, ...] = ()

@@ -13,7 +13,7 @@ from acd.settings.schema_callbacks import CallbackSettings
 from acd.settings.schema_ivr import IvrFile, Menu
 from acd.settings.schema_phones import PhoneQuality, PhonesSettings
 from acd.settings.schema_recording import RecordingFile
-from acd.settings.schema_routing import AgentSettings, QueueSettings
+from acd.settings.schema_routing import AgentSettings, QueueSettings, SupervisorSettings
 from acd.settings.schema_service import Calendar, TargetsFile
 from acd.settings.schema_system import (
     AmiSettings,
@@ -39,6 +39,7 @@ class Settings(FrozenModel):
     targets: TargetsFile  # targets.yaml
     callbacks: CallbackSettings = CallbackSettings()  # queues.yaml
     phones: PhonesSettings = PhonesSettings()  # agents.yaml phones:
+    supervisors: tuple[SupervisorSettings, ...] = ()  # agents.yaml
 
     # hotline.yaml sections, for brevity at call sites
     @property
@@ -75,6 +76,9 @@ class Settings(FrozenModel):
             if queue.name == name:
                 return queue
         raise KeyError(name)
+
+    def supervisor(self, supervisor_id: str) -> SupervisorSettings | None:
+        return next((s for s in self.supervisors if s.id == supervisor_id), None)
 
     def agent(self, agent_id: str) -> AgentSettings:
         for agent in self.agents:

@@ -14,7 +14,7 @@ import aiomqtt
 import pytest
 
 from acd.daemon.ivr_port import IvrOutcome
-from acd.sim.plan import CallerBehaviour
+from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from tests.conftest import port_open
 from tests.daemon.flow_daemon import FlowSetup, PastCall, Profile, flow_daemon, flow_settings
 from tests.daemon.harness import FAST_AGENT, floor_harness
@@ -28,7 +28,9 @@ def _wav_facts(path: Path) -> tuple[bytes, str]:
 @pytest.mark.asyncio
 async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -> None:
     settings = flow_settings(tmp_path, 1)
-    harness = floor_harness(tmp_path, settings=settings, behaviour=FAST_AGENT, start=False)
+    harness = floor_harness(
+        tmp_path, settings=settings, behaviour=FAST_AGENT, start=False, keep_events=True
+    )
     async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
         await h.place(CallerBehaviour(number="5550400", hangup_after=None))
         await h.wait_for(
@@ -46,6 +48,33 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
     assert rec[4] > 0
     assert rec[5] == str(wav)
     assert h.rows("select recording_id, outcome from calls") == [(call.recording_id, "answered")]
+    # started over FastAGI (the AMI user has no `system` class for the MixMonitor action), with
+    # option b: only the bridged talk is in the file, not the ring before the answer
+    execs = [e.get("Command") or "" for e in h.sim_events("AGIExecStart")]
+    assert any(c.startswith("EXEC MixMonitor") and ",br(" in c for c in execs)
+    assert rec[4] == pytest.approx(FAST_AGENT.talk_time, abs=0.25)
+    legs = h.rows("select leg, sha256 from recording_legs order by leg")
+    assert [leg for leg, _ in legs] == ["in", "out"]  # dual channel: both legs catalogued
+    for leg, sha in legs:
+        stored = wav.with_name(f"{wav.stem}-{leg}.wav")
+        assert hashlib.sha256(stored.read_bytes()).hexdigest() == sha
+        assert stored.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.asyncio
+async def test_a_call_nobody_answered_leaves_no_recording_behind(tmp_path: Path) -> None:
+    settings = flow_settings(tmp_path, 1)
+    never = AgentBehaviour(answer_after=None)
+    harness = floor_harness(tmp_path, settings=settings, behaviour=never, start=False)
+    async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
+        await h.place(CallerBehaviour(number="5550401", hangup_after=3.0))
+        await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the hang-up")
+        (call,) = daemon.registry.recent
+        assert call.recording_path is not None  # MixMonitor ran before the Dial ...
+        wav = Path(call.recording_path)
+        await h.wait_for(lambda: not wav.exists() and not any(wav.parent.glob("*")),
+                         "the header-only files removed")  # fmt: skip
+    assert h.rows("select count(*) from recordings") == [(0,)]
 
 
 @pytest.mark.asyncio

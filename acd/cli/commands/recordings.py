@@ -1,8 +1,11 @@
-"""``hotline recordings purge|hold|export|search``: retention, legal hold, audited export, search.
+"""``hotline recordings purge|hold|export|search|reencrypt``: retention, legal hold, audited
+export, search, and converting format-1 encrypted files.
 
 The database URL comes from ``--db``, else ``$HOTLINE_DATABASE_URL``, else the default file.
-Exit codes (acd.exitcodes): 0 done, 1 problems found (files not deletable, export refused,
-no such call), 2 bad usage or configuration, 3 database unreachable.
+``hold`` and ``export`` act as a person: the personal key (``--token`` or ``$HOTLINE_TOKEN``,
+``hotline users add``) names them in the audit log and their role decides (hold: admin; export:
+supervisor, qa, admin). Exit codes (acd.exitcodes): 0 done, 1 problems found (files not
+deletable, refused, no such call), 2 bad usage or configuration, 3 database unreachable.
 """
 
 from __future__ import annotations
@@ -19,13 +22,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from acd.cli.timefmt import local_time
 from acd.exitcodes import ExitCode
+from acd.identity.users import user_by_key
 from acd.settings.settings import Settings
 from recordings.cli_support import load_config, run_in_transaction, say
 from recordings.crypto import RecordingKeyError, parse_key
-from recordings.repository import LISTEN_ROLES, RecordingQuery, search_recordings, set_legal_hold
+from recordings.reencrypt import reencrypt_legacy
+from recordings.repository import (
+    HoldRefused,
+    RecordingQuery,
+    search_recordings,
+    set_legal_hold,
+)
 from recordings.storage_jobs import ExportRefused, export_recording, purge_expired
 
 PROG = "hotline recordings"
+TOKEN_ENV = "HOTLINE_TOKEN"
 
 
 def register(subparsers: Any) -> None:
@@ -43,23 +54,26 @@ def register(subparsers: Any) -> None:
     state.add_argument("--on", dest="on", action="store_true", help="put them on legal hold")
     state.add_argument("--off", dest="on", action="store_false", help="release the hold")
     hold.add_argument("--reason", required=True, help="why (audit log)")
-    hold.add_argument("--who", required=True, help="who decided it (audit log)")
     hold.set_defaults(func=_hold)
 
-    export = actions.add_parser("export", help="copy a call's recording out, decrypted")
+    export = actions.add_parser(
+        "export", help="copy a call's recording out, decrypted (a new 0600 file)"
+    )
     export.add_argument("call_id", metavar="CALL", help="the call whose recording to export")
     export.add_argument(
         "--to", required=True, metavar="FILE", type=Path, help="where to write the WAV file"
     )
-    export.add_argument("--who", required=True, help="who exports it (audit log)")
     export.add_argument("--reason", required=True, help="why (audit log)")
-    export.add_argument(
-        "--role",
-        default="qa",
-        choices=sorted({*LISTEN_ROLES, "agent"}),
-        help="the role exporting (agents are refused, and that is audited); default: qa",
-    )
     export.set_defaults(func=_export)
+
+    for action in (hold, export):
+        action.add_argument("--token", help=f"your personal key (default: ${TOKEN_ENV})")
+
+    reencrypt = actions.add_parser(
+        "reencrypt", help="convert format-1 encrypted recordings (checksum checked first)"
+    )
+    reencrypt.add_argument("--who", default="reencrypt-job", help="name in the audit log")
+    reencrypt.set_defaults(func=_reencrypt)
 
     search = actions.add_parser("search", help="find recordings")
     search.add_argument("--number", help="caller number (matches the ending)")
@@ -85,7 +99,7 @@ def register(subparsers: Any) -> None:
     )
     search.set_defaults(func=_search)
 
-    for action in (purge, hold, export, search):
+    for action in (purge, hold, export, search, reencrypt):
         action.add_argument(
             "--db",
             metavar="URL",
@@ -137,11 +151,30 @@ def _purge(args: argparse.Namespace) -> int:
 
 
 def _hold(args: argparse.Namespace) -> int:
+    token = args.token or os.environ.get(TOKEN_ENV)
+    if not token:
+        say(PROG, f"a legal hold needs an entitled person: --token or ${TOKEN_ENV}")
+        return ExitCode.USAGE
+
     async def body(session: AsyncSession) -> int:
         now = datetime.now(UTC)
-        count = await set_legal_hold(
-            session, args.call_id, on=args.on, who=args.who, reason=args.reason, now=now
-        )
+        who = await user_by_key(session, token)
+        if who is None:
+            say(PROG, "that key is not an active user's (hotline users list)")
+            return ExitCode.PROBLEMS
+        try:
+            count = await set_legal_hold(
+                session,
+                args.call_id,
+                on=args.on,
+                who=who.id,
+                role=who.role,
+                reason=args.reason,
+                now=now,
+            )
+        except HoldRefused as exc:
+            say(PROG, f"legal hold refused: {exc}")
+            return ExitCode.PROBLEMS
         state = "on" if args.on else "off"
         _emit(
             args,
@@ -168,17 +201,25 @@ def _export(args: argparse.Namespace) -> int:
     except RecordingKeyError as exc:
         say(PROG, f"${encryption.key_env}: {exc}")
         return ExitCode.USAGE
+    token = args.token or os.environ.get(TOKEN_ENV)
+    if not token:
+        say(PROG, f"an export is made by a person: --token or ${TOKEN_ENV}")
+        return ExitCode.USAGE
 
     async def body(session: AsyncSession) -> int:
         now = datetime.now(UTC)
+        who = await user_by_key(session, token)
+        if who is None:
+            say(PROG, "that key is not an active user's (hotline users list)")
+            return ExitCode.PROBLEMS
         try:
             out = await export_recording(
                 session,
                 args.call_id,
                 args.to,
                 key=key,
-                who=args.who,
-                role=args.role,
+                who=who.id,
+                role=who.role,
                 reason=args.reason,
                 now=now,
             )
@@ -187,6 +228,33 @@ def _export(args: argparse.Namespace) -> int:
             return ExitCode.PROBLEMS
         _emit(args, {"call_id": args.call_id, "file": str(out)}, f"exported to {out}")
         return ExitCode.OK
+
+    return run_in_transaction(PROG, args.db, body)
+
+
+def _reencrypt(args: argparse.Namespace) -> int:
+    settings = load_config(PROG, args.config)
+    if settings is None:
+        return ExitCode.USAGE
+    encryption = settings.recording.encryption
+    secret = encryption.key.get_secret_value() if encryption.key is not None else None
+    try:
+        key = parse_key(secret or os.environ.get(encryption.key_env))
+    except RecordingKeyError as exc:
+        say(PROG, f"${encryption.key_env}: {exc}")
+        return ExitCode.USAGE
+
+    async def body(session: AsyncSession) -> int:
+        result = await reencrypt_legacy(session, key, who=args.who, now=datetime.now(UTC))
+        lines = [f"converted {len(result.converted)}, already current {result.current}"]
+        lines += [f"  problem {path}: {why}" for path, why in result.problems]
+        payload = {
+            "converted": result.converted,
+            "current": result.current,
+            "problems": [{"path": p, "error": why} for p, why in result.problems],
+        }
+        _emit(args, payload, "\n".join(lines))
+        return ExitCode.PROBLEMS if result.problems else ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)
 

@@ -2,7 +2,8 @@
 redraw) with a unique (week, drawing).
 
 Revision ID: 0005_qa_lock
-Revises: 0002_qa
+Revises: 0004_users (the brief gave 0002_qa; main meanwhile has 0004_users on it, so the chain
+is 0002_qa -> 0004_users -> 0005_qa_lock: one head)
 Create Date: 2026-12-04 22:30:00
 """
 
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_qa_lock"
-down_revision: str | Sequence[str] | None = "0002_qa"
+down_revision: str | Sequence[str] | None = "0004_users"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,7 +8,9 @@ path so far. Times come from injected clocks: ``clock`` (monotonic seconds, for 
 ``wall_clock`` (an aware datetime, for opening hours).
 
 The caller's language is the configured default unless the dialplan asks for another with the
-AGI query (``agi://host/ivr?lang=en``), e.g. from a separate DID per language.
+AGI query (``agi://host/ivr?lang=en``), e.g. from a separate DID per language. It is set on the
+channel (``CHANNEL(language)``) before anything plays, so what Asterisk composes itself (digits,
+numbers) and the sounds played by plain name come in that language too.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from ivr.prompts import choose_language
 log = get_logger(__name__)
 
 LANGUAGE_PARAM = "lang"
+CHANNEL_LANGUAGE = "CHANNEL(language)"  # funcs/func_channel.c: the channel's language, writable
 ORDER_QUEUE = "orders"  # where order self-service hands a caller over
 ORDER_REASON = "order_status"
 
@@ -95,6 +98,9 @@ class MenuRunner:
         call = _Call(MenuMachine(self._ivr, language=language,
                                  default_queue=self._default_queue), language)  # fmt: skip
         try:
+            # SAY NUMBER / SAY DIGITS and plain sound names (the queue-* announcements) follow
+            # the channel's language, which stays "en" unless set (shared README gotcha).
+            await session.set_variable(CHANNEL_LANGUAGE, language)
             return await self._run(session, call)
         except ChannelHungUp:
             now = self._clock()

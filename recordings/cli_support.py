@@ -1,5 +1,5 @@
 """Shared shell of the ``hotline recordings`` and ``hotline qa`` commands: database URL,
-one transaction per command, config loading, and the exit codes of ``acd.cli.main``."""
+one transaction per command, config loading, and the exit codes of ``acd.exitcodes``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from acd.cli.main import EXIT_UNAVAILABLE, EXIT_USAGE
+from acd.exitcodes import ExitCode
 from acd.settings.errors import ConfigError
 from acd.settings.loader import load_settings
 from acd.settings.settings import Settings
@@ -49,12 +49,12 @@ def run_in_transaction(prog: str, db: str | None, body: SessionBody) -> int:
         url = normalise_url(db or os.environ.get(URL_ENV) or DEFAULT_URL)
     except (UnsupportedDatabase, ValueError) as exc:
         say(prog, str(exc))
-        return EXIT_USAGE
+        return ExitCode.USAGE
     shown = url.render_as_string(hide_password=True)
     in_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
     if in_file and not Path(str(url.database)).exists():
         say(prog, f"database unreachable at {shown}: no database file")
-        return EXIT_UNAVAILABLE
+        return ExitCode.UNAVAILABLE
 
     async def main() -> int:
         engine = create_engine(url)
@@ -69,10 +69,10 @@ def run_in_transaction(prog: str, db: str | None, body: SessionBody) -> int:
         return asyncio.run(main())
     except SchemaNotCurrent as exc:
         say(prog, str(exc))
-        return EXIT_UNAVAILABLE
+        return ExitCode.UNAVAILABLE
     except Exception as exc:
         if is_transient(exc):
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             say(prog, f"database unreachable at {shown}: {reason}")
-            return EXIT_UNAVAILABLE
+            return ExitCode.UNAVAILABLE
         raise

@@ -11,16 +11,38 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from acd.settings.schema_recording import Scorecard
 from acd.storage.models import Call, QaSample, QaScore, Recording, ScorecardForm
+from recordings.repository import add_audit
 from recordings.sampling import NO_AGENT, QaSampleResult, SampleCandidate
 from recordings.scorecard import ScoreResult
 
 
 class FormChanged(ValueError):
     """recording.yaml changed a form's items without raising its version."""
+
+
+class UnknownCall(LookupError):
+    """A score for a call id the database does not have (a typo, or another site's call)."""
+
+
+class SampleLocked(ValueError):
+    """The week's sample is already drawn; only an audited ``Redraw`` replaces it."""
+
+    def __init__(self, existing: QaSample) -> None:
+        self.existing = existing
+        super().__init__(f"the QA sample of {existing.week} is already drawn")
+
+
+@dataclass(frozen=True, slots=True)
+class Redraw:
+    """Who replaces a week's sample, and why (both go to the audit log)."""
+
+    who: str
+    reason: str
 
 
 async def sample_population(
@@ -51,10 +73,22 @@ async def sample_population(
 
 
 async def save_sample(
-    session: AsyncSession, week: str, rate: float, result: QaSampleResult, now: datetime
+    session: AsyncSession,
+    week: str,
+    rate: float,
+    result: QaSampleResult,
+    now: datetime,
+    *,
+    redraw: Redraw | None = None,
 ) -> QaSample:
+    """Store the week's sample; raises ``SampleLocked`` when one is drawn and this is no
+    ``redraw``. A redraw is the week's next drawing, with an audit row saying who and why."""
+    current = await latest_sample(session, week)
+    if current is not None and redraw is None:
+        raise SampleLocked(current)
     row = QaSample(
         week=week,
+        drawing=1 if current is None else current.drawing + 1,
         seed=result.seed,
         rate=rate,
         population=result.population,
@@ -62,13 +96,30 @@ async def save_sample(
         reasons=dict(result.reasons),
         created_at=now,
     )
-    session.add(row)
-    await session.flush()
+    try:
+        async with session.begin_nested():  # a concurrent first drawing must not void ours
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        winner = await latest_sample(session, week)
+        assert winner is not None  # the unique (week, drawing) was taken by that row
+        raise SampleLocked(winner) from None
+    if current is not None and redraw is not None:
+        add_audit(
+            session,
+            who=redraw.who,
+            role="qa",
+            action="qa.sample_redrawn",
+            target=week,
+            reason=f"{redraw.reason} (drawing {row.drawing} replaces drawing {current.drawing})",
+            at=now,
+        )
+        await session.flush()
     return row
 
 
 async def latest_sample(session: AsyncSession, week: str) -> QaSample | None:
-    stmt = select(QaSample).where(QaSample.week == week).order_by(QaSample.id.desc()).limit(1)
+    stmt = select(QaSample).where(QaSample.week == week).order_by(QaSample.drawing.desc()).limit(1)
     return (await session.scalars(stmt)).first()
 
 
@@ -103,17 +154,20 @@ async def submit_score(
     now: datetime,
     comment: str | None = None,
 ) -> QaScore:
-    """Insert the next version of this call's score on this form (1 for the first)."""
+    """Insert the next version of this call's score on this form (1 for the first); raises
+    ``UnknownCall`` for a call id that is not in the database."""
+    call = await session.get(Call, call_id)
+    if call is None:
+        raise UnknownCall(f"no call {call_id!r} in the database")
     await ensure_form(session, card)
     current = await session.scalar(
         select(func.max(QaScore.version)).where(
             QaScore.call_id == call_id, QaScore.form_id == card.id
         )
     )
-    call = await session.get(Call, call_id)
     row = QaScore(
         call_id=call_id,
-        agent_id=call.agent_id if call is not None else None,
+        agent_id=call.agent_id,
         form_id=card.id,
         form_version=card.version,
         version=(current or 0) + 1,

@@ -7,7 +7,7 @@ shared by ``hotline recordings search`` and the HTTP API.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, Final, cast
 
 from sqlalchemy import CursorResult, Select, or_, select, update
@@ -49,11 +49,16 @@ class RecordingHit:
     legal_hold: bool
     purged_at: datetime | None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
+        """Times as ISO 8601: in ``zone`` when given (the command line), else as stored (UTC)."""
+
+        def shown(moment: datetime) -> str:
+            return (moment if zone is None else moment.astimezone(zone)).isoformat()
+
         return {
             "recording_id": self.recording_id,
             "call_id": self.call_id,
-            "started_at": self.started_at.isoformat(),
+            "started_at": shown(self.started_at),
             "duration_s": self.duration_s,
             "agent_id": self.agent_id,
             "queue": self.queue,
@@ -62,7 +67,7 @@ class RecordingHit:
             "path": self.path,
             "encrypted": self.encrypted,
             "legal_hold": self.legal_hold,
-            "purged_at": None if self.purged_at is None else self.purged_at.isoformat(),
+            "purged_at": None if self.purged_at is None else shown(self.purged_at),
         }
 
 

@@ -26,6 +26,13 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
     || echo "test.sh: chromium install failed (see /tmp/hotline-apt.log)" >&2
 fi
 
+# `hotline prompts build` speaks the IVR's prompts with Debian's espeak-ng; its test needs it.
+if ! command -v espeak-ng >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "test.sh: installing Debian's espeak-ng for the prompt build test"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng) >/tmp/hotline-apt-espeak.log 2>&1 \
+    || echo "test.sh: espeak-ng install failed (see /tmp/hotline-apt-espeak.log)" >&2
+fi
+
 echo "== ruff"; $BIN/ruff check acd ivr recordings tests bench
 echo "== ruff format"; $BIN/ruff format --check acd ivr recordings tests bench
 echo "== mypy"; $BIN/mypy

@@ -1,4 +1,7 @@
-"""Access to the recorded real-Asterisk traffic in ``../shared/asterisk/transcripts``.
+"""Access to the recorded real-Asterisk traffic in ``tests/fixtures/asterisk/transcripts``.
+
+The fixtures are byte-identical copies of the shared recordings (their README gives provenance and
+SHA-256 sums); ``HOTLINE_SHARED=DIR`` reads ``DIR/transcripts`` instead.
 
 The ``.txt`` transcripts show CR LF as the visible text ``\\r\\n`` and FastAGI's LF as
 ``\\n``, each followed by a real newline; ``--- <<<`` / ``--- >>>`` lines give direction and
@@ -12,11 +15,11 @@ import gzip
 import os
 from pathlib import Path
 
-_DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "asterisk"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "asterisk"
 
 
 def shared_dir() -> Path:
-    return Path(os.environ.get("HOTLINE_SHARED", str(_DEFAULT)))
+    return Path(os.environ.get("HOTLINE_SHARED") or FIXTURES)
 
 
 def transcript_path(name: str) -> Path:

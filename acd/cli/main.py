@@ -1,9 +1,9 @@
 """``hotline`` entry point: one sub-command per module in ``acd.cli.commands``.
 
 Each command module exposes ``register(subparsers) -> None``; it adds its parser and sets
-``func=`` to a callable ``(args) -> int`` returning the exit code. Exit codes:
-0 success, 1 the command ran and found a problem (e.g. protocol errors in a capture),
-2 bad usage or invalid input/configuration, 3 a needed service was unreachable.
+``func=`` to a callable ``(args) -> int`` returning an ``acd.exitcodes.ExitCode``: 0 success,
+1 the command ran and found a problem (e.g. protocol errors in a capture), 2 bad usage or
+invalid input/configuration, 3 a needed service was unreachable.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import cast
+
+from acd.exitcodes import ExitCode
 
 # Add a command: create acd/cli/commands/<name>.py with register(), then list it here.
 COMMANDS: tuple[str, ...] = (
@@ -32,13 +34,9 @@ COMMANDS: tuple[str, ...] = (
     "assign",
     "spy",
     "transfer",
+    "prompts",
     "users",
 )
-
-EXIT_OK = 0
-EXIT_FOUND_PROBLEMS = 1
-EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,11 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         return cast(Callable[[argparse.Namespace], int], func)(args)
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ log = get_logger(__name__)
 ACTIONS: Mapping[str, AgentAction] = {a.value: a for a in AgentAction}
 RECORDING_ACTIONS = frozenset({"record-pause", "record-resume"})
 CONFIRM_SOUND = "beep"  # core sounds shipped with Asterisk
-ERROR_SOUND = "an-error-has-occurred"
+ERROR_SOUND = "beeperr"  # "an-error-has-occurred" is not in Debian's core sounds (shared README)
 
 
 def device_of(channel: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from acd.asterisk.agi.router import Router
 from acd.asterisk.aio.agi_server import AgiHandler, FastAgiServer
-from acd.asterisk.aio.ami_client import AmiClient, AmiLoginError
+from acd.asterisk.aio.ami_client import AmiClient, AmiClientClosed, AmiLoginError
 from acd.daemon.agent_codes import AgentFeatureCodes
 from acd.daemon.ami_watch import AmiWatcher
 from acd.daemon.call_flow import CallFlow
@@ -318,6 +318,8 @@ class Daemon:
     async def _connect_ami(self) -> None:
         try:
             await self.ami.start()
+        except AmiClientClosed:
+            log.info("ami_never_connected", why="the daemon stopped before the first AMI login")
         except AmiLoginError as exc:
             log.error(
                 "daemon_running_without_ami",

@@ -151,7 +151,7 @@ def sim_plan(
     # every sound the daemon and the features may play, so the demo plays no "missing file"
     names_ = [*prompt_names(settings), *extra_sounds, *WAITING_SOUNDS.values()]
     sounds = dict.fromkeys(names_, PROMPT_SECONDS)
-    sounds.update({"beep": 0.4255, "an-error-has-occurred": 1.5})
+    sounds.update({"beep": 0.4255, "beeperr": 0.36})  # core sounds: the feature-code tones
     return SimPlan(
         queues=queues,
         agents=behaviours,

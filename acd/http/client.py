@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 
+from acd.exitcodes import ExitCode
 from acd.settings.errors import ConfigError
 from acd.settings.loader import load_settings
 
 TOKEN_ENV = "HOTLINE_TOKEN"
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 TIMEOUT_S = 10.0
 
 
@@ -60,10 +60,10 @@ def call_api(
     url = api_url(args)
     token = args.token or os.environ.get(TOKEN_ENV)
     if url is None:
-        return EXIT_USAGE, None
+        return ExitCode.USAGE, None
     if not token:
         print(f"hotline: no API token: use --token or set ${TOKEN_ENV}", file=sys.stderr)
-        return EXIT_USAGE, None
+        return ExitCode.USAGE, None
     try:
         response = httpx.request(
             method,
@@ -74,8 +74,8 @@ def call_api(
         )
     except httpx.HTTPError as exc:
         print(f"hotline: the daemon at {url} is unreachable: {exc}", file=sys.stderr)
-        return EXIT_UNREACHABLE, None
+        return ExitCode.UNAVAILABLE, None
     if response.is_success:
-        return EXIT_OK, response.json()
+        return ExitCode.OK, response.json()
     print(f"hotline: refused ({response.status_code}): {detail(response)}", file=sys.stderr)
-    return EXIT_REFUSED, None
+    return ExitCode.PROBLEMS, None

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Mapping
+from datetime import tzinfo
 from typing import Any, Final
 
 from acd.reports.build import Report, ReportRow
@@ -80,11 +81,18 @@ def _met(key: str, value: Any, target: float) -> str:
     return "met" if ok else "MISSED"
 
 
-def to_table(report: Report, targets: Mapping[str, float]) -> str:
-    """The total as KPI / actual / target lines, then the rows with a target line on top."""
+def to_table(report: Report, targets: Mapping[str, float], tz: tzinfo | None = None) -> str:
+    """The total as KPI / actual / target lines, then the rows with a target line on top.
+
+    The period is shown in ``tz`` (the centre's zone) when given; interval rows already are."""
     total = row_dict(report.total, None)
+    start, end = (
+        (report.start, report.end)
+        if tz is None
+        else (report.start.astimezone(tz), report.end.astimezone(tz))
+    )
     lines = [
-        f"hotline report {report.start.isoformat()} .. {report.end.isoformat()}",
+        f"hotline report {start.isoformat()} .. {end.isoformat()}",
         "",
         f"{'KPI':<26}{'actual':>10}{'target':>10}  ",
     ]

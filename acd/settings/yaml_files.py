@@ -53,6 +53,12 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError([ConfigIssue(name, "", f"file not found: {path}")]) from None
     except OSError as exc:
         raise ConfigError([ConfigIssue(name, "", f"cannot read {path}: {exc}")]) from None
+    except UnicodeDecodeError as exc:
+        # Saved in a legacy encoding (GBK, Latin-1...): name the first bad byte, not a traceback.
+        bad = exc.object[exc.start : exc.start + 1].hex()
+        raise ConfigError(
+            [ConfigIssue(name, "", f"not UTF-8 text: byte 0x{bad} at offset {exc.start}")]
+        ) from None
     try:
         data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:

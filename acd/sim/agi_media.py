@@ -8,7 +8,7 @@ ast_app_getdata_terminator), 5000 ms when not given (the pbx's dtimeoutms defaul
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from acd.sim.agi_session import Reply, Session
@@ -70,6 +70,23 @@ def block(
         sess.interrupt = lambda t: end(t, None)
 
 
+def find_sound(sounds: Mapping[str, float], name: str, language: str) -> float | None:
+    """The length of the file Asterisk would play for ``name`` on a channel of ``language``.
+
+    main/file.c fileexists_core: ``<language>/<name>`` (also with the language's ``_dialect``
+    parts removed one by one), then ``<name>``, then the default language ``en/<name>``.
+    Plan entries without a language prefix stand for files found at the second step.
+    """
+    lang = language
+    while lang:
+        found = sounds.get(f"{lang}/{name}")
+        if found is not None:
+            return found
+        lang = lang.rpartition("_")[0]
+    found = sounds.get(name)
+    return found if found is not None else sounds.get(f"en/{name}")
+
+
 def _code(digit: str | None) -> int:
     return ord(digit) if digit else 0
 
@@ -77,7 +94,7 @@ def _code(digit: str | None) -> int:
 def stream_file(world: World, now: float, sess: Session, args: list[str], reply: Reply) -> None:
     name, escape = args[0], args[1]
     offset = int(args[2]) / RATE if len(args) > 2 and args[2].isdigit() else 0.0
-    length = world.plan.sounds.get(name)
+    length = find_sound(world.plan.sounds, name, sess.channel.language)
     if length is None:
         world.setvar(sess.channel, "PLAYBACKSTATUS", "FAILED")
         reply(now, "200 result=-1 endpos=0\n", failure=True)
@@ -97,7 +114,7 @@ def stream_file(world: World, now: float, sess: Session, args: list[str], reply:
 def get_option(world: World, now: float, sess: Session, args: list[str], reply: Reply) -> None:
     name, escape = args[0], args[1]
     timeout = int(args[2]) / 1000 if len(args) > 2 else DEFAULT_DIGIT_TIMEOUT
-    length = world.plan.sounds.get(name)
+    length = find_sound(world.plan.sounds, name, sess.channel.language)
     if length is None:
         reply(now, "200 result=-1 endpos=0\n", failure=True)
         return
@@ -132,7 +149,7 @@ def get_data(world: World, now: float, sess: Session, args: list[str], reply: Re
     ch = sess.channel
     timeout = int(args[1]) / 1000 if len(args) > 1 and int(args[1]) > 0 else DEFAULT_DIGIT_TIMEOUT
     maxdigits = int(args[2]) if len(args) > 2 else 1024
-    prompt = world.plan.sounds.get(args[0], 0.0)
+    prompt = find_sound(world.plan.sounds, args[0], ch.language) or 0.0
     digits: list[str] = []
     timer: list[Timer] = []
 

@@ -32,6 +32,8 @@ from acd.sim.plan import DeviceState, SimPlan
 from acd.sim.queue_app import QueueApp
 from acd.sim.timers import Timers
 
+CHANNEL_LANGUAGE = "CHANNEL(language)"
+
 
 class World:
     def __init__(self, plan: SimPlan, *, rng: random.Random, epoch: float) -> None:
@@ -148,6 +150,12 @@ class World:
         return True
 
     def setvar(self, ch: Channel, name: str, value: str) -> None:
+        if name == CHANNEL_LANGUAGE:
+            # A function, not a variable: main/pbx_variables.c pbx_builtin_setvar_helper hands a
+            # name ending in ")" to ast_func_write (func_channel.c sets the channel's language)
+            # and returns before the VarSet event. Later events carry the new Language.
+            ch.language = value
+            return
         ch.variables[name.lstrip("_")] = value
         self.emit(ev.varset(ch, name, value))
 

@@ -124,10 +124,10 @@ async def test_refusals_play_the_error_tone_and_change_nothing(
     acd, port = codes
     # unpause while logged out: the state machine refuses it
     sent = await _dial_code(port, "PJSIP/1002-00000001", "agent?action=unpause")
-    assert sent[-1] == 'STREAM FILE an-error-has-occurred ""'
+    assert sent[-1] == 'STREAM FILE beeperr ""'
     assert await _state(acd, "1002") == (AgentState.LOGGED_OUT, None)
     # an unknown action and an unknown device
     sent = await _dial_code(port, "PJSIP/1002-00000002", "agent?action=teleport")
-    assert sent[-1] == 'STREAM FILE an-error-has-occurred ""'
+    assert sent[-1] == 'STREAM FILE beeperr ""'
     sent = await _dial_code(port, "PJSIP/7777-00000003", "agent?action=login")
-    assert sent[-1] == 'STREAM FILE an-error-has-occurred ""'
+    assert sent[-1] == 'STREAM FILE beeperr ""'

@@ -26,7 +26,7 @@ from tests.http.api_harness import SUPERVISOR, issue_key
 from tests.http.live_daemon import LONG_TALK, with_tokens
 
 CONFIRM = 'STREAM FILE beep ""'
-ERROR = 'STREAM FILE an-error-has-occurred ""'
+ERROR = 'STREAM FILE beeperr ""'
 
 
 def pause_settings(workdir: Path, max_pause_s: float) -> Settings:

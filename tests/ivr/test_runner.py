@@ -46,12 +46,18 @@ class FakeOrders:
 ORDERS = FakeOrders({"20261123": OrderInfo("20261123", "shipped", "SF Express")})
 
 
+def set_language(lang: str) -> tuple[str, bytes]:
+    """First of every call: the caller's language on the channel, for digits and core sounds."""
+    return (f'SET VARIABLE CHANNEL(language) "{lang}"', ok("1"))
+
+
 async def call(
     script: list[tuple[str, bytes]],
     *,
     when: dt.datetime = OPEN_TIME,
     agi_script: str = "ivr",
     orders: FakeOrders | None = ORDERS,
+    language: str = "zh",
 ) -> IvrOutcome:
     runner = MenuRunner.from_settings(
         SETTINGS, orders=orders, clock=ticking_clock(), wall_clock=lambda: when
@@ -60,7 +66,7 @@ async def call(
     async def handler(session: AgiSession) -> IvrOutcome:
         return await runner(session, caller_number="5550200", vip=False)
 
-    run = await run_call(handler, script, agi_script=agi_script)
+    run = await run_call(handler, [set_language(language), *script], agi_script=agi_script)
     assert isinstance(run.result, IvrOutcome)
     return run.result
 
@@ -234,6 +240,6 @@ async def test_language_from_the_agi_query() -> None:
     outcome = await call([
         (welcome("en"), played()),
         (main_menu("en"), keys("0")),
-    ], agi_script="ivr?lang=en")  # fmt: skip
+    ], agi_script="ivr?lang=en", language="en")  # fmt: skip
     assert outcome.language == "en"
     assert outcome.kind == "queue"

@@ -14,6 +14,7 @@ from acd.asterisk.aio.agi_session import AgiSession
 from acd.daemon.ivr_port import IvrOutcome
 from acd.settings.loader import load_settings
 from acd.sim.plan import CallerBehaviour, DialplanPlan, SimPlan
+from acd.sim.reference_dialplan import reference_extensions
 from acd.sim.runtime import Simulator
 from ivr.runner import MenuRunner
 from tests.ivr.scripted_call import OPEN_TIME, ticking_clock
@@ -54,3 +55,53 @@ async def test_complaint_call_through_the_simulator(tmp_path: Path) -> None:
         ("main", ["9", "3"]),
         ("complaints", ["1"]),
     ]
+
+
+async def _ivr_then_play(
+    tmp_path: Path, agi_script: str, sound: str
+) -> tuple[IvrOutcome, str | None, int | None]:
+    """One call through the simulator: the IVR, then in the same session the channel's language
+    and the end position of ``sound`` played by plain name (0: no file in that language)."""
+    runner = MenuRunner.from_settings(
+        SETTINGS, orders=None, clock=ticking_clock(), wall_clock=lambda: OPEN_TIME
+    )
+    done: asyncio.Future[tuple[IvrOutcome, str | None, int | None]] = (
+        asyncio.get_running_loop().create_future()
+    )
+
+    async def ivr(session: AgiSession) -> None:
+        outcome = await runner(session, caller_number=session.args[-1], vip=False)
+        language = await session.get_variable("CHANNEL(language)")
+        reply = await session.stream_file(sound)
+        done.set_result((outcome, language, reply.endpos))
+
+    # the announcement exists in Chinese only, as `hotline prompts build` installs it
+    sounds = {**{f"hotline/{lang}/{n}": 0.5 for n in ("welcome", "main-menu", "complaints-menu")
+                 for lang in ("zh", "en")}, f"zh/{sound}": 1.0}  # fmt: skip
+    route: AgiHandler = ivr
+    async with FastAgiServer(Router({"ivr": route}), port=0) as server:
+        # the reference [hotline] with its AGI script fixed (``ivr?lang=en``: an English line)
+        text = reference_extensions("127.0.0.1", server.port).replace(
+            '${IF($["${AGI_SCRIPT}"=""]?ivr:${AGI_SCRIPT})}', agi_script
+        )
+        assert agi_script in text
+        dialplan = DialplanPlan(text=text, agi_port=server.port)
+        plan = SimPlan(dialplan=dialplan, sounds=sounds)
+        async with Simulator(plan, seed=3, recordings_dir=tmp_path, time_scale=10.0) as sim:
+            caller = CallerBehaviour(number="5550301", prompt_answers=("3", "1"),
+                                     answer_delay=0.2, hangup_after=60.0)  # fmt: skip
+            await sim.place_call(caller)
+            async with asyncio.timeout(15):
+                return await done
+
+
+@pytest.mark.asyncio
+async def test_the_callers_language_is_set_on_the_channel(tmp_path: Path) -> None:
+    zh, zh_language, zh_endpos = await _ivr_then_play(tmp_path, "ivr", "queue-thereare")
+    assert (zh.language, zh.queue) == ("zh", "complaints")
+    assert zh_language == "zh"
+    assert zh_endpos == 8000  # zh/queue-thereare, found through the channel's language
+    en, en_language, en_endpos = await _ivr_then_play(tmp_path, "ivr?lang=en", "queue-thereare")
+    assert (en.language, en.queue) == ("en", "complaints")
+    assert en_language == "en"
+    assert en_endpos == 0  # no English file in this plan: Asterisk's "does not exist" reply

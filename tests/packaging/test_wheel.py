@@ -38,10 +38,12 @@ def test_wheel_contents(tmp_path: Path) -> None:
         assert f"{package}/py.typed" in names
     assert any(n.startswith("acd/storage/migrations/versions/0001_") for n in names)
     assert "acd/storage/migrations/env.py" in names
+    assert "ivr/data/asterisk-core-sounds-en-wav-1.6.1.txt" in names  # the sound check's list
     for page in ("wallboard.html", "wallboard.js", "signin.html", "signin.js", "hotline.css"):
         assert f"acd/http/static/{page}" in names  # the pages load nothing from elsewhere
     data = [n for n in names if ".data/data/share/hotline/" in n]
     assert any(n.endswith("config/queues.yaml") for n in data)
+    assert any(n.endswith("config/prompts.yaml") for n in data)
     assert any(n.endswith("dialplan/extensions.conf") for n in data)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from acd.cli.main import main
 from acd.storage.engine import create_engine
 from acd.storage.migrate import upgrade
-from acd.storage.models import QaSample, QaScore
+from acd.storage.models import AuditLog, QaSample, QaScore
 from recordings.sampling import default_seed
 from tests.recordings.conftest import CONFIG_DIR, add_rows, at, query, recorded_call, write_wav
 from tests.storage.conftest import PG_HOST_PART, admin_connection
@@ -66,37 +66,45 @@ def check_sample(capsys: pytest.CaptureFixture[str], db: str) -> dict[str, Any]:
     return body
 
 
-def test_sample_is_stored_reproducible_and_seedable(
+def test_sample_is_stored_and_fixed_once_drawn(
     capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
 ) -> None:
     add_rows(db, week_rows(tmp_path))
     first = check_sample(capsys, db)
-    assert check_sample(capsys, db) == first
-    code, out, _ = run(
-        capsys,
-        "qa",
-        "sample",
-        "--week",
-        "2026-W47",
-        "--seed",
-        "7",
-        "--rate",
-        "0.5",
-        "--db",
-        db,
-        "--json",
+    # drawn again: refused, the stored sample stays (shown with its time in the centre's zone)
+    code, out, err = run(capsys, "qa", "sample", "--week", "2026-W47", "--db", db, "--json")
+    assert (code, out) == (1, "")
+    assert "the sample of 2026-W47 was drawn 20" in err
+    assert "+08:00 (" in err  # Asia/Shanghai, not UTC
+    assert f"of 45 calls, seed {first['seed']}, rate 0.1) and is fixed" in err
+    replace = ("qa", "sample", "--week", "2026-W47", "--seed", "7", "--rate", "0.5", "--db", db)
+    assert run(capsys, *replace, "--replace")[0] == 2  # a redraw says who and why
+    assert run(capsys, *replace, "--by", "sue")[0] == 2  # --by without --replace
+    code, out, err = run(
+        capsys, *replace, "--replace", "--by", "sue", "--reason", "wrong rate", "--json"
     )
-    assert code == 0
+    assert code == 0, err
     other = json.loads(out)
     assert other["seed"] == 7
     assert len(other["sampled"]) >= 23
-    stored = query(db, select(QaSample.week, QaSample.seed, QaSample.rate, QaSample.call_ids))
-    assert [(w, s, r) for w, s, r, _ in stored] == [
-        ("2026-W47", first["seed"], 0.1),
-        ("2026-W47", first["seed"], 0.1),
-        ("2026-W47", 7, 0.5),
+    stored = query(
+        db, select(QaSample.week, QaSample.drawing, QaSample.seed, QaSample.rate, QaSample.call_ids)
+    )
+    assert [(w, d, s, r) for w, d, s, r, _ in stored] == [
+        ("2026-W47", 1, first["seed"], 0.1),
+        ("2026-W47", 2, 7, 0.5),
     ]
-    assert stored[0][3] == first["sampled"]
+    assert stored[0][4] == first["sampled"]
+    audit = query(db, select(AuditLog.who, AuditLog.role, AuditLog.action, AuditLog.target,
+                             AuditLog.reason))  # fmt: skip
+    assert [tuple(a) for a in audit] == [
+        ("sue", "qa", "qa.sample_redrawn", "2026-W47",
+         "wrong rate (drawing 2 replaces drawing 1)"),
+    ]  # fmt: skip
+    # the flags follow the current drawing
+    code, out, _ = run(capsys, "qa", "flags", "--week", "2026-W47", "--db", db, "--json")
+    assert code == 0
+    assert set(json.loads(out)["flags"]) == set(other["sampled"])
 
 
 def test_sample_usage_errors(capsys: pytest.CaptureFixture[str], db: str) -> None:
@@ -147,6 +155,17 @@ def test_scores_are_versioned_never_overwritten(
     assert json.loads(out)["rows"] == [
         {"key": "standard", "scored_calls": 2, "average": 45.0, "instant_fails": 1}
     ]
+
+
+def test_a_score_for_an_unknown_call_is_refused(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    add_rows(db, week_rows(tmp_path))
+    code, out, err = run(capsys, "qa", "score", "c99", "--answers", ALL_YES, "--by", "sue",
+                         "--db", db)  # fmt: skip
+    assert (code, out) == (1, "")
+    assert "no call 'c99' in the database" in err
+    assert query(db, select(QaScore.id)) == []
 
 
 def test_score_usage_errors(capsys: pytest.CaptureFixture[str], db: str) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from acd.cli.main import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, main
+from acd.cli.main import main
+from acd.exitcodes import ExitCode
 from acd.storage.migrate import head_revisions
 from tests.conftest import free_port
 from tests.storage.conftest import PG_HOST_PART
@@ -17,14 +18,14 @@ def test_upgrade_then_current_on_a_fresh_sqlite_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite:///{tmp_path}/var/hotline.db"  # the directory does not exist yet
-    assert main(["db", "current", "--db", url]) == EXIT_UNAVAILABLE
+    assert main(["db", "current", "--db", url]) == ExitCode.UNAVAILABLE
     assert "no database file" in capsys.readouterr().err
-    assert main(["db", "upgrade", "--db", url]) == EXIT_OK
+    assert main(["db", "upgrade", "--db", url]) == ExitCode.OK
     head = head_revisions()[0]
     assert f"from none to {head}" in capsys.readouterr().out
-    assert main(["db", "upgrade", "--db", url]) == EXIT_OK
+    assert main(["db", "upgrade", "--db", url]) == ExitCode.OK
     assert f"already at {head}" in capsys.readouterr().out
-    assert main(["db", "current", "--db", url]) == EXIT_OK
+    assert main(["db", "current", "--db", url]) == ExitCode.OK
     assert capsys.readouterr().out.strip() == f"current: {head}  head: {head}  (up to date)"
 
 
@@ -32,7 +33,7 @@ def test_url_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("HOTLINE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/env.db")
-    assert main(["db", "upgrade"]) == EXIT_OK
+    assert main(["db", "upgrade"]) == ExitCode.OK
     assert (tmp_path / "env.db").exists()
     capsys.readouterr()
 
@@ -40,7 +41,7 @@ def test_url_from_the_environment(
 @pytest.mark.postgres
 def test_unreachable_postgresql_server_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"postgresql://postgres@127.0.0.1:{free_port()}/hotline"  # nothing listens there
-    assert main(["db", "current", "--db", url]) == EXIT_UNAVAILABLE
+    assert main(["db", "current", "--db", url]) == ExitCode.UNAVAILABLE
     err = capsys.readouterr().err
     assert err.startswith("hotline db: database unreachable at postgresql+asyncpg://postgres@")
 
@@ -48,20 +49,20 @@ def test_unreachable_postgresql_server_exits_3(capsys: pytest.CaptureFixture[str
 @pytest.mark.postgres
 def test_missing_postgresql_database_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"postgresql://{PG_HOST_PART}/hotline_no_such_database"
-    assert main(["db", "upgrade", "--db", url]) == EXIT_UNAVAILABLE
+    assert main(["db", "upgrade", "--db", url]) == ExitCode.UNAVAILABLE
     assert 'database "hotline_no_such_database" does not exist' in capsys.readouterr().err
 
 
 def test_password_is_not_printed(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"postgresql://hotline:s3cret@127.0.0.1:{free_port()}/hotline"
-    assert main(["db", "current", "--db", url]) == EXIT_UNAVAILABLE
+    assert main(["db", "current", "--db", url]) == ExitCode.UNAVAILABLE
     err = capsys.readouterr().err
     assert "s3cret" not in err
     assert "***" in err
 
 
 def test_unsupported_url_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["db", "upgrade", "--db", "mysql://root@localhost/hotline"]) == EXIT_USAGE
+    assert main(["db", "upgrade", "--db", "mysql://root@localhost/hotline"]) == ExitCode.USAGE
     assert "unsupported database URL" in capsys.readouterr().err
 
 

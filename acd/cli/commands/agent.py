@@ -11,7 +11,8 @@ import argparse
 import sys
 from typing import Any
 
-from acd.http.client import EXIT_OK, EXIT_USAGE, add_api_options, call_api
+from acd.exitcodes import ExitCode
+from acd.http.client import add_api_options, call_api
 
 ACTIONS = ("login", "logout", "pause", "unpause", "wrapup-end")
 
@@ -20,7 +21,9 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "agent", help="log an agent in/out, pause/unpause (via the running daemon)"
     )
-    parser.add_argument("action", choices=(*ACTIONS, "list"))
+    parser.add_argument(
+        "action", choices=(*ACTIONS, "list"), help="what to do (list: every agent's state)"
+    )
     parser.add_argument("agent", nargs="?", help="agent id (not for list)")
     parser.add_argument("--reason", help="pause reason (e.g. lunch, training)")
     parser.add_argument("--force", action="store_true", help="supervisor: force the change")
@@ -31,7 +34,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.action == "list":
         code, agents = call_api(args, "GET", "/agents")
-        if code == EXIT_OK:
+        if code == ExitCode.OK:
             print(f"{'agent':<8} {'state':<15} {'in state':>9}  pause reason")
             for a in agents:
                 reason = a["pause_reason"] or ""
@@ -39,14 +42,14 @@ def run(args: argparse.Namespace) -> int:
         return code
     if not args.agent:
         print(f"hotline agent {args.action}: which agent?", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if args.reason and args.action != "pause":
         print("hotline agent: --reason goes with pause", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     path = f"/agents/{args.agent}/{args.action}" + ("?force=true" if args.force else "")
     body = {"reason": args.reason} if args.action == "pause" else None
     code, row = call_api(args, "POST", path, body)
-    if code == EXIT_OK:
+    if code == ExitCode.OK:
         reason = f" ({row['pause_reason']})" if row.get("pause_reason") else ""
         print(f"agent {row['agent']}: {row['state']}{reason}")
     return code

@@ -16,10 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from acd.asterisk.ami.replay import ReplaySummary, load_capture, summarize
-
-EXIT_OK = 0
-EXIT_PROTOCOL_ERRORS = 1
-EXIT_UNREADABLE = 2
+from acd.exitcodes import ExitCode
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -43,13 +40,13 @@ def run(args: argparse.Namespace) -> int:
         data = load_capture(raw)
     except (OSError, ValueError) as exc:
         print(f"hotline ami-replay: cannot read {args.file}: {exc}", file=sys.stderr)
-        return EXIT_UNREADABLE
+        return ExitCode.USAGE
     summary = summarize(data)
     if args.json:
         print(json.dumps(summary.as_json()))
     else:
         _print_table(summary, len(data))
-    return EXIT_PROTOCOL_ERRORS if summary.errors else EXIT_OK
+    return ExitCode.PROBLEMS if summary.errors else ExitCode.OK
 
 
 def _print_table(summary: ReplaySummary, size: int) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from acd.http.client import EXIT_OK, add_api_options, call_api
+from acd.exitcodes import ExitCode
+from acd.http.client import add_api_options, call_api
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +32,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     action = "designate" if args.designate else "assign"
     code, _ = call_api(args, "POST", f"/calls/{args.call}/{action}", {"agent": args.agent})
-    if code == EXIT_OK:
+    if code == ExitCode.OK:
         done = "kept for" if args.designate else "offered to"
         print(f"call {args.call} {done} agent {args.agent}")
     return code

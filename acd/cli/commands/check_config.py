@@ -1,5 +1,12 @@
 """``hotline check-config``: validate config/ (and the rendered dialplan/) before starting.
 
+It refuses everything ``hotline run`` refuses before connecting (``acd.cli.preflight``: the
+database URL and file, writable spool and recording directories, the recording key...); only
+what depends on the moment (a port in use, PostgreSQL reachable) is left to ``run``. Every
+sound the configuration plays must exist for every configured language: a text in prompts.yaml
+(``hotline prompts build`` speaks it) or, with ``--sounds DIR``, a file there, or one of Debian's
+core sounds (``ivr/data/``).
+
 Exit 0 with a short summary when everything is valid; exit 2 listing every problem, each naming
 the file, the key path and what was expected. The dialplan check also shows a diff when the
 files in dialplan/ are not what ``hotline dialplan render`` would produce from config/ now.
@@ -15,14 +22,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from acd.cli import preflight
+from acd.exitcodes import ExitCode
 from acd.settings.ami_privileges import check_manager_conf
 from acd.settings.dialplan_check import DialplanReport, check_dialplan
 from acd.settings.errors import ConfigError, ConfigIssue
 from acd.settings.loader import load_settings
 from acd.settings.settings import Settings
-
-EXIT_OK = 0
-EXIT_INVALID = 2
 
 
 def register(subparsers: Any) -> None:
@@ -42,6 +48,13 @@ def register(subparsers: Any) -> None:
         "--skip-secrets",
         action="store_true",
         help="do not require the *_env secret variables to be set (e.g. in CI)",
+    )
+    parser.add_argument(
+        "--sounds",
+        metavar="DIR",
+        default=None,
+        help="check the sound files in DIR (a `hotline prompts build` output or Asterisk's "
+        "sounds directory) instead of the texts of prompts.yaml",
     )
     parser.add_argument(
         "--manager-conf",
@@ -69,6 +82,22 @@ def _summary(settings: Settings) -> dict[str, Any]:
         "agents": len(settings.agents),
         "menus": len(settings.ivr.menus),
     }
+
+
+def _sound_issues(settings: Settings, config: Path, sounds: str | None) -> list[ConfigIssue]:
+    """Every sound the configuration plays, in every language: text in prompts.yaml (or a file
+    in ``sounds``), or one of Debian's core sounds."""
+    from ivr.prompt_text import load_catalogue
+    from ivr.sounds import missing_sounds, referenced_sounds
+
+    try:
+        catalogue = load_catalogue(config)
+    except ConfigError as exc:
+        return list(exc.issues)
+    sounds_dir = None if sounds is None else Path(sounds)
+    if sounds_dir is not None and not sounds_dir.is_dir():
+        return [ConfigIssue(str(sounds_dir), "", "--sounds: not a directory")]
+    return missing_sounds(referenced_sounds(settings), catalogue, sounds_dir)
 
 
 def _print_table(console: Console, summary: dict[str, Any]) -> None:
@@ -100,6 +129,9 @@ def run(args: argparse.Namespace) -> int:
         issues.extend(exc.issues)
     else:
         summary = _summary(settings)
+        # everything `hotline run` would refuse before connecting (preflight), bar live services
+        issues.extend(fault.issue() for fault in preflight.config_faults(settings))
+        issues.extend(_sound_issues(settings, Path(args.config), args.sounds))
         dialplan = Path(args.dialplan) if args.dialplan is not None else Path("dialplan")
         if args.dialplan is not None or dialplan.is_dir():
             report = check_dialplan(dialplan, settings)
@@ -125,4 +157,4 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"{len(issues)} problem(s) found", markup=False)
     elif summary is not None:
         _print_table(out, summary)
-    return EXIT_INVALID if issues else EXIT_OK
+    return ExitCode.USAGE if issues else ExitCode.OK

@@ -1,14 +1,16 @@
-"""``hotline db upgrade|current [--db URL]``: bring the schema to head, or show where it is.
+"""``hotline db upgrade|current|seed-demo [--db URL]``: bring the schema to head, show where it
+is, or add the demo customers and orders (``ivr.demo_data``; idempotent, ``--json``).
 
 The URL comes from ``--db``, else ``$HOTLINE_DATABASE_URL``, else ``database.url`` of the
 configuration (``--config``, default ``config/``), else the default SQLite file.
-Exit codes (acd.cli.main): 0 done, 2 unusable URL, 3 database unreachable.
+Exit codes (acd.exitcodes): 0 done, 2 unusable URL, 3 database unreachable.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from acd.cli.main import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from acd.exitcodes import ExitCode
 from acd.settings.errors import ConfigError
 from acd.storage.engine import (
     DEFAULT_URL,
@@ -32,13 +34,23 @@ URL_ENV = "HOTLINE_DATABASE_URL"
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("db", help="database schema migrations")
+    parser = subparsers.add_parser("db", help="database schema migrations, demo data")
     actions = parser.add_subparsers(dest="db_action", metavar="ACTION", required=True)
     for name, func, text in (
         ("upgrade", _upgrade, "migrate the database schema to the latest revision"),
         ("current", _current, "show the database's schema revision and the latest one"),
+        ("seed-demo", _seed_demo, "add demo customers (a VIP) and orders to try the IVR with"),
     ):
         action = actions.add_parser(name, help=text, description=text)
+        if name == "seed-demo":
+            action.add_argument(
+                "--vip",
+                metavar="NUMBER",
+                action="append",
+                default=[],
+                help="also make this caller number (your test phone) a VIP demo customer",
+            )
+            action.add_argument("--json", action="store_true", help="print one JSON object")
         action.add_argument(
             "--db",
             metavar="URL",
@@ -74,7 +86,7 @@ def _sqlite_file(url: URL) -> Path | None:
 def _unreachable(url: URL, error: BaseException) -> int:
     reason = str(getattr(error, "orig", None) or error).splitlines()[0]
     print(f"hotline db: database unreachable at {_shown(url)}: {reason}", file=sys.stderr)
-    return EXIT_UNAVAILABLE
+    return ExitCode.UNAVAILABLE
 
 
 def _run(args: argparse.Namespace, body: Any, *, create_file: bool) -> int:
@@ -82,7 +94,7 @@ def _run(args: argparse.Namespace, body: Any, *, create_file: bool) -> int:
         url = _url(args)
     except (UnsupportedDatabase, ValueError, ConfigError) as exc:
         print(f"hotline db: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     path = _sqlite_file(url)
     if path is not None:
         if create_file:
@@ -104,7 +116,7 @@ def _run(args: argparse.Namespace, body: Any, *, create_file: bool) -> int:
         if is_transient(exc):
             return _unreachable(url, exc)
         raise
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _upgrade(args: argparse.Namespace) -> int:
@@ -128,6 +140,58 @@ def _current(args: argparse.Namespace) -> int:
         print(f"current: {_revs(current)}  head: {_revs(heads)}  ({state})")
 
     return _run(args, body, create_file=False)
+
+
+def _seed_demo(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from acd.storage.migrate import ensure_schema
+    from ivr.demo_data import ORDERS, demo_customers, seed_demo
+
+    async def body(engine: AsyncEngine) -> None:
+        await ensure_schema(engine)  # SQLite: brought to head; PostgreSQL: must be upgraded
+        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+            seeded = await seed_demo(
+                session,
+                now=datetime.now(UTC),
+                customers=demo_customers(args.vip),
+                orders=ORDERS,
+            )
+        if args.json:
+            print(json.dumps({"seeded": [s.as_json() for s in seeded]}, ensure_ascii=False))
+        else:
+            _print_seeded(seeded)
+
+    return _run(args, body, create_file=True)
+
+
+def _print_seeded(seeded: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    customers = Table(title="demo customers")
+    for column in ("number", "name", "VIP", ""):
+        customers.add_column(column)
+    orders = Table(title="demo orders")
+    for column in ("order", "customer", "status", "courier", ""):
+        orders.add_column(column)
+    for s in seeded:
+        if s.kind == "customer":
+            customers.add_row(s.key, s.row["name"], "yes" if s.row["vip"] else "", s.result)
+        else:
+            row = s.row
+            orders.add_row(s.key, row["customer_number"], row["status"], row["courier"] or "",
+                           s.result)  # fmt: skip
+    console.print(customers)
+    console.print(orders)
+    added = sum(1 for s in seeded if s.result == "added")
+    console.print(
+        f"{added} added, {len(seeded) - added} already there. Try it: call the hotline from "
+        "13800138000 (a VIP: served first), press 1, then 1, and key 20261123 then #."
+    )
 
 
 def _revs(revisions: tuple[str, ...]) -> str:

@@ -16,10 +16,9 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
+from acd.exitcodes import ExitCode
 from acd.settings.errors import ConfigError
 from acd.settings.loader import load_settings
-
-EXIT_OK, EXIT_CONFIG, EXIT_FAILED = 0, 2, 1
 
 
 def register(subparsers: Any) -> None:
@@ -28,9 +27,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--config", type=Path, default=Path("config"), help="config directory")
     parser.add_argument("--agents", type=int, help="generate N agents instead of agents.yaml")
-    parser.add_argument("--calls-per-hour", type=float, default=600.0)
+    parser.add_argument(
+        "--calls-per-hour", type=float, default=600.0, help="arrival rate (default 600)"
+    )
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of arrivals")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="same seed = same calls")
     parser.add_argument("--db", help="database URL (default: SQLite in a temporary directory)")
     parser.add_argument("--mqtt", action="store_true", help="publish events to the MQTT broker")
     parser.add_argument("--json", action="store_true", help="print only the summary as JSON")
@@ -45,10 +46,10 @@ def run(args: argparse.Namespace) -> int:
         settings = load_settings(args.config, require_secrets=False)
     except ConfigError as exc:
         print(f"hotline: invalid configuration in {args.config}:\n{exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return ExitCode.USAGE
     if (args.agents is not None and args.agents < 1) or args.duration <= 0:
         print("hotline demo: --agents and --duration must be positive", file=sys.stderr)
-        return EXIT_CONFIG
+        return ExitCode.USAGE
     hlog.configure("console", "WARNING", stream=sys.stderr)
     logging.getLogger("acd.sim").setLevel(logging.ERROR)
     params = DemoParams(
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"the wallboard was served at {result.wallboard_url} while the demo ran")
         if args.db:
             console.print(f"call rows are in {result.db_url}: try `hotline report --db {args.db}`")
-    return EXIT_OK if result.summary.offered or result.placed == 0 else EXIT_FAILED
+    return ExitCode.OK if result.summary.offered or result.placed == 0 else ExitCode.PROBLEMS
 
 
 async def _demo(settings: Any, params: Any, workdir: Path, args: argparse.Namespace) -> Any:

@@ -12,12 +12,10 @@ from typing import Any
 
 from rich.console import Console
 
+from acd.exitcodes import ExitCode
 from acd.settings.errors import ConfigError
 from acd.settings.loader import load_settings
 from acd.settings.pbx_conf_render import render_all
-
-EXIT_OK = 0
-EXIT_INVALID = 2
 
 
 def register(subparsers: Any) -> None:
@@ -41,7 +39,7 @@ def run_render(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         for issue in exc.issues:
             console.print(str(issue), markup=False)
-        return EXIT_INVALID
+        return ExitCode.USAGE
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name, text in render_all(settings).items():
@@ -49,4 +47,4 @@ def run_render(args: argparse.Namespace) -> int:
         # newline="\n": byte-identical output on every platform, so the stale check is exact
         path.write_text(text, encoding="utf-8", newline="\n")
         console.print(f"wrote {path}", markup=False)
-    return EXIT_OK
+    return ExitCode.OK

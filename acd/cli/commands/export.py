@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from acd.cli.commands.report import UsageError, add_common_arguments, inputs, run_database
-from acd.cli.main import EXIT_OK, EXIT_USAGE
+from acd.exitcodes import ExitCode
 from acd.reports import queries
 from acd.reports.queue_log import queue_log
 from acd.storage.engine import create_engine
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         given = inputs(args, datetime.now(UTC))
     except UsageError as exc:
         print(f"hotline export: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     async def body() -> list[str]:
         engine = create_engine(given.url)
@@ -58,4 +58,4 @@ def run(args: argparse.Namespace) -> int:
     if lines is None:
         return code
     sys.stdout.writelines(line + "\n" for line in lines)
-    return EXIT_OK
+    return ExitCode.OK

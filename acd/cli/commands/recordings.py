@@ -4,7 +4,7 @@ export, search, and converting format-1 encrypted files.
 The database URL comes from ``--db``, else ``$HOTLINE_DATABASE_URL``, else the default file.
 ``hold`` and ``export`` act as a person: the personal key (``--token`` or ``$HOTLINE_TOKEN``,
 ``hotline users add``) names them in the audit log and their role decides (hold: admin; export:
-supervisor, qa, admin). Exit codes (acd.cli.main): 0 done, 1 problems found (files not
+supervisor, qa, admin). Exit codes (acd.exitcodes): 0 done, 1 problems found (files not
 deletable, refused, no such call), 2 bad usage or configuration, 3 database unreachable.
 """
 
@@ -16,10 +16,12 @@ import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from acd.cli.main import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_USAGE
+from acd.cli.timefmt import local_time
+from acd.exitcodes import ExitCode
 from acd.identity.users import user_by_key
 from acd.settings.settings import Settings
 from recordings.cli_support import load_config, run_in_transaction, say
@@ -47,19 +49,21 @@ def register(subparsers: Any) -> None:
     purge.set_defaults(func=_purge)
 
     hold = actions.add_parser("hold", help="put a call's recordings on or off legal hold")
-    hold.add_argument("call_id", metavar="CALL")
+    hold.add_argument("call_id", metavar="CALL", help="the call whose recordings to hold")
     state = hold.add_mutually_exclusive_group(required=True)
-    state.add_argument("--on", dest="on", action="store_true")
-    state.add_argument("--off", dest="on", action="store_false")
-    hold.add_argument("--reason", required=True)
+    state.add_argument("--on", dest="on", action="store_true", help="put them on legal hold")
+    state.add_argument("--off", dest="on", action="store_false", help="release the hold")
+    hold.add_argument("--reason", required=True, help="why (audit log)")
     hold.set_defaults(func=_hold)
 
     export = actions.add_parser(
         "export", help="copy a call's recording out, decrypted (a new 0600 file)"
     )
-    export.add_argument("call_id", metavar="CALL")
-    export.add_argument("--to", required=True, metavar="FILE", type=Path)
-    export.add_argument("--reason", required=True)
+    export.add_argument("call_id", metavar="CALL", help="the call whose recording to export")
+    export.add_argument(
+        "--to", required=True, metavar="FILE", type=Path, help="where to write the WAV file"
+    )
+    export.add_argument("--reason", required=True, help="why (audit log)")
     export.set_defaults(func=_export)
 
     for action in (hold, export):
@@ -74,16 +78,35 @@ def register(subparsers: Any) -> None:
     search = actions.add_parser("search", help="find recordings")
     search.add_argument("--number", help="caller number (matches the ending)")
     search.add_argument("--order", help="order number")
-    search.add_argument("--agent")
-    search.add_argument("--queue")
-    search.add_argument("--from", dest="date_from", type=date.fromisoformat, metavar="DATE")
-    search.add_argument("--to", dest="date_to", type=date.fromisoformat, metavar="DATE")
-    search.add_argument("--include-purged", action="store_true")
+    search.add_argument("--agent", help="agent id")
+    search.add_argument("--queue", help="queue name")
+    search.add_argument(
+        "--from",
+        dest="date_from",
+        type=date.fromisoformat,
+        metavar="DATE",
+        help="first day (YYYY-MM-DD, the centre's time zone)",
+    )
+    search.add_argument(
+        "--to",
+        dest="date_to",
+        type=date.fromisoformat,
+        metavar="DATE",
+        help="last day, inclusive (YYYY-MM-DD, the centre's time zone)",
+    )
+    search.add_argument(
+        "--include-purged", action="store_true", help="also list recordings already purged"
+    )
     search.set_defaults(func=_search)
 
     for action in (purge, hold, export, search, reencrypt):
-        action.add_argument("--db", metavar="URL", default=None)
-        action.add_argument("--config", metavar="DIR", default="config")
+        action.add_argument(
+            "--db",
+            metavar="URL",
+            default=None,
+            help="database URL (default: $HOTLINE_DATABASE_URL)",
+        )
+        action.add_argument("--config", metavar="DIR", default="config", help="default: config")
         action.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -104,7 +127,7 @@ def _retention(settings: Settings) -> Any:
 def _purge(args: argparse.Namespace) -> int:
     settings = load_config(PROG, args.config)
     if settings is None:
-        return EXIT_USAGE
+        return ExitCode.USAGE
     held = frozenset(settings.recording.legal_hold)
 
     async def body(session: AsyncSession) -> int:
@@ -122,7 +145,7 @@ def _purge(args: argparse.Namespace) -> int:
             "problems": [{"recording_id": r, "error": why} for r, why in result.problems],
         }
         _emit(args, payload, "\n".join(lines))
-        return EXIT_FOUND_PROBLEMS if result.problems else EXIT_OK
+        return ExitCode.PROBLEMS if result.problems else ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)
 
@@ -131,14 +154,14 @@ def _hold(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get(TOKEN_ENV)
     if not token:
         say(PROG, f"a legal hold needs an entitled person: --token or ${TOKEN_ENV}")
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     async def body(session: AsyncSession) -> int:
         now = datetime.now(UTC)
         who = await user_by_key(session, token)
         if who is None:
             say(PROG, "that key is not an active user's (hotline users list)")
-            return EXIT_FOUND_PROBLEMS
+            return ExitCode.PROBLEMS
         try:
             count = await set_legal_hold(
                 session,
@@ -151,7 +174,7 @@ def _hold(args: argparse.Namespace) -> int:
             )
         except HoldRefused as exc:
             say(PROG, f"legal hold refused: {exc}")
-            return EXIT_FOUND_PROBLEMS
+            return ExitCode.PROBLEMS
         state = "on" if args.on else "off"
         _emit(
             args,
@@ -160,8 +183,8 @@ def _hold(args: argparse.Namespace) -> int:
         )
         if count == 0:
             say(PROG, f"no recordings for call {args.call_id}")
-            return EXIT_FOUND_PROBLEMS
-        return EXIT_OK
+            return ExitCode.PROBLEMS
+        return ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)
 
@@ -169,7 +192,7 @@ def _hold(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     settings = load_config(PROG, args.config)
     if settings is None:
-        return EXIT_USAGE
+        return ExitCode.USAGE
     encryption = settings.recording.encryption
     secret = encryption.key.get_secret_value() if encryption.key is not None else None
     raw_key = secret or os.environ.get(encryption.key_env)
@@ -177,18 +200,18 @@ def _export(args: argparse.Namespace) -> int:
         key = parse_key(raw_key) if raw_key else None
     except RecordingKeyError as exc:
         say(PROG, f"${encryption.key_env}: {exc}")
-        return EXIT_USAGE
+        return ExitCode.USAGE
     token = args.token or os.environ.get(TOKEN_ENV)
     if not token:
         say(PROG, f"an export is made by a person: --token or ${TOKEN_ENV}")
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     async def body(session: AsyncSession) -> int:
         now = datetime.now(UTC)
         who = await user_by_key(session, token)
         if who is None:
             say(PROG, "that key is not an active user's (hotline users list)")
-            return EXIT_FOUND_PROBLEMS
+            return ExitCode.PROBLEMS
         try:
             out = await export_recording(
                 session,
@@ -202,9 +225,9 @@ def _export(args: argparse.Namespace) -> int:
             )
         except ExportRefused as exc:
             say(PROG, f"export refused: {exc}")
-            return EXIT_FOUND_PROBLEMS
+            return ExitCode.PROBLEMS
         _emit(args, {"call_id": args.call_id, "file": str(out)}, f"exported to {out}")
-        return EXIT_OK
+        return ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)
 
@@ -212,14 +235,14 @@ def _export(args: argparse.Namespace) -> int:
 def _reencrypt(args: argparse.Namespace) -> int:
     settings = load_config(PROG, args.config)
     if settings is None:
-        return EXIT_USAGE
+        return ExitCode.USAGE
     encryption = settings.recording.encryption
     secret = encryption.key.get_secret_value() if encryption.key is not None else None
     try:
         key = parse_key(secret or os.environ.get(encryption.key_env))
     except RecordingKeyError as exc:
         say(PROG, f"${encryption.key_env}: {exc}")
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     async def body(session: AsyncSession) -> int:
         result = await reencrypt_legacy(session, key, who=args.who, now=datetime.now(UTC))
@@ -231,22 +254,28 @@ def _reencrypt(args: argparse.Namespace) -> int:
             "problems": [{"path": p, "error": why} for p, why in result.problems],
         }
         _emit(args, payload, "\n".join(lines))
-        return EXIT_FOUND_PROBLEMS if result.problems else EXIT_OK
+        return ExitCode.PROBLEMS if result.problems else ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)
 
 
 def _search(args: argparse.Namespace) -> int:
-    # Dates are whole UTC days, --to inclusive.
+    settings = load_config(PROG, args.config)
+    if settings is None:
+        return ExitCode.USAGE
+    # Dates are whole days of the centre's time zone, --to inclusive; times are shown in it too.
+    zone = ZoneInfo(settings.timezone)
     start = (
         None
         if args.date_from is None
-        else datetime.combine(args.date_from, datetime.min.time(), UTC)
+        else datetime.combine(args.date_from, datetime.min.time(), zone).astimezone(UTC)
     )
     end = (
         None
         if args.date_to is None
-        else datetime.combine(args.date_to + timedelta(days=1), datetime.min.time(), UTC)
+        else datetime.combine(
+            args.date_to + timedelta(days=1), datetime.min.time(), zone
+        ).astimezone(UTC)
     )
     query = RecordingQuery(
         number=args.number,
@@ -261,12 +290,13 @@ def _search(args: argparse.Namespace) -> int:
     async def body(session: AsyncSession) -> int:
         hits = await search_recordings(session, query)
         rows = [
-            f"{h.started_at:%Y-%m-%d %H:%M} {h.call_id or '-':<20} {h.queue or '-':<12} "
+            f"{local_time(h.started_at, zone)} {h.call_id or '-':<20} {h.queue or '-':<12} "
             f"{h.agent_id or '-':<10} {h.caller_number or '-':<16} "
             f"{'' if h.duration_s is None else f'{h.duration_s:.0f}s'}"
             for h in hits
         ]
-        _emit(args, {"recordings": [h.as_json() for h in hits]}, "\n".join(rows) or "no match")
-        return EXIT_OK
+        payload = {"recordings": [h.as_json(zone) for h in hits]}
+        _emit(args, payload, "\n".join(rows) or "no match")
+        return ExitCode.OK
 
     return run_in_transaction(PROG, args.db, body)

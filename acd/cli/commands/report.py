@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import URL
 
-from acd.cli.main import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from acd.exitcodes import ExitCode
 from acd.reports import GROUPINGS, INTERVALS, build_report
 from acd.reports.chart import write_chart
 from acd.reports.config import ReportConfig, report_config
@@ -61,7 +61,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--interval", choices=INTERVALS, help="one row per interval")
     parser.add_argument("--by", choices=GROUPINGS, help="one row per queue/agent/menu/category")
     parser.add_argument("--queue", metavar="NAME", help="only this queue's calls")
-    parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    parser.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table", help="default: table"
+    )
     parser.add_argument("--chart", metavar="FILE.png", type=Path, help="write a PNG chart")
     parser.set_defaults(func=run)
 
@@ -99,7 +101,7 @@ def run_database(
     if path not in (None, "", ":memory:") and not Path(str(path)).exists():
         return _unreachable(command, url, f"no database file {path}"), None
     try:
-        return EXIT_OK, asyncio.run(body())
+        return ExitCode.OK, asyncio.run(body())
     except Exception as exc:
         if not is_transient(exc):
             raise
@@ -110,7 +112,7 @@ def run_database(
 def _unreachable(command: str, url: URL, reason: str) -> int:
     shown = url.render_as_string(hide_password=True)
     print(f"hotline {command}: database unreachable at {shown}: {reason}", file=sys.stderr)
-    return EXIT_UNAVAILABLE
+    return ExitCode.UNAVAILABLE
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         given = inputs(args, datetime.now(UTC))
     except UsageError as exc:
         print(f"hotline report: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     config = given.config
 
     async def body() -> Any:
@@ -143,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         sys.stdout.write(to_csv(report))
     else:
-        sys.stdout.write(to_table(report, config.targets))
+        sys.stdout.write(to_table(report, config.targets, config.tz))
     if args.chart is not None:
         write_chart(report, args.chart, config.targets.get("service_level_15s"))
-    return EXIT_OK
+    return ExitCode.OK

@@ -1,4 +1,11 @@
-"""``hotline run``: the daemon against a real Asterisk (AMI + FastAGI), as configured."""
+"""``hotline run``: the daemon against a real Asterisk (AMI + FastAGI), as configured.
+
+Start-up faults end the command with one line on stderr naming the cause, never a traceback,
+and the README's exit code: 2 when the configuration (or ``--db``) must change, 3 when a service
+or port of this machine is not available. Every check (``acd.cli.preflight``) runs before
+anything connects: MQTT, AMI and database writes only start once they all passed. SIGTERM or
+Ctrl-C at any point stops cleanly (exit 0), also while Asterisk was never reached.
+"""
 
 from __future__ import annotations
 
@@ -6,59 +13,155 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
-from acd import logging as hlog
+from acd.cli import preflight
+from acd.exitcodes import ExitCode
 from acd.settings.errors import ConfigError
 from acd.settings.loader import load_settings
+from acd.settings.settings import Settings
 
-EXIT_OK, EXIT_CONFIG, EXIT_UNAVAILABLE = 0, 2, 3
+PROG = "hotline run"
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "run", help="run the daemon (FastAGI server, AMI client, ACD, MQTT, storage)"
+        "run",
+        help="run the daemon (FastAGI server, AMI client, ACD, MQTT, storage)",
+        description="Run the daemon against Asterisk as configured. Exit codes: 0 stopped "
+        "(SIGTERM/Ctrl-C), 2 configuration fault, 3 a port or the database is unavailable.",
     )
     parser.add_argument("--config", type=Path, default=Path("config"), help="config directory")
-    parser.add_argument("--db", help="database URL (overrides database.url)")
+    parser.add_argument("--db", help="database URL (overrides database.url of hotline.yaml)")
     parser.add_argument("--no-mqtt", action="store_true", help="do not publish MQTT events")
     parser.set_defaults(func=run)
 
 
+def say(text: str) -> None:
+    print(f"{PROG}: {text}", file=sys.stderr, flush=True)
+
+
+def _first_of(items: list[Any], config: Path) -> str:
+    more = len(items) - 1
+    tail = f" (and {more} more: `hotline check-config --config {config}` lists them)"
+    return str(items[0]) + (tail if more else "")
+
+
 def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_main(args))
+
+
+async def _main(args: argparse.Namespace) -> int:
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    daemon: Any = None
+
+    def on_signal() -> None:
+        stopping.set()
+        if daemon is not None:
+            daemon.stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(f"hotline: invalid configuration in {args.config}:\n{exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        say(f"invalid configuration: {_first_of(list(exc.issues), args.config)}")
+        return ExitCode.USAGE
+    faults = preflight.config_faults(settings, db_url=args.db)
+    if faults:
+        say(_first_of(faults, args.config))
+        return faults[0].code
+    faults = await _unless_stopped(preflight.service_faults(settings, db_url=args.db), stopping)
+    if stopping.is_set():
+        return _stopped_before_start()
+    if faults:
+        say(str(faults[0]))
+        return faults[0].code
+    daemon = _build(settings, args)
+    if stopping.is_set():
+        return _stopped_before_start()
+    try:
+        await daemon.run()
+    except BaseException as exc:  # classified below; anything unknown is re-raised as it was
+        known = _classify(exc)
+        if known is None:
+            raise
+        code, text = known
+        say(text)
+        return code
+    return ExitCode.OK
+
+
+async def _unless_stopped(
+    checks: Coroutine[Any, Any, list[preflight.Fault]], stopping: asyncio.Event
+) -> list[preflight.Fault]:
+    """The checks' result, or [] once a signal asked to stop (the checks are then cancelled)."""
+    task = asyncio.create_task(checks)
+    stop = asyncio.create_task(stopping.wait())
+    try:
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (task, stop):
+            pending.cancel()
+        await asyncio.gather(task, stop, return_exceptions=True)
+    return task.result() if not task.cancelled() and not stopping.is_set() else []
+
+
+def _stopped_before_start() -> int:
+    say("stopped before start-up finished")
+    return ExitCode.OK
+
+
+def _build(settings: Settings, args: argparse.Namespace) -> Any:
+    from acd import logging as hlog
+    from acd.cli.features import hotline_features
+    from acd.daemon.app import Daemon, RunOptions
+
     log_settings = settings.system.logging
     hlog.configure(log_settings.format, log_settings.level)
     secret = settings.system.ami.secret
     assert secret is not None  # load_settings requires it
-    try:
-        asyncio.run(_serve(settings, secret.get_secret_value(), args))
-    except OSError as exc:
-        print(f"hotline: cannot start: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
-    return EXIT_OK
-
-
-async def _serve(settings: Any, secret: str, args: argparse.Namespace) -> None:
-    from acd.cli.features import hotline_features
-    from acd.daemon.app import Daemon, RunOptions
-
-    daemon = Daemon(
+    return Daemon(
         settings,
         RunOptions(
-            ami_secret=secret,
+            ami_secret=secret.get_secret_value(),
             db_url=args.db,
             mqtt=not args.no_mqtt,
             http_port=settings.http.port,
         ),
         hotline_features(settings),
     )
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, daemon.stop)
-    await daemon.run()
+
+
+def _leaves(exc: BaseException) -> Iterator[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield exc
+
+
+def _known(exc: BaseException) -> tuple[ExitCode, str] | None:
+    """Faults the checks can only predict: a port taken or the database gone in between."""
+    from acd.storage.errors import is_transient
+    from acd.storage.migrate import SchemaNotCurrent
+
+    if isinstance(exc, SchemaNotCurrent):
+        return ExitCode.USAGE, str(exc)
+    if isinstance(exc, OSError):
+        return ExitCode.UNAVAILABLE, f"cannot start: {exc}"
+    if isinstance(exc, Exception) and is_transient(exc):
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return ExitCode.UNAVAILABLE, f"database unavailable: {reason}"
+    return None
+
+
+def _classify(exc: BaseException) -> tuple[ExitCode, str] | None:
+    """The exit code and line for a start-up fault; None when any part of it is unknown."""
+    found = [_known(leaf) for leaf in _leaves(exc)]
+    if not found or any(f is None for f in found):
+        return None
+    return found[0]

@@ -21,13 +21,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from acd.exitcodes import ExitCode
 from acd.sim.plan import SimPlan
 from acd.sim.runtime import Simulator
 from acd.sim.traffic import TrafficProfile, demo_plan
-
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 3
 
 
 def register(subparsers: Any) -> None:
@@ -38,8 +35,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--ami-host", default="127.0.0.1", help="AMI bind address")
     parser.add_argument("--ami-port", type=int, default=5038, help="AMI port (0 = any free)")
-    parser.add_argument("--ami-username", default="acd")
-    parser.add_argument("--ami-secret", default="acdsecret")
+    parser.add_argument("--ami-username", default="acd", help="AMI user the daemon logs in as")
+    parser.add_argument("--ami-secret", default="acdsecret", help="that user's AMI secret")
     parser.add_argument(
         "--config",
         metavar="DIR",
@@ -51,7 +48,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--asterisk-log-dir", metavar="DIR", help="write queue_log and cdr-csv/Master.csv here"
     )
-    parser.add_argument("--calls-per-hour", type=float, default=120.0)
+    parser.add_argument(
+        "--calls-per-hour", type=float, default=120.0, help="new calls per hour (Poisson)"
+    )
     parser.add_argument("--agents", type=int, default=5, help="simulated softphones PJSIP/1001..")
     parser.add_argument("--duration", type=float, default=600.0, help="seconds of new calls")
     parser.add_argument("--seed", type=int, default=1, help="same seed = same calls")
@@ -65,15 +64,15 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.agents < 0 or args.calls_per_hour < 0 or args.duration < 0 or args.time_scale <= 0:
         print("hotline sim: counts, rates and durations must be positive", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     plan = _plan(args)
     if plan is None:
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         return asyncio.run(_serve(args, plan))
     except OSError as exc:
         print(f"hotline sim: cannot listen for AMI: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return ExitCode.UNAVAILABLE
 
 
 def _plan(args: argparse.Namespace) -> SimPlan | None:
@@ -131,4 +130,4 @@ async def _serve(args: argparse.Namespace, plan: SimPlan) -> int:
         print(f"hotline sim: done, {sim.calls_placed} calls placed", flush=True)
     finally:
         await sim.close()
-    return EXIT_OK
+    return ExitCode.OK

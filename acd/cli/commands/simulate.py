@@ -28,12 +28,10 @@ from acd.engine.simulation import (
     StaffingScenario,
     simulate_floor,
 )
+from acd.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     pass
-
-EXIT_OK = 0
-EXIT_USAGE = 2
 
 
 # Policy names in queues.yaml -> the engine's policies.
@@ -76,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         results = simulate_floor(floor, params)
     except ValueError as exc:
         console.print(f"simulate: {exc}", markup=False)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if args.json:
         body: dict[str, Any] = dict(results[-1].as_json())
         if len(results) > 1:
@@ -84,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(body, sort_keys=True))
     else:
         Console().print(_table(results))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _single_floor(args: argparse.Namespace) -> StaffingScenario:

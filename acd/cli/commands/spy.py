@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from acd.http.client import EXIT_OK, add_api_options, call_api
+from acd.exitcodes import ExitCode
+from acd.http.client import add_api_options, call_api
 
 
 def register(subparsers: Any) -> None:
@@ -20,7 +21,12 @@ def register(subparsers: Any) -> None:
         "spy", help="listen to, whisper to or barge in on an agent's call (supervisor)"
     )
     parser.add_argument("agent", help="agent id")
-    parser.add_argument("--mode", choices=("listen", "whisper", "barge"), default="listen")
+    parser.add_argument(
+        "--mode",
+        choices=("listen", "whisper", "barge"),
+        default="listen",
+        help="listen (silent), whisper (to the agent) or barge (to both); default: listen",
+    )
     parser.add_argument(
         "--from", dest="endpoint", help="one of your phones (default: the first configured)"
     )
@@ -33,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if args.endpoint:
         body["from"] = args.endpoint
     code, session = call_api(args, "POST", "/spy", body)
-    if code == EXIT_OK:
+    if code == ExitCode.OK:
         print(
             f"{args.mode}: ringing {session['from']} into agent {args.agent}'s call "
             f"({session['agent_channel']}); DTMF 4 listen, 5 whisper, 6 barge"

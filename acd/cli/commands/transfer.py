@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from acd.http.client import EXIT_OK, add_api_options, call_api
+from acd.exitcodes import ExitCode
+from acd.http.client import add_api_options, call_api
 
 
 def register(subparsers: Any) -> None:
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.reason:
         body["reason"] = args.reason
     code, _ = call_api(args, "POST", f"/calls/{args.call}/transfer", body)
-    if code == EXIT_OK:
+    if code == ExitCode.OK:
         where = f"queue {args.queue}" if args.queue else f"agent {args.agent}"
         print(f"call {args.call} transferring to {where}")
     return code

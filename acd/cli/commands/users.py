@@ -25,7 +25,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from acd.cli.main import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from acd.exitcodes import ExitCode
 
 PROG = "hotline users"
 URL_ENV = "HOTLINE_DATABASE_URL"
@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
 
     add = actions.add_parser("add", help="add a user and show their key once")
     add.add_argument("user_id", metavar="USER", help="sign-in name, e.g. li.na")
-    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--role", required=True, choices=ROLES, help="what they may do")
     add.add_argument("--name", help="display name (default: USER)")
     add.add_argument("--agent", help="role agent: the agent id (agents.yaml) they act as")
     add.add_argument("--supervisor", help="agents.yaml supervisors[].id: their phones")
@@ -52,16 +52,23 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(func=_list)
 
     rotate = actions.add_parser("rotate", help="a new key; the old one stops working at once")
-    rotate.add_argument("user_id", metavar="USER")
+    rotate.add_argument("user_id", metavar="USER", help="sign-in name")
     rotate.set_defaults(func=_rotate)
 
     revoke = actions.add_parser("revoke", help="the key stops working; the user stays listed")
-    revoke.add_argument("user_id", metavar="USER")
+    revoke.add_argument("user_id", metavar="USER", help="sign-in name")
     revoke.set_defaults(func=_revoke)
 
     for action in (add, listing, rotate, revoke):
-        action.add_argument("--db", metavar="URL", default=None)
-        action.add_argument("--config", metavar="DIR", type=Path, default=Path("config"))
+        action.add_argument(
+            "--db",
+            metavar="URL",
+            default=None,
+            help="database URL (default: $HOTLINE_DATABASE_URL, then the config's)",
+        )
+        action.add_argument(
+            "--config", metavar="DIR", type=Path, default=Path("config"), help="default: config"
+        )
         action.add_argument("--by", default=None, help="who makes the change (audit log)")
         action.add_argument("--json", action="store_true", help="one JSON object")
 
@@ -82,7 +89,7 @@ def _run(args: argparse.Namespace, body: Callable[[Any], Awaitable[int]]) -> int
         url = normalise_url(args.db or os.environ.get(URL_ENV) or _config_url(args))
     except (UnsupportedDatabase, ValueError) as exc:
         _say(str(exc))
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     async def main() -> int:
         engine = create_engine(url)
@@ -98,11 +105,11 @@ def _run(args: argparse.Namespace, body: Callable[[Any], Awaitable[int]]) -> int
         return asyncio.run(main())
     except SchemaNotCurrent as exc:
         _say(str(exc))
-        return EXIT_UNAVAILABLE
+        return ExitCode.UNAVAILABLE
     except Exception as exc:
         if is_transient(exc):
             _say(f"database unreachable at {shown}: {str(exc).splitlines()[0]}")
-            return EXIT_UNAVAILABLE
+            return ExitCode.UNAVAILABLE
         raise
 
 
@@ -123,7 +130,7 @@ def _settings(args: argparse.Namespace) -> Any:
         return load_settings(args.config, require_secrets=False)
     except ConfigError as exc:
         _say(f"invalid configuration in {args.config}:\n{exc}")
-        raise SystemExit(EXIT_USAGE) from None
+        raise SystemExit(ExitCode.USAGE) from None
 
 
 def _by(args: argparse.Namespace) -> str:
@@ -179,7 +186,7 @@ def _add(args: argparse.Namespace) -> int:
     problem = _check_links(args)
     if problem is not None:
         _say(problem)
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     async def body(session: Any) -> int:
         try:
@@ -196,9 +203,9 @@ def _add(args: argparse.Namespace) -> int:
             )
         except UserError as exc:
             _say(str(exc))
-            return EXIT_FOUND_PROBLEMS
+            return ExitCode.PROBLEMS
         _show_key(args, user, issued.key, "added")
-        return EXIT_OK
+        return ExitCode.OK
 
     return _run(args, body)
 
@@ -212,7 +219,7 @@ def _list(args: argparse.Namespace) -> int:
             print(json.dumps({"users": [u.as_json() for u in users]}, sort_keys=True))
         else:
             Console(highlight=False).print(_table(users, f"{len(users)} user(s)"))
-        return EXIT_OK
+        return ExitCode.OK
 
     return _run(args, body)
 
@@ -227,9 +234,9 @@ def _rotate(args: argparse.Namespace) -> int:
             )
         except UserError as exc:
             _say(str(exc))
-            return EXIT_FOUND_PROBLEMS
+            return ExitCode.PROBLEMS
         _show_key(args, user, issued.key, "key rotated")
-        return EXIT_OK
+        return ExitCode.OK
 
     return _run(args, body)
 
@@ -242,11 +249,11 @@ def _revoke(args: argparse.Namespace) -> int:
             user = await revoke_user(session, args.user_id, by=_by(args), now=datetime.now(UTC))
         except UserError as exc:
             _say(str(exc))
-            return EXIT_FOUND_PROBLEMS
+            return ExitCode.PROBLEMS
         if args.json:
             print(json.dumps({"user": user.as_json()}, sort_keys=True))
         else:
             Console(highlight=False).print(_table([user], "user revoked"))
-        return EXIT_OK
+        return ExitCode.OK
 
     return _run(args, body)

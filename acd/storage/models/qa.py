@@ -13,12 +13,16 @@ from acd.storage.models.calls import ID
 
 
 class QaSample(Base):
-    """One drawing of the weekly QA sample; kept with its seed so it can be re-drawn and checked."""
+    """One drawing of the weekly QA sample; kept with its seed so it can be re-drawn and checked.
+
+    A week's sample is fixed once drawn: a redraw (``qa sample --replace``) is the week's next
+    ``drawing`` and is audited; the unique (week, drawing) stops two first drawings racing."""
 
     __tablename__ = "qa_samples"
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     week: Mapped[str] = mapped_column(String(8))  # ISO week, "2026-W47"
+    drawing: Mapped[int] = mapped_column(Integer)  # 1 for the week's first, then 2, 3...
     seed: Mapped[int] = mapped_column(BigInteger)
     rate: Mapped[float] = mapped_column(Float)
     population: Mapped[int] = mapped_column(Integer)
@@ -27,7 +31,10 @@ class QaSample(Base):
     reasons: Mapped[dict[str, Any]] = mapped_column(JsonType)
     created_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_qa_samples_week", "week"),)
+    __table_args__ = (
+        Index("ix_qa_samples_week", "week"),
+        UniqueConstraint("week", "drawing"),
+    )
 
 
 class ScorecardForm(Base):

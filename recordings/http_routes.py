@@ -13,8 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from acd.http.auth import Principal, authenticate, recording_role
-from acd.http.routes_floor import Ctx
+from acd.http.deps import Ctx, Principal, authenticate, recording_role
 from acd.settings.settings import Settings
 from acd.storage.models import Recording
 from recordings.crypto import RecordingKeyError, parse_key, read_recording

@@ -9,18 +9,13 @@ Agent tokens and "self": tokens belong to roles, not people. An agent token name
 shared agent-desktop token, trusted to act for the agent signed in at that desktop. Supervisors,
 qa and admin may act on any agent and may force state changes.
 
-The wallboard stream also accepts ``?token=`` in the URL (EventSource cannot send headers; a
-wall TV is given a URL), any role may watch.
+The FastAPI dependencies that check a request's token and role are in ``acd.http.deps``.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
-
-from fastapi import HTTPException, Request
 
 from acd.settings.schema_system import ApiToken
 
@@ -58,47 +53,3 @@ class TokenTable:
             if hmac.compare_digest(secret, given):
                 found = who
         return found
-
-
-def _presented(request: Request, allow_query: bool) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    if allow_query:
-        return request.query_params.get("token")
-    return None
-
-
-def authenticate(request: Request, *, allow_query: bool = False) -> Principal:
-    table: TokenTable = request.app.state.tokens
-    presented = _presented(request, allow_query)
-    if presented is None:
-        raise HTTPException(401, "a bearer token is needed", {"WWW-Authenticate": "Bearer"})
-    who = table.principal(presented)
-    if who is None:
-        raise HTTPException(401, "unknown token", {"WWW-Authenticate": "Bearer"})
-    return who
-
-
-def require(role: str) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
-    """FastAPI dependency: a valid token whose role ranks at least ``role``."""
-
-    async def check(request: Request) -> Principal:
-        who = authenticate(request)
-        if not who.at_least(role):
-            raise HTTPException(403, f"role {who.role} may not do this (needs {role})")
-        return who
-
-    return check
-
-
-async def recording_role(request: Request) -> Principal:
-    who = authenticate(request)
-    if who.role not in RECORDING_ROLES:
-        raise HTTPException(403, f"role {who.role} may not search or hear recordings")
-    return who
-
-
-async def viewer(request: Request) -> Principal:
-    return authenticate(request, allow_query=True)

@@ -21,9 +21,8 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 
 from acd.daemon.specs import kpi_settings
 from acd.http import wallboard
-from acd.http.auth import Principal, require, viewer
 from acd.http.context import ApiContext
-from acd.http.routes_floor import Ctx
+from acd.http.deps import Ctx, Principal, require, viewer
 from acd.http.views import agents_view, queues_view
 from acd.kpi import summarize
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from acd.daemon.calls import CallRecord
 from acd.engine.agent_fsm import AgentInput, InvalidTransition
 from acd.engine.routing import AssignmentError
-from acd.http.auth import Principal, require
 from acd.http.context import ApiContext
+from acd.http.deps import Agent, Ctx, Supervisor
 from acd.http.views import agents_view, queues_view, waiting_view
 from acd.storage.commands import AppendAudit, InsertCallback, UpsertCall
 from acd.storage.models import Call
@@ -29,16 +29,6 @@ ACTIONS = {
     "unpause": (AgentInput.UNPAUSE, AgentInput.FORCE_READY),
     "wrapup-end": (AgentInput.WRAP_UP_END, AgentInput.FORCE_READY),
 }
-
-
-def context(request: Request) -> ApiContext:
-    ctx: ApiContext = request.app.state.ctx
-    return ctx
-
-
-Ctx = Annotated[ApiContext, Depends(context)]
-Agent = Annotated[Principal, Depends(require("agent"))]
-Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 
 
 class PauseBody(BaseModel):

@@ -15,9 +15,8 @@ from pydantic import BaseModel, Field
 
 from acd.daemon.calls import CallRecord
 from acd.daemon.recording_control import RecordingControl, RecordingRefused
-from acd.http.auth import Principal, require
 from acd.http.context import ApiContext
-from acd.http.routes_floor import Ctx
+from acd.http.deps import Ctx, Principal, require
 
 router = APIRouter()
 Agent = Annotated[Principal, Depends(require("agent"))]

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, model_validator
 from acd.asterisk.aio.ami_client import AmiError
 from acd.daemon.transfers import TargetKind, TransferDesk, TransferError
 from acd.http.context import ApiContext
-from acd.http.routes_floor import Agent, Ctx
+from acd.http.deps import Agent, Ctx
 from acd.settings.schema_routing import TransferRules
 
 router = APIRouter()

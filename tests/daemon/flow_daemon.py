@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acd.app.daemon import Daemon, RunOptions
 from acd.asterisk.aio.agi_session import AgiSession
-from acd.daemon.app import Daemon, RunOptions
 from acd.daemon.ivr_port import CallerProfile, Features, IvrOutcome
 from acd.settings.schema_routing import OverflowStep
 from acd.settings.settings import Settings

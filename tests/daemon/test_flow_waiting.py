@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.daemon.app import Daemon
+from acd.app.daemon import Daemon
 from acd.daemon.ivr_port import IvrOutcome
 from acd.settings.schema_routing import OverflowStep
 from acd.sim.plan import AgentBehaviour, CallerBehaviour

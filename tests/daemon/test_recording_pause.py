@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from acd.daemon.app import RunOptions
+from acd.app.daemon import RunOptions
 from acd.daemon.calls import CallRecord
 from acd.daemon.ivr_port import Features
 from acd.daemon.recording_control import RecordingControl, RecordingRefused

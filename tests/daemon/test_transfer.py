@@ -1,6 +1,6 @@
 """Transfers end to end: the daemon with its HTTP API against the PBX simulator, real sockets.
 
-Generated agents (``acd.daemon.demo``): 2001 is expert in orders (none in complaints), 2002 is
+Generated agents (``acd.cli.demo.plan``): 2001 is expert in orders (none in complaints), 2002 is
 good in complaints (none in orders), both can take the default queue ``enquiries``.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from acd.app.daemon import RunOptions
 from acd.cli.main import main
-from acd.daemon.app import RunOptions
 from acd.daemon.calls import CallRecord
 from acd.daemon.transfers import TransferNotAllowed, check_transfer
 from acd.settings.schema_routing import TransferRules

@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(settings: Any, secret: str, args: argparse.Namespace) -> None:
+    from acd.app.daemon import Daemon, RunOptions
     from acd.cli.features import hotline_features
-    from acd.daemon.app import Daemon, RunOptions
 
     daemon = Daemon(
         settings,

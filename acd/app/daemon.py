@@ -20,22 +20,28 @@ from acd.asterisk.aio.ami_client import AmiClient, AmiLoginError
 from acd.daemon.agent_codes import AgentFeatureCodes
 from acd.daemon.ami_watch import AmiWatcher
 from acd.daemon.call_flow import CallFlow
+from acd.daemon.callback_book import CallbackBook, CallbackHours, booked_in_table
 from acd.daemon.callback_flow import CallbackFlow
 from acd.daemon.callbacks import CallbackScheduler
 from acd.daemon.calls import CallRegistry
+from acd.daemon.clocks import Clocks
 from acd.daemon.dialling import FlowSettings
 from acd.daemon.ivr_port import Features
 from acd.daemon.outputs import Outputs
+from acd.daemon.queue_stats import QueueStats
 from acd.daemon.recording import CallRecording, RecordingSettings
 from acd.daemon.recording_control import RecordingControl
 from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
 from acd.daemon.supervisor import SupervisorDesk
-from acd.daemon.waiting import WaitSettings
+from acd.daemon.transfers import AgentLeg
+from acd.daemon.wait_policy import Announcements
+from acd.daemon.waiting import QueueWaiting, WaitSettings
 from acd.engine.agent_fsm import AgentInput
 from acd.engine.floor import Floor
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
+from acd.events.topics import Publication
 from acd.http import ApiContext, HttpServer, create_app
 from acd.logging import get_logger
 from acd.settings import names
@@ -62,16 +68,45 @@ class RunOptions:
     login_agents: tuple[str, ...] = ()  # log these agents in at start (demo, load tests)
     http_port: int | None = None  # HTTP API + wallboard: None = not served, 0 = any free port
     poll_ms: int = 500
-    announce_first_s: float = 10.0  # position/estimate announcements while waiting
-    announce_every_s: float = 30.0
-    survey_sample_rate: float = 0.5  # share of callers asked the post-call survey
-    clock: Callable[[], float] = field(default=time.time)
+    # None: each queue's own setting in queues.yaml (tests and the demo shorten or fix them)
+    announce_first_s: float | None = None
+    announce_every_s: float | None = None
+    survey_sample_rate: float | None = None
+    clock: Callable[[], float] = field(default=time.time)  # wall clock: stored, shown
+    steady_clock: Callable[[], float] = field(default=time.monotonic)  # deadlines, timers
+
+
+def flow_settings(settings: Settings, options: RunOptions) -> FlowSettings:
+    """The call flow's settings: per queue from queues.yaml, with the run options' overrides."""
+    waiting: dict[str, QueueWaiting] = {}
+    for q in settings.queues:
+        a = q.announcements
+        rules = Announcements(
+            options.announce_first_s if options.announce_first_s is not None else a.first_after_s,
+            options.announce_every_s if options.announce_every_s is not None else a.every_s,
+            a.position,
+            a.wait_time,
+        )
+        waiting[q.name] = QueueWaiting(q.music_class, rules)
+    rate = options.survey_sample_rate
+    return FlowSettings(
+        settings.default_queue,
+        {q.name: q.priority for q in settings.queues},
+        waiting=WaitSettings(poll_ms=options.poll_ms, queues=waiting),
+        survey_sample_rate={
+            q.name: q.survey_sample_rate if rate is None else rate for q in settings.queues
+        },
+        language=settings.ivr.default_language,
+        mqtt_prefix=settings.system.mqtt.topic_prefix,
+        transfer_priority_boost={q.name: q.transfers.priority_boost for q in settings.queues},
+    )
 
 
 class Daemon:
     def __init__(self, settings: Settings, options: RunOptions, features: Features) -> None:
         self.settings = settings
         self.options = options
+        self.clocks = clocks = Clocks(options.clock, options.steady_clock)
         clock = options.clock
         system = settings.system
         queues, agents = engine_specs(settings)
@@ -100,14 +135,25 @@ class Daemon:
         self.writer = StorageWriter(self.db, Spool(spool_dir))
         wrap = {q.name: q.wrapup_s for q in settings.queues}
         rings = {q.name: q.ring_timeout_s for q in settings.queues}
+        prefix = system.mqtt.topic_prefix
+        self.queue_stats = QueueStats(
+            lambda query: self.acd.read(query),  # noqa: PLW0108 - self.acd is created below
+            self._publish,
+            prefix=prefix,
+            clock=clock,
+        )
         self.outputs = Outputs(
             publisher=self.publisher,
             writer=self.writer,
-            prefix=system.mqtt.topic_prefix,
+            prefix=prefix,
             wrap_up_s=lambda q: wrap.get(q or "", 0.0),
             ring_limit_s=lambda q: rings.get(q or ""),
+            clocks=clocks,
+            floor_changed=self.queue_stats.changed,
         )
-        self.acd = AcdService(self.floor, self.outputs, clock=clock)
+        # The floor runs on the steady clock: a wall-clock jump neither fires nor delays its
+        # timers (wrap-up, relaxation, ring forgiveness).
+        self.acd = AcdService(self.floor, self.outputs, clock=clocks.steady)
         self.registry = CallRegistry()
         self.watcher = AmiWatcher(
             self.acd,
@@ -118,51 +164,41 @@ class Daemon:
         )
         self.recording: CallRecording | None = None
         if features.recorder is not None and settings.recording.enabled:
+            rec = settings.recording
             self.recording = CallRecording(
                 lambda: self.ami,
                 features.recorder,
-                self.outputs,
-                RecordingSettings(
-                    Path(settings.recording.directory).resolve(), settings.recording.dual_channel
-                ),
+                self.outputs.store,
+                RecordingSettings(Path(rec.directory).resolve(), rec.layout, rec.dual_channel),
             )
         self.recording_control: RecordingControl | None = None
         if self.recording is not None and features.recording_pauses is not None:
             self.recording_control = RecordingControl(
                 self.registry,
                 lambda: self.ami,
-                self.outputs,
+                self.outputs.store,
                 features.recording_pauses,
                 max_pause_s=settings.recording.max_pause_s,
-                clock=clock,
+                clocks=clocks,
             )
+        cb = settings.callbacks
+        self.callback_book = CallbackBook(
+            booked_in_table(sessions),
+            CallbackHours(cb.calling_hours, cb.slot_capacity, settings.timezone),
+        )
         self.flow = flow = CallFlow(
             self.acd,
             self.registry,
             self.outputs,
             features.ivr(sessions),
-            FlowSettings(
-                settings.default_queue,
-                {q.name: q.priority for q in settings.queues},
-                waiting=WaitSettings(
-                    poll_ms=options.poll_ms,
-                    announce_first_s=options.announce_first_s,
-                    announce_every_s=options.announce_every_s,
-                    timezone=settings.timezone,
-                    callback_hours=settings.callbacks.calling_hours,
-                    callback_slot_capacity=settings.callbacks.slot_capacity,
-                ),
-                survey_sample_rate=options.survey_sample_rate,
-                language=settings.ivr.default_language,
-                mqtt_prefix=system.mqtt.topic_prefix,
-                transfer_priority_boost={
-                    q.name: q.transfers.priority_boost for q in settings.queues
-                },
-            ),
-            clock=clock,
+            flow_settings(settings, options),
+            book=self.callback_book,
+            clocks=clocks,
             callers=callers,
             queues=self.floor.queues,
             recording=self.recording,
+            recording_control=self.recording_control,
+            agent_leg=AgentLeg(lambda: self.ami),
             survey=features.survey,
         )
         router: Router[AgiHandler] = Router()
@@ -174,7 +210,7 @@ class Daemon:
             self.outputs.store,
             settings.callbacks,
             timezone=settings.timezone,
-            clock=clock,
+            clocks=clocks,
         )
         router.add(
             names.ROUTE_CALLBACK,
@@ -215,8 +251,6 @@ class Daemon:
         self.desk = SupervisorDesk(self.ami, self.writer.submit, clock=clock)
         self.ami.subscribe(self.desk.on_event)
         self.ami.subscribe(self.callbacks.on_event)
-        if self.recording_control is not None:
-            self.ami.subscribe(self.recording_control.on_event)
         self.api = ApiContext(
             settings,
             self.acd,
@@ -227,7 +261,7 @@ class Daemon:
             db_url=db_url,
             write=self.writer.submit,
             ami=self.ami,
-            clock=clock,
+            clocks=clocks,
             recording_key=features.playback_key,
             recording_control=self.recording_control,
         )
@@ -243,6 +277,10 @@ class Daemon:
         )
         self.started = asyncio.Event()
         self._stop = asyncio.Event()
+
+    def _publish(self, publication: Publication) -> None:
+        if self.publisher is not None:
+            self.publisher.publish(publication)
 
     def _ami_link(self, up: bool) -> None:
         if self.publisher is not None:
@@ -262,8 +300,8 @@ class Daemon:
                     tasks.create_task(self.publisher.run(), name="mqtt")
                 tasks.create_task(self._connect_ami(), name="ami")
                 tasks.create_task(self.callbacks.run(), name="callbacks")
-                if self.recording is not None:
-                    tasks.create_task(self.recording.run(), name="recordings")
+                if self.publisher is not None:
+                    tasks.create_task(self.queue_stats.run(), name="queue-stats")
                 if self.recording_control is not None:
                     tasks.create_task(self.recording_control.run(), name="recording-pauses")
                 await self.agi.start()

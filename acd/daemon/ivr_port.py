@@ -110,8 +110,18 @@ class CallRecorder(Protocol):
     """Names recording files, builds the AMI ``MixMonitor`` headers, catalogues the file."""
 
     def recording_path(
-        self, root: Path, call_id: str, queue: str | None, started_at: datetime
-    ) -> Path: ...
+        self,
+        root: Path,
+        layout: str,
+        *,
+        call_id: str,
+        queue: str | None,
+        agent_id: str | None,
+        started_at: datetime,
+    ) -> Path:
+        """The file under ``root`` named by ``layout`` (``recording.yaml``: placeholders
+        ``{date}``, ``{queue}``, ``{call_id}``, ``{agent}``)."""
+        ...
 
     def mixmonitor_action_headers(
         self, channel: str, path: Path, *, dual_channel: bool

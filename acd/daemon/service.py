@@ -9,8 +9,9 @@ hands the effects to the outputs. So the floor needs no locks and its decisions 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from acd.engine.agent_fsm import AgentInput
@@ -31,14 +32,6 @@ class FloorOutputs(Protocol):
     def floor_changed(self, floor: Floor, now: float) -> None: ...
 
 
-@dataclass
-class Ticket:
-    """A waiting caller's handle: offers for it arrive on ``offers``."""
-
-    call_id: str
-    offers: asyncio.Queue[Offer] = field(default_factory=asyncio.Queue)
-
-
 @dataclass(frozen=True, slots=True)
 class _Request:
     apply: Callable[[Floor, float], object]
@@ -51,7 +44,8 @@ class AcdService:
         self._outputs = outputs
         self._clock = clock
         self._inbox: asyncio.Queue[_Request] = asyncio.Queue()
-        self._tickets: dict[str, Ticket] = {}
+        # call id -> the call's own offer inbox, from enqueue until caller_left is applied
+        self._offers: dict[str, asyncio.Queue[Offer]] = {}
         self.requests_applied = 0
 
     # -- the owner task ---------------------------------------------------------------------
@@ -97,17 +91,15 @@ class AcdService:
     def _dispatch(self, effects: list[FloorEffect], now: float) -> None:
         for effect in effects:
             if isinstance(effect, Offer):
-                ticket = self._tickets.get(effect.call_id)
-                if ticket is None:  # the caller is gone: give the agent back
-                    self._release(effect.call_id)
+                inbox = self._offers.get(effect.call_id)
+                if inbox is None:  # cannot happen: caller_left removes the caller from the floor
+                    log.error("offer_without_caller", call_id=effect.call_id)
+                    self._post(functools.partial(_release, effect.call_id))
                 else:
-                    ticket.offers.put_nowait(effect)
+                    inbox.put_nowait(effect)
             else:
                 self._outputs.agent_changed(effect)
         self._outputs.floor_changed(self._floor, now)
-
-    def _release(self, call_id: str) -> None:
-        self._post(lambda f, now: f.caller_left(call_id, now))
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -120,10 +112,11 @@ class AcdService:
         result: T = await reply  # type: ignore[assignment]
         return result
 
-    async def enqueue(self, call: WaitingCall) -> Ticket:
-        ticket = self._tickets[call.call_id] = Ticket(call.call_id)
+    async def enqueue(self, call: WaitingCall, offers: asyncio.Queue[Offer]) -> None:
+        """Queue the caller; the floor's offers for it go to ``offers`` (the call's own inbox,
+        ``acd.daemon.calls.CallSignals``) until ``caller_left``."""
+        self._offers[call.call_id] = offers
         await self._ask(lambda f, now: f.caller_arrived(call, now))
-        return ticket
 
     def offer_answered(self, call_id: str) -> None:
         self._post(lambda f, now: f.offer_answered(call_id, now))
@@ -132,13 +125,18 @@ class AcdService:
         self._post(lambda f, now: f.offer_failed(call_id, now))
 
     def call_ended(self, call_id: str) -> None:
-        self._tickets.pop(call_id, None)
         self._post(lambda f, now: f.call_ended(call_id, now))
 
     def caller_left(self, call_id: str) -> None:
-        """Hang-up while waiting or ringing: release the caller and any ringing agent at once."""
-        self._tickets.pop(call_id, None)
-        self._release(call_id)
+        """The daemon is done with the caller (the call flow says so once, at the end of every
+        call): release the caller, any ringing agent, an agent still talking. Offers made before
+        this is applied go to the call's inbox and are released by it; none can come after."""
+
+        def left(floor: Floor, now: float) -> list[FloorEffect]:
+            self._offers.pop(call_id, None)
+            return floor.caller_left(call_id, now)
+
+        self._post(left)
 
     async def agent_input(
         self, agent_id: str, event: AgentInput, reason: str | None = None
@@ -178,3 +176,7 @@ class AcdService:
     async def read(self, query: Callable[[Floor, float], T]) -> T:
         """Run a read-only query in the owner task (snapshots for the wallboard, the CLI)."""
         return await self._ask(query)
+
+
+def _release(call_id: str, floor: Floor, now: float) -> list[FloorEffect]:
+    return floor.caller_left(call_id, now)

@@ -10,12 +10,12 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from acd.daemon.calls import CallRecord
+from acd.daemon.call_state import CallState
+from acd.daemon.floor_views import agents_view, queues_view, waiting_view
 from acd.engine.agent_fsm import AgentInput, InvalidTransition
 from acd.engine.routing import AssignmentError
 from acd.http.context import ApiContext
 from acd.http.deps import Agent, Ctx, Supervisor
-from acd.http.views import agents_view, queues_view, waiting_view
 from acd.storage.commands import AppendAudit, InsertCallback, UpsertCall
 from acd.storage.models import Call
 
@@ -51,14 +51,18 @@ def known_agent(ctx: ApiContext, agent_id: str) -> None:
         raise HTTPException(404, f"unknown agent {agent_id}")
 
 
+async def agents(ctx: ApiContext) -> list[dict[str, Any]]:
+    to_wall = ctx.clocks.to_wall
+    return await ctx.acd.read(lambda f, now: agents_view(f, now, to_wall))
+
+
 async def agent_row(ctx: ApiContext, agent_id: str) -> dict[str, Any]:
-    rows = await ctx.acd.read(agents_view)
-    return next(r for r in rows if r["agent"] == agent_id)
+    return next(r for r in await agents(ctx) if r["agent"] == agent_id)
 
 
 @router.get("/agents")
 async def list_agents(ctx: Ctx, who: Agent) -> list[dict[str, Any]]:
-    return await ctx.acd.read(agents_view)
+    return await agents(ctx)
 
 
 @router.post("/agents/{agent_id}/{action}")
@@ -124,11 +128,12 @@ async def designate_call(
 
 async def call_queue_and_number(ctx: ApiContext, call_id: str) -> tuple[str | None, str | None]:
     """The call's queue and caller number; KeyError when the daemon never saw the call."""
-    live: CallRecord | None = ctx.registry.get(call_id)
-    if live is None:
-        live = next((c for c in reversed(ctx.registry.recent) if c.call_id == call_id), None)
-    if live is not None:
-        return live.queue, live.number
+    call = ctx.registry.get(call_id)
+    known: CallState | None = call.state if call is not None else None
+    if known is None:
+        known = next((c for c in reversed(ctx.registry.recent) if c.call_id == call_id), None)
+    if known is not None:
+        return known.queue, known.facts.number
     if ctx.sessions is not None:
         async with ctx.sessions() as session:
             query = select(Call.queue, Call.caller_number).where(Call.id == call_id)

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
-from acd.daemon.calls import CallRecord
 from acd.daemon.recording_control import RecordingControl, RecordingRefused
 from acd.http.context import ApiContext
 from acd.http.deps import Ctx, Principal, require
@@ -30,8 +29,9 @@ def _control(ctx: ApiContext, call_id: str, who: Principal) -> RecordingControl:
     control = ctx.recording_control
     if control is None:
         raise HTTPException(409, "calls are not recorded: nothing to pause or resume")
-    call: CallRecord | None = ctx.registry.get(call_id)
-    if call is not None and call.agent_id is not None and not who.may_act_on(call.agent_id):
+    call = ctx.registry.get(call_id)
+    agent = call.state.agent_id if call is not None else None
+    if agent is not None and not who.may_act_on(agent):
         raise HTTPException(403, f"token {who.name} may act only on its own agent's calls")
     return control
 

@@ -49,27 +49,30 @@ def transfer_desk(ctx: ApiContext) -> TransferDesk:
         return known[queue].transfers if queue in known else TransferRules()
 
     targets = ({q.name for q in settings.queues}, {a.id for a in settings.agents})
-    return TransferDesk(ctx.registry, ctx.ami, rules, targets, ctx.write, clock=ctx.clock)
+    return TransferDesk(ctx.registry, rules, targets, ctx.write, clock=ctx.clock)
 
 
 @router.post("/calls/{call_id}/transfer")
 async def transfer_call(call_id: str, body: TransferBody, ctx: Ctx, who: Agent) -> dict[str, Any]:
     live = ctx.registry.get(call_id)
-    if live is not None and live.agent_id is not None and not who.may_act_on(live.agent_id):
+    agent = live.state.agent_id if live is not None else None
+    if agent is not None and not who.may_act_on(agent):
         raise HTTPException(403, f"token {who.name} may transfer only its own agent's calls")
     kind, name = body.target
     try:
-        call = await transfer_desk(ctx).request(
+        accepted = await transfer_desk(ctx).request(
             call_id, kind, name, body.reason, who=who.name, role=who.role
         )
     except TransferError as exc:
         raise HTTPException(exc.status, str(exc)) from None
     except (AmiError, ConnectionError, OSError) as exc:
         raise HTTPException(503, f"cannot reach Asterisk: {exc}") from None
+    except TimeoutError:
+        raise HTTPException(504, "the call did not answer the transfer request") from None
     return {
         "call_id": call_id,
-        "from_agent": call.agent_id,
-        "target": call.transfer_to,
+        "from_agent": accepted.from_agent,
+        "target": accepted.target,
         "reason": body.reason,
         "status": "transferring",
     }

@@ -38,7 +38,7 @@ class FlowSettings:
     language: str = "zh"  # survey language when the IVR chose none
     mqtt_prefix: str = "hotline"
     transfer_priority_boost: Mapping[str, int] = field(default_factory=dict)  # by target queue
-    screen_pop_wait_s: float = 0.25  # how long the agent's phone may wait for the broker
+    screen_pop_wait_s: float = 1.0  # how long the phone may wait for a slow, connected broker
 
     def survey_rate(self, queue: str | None) -> float:
         return self.survey_sample_rate.get(queue or "", DEFAULT_SURVEY_RATE)

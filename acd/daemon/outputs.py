@@ -82,6 +82,7 @@ class Outputs:
         self.totals = CallTotals()  # never bounded, never reset: monotonic
         self.outcomes: Counter[str] = Counter()
         self._state_seq = 0
+        self._agent_at: dict[str, float] = {}  # agent -> wall time of its last state change
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -146,7 +147,10 @@ class Outputs:
 
     def agent_changed(self, change: AgentChanged) -> None:
         reason = change.reason if change.new.value == "paused" else None
-        at = self._clocks.to_wall(change.at)  # the floor runs on the steady clock
+        # The floor runs on the steady clock; stored times are wall-clock times, never earlier
+        # than the agent's previous change (a clock set back must not make intervals overlap).
+        at = max(self._clocks.to_wall(change.at), self._agent_at.get(change.agent_id, 0.0))
+        self._agent_at[change.agent_id] = at
         if self.publisher is not None:
             pub = topics.agent_state(
                 self.prefix, change.agent_id, change.new.value, at, reason=reason

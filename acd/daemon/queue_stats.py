@@ -41,6 +41,8 @@ class QueueStats:
         self._changed = asyncio.Event()
         self._last: dict[str, tuple[Any, ...]] = {}
         self.published = 0
+        #: the last numbers published per queue (what a new subscriber gets, retained)
+        self.last_published: dict[str, dict[str, Any]] = {}
 
     def changed(self) -> None:
         """The floor changed (called by the ACD owner task after every step)."""
@@ -62,6 +64,7 @@ class QueueStats:
             if self._last.get(name) == shown:
                 continue
             self._last[name] = shown
+            self.last_published[name] = q
             self._publish(
                 topics.queue_stats(
                     self._prefix,

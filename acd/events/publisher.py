@@ -50,11 +50,16 @@ class MqttPublisher:
         self._wake.set()
 
     async def deliver(self, pub: Publication, timeout_s: float) -> bool:
-        """Publish and wait until the client handed ``pub`` to the broker (QoS 1: its PUBACK);
-        False after ``timeout_s`` (the broker is away or the buffer is long): it stays queued."""
+        """Publish ahead of anything buffered and wait until the client handed ``pub`` to the
+        broker (QoS 1: its PUBACK). False at once while the broker is away, or after
+        ``timeout_s``; either way ``pub`` stays queued and goes out later."""
+        if not self.connected.is_set():
+            self.publish(pub)
+            return False
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._delivered[id(pub)] = (pub, done)
-        self.publish(pub)
+        self.buffer.push(pub, first=True)
+        self._wake.set()
         try:
             async with asyncio.timeout(timeout_s):
                 await done

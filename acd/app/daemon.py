@@ -19,14 +19,14 @@ from acd.asterisk.aio.agi_server import AgiHandler, FastAgiServer
 from acd.asterisk.aio.ami_client import AmiClient, AmiLoginError
 from acd.daemon.agent_codes import AgentFeatureCodes
 from acd.daemon.ami_watch import AmiWatcher
-from acd.daemon.call_flow import CallFlow
+from acd.daemon.call_flow import CallFlow, IvrRoute
 from acd.daemon.callback_book import CallbackBook, CallbackHours, booked_in_table
 from acd.daemon.callback_flow import CallbackFlow
 from acd.daemon.callbacks import CallbackScheduler
 from acd.daemon.calls import CallRegistry
 from acd.daemon.clocks import Clocks
 from acd.daemon.dialling import FlowSettings
-from acd.daemon.ivr_port import Features
+from acd.daemon.ivr_port import CallerLookup, Features, IvrRunner
 from acd.daemon.outputs import Outputs
 from acd.daemon.queue_stats import QueueStats
 from acd.daemon.recording import CallRecording, RecordingSettings
@@ -186,23 +186,20 @@ class Daemon:
             booked_in_table(sessions),
             CallbackHours(cb.calling_hours, cb.slot_capacity, settings.timezone),
         )
-        self.flow = flow = CallFlow(
+        call_settings = flow_settings(settings, options)
+        self.flow = CallFlow(
             self.acd,
             self.registry,
             self.outputs,
-            features.ivr(sessions),
-            flow_settings(settings, options),
+            call_settings,
             book=self.callback_book,
             clocks=clocks,
-            callers=callers,
             queues=self.floor.queues,
             recording=self.recording,
             recording_control=self.recording_control,
             agent_leg=AgentLeg(lambda: self.ami),
             survey=features.survey,
         )
-        router: Router[AgiHandler] = Router()
-        router.add(names.ROUTE_IVR, flow)
         self.callbacks = CallbackScheduler(
             sessions,
             lambda: self.ami,
@@ -212,21 +209,7 @@ class Daemon:
             timezone=settings.timezone,
             clocks=clocks,
         )
-        router.add(
-            names.ROUTE_CALLBACK,
-            CallbackFlow(
-                flow,
-                self.callbacks,
-                self.outputs,
-                {q.name: q.priority for q in settings.queues},
-                clock=clock,
-                callers=callers,
-            ),
-        )
-        router.add(
-            names.ROUTE_AGENT,
-            AgentFeatureCodes(self.acd, self.floor.by_endpoint, self.recording_control),
-        )
+        router = self._routes(features.ivr(sessions), callers, call_settings)
         fastagi = system.fastagi
         self.agi = FastAgiServer(
             router,
@@ -277,6 +260,43 @@ class Daemon:
         )
         self.started = asyncio.Event()
         self._stop = asyncio.Event()
+
+    def _routes(
+        self,
+        ivr: IvrRunner,
+        callers: CallerLookup | None,
+        call_settings: FlowSettings,
+    ) -> Router[AgiHandler]:
+        """The FastAGI routes: a new call (IVR), a call-back's customer leg, agent codes."""
+        router: Router[AgiHandler] = Router()
+        router.add(
+            names.ROUTE_IVR,
+            IvrRoute(
+                self.flow,
+                self.outputs,
+                ivr,
+                call_settings,
+                book=self.callback_book,
+                clocks=self.clocks,
+                callers=callers,
+            ),
+        )
+        router.add(
+            names.ROUTE_CALLBACK,
+            CallbackFlow(
+                self.flow,
+                self.callbacks,
+                self.outputs,
+                {q.name: q.priority for q in self.settings.queues},
+                clock=self.clocks.wall,
+                callers=callers,
+            ),
+        )
+        router.add(
+            names.ROUTE_AGENT,
+            AgentFeatureCodes(self.acd, self.floor.by_endpoint, self.recording_control),
+        )
+        return router
 
     def _publish(self, publication: Publication) -> None:
         if self.publisher is not None:

@@ -1,7 +1,8 @@
 """Who is calling: the caller lookup, and the agent's screen pop published when the call is
 offered.
 
-It goes out before the agent's phone rings, so the desktop shows the caller while it rings:
+The call flow publishes it ahead of other MQTT messages and waits until the broker has it
+before dialling (``Outputs.deliver``), so the desktop shows the caller before the phone rings:
 number, name, VIP, the IVR path (menus visited, the reason and any order number keyed) and the
 caller's last calls with how each ended (from the caller lookup's profile).
 """

@@ -4,6 +4,8 @@ Call handlers, the AMI watcher, agent controls and supervisors never touch the f
 they put a request in the inbox and (when they need an answer) await its future. One task applies
 requests in arrival order with the time read once per request, fires the floor's timers, and
 hands the effects to the outputs. So the floor needs no locks and its decisions are reproducible.
+The daemon gives it the steady clock (``acd.daemon.clocks``): a wall-clock step must not fire or
+delay a wrap-up timer. Offers go to the waiting call's own inbox (``enqueue``).
 """
 
 from __future__ import annotations

@@ -30,6 +30,8 @@ def _wav_facts(path: Path) -> tuple[bytes, str]:
 @pytest.mark.asyncio
 async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -> None:
     settings = flow_settings(tmp_path, 1)
+    layout = settings.recording.model_copy(update={"layout": "{queue}/{agent}/{call_id}"})
+    settings = settings.model_copy(update={"recording": layout})
     phone = settings.agents[0].endpoint
     harness = floor_harness(
         tmp_path, settings=settings, behaviour=FAST_AGENT, start=False, keep_events=True
@@ -57,7 +59,8 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
     assert [m.get("DialStatus") for m in answered] == ["ANSWER"]
     assert call.recording_path is not None
     wav = Path(call.recording_path)
-    assert wav.is_relative_to(tmp_path / "recordings")
+    agent = settings.agents[0].id
+    assert wav == tmp_path / "recordings" / "enquiries" / agent / f"{call.call_id}.wav"
     head, sha = _wav_facts(wav)
     assert head == b"RIFF"
     (rec,) = h.rows("select id, call_id, agent_id, sha256, duration_s, path from recordings")
@@ -66,6 +69,23 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
     assert rec[4] > 0
     assert rec[5] == str(wav)
     assert h.rows("select recording_id, outcome from calls") == [(call.recording_id, "answered")]
+
+
+@pytest.mark.asyncio
+async def test_each_queue_asks_its_own_share_of_callers_the_survey(tmp_path: Path) -> None:
+    settings = flow_settings(
+        tmp_path,
+        1,
+        queues={"enquiries": {"survey_sample_rate": 1.0}, "orders": {"survey_sample_rate": 0.0}},
+    )
+    harness = floor_harness(tmp_path, settings=settings, behaviour=FAST_AGENT, start=False)
+    async with harness as h:
+        for queue, number in (("enquiries", "5550501"), ("orders", "5550502")):
+            async with flow_daemon(h, FlowSetup(queue=queue), survey_rate=None) as daemon:
+                await h.place(CallerBehaviour(number=number, prompt_answers=("5", "1")))
+                await h.wait_for(lambda: bool(daemon.registry.recent), "the call to end")
+    rows = h.rows("select caller_number, survey_rating from calls order by caller_number")
+    assert rows == [("5550501", 5), ("5550502", None)]
 
 
 @pytest.mark.asyncio

@@ -1,11 +1,12 @@
-"""The path of one customer call through the daemon (the FastAGI ``ivr`` route): the call's owner.
+"""The path of one customer leg through the daemon, from taking it to its end: the call's owner.
 
 This task is the only writer of its call: it adds every step to the call's timeline
 (``Call.add_step``); the other parts return values or send the call signals (``CallSignals``).
 
 1. Mark the call as ours (``HOTLINE_HANDLED=1``: the dialplan falls back to plain ``Queue()``
    without it) and answer.
-2. Identify the caller and run the IVR (the ``ivr`` feature package, through ``IvrRunner``).
+2. Run the route's part (``IvrRoute``: identify the caller, the IVR; ``CallbackFlow``: the
+   call-back's customer leg).
 3. Queue the caller with the ACD; while they wait (``acd.daemon.waiting``) they hear music,
    their position and estimated wait, and may be moved along the queue's overflow ladder
    (wider skills, another queue, a call-back keeping their place).
@@ -27,20 +28,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from types import MappingProxyType
 
 from acd.asterisk.aio.agi_session import AgiError, AgiSession, ChannelHungUp
 from acd.daemon.call_flow.conversation import Conversation
 from acd.daemon.call_steps import (
-    Arrival,
-    CallbackBooked,
     Catalogued,
     Ended,
     HandedBack,
-    Identified,
-    IvrFinished,
     Queued,
     Step,
     Transferred,
@@ -52,16 +47,15 @@ from acd.daemon.calls import (
 )
 from acd.daemon.clocks import Clocks
 from acd.daemon.dialling import AgentDialler, FlowSettings
-from acd.daemon.ivr_port import CallerLookup, CallerProfile, IvrRunner, SurveyRunner
+from acd.daemon.ivr_port import CallerProfile, SurveyRunner
 from acd.daemon.outputs import Outputs
 from acd.daemon.recording import CallRecording
 from acd.daemon.recording_control import RecordingControl
-from acd.daemon.screen_pop import identify
 from acd.daemon.service import AcdService
 from acd.daemon.transfers import AgentLeg, Requeue, requeue_for
 from acd.daemon.waiting import LeftQueue, ToDialplan, Waiter
 from acd.engine.floor_effects import Offer
-from acd.engine.model import VIP_PRIORITY_BOOST, QueueSpec, WaitingCall
+from acd.engine.model import QueueSpec, WaitingCall
 from acd.logging import bind_call, get_logger
 from acd.settings import names
 from acd.storage.models.calls import HungUpBy
@@ -77,13 +71,10 @@ class CallFlow:
         acd: AcdService,
         registry: CallRegistry,
         outputs: Outputs,
-        ivr: IvrRunner,
         settings: FlowSettings,
         *,
         book: CallbackBook,
         clocks: Clocks,
-        callers: CallerLookup | None = None,
-        lookup_timeout_s: float = 1.0,
         queues: Mapping[str, QueueSpec] | None = None,
         recording: CallRecording | None = None,
         recording_control: RecordingControl | None = None,
@@ -103,28 +94,12 @@ class CallFlow:
             recording_control=recording_control,
             agent_leg=agent_leg,
         )
-        self._book = book
         self._recording = recording
         self._acd = acd
-        self._callers = callers
-        self._lookup_timeout_s = lookup_timeout_s
         self._registry = registry
         self._outputs = outputs
-        self._ivr = ivr
         self._settings = settings
         self._clocks = clocks
-
-    async def __call__(self, session: AgiSession) -> None:
-        env = session.env
-        if self._waiter.draining:  # stopping: leave HOTLINE_HANDLED unset, the dialplan queues
-            log.info("stopping_call_left_to_dialplan", channel=env.channel)
-            return
-        # The call id is the caller channel's Uniqueid, as the dialplan sets HOTLINE_CALL_ID.
-        call_id = env.uniqueid or uuid.uuid4().hex
-        number = env.callerid or (env.args[1] if len(env.args) > 1 else "")
-        name = env.calleridname or None
-        arrival = Arrival(call_id, env.uniqueid, env.channel, number, name, self._clocks.wall())
-        await self.serve(session, Call(arrival), self._handle)
 
     def _add(self, call: Call, step: Step) -> None:
         """Add a step to the call's timeline and send what it means (``outputs``)."""
@@ -209,43 +184,8 @@ class CallFlow:
                 await session.set_variable(names.VAR_HANDLED, "")
                 self._add(call, HandedBack(self._clocks.wall()))
 
-    # -- the IVR path -----------------------------------------------------------------------
-
-    async def _handle(self, session: AgiSession, call: Call) -> None:
-        wall = self._clocks.wall
-        profile = await identify(self._callers, call.facts.number, self._lookup_timeout_s)
-        if profile is not None:
-            self._add(call, Identified(wall(), profile.name, profile.vip, profile.last_agent_id))
-        outcome = await self._ivr(session, caller_number=call.facts.number, vip=call.state.vip)
-        queue = outcome.queue or self._settings.default_queue
-        path = tuple(MappingProxyType(dict(node)) for node in outcome.path)
-        self._add(
-            call,
-            IvrFinished(
-                wall(),
-                outcome.kind,
-                queue,
-                path,
-                reason=outcome.reason,
-                order_number=outcome.order_number,
-                language=outcome.language,
-            ),
-        )
-        if outcome.kind in ("hangup", "self_service", "closed"):
-            return
-        if outcome.kind == "callback":  # asked for in the IVR (e.g. when closed): first slot
-            slot = await self._book.book(wall(), 0.0)
-            if slot is None:
-                log.warning("callback_no_slot", call_id=call.call_id, why="none in coming days")
-            else:
-                self._add(call, CallbackBooked(wall(), slot.callback_id, queue, slot.due_at, None))
-            return
-        priority = outcome.priority
-        if priority is None:
-            priority = self._settings.queue_priority.get(queue, 0)
-        if call.state.vip:
-            priority += VIP_PRIORITY_BOOST
-        await self.queue_and_connect(session, call, queue, priority, profile)
+    async def survey(self, session: AgiSession, call: Call) -> None:
+        """The conversation ended with the agent hanging up: maybe the post-call survey."""
         last = call.state.last_leg
         if last is not None and last[1] == "agent":
             survey = await self._dialler.survey(session, call.state)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from acd.app.daemon import RunOptions, flow_settings
+from acd.app.options import RunOptions, flow_settings
 from acd.settings.errors import ConfigError
 from acd.settings.loader import load_settings
 from acd.settings.pbx_conf_render import render_musiconhold_conf, render_queues_conf

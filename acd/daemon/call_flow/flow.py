@@ -110,7 +110,7 @@ class CallFlow:
         self, session: AgiSession, call: Call, handle: Callable[[AgiSession, Call], Awaitable[None]]
     ) -> None:
         """One customer leg from taking it to its end, whatever happens in ``handle`` (the IVR
-        path here, the call-back leg in ``acd.daemon.callback_flow``)."""
+        path of ``IvrRoute``, the call-back leg of ``acd.daemon.callback_flow``)."""
         call_id = call.call_id
         self._registry.open(call)
         hung_up_by: HungUpBy = "system"

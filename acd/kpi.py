@@ -68,7 +68,7 @@ class KpiSettings:
     repeat_window_s: float = 7 * 86400.0
 
 
-# Agent states (acd.engine.agent_fsm.AgentState values) that count for occupancy.
+# Agent states (acd.engine.agent.AgentState values) that count for occupancy.
 BUSY_STATES = frozenset({"on_call", "wrap_up", "pending_logout"})
 STAFFED_STATES = BUSY_STATES | {"ready", "reserved"}
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import multiprocessing
@@ -86,7 +87,8 @@ async def _sim(
     plan = SimPlan(
         queues=plan.queues,
         agents=dict.fromkeys((a.endpoint for a in settings.agents), PHONE),
-        dialplan=plan.dialplan,
+        # the daemon's FastAGI key, as the installed dialplan would carry it
+        dialplan=dataclasses.replace(plan.dialplan, agi_key=args["agi_key"]),
         sounds=plan.sounds,
         recordings_dir=tempfile.mkdtemp(prefix="hotline-bench-rec-"),
     )
@@ -121,6 +123,12 @@ async def _sim(
 # -- the daemon (this process) ------------------------------------------------------------------
 
 
+def _agi_key(settings: Settings) -> str:
+    key = settings.system.fastagi.key
+    assert key is not None  # demo_settings makes a throw-away one
+    return key.get_secret_value()
+
+
 async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
     settings = bench_settings(args.agents)
     secret = secrets.token_hex(8)
@@ -133,7 +141,13 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
     ours, theirs = ctx.Pipe()
     child = ctx.Process(
         target=_sim_main,
-        args=(args.agents, agi_port, secret, {**vars(args), "sim_cpu": 1}, theirs),
+        args=(
+            args.agents,
+            agi_port,
+            secret,
+            {**vars(args), "sim_cpu": 1, "agi_key": _agi_key(settings)},
+            theirs,
+        ),
     )
     child.start()
     loop = asyncio.get_running_loop()

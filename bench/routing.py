@@ -86,7 +86,7 @@ def picks_with_ready_floor(decisions: int, seed: int) -> list[int]:
         made = router.route(now)
         samples.append(time.perf_counter_ns() - t0)
         for a in made:  # the call ends at once: the agent is ready again (not timed)
-            router.offer_answered(a.call_id)
+            router.caller_left(a.call_id)
             router.agent_available(a.agent_id, now)
         router.route(now)
     return samples
@@ -107,8 +107,8 @@ def run(decisions: int, seed: int) -> dict[str, float | int]:
         made = router.route(now)
         freed.append(time.perf_counter_ns() - t0)
         busy.extend(a.agent_id for a in made)
-        for a in made:
-            router.offer_answered(a.call_id)
+        for a in made:  # connected: the router is done with the call (not timed)
+            router.caller_left(a.call_id)
         # One caller arrives, keeping the queue near CALLERS.
         call = _caller(rng, f"n{n}", now)
         t0 = time.perf_counter_ns()
@@ -116,8 +116,8 @@ def run(decisions: int, seed: int) -> dict[str, float | int]:
         made = router.route(now)
         arrived.append(time.perf_counter_ns() - t0)
         busy.extend(a.agent_id for a in made)
-        for a in made:
-            router.offer_answered(a.call_id)
+        for a in made:  # connected: the router is done with the call (not timed)
+            router.caller_left(a.call_id)
     samples = freed + arrived
     q = statistics.quantiles(samples, n=100)
     return {

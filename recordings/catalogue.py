@@ -1,26 +1,29 @@
 """Where a call's recording lives, how the daemon starts it, and cataloguing the finished file.
 
 Layout: ``recording.layout`` under the recording directory, ``.wav`` added. Placeholders:
-``{date}`` is ``YYYY/MM/DD`` (UTC date of the call start), ``{queue}``, ``{call_id}`` and
-``{agent}``; the default ``{date}/{queue}/{call_id}`` makes a day's or a queue's recordings one
-directory, so retention can work date by date. Files are always WAV: MixMonitor picks the format
-from the file name's extension (apps/app_mixmonitor.c ``mixmonitor_save_prep``), and cataloguing
-reads the WAV header (``recordings.wavfile``).
+``{date}`` is ``YYYY/MM/DD`` (UTC date of the call start), ``{queue}`` and ``{call_id}``; the
+default ``{date}/{queue}/{call_id}`` makes a day's or a queue's recordings one directory, so
+retention can work date by date. Files are always WAV: MixMonitor picks the format from the
+file name's extension (apps/app_mixmonitor.c ``mixmonitor_save_prep``), and cataloguing reads the
+WAV header (``recordings.wavfile``). With dual channel on, the two leg files ``<name>-in.wav`` /
+``-out.wav`` sit next to it; they are catalogued (``recording_legs``) and encrypted like the mixed
+file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from acd.storage.commands import InsertRecording
-from recordings.crypto import MAGIC, encrypt_file, is_encrypted
+from recordings.crypto import MAGIC_BYTES, Part, encrypt_file, is_encrypted
 from recordings.wavfile import WavError, read_info
 
 NO_QUEUE = "_none"  # calls recorded outside any queue (direct agent calls)
-NO_AGENT = "_none"
+LEG_PARTS: tuple[Part, Part] = ("in", "out")  # the order of dual_channel_paths
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,6 @@ def recording_path(
     *,
     call_id: str,
     queue: str | None,
-    agent_id: str | None = None,
     started_at: datetime,
 ) -> Path:
     """Absolute-or-relative file path (as ``root`` is) for the call's recording."""
@@ -60,28 +62,27 @@ def recording_path(
         date=f"{day:%Y}/{day:%m}/{day:%d}",
         queue=_path_part(queue or NO_QUEUE, "queue"),
         call_id=_path_part(call_id, "call id"),
-        agent=_path_part(agent_id or NO_AGENT, "agent"),
     )
     return root / f"{name}.wav"
 
 
-def mixmonitor_action_headers(
-    channel: str, path: Path, *, dual_channel: bool
-) -> list[tuple[str, str]]:
-    """Headers of the AMI ``MixMonitor`` action (the action name goes separately).
+def mixmonitor_options(path: Path, *, dual_channel: bool) -> str:
+    """Options of the ``MixMonitor`` application, run by the daemon over FastAGI (``EXEC
+    MixMonitor(<file>,<options>)``) on the caller's channel just before the first Dial.
 
-    Option ``b``: record only while bridged, so queue music and ringing are not in the file.
-    Dual channel adds ``r(<stem>-in.wav)`` and ``t(<stem>-out.wav)``: the receive and transmit
-    legs in their own files next to the mixed one, for speech analytics (apps/app_mixmonitor.c,
-    ``mixmonitor_opts`` AST_APP_OPTION_ARG 'r' MUXFLAG_READ / 't' MUXFLAG_WRITE; the AMI action
-    ``manager_mixmonitor`` passes Options through to ``mixmonitor_exec`` unchanged). An absolute
-    path is used as is; a relative one would land in Asterisk's monitor spool directory.
+    Not the AMI action: ``MixMonitor`` is registered with the write class ``system`` only
+    (apps/app_mixmonitor.c load_module), which would also let the AMI user run shell commands
+    (its ``Command`` header). Option ``b``: record only while bridged (mixmonitor_thread writes
+    a frame only when ``mixmonitor_autochan_is_bridged``), so IVR, music and ringing are not in
+    the file. Dual channel adds ``r(<stem>-in.wav)`` and ``t(<stem>-out.wav)``: the read and
+    write legs in their own files (``mixmonitor_opts`` 'r' MUXFLAG_READ / 't' MUXFLAG_WRITE,
+    opened by ``mixmonitor_save_prep`` next to the mixed file). An absolute path is used as is.
     """
     options = "b"
     if dual_channel:
         legs = dual_channel_paths(path)
         options += f"r({legs[0]})t({legs[1]})"
-    return [("Channel", channel), ("File", str(path)), ("Options", options)]
+    return options
 
 
 def dual_channel_paths(path: Path) -> tuple[Path, Path]:
@@ -114,11 +115,13 @@ def catalogue_file(
     """The storage command for a finished recording, or why it cannot be catalogued.
 
     Duration comes from the WAV header (audio actually present). With ``key`` (encryption at
-    rest enabled) the file is encrypted in place after its header is read, and size and hash
-    are those of the stored, encrypted file. A truncated file is still catalogued (it may hold
+    rest enabled) the file is encrypted in place after its header is read (bound to the
+    recording id, ``recordings.crypto``), and size and hash are those of the stored, encrypted
+    file: playback and export check that hash first. Dual-channel leg files found next to it are
+    catalogued and encrypted the same way. A truncated file is still catalogued (it may hold
     most of the call); QA flags it later. A file already encrypted (a re-run after a crash) is
-    catalogued without a duration. Blocking file I/O: from asyncio, call it via
-    ``asyncio.to_thread``.
+    catalogued without a duration. Every stored file is made readable by its owner only.
+    Blocking file I/O: from asyncio, call it via ``asyncio.to_thread``.
     """
     rec_id = recording_id or call_id
     if not path.exists():
@@ -126,13 +129,15 @@ def catalogue_file(
     duration: float | None = None
     try:
         with path.open("rb") as f:
-            already_encrypted = is_encrypted(f.read(len(MAGIC)))
+            already_encrypted = is_encrypted(f.read(MAGIC_BYTES))
         if not already_encrypted:
             duration = read_info(path).duration_s
-            if key is not None:
-                encrypt_file(key, path)
-        size = path.stat().st_size
-        sha = file_sha256(path)
+        size, sha, encrypted = _store(path, key, rec_id, "mix")
+        legs = tuple(
+            (part, str(leg), *_store(leg, key, rec_id, part))
+            for part, leg in zip(LEG_PARTS, dual_channel_paths(path), strict=True)
+            if leg.exists()
+        )
     except WavError as exc:
         return CatalogueProblem(call_id, path, "corrupt", str(exc))
     except OSError as exc:
@@ -148,5 +153,19 @@ def catalogue_file(
         duration_s=duration,
         size_bytes=size,
         sha256=sha,
-        encrypted=already_encrypted or key is not None,
+        encrypted=encrypted,
+        legs=legs,
     )
+
+
+def _store(path: Path, key: bytes | None, recording_id: str, part: Part) -> tuple[int, str, bool]:
+    """Encrypt (when a key is given), make private; (size, sha256, encrypted) as stored."""
+    if key is not None:
+        encrypt_file(key, path, recording_id=recording_id, part=part)
+    # Owner-only; a clear file Asterisk wrote as another user stays as Asterisk's umask made it
+    # (docs/security.md: run Asterisk with umask 0077 for the recordings directory).
+    with contextlib.suppress(PermissionError):
+        path.chmod(0o600)
+    with path.open("rb") as f:
+        encrypted = is_encrypted(f.read(MAGIC_BYTES))
+    return path.stat().st_size, file_sha256(path), encrypted

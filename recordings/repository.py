@@ -13,6 +13,7 @@ from typing import Any, Final, cast
 from sqlalchemy import CursorResult, Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from acd.identity.principal import HOLD_ROLES
 from acd.storage.models import AuditLog, Call, Recording, RecordingPause
 from recordings.pause import PauseRecord
 
@@ -149,10 +150,44 @@ def record_access(
     return allowed
 
 
+class HoldRefused(Exception):
+    """Not an entitled person, or no reason given: the hold stays as it was (audited)."""
+
+
 async def set_legal_hold(
-    session: AsyncSession, call_id: str, *, on: bool, who: str, reason: str, now: datetime
+    session: AsyncSession,
+    call_id: str,
+    *,
+    on: bool,
+    who: str,
+    role: str,
+    reason: str,
+    now: datetime,
 ) -> int:
-    """Put the call's recordings on (or off) legal hold; returns how many rows changed."""
+    """Put the call's recordings on (or off) legal hold; returns how many rows changed.
+
+    Only a named person with an entitled role (``HOLD_ROLES``) may, and only with a reason: a
+    hold protects evidence from retention, lifting it lets the recordings be deleted. A refused
+    attempt is audited too; the caller must commit even when ``HoldRefused`` is raised."""
+    action = "recording.hold_on" if on else "recording.hold_off"
+    why = None
+    if not who.strip():
+        why = "no person named"
+    elif role not in HOLD_ROLES:
+        why = f"role {role!r} may not change legal holds"
+    elif not reason.strip():
+        why = "a reason is required"
+    if why is not None:
+        add_audit(
+            session,
+            who=who or "-",
+            role=role,
+            action=f"{action}_refused",
+            target=f"call:{call_id}",
+            reason=f"{reason or '-'} [refused: {why}]",
+            at=now,
+        )
+        raise HoldRefused(why)
     result = await session.execute(
         update(Recording).where(Recording.call_id == call_id).values(legal_hold=on)
     )
@@ -161,8 +196,8 @@ async def set_legal_hold(
         add_audit(
             session,
             who=who,
-            role="admin",
-            action="recording.hold_on" if on else "recording.hold_off",
+            role=role,
+            action=action,
             target=f"call:{call_id}",
             reason=reason,
             at=now,

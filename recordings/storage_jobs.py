@@ -8,6 +8,7 @@ idempotent. Neither job raises for a bad file: problems come back in the result.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,8 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from acd.storage.models import Recording
+from recordings.access import RecordingUnavailable, load_verified
 from recordings.catalogue import dual_channel_paths
-from recordings.crypto import DecryptionError, RecordingKeyError, read_recording
 from recordings.repository import LISTEN_ROLES, add_audit, recordings_of_call
 from recordings.retention import StoredRecording, expires_at, plan_purge
 
@@ -72,6 +73,7 @@ async def purge_expired(
 
 
 def _delete_files(path: Path) -> str | None:
+    # the leg files too (dual channel): catalogued with the recording, deleted with it
     for file in (path, *dual_channel_paths(path)):
         try:
             file.unlink(missing_ok=True)
@@ -81,8 +83,17 @@ def _delete_files(path: Path) -> str | None:
 
 
 def _write(destination: Path, audio: bytes) -> None:
+    """A new file readable by its owner only; an existing file is never overwritten."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    destination.write_bytes(audio)
+    fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(audio)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        destination.unlink(missing_ok=True)
+        raise
 
 
 class ExportRefused(Exception):
@@ -121,17 +132,28 @@ async def export_recording(
 
     if role not in LISTEN_ROLES:
         raise refuse(f"role {role!r} may not export recordings")
+    if await asyncio.to_thread(os.path.lexists, destination):
+        raise refuse(f"{destination} exists: an export never overwrites a file")
     live = [r for r in await recordings_of_call(session, call_id) if r.purged_at is None]
     if not live:
         raise refuse("no recording (never recorded, or purged by retention)")
     recording = live[-1]
     try:
-        audio = await asyncio.to_thread(read_recording, Path(recording.path), key)
+        audio = await asyncio.to_thread(
+            load_verified,
+            Path(recording.path),
+            recording_id=recording.id,
+            sha256=recording.sha256,
+            key=key,
+        )
+    except RecordingUnavailable as exc:
+        raise refuse(f"{exc} [{exc.problem}]") from exc
+    try:
+        await asyncio.to_thread(_write, destination, audio)
+    except FileExistsError as exc:
+        raise refuse(f"{destination} exists: an export never overwrites a file") from exc
     except OSError as exc:
-        raise refuse(f"cannot read {recording.path}: {exc.strerror or exc}") from exc
-    except (DecryptionError, RecordingKeyError) as exc:
-        raise refuse(str(exc)) from exc
-    await asyncio.to_thread(_write, destination, audio)
+        raise refuse(f"cannot write {destination}: {exc.strerror or exc}") from exc
     add_audit(
         session,
         who=who,

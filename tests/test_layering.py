@@ -30,6 +30,7 @@ PURE = (
     "acd.asterisk.ami",
     "acd.asterisk.agi",
     "acd.asterisk.errors",
+    "acd.asterisk.devices",
     "acd.kpi",
     # the daemon's own pure parts: the call model and the waiting and call-back decisions
     "acd.daemon.call_steps",
@@ -54,7 +55,7 @@ CLOCK_CALLS = frozenset({"now", "utcnow", "today"})  # on datetime / date
 LAYERS = {"acd.engine": 0, "acd.daemon": 1, "acd.http": 2, "acd.app": 3, "acd.cli": 4}
 # What the cores may use of the rest of ``acd``: nothing but themselves.
 CORE_OWN = {
-    "acd.engine": ("acd.engine",),
+    "acd.engine": ("acd.engine", "acd.asterisk.devices"),
     "acd.asterisk.ami": ("acd.asterisk.ami", "acd.asterisk.errors"),
     "acd.asterisk.agi": ("acd.asterisk.agi", "acd.asterisk.errors"),
     "acd.kpi": (),
@@ -66,6 +67,7 @@ PUBLIC_TO_FEATURES = (
     "acd.settings",
     "acd.storage",
     "acd.engine.model",
+    "acd.identity.principal",
     "acd.daemon.ivr_port",
     "acd.http.deps",
     "acd.exitcodes",

@@ -33,8 +33,8 @@ from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
 from acd.daemon.supervisor import SupervisorDesk
 from acd.daemon.transfers import AgentLeg
-from acd.engine.agent_fsm import AgentInput
 from acd.engine.floor import Floor
+from acd.engine.floor_inputs import AgentAction
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
 from acd.events.topics import Publication
@@ -66,20 +66,15 @@ class Daemon:
                 a.id: a.wrapup_s for a in settings.agents if a.wrapup_s is not None
             },
         )
-        self.publisher = (
-            MqttPublisher(
-                system.mqtt.host,
-                system.mqtt.port,
-                client_id=system.mqtt.client_id,
-                buffer_size=system.mqtt.buffer_size,
-            )
-            if options.mqtt
-            else None
-        )
+        self.publisher = MqttPublisher.from_settings(system.mqtt) if options.mqtt else None
         db_url = options.db_url or system.database.url
         self.db = create_engine(db_url)
         sessions = session_factory(self.db)
-        callers = features.callers(sessions) if features.callers is not None else None
+        # Lookups during calls (caller, orders, due and booked call-backs) only read: on SQLite a
+        # read-only engine takes no write lock, so they never queue behind the storage writer.
+        self.read_db = create_engine(db_url, read_only=True)
+        reads = session_factory(self.read_db)
+        callers = features.callers(reads) if features.callers is not None else None
         spool_dir = options.spool_dir or Path(system.database.spool_dir)
         self.writer = StorageWriter(self.db, Spool(spool_dir))
         wrap = {q.name: q.wrapup_s for q in settings.queues}
@@ -115,7 +110,6 @@ class Daemon:
         if features.recorder is not None and settings.recording.enabled:
             rec = settings.recording
             self.recording = CallRecording(
-                lambda: self.ami,
                 features.recorder,
                 self.outputs.store,
                 RecordingSettings(Path(rec.directory).resolve(), rec.layout, rec.dual_channel),
@@ -132,7 +126,7 @@ class Daemon:
             )
         cb = settings.callbacks
         self.callback_book = CallbackBook(
-            booked_in_table(sessions),
+            booked_in_table(reads),
             CallbackHours(cb.calling_hours, cb.slot_capacity, settings.timezone),
         )
         call_settings = flow_settings(settings, options)
@@ -150,7 +144,7 @@ class Daemon:
             survey=features.survey,
         )
         self.callbacks = CallbackScheduler(
-            sessions,
+            reads,
             lambda: self.ami,
             self.acd,
             self.outputs.store,
@@ -158,7 +152,7 @@ class Daemon:
             timezone=settings.timezone,
             clocks=clocks,
         )
-        router = self._routes(features.ivr(sessions), callers, call_settings)
+        router = self._routes(features.ivr(reads), callers, call_settings)
         fastagi = system.fastagi
         self.agi = FastAgiServer(
             router,
@@ -167,6 +161,10 @@ class Daemon:
             backlog=fastagi.backlog,
             allowed_peers=tuple(fastagi.allowed_peers),
             session_timeout_s=fastagi.session_timeout_s,
+            command_timeout_s=fastagi.command_timeout_s,
+            environment_timeout_s=fastagi.idle_timeout_s,
+            key=fastagi.key.get_secret_value() if fastagi.key is not None else None,
+            max_sessions=fastagi.max_sessions,
         )
         ami = system.ami
         self.ami = AmiClient(
@@ -177,7 +175,7 @@ class Daemon:
             ping_interval_s=ami.ping_interval_s,
             reconnect_backoff=(0.5, ami.reconnect_max_s),
             on_connect=lambda reconnected: self.watcher.resync(self.ami, reconnected),
-            on_disconnect=lambda: self._ami_link(False),  # retained MQTT system/ami "down"
+            on_disconnect=self.watcher.link_lost,  # devices unknown; MQTT system/ami "down"
         )
         self.ami.subscribe(self.watcher.on_event)
         self.desk = SupervisorDesk(self.ami, self.writer.submit, clock=clock)
@@ -205,6 +203,7 @@ class Daemon:
                 self.api,
                 system.http.host,
                 options.http_port,
+                tls=system.http.tls,
             )
         )
         self.started = asyncio.Event()
@@ -280,7 +279,7 @@ class Daemon:
                     tasks.create_task(self.api.loop_lag.run(), name="loop-lag")
                     http_task = tasks.create_task(self.http.serve(), name="http")
                 for agent_id in self.options.login_agents:
-                    await self.acd.agent_input(agent_id, AgentInput.LOGIN)
+                    await self.acd.agent_input(agent_id, AgentAction.LOGIN)
                 self.started.set()
                 log.info("daemon_up", agi_host=self.agi_host, agi_port=self.agi.port)
                 await self._stop.wait()
@@ -303,6 +302,7 @@ class Daemon:
             await self.ami.close()
             await self.writer.close()
             await self.db.dispose()
+            await self.read_db.dispose()
 
     async def _hand_back_waiting_callers(self) -> None:
         """Waiting callers leave at their next poll; give them a few polls, then close."""

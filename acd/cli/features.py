@@ -80,7 +80,8 @@ class _EncryptingRecorder:
         self._key = key
         self._catalogue = catalogue
         self.recording_path = catalogue.recording_path
-        self.mixmonitor_action_headers = catalogue.mixmonitor_action_headers
+        self.mixmonitor_options = catalogue.mixmonitor_options
+        self.dual_channel_paths = catalogue.dual_channel_paths
 
     def catalogue_file(
         self,

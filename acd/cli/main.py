@@ -32,6 +32,7 @@ COMMANDS: tuple[str, ...] = (
     "assign",
     "spy",
     "transfer",
+    "users",
 )
 
 EXIT_OK = 0

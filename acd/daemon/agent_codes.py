@@ -12,20 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from acd.asterisk.aio.agi_session import AgiError, AgiSession
+from acd.asterisk.devices import device_of as endpoint_device
 from acd.daemon.recording_control import RecordingControl, RecordingRefused
 from acd.daemon.service import AcdService
-from acd.engine.agent_fsm import AgentInput, InvalidTransition
+from acd.engine.agent import InvalidTransition
+from acd.engine.floor_inputs import AgentAction
 from acd.logging import get_logger
 
 log = get_logger(__name__)
 
-ACTIONS: Mapping[str, AgentInput] = {
-    "login": AgentInput.LOGIN,
-    "logout": AgentInput.LOGOUT,
-    "pause": AgentInput.PAUSE,
-    "unpause": AgentInput.UNPAUSE,
-    "wrapup-end": AgentInput.WRAP_UP_END,
-}
+ACTIONS: Mapping[str, AgentAction] = {a.value: a for a in AgentAction}
 RECORDING_ACTIONS = frozenset({"record-pause", "record-resume"})
 CONFIRM_SOUND = "beep"  # core sounds shipped with Asterisk
 ERROR_SOUND = "an-error-has-occurred"
@@ -45,7 +41,7 @@ def agent_for_channel(channel: str, endpoints: Mapping[str, str]) -> str | None:
     """Find the agent whose endpoint dialled this feature code."""
     device = device_of(channel)
     for endpoint, agent_id in endpoints.items():
-        if endpoint.removesuffix("/n") == device:
+        if endpoint_device(endpoint) == device:
             return agent_id
     return None
 

@@ -4,8 +4,12 @@ What we listen for (names and headers as recorded from Asterisk 22, shared/aster
 - ``DialEnd`` with ``DialStatus: ANSWER`` on the caller's channel (``Uniqueid`` is the caller,
   ``DestChannel`` the agent's leg): the agent answered. The FastAGI ``EXEC Dial`` only returns
   when the conversation is over, so this is how the answer time is known.
-- ``DeviceStateChange`` for the agents' softphones: an ``UNAVAILABLE`` or ``INVALID`` device is
-  not routable (device names as in main/devicestate.c devstate2str).
+- ``DeviceStateChange`` for the agents' devices, passed on as Asterisk names the state (the
+  agent state machine decides: in use or ringing is not offered, unavailable pauses). A Local
+  endpoint's device has no ``/n``: ``Local/1003@agent-phones`` (``acd.asterisk.devices.device_of``).
+
+When the link drops, no device state is known any more (``link_lost``): nobody stays blocked on
+an INUSE whose NOT_INUSE the daemon could not hear.
 
 The watcher never changes a call: the answer resolves the call's answer future
 (``CallRegistry.answer_seen``), and the call flow acts on it.
@@ -22,13 +26,13 @@ from collections.abc import Callable, Collection
 
 from acd.asterisk.aio.ami_client import AmiClient, AmiError
 from acd.asterisk.ami.message import Message
+from acd.asterisk.devices import device_of
 from acd.daemon.calls import CallRegistry, ChannelGone
 from acd.daemon.service import AcdService
+from acd.engine.agent import DeviceState
 from acd.logging import get_logger
 
 log = get_logger(__name__)
-
-UNREACHABLE_STATES = frozenset({"UNAVAILABLE", "INVALID"})
 
 
 class AmiWatcher:
@@ -43,7 +47,7 @@ class AmiWatcher:
     ) -> None:
         self._acd = acd
         self._registry = registry
-        self._devices = frozenset(endpoints)
+        self._devices = frozenset(device_of(e) for e in endpoints)
         self._clock = clock
         self._on_link = on_link
         self.resyncs = 0
@@ -63,8 +67,13 @@ class AmiWatcher:
     def _device(self, event: Message) -> None:
         device = event.get("Device") or ""
         if device in self._devices:
-            state = (event.get("State") or "UNKNOWN").upper()
-            self._acd.device_state(device, state not in UNREACHABLE_STATES)
+            self._acd.device_state(device, DeviceState.parse(event.get("State") or ""))
+
+    def link_lost(self) -> None:
+        """The AMI client's ``on_disconnect``: device states are unknown until the resync."""
+        self._acd.devices_unknown()
+        if self._on_link is not None:
+            self._on_link(False)
 
     async def resync(self, ami: AmiClient, reconnected: bool) -> None:
         """Called by the AMI client after each login: rebuild our view from Asterisk's."""

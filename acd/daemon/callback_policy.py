@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -43,8 +43,10 @@ class Booking:
     state: State = "pending"
 
 
-def dialable(number: str) -> bool:
-    return DIALABLE.match(number) is not None
+def dialable(number: str, allowed: Callable[[str], bool] | None = None) -> bool:
+    """A plain phone number, and one the configured allow-list (``callbacks.allowed_numbers``)
+    lets the daemon call: nothing else is ever put into a dial string."""
+    return DIALABLE.match(number) is not None and (allowed is None or allowed(number))
 
 
 def in_hours(now: float, calling_hours: Iterable[tuple[float, float]]) -> bool:
@@ -58,6 +60,7 @@ def to_place(
     calling_hours: Sequence[tuple[float, float]],
     ready_agents: Mapping[str, int],
     in_progress: Mapping[str, int],
+    allowed: Callable[[str], bool] | None = None,
 ) -> list[Booking]:
     """The pending, due, dialable call-backs to dial now, earliest booking first."""
     if not in_hours(now, calling_hours):
@@ -66,7 +69,9 @@ def to_place(
         (
             b
             for b in bookings
-            if b.state == "pending" and (b.due_at is None or b.due_at <= now) and dialable(b.number)
+            if b.state == "pending"
+            and (b.due_at is None or b.due_at <= now)
+            and dialable(b.number, allowed)
         ),
         key=lambda b: (b.due_at or b.requested_at, b.requested_at, b.callback_id),
     )
@@ -79,9 +84,11 @@ def to_place(
     return chosen
 
 
-def undialable(bookings: Iterable[Booking]) -> list[Booking]:
+def undialable(
+    bookings: Iterable[Booking], allowed: Callable[[str], bool] | None = None
+) -> list[Booking]:
     """Pending call-backs whose number can never be dialled: they fail at once."""
-    return [b for b in bookings if b.state == "pending" and not dialable(b.number)]
+    return [b for b in bookings if b.state == "pending" and not dialable(b.number, allowed)]
 
 
 def dialled(booking: Booking, now: float, retry_after_s: float) -> Booking:
@@ -118,7 +125,7 @@ def ready_agents(floor: Floor, _now: float) -> dict[str, int]:
         name: sum(
             1
             for agent in floor.specs.values()
-            if queue.skill in agent.skills and floor.status[agent.id].routable
+            if queue.skill in agent.skills and floor.agents[agent.id].routable
         )
         for name, queue in floor.queues.items()
     }

@@ -142,9 +142,12 @@ class CallbackScheduler:
             if booking.callback_id not in self._dials and policy.stale_dialing(booking, now):
                 log.info("callback_stale_dial_recovered", callback_id=booking.callback_id)
                 self._settle(policy.recovered(booking, max_attempts=self._settings.max_attempts))
-        for booking in policy.undialable(self._known.values()):
+        for booking in policy.undialable(self._known.values(), self._settings.number_allowed):
+            # not a phone number, or not one callbacks.allowed_numbers lets us call (toll fraud)
             log.warning(
-                "callback_number_undialable", callback_id=booking.callback_id, number=booking.number
+                "callback_number_not_dialled",
+                callback_id=booking.callback_id,
+                number=booking.number,
             )
             self._settle(replace(booking, state="failed"))
         ami = self._ami()
@@ -161,6 +164,7 @@ class CallbackScheduler:
             calling_hours=hours,
             ready_agents=await self._floor.read(policy.ready_agents),
             in_progress=in_progress,
+            allowed=s.number_allowed,
         )
         for booking in chosen:
             current = self._known.get(booking.callback_id)

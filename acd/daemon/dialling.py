@@ -4,8 +4,9 @@
 conversation. ``AgentDialler.dial`` returns how it ended (``DialResult``: Asterisk's
 ``DIALSTATUS``, ``ANSWEREDTIME`` for when AMI did not report the answer, whether the caller
 hung up); the answer itself is learnt from AMI while the Dial runs (``acd.daemon.ami_watch``
-resolves the call's answer future) and handled by the call flow. Neither method touches the
-call: they return values.
+resolves the call's answer future) and handled by the call flow. The recording, started just
+before the first Dial, holds audio from that answer on. Neither method touches the call: they
+return values.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from acd.engine.agent_fsm import AgentState
+from acd.engine.agent import AgentState
 from acd.engine.estimate import will_miss_target
 from acd.engine.floor import Floor
 
@@ -25,15 +25,16 @@ def agents_view(
     floor: Floor, now: float, to_wall: Callable[[float], float] = _same
 ) -> list[dict[str, Any]]:
     rows = []
-    for agent_id, status in sorted(floor.status.items()):
+    for agent_id, agent in sorted(floor.agents.items()):
         rows.append(
             {
                 "agent": agent_id,
-                "state": status.state.value,
-                "since": to_wall(status.since),
-                "in_state_s": round(max(0.0, now - status.since), 1),
-                "pause_reason": status.pause_reason if status.state is AgentState.PAUSED else None,
-                "reachable": status.reachable,
+                "state": agent.state.value,
+                "since": to_wall(agent.since),
+                "in_state_s": round(max(0.0, now - agent.since), 1),
+                "pause_reason": agent.pause_reason if agent.state is AgentState.PAUSED else None,
+                "device": agent.device.value,  # as Asterisk names it (NOT_INUSE, INUSE, ...)
+                "reachable": not agent.device.lost,
             }
         )
     return rows
@@ -68,7 +69,7 @@ def queues_view(floor: Floor, now: float) -> dict[str, dict[str, Any]]:
         view[name] = {
             "waiting": len(mine),
             "longest_wait_s": round(max((now - c.arrived_at for c in mine), default=0.0), 1),
-            "agents_by_state": dict(Counter(floor.status[a].state.value for a in staff)),
+            "agents_by_state": dict(Counter(floor.agents[a].state.value for a in staff)),
             "service_level_target_s": target,
             "breach_predicted": breach,
         }

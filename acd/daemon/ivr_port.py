@@ -107,25 +107,18 @@ class CatalogueFailure(Protocol):
 
 
 class CallRecorder(Protocol):
-    """Names recording files, builds the AMI ``MixMonitor`` headers, catalogues the file."""
+    """Names recording files, builds the ``MixMonitor`` application's options, catalogues."""
 
     def recording_path(
-        self,
-        root: Path,
-        layout: str,
-        *,
-        call_id: str,
-        queue: str | None,
-        agent_id: str | None,
-        started_at: datetime,
+        self, root: Path, layout: str, *, call_id: str, queue: str | None, started_at: datetime
     ) -> Path:
         """The file under ``root`` named by ``layout`` (``recording.yaml``: placeholders
-        ``{date}``, ``{queue}``, ``{call_id}``, ``{agent}``)."""
+        ``{date}``, ``{queue}``, ``{call_id}``)."""
         ...
 
-    def mixmonitor_action_headers(
-        self, channel: str, path: Path, *, dual_channel: bool
-    ) -> list[tuple[str, str]]: ...
+    def mixmonitor_options(self, path: Path, *, dual_channel: bool) -> str: ...
+
+    def dual_channel_paths(self, path: Path) -> tuple[Path, Path]: ...
 
     def catalogue_file(
         self,

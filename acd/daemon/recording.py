@@ -1,27 +1,32 @@
 """Recording a call from the moment the agent answers, and cataloguing the file afterwards.
 
-Not in the IVR and not while ringing: the call flow calls ``start`` when it learns the answer
-(``DialEnd`` ANSWER on the caller's channel), which sends the AMI ``MixMonitor`` action and
-returns the file's path (named by ``recording.layout``). The path is also set on the channel as
-``HOTLINE_RECORDING`` (AMI ``Setvar``; the FastAGI session is busy in ``Dial``).
+Not in the IVR and not while ringing: just before the caller's first ``Dial`` the call flow
+calls ``start``, which runs ``EXEC MixMonitor(<file>,b...)`` over the caller's FastAGI session
+and returns the file's path (named by ``recording.layout``); option ``b`` writes audio only
+while the caller is bridged, i.e. from the answer on (apps/app_mixmonitor.c
+``mixmonitor_thread``). Over FastAGI, not AMI: the AMI ``MixMonitor`` action needs the write
+class ``system``, which would let the AMI user run shell commands on the PBX (docs/security.md).
+The path is also set on the channel as ``HOTLINE_RECORDING``. One MixMonitor per call: it stays
+on the caller's channel through ring-no-answers and transfers.
 
-Asterisk closes the file only when the channel goes away (app_mixmonitor.c
-``mixmonitor_thread`` finishes after the audiohook detaches), and the channel goes only after
-our FastAGI session has ended (a soft hang-up waits for the AGI script). So the call flow ends
-the session first, then calls ``catalogue`` in the same task: it waits for the file to be
-closed, catalogues it off the event loop and returns the recording id, which the flow puts on
-the call before writing the call's final row. A missing or broken file is logged, never raised.
+Asterisk closes the file when the channel goes away (``mixmonitor_thread`` finishes after the
+audiohook detaches), and the channel goes only after our FastAGI session has ended (a soft
+hang-up waits for the AGI script). So the call flow ends the session first, then calls
+``catalogue`` in the same task: it waits for the file to be closed, catalogues it off the event
+loop and returns the recording id, which the flow puts on the call before the call's final row.
+A call nobody answered leaves only a WAV header (mixmonitor_save_prep opens the files at once):
+it is deleted. A missing or broken file is logged, never raised.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from acd.asterisk.aio.ami_client import AmiClient
-from acd.asterisk.aio.ami_session import AmiError
+from acd.asterisk.aio.agi_session import AgiError, AgiSession, ChannelHungUp
 from acd.daemon.call_events import utc
 from acd.daemon.call_state import CallState
 from acd.daemon.ivr_port import CallRecorder
@@ -44,55 +49,50 @@ class RecordingSettings:
 class CallRecording:
     def __init__(
         self,
-        ami: Callable[[], AmiClient | None],
         recorder: CallRecorder,
         store: Callable[[WriteCommand], None],
         settings: RecordingSettings,
     ) -> None:
-        self._ami = ami
         self._recorder = recorder
         self._store = store
         self._settings = settings
 
-    async def start(self, call: CallState, answered_at: float) -> str | None:
-        """MixMonitor on the caller's channel: the file's path, or None when the call goes on
-        unrecorded (AMI away or refusing)."""
-        ami = self._ami()
-        if ami is None:
-            return None
+    async def start(self, session: AgiSession, call: CallState, now: float) -> str | None:
+        """Before the caller's first Dial: MixMonitor on the caller's channel over FastAGI.
+        The file's path, or None when the call goes on unrecorded (Asterisk refused); a
+        hang-up is the caller's to report."""
         s = self._settings
-        channel = call.facts.channel
-        path = self._recorder.recording_path(
-            s.root,
-            s.layout,
-            call_id=call.call_id,
-            queue=call.queue,
-            agent_id=call.agent_id,
-            started_at=utc(answered_at),
+        rec = self._recorder
+        path = rec.recording_path(
+            s.root, s.layout, call_id=call.call_id, queue=call.queue, started_at=utc(now)
         )
-        headers = self._recorder.mixmonitor_action_headers(
-            channel, path, dual_channel=s.dual_channel
-        )
+        options = rec.mixmonitor_options(path, dual_channel=s.dual_channel)
         try:
-            result = await ami.action("MixMonitor", headers)
-            if not result.ok:
-                log.warning("recording_not_started", call_id=call.call_id, why="MixMonitor refused")
-                return None
-            variable = [("Channel", channel), ("Variable", names.VAR_RECORDING)]
-            await ami.action("Setvar", [*variable, ("Value", str(path))])
-        except (AmiError, OSError) as exc:
+            reply = await session.exec_("MixMonitor", str(path), options)
+        except ChannelHungUp:
+            return None
+        except AgiError as exc:
             log.warning("recording_start_failed", call_id=call.call_id, error=str(exc))
             return None
+        if not reply.ok:  # -2 no such application, -1 failed (res_agi.c handle_exec)
+            log.warning("recording_not_started", call_id=call.call_id, result=reply.result)
+            return None
+        with contextlib.suppress(AgiError):
+            await session.set_variable(names.VAR_RECORDING, str(path))
         return str(path)
 
     async def catalogue(self, call: CallState) -> str | None:
         """Catalogue the finished call's file (its session is over); the recording id, or None
-        when the file is missing or broken (logged for the recordings audit)."""
-        if call.recording_path is None or call.answered_at is None:
+        (never answered: the header-only files are deleted; missing or broken: logged)."""
+        if call.recording_path is None:
             return None
         path = Path(call.recording_path)
         try:
             await _until_closed(path)
+            if call.answered_at is None:
+                # never bridged: the files hold a WAV header and no audio
+                await asyncio.to_thread(_discard, path, self._recorder)
+                return None
             found = await asyncio.to_thread(
                 self._recorder.catalogue_file,
                 path,
@@ -107,12 +107,8 @@ class CallRecording:
         if isinstance(found, InsertRecording):
             self._store(found)  # the call row exists: written at the call's arrival
             return found.recording_id
-        log.warning(
-            "recording_not_catalogued",
-            call_id=call.call_id,
-            reason=found.reason,
-            detail=found.detail,
-        )
+        why, detail = found.reason, found.detail
+        log.warning("recording_not_catalogued", call_id=call.call_id, reason=why, detail=detail)
         return None
 
 
@@ -125,6 +121,12 @@ async def _until_closed(path: Path) -> None:
             return
         last = size
         await asyncio.sleep(FILE_POLL_S)
+
+
+def _discard(path: Path, recorder: CallRecorder) -> None:
+    for file in (path, *recorder.dual_channel_paths(path)):
+        with contextlib.suppress(FileNotFoundError):
+            file.unlink()
 
 
 def _size(path: Path) -> int:

@@ -1,9 +1,10 @@
 """The ACD owner task: the only code that touches the floor.
 
-Call handlers, the AMI watcher, agent controls and supervisors never touch the floor directly;
-they put a request in the inbox and (when they need an answer) await its future. One task applies
-requests in arrival order with the time read once per request, fires the floor's timers, and
-hands the effects to the outputs. So the floor needs no locks and its decisions are reproducible.
+Call handlers, the AMI watcher, agent controls and supervisors never touch the floor directly:
+they post a floor input (``acd.engine.floor_inputs``) to the inbox and, when they need to know
+it was accepted, await its reply. One task applies the inputs in arrival order with the time
+read once per input, fires the floor's timers (``Tick``), and hands the effects to the outputs.
+So the floor needs no locks, and its inputs, journalled one line each, replay to the same day.
 The daemon gives it the steady clock (``acd.daemon.clocks``): a wall-clock step must not fire or
 delay a wrap-up timer. Offers go to the waiting call's own inbox (``enqueue``).
 """
@@ -11,19 +12,36 @@ delay a wrap-up timer. Offers go to the waiting call's own inbox (``enqueue``).
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from acd.engine.agent_fsm import AgentInput
+from acd.engine import journal
+from acd.engine.agent import DeviceState
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import AgentChanged, FloorEffect, Offer
+from acd.engine.floor_inputs import (
+    AgentAction,
+    AgentRequest,
+    Assign,
+    CallEnded,
+    CallerArrived,
+    CallerLeft,
+    Designate,
+    DeviceStateChanged,
+    DeviceStatesUnknown,
+    FloorInput,
+    Overflow,
+    RingAnswered,
+    RingFailed,
+    Tick,
+)
 from acd.engine.model import OverflowToQueue, WaitingCall, WidenSkills
 from acd.logging import get_logger
 
 log = get_logger(__name__)
 T = TypeVar("T")
+Query = Callable[[Floor, float], T]
 
 
 class FloorOutputs(Protocol):
@@ -35,18 +53,32 @@ class FloorOutputs(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class _Request:
-    apply: Callable[[Floor, float], object]
-    reply: asyncio.Future[object] | None
+class _Input:
+    inp: FloorInput
+    reply: asyncio.Future[None] | None  # None: nobody waits (errors are logged)
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    query: Query[object]
+    reply: asyncio.Future[object]
 
 
 class AcdService:
-    def __init__(self, floor: Floor, outputs: FloorOutputs, *, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        floor: Floor,
+        outputs: FloorOutputs,
+        *,
+        clock: Callable[[], float],
+        journal_sink: Callable[[str], None] | None = None,
+    ) -> None:
         self._floor = floor
         self._outputs = outputs
         self._clock = clock
-        self._inbox: asyncio.Queue[_Request] = asyncio.Queue()
-        # call id -> the call's own offer inbox, from enqueue until caller_left is applied
+        self._journal = journal_sink  # every applied input, one line each (acd.engine.journal)
+        self._inbox: asyncio.Queue[_Input | _Read] = asyncio.Queue()
+        # call id -> the call's own offer inbox, from enqueue until its CallerLeft is applied
         self._offers: dict[str, asyncio.Queue[Offer]] = {}
         self.requests_applied = 0
 
@@ -59,107 +91,139 @@ class AcdService:
             timeout = None if deadline is None else max(0.0, deadline - self._clock())
             try:
                 async with asyncio.timeout(timeout):
-                    request = await self._inbox.get()
+                    item = await self._inbox.get()
             except TimeoutError:
-                request = None
+                item = None
             now = self._clock()
             effects: list[FloorEffect] = []
-            if request is not None:
-                effects += self._apply(request, now)
+            if isinstance(item, _Read):
+                self._read(item, now)
+            elif item is not None:
+                effects += self._apply(item.inp, item.reply, now)
             try:
                 deadline = floor.next_deadline()
                 if deadline is not None and deadline <= now:
-                    effects += floor.tick(now)
+                    effects += self._apply(Tick(), None, now)
                 self._dispatch(effects, now)
             except Exception:  # a bug must not end the task that every call depends on
                 log.exception("owner_task_step_failed", why="timers or outputs failed; carrying on")
 
-    def _apply(self, request: _Request, now: float) -> list[FloorEffect]:
+    def _apply(
+        self, inp: FloorInput, reply: asyncio.Future[None] | None, now: float
+    ) -> list[FloorEffect]:
         self.requests_applied += 1
+        if self._journal is not None:
+            self._journal(journal.encode(inp, now))
+        if isinstance(inp, CallerLeft):  # offers made before this went to the inbox; none after
+            self._offers.pop(inp.call_id, None)
         try:
-            result = request.apply(self._floor, now)
+            effects = self._floor.handle(inp, now)
         except Exception as exc:
-            if request.reply is not None and not request.reply.done():
-                request.reply.set_exception(exc)
+            if reply is not None and not reply.done():
+                reply.set_exception(exc)
             else:
-                log.warning("floor_request_failed", error=repr(exc))
+                log.warning("floor_input_refused", input=type(inp).__name__, error=repr(exc))
             return []
-        if request.reply is not None and not request.reply.done():
-            request.reply.set_result(result)
-        if isinstance(result, list):
-            return [e for e in result if isinstance(e, Offer | AgentChanged)]
-        return []
+        if reply is not None and not reply.done():
+            reply.set_result(None)
+        return effects
+
+    def _read(self, read: _Read, now: float) -> None:
+        try:
+            result = read.query(self._floor, now)
+        except Exception as exc:
+            if not read.reply.done():
+                read.reply.set_exception(exc)
+            return
+        if not read.reply.done():
+            read.reply.set_result(result)
 
     def _dispatch(self, effects: list[FloorEffect], now: float) -> None:
         for effect in effects:
             if isinstance(effect, Offer):
                 inbox = self._offers.get(effect.call_id)
-                if inbox is None:  # cannot happen: caller_left removes the caller from the floor
+                if inbox is None:  # cannot happen: CallerLeft removes the caller from the floor
                     log.error("offer_without_caller", call_id=effect.call_id)
-                    self._post(functools.partial(_release, effect.call_id))
+                    self.post(CallerLeft(effect.call_id))
                 else:
                     inbox.put_nowait(effect)
             else:
                 self._outputs.agent_changed(effect)
         self._outputs.floor_changed(self._floor, now)
 
-    # -- requests ---------------------------------------------------------------------------
+    # -- inputs -----------------------------------------------------------------------------
 
-    def _post(self, apply: Callable[[Floor, float], object]) -> None:
-        self._inbox.put_nowait(_Request(apply, None))
+    def post(self, inp: FloorInput) -> None:
+        """Apply ``inp`` soon; a refusal is only logged."""
+        self._inbox.put_nowait(_Input(inp, None))
 
-    async def _ask(self, apply: Callable[[Floor, float], T]) -> T:
-        reply: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        self._inbox.put_nowait(_Request(apply, reply))
-        result: T = await reply  # type: ignore[assignment]
-        return result
+    async def ask(self, inp: FloorInput) -> None:
+        """Apply ``inp`` and wait; a refusal raises here (``InvalidTransition``,
+        ``AssignmentError``, ``UnknownAgent``)."""
+        reply: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait(_Input(inp, reply))
+        await reply
 
     async def enqueue(self, call: WaitingCall, offers: asyncio.Queue[Offer]) -> None:
         """Queue the caller; the floor's offers for it go to ``offers`` (the call's own inbox,
         ``acd.daemon.calls.CallSignals``) until ``caller_left``."""
         self._offers[call.call_id] = offers
-        await self._ask(lambda f, now: f.caller_arrived(call, now))
+        await self.ask(CallerArrived(call))
 
     def offer_answered(self, call_id: str) -> None:
-        self._post(lambda f, now: f.offer_answered(call_id, now))
+        self.post(RingAnswered(call_id))
 
-    def offer_failed(self, call_id: str) -> None:
-        self._post(lambda f, now: f.offer_failed(call_id, now))
+    def offer_failed(self, call_id: str, status: str = "NOANSWER") -> None:
+        self.post(RingFailed(call_id, status))
 
     def call_ended(self, call_id: str) -> None:
-        self._post(lambda f, now: f.call_ended(call_id, now))
+        self.post(CallEnded(call_id))
 
     def caller_left(self, call_id: str) -> None:
         """The daemon is done with the caller (the call flow says so once, at the end of every
-        call): release the caller, any ringing agent, an agent still talking. Offers made before
-        this is applied go to the call's inbox and are released by it; none can come after."""
-
-        def left(floor: Floor, now: float) -> list[FloorEffect]:
-            self._offers.pop(call_id, None)
-            return floor.caller_left(call_id, now)
-
-        self._post(left)
+        call): release the caller, any ringing agent, an agent still talking."""
+        self.post(CallerLeft(call_id))
 
     async def agent_input(
-        self, agent_id: str, event: AgentInput, reason: str | None = None
+        self,
+        agent_id: str,
+        action: AgentAction,
+        reason: str | None = None,
+        *,
+        forced: bool = False,
     ) -> None:
-        if agent_id not in self._floor.specs:
-            raise KeyError(f"unknown agent {agent_id!r}")
-        await self._ask(lambda f, now: f.agent_input(agent_id, event, now, reason))
+        await self.ask(AgentRequest(agent_id, action, reason, forced))
 
-    def device_state(self, endpoint: str, reachable: bool) -> None:
-        self._post(lambda f, now: f.device_state(endpoint, reachable, now))
+    def device_state(self, device: str, state: DeviceState) -> None:
+        self.post(DeviceStateChanged(device, state))
+
+    def devices_unknown(self) -> None:
+        """The AMI link is down: nothing known about any phone until the resync."""
+        self.post(DeviceStatesUnknown())
 
     async def designate(self, call_id: str, agent_id: str | None) -> None:
         """Supervisor: keep a waiting caller for one agent; ``AssignmentError`` with the reason."""
-        await self._ask(lambda f, now: f.designate(call_id, agent_id, now))
+        await self.ask(Designate(call_id, agent_id))
 
     async def assign(self, call_id: str, agent_id: str) -> None:
         """Supervisor hand-off; raises ``AssignmentError`` with the reason."""
-        await self._ask(lambda f, now: f.assign(call_id, agent_id, now))
+        await self.ask(Assign(call_id, agent_id))
+
+    async def overflow(self, call_id: str, step: WidenSkills | OverflowToQueue) -> None:
+        """Widen the waiting caller's skills or move it to the overflow queue (same place)."""
+        await self.ask(Overflow(call_id, step))
+
+    # -- queries ----------------------------------------------------------------------------
+
+    async def read(self, query: Query[T]) -> T:
+        """Run a read-only query in the owner task (snapshots for the wallboard, the CLI)."""
+        reply: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait(_Read(query, reply))
+        result: T = await reply  # type: ignore[assignment]
+        return result
 
     async def estimate_wait(self, call_id: str) -> float | None:
-        return await self._ask(lambda f, _now: f.estimate_wait(call_id))
+        return await self.read(lambda f, _now: f.estimate_wait(call_id))
 
     async def wait_status(self, call_id: str) -> tuple[int, float | None] | None:
         """(callers ahead, estimated wait in s) of a waiting caller; None when not waiting."""
@@ -169,16 +233,4 @@ class AcdService:
                 return None
             return f.router.position(call_id), f.estimate_wait(call_id)
 
-        return await self._ask(status)
-
-    async def overflow(self, call_id: str, step: WidenSkills | OverflowToQueue) -> None:
-        """Widen the waiting caller's skills or move it to the overflow queue (same place)."""
-        await self._ask(lambda f, now: f.overflow(call_id, step, now))
-
-    async def read(self, query: Callable[[Floor, float], T]) -> T:
-        """Run a read-only query in the owner task (snapshots for the wallboard, the CLI)."""
-        return await self._ask(query)
-
-
-def _release(call_id: str, floor: Floor, now: float) -> list[FloorEffect]:
-    return floor.caller_left(call_id, now)
+        return await self.read(status)

@@ -1,30 +1,48 @@
-"""The contact-center floor: agents' state machines, the router and the calls on offer, as one
-pure object; every input takes ``now`` and returns the effects to carry out. It alone keeps the
-router's ready set equal to the agents the state machines call routable. While a phone rings the
-Dial decides; agent requests and device states arriving meanwhile wait for its outcome."""
+"""The contact-center floor: the agents' records and state machine, the router and the calls
+on it, as one pure object. ``handle(input, now)`` is the only way to change it and returns the
+effects to carry out; it alone keeps the router's ready set equal to the agents the state
+machine calls routable. Everything else here is a read-only query."""
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
+from typing import assert_never
 
-from acd.engine.agent_fsm import (
+from acd.engine.agent import (
+    DEFAULT_MISS_LIMIT,
+    Agent,
+    AgentChanged,
     AgentInput,
     AgentState,
-    AgentStatus,
-    AutoPaused,
-    CancelWrapUpTimer,
-    Effect,
-    InvalidTransition,
-    RoutableChanged,
-    StartWrapUpTimer,
-    StateChanged,
-    apply,
+    DeviceState,
+    Limits,
+    step,
 )
 from acd.engine.estimate import HandleTimes, estimated_wait
-from acd.engine.floor_effects import AgentChanged, Engaged, FloorEffect, Offer
-from acd.engine.model import AgentSpec, OverflowToQueue, QueueSpec, WaitingCall, WidenSkills
+from acd.engine.floor_effects import FloorEffect, Offer
+from acd.engine.floor_inputs import (
+    AgentRequest,
+    Assign,
+    CallEnded,
+    CallerArrived,
+    CallerLeft,
+    Designate,
+    DeviceStateChanged,
+    DeviceStatesUnknown,
+    FloorInput,
+    Overflow,
+    RingAnswered,
+    RingFailed,
+    Tick,
+    UnknownAgent,
+)
+from acd.engine.model import AgentSpec, OverflowToQueue, QueueSpec, WidenSkills
 from acd.engine.routing import AssignmentError, Router
+
+I = AgentInput  # noqa: E741 - short alias, as in the machine's table
+_OFF = (AgentState.LOGGED_OUT, AgentState.PAUSED)
+_TALKING = (AgentState.ON_CALL, AgentState.PENDING_LOGOUT)
 
 
 class Floor:
@@ -39,139 +57,63 @@ class Floor:
         self.router = Router(queues, specs)
         self.queues = self.router.queues
         self.specs = {a.id: a for a in specs}
-        self.status = {a.id: AgentStatus(a.id) for a in specs}
+        self.agents = {a.id: Agent(a.id) for a in specs}
         self.by_endpoint = {a.endpoint: a.id for a in specs}
+        self.by_device: dict[str, list[str]] = {}
+        for spec in specs:
+            self.by_device.setdefault(spec.device, []).append(spec.id)
         self.handle_times = HandleTimes()
         self._wrap_override = dict(wrap_up_override_s or {})
-        self._wrap_due: dict[str, float] = {}
+        # Timer queues; an entry the records no longer match is skipped when it comes up.
+        self._wrap_due: list[tuple[float, str]] = []  # (wrap-up end, agent)
         self._forgive_due: list[tuple[float, str, str]] = []  # (when, call, agent who missed)
-        self._reach_after_ring: dict[str, bool] = {}  # device state seen while the phone rang
-        self._engaged: dict[str, Engaged] = {}  # call id -> agent engagement
-        self._deferred: dict[str, list[tuple[AgentInput, str | None]]] = {}
-        self._last_queue: dict[str, str] = {}  # agent -> queue of the last call (wrap-up length)
-        self._talk: dict[str, float] = {}  # agent -> talk seconds of the last call
-        self._wrap_started: dict[str, float] = {}
 
-    # -- agents -----------------------------------------------------------------------------
-
-    def agent_input(
-        self, agent_id: str, event: AgentInput, now: float, reason: str | None = None
-    ) -> list[FloorEffect]:
-        """Log in/out, pause/unpause, end wrap-up, supervisor forcing. Raises on unknown agent
-        or a transition the state machine forbids (``InvalidTransition``)."""
-        status = self.status[agent_id]
-        if status.state is AgentState.RESERVED and event is not AgentInput.LOGIN:
-            self._deferred.setdefault(agent_id, []).append((event, reason))
-            return []
-        return self._step(agent_id, event, now, reason) + self._route(now)
-
-    def device_state(self, endpoint: str, reachable: bool, now: float) -> list[FloorEffect]:
-        agent_id = self.by_endpoint.get(endpoint)
-        if agent_id is None:
-            return []
-        if self.status[agent_id].state is AgentState.RESERVED:
-            self._reach_after_ring[agent_id] = reachable  # only the latest matters: a blip
-            return []
-        return self._reach(agent_id, reachable, now) + self._route(now)
-
-    def _reach(self, agent_id: str, reachable: bool, now: float) -> list[FloorEffect]:
-        if self.status[agent_id].reachable == reachable:
-            return []
-        event = AgentInput.DEVICE_REACHABLE if reachable else AgentInput.DEVICE_UNREACHABLE
-        return self._step(agent_id, event, now)
-
-    # -- callers ----------------------------------------------------------------------------
-
-    def caller_arrived(self, call: WaitingCall, now: float) -> list[FloorEffect]:
-        self.router.caller_arrived(call)
-        return self._route(now)
-
-    def caller_left(self, call_id: str, now: float) -> list[FloorEffect]:
-        """The caller is gone: hung up (or left for a call-back / voicemail) while waiting or
-        ringing, or the call ended in any way while talking. Idempotent."""
-        engaged = self._engaged.get(call_id)
-        if engaged is not None and engaged.answered_at is not None:
-            return self.call_ended(call_id, now)  # gone mid-conversation: the talk is over
-        self.router.caller_left(call_id)
-        effects: list[FloorEffect] = []
-        if engaged is not None:
-            self._engaged.pop(call_id)
-            effects += self._step(engaged.agent_id, AgentInput.CALLER_ABANDONED_DURING_RING, now)
-            effects += self._flush_deferred(engaged.agent_id, now)
+    def handle(self, inp: FloorInput, now: float) -> list[FloorEffect]:
+        """Apply one input at ``now``. A refused input (``InvalidTransition``,
+        ``AssignmentError``, ``UnknownAgent``, a caller already on the floor: ``ValueError``)
+        raises and leaves the floor as it was."""
+        effects: list[FloorEffect]
+        match inp:
+            case AgentRequest():
+                effects = self._agent_request(inp, now)
+            case DeviceStateChanged(device=device, state=state):
+                effects = self._device(self.by_device.get(device, ()), state, now)
+            case DeviceStatesUnknown():
+                effects = self._device(self.agents, DeviceState.UNKNOWN, now)
+            case CallerArrived(call=call):
+                if call.call_id in self.router.waiting.by_id or call.call_id in self.router.engaged:
+                    raise ValueError(f"call {call.call_id} is already on the floor")
+                self.router.caller_arrived(call)
+                effects = []
+            case CallerLeft(call_id=call_id):
+                effects = self._caller_left(call_id, now)
+            case RingAnswered(call_id=call_id):
+                effects = self._answered(call_id, now)
+            case RingFailed(call_id=call_id, status=status):
+                effects = self._ring_failed(call_id, status, now)
+            case CallEnded(call_id=call_id):
+                effects = self._call_ended(call_id, now)
+            case Assign(call_id=call_id, agent_id=agent_id):
+                made = self.router.assign(call_id, agent_id, now)
+                effects = self._offer(made.call_id, agent_id, made.queue, now)
+            case Designate(call_id=call_id, agent_id=agent_id):
+                effects = self._designate(call_id, agent_id)
+            case Overflow(call_id=call_id, step=rung):
+                effects = self._overflow(call_id, rung)
+            case Tick():
+                effects = self._tick(now)
+            case _:
+                assert_never(inp)
         return effects + self._route(now)
 
-    def offer_answered(self, call_id: str, now: float) -> list[FloorEffect]:
-        engaged = self._engaged[call_id]
-        engaged.answered_at = now
-        self.router.offer_answered(call_id)
-        effects = self._step(engaged.agent_id, AgentInput.ANSWER, now)
-        return effects + self._flush_deferred(engaged.agent_id, now) + self._route(now)
-
-    def offer_failed(self, call_id: str, now: float) -> list[FloorEffect]:
-        """Ring-no-answer, busy or unreachable phone: the caller keeps its place."""
-        engaged = self._engaged.pop(call_id)
-        self.router.offer_failed(call_id, engaged.agent_id)
-        retry_at = now + self.queues[engaged.queue].ring_timeout_s
-        heapq.heappush(self._forgive_due, (retry_at, call_id, engaged.agent_id))
-        effects = self._step(
-            engaged.agent_id, AgentInput.RING_NO_ANSWER, now, offer_queue=engaged.queue
-        )
-        effects += self._flush_deferred(engaged.agent_id, now)
-        return effects + self._route(now)
-
-    def call_ended(self, call_id: str, now: float) -> list[FloorEffect]:
-        """The bridged call is over: the agent goes to wrap-up (or straight back). Idempotent:
-        a call already released (resynchronisation, a hang-up seen first) changes nothing."""
-        if call_id not in self._engaged:
-            return []
-        engaged = self._engaged.pop(call_id)
-        if engaged.answered_at is not None:
-            engaged.talk_s = now - engaged.answered_at
-        self._last_queue[engaged.agent_id] = engaged.queue
-        self._talk[engaged.agent_id] = engaged.talk_s
-        effects = self._step(engaged.agent_id, AgentInput.CALL_END, now)
-        return effects + self._flush_deferred(engaged.agent_id, now) + self._route(now)
-
-    def assign(self, call_id: str, agent_id: str, now: float) -> list[FloorEffect]:
-        """Supervisor hand-off of a waiting caller to a named ready agent."""
-        assignment = self.router.assign(call_id, agent_id, now)
-        return self._offer(assignment.call_id, agent_id, assignment.queue, now)
-
-    def designate(self, call_id: str, agent_id: str | None, now: float) -> list[FloorEffect]:
-        """Supervisor: keep a waiting caller for one agent (``AssignmentError`` if not)."""
-        if call_id not in self.router.waiting.by_id:
-            raise AssignmentError("caller-gone", f"call {call_id} is not waiting")
-        if agent_id is not None and agent_id not in self.specs:
-            raise AssignmentError("unknown-agent", f"no agent {agent_id}")
-        self.router.designate(call_id, agent_id)
-        return self._route(now)
-
-    def overflow(
-        self, call_id: str, step: WidenSkills | OverflowToQueue, now: float
-    ) -> list[FloorEffect]:
-        """Overflow rung for a waiting caller (same place); nothing if ringing or gone."""
-        if call_id not in self.router.waiting.by_id:
-            return []
-        if isinstance(step, WidenSkills):
-            self.router.widen(call_id, step.skills)
-        else:
-            self.router.move(call_id, step.queue)
-        return self._route(now)
-
-    # -- time -------------------------------------------------------------------------------
-
-    def tick(self, now: float) -> list[FloorEffect]:
-        effects: list[FloorEffect] = []
-        for agent_id, due in sorted(self._wrap_due.items(), key=lambda kv: kv[1]):
-            if due <= now:
-                effects += self._step(agent_id, AgentInput.WRAP_UP_END, now)
-        while self._forgive_due and self._forgive_due[0][0] <= now:
-            _, call_id, agent_id = heapq.heappop(self._forgive_due)
-            self.router.forgive(call_id, agent_id)
-        return effects + self._route(now)
+    # -- queries ----------------------------------------------------------------------------
 
     def next_deadline(self) -> float | None:
-        times = list(self._wrap_due.values())
+        """When ``Tick`` next has something to do."""
+        wrap = self._wrap_due
+        while wrap and self.agents[wrap[0][1]].wrap_up_due != wrap[0][0]:
+            heapq.heappop(wrap)  # that wrap-up ended otherwise (early, paused, logged out)
+        times = [wrap[0][0]] if wrap else []
         if self._forgive_due:
             times.append(self._forgive_due[0][0])
         wake = self.router.next_wakeup()
@@ -187,114 +129,157 @@ class Floor:
             return None
         queue = self.queues[caller.call.queue]
         skill = caller.call.skill or queue.skill
-        off = (AgentState.LOGGED_OUT, AgentState.PAUSED)
         eligible = [
             a
             for a, spec in self.specs.items()
             if spec.skills.get(skill, 0) >= 1
-            and self.status[a].state not in off
-            and self.status[a].reachable
+            and self.agents[a].state not in _OFF
+            and not self.agents[a].device.lost
         ]
         times = self.handle_times.for_agents(queue.name, eligible)
         return estimated_wait(self.router.position(call_id), times)
 
     def engaged_calls(self) -> list[str]:
         """Calls offered to or talking with an agent (resynchronisation checks these)."""
-        return list(self._engaged)
+        return list(self.router.engaged)
 
     def engaged_agent(self, call_id: str) -> str | None:
-        engaged = self._engaged.get(call_id)
-        return engaged.agent_id if engaged else None
+        caller = self.router.engaged.get(call_id)
+        return caller.agent_id if caller else None
+
+    # -- inputs -----------------------------------------------------------------------------
+
+    def _agent_request(self, request: AgentRequest, now: float) -> list[FloorEffect]:
+        if request.agent_id not in self.agents:
+            raise UnknownAgent(request.agent_id)
+        event = request.action.machine_input(forced=request.forced)
+        return self._step(request.agent_id, event, now, reason=request.reason)
+
+    def _device(
+        self, agent_ids: Iterable[str], state: DeviceState, now: float
+    ) -> list[FloorEffect]:
+        effects: list[FloorEffect] = []
+        for agent_id in agent_ids:
+            effects += self._step(agent_id, I.DEVICE, now, device=state)
+        return effects
+
+    def _caller_left(self, call_id: str, now: float) -> list[FloorEffect]:
+        engaged = self.router.engaged.get(call_id)
+        if engaged is not None and engaged.answered_at is not None:
+            return self._call_ended(call_id, now)  # gone mid-conversation: the talk is over
+        caller = self.router.caller_left(call_id)
+        if caller is None or caller.agent_id is None:
+            return []
+        return self._step(caller.agent_id, I.RING_CANCELLED, now)
+
+    def _answered(self, call_id: str, now: float) -> list[FloorEffect]:
+        caller = self.router.engaged.get(call_id)
+        if caller is None or caller.agent_id is None or caller.answered_at is not None:
+            return []  # news of a ring already over (the caller left meanwhile)
+        self.router.offer_answered(call_id, now)
+        return self._step(caller.agent_id, I.ANSWER, now)
+
+    def _ring_failed(self, call_id: str, status: str, now: float) -> list[FloorEffect]:
+        """The caller keeps its place; the agent who missed it is skipped for one ring time."""
+        caller = self.router.engaged.get(call_id)
+        if caller is None or caller.agent_id is None or caller.answered_at is not None:
+            return []
+        agent_id, queue = caller.agent_id, self.queues[caller.call.queue]
+        self.router.offer_failed(call_id)
+        heapq.heappush(self._forgive_due, (now + queue.ring_timeout_s, call_id, agent_id))
+        return self._step(agent_id, I.RING_FAILED, now, reason=status, offer_queue=queue)
+
+    def _call_ended(self, call_id: str, now: float) -> list[FloorEffect]:
+        caller = self.router.engaged.get(call_id)
+        if caller is None or caller.agent_id is None:
+            return []  # released already (resynchronisation, a hang-up seen first)
+        if caller.answered_at is None:
+            return self._caller_left(call_id, now)
+        self.router.caller_left(call_id)
+        agent = self.agents[caller.agent_id]
+        agent.last_queue, agent.talk_s = caller.call.queue, now - caller.answered_at
+        return self._step(agent.agent_id, I.CALL_END, now)
+
+    def _designate(self, call_id: str, agent_id: str | None) -> list[FloorEffect]:
+        if call_id not in self.router.waiting.by_id:
+            raise AssignmentError("caller-gone", f"call {call_id} is not waiting")
+        if agent_id is not None and agent_id not in self.specs:
+            raise AssignmentError("unknown-agent", f"no agent {agent_id}")
+        self.router.designate(call_id, agent_id)
+        return []
+
+    def _overflow(self, call_id: str, rung: WidenSkills | OverflowToQueue) -> list[FloorEffect]:
+        if call_id not in self.router.waiting.by_id:
+            return []  # ringing or gone: the rung no longer applies
+        if isinstance(rung, WidenSkills):
+            self.router.widen(call_id, rung.skills)
+        else:
+            self.router.move(call_id, rung.queue)
+        return []
+
+    def _tick(self, now: float) -> list[FloorEffect]:
+        effects: list[FloorEffect] = []
+        while self._wrap_due and self._wrap_due[0][0] <= now:
+            due, agent_id = heapq.heappop(self._wrap_due)
+            if self.agents[agent_id].wrap_up_due == due:
+                effects += self._step(agent_id, I.WRAP_UP_OVER, now)
+        while self._forgive_due and self._forgive_due[0][0] <= now:
+            _, call_id, agent_id = heapq.heappop(self._forgive_due)
+            self.router.forgive(call_id, agent_id)
+        return effects
 
     # -- internals --------------------------------------------------------------------------
 
     def _route(self, now: float) -> list[FloorEffect]:
         effects: list[FloorEffect] = []
-        for a in self.router.route(now):
-            effects += self._offer(a.call_id, a.agent_id, a.queue, now)
+        for made in self.router.route(now):
+            effects += self._offer(made.call_id, made.agent_id, made.queue, now)
         return effects
 
     def _offer(self, call_id: str, agent_id: str, queue: str, now: float) -> list[FloorEffect]:
-        self._engaged[call_id] = Engaged(agent_id, queue)
-        effects = self._step(agent_id, AgentInput.OFFER, now)
-        spec = self.queues[queue]
-        offer = Offer(
-            call_id, agent_id, self.specs[agent_id].endpoint, queue, spec.ring_timeout_s, now
-        )
-        return [offer, *effects]
-
-    def _flush_deferred(self, agent_id: str, now: float) -> list[FloorEffect]:
-        """Apply what came while the phone rang. A request the agent's new state cannot take
-        yet (a pause once the call is answered) waits for the end of the call."""
-        effects: list[FloorEffect] = []
-        reachable = self._reach_after_ring.pop(agent_id, None)
-        if reachable is not None:
-            effects += self._reach(agent_id, reachable, now)
-        later: list[tuple[AgentInput, str | None]] = []
-        for event, reason in self._deferred.pop(agent_id, []):
-            try:
-                effects += self._step(agent_id, event, now, reason)
-            except InvalidTransition:
-                if self.status[agent_id].state is AgentState.ON_CALL:
-                    later.append((event, reason))
-                # otherwise it no longer applies (e.g. pause twice) and is dropped
-        if later:
-            self._deferred[agent_id] = later
-        return effects
+        changes = self._step(agent_id, I.OFFER, now)
+        endpoint = self.specs[agent_id].endpoint
+        offer = Offer(call_id, agent_id, endpoint, queue, self.queues[queue].ring_timeout_s, now)
+        return [offer, *changes]
 
     def _step(
         self,
         agent_id: str,
         event: AgentInput,
         now: float,
-        reason: str | None = None,
         *,
-        offer_queue: str | None = None,
+        reason: str | None = None,
+        device: DeviceState = DeviceState.UNKNOWN,
+        offer_queue: QueueSpec | None = None,
     ) -> list[FloorEffect]:
-        # wrap-up length from the queue of the call just ended; miss limit from the offer's queue
-        queue = self.queues.get(self._last_queue.get(agent_id, ""))
-        wrap_s = self._wrap_override.get(agent_id, queue.wrap_up_s if queue else 0.0)
-        missed_in = self.queues.get(offer_queue or "") or queue
-        misses = missed_in.auto_pause_misses if missed_in else 3
-        new, raw = apply(
-            self.status[agent_id],
-            event,
-            now,
-            reason=reason,
-            wrap_up_s=wrap_s,
-            auto_pause_misses=misses,
-        )
-        self.status[agent_id] = new
-        return self._effects(agent_id, raw, now)
+        agent = self.agents[agent_id]
+        # wrap-up length from the queue of the call just ended; miss limit from the offer's
+        last = self.queues.get(agent.last_queue or "")
+        wrap_s = self._wrap_override.get(agent_id, last.wrap_up_s if last else 0.0)
+        missed_in = offer_queue or last
+        limits = Limits(wrap_s, missed_in.auto_pause_misses if missed_in else DEFAULT_MISS_LIMIT)
+        routable, due = agent.routable, agent.wrap_up_due
+        changes = step(agent, event, now, limits, reason=reason, device=device)
+        for change in changes:
+            self._handle_time(agent, change, now)
+        if agent.routable != routable:
+            if agent.routable:
+                self.router.agent_available(agent_id, now)
+            else:
+                self.router.agent_unavailable(agent_id)
+        if agent.wrap_up_due is not None and agent.wrap_up_due != due:
+            heapq.heappush(self._wrap_due, (agent.wrap_up_due, agent_id))
+        return list(changes)
 
-    def _effects(self, agent_id: str, raw: list[Effect], now: float) -> list[FloorEffect]:
-        out: list[FloorEffect] = []
-        auto = any(isinstance(e, AutoPaused) for e in raw)
-        for effect in raw:
-            if isinstance(effect, StateChanged):
-                out.append(AgentChanged(agent_id, effect.old, effect.new, effect.reason, now, auto))
-                if effect.new is AgentState.WRAP_UP:
-                    self._wrap_started[agent_id] = now
-                elif effect.old in (AgentState.WRAP_UP, AgentState.ON_CALL):
-                    self._record_handle(agent_id, now)
-            elif isinstance(effect, StartWrapUpTimer):
-                self._wrap_due[agent_id] = effect.until
-            elif isinstance(effect, CancelWrapUpTimer):
-                self._wrap_due.pop(agent_id, None)
-            elif isinstance(effect, RoutableChanged):
-                if effect.routable:
-                    self.router.agent_available(agent_id, now)
-                elif agent_id in self.router.ready:
-                    self.router.agent_unavailable(agent_id)
-        if self.status[agent_id].state is not AgentState.WRAP_UP:
-            self._wrap_due.pop(agent_id, None)
-        return out
-
-    def _record_handle(self, agent_id: str, now: float) -> None:
+    def _handle_time(self, agent: Agent, change: AgentChanged, now: float) -> None:
         """Handle time = talk + wrap-up, fed to the live per-agent estimate."""
-        queue = self._last_queue.get(agent_id)
-        talk = self._talk.pop(agent_id, None)
-        if queue is None or talk is None:
+        if change.new is AgentState.WRAP_UP:
+            agent.wrap_started = now
             return
-        wrap = now - self._wrap_started.pop(agent_id, now)
-        self.handle_times.record(queue, agent_id, talk + wrap)
+        if change.new in _TALKING or change.old not in (AgentState.WRAP_UP, *_TALKING):
+            return  # the call goes on, or there was none
+        queue, talk, started = agent.last_queue, agent.talk_s, agent.wrap_started
+        agent.talk_s = agent.wrap_started = None
+        if queue is not None and talk is not None:
+            wrap = now - (now if started is None else started)
+            self.handle_times.record(queue, agent.agent_id, talk + wrap)

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from acd.asterisk.devices import device_of
+
 # Priority raised for special callers; queues' own priorities are small integers.
 VIP_PRIORITY_BOOST = 10
 COMPLAINT_PRIORITY_BOOST = 5
@@ -108,6 +110,10 @@ class AgentSpec:
     id: str
     endpoint: str
     skills: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def device(self) -> str:
+        return device_of(self.endpoint)
 
 
 @dataclass(frozen=True, slots=True)

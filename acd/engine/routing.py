@@ -41,7 +41,7 @@ class Router:
         self.ready = ReadyAgents()
         self.waiting = WaitingCallers(self.queues)
         self.calls_today: dict[str, int] = dict.fromkeys(self.agents, 0)
-        self._offered: dict[str, Caller] = {}
+        self.engaged: dict[str, Caller] = {}  # call id -> caller ringing or talking
         self._last_assigned: dict[str, str] = {}  # queue -> agent, for round robin
         self._new_callers: list[str] = []
         self._new_agents: list[str] = []
@@ -71,27 +71,30 @@ class Router:
         self.waiting.add(Caller(call, self._seq))
         self._new_callers.append(call.call_id)
 
-    def caller_left(self, call_id: str) -> None:
-        """Abandoned, hung up, sent to voicemail or to a call-back: forget the caller."""
-        self._offered.pop(call_id, None)
-        if call_id in self.waiting.by_id:
-            self.waiting.remove(call_id)
+    def caller_left(self, call_id: str) -> Caller | None:
+        """The call is over, wherever it was (waiting, ringing, talking): forget it."""
+        caller = self.engaged.pop(call_id, None)
+        if caller is None and call_id in self.waiting.by_id:
+            caller = self.waiting.remove(call_id)
+        return caller
 
-    def offer_answered(self, call_id: str) -> None:
-        self._offered.pop(call_id, None)
+    def offer_answered(self, call_id: str, now: float) -> None:
+        self.engaged[call_id].answered_at = now
 
-    def offer_failed(self, call_id: str, agent_id: str) -> None:
+    def offer_failed(self, call_id: str) -> None:
         """Ring-no-answer or device gone: the caller keeps its place and skips that agent."""
-        caller = self._offered.pop(call_id)
-        caller.excluded.add(agent_id)
-        self.calls_today[agent_id] = max(0, self.calls_today[agent_id] - 1)
+        caller = self.engaged.pop(call_id)
+        agent_id, caller.agent_id = caller.agent_id, None
+        if agent_id is not None:
+            caller.excluded.add(agent_id)
+            self.calls_today[agent_id] = max(0, self.calls_today[agent_id] - 1)
         self.waiting.add(caller)
         self._new_callers.append(call_id)
 
     def forgive(self, call_id: str, agent_id: str) -> None:
         """The agent who missed this caller may be offered it again (the floor calls this a
         ring timeout later, so a caller is never stranded behind its only agents' misses)."""
-        caller = self.waiting.by_id.get(call_id) or self._offered.get(call_id)
+        caller = self.waiting.by_id.get(call_id) or self.engaged.get(call_id)
         if caller is None or agent_id not in caller.excluded:
             return
         caller.excluded.discard(agent_id)
@@ -174,7 +177,8 @@ class Router:
 
     def _assign(self, caller: Caller, agent_id: str, now: float) -> Assignment:
         self.waiting.remove(caller.call.call_id)
-        self._offered[caller.call.call_id] = caller
+        caller.agent_id = agent_id
+        self.engaged[caller.call.call_id] = caller
         self.ready.remove(agent_id)
         self.calls_today[agent_id] += 1
         queue = self.queues[caller.call.queue]

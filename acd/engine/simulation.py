@@ -176,7 +176,7 @@ class _Run:
 
     def start(self, assignments: list[Assignment]) -> None:
         for a in assignments:
-            self.router.offer_answered(a.call_id)
+            self.router.caller_left(a.call_id)  # answered at once; the talk is not routed
             wait = a.at - self.waiting.pop(a.call_id).arrived_at
             t = self.tally[a.queue]
             t.answered += 1

@@ -21,11 +21,16 @@ Entry = tuple[float, int, str]  # arrival, sequence, call id
 
 @dataclass(slots=True)
 class Caller:
+    """The engine's one record of a call, from arrival until it ends: waiting in lanes, then
+    engaged with ``agent_id`` (ringing, talking from ``answered_at``)."""
+
     call: WaitingCall
     seq: int
     lanes: list[LaneKey] = field(default_factory=list)
     excluded: set[str] = field(default_factory=set)  # agents who missed this caller
     widened: list[SkillRequirement] = field(default_factory=list)
+    agent_id: str | None = None
+    answered_at: float | None = None
 
     @property
     def order(self) -> tuple[int, float, int]:

@@ -5,20 +5,46 @@ publication is buffered and sent by ``run()``. ``deliver()`` is for the one mess
 wait for (the agent's screen pop before the phone rings): it returns once the broker has it.
 A publication is removed from the buffer only after
 the client accepted it, so a broker outage loses nothing until the buffer bound is hit.
+
+Screen pops carry customers' names, numbers and VIP flags: the broker connection can use a
+username and password (the password from the environment, ``mqtt.password_env``) and TLS with
+the broker's CA and a client certificate (``mqtt.tls``); docs/security.md has a broker ACL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import ssl
+from dataclasses import dataclass
 
 import aiomqtt
 
 from acd.events.buffer import PublishBuffer
 from acd.events.topics import Publication
 from acd.logging import get_logger
+from acd.settings.schema_system import MqttSettings
 
 log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MqttAuth:
+    username: str | None = None
+    password: str | None = None
+    ca_file: str | None = None  # TLS when set: the CA that signed the broker's certificate
+    cert_file: str | None = None  # client certificate (and its key) when the broker asks
+    key_file: str | None = None
+
+    def tls_params(self) -> aiomqtt.TLSParameters | None:
+        if self.ca_file is None:
+            return None
+        return aiomqtt.TLSParameters(
+            ca_certs=self.ca_file,
+            certfile=self.cert_file,
+            keyfile=self.key_file,
+            cert_reqs=ssl.CERT_REQUIRED,  # the broker must prove who it is
+        )
 
 
 class MqttPublisher:
@@ -31,10 +57,12 @@ class MqttPublisher:
         buffer_size: int = 10_000,
         backoff: tuple[float, float] = (0.2, 10.0),
         rng: random.Random | None = None,
+        auth: MqttAuth | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.client_id = client_id
+        self._auth = auth or MqttAuth()
         self.buffer = PublishBuffer(buffer_size)
         self.connected = asyncio.Event()
         self.connects = 0
@@ -44,6 +72,24 @@ class MqttPublisher:
         self._closing = False
         self._backoff = backoff
         self._rng = rng or random.Random()
+
+    @classmethod
+    def from_settings(cls, mqtt: MqttSettings) -> MqttPublisher:
+        tls = mqtt.tls
+        auth = MqttAuth(
+            username=mqtt.username,
+            password=mqtt.password.get_secret_value() if mqtt.password is not None else None,
+            ca_file=tls.ca_file if tls is not None else None,
+            cert_file=tls.cert_file if tls is not None else None,
+            key_file=tls.key_file if tls is not None else None,
+        )
+        return cls(
+            mqtt.host,
+            mqtt.port,
+            client_id=mqtt.client_id,
+            buffer_size=mqtt.buffer_size,
+            auth=auth,
+        )
 
     def publish(self, pub: Publication) -> None:
         self.buffer.push(pub)
@@ -74,8 +120,15 @@ class MqttPublisher:
         delay = self._backoff[0]
         while not self._closing or len(self.buffer):
             try:
+                auth = self._auth
                 async with aiomqtt.Client(
-                    self.host, self.port, identifier=self.client_id, timeout=5
+                    self.host,
+                    self.port,
+                    identifier=self.client_id,
+                    timeout=5,
+                    username=auth.username,
+                    password=auth.password,
+                    tls_params=auth.tls_params(),
                 ) as client:
                     self.connects += 1
                     self.connected.set()

@@ -18,12 +18,16 @@ from acd.http import (
     routes_callbacks,
     routes_floor,
     routes_recording,
+    routes_session,
     routes_supervisor,
     routes_transfer,
 )
-from acd.http.auth import TokenTable
 from acd.http.context import ApiContext
+from acd.http.hardening import harden
+from acd.identity.directory import Directory
+from acd.identity.throttle import AuthThrottle
 from acd.logging import get_logger
+from acd.settings.schema_system import HttpTls
 
 log = get_logger(__name__)
 GRACEFUL_S = 2.0  # open wallboard streams end on ``closing``; never wait longer than this
@@ -31,13 +35,23 @@ GRACEFUL_S = 2.0  # open wallboard streams end on ``closing``; never wait longer
 
 def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
     """The API; ``routers`` are the feature packages' endpoints (recordings), mounted as is."""
+    http = ctx.settings.http
     app = FastAPI(
         title="hotline",
         summary="Contact-center engine: agents, queues, supervisors, recordings, wallboard.",
         version="0.1",
+        # The schema stays at /openapi.json; the interactive pages load scripts from a CDN
+        # and inline, which the pages' Content-Security-Policy forbids.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
-    app.state.tokens = TokenTable(ctx.settings.http.tokens)
+    app.state.clock = ctx.clock
+    app.state.tls = http.tls is not None
+    app.state.directory = ctx.directory or Directory(ctx.settings, ctx.sessions, clock=ctx.clock)
+    app.state.throttle = AuthThrottle(allowed=http.auth_failures_allowed)
+    harden(app, max_body_bytes=http.max_body_bytes, tls=http.tls is not None)
+    app.include_router(routes_session.router)
     app.include_router(routes_floor.router)
     app.include_router(routes_supervisor.router)
     app.include_router(routes_transfer.router)
@@ -58,10 +72,13 @@ class _Server(uvicorn.Server):
 class HttpServer:
     """uvicorn on ``host:port`` (0 = any free port; ``port`` tells the bound one once up)."""
 
-    def __init__(self, app: FastAPI, ctx: ApiContext, host: str, port: int) -> None:
+    def __init__(
+        self, app: FastAPI, ctx: ApiContext, host: str, port: int, tls: HttpTls | None = None
+    ) -> None:
         self._ctx = ctx
         self.host = host
         self.port = port
+        self.scheme = "https" if tls is not None else "http"
         config = uvicorn.Config(
             app,
             host=host,
@@ -70,13 +87,23 @@ class HttpServer:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=int(GRACEFUL_S),
+            # TLS by uvicorn itself (ssl_certfile/ssl_keyfile), so keys and session cookies
+            # never cross a network in clear; the default bind stays loopback.
+            ssl_certfile=tls.cert_file if tls is not None else None,
+            ssl_keyfile=tls.key_file if tls is not None else None,
+            server_header=False,
         )
         self._server = _Server(config)
         self._sock: socket.socket | None = None
 
     @property
+    def listening(self) -> bool:
+        """uvicorn has started serving on the bound socket."""
+        return bool(self._server.started)
+
+    @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def bind(self) -> None:
         """Bind the listening socket now, so a busy port fails the daemon's start-up at once

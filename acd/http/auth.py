@@ -1,55 +1,96 @@
-"""Bearer tokens and roles.
+"""Authentication and roles for every route.
 
-Tokens come from ``settings.http.tokens`` (name, role, value from the environment variable named
-by ``token_env``); a token whose variable is unset is disabled. Roles rank
-agent < supervisor < qa = admin for floor control; recordings are for supervisor, qa and admin.
+A request proves who it is with ``Authorization: Bearer <credential>`` — a person's key
+(``hotline users add``) or a service account's token from the environment — or, for reads from a
+signed-in browser, the session cookie (``acd.http.routes_session``). The cookie counts only for
+GET/HEAD and the session endpoints themselves: state changes need the bearer credential, so a
+forged cross-site form could do nothing even if a browser sent the cookie (it is also
+``SameSite=Strict``). No credential is ever accepted in a URL.
 
-Agent tokens and "self": tokens belong to roles, not people. An agent token named
-``agent-<id>`` (e.g. ``agent-1001``) may act only on agent ``<id>``; any other agent token is the
-shared agent-desktop token, trusted to act for the agent signed in at that desktop. Supervisors,
-qa and admin may act on any agent and may force state changes.
-
-The FastAPI dependencies that check a request's token and role are in ``acd.http.deps``.
+Failed attempts are counted per client address; past ``http.auth_failures_allowed`` the address
+waits, answered 429 with ``Retry-After`` before any credential is checked. Roles and what they
+allow: ``acd.identity.principal`` and docs/security.md.
 """
 
 from __future__ import annotations
 
-import hmac
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from acd.settings.schema_system import ApiToken
+from fastapi import HTTPException, Request
 
-RANK = {"agent": 0, "supervisor": 1, "qa": 2, "admin": 2}
-RECORDING_ROLES = frozenset({"supervisor", "qa", "admin"})
+from acd.identity.directory import Directory
+from acd.identity.principal import RANK, RECORDING_ROLES, Principal
+from acd.identity.sessions import COOKIE
+from acd.identity.throttle import AuthThrottle
 
-
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    role: str
-
-    def at_least(self, role: str) -> bool:
-        return RANK[self.role] >= RANK[role]
-
-    def may_act_on(self, agent_id: str) -> bool:
-        if self.role != "agent":
-            return True
-        own = self.name.removeprefix("agent-") if self.name.startswith("agent-") else None
-        return own is None or own == agent_id
+__all__ = ["RANK", "RECORDING_ROLES", "Principal", "authenticate", "require"]
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
-class TokenTable:
-    def __init__(self, tokens: tuple[ApiToken, ...]) -> None:
-        self._tokens = [
-            (t.token.get_secret_value().encode(), Principal(t.name, t.role))
-            for t in tokens
-            if t.token is not None and t.token.get_secret_value()
-        ]
+def client_address(request: Request) -> str:
+    # The peer address as seen by us: no proxy header is trusted (any client could set one).
+    return request.client.host if request.client is not None else "?"
 
-    def principal(self, presented: str) -> Principal | None:
-        given = presented.encode()
-        found = None
-        for secret, who in self._tokens:  # compare with every token: no timing hint
-            if hmac.compare_digest(secret, given):
-                found = who
-        return found
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+async def authenticate(
+    request: Request, *, cookie: bool | None = None, presented: str | None = None
+) -> Principal:
+    """The principal behind the request, or 401 / 429. ``cookie``: accept the session cookie
+    (default: for GET and HEAD only); ``presented``: a credential given in the body (sign-in)."""
+    directory: Directory = request.app.state.directory
+    throttle: AuthThrottle = request.app.state.throttle
+    clock: Callable[[], float] = request.app.state.clock
+    client = client_address(request)
+    wait = throttle.retry_after(client, clock())
+    if wait is not None:
+        raise HTTPException(
+            429, "too many failed sign-ins: try again later", {"Retry-After": str(wait)}
+        )
+    use_cookie = request.method in SAFE_METHODS if cookie is None else cookie
+    presented = presented or _bearer(request)
+    session = request.cookies.get(COOKIE) if use_cookie else None
+    if presented is None and not session:
+        raise HTTPException(401, "sign-in needed", {"WWW-Authenticate": "Bearer"})
+    if presented is not None:
+        who = await directory.by_bearer(presented)
+    else:
+        assert session is not None
+        who = await directory.by_session(session)
+    if who is None:
+        throttle.failed(client, clock())
+        raise HTTPException(401, "unknown or expired credential", {"WWW-Authenticate": "Bearer"})
+    throttle.succeeded(client)
+    request.state.principal = who
+    return who
+
+
+def require(role: str) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
+    """FastAPI dependency: a valid credential whose role ranks at least ``role``."""
+
+    async def check(request: Request) -> Principal:
+        who = await authenticate(request)
+        if not who.at_least(role):
+            raise HTTPException(403, f"role {who.role} may not do this (needs {role})")
+        return who
+
+    return check
+
+
+async def recording_role(request: Request) -> Principal:
+    who = await authenticate(request)
+    if who.role not in RECORDING_ROLES:
+        raise HTTPException(403, f"role {who.role} may not search or hear recordings")
+    return who
+
+
+async def viewer(request: Request) -> Principal:
+    """Any role may watch the wallboard (a wall screen signs in as a viewer)."""
+    return await require("viewer")(request)

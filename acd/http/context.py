@@ -25,6 +25,7 @@ from acd.storage.commands import WriteCommand
 if TYPE_CHECKING:
     from acd.asterisk.aio.ami_client import AmiClient
     from acd.daemon.recording_control import RecordingControl
+    from acd.identity.directory import Directory
 
 log = get_logger(__name__)
 LAG_PROBE_S = 0.5
@@ -72,6 +73,7 @@ class ApiContext:
     recording_control: RecordingControl | None = None  # None: recordings cannot be paused
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     last_board: tuple[float, dict[str, Any]] | None = None  # (when, wallboard snapshot)
+    directory: Directory | None = None  # None: built by create_app from settings and sessions
 
     @property
     def clock(self) -> Callable[[], float]:

@@ -1,8 +1,10 @@
-"""Live views: the wallboard page, its server-sent event stream, and Prometheus ``/metrics``.
+"""Live views: the wallboard's data and server-sent event stream, and Prometheus ``/metrics``.
 
-The page (``/wallboard``, also ``/``) is static and holds no data, so anyone may load it; the data
-stream needs a token, given as ``?token=`` (a wall TV gets a URL; EventSource cannot send headers).
-The stream pushes one JSON snapshot a second, so what a wallboard shows is at most ~1 s old.
+The page (``/wallboard``, served by ``routes_session``) is static and holds no data. The data
+needs a signed-in principal of any role, a wall screen a ``viewer``: the browser's session
+cookie goes with the event stream, so no credential is ever in a URL. The stream pushes one
+JSON snapshot a second, so what a wallboard shows is at most ~1 s old; it ends when the
+session has expired or its key was revoked (the page then signs in again).
 """
 
 from __future__ import annotations
@@ -12,18 +14,19 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
-from importlib.resources import files
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from acd.daemon.floor_views import agents_view, queues_view
 from acd.daemon.specs import kpi_settings
 from acd.http import wallboard
 from acd.http.context import ApiContext
 from acd.http.deps import Ctx, Principal, require, viewer
+from acd.identity.directory import Directory
+from acd.identity.sessions import COOKIE
 from acd.kpi import summarize
 
 router = APIRouter()
@@ -40,7 +43,7 @@ async def snapshot(ctx: ApiContext) -> dict[str, Any]:
     cached = ctx.last_board
     if cached is not None and ctx.clock() - cached[0] < ctx.wallboard.push_every_s / 2:
         return cached[1]
-    to_wall = ctx.clocks.to_wall
+    to_wall = ctx.clocks.to_wall  # the floor runs on the steady clock
     queues, agents = await ctx.acd.read(
         lambda f, now: (queues_view(f, now), agents_view(f, now, to_wall))
     )
@@ -80,17 +83,6 @@ async def snapshot(ctx: ApiContext) -> dict[str, Any]:
     return board_view
 
 
-@router.get("/", include_in_schema=False)
-async def root(request: Request) -> RedirectResponse:
-    query = request.url.query  # keep a wall TV's ?token=
-    return RedirectResponse("/wallboard" + (f"?{query}" if query else ""))
-
-
-@router.get("/wallboard", response_class=HTMLResponse, include_in_schema=False)
-async def wallboard_page() -> HTMLResponse:
-    return HTMLResponse(files("acd.http").joinpath("wallboard.html").read_text("utf-8"))
-
-
 @router.get("/wallboard.json")
 async def wallboard_json(ctx: Ctx, who: Annotated[Principal, Depends(viewer)]) -> dict[str, Any]:
     return await snapshot(ctx)
@@ -98,11 +90,16 @@ async def wallboard_json(ctx: Ctx, who: Annotated[Principal, Depends(viewer)]) -
 
 @router.get("/events/wallboard")
 async def wallboard_events(
-    ctx: Ctx, who: Annotated[Principal, Depends(viewer)]
+    request: Request, ctx: Ctx, who: Annotated[Principal, Depends(viewer)]
 ) -> StreamingResponse:
+    session = request.cookies.get(COOKIE) if request.headers.get("authorization") is None else None
+    directory: Directory = request.app.state.directory
+
     async def stream() -> AsyncIterator[str]:
         yield "retry: 2000\n\n"
         while not ctx.closing.is_set():
+            if session is not None and await directory.by_session(session) is None:
+                return  # expired or revoked: the page's EventSource reconnects and is refused
             yield f"data: {json.dumps(await snapshot(ctx))}\n\n"
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(ctx.closing.wait(), ctx.wallboard.push_every_s)
@@ -117,7 +114,7 @@ def _metric(lines: list[str], name: str, kind: str, help_: str, samples: list[st
 
 @router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(
-    ctx: Ctx, who: Annotated[Principal, Depends(require("agent"))]
+    ctx: Ctx, who: Annotated[Principal, Depends(require("viewer"))]
 ) -> PlainTextResponse:
     """Prometheus text exposition format 0.0.4."""
     queues = await ctx.acd.read(queues_view)

@@ -25,8 +25,10 @@ MAX_ROWS = 1000
 async def list_callbacks(
     ctx: Ctx,
     who: Supervisor,
-    state: Annotated[str | None, Query(description=f"one of {', '.join(CALLBACK_STATES)}")] = None,
-    queue: str | None = None,
+    state: Annotated[
+        str | None, Query(max_length=16, description=f"one of {', '.join(CALLBACK_STATES)}")
+    ] = None,
+    queue: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[dict[str, Any]]:
     if state is not None and state not in CALLBACK_STATES:
         raise HTTPException(422, f"state must be one of {', '.join(CALLBACK_STATES)}")

@@ -4,31 +4,25 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from acd.daemon.call_state import CallState
 from acd.daemon.floor_views import agents_view, queues_view, waiting_view
-from acd.engine.agent_fsm import AgentInput, InvalidTransition
+from acd.engine.agent import InvalidTransition
+from acd.engine.floor_inputs import AgentAction
 from acd.engine.routing import AssignmentError
 from acd.http.context import ApiContext
-from acd.http.deps import Agent, Ctx, Supervisor
+from acd.http.deps import Agent, AgentId, CallId, Ctx, Supervisor
 from acd.storage.commands import AppendAudit, InsertCallback, UpsertCall
 from acd.storage.models import Call
 
 router = APIRouter()
 
-# action -> (input asked by the agent, input forced by a supervisor)
-ACTIONS = {
-    "login": (AgentInput.LOGIN, AgentInput.LOGIN),
-    "logout": (AgentInput.LOGOUT, AgentInput.FORCE_LOGOUT),
-    "pause": (AgentInput.PAUSE, AgentInput.FORCE_PAUSE),
-    "unpause": (AgentInput.UNPAUSE, AgentInput.FORCE_READY),
-    "wrapup-end": (AgentInput.WRAP_UP_END, AgentInput.FORCE_READY),
-}
+ACTIONS = {a.value: a for a in AgentAction}
 
 
 class PauseBody(BaseModel):
@@ -36,7 +30,7 @@ class PauseBody(BaseModel):
 
 
 class AssignBody(BaseModel):
-    agent: str = Field(min_length=1)
+    agent: str = Field(min_length=1, max_length=64)
 
 
 class DispositionBody(BaseModel):
@@ -48,11 +42,11 @@ class DispositionBody(BaseModel):
 
 def known_agent(ctx: ApiContext, agent_id: str) -> None:
     if agent_id not in {a.id for a in ctx.settings.agents}:
-        raise HTTPException(404, f"unknown agent {agent_id}")
+        raise HTTPException(404, "unknown agent")
 
 
 async def agents(ctx: ApiContext) -> list[dict[str, Any]]:
-    to_wall = ctx.clocks.to_wall
+    to_wall = ctx.clocks.to_wall  # the floor runs on the steady clock
     return await ctx.acd.read(lambda f, now: agents_view(f, now, to_wall))
 
 
@@ -67,8 +61,8 @@ async def list_agents(ctx: Ctx, who: Agent) -> list[dict[str, Any]]:
 
 @router.post("/agents/{agent_id}/{action}")
 async def agent_action(
-    agent_id: str,
-    action: str,
+    agent_id: AgentId,
+    action: Annotated[str, Path(max_length=32)],
     *,
     ctx: Ctx,
     who: Agent,
@@ -77,16 +71,15 @@ async def agent_action(
 ) -> dict[str, Any]:
     """login | logout | pause {reason} | unpause | wrapup-end; ``?force=true`` (supervisor)."""
     if action not in ACTIONS:
-        raise HTTPException(404, f"no agent action {action!r} (one of {', '.join(ACTIONS)})")
+        raise HTTPException(404, f"no such agent action (one of {', '.join(ACTIONS)})")
     known_agent(ctx, agent_id)
     if not who.may_act_on(agent_id):
-        raise HTTPException(403, f"token {who.name} may act only on its own agent")
+        raise HTTPException(403, f"{who.name} may act only on their own agent")
     if force and not who.at_least("supervisor"):
         raise HTTPException(403, "only supervisors may force a state change")
-    event = ACTIONS[action][1 if force else 0]
     reason = body.reason if body is not None else None
     try:
-        await ctx.acd.agent_input(agent_id, event, reason)
+        await ctx.acd.agent_input(agent_id, ACTIONS[action], reason, forced=force)
     except InvalidTransition as exc:
         raise HTTPException(409, str(exc)) from None
     return await agent_row(ctx, agent_id)
@@ -103,7 +96,9 @@ async def calls_waiting(ctx: Ctx, who: Agent) -> list[dict[str, Any]]:
 
 
 @router.post("/calls/{call_id}/assign")
-async def assign_call(call_id: str, body: AssignBody, ctx: Ctx, who: Supervisor) -> dict[str, str]:
+async def assign_call(
+    call_id: CallId, body: AssignBody, ctx: Ctx, who: Supervisor
+) -> dict[str, str]:
     known_agent(ctx, body.agent)
     try:
         await ctx.acd.assign(call_id, body.agent)
@@ -114,7 +109,7 @@ async def assign_call(call_id: str, body: AssignBody, ctx: Ctx, who: Supervisor)
 
 @router.post("/calls/{call_id}/designate")
 async def designate_call(
-    call_id: str, body: AssignBody, ctx: Ctx, who: Supervisor
+    call_id: CallId, body: AssignBody, ctx: Ctx, who: Supervisor
 ) -> dict[str, str]:
     """Keep a waiting caller (a VIP) for one experienced agent: offered to that agent, and only
     to that agent, as soon as they are ready."""
@@ -126,37 +121,45 @@ async def designate_call(
     return {"call_id": call_id, "agent": body.agent, "status": "designated"}
 
 
-async def call_queue_and_number(ctx: ApiContext, call_id: str) -> tuple[str | None, str | None]:
-    """The call's queue and caller number; KeyError when the daemon never saw the call."""
+async def call_queue_and_number(
+    ctx: ApiContext, call_id: str
+) -> tuple[str | None, str | None, str | None]:
+    """The call's queue, caller number and (last) agent; KeyError when the daemon never saw
+    the call."""
     call = ctx.registry.get(call_id)
     known: CallState | None = call.state if call is not None else None
     if known is None:
         known = next((c for c in reversed(ctx.registry.recent) if c.call_id == call_id), None)
     if known is not None:
-        return known.queue, known.facts.number
+        return known.queue, known.facts.number, known.agent_id
     if ctx.sessions is not None:
         async with ctx.sessions() as session:
-            query = select(Call.queue, Call.caller_number).where(Call.id == call_id)
+            query = select(Call.queue, Call.caller_number, Call.agent_id).where(Call.id == call_id)
             row = (await session.execute(query)).first()
         if row is not None:
-            return row[0], row[1]
+            return row[0], row[1], row[2]
     raise KeyError(call_id)
 
 
 @router.post("/calls/{call_id}/disposition")
-async def disposition(call_id: str, body: DispositionBody, ctx: Ctx, who: Agent) -> dict[str, Any]:
-    """Wrap-up result of a call; codes are the call's queue's ``dispositions``."""
+async def disposition(
+    call_id: CallId, body: DispositionBody, ctx: Ctx, who: Agent
+) -> dict[str, Any]:
+    """Wrap-up result of a call; codes are the call's queue's ``dispositions``. An agent
+    records it only for a call they answered."""
     try:
-        queue, number = await call_queue_and_number(ctx, call_id)
+        queue, number, agent_id = await call_queue_and_number(ctx, call_id)
     except KeyError:
-        raise HTTPException(404, f"unknown call {call_id}") from None
+        raise HTTPException(404, "unknown call") from None
+    if not who.may_act_on(agent_id):
+        raise HTTPException(403, f"{who.name} may record dispositions only of their own calls")
     due_at = body.follow_up_due
     if due_at is not None and due_at.tzinfo is None:
         raise HTTPException(422, "follow_up_due needs a time zone (e.g. 2026-11-24T10:00:00+08:00)")
     allowed = ctx.settings.queue(queue).dispositions if queue else ("resolved",)
     if body.code not in allowed:
         raise HTTPException(
-            422, f"disposition {body.code!r} is not one of queue {queue}'s: {', '.join(allowed)}"
+            422, f"not a disposition of queue {queue}: expected one of {', '.join(allowed)}"
         )
     if ctx.write is None:
         raise HTTPException(503, "storage is not available")

@@ -15,7 +15,8 @@ from acd.daemon.specs import kpi_settings
 from acd.daemon.supervisor import NotOnCall, SpyMode, SpyRefused
 from acd.http.deps import Ctx, Principal, require
 from acd.http.routes_floor import known_agent
-from acd.reports.build import build_report
+from acd.reports.build import GROUPINGS, build_report
+from acd.reports.periods import INTERVALS
 from acd.reports.render import to_dict
 
 router = APIRouter()
@@ -25,14 +26,34 @@ Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 class SpyBody(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    agent: str = Field(min_length=1)
+    agent: str = Field(min_length=1, max_length=64)
     mode: SpyMode = SpyMode.LISTEN
-    endpoint: str = Field(alias="from", min_length=1, description="the supervisor's phone")
+    endpoint: str | None = Field(
+        default=None,
+        alias="from",
+        max_length=128,
+        description="one of your phones in agents.yaml supervisors[].phones (default: the first)",
+    )
+
+
+def spy_phone(who: Principal, asked: str | None) -> str:
+    """Only the principal's own phones from config: never an arbitrary dial string, which
+    could stream a customer's call to an outside number."""
+    if not who.phones:
+        raise HTTPException(
+            403, f"{who.name} has no phone to listen from (agents.yaml supervisors[].phones)"
+        )
+    if asked is None:
+        return who.phones[0]
+    if asked not in who.phones:
+        raise HTTPException(403, f"not one of {who.name}'s phones: {', '.join(who.phones)}")
+    return asked
 
 
 @router.post("/spy")
 async def spy(body: SpyBody, ctx: Ctx, who: Supervisor) -> dict[str, object]:
     known_agent(ctx, body.agent)
+    endpoint = spy_phone(who, body.endpoint)
     try:
         session = await ctx.desk.spy(
             ctx.registry,
@@ -40,7 +61,7 @@ async def spy(body: SpyBody, ctx: Ctx, who: Supervisor) -> dict[str, object]:
             role=who.role,
             agent_id=body.agent,
             mode=body.mode,
-            endpoint=body.endpoint,
+            endpoint=endpoint,
         )
     except NotOnCall as exc:
         raise HTTPException(409, str(exc)) from None
@@ -63,9 +84,9 @@ async def reports(
     who: Supervisor,
     start: Annotated[datetime | None, Query(alias="from")] = None,
     end: Annotated[datetime | None, Query(alias="to")] = None,
-    interval: str | None = None,
-    by: str | None = None,
-    queue: str | None = None,
+    interval: Annotated[str | None, Query(max_length=16)] = None,
+    by: Annotated[str | None, Query(max_length=16)] = None,
+    queue: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """KPI report (``acd.reports``); default period: today in the configured time zone."""
     if ctx.db_url is None:
@@ -86,6 +107,10 @@ async def reports(
             ring_limits={q.name: q.ring_timeout_s for q in ctx.settings.queues},
             tz=tz,
         )
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    except ValueError:
+        # the message would repeat the parameter: say what is accepted instead
+        raise HTTPException(
+            422,
+            f"expected interval one of {', '.join(INTERVALS)} and by one of {', '.join(GROUPINGS)}",
+        ) from None
     return to_dict(report)

@@ -3,7 +3,7 @@
 The request is checked against the call's queue's ``transfers`` rules (agent tokens only; see
 ``acd.daemon.transfers``), then the agent's leg is hung up and the call flow queues the caller
 again. Answers: 404 unknown call/queue/agent, 409 not in a conversation with an agent, 403 not
-allowed (by config, or an ``agent-<id>`` token acting for another agent's call), 422 no reason.
+allowed (by config, or an agent acting on another agent's call), 422 no reason.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from pydantic import BaseModel, Field, model_validator
 from acd.asterisk.aio.ami_client import AmiError
 from acd.daemon.transfers import TargetKind, TransferDesk, TransferError
 from acd.http.context import ApiContext
-from acd.http.deps import Agent, Ctx
+from acd.http.deps import Agent, CallId, Ctx
 from acd.settings.schema_routing import TransferRules
 
 router = APIRouter()
 
 
 class TransferBody(BaseModel):
-    queue: str | None = Field(default=None, min_length=1)
-    agent: str | None = Field(default=None, min_length=1)
+    queue: str | None = Field(default=None, min_length=1, max_length=64)
+    agent: str | None = Field(default=None, min_length=1, max_length=64)
     reason: str | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")
@@ -53,11 +53,14 @@ def transfer_desk(ctx: ApiContext) -> TransferDesk:
 
 
 @router.post("/calls/{call_id}/transfer")
-async def transfer_call(call_id: str, body: TransferBody, ctx: Ctx, who: Agent) -> dict[str, Any]:
+async def transfer_call(
+    call_id: CallId, body: TransferBody, ctx: Ctx, who: Agent
+) -> dict[str, Any]:
     live = ctx.registry.get(call_id)
-    agent = live.state.agent_id if live is not None else None
-    if agent is not None and not who.may_act_on(agent):
-        raise HTTPException(403, f"token {who.name} may transfer only its own agent's calls")
+    if live is None:
+        raise HTTPException(404, "unknown call")
+    if not who.may_act_on(live.state.agent_id):
+        raise HTTPException(403, f"{who.name} may transfer only their own calls")
     kind, name = body.target
     try:
         accepted = await transfer_desk(ctx).request(

@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from acd.settings.errors import ConfigIssue
+from acd.settings.phones_check import check_phones
 from acd.settings.schema_ivr import IvrAction, IvrFile
 from acd.settings.schema_recording import RecordingFile
 from acd.settings.schema_routing import AGENTS_TARGET, AgentsFile, QueuesFile
@@ -104,6 +105,10 @@ def check_agents(files: ParsedFiles) -> list[ConfigIssue]:
             path = f"agents[{i}].skills.{skill}"
             if skill not in skills:
                 issues.append(_unknown(f, path, "skill", skill, skills, where="queues.yaml skills"))
+    supervisors = files.agents.supervisors
+    issues += _duplicates(
+        f, "supervisor id", ((f"supervisors[{i}].id", s.id) for i, s in enumerate(supervisors))
+    )
     return issues
 
 
@@ -208,4 +213,10 @@ def check_other(files: ParsedFiles) -> list[ConfigIssue]:
 
 
 def cross_check(files: ParsedFiles) -> list[ConfigIssue]:
-    return check_queues(files) + check_agents(files) + check_ivr(files) + check_other(files)
+    return (
+        check_queues(files)
+        + check_agents(files)
+        + check_ivr(files)
+        + check_other(files)
+        + check_phones(files.agents)
+    )

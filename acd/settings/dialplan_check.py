@@ -19,6 +19,9 @@ from acd.settings.pbx_conf_render import render_all
 from acd.settings.settings import Settings
 
 _AGI_URL = re.compile(r"AGI\(agi://[^/,)]+/([^?,)]*)")
+_AGI_QUERY = re.compile(r"AGI\(agi://[^/,)]+/[^?,)]*(\?[^,)]*)?")
+# the FastAGI key placeholder, substituted at install (not a channel variable)
+_KEY_PLACEHOLDER = re.compile(r"[?&]key=\$\{[A-Z][A-Z0-9_]*\}")
 _VARIABLE = re.compile(r"\bHOTLINE_[A-Z0-9_]+\b")
 _SECTION = re.compile(r"^\[([^\]]+)\]")
 
@@ -56,7 +59,17 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
                 )
             if context == names.CONTEXT_HOTLINE and route == names.ROUTE_IVR:
                 ivr_seen = True
-        for variable in _VARIABLE.findall(line):
+        for query in _AGI_QUERY.findall(line):
+            if not _KEY_PLACEHOLDER.search(query or ""):
+                issues.append(
+                    ConfigIssue(
+                        file,
+                        where,
+                        "AGI URL without the FastAGI key (expected ?key=${HOTLINE_AGI_KEY}, as"
+                        " `hotline dialplan render` writes it): the daemon refuses such sessions",
+                    )
+                )
+        for variable in _VARIABLE.findall(_KEY_PLACEHOLDER.sub("", line)):
             if variable not in names.CHANNEL_VARIABLES:
                 issues.append(
                     ConfigIssue(

@@ -38,11 +38,21 @@ PAUSE_WITH_REASON = "action=pause&reason=${EXTEN:3}"
 RECORD_PAUSE_WITH_REASON = "action=record-pause&reason=${EXTEN:3}"
 
 
+def agi_key_placeholder(settings: Settings) -> str:
+    """``key=${HOTLINE_AGI_KEY}``: substituted at install (``envsubst '${HOTLINE_AGI_KEY}'``),
+    never the key itself in a rendered file. An unsubstituted placeholder reaches the daemon
+    as an empty key (Asterisk expands an unset variable to nothing): refused, so calls go to
+    the fallback Queue() until the install is fixed."""
+    return f"key=${{{settings.fastagi.key_env}}}"
+
+
 def agi_url(settings: Settings, route: str, query: str = "") -> str:
-    """``agi://host:port/route[?query]``; Asterisk passes the query on in agi_network_script."""
+    """``agi://host:port/route?[query&]key=...``; Asterisk passes the query on in
+    agi_network_script, where the daemon checks the key."""
     fastagi = settings.fastagi
     url = f"agi://{fastagi.host}:{fastagi.port}/{route}"
-    return f"{url}?{query}" if query else url
+    key = agi_key_placeholder(settings)
+    return f"{url}?{query}&{key}" if query else f"{url}?{key}"
 
 
 def _hotline_context(settings: Settings) -> list[str]:

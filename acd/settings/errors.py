@@ -96,7 +96,9 @@ def issues_from_validation(
             loc = loc[:-1]
         if kind == "extra_forbidden":
             owner = _model_at(model, loc[:-1])
-            allowed = ", ".join(owner.model_fields) if owner else ""
+            # secrets resolved from the environment are not keys one may write
+            keys = [n for n, f in owner.model_fields.items() if not f.exclude] if owner else []
+            allowed = ", ".join(keys)
             message = f"unknown key (expected one of: {allowed})" if allowed else "unknown key"
         elif kind == "missing":
             message = "required key is missing"

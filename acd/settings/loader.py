@@ -21,6 +21,12 @@ from acd.settings.schema_recording import RecordingFile
 from acd.settings.schema_routing import AgentsFile, QueuesFile
 from acd.settings.schema_service import HoursFile, TargetsFile
 from acd.settings.schema_system import SystemSettings
+from acd.settings.secret_checks import (
+    agi_key_issues,
+    exposure_issues,
+    secret_issues,
+    token_binding_issues,
+)
 from acd.settings.settings import Settings
 from acd.settings.yaml_files import read_yaml
 
@@ -85,9 +91,45 @@ def _with_secrets(
         )
         tokens.append(token.model_copy(update={"token": value}))
     http = system.http.model_copy(update={"tokens": tuple(tokens)})
-    system = system.model_copy(
-        update={"ami": ami.model_copy(update={"secret": secret}), "http": http}
+    if http.session_key_env is not None:
+        session_key = _secret(
+            env,
+            http.session_key_env,
+            file="hotline.yaml",
+            path="http.session_key_env",
+            what="the key signing browser sessions",
+            issues=issues,
+        )
+        http = http.model_copy(update={"session_key": session_key})
+    fastagi = system.fastagi
+    agi_key = _secret(
+        env,
+        fastagi.key_env,
+        file="hotline.yaml",
+        path="fastagi.key_env",
+        what="the FastAGI key of the dialplan's AGI URLs",
+        issues=issues,
     )
+    mqtt = system.mqtt
+    if mqtt.password_env is not None:
+        password = _secret(
+            env,
+            mqtt.password_env,
+            file="hotline.yaml",
+            path="mqtt.password_env",
+            what="the MQTT broker password",
+            issues=issues,
+        )
+        mqtt = mqtt.model_copy(update={"password": password})
+    system = system.model_copy(
+        update={
+            "ami": ami.model_copy(update={"secret": secret}),
+            "http": http,
+            "fastagi": fastagi.model_copy(update={"key": agi_key}),
+            "mqtt": mqtt,
+        }
+    )
+    issues += secret_issues(system) + agi_key_issues(system)
     enc = recording.encryption
     if enc.enabled:
         key = _secret(
@@ -125,7 +167,9 @@ def load_settings(
         hours=parsed["hours.yaml"],
         recording=parsed["recording.yaml"],
     )
-    issues = cross_check(files)
+    system_file = parsed["hotline.yaml"]
+    issues = cross_check(files) + token_binding_issues(system_file, files.agents)
+    issues += exposure_issues(system_file)
     system, recording, secret_issues = _with_secrets(
         parsed["hotline.yaml"], files.recording, environment
     )
@@ -145,4 +189,6 @@ def load_settings(
         recording=recording,
         targets=parsed["targets.yaml"],
         callbacks=files.queues.callbacks,
+        phones=files.agents.phones,
+        supervisors=files.agents.supervisors,
     )

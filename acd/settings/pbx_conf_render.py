@@ -7,37 +7,28 @@ for the installer to substitute (e.g. ``envsubst``); Asterisk itself does not ex
 
 from __future__ import annotations
 
-import re
-
+from acd.asterisk.devices import device_of
+from acd.settings.ami_privileges import AMI_READ, AMI_WRITE
 from acd.settings.dialplan_render import HEADER, render_extensions_conf
+from acd.settings.pjsip_render import render_pjsip_conf
 from acd.settings.schema_routing import AgentSettings
 from acd.settings.settings import Settings
 
 MAX_LEVEL = 5
 
-# Least privilege for the daemon's AMI user. Write classes per action as registered in Asterisk:
-# main/manager.c __init_manager: Hangup system,call; Status system,call,reporting; Setvar call;
-# Getvar call,reporting; Redirect call; Originate originate; CoreShowChannels system,reporting.
-# apps/app_queue.c load_module: QueueAdd/QueueRemove/QueuePause agent; QueueStatus none.
-# apps/app_mixmonitor.c load_module: MixMonitor system; StopMixMonitor/MixMonitorMute system,call.
-# res/res_manager_devicestate.c load_module: DeviceStateList call,reporting.
-# Read classes as recorded (Privilege: headers in shared/asterisk/transcripts): call (Hangup,
-# DeviceStateChange, MixMonitorStart), agent (Queue*/Agent*), system (FullyBooted), dialplan
-# (VarSet: the only carrier of MIXMONITOR_FILENAME and QUEUESTATUS=TIMEOUT), reporting.
-AMI_READ = "system,call,agent,dialplan,reporting"
-AMI_WRITE = "system,call,agent,originate,reporting"
-
-
-def sip_password_env(agent: AgentSettings) -> str:
-    """Environment variable holding the agent softphone's SIP password."""
-    return "HOTLINE_SIP_PASSWORD_" + re.sub(r"[^A-Z0-9]", "_", agent.softphone.upper())
+# Least privilege for the daemon's AMI user: the classes and why, action by action, are in
+# acd/settings/ami_privileges.py (no ``system``: it would let the AMI user run shell commands).
 
 
 def _member_line(agent: AgentSettings, level: int) -> str:
     # app_queue: lower penalty is tried first, so an expert (level 5) gets penalty 0.
     penalty = MAX_LEVEL - level
     name = agent.name.replace(",", " ")
-    return f"member => {agent.endpoint},{penalty},{name},PJSIP/{agent.softphone}"
+    # State interface = the device the endpoint really is: Local/1001@ctx for Local/1001@ctx/n
+    # (shared README: device names carry no /n). PJSIP/1001 is not it: a Local endpoint into
+    # another context may have no such device, and a real Asterisk then showed every fallback
+    # member Invalid (issue 16).
+    return f"member => {agent.endpoint},{penalty},{name},{device_of(agent.endpoint)}"
 
 
 def render_queues_conf(settings: Settings) -> str:
@@ -82,53 +73,13 @@ def render_queues_conf(settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_pjsip_conf(settings: Settings) -> str:
-    lines = [
-        HEADER,
-        "; Agent softphones. Passwords are ${...} placeholders: substitute them from the",
-        "; environment when installing (e.g. envsubst); never commit real ones.",
-        "[transport-udp]",
-        "type = transport",
-        "protocol = udp",
-        "bind = 0.0.0.0:5060",
-    ]
-    seen: set[str] = set()
-    for agent in sorted(settings.agents, key=lambda a: a.softphone):
-        ext = agent.softphone
-        if ext in seen:
-            continue
-        seen.add(ext)
-        lines += [
-            "",
-            f"; agent {agent.id}: {agent.name}",
-            f"[{ext}]",
-            "type = endpoint",
-            "context = hotline-agents",
-            "disallow = all",
-            "allow = ulaw,alaw",
-            f"auth = {ext}-auth",
-            f"aors = {ext}",
-            f'callerid = "{agent.name}" <{ext}>',
-            "",
-            f"[{ext}-auth]",
-            "type = auth",
-            "auth_type = userpass",
-            f"username = {ext}",
-            f"password = ${{{sip_password_env(agent)}}}",
-            "",
-            f"[{ext}]",
-            "type = aor",
-            "max_contacts = 1",
-            "remove_existing = yes",
-        ]
-    return "\n".join(lines) + "\n"
-
-
 def render_manager_conf(settings: Settings) -> str:
     ami = settings.ami
     lines = [
         HEADER,
-        "; Sample AMI set-up: one least-privilege user for the daemon, loopback only.",
+        "; Sample AMI set-up: one least-privilege user for the daemon, loopback only. No",
+        "; `system` class: recordings start over FastAGI; see docs/security.md and",
+        "; `hotline check-config --manager-conf /etc/asterisk/manager.conf`.",
         "; The secret is a placeholder: substitute it from the environment when installing.",
         "[general]",
         "enabled = yes",

@@ -36,6 +36,20 @@ def _check_channel(value: str) -> str:
 Hour = Annotated[int, Field(ge=0, le=24)]
 
 
+def _check_patterns(value: tuple[str, ...]) -> tuple[str, ...]:
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"expected a regular expression, got {pattern!r}: {exc}") from None
+    return value
+
+
+# National numbers only (no 00/+ international prefix): international premium-rate numbers are
+# the usual toll-fraud target. Widen it deliberately in queues.yaml if you call abroad.
+DEFAULT_ALLOWED_NUMBERS = (r"0?[1-9][0-9]{2,14}",)
+
+
 class CallbackSettings(FrozenModel):
     channel: Annotated[str, AfterValidator(_check_channel)] = "PJSIP/{number}@trunk"
     caller_id: str | None = None  # shown to the customer, e.g. '"Hotline" <4008001234>'
@@ -46,6 +60,14 @@ class CallbackSettings(FrozenModel):
     calling_hours: tuple[Hour, Hour] = (9, 20)
     slot_capacity: int = Field(default=4, ge=1)  # call-backs booked per 15-minute slot
     check_every_s: PositiveSeconds = 15.0  # how often booked call-backs are looked at
+    # Numbers the daemon may ever dial back: each a regular expression the whole number must
+    # match. Anything else is never dialled (the booking fails and is logged).
+    allowed_numbers: Annotated[
+        tuple[str, ...], AfterValidator(_check_patterns), Field(min_length=1)
+    ] = DEFAULT_ALLOWED_NUMBERS
+
+    def number_allowed(self, number: str) -> bool:
+        return any(re.fullmatch(p, number) for p in self.allowed_numbers)
 
     @model_validator(mode="after")
     def _hours_ordered(self) -> CallbackSettings:

@@ -17,8 +17,9 @@ from acd.settings.common import (
     refuse_secret_in_file,
 )
 
-# Placeholders the recorder fills in when it names a file.
-LAYOUT_FIELDS = frozenset({"date", "queue", "call_id", "agent"})
+# Placeholders the recorder fills in when it names a file. Not the agent: the file is named
+# when MixMonitor starts, before the first Dial, when who will answer is not known yet.
+LAYOUT_FIELDS = frozenset({"date", "queue", "call_id"})
 
 
 def _check_layout(value: str) -> str:

@@ -20,6 +20,7 @@ from acd.settings.common import (
     refuse_removed_keys,
 )
 from acd.settings.schema_callbacks import CallbackSettings
+from acd.settings.schema_phones import Location, PhonesSettings, QualityOverride
 
 Level = Annotated[int, Field(ge=1, le=5)]
 SelectionPolicy = Literal["longest_idle", "fewest_calls", "round_robin", "skill_level"]
@@ -210,6 +211,9 @@ class AgentSettings(FrozenModel):
     skills: dict[Identifier, Level] = Field(min_length=1)
     wrapup_s: Seconds | None = None  # overrides the queue's wrap-up when set
     supervisor: bool = False
+    location: Location = "office"  # where the phone is: phones.office or phones.remote
+    webrtc: bool = False  # a browser phone (WSS, DTLS-SRTP) instead of a SIP softphone; remote only
+    quality: QualityOverride = QualityOverride()  # per-agent qualify / RTT limit
 
     @property
     def softphone(self) -> str:
@@ -220,7 +224,19 @@ class AgentSettings(FrozenModel):
         return rest.split("@", 1)[0]
 
 
+class SupervisorSettings(FrozenModel):
+    """A supervisor and the phones listen/whisper/barge may ring: never any other dial string.
+    A person signs in with a personal key linked to this entry (``hotline users add
+    --supervisor ID``)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=40)
+    name: str = Field(min_length=1)
+    phones: tuple[Annotated[str, AfterValidator(_check_endpoint)], ...] = Field(min_length=1)
+
+
 class AgentsFile(FrozenModel):
     """The whole of ``agents.yaml``."""
 
     agents: tuple[AgentSettings, ...] = Field(min_length=1)
+    phones: PhonesSettings = PhonesSettings()  # SIP transports and phone settings per location
+    supervisors: tuple[SupervisorSettings, ...] = ()

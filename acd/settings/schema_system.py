@@ -44,6 +44,37 @@ class FastAgiSettings(FrozenModel):
     backlog: int = Field(default=512, ge=64)
     allowed_peers: tuple[str, ...] = ("127.0.0.1",)
     session_timeout_s: PositiveSeconds = 3600.0
+    # Shared secret in every AGI URL of the dialplan (``?key=${HOTLINE_AGI_KEY}``, substituted
+    # at install): sessions without it are refused, so a local process cannot pose as Asterisk.
+    key_env: EnvName = "HOTLINE_AGI_KEY"
+    key: SecretStr | None = Field(default=None, exclude=True)  # resolved from key_env
+    # At most this many sessions at once (further connections are closed at once, and Asterisk's
+    # dialplan falls back to Queue()); also capped below the process's open-file limit.
+    max_sessions: int = Field(default=2000, ge=1)
+    # Asterisk sends the environment block right after connecting: a peer silent this long is
+    # dropped, so idle connections cannot hold sessions (or file descriptors).
+    idle_timeout_s: PositiveSeconds = 10.0
+    command_timeout_s: PositiveSeconds = 300.0  # per command reply (Dial/Queue pass their own)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_key_in_file(cls, data: Any) -> Any:
+        return refuse_secret_in_file(data, "key", "key_env")
+
+
+class MqttTls(FrozenModel):
+    """TLS to the broker: the CA that signed its certificate, and a client certificate if the
+    broker asks for one (``require_certificate true`` in mosquitto.conf)."""
+
+    ca_file: str
+    cert_file: str | None = None
+    key_file: str | None = None
+
+    @model_validator(mode="after")
+    def _pair(self) -> MqttTls:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file expected together (the client certificate)")
+        return self
 
 
 class MqttSettings(FrozenModel):
@@ -52,6 +83,23 @@ class MqttSettings(FrozenModel):
     topic_prefix: str = Field(default="hotline", pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
     client_id: str = Field(default="hotline-acd", min_length=1)
     buffer_size: int = Field(default=10_000, ge=1)  # messages kept while the broker is away
+    # Screen pops carry names, numbers and VIP flags: use broker authentication (and TLS off
+    # the host). The password comes from the environment variable ``password_env`` names.
+    username: str | None = Field(default=None, min_length=1)
+    password_env: EnvName | None = None
+    password: SecretStr | None = Field(default=None, exclude=True)  # resolved from password_env
+    tls: MqttTls | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password_in_file(cls, data: Any) -> Any:
+        return refuse_secret_in_file(data, "password", "password_env")
+
+    @model_validator(mode="after")
+    def _password_needs_user(self) -> MqttSettings:
+        if self.password_env is not None and self.username is None:
+            raise ValueError("password_env expected together with username")
+        return self
 
 
 class DatabaseSettings(FrozenModel):
@@ -59,13 +107,20 @@ class DatabaseSettings(FrozenModel):
     spool_dir: str = "var/spool"  # events written here when the database is unreachable
 
 
-Role = Literal["agent", "supervisor", "qa", "admin"]
+# viewer: the wallboard (read-only); the others as in docs/security.md
+Role = Literal["viewer", "agent", "supervisor", "qa", "admin"]
 
 
 class ApiToken(FrozenModel):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    """A service account's token from the environment (people get personal keys instead,
+    ``hotline users add``). An agent-role token acts only as ``agent``; a supervisor-role token
+    may listen in only from the phones of the ``supervisor`` entry it names."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)
     role: Role
     token_env: EnvName
+    agent: str | None = None  # agents.yaml id: required for role agent
+    supervisor: str | None = None  # agents.yaml supervisors[].id
     token: SecretStr | None = Field(default=None, exclude=True)  # resolved from token_env
 
     @model_validator(mode="before")
@@ -73,11 +128,44 @@ class ApiToken(FrozenModel):
     def _no_token_in_file(cls, data: Any) -> Any:
         return refuse_secret_in_file(data, "token", "token_env")
 
+    @model_validator(mode="after")
+    def _agent_bound(self) -> ApiToken:
+        if self.role == "agent" and self.agent is None:
+            raise ValueError(
+                "role agent expects 'agent': the agent id this token acts as (a token shared by"
+                " every agent could act on anyone; people get personal keys: hotline users add)"
+            )
+        if self.role != "agent" and self.agent is not None:
+            raise ValueError(f"'agent' is only for role agent, not {self.role}")
+        return self
+
+
+class HttpTls(FrozenModel):
+    """HTTPS through uvicorn (``ssl_certfile`` / ``ssl_keyfile``); PEM files."""
+
+    cert_file: str
+    key_file: str
+
 
 class HttpSettings(FrozenModel):
-    host: str = "127.0.0.1"
+    host: str = "127.0.0.1"  # loopback: put a TLS-terminating proxy or ``tls`` before others
     port: Port = 8080
     tokens: tuple[ApiToken, ...] = ()
+    tls: HttpTls | None = None
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)  # larger requests get 413
+    # Browser sign-in: a personal key is exchanged for a signed session cookie this long,
+    # renewed by the open page; revoking the key ends it at the next request.
+    session_ttl_s: PositiveSeconds = 900.0
+    # Signs session cookies; unset: a random key per daemon start (a restart signs browsers out)
+    session_key_env: EnvName | None = None
+    session_key: SecretStr | None = Field(default=None, exclude=True)
+    # Failed sign-ins from one address before it is made to wait (429 with Retry-After)
+    auth_failures_allowed: int = Field(default=10, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_session_key_in_file(cls, data: Any) -> Any:
+        return refuse_secret_in_file(data, "session_key", "session_key_env")
 
 
 class LoggingSettings(FrozenModel):

@@ -11,8 +11,9 @@ from pathlib import Path
 from acd.settings.common import FrozenModel
 from acd.settings.schema_callbacks import CallbackSettings
 from acd.settings.schema_ivr import IvrFile, Menu
+from acd.settings.schema_phones import PhoneQuality, PhonesSettings
 from acd.settings.schema_recording import RecordingFile
-from acd.settings.schema_routing import AgentSettings, QueueSettings
+from acd.settings.schema_routing import AgentSettings, QueueSettings, SupervisorSettings
 from acd.settings.schema_service import Calendar, TargetsFile
 from acd.settings.schema_system import (
     AmiSettings,
@@ -37,6 +38,8 @@ class Settings(FrozenModel):
     recording: RecordingFile  # recording.yaml (with qa)
     targets: TargetsFile  # targets.yaml
     callbacks: CallbackSettings = CallbackSettings()  # queues.yaml
+    phones: PhonesSettings = PhonesSettings()  # agents.yaml phones:
+    supervisors: tuple[SupervisorSettings, ...] = ()  # agents.yaml
 
     # hotline.yaml sections, for brevity at call sites
     @property
@@ -74,11 +77,18 @@ class Settings(FrozenModel):
                 return queue
         raise KeyError(name)
 
+    def supervisor(self, supervisor_id: str) -> SupervisorSettings | None:
+        return next((s for s in self.supervisors if s.id == supervisor_id), None)
+
     def agent(self, agent_id: str) -> AgentSettings:
         for agent in self.agents:
             if agent.id == agent_id:
                 return agent
         raise KeyError(agent_id)
+
+    def phone_quality(self, agent: AgentSettings) -> PhoneQuality:
+        """The agent's qualify settings and RTT limit: their location's, with their overrides."""
+        return self.phones.quality(agent.location, agent.quality)
 
     def menu(self, menu_id: str) -> Menu:
         for menu in self.ivr.menus:

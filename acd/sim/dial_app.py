@@ -145,6 +145,7 @@ class Leg:
         for count, ch in enumerate((self.one, caller), start=1):
             ch.bridge_id = self.bridge_id
             world.emit(ev.bridge("BridgeEnter", self.bridge_id, count, ch))
+            world.recorder.bridge_changed(now, ch)
         b = self.behaviour
         if b.hangs_up == "agent":
             self._timers.append(
@@ -182,7 +183,7 @@ class Leg:
         hook(now)
         world.emit(ev.bridge("BridgeLeave", self.bridge_id, 1, self.one))
         world.destroy(self.one, 16)
-        self._leave_bridge(caller)
+        self._leave_bridge(now, caller)
         done(now)
 
     def _caller_hangs_up(self, now: float, caller: Channel, hook: Hook, done: Hook) -> None:
@@ -191,7 +192,7 @@ class Leg:
         world = self.world
         for timer in self._timers:
             timer.cancel()
-        self._leave_bridge(caller, destroy=False)
+        self._leave_bridge(now, caller, destroy=False)
         if self.one.alive:
             world.emit(ev.bridge("BridgeLeave", self.bridge_id, 0, self.one))
         world.emit(ev.bridge("BridgeDestroy", self.bridge_id, 0))
@@ -206,9 +207,10 @@ class Leg:
         hook(now)
         done(now)
 
-    def _leave_bridge(self, caller: Channel, destroy: bool = True) -> None:
+    def _leave_bridge(self, now: float, caller: Channel, destroy: bool = True) -> None:
         world = self.world
         caller.bridge_id = ""
+        world.recorder.bridge_changed(now, caller)
         world.emit(ev.bridge("BridgeLeave", self.bridge_id, 0, caller))
         if destroy:
             world.emit(ev.bridge("BridgeDestroy", self.bridge_id, 0))

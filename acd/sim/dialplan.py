@@ -34,7 +34,7 @@ def run_context(world: World, now: float, ch: Channel, context: str, exten: str)
             ch,
             host=dp.agi_host,
             port=dp.agi_port,
-            script=scripts[context],
+            script=dp.agi_request(scripts[context]),
             args=(context, ch.cid_num),
             done=lambda t, status: _agi_then_hangup(world, t, ch, status),
         )
@@ -79,7 +79,7 @@ def run_hotline(world: World, now: float, ch: Channel, exten: str = "s") -> None
         ch,
         host=dp.agi_host,
         port=dp.agi_port,
-        script=script,
+        script=dp.agi_request(script),
         args=args,
         done=lambda t, status: _after_agi(world, t, ch, status),
     )

@@ -177,3 +177,32 @@ def bridge(name: str, bridge_id: str, count: int, ch: Channel | None = None) -> 
 
 def chanspy(name: str, spyer: Channel, spyee: Channel) -> Message:
     return event(name, CALL, channel_headers(spyer, "Spyer"), channel_headers(spyee, "Spyee"))
+
+
+SYSTEM = "system,all"
+
+
+def peer_status(endpoint: str, status: str) -> Message:
+    """PJSIP endpoint online/offline (main/stasis_endpoints.c peerstatus_to_ami; res_pjsip's
+    blob carries only peer_status, so no Cause/Address/Port/Time)."""
+    return event(
+        "PeerStatus",
+        SYSTEM,
+        [("ChannelType", "PJSIP"), ("Peer", f"PJSIP/{endpoint}"), ("PeerStatus", status)],
+    )
+
+
+def contact_status(uri: str, status: str, aor: str, endpoint: str, rtt_us: int) -> Message:
+    """One contact's qualify result (main/stasis_endpoints.c contactstatus_to_ami, header order
+    as written there)."""
+    return event(
+        "ContactStatus",
+        SYSTEM,
+        [
+            ("URI", uri),
+            ("ContactStatus", status),
+            ("AOR", aor),
+            ("EndpointName", endpoint),
+            ("RoundtripUsec", str(rtt_us)),
+        ],
+    )

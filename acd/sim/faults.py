@@ -12,6 +12,9 @@ Each fault reproduces a failure the daemon must survive on a real Asterisk:
   small-backlog gotcha in the README), so the dialplan must fall back on ``HOTLINE_HANDLED``.
 * ``hangup_in_agi()``: the caller hangs up while an AGI command is still running (scenario D of
   ami_events_full_call.txt: the ``HANGUP`` line arrives before the command's reply).
+* ``phone_unreachable(device)`` / ``phone_slow(device, rtt_ms)`` / ``phone_reachable(device)``:
+  a PJSIP agent's phone stops answering qualify, answers it slowly (a remote agent's poor home
+  line), or is back: ``ContactStatus`` and friends as acd/sim/contacts.py describes.
 
 This object only holds the switches; the runtime reads them where the fault applies. Nothing here
 does I/O: ``drop_ami`` calls back into the runtime, which owns the connections.
@@ -46,10 +49,17 @@ class Faults:
         #: actions read and left unanswered while AMI was stalled
         self.ami_actions_ignored = 0
         self._on_drop_ami: Callable[[], None] | None = None
+        self._on_qualify: Callable[[str, float | None], None] | None = None
 
-    def bind(self, on_drop_ami: Callable[[], None]) -> None:
-        """Called by the runtime: how to close every AMI connection now."""
+    def bind(
+        self,
+        on_drop_ami: Callable[[], None],
+        on_qualify: Callable[[str, float | None], None] | None = None,
+    ) -> None:
+        """Called by the runtime: how to close every AMI connection now, and how to hand a
+        phone's qualify result (device, RTT in ms or None) to the PBX."""
         self._on_drop_ami = on_drop_ami
+        self._on_qualify = on_qualify
 
     # -- switches -------------------------------------------------------------------------------
     def drop_ami(self) -> None:
@@ -69,6 +79,25 @@ class Faults:
 
     def hangup_in_agi(self, on: bool = True) -> None:
         self._agi_hangup = on
+
+    def phone_unreachable(self, device: str) -> None:
+        """The PJSIP phone ``device`` (``PJSIP/1001``) stops answering qualify."""
+        self._qualify(device, None)
+
+    def phone_slow(self, device: str, rtt_ms: float) -> None:
+        """The phone answers qualify after ``rtt_ms`` (e.g. above its rtt_limit_ms)."""
+        if rtt_ms <= 0:
+            raise ValueError(f"expected a positive round trip in ms, got {rtt_ms}")
+        self._qualify(device, rtt_ms)
+
+    def phone_reachable(self, device: str, rtt_ms: float = 20.0) -> None:
+        """The phone answers qualify promptly again."""
+        self.phone_slow(device, rtt_ms)
+
+    def _qualify(self, device: str, rtt_ms: float | None) -> None:
+        if self._on_qualify is None:
+            raise RuntimeError("phone faults need a running simulator")
+        self._on_qualify(device, rtt_ms)
 
     def clear(self) -> None:
         """Switch every lasting fault off."""

@@ -5,6 +5,12 @@ file goes to the monitor spool, VarSet MIXMONITOR_FILENAME carries the path (Mix
 no file name), option ``i(VAR)`` stores the MixMonitorID in VAR, StopMixMonitor emits
 MixMonitorStop, and a call that simply ends emits no MixMonitorStop. Option ``D`` (app_mixmonitor.c
 mixmonitor_exec: interleaved stereo) gives a 2-channel file.
+
+From apps/app_mixmonitor.c (not recorded): ``mixmonitor_thread`` opens the mixed file and the
+``r(...)``/``t(...)`` leg files at once (``mixmonitor_save_prep``) and, with option ``b``,
+writes a frame only while the channel is bridged; so the files hold the bridged time only, and
+just a WAV header if the channel was never bridged. The legs get the same frames' read and
+write halves, hence the same length here.
 """
 
 from __future__ import annotations
@@ -29,6 +35,10 @@ class Recording:
     started_at: float
     channels: int
     muted: set[str] = field(default_factory=set)
+    legs: tuple[str, ...] = ()  # r(...) and t(...) files
+    bridged_only: bool = False  # option b
+    bridged_s: float = 0.0
+    bridged_since: float | None = None
 
 
 class Recorder:
@@ -52,9 +62,30 @@ class Recorder:
         if match:
             world.setvar(ch, match.group(1), mmid)
         world.emit(ev.chan("MixMonitorStart", ev.CALL, ch))
-        stereo = "D" in re.sub(r"\([^)]*\)", "", options)
-        self.active.append(Recording(mmid, ch, path, now, 2 if stereo else 1))
+        flags = re.sub(r"\([^)]*\)", "", options)
+        stereo = "D" in flags
+        legs = tuple(
+            leg if leg.startswith("/") else f"{world.plan.recordings_dir}/{leg}"
+            for leg in re.findall(r"[rt]\(([^)]*)\)", options)
+        )
+        rec = Recording(
+            mmid, ch, path, now, 2 if stereo else 1, legs=legs, bridged_only="b" in flags
+        )
+        if ch.bridge_id:
+            rec.bridged_since = now
+        self.active.append(rec)
         return mmid
+
+    def bridge_changed(self, now: float, ch: Channel) -> None:
+        """``ch`` entered or left a bridge: option ``b`` recordings count bridged time only."""
+        for rec in self.active:
+            if rec.channel is not ch:
+                continue
+            if ch.bridge_id and rec.bridged_since is None:
+                rec.bridged_since = now
+            elif not ch.bridge_id and rec.bridged_since is not None:
+                rec.bridged_s += now - rec.bridged_since
+                rec.bridged_since = None
 
     def _find(self, channel: str, mixmonitor_id: str = "") -> list[Recording]:
         return [
@@ -99,6 +130,12 @@ class Recorder:
 
     def _finish(self, now: float, rec: Recording) -> None:
         self.active.remove(rec)
-        seconds = max(now - rec.started_at, 0.0)
+        if rec.bridged_only:
+            self.bridge_changed(now, rec.channel)  # close an open bridged interval
+            seconds = rec.bridged_s + (now - rec.bridged_since if rec.bridged_since else 0.0)
+        else:
+            seconds = max(now - rec.started_at, 0.0)
         seed = sum(rec.path.encode()) & 0xFFFF
         self.world.output(WavFile(rec.path, seconds, rec.channels, seed))
+        for leg in rec.legs:
+            self.world.output(WavFile(leg, seconds, 1, sum(leg.encode()) & 0xFFFF))

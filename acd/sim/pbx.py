@@ -120,6 +120,12 @@ class Pbx:
         """Softphone registered (NOT_INUSE) / unreachable (UNAVAILABLE)."""
         self._at(now).set_device_state(now, endpoint, state)
 
+    def qualify(self, now: float, device: str, rtt_ms: float | None) -> None:
+        """A qualify of the PJSIP phone ``device`` answered after ``rtt_ms`` (None = timed out):
+        PeerStatus / ContactStatus / DeviceStateChange as acd/sim/contacts.py describes.
+        ValueError when ``device`` is not ``PJSIP/<endpoint>``."""
+        self._at(now).contacts.qualify(now, device, rtt_ms)
+
     # -- time -----------------------------------------------------------------------------------
     def advance(self, now: float) -> None:
         """Fire every timer due at or before ``now``."""

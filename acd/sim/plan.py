@@ -104,6 +104,16 @@ class DialplanPlan:
     #: other contexts that just run ``Answer, AGI(agi://host:port/<script>,<context>,<cid>),
     #: Hangup`` -- e.g. (("hotline-callback", "callback"),) for the daemon's call-back legs
     agi_contexts: tuple[tuple[str, str], ...] = ()
+    #: the FastAGI key the installed dialplan carries in every AGI URL (``?key=``, the
+    #: substituted ``${HOTLINE_AGI_KEY}``); None: URLs without a key, like the reference config
+    agi_key: str | None = None
+
+    def agi_request(self, script: str) -> str:
+        """The script part of the AGI URL as the installed dialplan has it: Asterisk passes
+        the whole query on in agi_network_script (shared README)."""
+        if self.agi_key is None:
+            return script
+        return f"{script}{'&' if '?' in script else '?'}key={self.agi_key}"
 
 
 def _reference_queues() -> tuple[QueuePlan, ...]:

@@ -72,7 +72,7 @@ class Simulator:
         self.plan = plan
         self.seed = seed
         self.faults = Faults(faults)
-        self.faults.bind(self._drop_ami)
+        self.faults.bind(self._drop_ami, self._qualify)
         self.started_wall = time.time()
         self.pbx = Pbx(plan, rng=random.Random(seed), epoch=self.started_wall)
         self._router = OutputRouter(
@@ -244,6 +244,11 @@ class Simulator:
 
     def forget_link(self, session_id: int) -> None:
         self._router.links.pop(session_id, None)
+
+    def _qualify(self, device: str, rtt_ms: float | None) -> None:
+        self.catch_up()
+        self.pbx.qualify(self.now(), device, rtt_ms)
+        self.flush()
 
     def _drop_ami(self) -> None:
         if self._router.ami is not None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import random
 
 from acd.asterisk.ami.message import Message
+from acd.asterisk.devices import device_of
 from acd.sim import dialplan
 from acd.sim import events as ev
 from acd.sim import originate as originate_action
 from acd.sim.agi_exec import AgiEngine
 from acd.sim.agi_session import read_variable
 from acd.sim.channels import STATE_RING, STATE_UP, Channel, ChannelSnapshot, Naming
+from acd.sim.contacts import PhoneContacts
 from acd.sim.lists import Lists
 from acd.sim.mixmonitor import Recorder
 from acd.sim.outputs import AmiEvent, OriginateAccepted, OriginateRejected, OriginateRequest, Output
@@ -39,6 +41,7 @@ class World:
         self.queues = QueueApp(self)
         self.recorder = Recorder(self)
         self.lists = Lists(self)
+        self.contacts = PhoneContacts(self)
 
     # -- output -------------------------------------------------------------------------------
     def emit(self, message: Message) -> None:
@@ -202,9 +205,7 @@ class World:
     # -- devices ----------------------------------------------------------------------------
     def device_of(self, endpoint: str) -> str:
         """Device name for an endpoint: ``Local/agent1@agents/n`` -> ``Local/agent1@agents``."""
-        if endpoint.startswith("Local/") and endpoint.count("/") > 1:
-            return endpoint.rsplit("/", 1)[0]
-        return endpoint
+        return device_of(endpoint)
 
     def set_device_state(self, now: float, endpoint: str, state: DeviceState) -> None:
         device = self.device_of(endpoint)
@@ -215,9 +216,11 @@ class World:
         self.queues.device_changed(now, device)
 
     def release_device(self, now: float, endpoint: str) -> None:
-        """A call leg ended: in use/ringing -> NOT_INUSE, but an unregistered phone stays so."""
+        """A call leg ended: in use/ringing -> NOT_INUSE, but an unregistered phone stays so,
+        and a phone whose contact stopped answering meanwhile becomes UNAVAILABLE."""
         if self.device_state(endpoint) in ("INUSE", "RINGING", "BUSY"):
-            self.set_device_state(now, endpoint, "NOT_INUSE")
+            offline = self.contacts.offline(self.device_of(endpoint))
+            self.set_device_state(now, endpoint, "UNAVAILABLE" if offline else "NOT_INUSE")
 
     def device_state(self, endpoint: str) -> DeviceState:
         return self.devices.get(self.device_of(endpoint), "NOT_INUSE")

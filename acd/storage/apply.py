@@ -42,6 +42,7 @@ from acd.storage.models import (
     CallEvent,
     Customer,
     Recording,
+    RecordingLeg,
     RecordingPause,
 )
 
@@ -127,9 +128,20 @@ async def apply_command(session: AsyncSession, command: WriteCommand, now: datet
             values = {
                 f.name: getattr(command, f.name)
                 for f in fields(command)
-                if f.name not in ("idempotency_key", "recording_id")
+                if f.name not in ("idempotency_key", "recording_id", "legs")
             }
             session.add(Recording(id=command.recording_id, **values))
+            for leg, path, size, sha, encrypted in command.legs:
+                session.add(
+                    RecordingLeg(
+                        recording_id=command.recording_id,
+                        leg=leg,
+                        path=path,
+                        size_bytes=size,
+                        sha256=sha,
+                        encrypted=encrypted,
+                    )
+                )
         case InsertCallback():
             session.add(
                 Callback(

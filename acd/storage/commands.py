@@ -60,6 +60,13 @@ class InsertRecording:
     size_bytes: int | None = None
     sha256: str | None = None
     encrypted: bool = False
+    # Dual-channel leg files: (leg "in"/"out", path, size_bytes, sha256, encrypted) each
+    legs: tuple[tuple[str, str, int | None, str | None, bool], ...] = ()
+
+    def __post_init__(self) -> None:
+        # back from the spool's JSON as lists: keep commands equal to what was spooled
+        legs = tuple((str(a), str(b), c, d, bool(e)) for a, b, c, d, e in self.legs)
+        object.__setattr__(self, "legs", legs)
 
 
 @dataclass(frozen=True, kw_only=True)

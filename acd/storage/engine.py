@@ -5,6 +5,8 @@ Everything above this module runs the same code on both back-ends.
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -52,11 +54,26 @@ def create_engine(
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(parsed, echo=echo, **kwargs)
         _make_sqlite_safe(engine, read_only=read_only)
+        if parsed.database and parsed.database != ":memory:":
+            _keep_private(engine, Path(parsed.database))
         return engine
     # pre_ping: after a server restart or terminated backends, pooled connections are dead;
     # test them at checkout instead of failing the first write after recovery.
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(parsed, echo=echo, **kwargs)
+
+
+def _keep_private(engine: AsyncEngine, path: Path) -> None:
+    """Call and customer data: the database file readable by its owner only (0600). SQLite
+    gives the -wal and -shm files the main file's permissions (os_unix.c findCreateFileMode),
+    and existing ones are tightened here too."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(_dbapi_connection: Any, _record: Any) -> None:
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            with contextlib.suppress(FileNotFoundError, PermissionError):
+                if file.stat().st_mode & 0o077:
+                    file.chmod(0o600)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

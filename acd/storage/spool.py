@@ -1,5 +1,8 @@
 """The on-disk write spool: JSON lines, fsync'd before an append returns.
 
+The spool holds caller data (numbers, names, order numbers) while the database is away: the
+directory is 0700 and every file 0600, whatever the process umask.
+
 Holds the write commands the database could not take (outage) until they are replayed. The
 parsing is pure (``parse_spool``); ``Spool`` only moves bytes. Blocking calls: the writer runs
 them in a worker thread.
@@ -7,11 +10,13 @@ them in a worker thread.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from acd.storage.commands import SpoolFormatError, WriteCommand, decode_command, encode_command
 
@@ -54,7 +59,10 @@ class Spool:
         self.directory = directory
         self.path = directory / SPOOL_FILE
         self.rejected_path = directory / REJECTED_FILE
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private(directory, 0o700)
+        for existing in (self.path, self.rejected_path):
+            _private(existing, 0o600)
         self._drop_torn_tail()
 
     def _drop_torn_tail(self) -> None:
@@ -92,13 +100,13 @@ class Spool:
 
     def clear(self) -> None:
         """Called only after every loaded command was applied (or rejected)."""
-        with self.path.open("wb") as f:
+        with _open_private(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) as f:
             os.fsync(f.fileno())
 
     def replace(self, commands: Iterable[WriteCommand]) -> None:
         """Atomically keep only ``commands`` (what a partial replay did not get to)."""
         temporary = self.path.with_suffix(".tmp")
-        with temporary.open("wb") as f:
+        with _open_private(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) as f:
             f.write(encode_lines(commands))
             f.flush()
             os.fsync(f.fileno())
@@ -111,8 +119,21 @@ class Spool:
         _append_durably(self.rejected_path, record.encode() + b"\n")
 
 
+def _private(path: Path, mode: int) -> None:
+    # another owner's path (a shared directory) keeps its mode: nothing we may change
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+
+
+def _open_private(path: Path, flags: int) -> BinaryIO:
+    fd = os.open(path, flags, 0o600)
+    _private(path, 0o600)  # an existing file keeps its mode through O_CREAT
+    return os.fdopen(fd, "ab" if flags & os.O_APPEND else "wb")
+
+
 def _append_durably(path: Path, data: bytes) -> None:
-    with path.open("ab") as f:
+    with _open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND) as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())

@@ -178,7 +178,7 @@ class Harness:
         return await self.daemon.acd.read(query)
 
     async def agent_states(self) -> dict[str, str]:
-        return await self.floor(lambda f, _now: {a: s.state.value for a, s in f.status.items()})
+        return await self.floor(lambda f, _now: {a: s.state.value for a, s in f.agents.items()})
 
     async def wait_for(
         self, check: Callable[[], bool | Awaitable[bool]], what: str, limit_s: float = WAIT_LIMIT_S

@@ -16,7 +16,7 @@ from acd.asterisk.aio.agi_server import AgiHandler, FastAgiServer
 from acd.daemon.agent_codes import AgentFeatureCodes, agent_for_channel, device_of
 from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
-from acd.engine.agent_fsm import AgentState
+from acd.engine.agent import AgentState
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import AgentChanged
 from acd.settings.loader import load_settings
@@ -101,7 +101,7 @@ async def _dial_code(port: int, channel: str, script: str) -> list[str]:
 
 
 async def _state(acd: AcdService, agent: str) -> tuple[AgentState, str | None]:
-    status = await acd.read(lambda f, _now: f.status[agent])
+    status = await acd.read(lambda f, _now: f.agents[agent])
     return status.state, status.pause_reason
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from acd.app.daemon import Daemon
-from acd.engine.agent_fsm import AgentInput
+from acd.engine.floor_inputs import AgentAction
 from acd.settings.schema_routing import OverflowStep
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from tests.daemon.flow_daemon import FlowSetup, flow_daemon, flow_settings
@@ -42,13 +42,13 @@ async def test_abandoned_missed_and_answered_calls_are_each_released_once(
     async with floor_harness(tmp_path, settings=settings, behaviour=phones) as h:
         released = count_releases(h.daemon, monkeypatch)
         for agent in (first.id, second.id):
-            await h.daemon.acd.agent_input(agent, AgentInput.PAUSE, "break")
+            await h.daemon.acd.agent_input(agent, AgentAction.PAUSE, "break")
         await h.place(CallerBehaviour(number="5551001", hangup_after=2.0))  # leaves the queue
         await h.wait_for(h.quiet, "the abandoned call to end")
-        await h.daemon.acd.agent_input(first.id, AgentInput.UNPAUSE)
+        await h.daemon.acd.agent_input(first.id, AgentAction.UNPAUSE)
         await h.place(CallerBehaviour(number="5551002", hangup_after=4.0))  # rings, missed, left
         await h.wait_for(h.quiet, "the missed call to end")
-        await h.daemon.acd.agent_input(second.id, AgentInput.UNPAUSE)
+        await h.daemon.acd.agent_input(second.id, AgentAction.UNPAUSE)
         await h.place(CallerBehaviour(number="5551003", hangup_after=None))  # answered
         await h.wait_for(h.quiet, "the answered call to end")
         await h.stop_daemon()

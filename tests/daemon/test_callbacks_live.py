@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from acd.daemon.call_events import utc
-from acd.engine.agent_fsm import AgentInput
 from acd.engine.floor_effects import Offer
+from acd.engine.floor_inputs import AgentAction
 from acd.engine.model import WaitingCall
 from acd.settings.schema_callbacks import CallbackSettings
 from acd.settings.settings import Settings
@@ -119,7 +119,7 @@ async def test_nobody_is_called_back_while_no_agent_is_ready(tmp_path: Path) -> 
         start = scheduler.rounds
         await h.wait_for(lambda: scheduler.rounds >= start + 5, "a few scheduler rounds")
         assert scheduler.placed == 0
-        await h.daemon.acd.agent_input(settings.agents[0].id, AgentInput.LOGIN)
+        await h.daemon.acd.agent_input(settings.agents[0].id, AgentAction.LOGIN)
         await h.wait_for(lambda: scheduler.placed == 1, "the call-back once an agent is ready")
 
 

@@ -18,6 +18,7 @@ from acd.daemon.callback_policy import (
     undialable,
 )
 from acd.daemon.wait_policy import calling_hours
+from acd.settings.schema_callbacks import CallbackSettings
 
 TZ = "Asia/Shanghai"
 
@@ -118,6 +119,21 @@ def test_only_pending_dialable_bookings_are_placed() -> None:
     ]
     assert place(bookings, NOON, {"orders": 9}) == ["ok"]
     assert [b.callback_id for b in undialable(bookings)] == ["odd"]
+
+
+def test_only_numbers_the_allow_list_matches_are_ever_dialled() -> None:
+    allowed = CallbackSettings().number_allowed  # national numbers, no international prefix
+    bookings = [
+        booking("premium", NOON - 9, number="00882123456789"),  # toll fraud's favourite
+        booking("abroad", NOON - 8, number="+4930123456"),
+        booking("home", NOON - 7, number="13800138000"),
+    ]
+    chosen = to_place(
+        bookings, NOON, calling_hours=HOURS, ready_agents={"orders": 9}, in_progress={},
+        allowed=allowed,
+    )  # fmt: skip
+    assert [b.callback_id for b in chosen] == ["home"]
+    assert [b.callback_id for b in undialable(bookings, allowed)] == ["premium", "abroad"]
 
 
 def test_failed_dials_are_retried_then_given_up() -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from acd.engine.agent_fsm import AgentInput, InvalidTransition
+from acd.engine.agent import InvalidTransition
+from acd.engine.floor_inputs import AgentAction
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from tests.daemon.harness import Harness, floor_harness, floor_settings
 
@@ -62,14 +63,14 @@ async def _supervise(h: Harness, rng: random.Random, placing: asyncio.Task[None]
         await asyncio.sleep(0.15)
         states = await h.agent_states()
         agent = rng.choice(agents)
-        event = AgentInput.UNPAUSE if states[agent] == "paused" else AgentInput.PAUSE
+        event = AgentAction.UNPAUSE if states[agent] == "paused" else AgentAction.PAUSE
         for paused in (a for a, s in states.items() if s == "paused" and rng.random() < 0.5):
-            await _input(h, paused, AgentInput.UNPAUSE)
-        changes += await _input(h, agent, event, "break" if event is AgentInput.PAUSE else None)
+            await _input(h, paused, AgentAction.UNPAUSE)
+        changes += await _input(h, agent, event, "break" if event is AgentAction.PAUSE else None)
     return changes
 
 
-async def _input(h: Harness, agent: str, event: AgentInput, reason: str | None = None) -> int:
+async def _input(h: Harness, agent: str, event: AgentAction, reason: str | None = None) -> int:
     try:
         await h.daemon.acd.agent_input(agent, event, reason)
     except InvalidTransition:  # e.g. unpause of an agent who is ready again meanwhile
@@ -90,7 +91,7 @@ async def test_a_compressed_day_leaves_nothing_stuck(tmp_path: Path) -> None:
         changes = await _supervise(h, rng, placing)
         await placing
         for agent in [a for a, s in (await h.agent_states()).items() if s == "paused"]:
-            await _input(h, agent, AgentInput.UNPAUSE)
+            await _input(h, agent, AgentAction.UNPAUSE)
         await h.wait_for(h.quiet, "the day's calls to end", limit_s=20.0)
         await h.wait_for(
             lambda: h.floor(lambda f, _now: f.next_deadline() is None), "wrap-ups to end"

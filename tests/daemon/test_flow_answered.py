@@ -16,7 +16,7 @@ import pytest
 from acd.asterisk.aio.ami_client import AmiClient
 from acd.asterisk.ami.message import Message
 from acd.daemon.ivr_port import IvrOutcome
-from acd.sim.plan import CallerBehaviour
+from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from tests.conftest import port_open
 from tests.daemon.flow_daemon import FlowSetup, PastCall, Profile, flow_daemon, flow_settings
 from tests.daemon.harness import FAST_AGENT, floor_harness
@@ -30,7 +30,7 @@ def _wav_facts(path: Path) -> tuple[bytes, str]:
 @pytest.mark.asyncio
 async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -> None:
     settings = flow_settings(tmp_path, 1)
-    layout = settings.recording.model_copy(update={"layout": "{queue}/{agent}/{call_id}"})
+    layout = settings.recording.model_copy(update={"layout": "{queue}/{call_id}"})
     settings = settings.model_copy(update={"recording": layout})
     phone = settings.agents[0].endpoint
     harness = floor_harness(
@@ -43,8 +43,9 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
         )
         (call,) = daemon.registry.recent
 
-        # The simulator's AMI stream, in its order: the agent's phone rings, answers, and only
-        # then does MixMonitor start on the caller's channel (not in the IVR, not ringing).
+        # The simulator's AMI stream, in its order: MixMonitor starts on the caller's channel
+        # over FastAGI just before the Dial (not in the IVR), with option b, so that its audio
+        # begins at the answer (the file's length below is the talk, not ring + talk).
         def agent_leg(m: Message) -> bool:
             return (m.get("DestChannel") or "").startswith(f"{phone}-")
 
@@ -55,12 +56,11 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
             or (m.name == "MixMonitorStart" and m.get("Channel") == call.facts.channel)
         ]
         answered = [m for m in h.sim_events("DialEnd") if agent_leg(m)]
-    assert timeline == ["DialBegin", "DialEnd", "MixMonitorStart"]
+    assert timeline == ["MixMonitorStart", "DialBegin", "DialEnd"]
     assert [m.get("DialStatus") for m in answered] == ["ANSWER"]
     assert call.recording_path is not None
     wav = Path(call.recording_path)
-    agent = settings.agents[0].id
-    assert wav == tmp_path / "recordings" / "enquiries" / agent / f"{call.call_id}.wav"
+    assert wav == tmp_path / "recordings" / "enquiries" / f"{call.call_id}.wav"  # the layout
     head, sha = _wav_facts(wav)
     assert head == b"RIFF"
     (rec,) = h.rows("select id, call_id, agent_id, sha256, duration_s, path from recordings")
@@ -69,6 +69,33 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
     assert rec[4] > 0
     assert rec[5] == str(wav)
     assert h.rows("select recording_id, outcome from calls") == [(call.recording_id, "answered")]
+    # started over FastAGI (the AMI user has no `system` class for the MixMonitor action), with
+    # option b: only the bridged talk is in the file, not the ring before the answer
+    execs = [e.get("Command") or "" for e in h.sim_events("AGIExecStart")]
+    assert any(c.startswith("EXEC MixMonitor") and ",br(" in c for c in execs)
+    assert rec[4] == pytest.approx(FAST_AGENT.talk_time, abs=0.25)
+    legs = h.rows("select leg, sha256 from recording_legs order by leg")
+    assert [leg for leg, _ in legs] == ["in", "out"]  # dual channel: both legs catalogued
+    for leg, sha in legs:
+        stored = wav.with_name(f"{wav.stem}-{leg}.wav")
+        assert hashlib.sha256(stored.read_bytes()).hexdigest() == sha
+        assert stored.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.asyncio
+async def test_a_call_nobody_answered_leaves_no_recording_behind(tmp_path: Path) -> None:
+    settings = flow_settings(tmp_path, 1)
+    never = AgentBehaviour(answer_after=None)
+    harness = floor_harness(tmp_path, settings=settings, behaviour=never, start=False)
+    async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
+        await h.place(CallerBehaviour(number="5550401", hangup_after=3.0))
+        await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the hang-up")
+        (call,) = daemon.registry.recent
+        assert call.recording_path is not None  # MixMonitor ran before the Dial ...
+        wav = Path(call.recording_path)
+        await h.wait_for(lambda: not wav.exists() and not any(wav.parent.glob("*")),
+                         "the header-only files removed")  # fmt: skip
+    assert h.rows("select count(*) from recordings") == [(0,)]
 
 
 @pytest.mark.asyncio

@@ -18,9 +18,9 @@ from acd.daemon.wait_policy import (
     calling_hours,
     choose_rung,
 )
-from acd.engine.agent_fsm import AgentInput
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import Offer
+from acd.engine.floor_inputs import AgentAction, AgentRequest, CallerArrived, Overflow
 from acd.engine.model import (
     AgentSpec,
     OfferCallback,
@@ -127,22 +127,22 @@ def _floor() -> Floor:
 
 def test_floor_widen_lets_an_agent_with_the_extra_skill_take_the_caller() -> None:
     floor = _floor()
-    floor.agent_input("gen", AgentInput.LOGIN, 0.0)
-    assert floor.caller_arrived(WaitingCall("c1", "orders", 0.0), 0.0) == []
-    effects = floor.overflow("c1", WidenSkills(60.0, (SkillRequirement("general"),)), 60.0)
+    floor.handle(AgentRequest("gen", AgentAction.LOGIN), 0.0)
+    assert floor.handle(CallerArrived(WaitingCall("c1", "orders", 0.0)), 0.0) == []
+    effects = floor.handle(Overflow("c1", WidenSkills(60.0, (SkillRequirement("general"),))), 60.0)
     offers = [e for e in effects if isinstance(e, Offer)]
     assert [(o.call_id, o.agent_id) for o in offers] == [("c1", "gen")]
 
 
 def test_floor_move_keeps_the_place_and_ignores_a_caller_no_longer_waiting() -> None:
     floor = _floor()
-    floor.caller_arrived(WaitingCall("late", "enquiries", 50.0), 50.0)
-    floor.caller_arrived(WaitingCall("early", "orders", 10.0), 10.0)
-    floor.overflow("early", OverflowToQueue(120.0, "enquiries"), 130.0)
+    floor.handle(CallerArrived(WaitingCall("late", "enquiries", 50.0)), 50.0)
+    floor.handle(CallerArrived(WaitingCall("early", "orders", 10.0)), 10.0)
+    floor.handle(Overflow("early", OverflowToQueue(120.0, "enquiries")), 130.0)
     assert [c.call_id for c in floor.router.waiting_calls()] == ["early", "late"]
     assert floor.router.position("early") == 0
-    floor.agent_input("gen", AgentInput.LOGIN, 131.0)  # "early" is now ringing the agent
-    assert floor.overflow("early", OverflowToQueue(120.0, "orders"), 132.0) == []
+    floor.handle(AgentRequest("gen", AgentAction.LOGIN), 131.0)  # "early" is now ringing the agent
+    assert floor.handle(Overflow("early", OverflowToQueue(120.0, "orders")), 132.0) == []
     assert floor.engaged_agent("early") == "gen"
 
 

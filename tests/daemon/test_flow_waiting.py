@@ -41,7 +41,7 @@ async def _busy_agent(h: Harness, daemon: Daemon, agent_id: str) -> None:
 
     async def on_call() -> bool:
         states = await daemon.acd.read(
-            lambda f, _n: {a: s.state.value for a, s in f.status.items()}
+            lambda f, _n: {a: s.state.value for a, s in f.agents.items()}
         )
         return states[agent_id] == "on_call"
 

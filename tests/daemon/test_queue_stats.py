@@ -13,7 +13,7 @@ import aiomqtt
 import pytest
 
 from acd.daemon.floor_views import queues_view
-from acd.engine.agent_fsm import AgentInput
+from acd.engine.floor_inputs import AgentAction
 from acd.sim.plan import CallerBehaviour
 from tests.conftest import port_open
 from tests.daemon.flow_daemon import FlowSetup, flow_daemon, flow_settings
@@ -44,7 +44,7 @@ async def test_queue_stats_are_the_queue_view_retained_and_kept_current(tmp_path
     harness = floor_harness(tmp_path, settings=settings, start=False)
     async with harness as h, flow_daemon(h, FlowSetup(queue="orders"), mqtt=True) as daemon:
         stats = daemon.queue_stats
-        await daemon.acd.agent_input("2001", AgentInput.PAUSE, "meeting")
+        await daemon.acd.agent_input("2001", AgentAction.PAUSE, "meeting")
         await h.place(CallerBehaviour(number="5551100", hangup_after=None))
 
         def published_waiting(n: int) -> bool:

@@ -22,7 +22,7 @@ from recordings.pause import RecordingPause
 from tests.daemon import harness as harness_module
 from tests.daemon.harness import Harness, QueueAtOnce, floor_harness, floor_settings
 from tests.daemon.test_agent_codes import _dial_code
-from tests.http.api_harness import AGENT, SUPERVISOR
+from tests.http.api_harness import SUPERVISOR, issue_key
 from tests.http.live_daemon import LONG_TALK, with_tokens
 
 CONFIRM = 'STREAM FILE beep ""'
@@ -54,12 +54,21 @@ async def recorded_floor(
         yield h
 
 
+def feature_code(h: Harness, script: str) -> str:
+    """The feature code's AGI script as the installed dialplan sends it: with the key."""
+    return h.sim.plan.dialplan.agi_request(script)
+
+
 async def answered_recorded_call(h: Harness) -> Call:
     await h.place()
+
+    def recorded_and_talking(call: Call) -> bool:
+        return call.state.recording_path is not None and call.state.talking
+
     await h.wait_for(
-        lambda: any(c.state.recording_path for c in h.daemon.registry), "a recorded answered call"
+        lambda: any(recorded_and_talking(c) for c in h.daemon.registry), "a recorded answered call"
     )
-    return next(c for c in h.daemon.registry if c.state.recording_path)
+    return next(c for c in h.daemon.registry if recorded_and_talking(c))
 
 
 def mutes(h: Harness, state: str) -> list[tuple[str, str]]:
@@ -92,23 +101,33 @@ async def test_feature_code_pauses_and_the_limit_resumes_the_recording(
         agent = call.state.agent_id
         idle = next(a.id for a in h.settings.agents if a.id != agent)
         port = h.sim.plan.dialplan.agi_port
+        # a local process posing as Asterisk without the dialplan's key: refused, nothing done
+        forged = await _dial_code(port, f"PJSIP/{agent}-000000a0", "agent?action=record-pause")
+        assert forged == []
+        assert mutes(h, "1") == []
         # the idle agent has no call: refused with the error tone, nothing sent to the PBX
-        sent = await _dial_code(port, f"PJSIP/{idle}-000000a1", "agent?action=record-pause")
+        sent = await _dial_code(
+            port, f"PJSIP/{idle}-000000a1", feature_code(h, "agent?action=record-pause")
+        )
         assert sent[-1] == ERROR
         # the agent on the call keys *161 (reason code 1)
         sent = await _dial_code(
-            port, f"PJSIP/{agent}-000000a2", "agent?action=record-pause&reason=1"
+            port, f"PJSIP/{agent}-000000a2", feature_code(h, "agent?action=record-pause&reason=1")
         )
         assert sent[-1] == CONFIRM
         assert mutes(h, "1") == [(call.facts.channel, "both")]
         # pressing pause again neither sends a second mute nor extends the limit
-        sent = await _dial_code(port, f"PJSIP/{agent}-000000a3", "agent?action=record-pause")
+        sent = await _dial_code(
+            port, f"PJSIP/{agent}-000000a3", feature_code(h, "agent?action=record-pause")
+        )
         assert sent[-1] == ERROR
         await h.wait_for(lambda: bool(mutes(h, "0")), "the automatic resume")
         assert mutes(h, "0") == [(call.facts.channel, "both")]
         assert control_of(h).paused_calls() == []
         # nothing left to resume
-        sent = await _dial_code(port, f"PJSIP/{agent}-000000a4", "agent?action=record-resume")
+        sent = await _dial_code(
+            port, f"PJSIP/{agent}-000000a4", feature_code(h, "agent?action=record-resume")
+        )
         assert sent[-1] == ERROR
         await end_call_and_stop(h, call)
     rows = h.rows(
@@ -132,10 +151,16 @@ async def test_api_pauses_and_resumes_and_refuses_without_a_recording(
         assert h.daemon.http is not None
         call = await answered_recorded_call(h)
         base = f"/calls/{call.call_id}/recording"
+        assert h.daemon.api.sessions is not None
+        own = await issue_key(h.daemon.api.sessions, "li.na", "agent", agent_id=call.state.agent_id)
+        other = next(a.id for a in h.settings.agents if a.id != call.state.agent_id)
+        colleague = await issue_key(h.daemon.api.sessions, "wang", "agent", agent_id=other)
         async with httpx.AsyncClient(base_url=h.daemon.http.url) as client:
-            r = await client.post(f"{base}/resume", headers=AGENT)
+            r = await client.post(f"{base}/pause", json={"reason": "card"}, headers=colleague)
+            assert r.status_code == 403  # not their call
+            r = await client.post(f"{base}/resume", headers=own)
             assert r.status_code == 409  # not paused
-            r = await client.post(f"{base}/pause", json={"reason": "card"}, headers=AGENT)
+            r = await client.post(f"{base}/pause", json={"reason": "card"}, headers=own)
             assert r.status_code == 200, r.text
             assert r.json()["paused"] is True
             assert mutes(h, "1") == [(call.facts.channel, "both")]
@@ -161,4 +186,4 @@ async def test_api_pauses_and_resumes_and_refuses_without_a_recording(
     rows = h.rows(
         "select reason, requested_by, auto_resumed from recording_pauses order by paused_at"
     )
-    assert rows == [("card", "agents", 0), ("pin", "test", 0)]
+    assert rows == [("card", "li.na", 0), ("pin", "test", 0)]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.engine.agent_fsm import AgentInput
+from acd.engine.floor_inputs import AgentAction
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from tests.daemon.harness import FAST_AGENT, Harness, floor_harness, floor_settings
 
@@ -35,10 +35,10 @@ async def _agent_is(h: Harness, agent_id: str, state: str) -> bool:
 async def test_caller_hanging_up_while_queued_is_released(tmp_path: Path) -> None:
     async with floor_harness(tmp_path, agents=1) as h:
         agent = h.settings.agents[0].id
-        await h.daemon.acd.agent_input(agent, AgentInput.PAUSE, "break")
+        await h.daemon.acd.agent_input(agent, AgentAction.PAUSE, "break")
         await h.place(CallerBehaviour(number="5550001", hangup_after=2.0))
         await _assert_clean(h)
-        await h.daemon.acd.agent_input(agent, AgentInput.UNPAUSE)
+        await h.daemon.acd.agent_input(agent, AgentAction.UNPAUSE)
         assert await _agent_is(h, agent, "ready")  # nothing was offered to the paused agent
         await h.place(CallerBehaviour(number="5550002", hangup_after=None))
         await _assert_clean(h)
@@ -77,10 +77,10 @@ async def test_hangup_during_an_agi_command_releases_queued_and_ringing_callers(
     async with floor_harness(tmp_path, settings=settings, behaviour={phone: NEVER_ANSWERS}) as h:
         agent = settings.agents[0].id
         h.sim.faults.hangup_in_agi()
-        await h.daemon.acd.agent_input(agent, AgentInput.PAUSE, "break")
+        await h.daemon.acd.agent_input(agent, AgentAction.PAUSE, "break")
         await h.place(CallerBehaviour(number="5550004", hangup_after=None))
         await _assert_clean(h)
-        await h.daemon.acd.agent_input(agent, AgentInput.UNPAUSE)
+        await h.daemon.acd.agent_input(agent, AgentAction.UNPAUSE)
         await h.place(CallerBehaviour(number="5550005", hangup_after=None))
         await _assert_clean(h)
         assert await _agent_is(h, agent, "ready")

@@ -8,7 +8,7 @@ import pytest
 
 from acd.asterisk.aio.agi_session import AgiSession
 from acd.daemon.ivr_port import Features, IvrOutcome
-from acd.engine.agent_fsm import AgentInput
+from acd.engine.floor_inputs import AgentAction
 from acd.sim.plan import CallerBehaviour
 from tests.daemon.harness import floor_harness
 
@@ -17,7 +17,7 @@ from tests.daemon.harness import floor_harness
 async def test_graceful_stop_hands_waiting_callers_to_the_fallback_queue(tmp_path: Path) -> None:
     async with floor_harness(tmp_path, agents=1, keep_events=True) as h:
         agent = h.settings.agents[0].id
-        await h.daemon.acd.agent_input(agent, AgentInput.PAUSE, "meeting")
+        await h.daemon.acd.agent_input(agent, AgentAction.PAUSE, "meeting")
         for i in range(2):
             await h.place(CallerBehaviour(number=f"555080{i}", hangup_after=None))
         await h.wait_for(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.engine.agent_fsm import AgentInput
+from acd.engine.floor_inputs import AgentAction
 from acd.sim.faults import FaultPlan
 from acd.sim.plan import CallerBehaviour
 from tests.daemon.harness import floor_harness
@@ -62,7 +62,7 @@ async def test_killed_daemon_fallback_then_restart_rebuilds_the_floor(tmp_path: 
 async def test_graceful_stop_with_callers_waiting_writes_every_call(tmp_path: Path) -> None:
     async with floor_harness(tmp_path, agents=1) as h:
         agent = h.settings.agents[0].id
-        await h.daemon.acd.agent_input(agent, AgentInput.PAUSE, "meeting")
+        await h.daemon.acd.agent_input(agent, AgentAction.PAUSE, "meeting")
         for i in range(3):
             await h.place(CallerBehaviour(number=f"555070{i}", hangup_after=None))
         await h.wait_for(

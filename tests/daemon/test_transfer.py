@@ -25,11 +25,17 @@ from acd.daemon.transfers import TransferNotAllowed, check_transfer
 from acd.settings.schema_routing import TransferRules
 from tests.daemon import harness as harness_module
 from tests.daemon.harness import Harness, floor_harness, floor_settings
-from tests.http.api_harness import AGENT, SUPERVISOR
+from tests.http.api_harness import SUPERVISOR, issue_key
 from tests.http.live_daemon import LONG_TALK, with_tokens
 
 # The queue only the OTHER agent can take, by the agent who answered first.
 ONLY_THE_OTHER = {"2001": "complaints", "2002": "orders"}
+KEYS: dict[str, dict[str, str]] = {}  # agent id -> bearer header of that agent's person
+
+
+def key_of(agent_id: str | None) -> dict[str, str]:
+    assert agent_id is not None
+    return KEYS[agent_id]
 
 
 @asynccontextmanager
@@ -47,6 +53,11 @@ async def daemon_with_api(
     async with floor_harness(tmp_path, settings=settings, behaviour=LONG_TALK, start=False) as h:
         daemon = await h.start_daemon()
         assert daemon.http is not None
+        assert daemon.api.sessions is not None
+        for agent in settings.agents:  # each agent's personal key (hotline users add)
+            KEYS[agent.id] = await issue_key(
+                daemon.api.sessions, f"user-{agent.id}", "agent", agent_id=agent.id
+            )
         try:
             async with httpx.AsyncClient(base_url=daemon.http.url) as client:
                 yield h, client
@@ -86,7 +97,7 @@ async def test_transfer_to_a_queue_wraps_up_the_agent_and_connects_the_other_que
         r = await api.post(
             f"/calls/{call.call_id}/transfer",
             json={"queue": target, "reason": "wrong department"},
-            headers=AGENT,
+            headers=key_of(first),
         )
         assert r.status_code == 200, r.text
         assert r.json()["target"] == f"queue:{target}"
@@ -106,7 +117,7 @@ async def test_transfer_to_a_queue_wraps_up_the_agent_and_connects_the_other_que
     assert (entry["target"], entry["reason"], entry["by"]) == (
         f"queue:{target}",
         "wrong department",
-        "agents",
+        f"user-{first}",
     )
     assert isinstance(entry["at"], float)
     assert (outcome, agent, queue) == ("answered", other(first), target)
@@ -117,8 +128,8 @@ async def test_transfer_to_a_queue_wraps_up_the_agent_and_connects_the_other_que
         s for (s,) in h.rows("select state from agent_state_log where agent_id = ?", (first,))
     ]
     assert "wrap_up" in states  # the first agent wrapped up after the transferred leg
-    audit = h.rows("select who, role, action, target from audit_log")
-    assert audit == [("agents", "agent", "call.transfer", f"queue:{target}")]
+    audit = h.rows("select who, role, action, target from audit_log where action like 'call.%'")
+    assert audit == [(f"user-{first}", "agent", "call.transfer", f"queue:{target}")]
 
 
 @pytest.mark.asyncio
@@ -147,22 +158,25 @@ async def test_transfers_refused_by_config_and_when_not_in_a_conversation(
     rules = TransferRules(agents_may_transfer_to=("orders",), require_reason=True)
     async with daemon_with_api(tmp_path, monkeypatch, rules=rules) as (h, api):
         assert (await api.post("/calls/nope/transfer", json={"queue": "orders", "reason": "x"},
-                               headers=AGENT)).status_code == 404  # fmt: skip
+                               headers=SUPERVISOR)).status_code == 404  # fmt: skip
         call = await answered_call(h)
         url = f"/calls/{call.call_id}/transfer"
+        agent = call.state.agent_id
+        own = key_of(agent)
         cases = [
-            ({"queue": "complaints", "reason": "angry"}, AGENT, 403),
-            ({"agent": other(call.state.agent_id), "reason": "x"}, AGENT, 403),
-            ({"queue": "orders"}, AGENT, 422),  # no reason
-            ({"queue": "orders", "agent": "2001", "reason": "x"}, AGENT, 422),
-            ({"queue": "billing", "reason": "x"}, AGENT, 404),
+            ({"queue": "orders", "reason": "x"}, key_of(other(agent)), 403),  # not theirs
+            ({"queue": "complaints", "reason": "angry"}, own, 403),
+            ({"agent": other(agent), "reason": "x"}, own, 403),
+            ({"queue": "orders"}, own, 422),  # no reason
+            ({"queue": "orders", "agent": "2001", "reason": "x"}, own, 422),
+            ({"queue": "billing", "reason": "x"}, own, 404),
             ({"agent": "9999", "reason": "x"}, SUPERVISOR, 404),
         ]
         for body, token, status in cases:
             r = await api.post(url, json=body, headers=token)
             assert r.status_code == status, (body, r.text)
         argv = ["transfer", call.call_id, "--queue", "complaints", "--reason", "angry"]
-        argv += ["--api", str(api.base_url).rstrip("/"), "--token", "tok-agent"]
+        argv += ["--api", str(api.base_url).rstrip("/"), "--token", own["Authorization"][7:]]
         assert await asyncio.to_thread(main, argv) == 1  # the CLI is refused the same way
         assert "refused (403)" in capsys.readouterr().err
         assert call.state.transfer_asked is None

@@ -66,7 +66,7 @@ def test_policies(policy: Policy, expected: str) -> None:
     router.agent_available("b", 0.0)
     router.caller_arrived(WaitingCall("warm-up", "q", 0.0))
     assert pairs(router.route(0.0)) == [("warm-up", "b")]  # b now has 1 call, last assigned
-    router.offer_answered("warm-up")
+    router.offer_answered("warm-up", 0.0)
     router.agent_available("a", 3.0, calls_today=4)
     router.agent_available("b", 1.0)
     router.agent_available("c", 2.0)
@@ -85,7 +85,7 @@ def test_round_robin_wraps_to_lowest_id() -> None:
         router.caller_arrived(WaitingCall(f"c{n}", "q", float(n)))
         (made,) = router.route(float(n))
         seen.append(made.agent_id)
-        router.offer_answered(made.call_id)
+        router.offer_answered(made.call_id, float(n))
         router.agent_available(made.agent_id, float(n))
     assert seen == ["a", "b", "a", "b"]
 
@@ -108,7 +108,7 @@ def test_freed_agent_takes_priority_then_longest_waiting_across_queues() -> None
     for t in (7.0, 8.0, 9.0):
         router.agent_available("a", t)
         (made,) = router.route(t)
-        router.offer_answered(made.call_id)
+        router.offer_answered(made.call_id, t)
         served.append(made.call_id)
     assert served == ["vip-sales", "complaint", "old-sales"]
 
@@ -135,7 +135,7 @@ def test_ring_no_answer_keeps_place_and_tries_the_next_agent() -> None:
     router.caller_arrived(WaitingCall("second", "sales", 2.0))
     router.agent_available("a1", 3.0)
     assert pairs(router.route(3.0)) == [("first", "a1")]
-    router.offer_failed("first", "a1")
+    router.offer_failed("first")
     router.agent_available("a1", 21.0)  # back to ready after the miss
     assert pairs(router.route(21.0)) == [("second", "a1")]  # not re-offered "first"
     router.agent_available("a2", 22.0)
@@ -183,7 +183,7 @@ def test_widen_skills_and_move_queue_keep_arrival_order() -> None:
     for t in (7.0, 8.0, 9.0):
         router.agent_available("s", t)
         (made,) = router.route(t)
-        router.offer_answered(made.call_id)
+        router.offer_answered(made.call_id, t)
         order.append(made.call_id)
     assert order == ["c1", "c3", "c2"]
 
@@ -209,7 +209,7 @@ def test_caller_behind_a_refused_head_still_relaxes_onto_that_agent() -> None:
     router.caller_arrived(WaitingCall("second", "q", 8.0))
     assert router.route(8.0) == []
     assert pairs(router.route(10.0)) == [("head", "a")]
-    router.offer_failed("head", "a")  # a missed it: head will not be offered to a again
+    router.offer_failed("head")  # a missed it: head will not be offered to a again
     router.agent_available("a", 15.0)
     assert router.route(15.0) == []  # second still needs level 2 until 18 s
     assert router.next_wakeup() == 18.0

@@ -86,10 +86,10 @@ def test_random_operations_match_reference(seed: int) -> None:
                 assert a.queue in BY_NAME
                 busy.add(a.agent_id)
                 if rng.random() < 0.2:  # ring-no-answer: the caller goes back, skipping a
-                    router.offer_failed(a.call_id, a.agent_id)
+                    router.offer_failed(a.call_id)
                     REFUSED.setdefault(a.call_id, set()).add(a.agent_id)
                     retry = True
                 else:
-                    router.offer_answered(a.call_id)
+                    router.offer_answered(a.call_id, now)
             made = router.route(now) if retry else []
         check_invariant(router, now)

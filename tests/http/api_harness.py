@@ -11,9 +11,13 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from acd.asterisk.ami.client import ActionCompleted
 from acd.asterisk.ami.message import Message
@@ -28,27 +32,58 @@ from acd.daemon.supervisor import SupervisorDesk
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import Offer
 from acd.engine.model import WaitingCall
-from acd.http import ApiContext, create_app
+from acd.http import ApiContext, HttpServer, create_app
+from acd.identity.users import add_user
 from acd.settings.loader import load_settings
+from acd.settings.schema_routing import SupervisorSettings
+from acd.settings.schema_system import ApiToken
 from acd.settings.settings import Settings
 from acd.storage.commands import WriteCommand
 from acd.storage.engine import create_engine, session_factory
 from acd.storage.migrate import ensure_schema
 
+PHONE = "Local/phone@supervisor/n"  # the simulator's supervisor phone answers at once
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 TOKENS = {
-    "HOTLINE_TOKEN_AGENT": "tok-agent",
+    "HOTLINE_TOKEN_AGENT": "tok-agent",  # service token acting as agent 1001 (added below)
+    "HOTLINE_TOKEN_VIEWER": "tok-viewer",
     "HOTLINE_TOKEN_SUPERVISOR": "tok-sup",
     "HOTLINE_TOKEN_QA": "tok-qa",
     "HOTLINE_TOKEN_ADMIN": "tok-admin",
 }
-AGENT = {"Authorization": "Bearer tok-agent"}
-SUPERVISOR = {"Authorization": "Bearer tok-sup"}
+AGENT = {"Authorization": "Bearer tok-agent"}  # agent 1001
+VIEWER = {"Authorization": "Bearer tok-viewer"}
+SUPERVISOR = {"Authorization": "Bearer tok-sup"}  # linked to the supervisor entry "zhao"
 QA = {"Authorization": "Bearer tok-qa"}
+ADMIN = {"Authorization": "Bearer tok-admin"}
+
+
+def with_test_tokens(settings: Settings) -> Settings:
+    """The config's service tokens plus an agent token for the first agent (1001 in config/),
+    the supervisor token linked to the supervisor entry ``zhao`` (whose first phone is the
+    simulator's supervisor phone), values from ``TOKENS``."""
+    first = settings.agents[0].id
+    agent = ApiToken(
+        name=f"agent-{first}", role="agent", agent=first, token_env="HOTLINE_TOKEN_AGENT"
+    )
+    tokens = []
+    for t in (*settings.system.http.tokens, agent):
+        update: dict[str, Any] = {"token": SecretStr(TOKENS[t.token_env])}
+        if t.role == "supervisor":
+            update["supervisor"] = "zhao"
+        tokens.append(t.model_copy(update=update))
+    http = settings.system.http.model_copy(update={"tokens": tuple(tokens)})
+    supervisors = (SupervisorSettings(id="zhao", name="Zhao Lei", phones=(PHONE, "PJSIP/1006")),)
+    return settings.model_copy(
+        update={
+            "system": settings.system.model_copy(update={"http": http}),
+            "supervisors": supervisors,
+        }
+    )
 
 
 def load_test_settings() -> Settings:
-    return load_settings(CONFIG, TOKENS, require_secrets=False)
+    return with_test_tokens(load_settings(CONFIG, require_secrets=False))
 
 
 class FakeAmi:
@@ -106,10 +141,34 @@ class Api:
         return offers
 
 
+async def issue_key(
+    sessions: async_sessionmaker[AsyncSession], user_id: str, role: str, **links: Any
+) -> dict[str, str]:
+    """A new user's personal key (``hotline users add``), as a bearer header."""
+    async with sessions() as session, session.begin():
+        _, issued = await add_user(
+            session, user_id=user_id, name=user_id, role=role, by="test", now=datetime.now(UTC),
+            **links,
+        )  # fmt: skip
+    return {"Authorization": f"Bearer {issued.key}"}
+
+
+async def person(api: Api, user_id: str, role: str, **links: Any) -> dict[str, str]:
+    assert api.ctx.sessions is not None
+    return await issue_key(api.ctx.sessions, user_id, role, **links)
+
+
 @asynccontextmanager
 async def running_api(
-    tmp_path: Path, settings: Settings | None = None, ami: FakeAmi | None = None
+    tmp_path: Path,
+    settings: Settings | None = None,
+    ami: FakeAmi | None = None,
+    *,
+    serve: bool = False,
+    verify: Any = True,  # for TLS: the CA file that signed the server's certificate
 ) -> AsyncIterator[Api]:
+    """``serve``: behind real uvicorn on a free loopback port (TLS when the settings say so),
+    the client talking to it over TCP; otherwise over httpx's ASGI transport."""
     settings = settings or load_test_settings()
     queues, agents = engine_specs(settings)
     floor = Floor(queues, agents)
@@ -135,12 +194,30 @@ async def running_api(
         clocks=clocks,
     )
     # mounted as the daemon does: with the feature packages' routers (recordings)
-    transport = httpx.ASGITransport(app=create_app(ctx, hotline_features(settings).http_routers))
+    app = create_app(ctx, hotline_features(settings).http_routers)
     owner = asyncio.create_task(acd.run())
+    server: HttpServer | None = None
+    serving: asyncio.Task[None] | None = None
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        if serve:
+            http = settings.http
+            server = HttpServer(app, ctx, "127.0.0.1", 0, tls=http.tls)
+            server.bind()
+            serving = asyncio.create_task(server.serve())
+            async with asyncio.timeout(10):
+                while not server.listening:
+                    await asyncio.sleep(0.01)
+            client = httpx.AsyncClient(base_url=server.url, verify=verify)
+        else:
+            client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://api"
+            )
+        async with client:
             yield Api(client, ctx, floor, registry, written)
     finally:
+        if server is not None and serving is not None:
+            server.stop()
+            await serving
         owner.cancel()
         await asyncio.gather(owner, return_exceptions=True)
         await engine.dispose()

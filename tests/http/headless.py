@@ -93,7 +93,14 @@ class Browser:
         """Evaluate until truthy (a safety net, not a timing assertion)."""
         deadline = time.monotonic() + limit_s
         while True:
-            value = self.evaluate(expression)
+            try:
+                value = self.evaluate(expression)
+            except RuntimeError as exc:
+                # the page is navigating (sign-in redirect): no document to ask yet
+                message = str(exc).lower()
+                if "execution context" not in message and "navigated" not in message:
+                    raise
+                value = None
             if value:
                 return value
             if time.monotonic() > deadline:

@@ -12,26 +12,20 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from acd.app.daemon import RunOptions
 from acd.settings.settings import Settings
 from acd.sim.plan import AgentBehaviour
 from tests.daemon import harness as harness_module
 from tests.daemon.harness import Harness, floor_harness, floor_settings
-from tests.http.api_harness import TOKENS
+from tests.http.api_harness import with_test_tokens
 
 LONG_TALK = AgentBehaviour(answer_after=0.5, talk_time=3600.0, hangs_up="agent")
 
 
 def with_tokens(settings: Settings) -> Settings:
     """The config's API tokens with the test values of ``TOKENS`` (as load_settings would)."""
-    tokens = tuple(
-        t.model_copy(update={"token": SecretStr(TOKENS[t.token_env])})
-        for t in settings.system.http.tokens
-    )
-    http = settings.system.http.model_copy(update={"tokens": tokens})
-    return settings.model_copy(update={"system": settings.system.model_copy(update={"http": http})})
+    return with_test_tokens(settings)
 
 
 @asynccontextmanager

@@ -6,13 +6,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
-from acd.http.auth import Principal
-from acd.settings.schema_system import ApiToken
 from acd.storage.commands import AppendAudit, InsertCallback, UpsertCall
 from acd.storage.models import Callback
-from tests.http.api_harness import AGENT, SUPERVISOR, load_test_settings, running_api
+from tests.http.api_harness import (
+    AGENT,
+    SUPERVISOR,
+    FakeAmi,
+    person,
+    running_api,
+)
 
 
 @pytest.mark.asyncio
@@ -56,7 +59,7 @@ async def test_bad_agent_requests_are_refused_clearly(tmp_path: Path) -> None:
         c = api.client
         r = await c.post("/agents/9999/login", headers=AGENT)
         assert r.status_code == 404
-        assert r.json()["detail"] == "unknown agent 9999"
+        assert r.json()["detail"] == "unknown agent"  # the request is never echoed
         r = await c.post("/agents/1001/pause", headers=AGENT)  # logged out: cannot pause
         assert r.status_code == 409
         assert "not allowed in state logged_out" in r.json()["detail"]
@@ -68,26 +71,40 @@ async def test_bad_agent_requests_are_refused_clearly(tmp_path: Path) -> None:
 @pytest.mark.asyncio
 async def test_supervisor_forces_an_agent_out(tmp_path: Path) -> None:
     async with running_api(tmp_path) as api:
-        await api.client.post("/agents/1002/login", headers=AGENT)
+        await api.client.post("/agents/1002/login", headers=SUPERVISOR)
         r = await api.client.post("/agents/1002/logout?force=true", headers=SUPERVISOR)
         assert r.status_code == 200
         assert r.json()["state"] == "logged_out"
 
 
 @pytest.mark.asyncio
-async def test_personal_agent_token_acts_only_on_its_agent(tmp_path: Path) -> None:
-    base = load_test_settings()
-    own = ApiToken(name="agent-1001", role="agent", token_env="T1001").model_copy(
-        update={"token": SecretStr("t1001")}  # as load_settings resolves it from the env
-    )
-    http = base.system.http.model_copy(update={"tokens": (own,)})
-    settings = base.model_copy(update={"system": base.system.model_copy(update={"http": http})})
-    headers = {"Authorization": "Bearer t1001"}
-    async with running_api(tmp_path, settings) as api:
-        assert (await api.client.post("/agents/1001/login", headers=headers)).status_code == 200
-        r = await api.client.post("/agents/1002/login", headers=headers)
+async def test_agents_act_only_on_themselves_and_their_own_calls(tmp_path: Path) -> None:
+    async with running_api(tmp_path, ami=FakeAmi()) as api:
+        c = api.client
+        key = await person(api, "wang.wei", "agent", agent_id="1002")
+        assert (await c.post("/agents/1002/login", headers=key)).status_code == 200
+        for action in ("login", "logout", "pause", "unpause"):
+            r = await c.post(f"/agents/1001/{action}", headers=key)
+            assert r.status_code == 403, action  # someone else's state: never
+        assert (await c.post("/agents/1001/login", headers=AGENT)).status_code == 200  # 1001's
+        theirs = api.on_call("1001", "PJSIP/1001-00000001")
+        body = {"queue": "after_sales", "reason": "wrong queue"}
+        assert (await c.post(f"/calls/{theirs.call_id}/transfer", headers=key, json=body)
+                ).status_code == 403  # fmt: skip
+        r = await c.post(f"/calls/{theirs.call_id}/recording/pause", headers=key)
         assert r.status_code == 403
-    assert Principal("agents", "agent").may_act_on("1002")  # the shared desktop token
+        r = await c.post(
+            f"/calls/{theirs.call_id}/disposition", headers=key, json={"code": "resolved"}
+        )
+        assert r.status_code == 403
+        r = await c.post(
+            f"/calls/{theirs.call_id}/disposition", headers=AGENT, json={"code": "resolved"}
+        )
+        assert r.status_code == 200
+        audit = [w for w in api.written if isinstance(w, AppendAudit)]
+        assert [(a.who, a.action) for a in audit] == [("agent-1001", "call.disposition")]
+        r = await c.post("/agents/1001/pause?force=true", headers=key)
+        assert r.status_code == 403
 
 
 @pytest.mark.asyncio

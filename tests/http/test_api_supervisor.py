@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import wave
 from datetime import UTC, datetime
@@ -13,7 +14,15 @@ from sqlalchemy import select
 from acd.asterisk.ami.message import Message
 from acd.storage.commands import AppendAudit
 from acd.storage.models import AuditLog, Recording
-from tests.http.api_harness import AGENT, QA, SUPERVISOR, FakeAmi, running_api
+from tests.http.api_harness import (
+    AGENT,
+    QA,
+    SUPERVISOR,
+    VIEWER,
+    FakeAmi,
+    person,
+    running_api,
+)
 
 SPY = {"agent": "1002", "mode": "whisper", "from": "Local/phone@supervisor/n"}
 
@@ -38,6 +47,33 @@ async def test_spy_refusals_are_clear(tmp_path: Path) -> None:
         assert r.status_code == 404
         r = await api.client.post("/spy", headers=SUPERVISOR, json={**SPY, "mode": "shout"})
         assert r.status_code == 422
+
+
+@pytest.mark.asyncio
+async def test_spy_rings_only_the_supervisors_own_phones(tmp_path: Path) -> None:
+    ami = FakeAmi()
+    async with running_api(tmp_path, ami=ami) as api:
+        api.on_call("1002", "PJSIP/1002-0000000a")
+        c = api.client
+        for outside in ("PJSIP/0049301234567@trunk", "Local/0900123456@outbound/n", "PJSIP/1003"):
+            r = await c.post("/spy", headers=SUPERVISOR, json={**SPY, "from": outside})
+            assert r.status_code == 403, outside  # never an arbitrary dial string
+        assert ami.sent == []
+        no_phone = await person(api, "chen", "supervisor")  # no supervisors entry: no phones
+        r = await c.post("/spy", headers=no_phone, json={"agent": "1002"})
+        assert r.status_code == 403
+        assert "no phone" in r.json()["detail"]
+        zhao = await person(api, "zhao", "supervisor", supervisor_id="zhao")
+        r = await c.post("/spy", headers=zhao, json={"agent": "1002", "mode": "listen"})
+        assert r.status_code == 200  # the first of zhao's phones by default
+        r = await c.post("/spy", headers=zhao, json={**SPY, "from": "PJSIP/1006"})
+        assert r.status_code == 200
+    assert [dict(headers)["Channel"] for _, headers in ami.sent] == [
+        "Local/phone@supervisor/n",
+        "PJSIP/1006",
+    ]
+    audit = [w for w in api.written if isinstance(w, AppendAudit)]
+    assert {a.who for a in audit} == {"zhao"}  # the audit log names the person
 
 
 @pytest.mark.asyncio
@@ -88,12 +124,17 @@ async def test_supervisor_whispers_and_the_session_is_audited(tmp_path: Path) ->
     assert sessions[0]["ended_at"] is not None
 
 
-async def _add_recording(api_sessions: object, path: Path) -> None:
+def _write_wav(path: Path) -> str:
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(8000)
         w.writeframes(b"\x01\x00" * 800)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def _add_recording(api_sessions: object, path: Path) -> None:
+    digest = _write_wav(path)
     async with api_sessions() as session:  # type: ignore[operator]
         session.add(
             Recording(
@@ -102,6 +143,7 @@ async def _add_recording(api_sessions: object, path: Path) -> None:
                 queue="complaints",
                 started_at=datetime(2026, 11, 23, 8, 0, tzinfo=UTC),
                 path=str(path),
+                sha256=digest,
             )
         )
         await session.commit()
@@ -132,8 +174,9 @@ async def test_recordings_are_for_qa_and_supervisors_and_every_play_is_audited(
         async with api.ctx.sessions() as session:
             rows = (await session.scalars(select(AuditLog).order_by(AuditLog.id))).all()
     assert [(a.who, a.role, a.action, a.reason) for a in rows] == [
-        ("agents", "agent", "recording.play_refused", "peek"),
+        ("agent-1001", "agent", "recording.play_refused", "peek"),
         ("supervisors", "supervisor", "recording.play", "complaint review"),
+        ("qa", "qa", "recording.play_failed", "x [unknown recording]"),
     ]
 
 
@@ -158,10 +201,13 @@ async def test_wallboard_page_is_open_and_its_data_needs_a_token(tmp_path: Path)
     async with running_api(tmp_path) as api:
         page = await api.client.get("/wallboard")
         assert page.status_code == 200
-        assert "EventSource" in page.text
+        assert '<script src="/static/wallboard.js"' in page.text
+        script = await api.client.get("/static/wallboard.js")
+        assert 'new EventSource("/events/wallboard")' in script.text  # no token in the URL
         assert (await api.client.get("/wallboard.json")).status_code == 401
+        assert (await api.client.get("/wallboard.json?token=tok-viewer")).status_code == 401
         await api.enqueue("call-1", "complaints", waited_s=40)
-        snap = (await api.client.get("/wallboard.json?token=tok-agent")).json()
+        snap = (await api.client.get("/wallboard.json", headers=VIEWER)).json()
     assert snap["queues"]["complaints"]["waiting"] == 1
     assert snap["queues"]["complaints"]["longest_wait_s"] >= 40
     kinds = {a["kind"] for a in snap["alerts"]}

@@ -39,10 +39,13 @@ async def test_supervisor_barges_into_a_live_call_and_the_session_is_audited(
         start = h.sim_events("ChanSpyStart")[0]
         assert start.get("SpyeeChannel") == call.agent_channel
         idle = next(a.id for a in h.settings.agents if a.id != call.agent_id)
-        refused = await asyncio.to_thread(
-            cli, "spy", idle, "--from", PHONE, "--api", url, "--token", "tok-sup"
-        )
+        refused = await asyncio.to_thread(cli, "spy", idle, "--api", url, "--token", "tok-sup")
         assert refused == 1
+        outside = await asyncio.to_thread(
+            cli, "spy", call.agent_id or "", "--from", "PJSIP/5550199@trunk", "--api", url,
+            "--token", "tok-sup",
+        )  # fmt: skip
+        assert outside == 1  # not one of the supervisor's phones
         h.hang_up(start["SpyerChannel"])  # the supervisor puts the phone down
         desk = h.daemon.desk
         await h.wait_for(lambda: desk.sessions[0].ended_at is not None, "ChanSpyStop")
@@ -59,11 +62,15 @@ async def test_cli_controls_agents_through_the_daemon(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with live_daemon(tmp_path, monkeypatch) as (h, url):
-        api = ("--api", url, "--token", "tok-agent")
-        code = await asyncio.to_thread(cli, "agent", "pause", "2002", "--reason", "coffee", *api)
+        api = ("--api", url, "--token", "tok-agent")  # agent 2001's token
+        code = await asyncio.to_thread(cli, "agent", "pause", "2001", "--reason", "coffee", *api)
         assert code == 0
-        assert "agent 2002: paused (coffee)" in capsys.readouterr().out
-        assert (await h.agent_states())["2002"] == "paused"
+        assert "agent 2001: paused (coffee)" in capsys.readouterr().out
+        assert (await h.agent_states())["2001"] == "paused"
+        assert await asyncio.to_thread(cli, "agent", "pause", "2002", *api) == 1
+        assert "may act only on their own agent" in capsys.readouterr().err
+        assert (await h.agent_states())["2002"] == "ready"
+        assert await asyncio.to_thread(cli, "agent", "unpause", "2001", *api) == 0
         assert await asyncio.to_thread(cli, "agent", "unpause", "2001", *api) == 1
         assert "not allowed in state ready" in capsys.readouterr().err
         assert await asyncio.to_thread(cli, "assign", "nope", "2001", *api) == 1  # agent role
@@ -91,7 +98,19 @@ async def test_wallboard_shows_a_caller_arriving_and_an_agent_pausing(
             queue = h.settings.default_queue
             row = f"document.querySelector('tr[data-queue=\"{queue}\"] [data-field=waiting]')"
             agent = "document.querySelector('tr[data-agent=\"2001\"]')"
-            await asyncio.to_thread(browser.open, f"{url}/?token=tok-sup")
+            # a wall screen signs in once with its viewer token; no credential in any URL
+            await asyncio.to_thread(browser.open, f"{url}/wallboard")
+            form = "document.getElementById('signin')"
+            await asyncio.to_thread(browser.wait_for, f"{form} && {form}.dataset.ready")
+            await asyncio.to_thread(
+                browser.evaluate,
+                "document.getElementById('key').value = 'tok-viewer';"
+                " document.getElementById('submit').click(); true",
+            )
+            status = "document.getElementById('status')"
+            signed_in = f"{status} && {status}.dataset.user"
+            assert await asyncio.to_thread(browser.wait_for, signed_in) == "wallboard"
+            assert await asyncio.to_thread(browser.evaluate, "location.href") == f"{url}/wallboard"
             shown = f"{agent} && {agent}.dataset.state == 'ready' && {row}.textContent"
             assert await asyncio.to_thread(browser.wait_for, shown) == "0"
             async with httpx.AsyncClient(base_url=url, headers=SUPERVISOR) as client:

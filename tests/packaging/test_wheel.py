@@ -38,6 +38,8 @@ def test_wheel_contents(tmp_path: Path) -> None:
         assert f"{package}/py.typed" in names
     assert any(n.startswith("acd/storage/migrations/versions/0001_") for n in names)
     assert "acd/storage/migrations/env.py" in names
+    for page in ("wallboard.html", "wallboard.js", "signin.html", "signin.js", "hotline.css"):
+        assert f"acd/http/static/{page}" in names  # the pages load nothing from elsewhere
     data = [n for n in names if ".data/data/share/hotline/" in n]
     assert any(n.endswith("config/queues.yaml") for n in data)
     assert any(n.endswith("dialplan/extensions.conf") for n in data)

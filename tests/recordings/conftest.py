@@ -4,6 +4,7 @@ helpers to put calls and their recordings in the database the way the daemon wou
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 import wave
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from acd.identity.users import add_user
 from acd.storage.engine import create_engine, session_factory
 from acd.storage.migrate import upgrade
 from acd.storage.models import Call, Recording
@@ -93,8 +95,45 @@ def recorded_call(
         duration_s=talk_s if duration_s is None else duration_s,
         path=str(path),
         legal_hold=legal_hold,
+        # as catalogued: the stored file's hash, which playback and export check
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None,
     )
     return [call, rec]
+
+
+def recatalogue(url: str, recording_id: str, path: Path, *, encrypted: bool = True) -> None:
+    """The row's hash (and flag) as cataloguing would have stored them for ``path`` now."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                row = await session.get(Recording, recording_id)
+                assert row is not None
+                row.sha256, row.encrypted = digest, encrypted
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def add_person(url: str, user_id: str, role: str) -> str:
+    """A user with a personal key (``hotline users add``); returns the key."""
+
+    async def run() -> str:
+        engine = create_engine(url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                _, issued = await add_user(
+                    session, user_id=user_id, name=user_id, role=role,
+                    agent_id="a1" if role == "agent" else None, by="test", now=datetime.now(UTC),
+                )  # fmt: skip
+                return issued.key
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 def add_rows(url: str, rows: Sequence[Any]) -> None:

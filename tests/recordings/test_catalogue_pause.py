@@ -1,4 +1,4 @@
-"""File layout, the AMI headers the daemon sends, cataloguing finished files, pause policy."""
+"""File layout, the MixMonitor options the daemon sends, cataloguing finished files, pauses."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from acd.asterisk.ami.message import Message, encode
+from acd.asterisk.agi import commands as cmd
 from acd.storage.apply import apply_command
 from acd.storage.commands import InsertRecording, UpsertCall
 from acd.storage.engine import create_engine, session_factory
@@ -18,7 +18,7 @@ from acd.storage.models import Recording, RecordingPause
 from recordings.catalogue import (
     CatalogueProblem,
     catalogue_file,
-    mixmonitor_action_headers,
+    mixmonitor_options,
     recording_path,
 )
 from recordings.crypto import read_recording
@@ -39,33 +39,20 @@ def test_path_layout_by_utc_date_queue_and_call() -> None:
 
 def test_path_follows_the_configured_layout() -> None:
     path = recording_path(
-        Path("/rec"),
-        "{agent}/{date}/{call_id}",
-        call_id="c-7",
-        queue="orders",
-        agent_id="1001",
-        started_at=T0,
+        Path("/rec"), "{queue}/{date}/{call_id}", call_id="c-7", queue="orders", started_at=T0
     )
-    assert path == Path("/rec/1001/2026/11/18/c-7.wav")
+    assert path == Path("/rec/orders/2026/11/18/c-7.wav")
     flat = recording_path(
         Path("/rec"), "{queue}-{call_id}", call_id="c-8", queue="q", started_at=T0
     )
     assert flat == Path("/rec/q-c-8.wav")
 
 
-@pytest.mark.parametrize(
-    ("call_id", "queue", "agent"),
-    [("../x", "q", "a"), ("c1", "a/b", "a"), ("..", "q", "a"), ("c1", "q", "../a")],
-)
-def test_path_refuses_names_escaping_the_root(call_id: str, queue: str, agent: str) -> None:
+@pytest.mark.parametrize(("call_id", "queue"), [("../x", "q"), ("c1", "a/b"), ("..", "q")])
+def test_path_refuses_names_escaping_the_root(call_id: str, queue: str) -> None:
     with pytest.raises(ValueError, match="file name"):
         recording_path(
-            Path("/rec"),
-            "{agent}/{queue}/{call_id}",
-            call_id=call_id,
-            queue=queue,
-            agent_id=agent,
-            started_at=T0,
+            Path("/rec"), "{queue}/{call_id}", call_id=call_id, queue=queue, started_at=T0
         )
 
 
@@ -74,17 +61,13 @@ def test_path_refuses_naive_time() -> None:
         recording_path(Path("/rec"), call_id="c", queue="q", started_at=datetime(2026, 1, 1))
 
 
-def test_mixmonitor_headers_encode_as_an_ami_action() -> None:
+def test_mixmonitor_options_encode_as_an_agi_exec() -> None:
     path = Path("/rec/2026/11/18/orders/c-42.wav")
-    mono = mixmonitor_action_headers("PJSIP/1001-00000001", path, dual_channel=False)
-    assert mono == [("Channel", "PJSIP/1001-00000001"), ("File", str(path)), ("Options", "b")]
-    dual = dict(mixmonitor_action_headers("PJSIP/1001-00000001", path, dual_channel=True))
-    assert dual["Options"] == (
-        "br(/rec/2026/11/18/orders/c-42-in.wav)t(/rec/2026/11/18/orders/c-42-out.wav)"
-    )
-    wire = encode(Message((("Action", "MixMonitor"), *dual.items())))
-    assert wire.endswith(b"\r\n\r\n")
-    assert b"Options: br(" in wire
+    assert mixmonitor_options(path, dual_channel=False) == "b"
+    dual = mixmonitor_options(path, dual_channel=True)
+    assert dual == "br(/rec/2026/11/18/orders/c-42-in.wav)t(/rec/2026/11/18/orders/c-42-out.wav)"
+    line = cmd.exec_("MixMonitor", str(path), dual)
+    assert line == f'EXEC MixMonitor "{path},{dual}"'
 
 
 def test_catalogue_good_file_and_store_it(tmp_path: Path, db: str) -> None:
@@ -193,7 +176,7 @@ def test_catalogue_encrypts_at_rest_after_reading_the_duration(tmp_path: Path) -
     stored = path.read_bytes()
     assert b"RIFF" not in stored[:16]
     assert command.sha256 == hashlib.sha256(stored).hexdigest()
-    assert read_recording(path, key) == clear
+    assert read_recording(path, key, recording_id="c1") == clear
     again = catalogue_file(
         path, call_id="c1", agent_id="a1", queue="orders", started_at=T0, key=key
     )

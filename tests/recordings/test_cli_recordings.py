@@ -16,7 +16,15 @@ from acd.storage.engine import create_engine, session_factory
 from acd.storage.models import AuditLog, Recording
 from recordings.crypto import encrypt_file
 from recordings.repository import record_access
-from tests.recordings.conftest import CONFIG_DIR, add_rows, query, recorded_call, write_wav
+from tests.recordings.conftest import (
+    CONFIG_DIR,
+    add_person,
+    add_rows,
+    query,
+    recatalogue,
+    recorded_call,
+    write_wav,
+)
 
 NOW = datetime.now(UTC)
 KEY_HEX = bytes(range(32)).hex()
@@ -29,8 +37,11 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def audit(db: str) -> list[tuple[str, str, str | None, str | None]]:
-    stmt = select(AuditLog.who, AuditLog.action, AuditLog.target, AuditLog.reason).order_by(
-        AuditLog.id
+    """The recordings' audit trail (users being added are audited too: left out here)."""
+    stmt = (
+        select(AuditLog.who, AuditLog.action, AuditLog.target, AuditLog.reason)
+        .where(AuditLog.action.not_like("user.%"))
+        .order_by(AuditLog.id)
     )
     return [(r[0], r[1], r[2], r[3]) for r in query(db, stmt)]
 
@@ -115,31 +126,57 @@ def test_purge_reports_undeletable_file_and_keeps_row(
 
 
 def test_hold_then_purge_keeps_the_call(
-    capsys: pytest.CaptureFixture[str], db: str, aged: dict[str, Path]
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    aged: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    code, _, _ = run(
-        capsys,
-        "recordings",
-        "hold",
-        "old",
-        "--on",
-        "--reason",
-        "court order 17",
-        "--who",
-        "lee",
-        "--db",
-        db,
+    monkeypatch.setenv("HOTLINE_TOKEN", add_person(db, "lee", "admin"))
+    code, _, err = run(
+        capsys, "recordings", "hold", "old", "--on", "--reason", "court order 17", "--db", db
     )
-    assert code == 0
+    assert code == 0, err
     code, out, _ = run(capsys, "recordings", "purge", "--db", db, "--json")
     assert json.loads(out)["purged"] == []
     assert aged["old"].exists()
     assert audit(db) == [("lee", "recording.hold_on", "call:old", "court order 17")]
-    code, _, err = run(
-        capsys, "recordings", "hold", "nope", "--off", "--reason", "x", "--who", "lee", "--db", db
-    )
+    code, _, err = run(capsys, "recordings", "hold", "nope", "--off", "--reason", "x", "--db", db)
     assert code == 1
     assert "no recordings" in err
+
+
+def test_a_hold_needs_an_entitled_person_and_a_reason(
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    aged: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base = ["recordings", "hold", "held", "--off", "--db", db]
+    monkeypatch.delenv("HOTLINE_TOKEN", raising=False)
+    code, _, err = run(capsys, *base, "--reason", "done")
+    assert code == 2
+    assert "entitled person" in err
+    code, _, err = run(capsys, *base, "--reason", "done", "--token", "hlk_0123456789ab_nope")
+    assert code == 1
+    assert "not an active user" in err
+    agent = add_person(db, "ann", "qa")
+    code, _, err = run(capsys, *base, "--reason", "done", "--token", agent)
+    assert code == 1
+    assert "role 'qa' may not change legal holds" in err
+    admin = add_person(db, "lee", "admin")
+    code, _, err = run(capsys, *base, "--reason", "   ", "--token", admin)
+    assert code == 1
+    assert "a reason is required" in err
+    held = select(Recording.legal_hold).where(Recording.id == "rec-held")
+    assert query(db, held) == [(True,)]  # still on hold
+    assert [(who, action) for who, action, _, _ in audit(db)] == [
+        ("ann", "recording.hold_off_refused"),
+        ("lee", "recording.hold_off_refused"),
+    ]
+    code, _, err = run(capsys, *base, "--reason", "case closed", "--token", admin)
+    assert code == 0, err
+    assert query(db, held) == [(False,)]
+    assert audit(db)[-1] == ("lee", "recording.hold_off", "call:held", "case closed")
 
 
 def test_export_decrypts_and_audits(
@@ -150,26 +187,28 @@ def test_export_decrypts_and_audits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clear = aged["fresh"].read_bytes()
-    encrypt_file(bytes(range(32)), aged["fresh"])
+    encrypt_file(bytes(range(32)), aged["fresh"], recording_id="rec-fresh")
+    recatalogue(db, "rec-fresh", aged["fresh"])
     monkeypatch.setenv("HOTLINE_RECORDING_KEY", KEY_HEX)
+    monkeypatch.setenv("HOTLINE_TOKEN", add_person(db, "kim", "qa"))
     out_file = tmp_path / "out" / "fresh.wav"
-    code, _, err = run(
-        capsys,
-        "recordings",
-        "export",
-        "fresh",
-        "--to",
-        str(out_file),
-        "--who",
-        "kim",
-        "--reason",
-        "customer dispute 88",
-        "--db",
-        db,
-    )
+    base = ["recordings", "export", "fresh", "--to", str(out_file), "--db", db]
+    code, _, err = run(capsys, *base, "--reason", "customer dispute 88")
     assert code == 0, err
     assert out_file.read_bytes() == clear
-    assert audit(db) == [("kim", "recording.export", "recording:rec-fresh", "customer dispute 88")]
+    assert out_file.stat().st_mode & 0o777 == 0o600  # readable by its owner only
+    assert audit(db)[-1] == (
+        "kim",
+        "recording.export",
+        "recording:rec-fresh",
+        "customer dispute 88",
+    )
+    out_file.write_bytes(b"someone else's file")
+    code, _, err = run(capsys, *base, "--reason", "again")
+    assert code == 1
+    assert "never overwrites" in err
+    assert out_file.read_bytes() == b"someone else's file"
+    assert audit(db)[-1][:2] == ("kim", "recording.export_refused")
 
 
 def test_export_refusals_are_audited(
@@ -180,18 +219,38 @@ def test_export_refusals_are_audited(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("HOTLINE_RECORDING_KEY", raising=False)
-    encrypt_file(bytes(range(32)), aged["fresh"])
+    encrypt_file(bytes(range(32)), aged["fresh"], recording_id="rec-fresh")
+    recatalogue(db, "rec-fresh", aged["fresh"])
     out_file = tmp_path / "x.wav"
     base = ["recordings", "export", "fresh", "--to", str(out_file), "--reason", "r", "--db", db]
-    code, _, err = run(capsys, *base, "--who", "ann", "--role", "agent")
+    code, _, err = run(capsys, *base, "--token", add_person(db, "ann", "agent"))
     assert code == 1
     assert "may not export" in err
-    code, _, err = run(capsys, *base, "--who", "bob")
+    code, _, err = run(capsys, *base, "--token", add_person(db, "bob", "supervisor"))
     assert code == 1
     assert "no key" in err
     assert not out_file.exists()
     actions = [(who, action) for who, action, _, _ in audit(db)]
     assert actions == [("ann", "recording.export_refused"), ("bob", "recording.export_refused")]
+
+
+def test_export_refuses_a_file_that_is_not_the_catalogued_one(
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    aged: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOTLINE_TOKEN", add_person(db, "kim", "qa"))
+    aged["fresh"].write_bytes(aged["old"].read_bytes() + b"x")  # replaced on disk
+    out_file = tmp_path / "x.wav"
+    base = ["recordings", "export", "fresh", "--to", str(out_file), "--reason", "r", "--db", db]
+    code, _, err = run(capsys, *base)
+    assert code == 1
+    assert "checksum" in err
+    assert not out_file.exists()
+    assert audit(db)[-1][1] == "recording.export_refused"
+    assert "[checksum]" in (audit(db)[-1][3] or "")
 
 
 def test_search_filters(capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path) -> None:

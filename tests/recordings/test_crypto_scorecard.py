@@ -6,12 +6,16 @@ import base64
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from acd.settings.schema_recording import Scorecard, ScorecardItem
 from recordings.crypto import (
+    LEGACY_MAGIC,
     DecryptionError,
+    LegacyFormat,
     RecordingKeyError,
     decrypt_bytes,
+    decrypt_legacy,
     encrypt_bytes,
     encrypt_file,
     parse_key,
@@ -33,29 +37,48 @@ def test_key_forms() -> None:
 
 
 def test_round_trip_and_tamper_detection() -> None:
-    blob = encrypt_bytes(KEY, b"RIFF audio")
+    blob = encrypt_bytes(KEY, b"RIFF audio", recording_id="c1")
     assert b"RIFF" not in blob
-    assert decrypt_bytes(KEY, blob) == b"RIFF audio"
+    assert decrypt_bytes(KEY, blob, recording_id="c1") == b"RIFF audio"
     with pytest.raises(DecryptionError):
-        decrypt_bytes(bytes(32), blob)
+        decrypt_bytes(bytes(32), blob, recording_id="c1")
     tampered = blob[:-1] + bytes([blob[-1] ^ 1])
     with pytest.raises(DecryptionError):
-        decrypt_bytes(KEY, tampered)
+        decrypt_bytes(KEY, tampered, recording_id="c1")
     with pytest.raises(DecryptionError):
-        decrypt_bytes(KEY, b"RIFF plain file")
+        decrypt_bytes(KEY, b"RIFF plain file", recording_id="c1")
+
+
+def test_a_file_decrypts_only_as_the_recording_and_part_it_was_written_for() -> None:
+    blob = encrypt_bytes(KEY, b"RIFF call one", recording_id="c1")
+    with pytest.raises(DecryptionError, match="another recording's file"):
+        decrypt_bytes(KEY, blob, recording_id="c2")  # swapped with another call's file
+    with pytest.raises(DecryptionError):
+        decrypt_bytes(KEY, blob, recording_id="c1", part="in")  # a leg in the mix's place
+    leg = encrypt_bytes(KEY, b"RIFF leg", recording_id="c1", part="out")
+    assert decrypt_bytes(KEY, leg, recording_id="c1", part="out") == b"RIFF leg"
+
+
+def test_format_1_files_are_refused_until_converted() -> None:
+    nonce = bytes(12)
+    legacy = LEGACY_MAGIC + nonce + AESGCM(KEY).encrypt(nonce, b"RIFF old", b"hotline-recording")
+    with pytest.raises(LegacyFormat, match="hotline recordings reencrypt"):
+        decrypt_bytes(KEY, legacy, recording_id="c1")
+    assert decrypt_legacy(KEY, legacy) == b"RIFF old"
 
 
 def test_encrypt_file_in_place(tmp_path: Path) -> None:
     path = write_wav(tmp_path / "a.wav", [("tone", 0.5)])
     clear = path.read_bytes()
-    encrypt_file(KEY, path)
+    encrypt_file(KEY, path, recording_id="c1")
     once = path.read_bytes()
     assert once != clear
-    encrypt_file(KEY, path)  # already encrypted: left alone, not double-encrypted
+    assert path.stat().st_mode & 0o777 == 0o600
+    encrypt_file(KEY, path, recording_id="c1")  # already encrypted: not double-encrypted
     assert path.read_bytes() == once
-    assert read_recording(path, KEY) == clear
+    assert read_recording(path, KEY, recording_id="c1") == clear
     with pytest.raises(RecordingKeyError):
-        read_recording(path, None)
+        read_recording(path, None, recording_id="c1")
 
 
 CARD = Scorecard(

@@ -140,6 +140,6 @@ def test_healthy_call_has_no_flags(tmp_path: Path) -> None:
 
 def test_encrypted_recording_is_not_misreported_as_missing(tmp_path: Path) -> None:
     path = write_wav(tmp_path / "a.wav", [("tone", 2.0)])
-    encrypt_file(bytes(32), path)
+    encrypt_file(bytes(32), path, recording_id="c1")
     flags = call_flags(CallFacts("c1", "caller", False, 60.0), inspect_recording(path, TH), TH)
     assert flags == []

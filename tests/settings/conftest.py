@@ -14,12 +14,14 @@ REPO = Path(__file__).resolve().parents[2]
 SHIPPED_CONFIG = REPO / "config"
 SHIPPED_DIALPLAN = REPO / "dialplan"
 
+# Fixed values shaped like secrets.token_urlsafe(24): 128+ bits each, all different.
 SECRETS = {
-    "HOTLINE_AMI_SECRET": "ami-test-secret",
-    "HOTLINE_TOKEN_AGENT": "t-agent",
-    "HOTLINE_TOKEN_SUPERVISOR": "t-supervisor",
-    "HOTLINE_TOKEN_QA": "t-qa",
-    "HOTLINE_TOKEN_ADMIN": "t-admin",
+    "HOTLINE_AMI_SECRET": "Wq3nT8vYp2LmZ5cR0xKd7fHs",
+    "HOTLINE_AGI_KEY": "b9EuQ1rV6tNw4yXa0sJg3kPz",
+    "HOTLINE_TOKEN_VIEWER": "Vh5mC2qL8wT1zR6yN3pK0dFx",
+    "HOTLINE_TOKEN_SUPERVISOR": "Sj7fR4kW1nB9vM3xQ6tY0cLp",
+    "HOTLINE_TOKEN_QA": "Qa2zX8mN5bV1cL7kJ4hG0fDs",
+    "HOTLINE_TOKEN_ADMIN": "Ad9pO6iU3yT0rE7wQ4zX1cVb",
 }
 
 

@@ -64,12 +64,15 @@ def test_out_of_range_and_unknown_keys(config_dir: Path, edit: Edit) -> None:
         "queues.yaml: callbacks.calling_hours[1]: expected less than or equal to 24, got 25",
         "queues.yaml: callbacks.trunk: unknown key (expected one of: channel, caller_id,"
         " max_attempts, retry_after_s, ring_timeout_s, calling_hours, slot_capacity,"
-        " check_every_s)",
+        " check_every_s, allowed_numbers)",
     ]
 
 
 def test_dialplan_has_the_callback_context() -> None:
     text = render_extensions_conf(load_settings(SHIPPED_CONFIG, env={}, require_secrets=False))
     context = text.split("[hotline-callback]\n", 1)[1].split("\n\n", 1)[0]
-    assert "AGI(agi://127.0.0.1:4573/callback,${HOTLINE_CALLBACK_ID})" in context
+    assert (
+        "AGI(agi://127.0.0.1:4573/callback?key=${HOTLINE_AGI_KEY},${HOTLINE_CALLBACK_ID})"
+        in context
+    )
     assert '"${HOTLINE_HANDLED}"!="1"]?hotline-fallback,s,1' in context

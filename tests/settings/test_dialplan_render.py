@@ -42,7 +42,11 @@ def test_hotline_context_checks_handled_after_the_ivr_agi() -> None:
     text = render_all(shipped())["extensions.conf"]
     hotline = text.split("[hotline]\n", 1)[1].split("\n[", 1)[0]
     code = [line for line in hotline.splitlines() if not line.startswith(";")]
-    agi = next(i for i, line in enumerate(code) if "AGI(agi://127.0.0.1:4573/ivr," in line)
+    agi = next(
+        i
+        for i, line in enumerate(code)
+        if "AGI(agi://127.0.0.1:4573/ivr?key=${HOTLINE_AGI_KEY}," in line
+    )
     hangup = next(i for i, line in enumerate(code) if '"${AGISTATUS}"="HANGUP"' in line)
     handled = next(
         i
@@ -65,7 +69,8 @@ def test_fallback_has_one_queue_per_configured_queue() -> None:
 def test_feature_codes_use_the_agent_route_and_avoid_n_patterns() -> None:
     text = render_all(shipped())["extensions.conf"]
     for code, action in (("*11", "login"), ("*12", "logout"), ("*14", "unpause")):
-        assert f"exten => {code},1,AGI(agi://127.0.0.1:4573/agent?action={action})" in text
+        url = f"agi://127.0.0.1:4573/agent?action={action}&key=${{HOTLINE_AGI_KEY}}"
+        assert f"exten => {code},1,AGI({url})" in text
     patterns = re.findall(r"^exten => (_\S+?),", text, flags=re.MULTILINE)
     assert patterns  # _X. and _*13.
     assert all("N" not in p[1:] and "n" not in p[1:] for p in patterns)
@@ -100,15 +105,15 @@ def test_fastagi_address_comes_from_config(config_dir: Path, edit: Edit) -> None
     edit("hotline.yaml", lambda d: d["fastagi"].update(host="10.0.0.5", port=4600))
     settings = load_settings(config_dir, env={}, require_secrets=False)
     text = render_all(settings)["extensions.conf"]
-    assert "AGI(agi://10.0.0.5:4600/ivr," in text
+    assert "AGI(agi://10.0.0.5:4600/ivr?key=${HOTLINE_AGI_KEY}," in text
     assert "127.0.0.1:4573" not in text
     report = check_dialplan(SHIPPED_DIALPLAN, settings)
     assert "extensions.conf" in report.diffs
-    assert "+ same => n,AGI(agi://10.0.0.5:4600/ivr," in report.diffs["extensions.conf"]
+    assert "+ same => n,AGI(agi://10.0.0.5:4600/ivr?key=" in report.diffs["extensions.conf"]
 
 
 def test_check_extensions_flags_unknown_route_and_variable() -> None:
-    text = "[hotline]\nexten => s,1,AGI(agi://127.0.0.1:4573/billing,x)\n"
+    text = "[hotline]\nexten => s,1,AGI(agi://127.0.0.1:4573/billing?key=${HOTLINE_AGI_KEY},x)\n"
     text += " same => n,Set(HOTLINE_MOOD=happy)\n"
     issues = [str(i) for i in check_extensions(text, "x.conf")]
     assert issues == [
@@ -117,3 +122,9 @@ def test_check_extensions_flags_unknown_route_and_variable() -> None:
         f" {list(names.CHANNEL_VARIABLES)} from acd/settings/names.py)",
         "x.conf: [hotline]: no AGI to the 'ivr' route",
     ]
+
+
+def test_check_extensions_flags_an_agi_url_without_the_key() -> None:
+    text = "[hotline]\nexten => s,1,AGI(agi://127.0.0.1:4573/ivr?lang=en,x)\n"
+    issues = [str(i) for i in check_extensions(text, "x.conf")]
+    assert issues[0].startswith("x.conf: line 2: AGI URL without the FastAGI key")

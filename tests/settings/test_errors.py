@@ -50,7 +50,7 @@ def test_unknown_key(config_dir: Path, edit: Edit) -> None:
     edit("hotline.yaml", lambda d: d["mqtt"].update(qos=1))
     assert errors(config_dir) == [
         "hotline.yaml: mqtt.qos: unknown key (expected one of: host, port, topic_prefix,"
-        " client_id, buffer_size)"
+        " client_id, buffer_size, username, password_env, tls)"
     ]
 
 

@@ -64,13 +64,18 @@ def test_secrets_resolved_from_env_and_never_printed() -> None:
     settings = load_settings(SHIPPED_CONFIG, env=SECRETS)
     secret = settings.ami.secret
     assert secret is not None
-    assert secret.get_secret_value() == "ami-test-secret"
-    assert "ami-test-secret" not in repr(settings)
-    assert "ami-test-secret" not in str(settings.ami)
-    assert "ami-test-secret" not in settings.model_dump_json()
+    value = SECRETS["HOTLINE_AMI_SECRET"]
+    assert secret.get_secret_value() == value
+    assert value not in repr(settings)
+    assert value not in str(settings.ami)
+    assert value not in settings.model_dump_json()
+    agi_key = settings.fastagi.key
+    assert agi_key is not None
+    assert agi_key.get_secret_value() == SECRETS["HOTLINE_AGI_KEY"]
+    assert SECRETS["HOTLINE_AGI_KEY"] not in settings.model_dump_json()
     tokens = {t.name: t.token for t in settings.http.tokens}
     assert tokens["admin"] is not None
-    assert tokens["admin"].get_secret_value() == "t-admin"
+    assert tokens["admin"].get_secret_value() == SECRETS["HOTLINE_TOKEN_ADMIN"]
 
 
 def test_settings_are_frozen() -> None:

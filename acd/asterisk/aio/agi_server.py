@@ -1,16 +1,26 @@
 """Our FastAGI server: accepts Asterisk's connections and runs the routed script handler.
 
 Thin asyncio shell around the sans-I/O ``ServerConnection``: per connection it checks the peer,
-reads the environment, picks the handler by script path, and runs it next to a reader task
-that feeds the core (so a ``HANGUP`` is seen while the script is idle). Every session task is
-owned: ``close()`` cancels and awaits them all.
+reads the environment, checks the dialplan's key (``agi_guard``), picks the handler by script
+path, and runs it next to a reader task that feeds the core (so a ``HANGUP`` is seen while the
+script is idle). Every task is owned: ``close()`` cancels and awaits the accept loop and every
+session.
+
+Our own accept loop, not ``asyncio.start_server``: beyond the session cap a connection is closed
+at once (Asterisk's dialplan then falls back to ``Queue()``), and when the process runs out of
+file descriptors (EMFILE/ENFILE) accepting pauses with a growing delay and one log line per
+episode instead of a traceback per attempt, so the rest of the daemon (HTTP) keeps working.
+A peer silent after connecting is dropped after ``idle_timeout_s``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
+import resource
+import socket
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 
@@ -23,6 +33,7 @@ from acd.asterisk.agi.server_conn import (
     EnvironmentReceived,
     ServerConnection,
 )
+from acd.asterisk.aio.agi_guard import LogLimiter, key_matches, session_cap
 from acd.asterisk.aio.agi_session import AgiError, AgiSession
 from acd.asterisk.errors import RemoteProtocolError
 from acd.logging import get_logger
@@ -34,6 +45,16 @@ AgiRouter = Router[AgiHandler]
 
 _READ_SIZE = 65536
 _IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# accept() failing for want of resources: wait, do not spin (asyncio's own server would log a
+# traceback for each attempt)
+_OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+_ACCEPT_BACKOFF_S = (0.05, 1.0)
+REFUSAL_LOG_INTERVAL_S = 60.0
+
+
+def open_files_limit() -> int | None:
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 class FastAgiServer:
@@ -53,8 +74,11 @@ class FastAgiServer:
         session_timeout_s: float = 3600.0,
         # Per command; long-blocking commands (EXEC Dial/Queue) pass their own timeout_s.
         command_timeout_s: float | None = 300.0,
+        # Asterisk sends the environment at once: a silent peer is dropped after this.
         environment_timeout_s: float = 10.0,
         drain_timeout_s: float = 5.0,
+        key: str | None = None,  # the dialplan's ?key=; None: not required (tests, demo)
+        max_sessions: int = 2000,
     ) -> None:
         self._router = router
         self._host = host
@@ -69,42 +93,62 @@ class FastAgiServer:
         self._command_timeout_s = command_timeout_s
         self._environment_timeout_s = environment_timeout_s
         self._drain_timeout_s = drain_timeout_s
-        self._server: asyncio.Server | None = None
+        self._key = key
+        self.max_sessions = session_cap(max_sessions, open_files_limit())
+        self._sock: socket.socket | None = None
+        self._accepting: asyncio.Task[None] | None = None
         self._sessions: set[asyncio.Task[None]] = set()
         self._closing = False
+        self._refusals = LogLimiter(REFUSAL_LOG_INTERVAL_S)
+        self.refused = 0  # connections refused (cap, peer, key): metrics and tests
+        self.accept_pauses = 0  # episodes of accept() failing for want of descriptors
 
     @property
     def port(self) -> int:
         """The bound port (useful with ``port=0``)."""
-        if self._server is None or not self._server.sockets:
+        if self._sock is None:
             raise RuntimeError("FastAGI server is not started")
-        return int(self._server.sockets[0].getsockname()[1])
+        return int(self._sock.getsockname()[1])
 
     @property
     def active_sessions(self) -> int:
         return len(self._sessions)
 
     async def start(self) -> None:
-        if self._server is not None:
+        if self._sock is not None:
             return
-        self._server = await asyncio.start_server(
-            self._on_connect, self._host, self._port, backlog=self._backlog
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, self._port))
+            sock.listen(self._backlog)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        self._sock = sock
+        self._closing = False
+        self._accepting = asyncio.create_task(self._accept_loop(sock), name="fastagi-accept")
+        log.info(
+            "fastagi_listening", host=self._host, port=self.port, max_sessions=self.max_sessions
         )
-        log.info("fastagi_listening", host=self._host, port=self.port)
 
     async def close(self) -> None:
         """Stop listening, cancel every running session and wait for them to finish."""
         self._closing = True
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
+        accepting, self._accepting = self._accepting, None
+        if accepting is not None:
+            accepting.cancel()
+            await asyncio.gather(accepting, return_exceptions=True)
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
         tasks = list(self._sessions)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        if server is not None:
-            await server.wait_closed()
 
     async def serve_forever(self) -> None:
         """Run until cancelled (e.g. as a task in the daemon's TaskGroup), then close."""
@@ -126,6 +170,68 @@ class FastAgiServer:
     ) -> None:
         await self.close()
 
+    # --- accepting --------------------------------------------------------------------------------
+
+    async def _accept_loop(self, sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        delay = _ACCEPT_BACKOFF_S[0]
+        paused = 0  # failed accepts in the current out-of-descriptors episode
+        while True:
+            try:
+                conn, address = await loop.sock_accept(sock)
+            except OSError as exc:
+                if exc.errno not in _OUT_OF_RESOURCES:
+                    log.warning("fastagi_accept_failed", error=exc.strerror or str(exc))
+                    await asyncio.sleep(_ACCEPT_BACKOFF_S[0])
+                    continue
+                if paused == 0:
+                    self.accept_pauses += 1
+                    log.error(
+                        "fastagi_accept_paused",
+                        error=exc.strerror or str(exc),
+                        sessions=len(self._sessions),
+                        why="out of file descriptors: raise LimitNOFILE or lower max_sessions",
+                    )
+                paused += 1
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _ACCEPT_BACKOFF_S[1])
+                continue
+            if paused:
+                log.warning("fastagi_accept_resumed", failed_accepts=paused)
+                paused, delay = 0, _ACCEPT_BACKOFF_S[0]
+            self._admit(conn, str(address[0]) if address else "?")
+
+    def _admit(self, conn: socket.socket, peer: str) -> None:
+        if self._closing:
+            conn.close()
+            return
+        if not self._peer_allowed(peer):
+            self._refuse(conn, peer, "peer not in allowed_peers")
+            return
+        if len(self._sessions) >= self.max_sessions:
+            self._refuse(conn, peer, "too many sessions")
+            return
+        task = asyncio.create_task(self._on_socket(conn, peer), name=f"fastagi-{peer}")
+        self._sessions.add(task)
+        task.add_done_callback(self._sessions.discard)
+
+    def _refuse(self, conn: socket.socket, peer: str, why: str) -> None:
+        conn.close()
+        self._refused(peer, why)
+
+    def _refused(self, peer: str, why: str) -> None:
+        self.refused += 1
+        suppressed = self._refusals.check(f"{peer}:{why}", asyncio.get_running_loop().time())
+        if suppressed is not None:
+            log.warning(
+                "fastagi_session_refused",
+                peer=peer,
+                why=why,
+                refused_since_last_line=suppressed,
+                sessions=len(self._sessions),
+                max_sessions=self.max_sessions,
+            )
+
     # --- one connection --------------------------------------------------------------------------
 
     def _peer_allowed(self, host: str) -> bool:
@@ -139,20 +245,14 @@ class FastAgiServer:
             address = address.ipv4_mapped
         return any(address in network for network in self._allowed)
 
-    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # asyncio runs this callback in its own task; register it so close() owns it.
-        task = asyncio.current_task()
-        assert task is not None
-        if self._closing:  # accepted while closing
-            writer.transport.abort()
-            return
-        self._sessions.add(task)
-        peername = writer.get_extra_info("peername")
-        peer = str(peername[0]) if peername else "?"
+    async def _on_socket(self, conn: socket.socket, peer: str) -> None:
         try:
-            if not self._peer_allowed(peer):
-                log.warning("fastagi_peer_disallowed", peer=peer)
-                return
+            reader, writer = await asyncio.open_connection(sock=conn, limit=_READ_SIZE)
+        except OSError as exc:
+            conn.close()
+            log.info("fastagi_connection_lost", peer=peer, error=repr(exc))
+            return
+        try:
             async with asyncio.timeout(self._session_timeout_s):
                 await self._serve(reader, writer, peer)
         except TimeoutError:
@@ -162,12 +262,10 @@ class FastAgiServer:
         except OSError as exc:
             log.info("fastagi_connection_lost", peer=peer, error=repr(exc))
         except asyncio.CancelledError:
-            # close() cancelled this session. This task is asyncio's own connection callback:
-            # Python 3.11's streams module logs a cancelled one as an error, so it ends here.
+            # close() cancelled this session: it ends here, quietly
             if not self._closing:
                 raise
         finally:
-            self._sessions.discard(task)
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
@@ -187,13 +285,16 @@ class FastAgiServer:
         if env is None:
             log.info("fastagi_closed_before_environment", peer=peer)
             return
+        if not key_matches(self._key, dict(env.params)):
+            self._refused(peer, "missing or wrong key")  # nothing of the session is run
+            return
         session = AgiSession(
             conn, env, writer, peer=peer, command_timeout_s=self._command_timeout_s
         )
         handler = self._router.resolve(env.script_path)
         log.info(
             "fastagi_session_started",
-            script=env.network_script,
+            script=env.script_path,  # never the query: it carries the key
             channel=env.channel,
             uniqueid=env.uniqueid,
             peer=peer,
@@ -210,7 +311,7 @@ class FastAgiServer:
                         await session.closed_event.wait()
             finally:
                 reading.cancel()
-        log.info("fastagi_session_ended", script=env.network_script, channel=env.channel)
+        log.info("fastagi_session_ended", script=env.script_path, channel=env.channel)
 
     async def _run_handler(self, handler: AgiHandler | None, session: AgiSession) -> None:
         env = session.env

@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from acd.settings.ami_privileges import check_manager_conf
 from acd.settings.dialplan_check import DialplanReport, check_dialplan
 from acd.settings.errors import ConfigError, ConfigIssue
 from acd.settings.loader import load_settings
@@ -41,6 +42,13 @@ def register(subparsers: Any) -> None:
         "--skip-secrets",
         action="store_true",
         help="do not require the *_env secret variables to be set (e.g. in CI)",
+    )
+    parser.add_argument(
+        "--manager-conf",
+        metavar="PATH",
+        default=None,
+        help="an installed manager.conf: its AMI user must grant exactly the classes the"
+        " daemon needs (no system)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
@@ -73,6 +81,14 @@ def _print_table(console: Console, summary: dict[str, Any]) -> None:
     console.print(f"{summary['agents']} agents, {summary['menus']} IVR menus: config is valid")
 
 
+def _manager_conf_issues(path: Path, settings: Settings) -> list[ConfigIssue]:
+    try:
+        text = path.read_text("utf-8", errors="replace")
+    except OSError as exc:
+        return [ConfigIssue(str(path), "", f"cannot read: {exc.strerror or exc}")]
+    return check_manager_conf(text, settings.ami.username, str(path))
+
+
 def run(args: argparse.Namespace) -> int:
     out = Console(highlight=False, soft_wrap=True)
     issues: list[ConfigIssue] = []
@@ -88,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         if args.dialplan is not None or dialplan.is_dir():
             report = check_dialplan(dialplan, settings)
             issues.extend(report.issues)
+        if args.manager_conf is not None:
+            issues.extend(_manager_conf_issues(Path(args.manager_conf), settings))
     if args.json:
         result = {
             "ok": not issues,

@@ -1,8 +1,11 @@
-"""``hotline recordings purge|hold|export|search``: retention, legal hold, audited export, search.
+"""``hotline recordings purge|hold|export|search|reencrypt``: retention, legal hold, audited
+export, search, and converting format-1 encrypted files.
 
 The database URL comes from ``--db``, else ``$HOTLINE_DATABASE_URL``, else the default file.
-Exit codes (acd.cli.main): 0 done, 1 problems found (files not deletable, export refused,
-no such call), 2 bad usage or configuration, 3 database unreachable.
+``hold`` and ``export`` act as a person: the personal key (``--token`` or ``$HOTLINE_TOKEN``,
+``hotline users add``) names them in the audit log and their role decides (hold: admin; export:
+supervisor, qa, admin). Exit codes (acd.cli.main): 0 done, 1 problems found (files not
+deletable, refused, no such call), 2 bad usage or configuration, 3 database unreachable.
 """
 
 from __future__ import annotations
@@ -17,13 +20,21 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from acd.cli.main import EXIT_FOUND_PROBLEMS, EXIT_OK, EXIT_USAGE
+from acd.identity.users import user_by_key
 from acd.settings.settings import Settings
 from recordings.cli_support import load_config, run_in_transaction, say
 from recordings.crypto import RecordingKeyError, parse_key
-from recordings.repository import LISTEN_ROLES, RecordingQuery, search_recordings, set_legal_hold
+from recordings.reencrypt import reencrypt_legacy
+from recordings.repository import (
+    HoldRefused,
+    RecordingQuery,
+    search_recordings,
+    set_legal_hold,
+)
 from recordings.storage_jobs import ExportRefused, export_recording, purge_expired
 
 PROG = "hotline recordings"
+TOKEN_ENV = "HOTLINE_TOKEN"
 
 
 def register(subparsers: Any) -> None:
@@ -41,16 +52,24 @@ def register(subparsers: Any) -> None:
     state.add_argument("--on", dest="on", action="store_true")
     state.add_argument("--off", dest="on", action="store_false")
     hold.add_argument("--reason", required=True)
-    hold.add_argument("--who", required=True, help="who decided it (audit log)")
     hold.set_defaults(func=_hold)
 
-    export = actions.add_parser("export", help="copy a call's recording out, decrypted")
+    export = actions.add_parser(
+        "export", help="copy a call's recording out, decrypted (a new 0600 file)"
+    )
     export.add_argument("call_id", metavar="CALL")
     export.add_argument("--to", required=True, metavar="FILE", type=Path)
-    export.add_argument("--who", required=True)
     export.add_argument("--reason", required=True)
-    export.add_argument("--role", default="qa", choices=sorted({*LISTEN_ROLES, "agent"}))
     export.set_defaults(func=_export)
+
+    for action in (hold, export):
+        action.add_argument("--token", help=f"your personal key (default: ${TOKEN_ENV})")
+
+    reencrypt = actions.add_parser(
+        "reencrypt", help="convert format-1 encrypted recordings (checksum checked first)"
+    )
+    reencrypt.add_argument("--who", default="reencrypt-job", help="name in the audit log")
+    reencrypt.set_defaults(func=_reencrypt)
 
     search = actions.add_parser("search", help="find recordings")
     search.add_argument("--number", help="caller number (matches the ending)")
@@ -62,7 +81,7 @@ def register(subparsers: Any) -> None:
     search.add_argument("--include-purged", action="store_true")
     search.set_defaults(func=_search)
 
-    for action in (purge, hold, export, search):
+    for action in (purge, hold, export, search, reencrypt):
         action.add_argument("--db", metavar="URL", default=None)
         action.add_argument("--config", metavar="DIR", default="config")
         action.add_argument("--json", action="store_true", help="machine-readable output")
@@ -109,11 +128,30 @@ def _purge(args: argparse.Namespace) -> int:
 
 
 def _hold(args: argparse.Namespace) -> int:
+    token = args.token or os.environ.get(TOKEN_ENV)
+    if not token:
+        say(PROG, f"a legal hold needs an entitled person: --token or ${TOKEN_ENV}")
+        return EXIT_USAGE
+
     async def body(session: AsyncSession) -> int:
         now = datetime.now(UTC)
-        count = await set_legal_hold(
-            session, args.call_id, on=args.on, who=args.who, reason=args.reason, now=now
-        )
+        who = await user_by_key(session, token)
+        if who is None:
+            say(PROG, "that key is not an active user's (hotline users list)")
+            return EXIT_FOUND_PROBLEMS
+        try:
+            count = await set_legal_hold(
+                session,
+                args.call_id,
+                on=args.on,
+                who=who.id,
+                role=who.role,
+                reason=args.reason,
+                now=now,
+            )
+        except HoldRefused as exc:
+            say(PROG, f"legal hold refused: {exc}")
+            return EXIT_FOUND_PROBLEMS
         state = "on" if args.on else "off"
         _emit(
             args,
@@ -140,17 +178,25 @@ def _export(args: argparse.Namespace) -> int:
     except RecordingKeyError as exc:
         say(PROG, f"${encryption.key_env}: {exc}")
         return EXIT_USAGE
+    token = args.token or os.environ.get(TOKEN_ENV)
+    if not token:
+        say(PROG, f"an export is made by a person: --token or ${TOKEN_ENV}")
+        return EXIT_USAGE
 
     async def body(session: AsyncSession) -> int:
         now = datetime.now(UTC)
+        who = await user_by_key(session, token)
+        if who is None:
+            say(PROG, "that key is not an active user's (hotline users list)")
+            return EXIT_FOUND_PROBLEMS
         try:
             out = await export_recording(
                 session,
                 args.call_id,
                 args.to,
                 key=key,
-                who=args.who,
-                role=args.role,
+                who=who.id,
+                role=who.role,
                 reason=args.reason,
                 now=now,
             )
@@ -159,6 +205,33 @@ def _export(args: argparse.Namespace) -> int:
             return EXIT_FOUND_PROBLEMS
         _emit(args, {"call_id": args.call_id, "file": str(out)}, f"exported to {out}")
         return EXIT_OK
+
+    return run_in_transaction(PROG, args.db, body)
+
+
+def _reencrypt(args: argparse.Namespace) -> int:
+    settings = load_config(PROG, args.config)
+    if settings is None:
+        return EXIT_USAGE
+    encryption = settings.recording.encryption
+    secret = encryption.key.get_secret_value() if encryption.key is not None else None
+    try:
+        key = parse_key(secret or os.environ.get(encryption.key_env))
+    except RecordingKeyError as exc:
+        say(PROG, f"${encryption.key_env}: {exc}")
+        return EXIT_USAGE
+
+    async def body(session: AsyncSession) -> int:
+        result = await reencrypt_legacy(session, key, who=args.who, now=datetime.now(UTC))
+        lines = [f"converted {len(result.converted)}, already current {result.current}"]
+        lines += [f"  problem {path}: {why}" for path, why in result.problems]
+        payload = {
+            "converted": result.converted,
+            "current": result.current,
+            "problems": [{"path": p, "error": why} for p, why in result.problems],
+        }
+        _emit(args, payload, "\n".join(lines))
+        return EXIT_FOUND_PROBLEMS if result.problems else EXIT_OK
 
     return run_in_transaction(PROG, args.db, body)
 

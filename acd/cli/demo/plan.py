@@ -10,9 +10,12 @@ are always open, its agents are logged in at start, and its traffic is seeded.
 from __future__ import annotations
 
 import random
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from pydantic import SecretStr
 
 from acd.daemon.waiting import SOUNDS as WAITING_SOUNDS
 from acd.settings import names
@@ -67,12 +70,17 @@ MENU_PATHS: tuple[tuple[tuple[str, ...], float], ...] = (
 
 
 def demo_settings(settings: Settings, params: DemoParams) -> Settings:
-    """Always-open queues (a demo runs at any hour) and, with ``agents``, a generated floor."""
+    """Always-open queues (a demo runs at any hour), with ``agents`` a generated floor, and a
+    throw-away FastAGI key that the simulated dialplan sends like an installed one would."""
     queues = tuple(q.model_copy(update={"hours": None}) for q in settings.queues)
     agents = settings.agents
     if params.agents is not None:
         agents = tuple(_generated_agents(settings, params.agents))
-    return settings.model_copy(update={"queues": queues, "agents": agents})
+    fastagi = settings.system.fastagi
+    if fastagi.key is None:
+        fastagi = fastagi.model_copy(update={"key": SecretStr(secrets.token_urlsafe(24))})
+    system = settings.system.model_copy(update={"fastagi": fastagi})
+    return settings.model_copy(update={"queues": queues, "agents": agents, "system": system})
 
 
 def _generated_agents(settings: Settings, count: int) -> Iterator[AgentSettings]:
@@ -120,7 +128,9 @@ def sim_plan(
         )
         for q in settings.queues
     )
+    key = settings.system.fastagi.key
     dialplan = DialplanPlan(
+        agi_key=key.get_secret_value() if key is not None else None,
         agi_host=settings.system.fastagi.host,
         agi_port=agi_port,
         agi_script=names.ROUTE_IVR,

@@ -67,7 +67,7 @@ def _floor_view(floor: Floor, now: float) -> tuple[dict[str, int], float, dict[s
     waiting = floor.router.waiting_calls()
     by_queue = Counter(c.queue for c in waiting)
     longest = max((now - c.arrived_at for c in waiting), default=0.0)
-    agents = Counter(s.state.value for s in floor.status.values())
+    agents = Counter(s.state.value for s in floor.agents.values())
     return dict(by_queue), longest, dict(agents)
 
 
@@ -127,7 +127,8 @@ async def run_demo(
             tasks.create_task(daemon.run(), name="daemon")
             await daemon.started.wait()
             assert daemon.http is not None
-            wallboard = f"{daemon.http.url}/wallboard?token={api_token}"
+            # sign in once with the throw-away viewer key: no key ever goes in a URL
+            wallboard = f"{daemon.http.url}/signin (viewer key: {api_token})"
             placing = tasks.create_task(_place(sim, calls, params.time_scale), name="demo-traffic")
             await _watch(daemon, sim, placing, len(calls), on_tick, wallboard=wallboard)
             daemon.stop()
@@ -141,9 +142,9 @@ async def run_demo(
 
 
 def _with_demo_token(settings: Settings) -> tuple[Settings, str]:
-    """A throw-away supervisor token, so the demo's wallboard and API can be tried at once."""
-    token = secrets.token_urlsafe(12)
-    demo = ApiToken(name="demo", role="supervisor", token_env="HOTLINE_TOKEN_DEMO")
+    """A throw-away viewer token, so the demo's wallboard can be watched at once."""
+    token = secrets.token_urlsafe(24)
+    demo = ApiToken(name="demo", role="viewer", token_env="HOTLINE_TOKEN_DEMO")
     demo = demo.model_copy(update={"token": SecretStr(token)})
     http = settings.system.http.model_copy(update={"tokens": (*settings.system.http.tokens, demo)})
     system = settings.system.model_copy(update={"http": http})

@@ -8,8 +8,8 @@ The screen pop goes to the agent's MQTT topic first, and the flow waits (briefly
 broker has it, so the desktop shows the caller before the phone rings. Then ``EXEC Dial`` rings
 the agent; it lasts the whole conversation, so this task waits on three things at once: the
 Dial, the answer future (resolved by the AMI watcher on ``DialEnd`` ``ANSWER``; ``ANSWEREDTIME``
-after the Dial is the fallback when AMI is down) and the call's requests. The recording starts
-at the answer, never before.
+after the Dial is the fallback when AMI is down) and the call's requests. The recording is
+started just before the first Dial and holds audio from the answer on (MixMonitor option ``b``).
 """
 
 from __future__ import annotations
@@ -90,6 +90,12 @@ class Conversation:
         if not await self._outputs.deliver(pop, self._settings.screen_pop_wait_s):
             log.warning("screen_pop_unconfirmed", call_id=call.call_id, agent_id=agent)
         self._add(call, Offered(wall(), agent, offer.endpoint))
+        if self._recording is not None and call.state.recording_path is None:
+            # One recording per call, started before the first Dial (which holds the session
+            # for the whole talk); it records only once bridged (acd.daemon.recording).
+            path = await self._recording.start(session, call.state, wall())
+            if path is not None:
+                self._add(call, RecordingStarted(wall(), path))
         answer = call.signals.expect_answer()
         dial = asyncio.create_task(
             self._dialler.dial(session, offer.endpoint, offer.ring_timeout_s),
@@ -105,7 +111,7 @@ class Conversation:
             self._add(call, RingMissed(result.ended_at, agent, result.status, result.caller_gone))
             if result.caller_gone:
                 raise ChannelHungUp(f"caller hung up while agent {agent} rang")
-            self._acd.offer_failed(call.call_id)
+            self._acd.offer_failed(call.call_id, result.status)
             return False
         if not call.state.talking:  # AMI did not say: work the answer out from ANSWEREDTIME
             self._add(call, Answered(result.ended_at - result.talk_s, agent, None))
@@ -130,7 +136,7 @@ class Conversation:
                     waits.add(answer)
                 done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
                 if answer in done and not call.state.talking:
-                    await self._answered(call, answer.result(), record=dial not in done)
+                    self._answered(call, answer.result())
                 if getter in done:
                     request, getter = getter.result(), None
                     await self._request(call, request)
@@ -142,16 +148,9 @@ class Conversation:
                 with contextlib.suppress(asyncio.CancelledError):
                     requests.put_nowait(await getter)  # taken just before the cancel: keep it
 
-    async def _answered(self, call: Call, seen: AnswerSeen, *, record: bool) -> None:
-        agent = call.state.agent_id or ""
-        self._add(call, Answered(seen.at, agent, seen.agent_channel))
+    def _answered(self, call: Call, seen: AnswerSeen) -> None:
+        self._add(call, Answered(seen.at, call.state.agent_id or "", seen.agent_channel))
         self._acd.offer_answered(call.call_id)
-        # One recording per call: MixMonitor stays on the caller's channel through a transfer.
-        # (``record`` is False when the Dial ended too: nothing left to record.)
-        if record and self._recording is not None and call.state.recording_path is None:
-            path = await self._recording.start(call.state, seen.at)
-            if path is not None:
-                self._add(call, RecordingStarted(self._clocks.wall(), path))
 
     # -- requests for the call --------------------------------------------------------------
 

@@ -15,12 +15,16 @@ from acd.storage.models.records import (
     Order,
     Recording,
 )
+from acd.storage.models.users import LEGS, USER_KINDS, USER_ROLES, RecordingLeg, User
 
 __all__ = [
     "CALLBACK_STATES",
     "EVENT_KINDS",
     "HUNG_UP_BY",
+    "LEGS",
     "OUTCOMES",
+    "USER_KINDS",
+    "USER_ROLES",
     "Agent",
     "AgentStateLog",
     "AppliedWrite",
@@ -34,7 +38,9 @@ __all__ = [
     "QaSample",
     "QaScore",
     "Recording",
+    "RecordingLeg",
     "RecordingPause",
     "ScorecardForm",
+    "User",
     "UtcDateTime",
 ]

@@ -50,7 +50,10 @@ async def test_disallowed_peer_is_closed() -> None:
             fake = await FakeAsterisk.connect(server.port)
             assert await closed_by_server(fake.reader)
             assert not called.is_set()
-    assert {"event": "fastagi_peer_disallowed", "peer": "127.0.0.1", "log_level": "warning"} in logs
+    (refused,) = [e for e in logs if e["event"] == "fastagi_session_refused"]
+    assert refused["peer"] == "127.0.0.1"
+    assert refused["why"] == "peer not in allowed_peers"
+    assert refused["log_level"] == "warning"
 
 
 @pytest.mark.asyncio

@@ -1,35 +1,3 @@
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>hotline wallboard</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-  body { font-family: sans-serif; background: #111; color: #eee; margin: 1em; }
-  h1 { font-size: 1.4em; margin: 0 0 .5em; }
-  table { border-collapse: collapse; margin-bottom: 1em; width: 100%; }
-  th, td { border-bottom: 1px solid #333; padding: .3em .6em; text-align: left; }
-  td.num { text-align: right; font-variant-numeric: tabular-nums; }
-  #alerts div { background: #a22; padding: .4em .6em; margin-bottom: .3em; font-weight: bold; }
-  #status { color: #888; font-size: .9em; }
-  .state-ready { color: #6c6; } .state-on_call { color: #fc6; } .state-paused { color: #f66; }
-  .state-wrap_up { color: #6cf; } .state-logged_out { color: #777; }
-  .bad { color: #f66; font-weight: bold; }
-</style>
-</head>
-<body>
-<h1>hotline wallboard <span id="status">connecting&hellip;</span></h1>
-<div id="alerts"></div>
-<table id="queues">
-  <thead><tr><th>queue</th><th>waiting</th><th>longest wait</th><th>SL today</th>
-  <th>SL 15 min</th><th>SL 30 min</th><th>agents ready / on call / paused</th></tr></thead>
-  <tbody></tbody>
-</table>
-<table id="agents">
-  <thead><tr><th>agent</th><th>name</th><th>state</th><th>in state</th><th>pause reason</th></tr></thead>
-  <tbody></tbody>
-</table>
-<script>
 "use strict";
 // No build step, no CDN: plain DOM code fed by server-sent events (one snapshot a second).
 function pct(v) { return v === null || v === undefined ? "-" : (100 * v).toFixed(0) + " %"; }
@@ -84,10 +52,23 @@ function render(snap) {
   status.textContent = (snap.ami_up ? "live" : "AMI DOWN") + " · " + when;
   status.setAttribute("data-updates", String(Number(status.getAttribute("data-updates") || 0) + 1));
 }
-const token = new URLSearchParams(location.search).get("token") || "";
-const events = new EventSource("/events/wallboard?token=" + encodeURIComponent(token));
-events.onmessage = e => render(JSON.parse(e.data));
-events.onerror = () => { document.getElementById("status").textContent = "reconnecting…"; };
-</script>
-</body>
-</html>
+// Signed in? The session cookie (HttpOnly, SameSite=Strict) goes with every same-origin
+// request, the event stream included: no key or token ever appears in a URL.
+async function start() {
+  const me = await fetch("/session", {credentials: "same-origin"});
+  if (me.status !== 200) {
+    location.replace("/signin?next=" + encodeURIComponent(location.pathname));
+    return;
+  }
+  const session = await me.json();
+  document.getElementById("status").setAttribute("data-user", session.name);
+  // Renew well before expiry while the page is open; a revoked key ends it.
+  setInterval(async () => {
+    const renewed = await fetch("/session/renew", {method: "POST", credentials: "same-origin"});
+    if (renewed.status === 401) { location.replace("/signin?next=/wallboard"); }
+  }, Math.max(5, session.ttl_s / 3) * 1000);
+  const events = new EventSource("/events/wallboard");
+  events.onmessage = e => render(JSON.parse(e.data));
+  events.onerror = () => { document.getElementById("status").textContent = "reconnecting…"; };
+}
+start();

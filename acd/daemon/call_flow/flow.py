@@ -10,11 +10,12 @@ This task is the only writer of its call: it adds every step to the call's timel
 3. Queue the caller with the ACD; while they wait (``acd.daemon.waiting``) they hear music,
    their position and estimated wait, and may be moved along the queue's overflow ladder
    (wider skills, another queue, a call-back keeping their place).
-4. Publish the screen pop to the offered agent and wait (briefly) until the broker has it, then
-   ``EXEC Dial`` the agent with the queue's ring timeout. The Dial lasts the whole conversation:
-   meanwhile this task waits for the answer (AMI ``DialEnd``, see ``ami_watch``; ``ANSWEREDTIME``
-   after the Dial when AMI is down), starts the recording at that answer, and answers requests
-   (a transfer, recording pause notes).
+4. Publish the screen pop to the offered agent and wait (briefly) until the broker has it;
+   before the first Dial start the recording (MixMonitor option ``b``: audio from the answer on);
+   then ``EXEC Dial`` the agent with the queue's ring timeout. The Dial lasts the whole
+   conversation: meanwhile this task waits for the answer (AMI ``DialEnd``, see ``ami_watch``;
+   ``ANSWEREDTIME`` after the Dial when AMI is down) and answers requests (a transfer,
+   recording pause notes).
 5. A missed ring returns the caller to the queue (same place) and the next agent is tried; a
    transfer ends the leg and the caller queues again.
 6. Agent hung up first, caller still there: maybe the survey (the queue's sample rate).

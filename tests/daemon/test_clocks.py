@@ -16,7 +16,7 @@ from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from tests.daemon import harness as harness_module
 from tests.daemon.harness import Harness, floor_harness, floor_settings
 
-WRAP_UP_S = 1.0
+WRAP_UP_S = 2.0
 HOUR = 3600.0
 
 
@@ -31,19 +31,24 @@ class JumpingWall:
 
 
 async def _wrap_up_after_jump(h: Harness, wall: JumpingWall, jump_s: float) -> float:
-    """One answered call; the wall clock jumps as the agent enters wrap-up. Seconds (steady)
-    from the jump until the agent is ready again."""
+    """One answered call; the wall clock jumps while the agent is in wrap-up. How long the
+    wrap-up lasted, by the floor's own clock (when it entered the state, when it left it)."""
     agent = h.settings.agents[0].id
 
+    async def state() -> tuple[str, float]:
+        return await h.floor(lambda f, _now: (f.agents[agent].state.value, f.agents[agent].since))
+
     async def state_is(wanted: str) -> bool:
-        return (await h.agent_states())[agent] == wanted
+        return (await state())[0] == wanted
 
     await h.place(CallerBehaviour(hangup_after=None))
     await h.wait_for(lambda: state_is("wrap_up"), "the agent's wrap-up")
     wall.offset += jump_s
-    jumped = time.monotonic()
+    name, wrap_up_since = await state()
+    assert name == "wrap_up"  # the jump came during the wrap-up
     await h.wait_for(lambda: state_is("ready"), "the end of the wrap-up", limit_s=4 * WRAP_UP_S)
-    return time.monotonic() - jumped
+    _, ready_since = await state()
+    return ready_since - wrap_up_since
 
 
 @pytest.mark.asyncio
@@ -56,9 +61,9 @@ async def test_a_wall_clock_jump_does_not_move_the_wrap_up_timer(
     settings = floor_settings(1, wrap_up_s=WRAP_UP_S)
     quick = AgentBehaviour(answer_after=0.5, talk_time=1.0, hangs_up="agent")
     async with floor_harness(tmp_path, settings=settings, behaviour=quick) as h:
-        waited = await _wrap_up_after_jump(h, wall, jump_s)
-        # forward: not fired at once (an hour "passed"); back: not held for an hour more
-        assert 0.5 * WRAP_UP_S < waited < 2.5 * WRAP_UP_S
+        lasted = await _wrap_up_after_jump(h, wall, jump_s)
+        # forward: not ended at once (an hour "passed"); back: not held for an hour more
+        assert WRAP_UP_S <= lasted < WRAP_UP_S + 1.0
         await h.wait_for(h.quiet, "the call to end")
         await h.stop_daemon()
     # stored times follow the wall clock, jump included: login, then the end of the wrap-up

@@ -5,6 +5,7 @@ not leave the lock held for the writer's final flush."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -22,9 +23,14 @@ async def test_call_back_checks_go_on_while_another_connection_holds_the_write_l
     settings = base.model_copy(update={"callbacks": callbacks})
     async with floor_harness(tmp_path, settings=settings) as h:
         await h.wait_for(lambda: h.daemon.callbacks.rounds > 0, "a first call-back check")
-        holder = sqlite3.connect(h.db_path, timeout=5, isolation_level=None)
+        holder = sqlite3.connect(
+            h.db_path, timeout=5, isolation_level=None, check_same_thread=False
+        )
         try:
-            holder.execute("BEGIN IMMEDIATE")  # the write lock, held like a long batch would
+            # The write lock, held like a long batch would. Taken off the event loop: the
+            # daemon's own writer may be inside a transaction right now, and it can only commit
+            # (and let us have the lock) while the loop runs.
+            await asyncio.to_thread(holder.execute, "BEGIN IMMEDIATE")
             before = h.daemon.callbacks.rounds
             # A lookup that wanted the write lock would wait out the busy timeout (10 s).
             await h.wait_for(

@@ -12,6 +12,8 @@ Contexts (names from acd/settings/names.py):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from acd.settings import names
 from acd.settings.settings import Settings
 
@@ -44,6 +46,15 @@ def agi_key_placeholder(settings: Settings) -> str:
     as an empty key (Asterisk expands an unset variable to nothing): refused, so calls go to
     the fallback Queue() until the install is fixed."""
     return f"key=${{{settings.fastagi.key_env}}}"
+
+
+def install_placeholders(text: str, values: Mapping[str, str]) -> str:
+    """What ``envsubst '${A} ${B}'`` does when the rendered files are installed: replace only
+    the named ``${NAME}`` placeholders. The dialplan's own ``${CHANNEL}``, ``${UNIQUEID}``...
+    must survive (a plain envsubst blanks them: shared README gotcha)."""
+    for name, value in values.items():
+        text = text.replace(f"${{{name}}}", value)
+    return text
 
 
 def agi_url(settings: Settings, route: str, query: str = "") -> str:

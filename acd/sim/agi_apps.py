@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from acd.sim import events as ev
 from acd.sim.agi_media import block
 from acd.sim.agi_session import Reply, Session
+from acd.sim.app_dial import run_dial
 from acd.sim.channels import Channel
-from acd.sim.dial_app import run_dial
 
 if TYPE_CHECKING:
     from acd.sim.world import World
@@ -31,6 +31,9 @@ def exec_app(world: World, now: float, sess: Session, reply: Reply, *, app: str,
     if ch.dead and app.lower() not in {"noop", "set", "verbose", "log", "userevent"}:
         reply(now, "200 result=-1\n")
         return
+    # the CDR's lastapp follows an EXEC'd application (RECORDED q7_cdr_master_csv_sample.txt:
+    # "Dial","PJSIP/1001,5" after EXEC Dial)
+    world.cdr.app_started(now, ch, app, data)
     handler(world, now, sess, data, reply)
 
 
@@ -83,6 +86,7 @@ def _blocking(seconds_of: Callable[[World, str], float | None]) -> App:
             escape="",
             finish=lambda t, _d, _p: reply(t, "200 result=0\n"),
             abort=lambda t, _p: reply(t, "200 result=-1\n"),
+            interruptible=False,  # an EXEC'd application runs to its end (pbx_exec)
         )
 
     return app
@@ -123,10 +127,10 @@ def _queue(world: World, now: float, sess: Session, data: str, reply: Reply) -> 
     timeout = float(parts[4]) if len(parts) > 4 and parts[4] else None
     agi_handler = ch.on_hangup
 
-    def done(t: float) -> None:
+    def done(t: float, result: int) -> None:
         if ch.alive and not ch.dead:
             ch.on_hangup = agi_handler
-        reply(t, "200 result=-1\n" if ch.dead else "200 result=0\n")
+        reply(t, f"200 result={result}\n")
 
     world.queues.run(
         now, ch, parts[0], options=parts[1] if len(parts) > 1 else "", timeout=timeout, done=done

@@ -1,9 +1,20 @@
-"""FastAGI sessions on the PBX side: env block, command dispatch, replies, HANGUP notices.
+"""FastAGI sessions on the PBX side: env block, command dispatch, replies, HANGUP notices, end.
 
 One session per ``AGI(agi://...)`` call. Commands run one at a time; each appears on AMI as
 AGIExecStart/AGIExecEnd (ResultCode/Result as recorded: 200 Success, 200 Unknown Result for an
-unknown EXEC application, 510, 520 Usage, 511, -1 Failure). Reply texts are byte-exact forms from
-fastagi_session.txt; media commands live in agi_media.py, EXEC applications in agi_apps.py.
+EXEC whose application returned non-zero, 510, 520 Usage, 511, -1 Failure). Reply texts are
+byte-exact forms from fastagi_session.txt; media commands live in agi_media.py, EXEC
+applications in agi_apps.py.
+
+How a session ends (SOURCE res/res_agi.c ``run_agi`` / ``agi_handle_command``; RECORDED
+q2_agi_dies_ami.txt and the q2_*_fastagi.txt files): the server closing its socket is read as
+"script completed". If no command runs, AGI() returns at once; a command that waits with the
+socket watched (WAIT FOR DIGIT, STREAM FILE, GET DATA...) ends at once with a success; an EXEC
+(Dial, Queue...) runs to its own end first. AGISTATUS is SUCCESS, FAILURE when a command
+failed while the channel was up, HANGUP when the channel hung up (or was redirected) during
+the session; channel variables set before are kept. A session started on a hung-up channel
+(the ``h`` extension) is dead from the start: no HANGUP line until its end, media commands 511,
+and it ends SUCCESS (RECORDED q4_q5_q5.txt).
 """
 
 from __future__ import annotations
@@ -37,13 +48,15 @@ class AgiEngine:
         script: str,
         args: tuple[str, ...],
         done: Callable[[float, str], None],
+        dead: bool = False,
     ) -> int:
         sid = self._next
         self._next += 1
-        sess = Session(sid, ch, done)
+        sess = Session(sid, ch, done, dead_mode=dead, hangup_sent=dead)
         self.sessions[sid] = sess
         ch.application, ch.app_data = "AGI", f"agi://{host}:{port}/{script}"
-        ch.on_hangup = lambda t: self._channel_hungup(t, sess)
+        if not dead:
+            ch.on_hangup = lambda t: self._channel_hungup(t, sess)
         self.world.output(AgiOpen(sid, host, port, self._env(ch, host, port, script, args)))
         return sid
 
@@ -87,22 +100,32 @@ class AgiEngine:
             return
         sess.closed = True
         self._release_channel(sess)
-        sess.done(now, "HANGUP" if sess.channel.dead else "FAILURE")
+        sess.done(now, "HANGUP" if sess.channel.dead and not sess.dead_mode else "FAILURE")
 
     def closed(self, now: float, sid: int) -> None:
-        """The server closed: Asterisk writes ``HANGUP`` and closes (fastagi_session.txt)."""
-        sess = self.sessions.pop(sid, None)
-        if sess is None or sess.closed:
+        """The server closed its socket (EOF): the session ends, after an EXEC in progress."""
+        sess = self.sessions.get(sid)
+        if sess is None or sess.closed or sess.server_gone:
             return
+        sess.server_gone = True
+        if not sess.busy:
+            self._end(now, sess)
+            return
+        interrupt, sess.interrupt = sess.interrupt, None
+        if interrupt is not None:
+            interrupt(now)  # its reply goes nowhere; _reply then ends the session
+        # else: an EXEC runs to its own end (Dial rings on, a bridge stays up); _reply ends it
+
+    def _end(self, now: float, sess: Session) -> None:
+        """AGI() returns: Asterisk writes its closing ``HANGUP`` line (lost if the server is
+        gone) and closes; the dialplan goes on with AGISTATUS."""
+        self.sessions.pop(sess.sid, None)
         sess.closed = True
-        if sess.abort is not None:
-            sess.abort = None
-        self.world.output(AgiHangupNotice(sid))
-        self.world.output(AgiClose(sid))
+        sess.abort = sess.interrupt = None
+        self.world.output(AgiHangupNotice(sess.sid))
+        self.world.output(AgiClose(sess.sid))
         self._release_channel(sess)
-        ch = sess.channel
-        status = "HANGUP" if ch.dead else "FAILURE" if sess.failed else "SUCCESS"
-        sess.done(now, status)
+        sess.done(now, sess.status)
 
     def _release_channel(self, sess: Session) -> None:
         ch = sess.channel
@@ -115,21 +138,28 @@ class AgiEngine:
         ch = sess.channel
         if ch.redirect_to is not None:
             ch.dead = True  # res_agi treats the async goto like a hang-up of the session
+        self._hung_up(sess)
         abort, sess.abort = sess.abort, None
+        sess.interrupt = None
         if abort is not None:
             abort(now)  # replies -1 and sends the notice
-        else:
+        elif not sess.busy:
             self.notice(sess)
 
+    @staticmethod
+    def _hung_up(sess: Session) -> None:
+        if sess.status == "SUCCESS" and not sess.dead_mode:
+            sess.status = "HANGUP"
+
     def notice(self, sess: Session) -> None:
-        if not sess.hangup_sent and not sess.closed:
+        if not sess.hangup_sent and not sess.closed and not sess.server_gone:
             sess.hangup_sent = True
             self.world.output(AgiHangupNotice(sess.sid))
 
     # -- commands -----------------------------------------------------------------------------
     def command(self, now: float, sid: int, line: str) -> None:
         sess = self.sessions.get(sid)
-        if sess is None or sess.closed:
+        if sess is None or sess.closed or sess.server_gone:
             return
         sess.queue.append(line.rstrip("\n"))
         if not sess.busy:
@@ -160,13 +190,22 @@ class AgiEngine:
         self, now: float, sess: Session, *, line: str, command_id: str, text: str, failure: bool
     ) -> None:
         sess.busy = False
-        sess.abort = None
+        sess.abort = sess.interrupt = None
         ch = sess.channel
-        code, result = ("-1", "Failure") if failure else _ami_result(text)
-        if failure:
-            sess.failed = True
+        code, result = ("-1", "Failure") if failure else _ami_result(line, text)
+        if failure and (not ch.dead or sess.dead_mode):
+            sess.status = "FAILURE"
         if ch.alive:
             self.world.emit(ev.agi_exec(ch, command_id, line, (code, result)))
+        if ch.redirect_to is not None and not ch.dead:
+            # the Redirect reached an EXEC'd application (Dial, Queue), which returned: the
+            # session is now as after a hang-up (RECORDED q4_q5_q4.txt q4d: reply, then HANGUP)
+            ch.dead = True
+        if ch.dead:
+            self._hung_up(sess)  # noticed when the command returns (e.g. hung up in a Dial)
+        if sess.server_gone:
+            self._end(now, sess)
+            return
         if not sess.closed:
             self.world.output(AgiReply(sess.sid, text))
             if ch.dead:
@@ -174,14 +213,17 @@ class AgiEngine:
         self._next_command(now, sess)
 
 
-def _ami_result(text: str) -> tuple[str, str]:
-    """AGIExecEnd ResultCode/Result for a reply, as recorded in ami_events_full_call.txt."""
+def _ami_result(line: str, text: str) -> tuple[str, str]:
+    """AGIExecEnd ResultCode/Result for a reply (res_agi.c ``agi_handle_command``): an EXEC
+    returns its application's result as the handler's status, so anything but 0 is "Unknown
+    Result" (RECORDED: ``EXEC Dial`` after the bridged agent hung up, ami_daemon_after_sales_
+    call.raw and q2_agi_dies_ami_d_dial_bridged.txt; ``EXEC NoSuchApplication`` -> -2)."""
     if text.startswith("510"):
         return "510", "Invalid or unknown command"
     if text.startswith("520"):
         return "520", "Usage"
     if text.startswith("511"):
         return "511", "Command Not Permitted on a dead channel or intercept routine"
-    if text.startswith("200 result=-2"):
+    if line.split(maxsplit=1)[0].upper() == "EXEC" and not text.startswith("200 result=0"):
         return "200", "Unknown Result"
     return "200", "Success"

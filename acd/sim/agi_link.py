@@ -68,6 +68,13 @@ class AgiLink:
         if self._writer is not None:
             self._writer.close()
 
+    def cut(self) -> None:
+        """The server's process died (fault ``cut_agi``): nothing more is read from it or
+        written to it; the session loop sees the end and tells the core (EOF)."""
+        self._closed = True
+        if self._writer is not None:
+            self._writer.transport.abort()
+
     def _send(self, make: Callable[[], bytes]) -> None:
         if self._writer is None or self._closed or self._writer.is_closing():
             return

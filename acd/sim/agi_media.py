@@ -35,8 +35,12 @@ def block(
     escape: str,
     finish: Finish,
     abort: Callable[[float, float], None],
+    interruptible: bool = True,
 ) -> None:
-    """Block until ``seconds`` pass (None = forever) or an escape digit arrives."""
+    """Block until ``seconds`` pass (None = forever) or an escape digit arrives.
+
+    ``interruptible``: the command watches the FastAGI socket too (res_agi.c passes
+    ``agi->ctrl``), so the server going away ends it at once as if the time was up."""
     ch = sess.channel
     start = now
     timer: Timer | None = None
@@ -45,7 +49,7 @@ def block(
         if timer is not None:
             timer.cancel()
         ch.on_digit = None
-        sess.abort = None
+        sess.abort = sess.interrupt = None
         finish(t, digit, t - start)
 
     def on_digit(t: float, digit: str) -> None:
@@ -62,6 +66,8 @@ def block(
         timer = world.timers.at(now + max(seconds, 0.0), lambda t: end(t, None))
     ch.on_digit = on_digit if escape else None
     sess.abort = on_abort
+    if interruptible:
+        sess.interrupt = lambda t: end(t, None)
 
 
 def _code(digit: str | None) -> int:
@@ -134,7 +140,7 @@ def get_data(world: World, now: float, sess: Session, args: list[str], reply: Re
         for tm in timer:
             tm.cancel()
         ch.on_digit = None
-        sess.abort = None
+        sess.abort = sess.interrupt = None
         text = "".join(digits)
         reply(t, f"200 result={text} (timeout)\n" if timed_out else f"200 result={text}\n")
 
@@ -162,6 +168,7 @@ def get_data(world: World, now: float, sess: Session, args: list[str], reply: Re
     timer.append(world.timers.at(now + prompt, arm))
     ch.on_digit = on_digit
     sess.abort = on_abort
+    sess.interrupt = lambda t: finish(t, False)
     prompt_started(world, now, ch)
 
 
@@ -204,7 +211,14 @@ def record_file(world: World, now: float, sess: Session, args: list[str], reply:
         reply(t, f"200 result=-1 (hangup) endpos={round(took * RATE)}\n", failure=True)
 
     block(
-        world, now, sess, None if ms < 0 else ms / 1000, escape=escape, finish=done, abort=aborted
+        world,
+        now,
+        sess,
+        None if ms < 0 else ms / 1000,
+        escape=escape,
+        finish=done,
+        abort=aborted,
+        interruptible=False,  # res_agi.c handle_recordfile waits on the channel only
     )
 
 

@@ -6,12 +6,12 @@ Reply constants are the recorded forms (fastagi_session.txt); the dead-channel r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from acd.sim.channels import Channel
+from acd.sim.dialplan_expr import ExprError, substitute
 
 if TYPE_CHECKING:
     from acd.sim.world import World
@@ -61,6 +61,16 @@ class Session:
     hangup_sent: bool = False
     #: aborts the running blocking command when the channel is hung up
     abort: Callable[[float], None] | None = None
+    #: ends the running command because the server's socket became readable (EOF): set only
+    #: by the commands res_agi.c runs with ``agi->ctrl`` watched (WAIT FOR DIGIT, STREAM FILE,
+    #: GET DATA, GET OPTION, SAY *); EXEC (Dial, Queue...) and RECORD FILE run to their end
+    interrupt: Callable[[float], None] | None = None
+    #: the FastAGI server closed the connection; the session ends once no command runs
+    server_gone: bool = False
+    #: AGI() started on an already hung-up channel (the ``h`` extension): dead from the start
+    dead_mode: bool = False
+    #: res_agi.c run_agi ``returnstatus``: SUCCESS, FAILURE or HANGUP
+    status: str = "SUCCESS"
 
 
 def split_args(line: str) -> list[str]:
@@ -90,25 +100,21 @@ def split_args(line: str) -> list[str]:
 
 
 def read_variable(world: World, ch: Channel, name: str) -> str | None:
-    """pbx_retrieve_variable for the names the daemon reads; None = not set."""
-    builtin = {
-        "CHANNEL": ch.name,
-        "UNIQUEID": ch.uniqueid,
-        "CONTEXT": ch.context,
-        "EXTEN": ch.exten,
-        "PRIORITY": str(ch.priority),
-        "CALLERID(num)": ch.cid_num,
-        "CALLERID(name)": ch.cid_name,
-        "CALLERID(all)": f'"{ch.cid_name}" <{ch.cid_num}>',
-        "CHANNEL(linkedid)": ch.linkedid,
-        "CHANNEL(uniqueid)": ch.uniqueid,
-    }
-    if name in builtin:
-        return builtin[name]
-    if name in ch.variables:
-        return ch.variables[name]
-    return world.globals.get(name)
+    """GET VARIABLE / AMI Getvar (res_agi.c handle_getvariable: a name with ``(`` is a dialplan
+    function, else main/pbx_variables.c ``pbx_retrieve_variable``); None = not set."""
+    resolver = world.runner.resolver(ch)
+    if "(" in name and name.endswith(")"):
+        function, _, args = name.partition("(")
+        try:
+            return resolver.function(function, args[:-1])
+        except ExprError:
+            return None  # ast_func_read fails: "200 result=0"
+    return resolver.variable(name)
 
 
 def expand(world: World, ch: Channel, text: str) -> str:
-    return re.sub(r"\$\{([^}]*)\}", lambda m: read_variable(world, ch, m.group(1)) or "", text)
+    """GET FULL VARIABLE: the dialplan's own substitution (``${...}`` and ``$[...]``)."""
+    try:
+        return substitute(text, world.runner.resolver(ch))
+    except ExprError:
+        return ""  # Asterisk logs the error and substitutes nothing

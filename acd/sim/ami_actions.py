@@ -47,6 +47,9 @@ class SimHost(Protocol):
     @property
     def version(self) -> str: ...
 
+    @property
+    def time_scale(self) -> float: ...
+
 
 #: actions allowed before login (main/manager.c process_message answers the others with
 #: "Permission denied")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from acd.asterisk.ami.message import Message
 from acd.sim import ami_queue_actions as queues
+from acd.sim.ami_dtmf import play_dtmf
 from acd.sim.ami_queue_actions import Handler, ack, error, to_int, true
 from acd.sim.outputs import OriginateRejected, OriginateRequest, OriginateResult
 
@@ -94,7 +95,9 @@ async def hangup(host: SimHost, s: AmiSession, action: Message) -> None:
     if not channel:
         error(s, action, "No channel specified")
         return
-    if not host.pbx.hangup(host.now(), channel, to_int(action.get("Cause"), 16)):
+    # main/manager.c ast_manager_hangup_helper: no (or a bad) Cause header sets no cause, so
+    # the hang-up events carry 0 (RECORDED q4_q5_q5.txt: Hangup/HangupRequest Cause 0)
+    if not host.pbx.hangup(host.now(), channel, to_int(action.get("Cause"), 0)):
         error(s, action, "No such channel")
         return
     ack(host, s, action, "Channel Hungup")
@@ -224,5 +227,6 @@ HANDLERS: dict[str, Handler] = {
     "mixmonitor": mixmonitor,
     "stopmixmonitor": stop_mixmonitor,
     "mixmonitormute": mixmonitor_mute,
+    "playdtmf": play_dtmf,
     **queues.HANDLERS,
 }

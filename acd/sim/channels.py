@@ -50,6 +50,10 @@ class Channel:
     dead: bool = False
     #: what the channel's current blocking application does when the channel is hung up
     on_hangup: Callable[[float], None] | None = None
+    #: called once when the channel goes Up (a Local ;2 answering answers its ;1)
+    on_answer: Callable[[float], None] | None = None
+    #: called once when the channel is destroyed (an Originate waiting for it to answer)
+    on_gone: Callable[[float], None] | None = None
     #: who consumes DTMF right now (GET DATA, WAIT FOR DIGIT, STREAM FILE with escape digits)
     on_digit: Callable[[float, str], None] | None = None
     #: set by AMI Redirect while the current application unwinds
@@ -57,6 +61,14 @@ class Channel:
     #: caller behaviour of the phone behind this channel (set on the ;1 that enters the dialplan)
     behaviour: CallerBehaviour | None = None
     prompts_answered: int = 0
+    #: when the channel first went Up (app_dial's ANSWEREDTIME is measured from here)
+    answered_at: float | None = None
+    #: a SoftHangupRequest was already published for this channel (Hangup() app, AGI HANGUP)
+    soft_hangup_sent: bool = False
+    #: the cause of the hang-up request that ends the channel (``${HANGUPCAUSE}``), None = none
+    hangup_cause: int | None = None
+    #: the dialplan interpreter's position marker (acd/sim/dialplan_run.py); None = not in it
+    frame: object | None = None
 
     @property
     def up(self) -> bool:

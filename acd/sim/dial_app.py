@@ -13,7 +13,7 @@ from uuid import UUID
 
 from acd.sim import events as ev
 from acd.sim.channels import STATE_RINGING, STATE_UP, Channel, split_local
-from acd.sim.plan import AgentBehaviour, DeviceState
+from acd.sim.plan import AgentBehaviour
 from acd.sim.timers import Timer
 
 if TYPE_CHECKING:
@@ -70,16 +70,17 @@ class Leg:
                 "DialBegin", ev.CALL, self.caller, self.one, ("DialString", self.dial_string)
             )
         )
+        if self.caller is not None:
+            world.cdr.dial_begin(now, self.caller, self.one)
+        # A Local device follows its channels (INUSE from this Newstate on, acd/sim/devices.py);
+        # a phone endpoint rings (RECORDED q3_pjsip_baresip.txt).
         world.set_state(self.one, STATE_RINGING)
         if self.caller is not None:
             world.set_connected_line(self.one, self.caller.cid_num, self.caller.cid_name)
             world.emit(
                 ev.two_party("DialState", ev.CALL, self.caller, self.one, ("DialStatus", "RINGING"))
             )
-        # A Local channel's device is in use as soon as it exists (recorded Status=2 while
-        # ringing); a phone endpoint rings.
-        ringing: DeviceState = "INUSE" if self.two is not None else "RINGING"
-        world.set_device_state(now, self.endpoint, ringing)
+        world.ringing(now, self.endpoint)
         b = self.behaviour
         if b.answer_after is not None and world.rng.random() < b.answer_probability:
             self._timers.append(
@@ -97,7 +98,9 @@ class Leg:
         world.emit(
             ev.two_party("DialEnd", ev.CALL, self.caller, self.one, ("DialStatus", "ANSWER"))
         )
-        world.set_device_state(now, self.endpoint, "INUSE")
+        world.cdr.dial_end(now, self.one, "ANSWER")
+        if self.two is None:
+            world.set_device_state(now, self.endpoint, "INUSE")
         on_answer(now, self)
 
     def cancel(
@@ -115,6 +118,7 @@ class Leg:
             world.emit(
                 ev.two_party("DialEnd", ev.CALL, self.caller, self.one, ("DialStatus", status))
             )
+        world.cdr.dial_end(now, self.one, statuses[0])
         if self.two is not None and self.two.alive:
             world.emit(ev.hangup_request(self.two, 0))
         world.destroy(self.one, 0)
@@ -173,6 +177,7 @@ class Leg:
         for timer in self._timers:
             timer.cancel()
         caller.on_hangup = None
+        world.cdr.bridge_end(now, self.one)
         if self.two is not None and self.two.alive:
             world.emit(ev.hangup_request(self.two, 16, soft=True))
             world.emit(ev.hangup_request(self.one, 16))
@@ -192,6 +197,7 @@ class Leg:
         world = self.world
         for timer in self._timers:
             timer.cancel()
+        world.cdr.bridge_end(now, self.one)
         self._leave_bridge(now, caller, destroy=False)
         if self.one.alive:
             world.emit(ev.bridge("BridgeLeave", self.bridge_id, 0, self.one))
@@ -214,71 +220,3 @@ class Leg:
         world.emit(ev.bridge("BridgeLeave", self.bridge_id, 0, caller))
         if destroy:
             world.emit(ev.bridge("BridgeDestroy", self.bridge_id, 0))
-
-
-def run_dial(
-    world: World, now: float, caller: Channel, data: str, done: Callable[[float, int], None]
-) -> None:
-    """app_dial ``Dial(<ep>[&<ep>...],<timeout s>,<options>)`` as used by the daemon over EXEC.
-
-    Afterwards ANSWEREDTIME, DIALEDTIME and DIALSTATUS (ANSWER/NOANSWER/CANCEL/CHANUNAVAIL) are
-    set as app_dial.c dial_exec_full does; ``done`` gets 0, or -1 when the caller hung up.
-    """
-    args = data.split(",")
-    endpoints = [e for e in args[0].split("&") if e]
-    timeout = float(args[1]) if len(args) > 1 and args[1].strip() else None
-    legs: list[Leg] = []
-    answered: list[float] = []
-    outcome = [0]
-    timer: Timer | None = None
-    finished = False
-
-    def finish(t: float, status: str) -> None:
-        nonlocal finished
-        if finished:
-            return
-        finished = True
-        if timer is not None:
-            timer.cancel()
-        caller.on_hangup = None
-        caller.application, caller.app_data = "AGI", ""
-        world.setvar(caller, "ANSWEREDTIME", str(int(t - answered[0])) if answered else "")
-        world.setvar(caller, "DIALEDTIME", str(int(t - now)))
-        world.setvar(caller, "DIALSTATUS", status)
-        done(t, outcome[0])
-
-    def caller_left(_t: float) -> None:
-        outcome[0] = -1
-
-    def on_answer(t: float, leg: Leg) -> None:
-        answered.append(t)
-        if timer is not None:
-            timer.cancel()
-        for other in legs:
-            if other is not leg:
-                other.cancel(t)
-        leg.bridge(t, caller, lambda _t: None, caller_left, lambda t2: finish(t2, "ANSWER"))
-
-    def caller_gone(t: float) -> None:
-        outcome[0] = -1
-        for leg in legs:
-            leg.cancel(t)
-        finish(t, "CANCEL")
-
-    def ring_timeout(t: float) -> None:
-        for leg in legs:
-            leg.cancel(t, ("NOANSWER",))
-        finish(t, "NOANSWER")
-
-    caller.application, caller.app_data = "Dial", data
-    for endpoint in endpoints:
-        if world.device_state(endpoint) not in ("UNAVAILABLE", "INVALID"):
-            legs.append(Leg(world, now, caller, endpoint, caller.linkedid))
-    if not legs:
-        finish(now, "CHANUNAVAIL")
-        return
-    caller.on_hangup = caller_gone
-    if timeout is not None:
-        timer = world.timers.at(now + timeout, ring_timeout)
-    for leg in legs:
-        leg.begin(now, on_answer)

@@ -76,6 +76,13 @@ def varset(ch: Channel, variable: str, value: str) -> Message:
     return chan("VarSet", DIALPLAN, ch, ("Variable", variable), ("Value", value))
 
 
+def newexten(ch: Channel, app: str, data: str) -> Message:
+    """A dialplan step starts (recorded: snapshot, Extension, Application, AppData)."""
+    return chan(
+        "Newexten", DIALPLAN, ch, ("Extension", ch.exten), ("Application", app), ("AppData", data)
+    )
+
+
 def hangup(ch: Channel, cause: int) -> Message:
     return chan(
         "Hangup", CALL, ch, ("Cause", str(cause)), ("Cause-txt", CAUSE_TEXT.get(cause, "Unknown"))

@@ -15,6 +15,9 @@ Each fault reproduces a failure the daemon must survive on a real Asterisk:
 * ``phone_unreachable(device)`` / ``phone_slow(device, rtt_ms)`` / ``phone_reachable(device)``:
   a PJSIP agent's phone stops answering qualify, answers it slowly (a remote agent's poor home
   line), or is back: ``ContactStatus`` and friends as acd/sim/contacts.py describes.
+* ``cut_agi()``: every open FastAGI connection ends at once with nothing more read from it, as
+  when the FastAGI server's process is killed (SIGKILL): Asterisk sees the socket close while a
+  command may still run (RECORDED q2_agi_dies_ami*.txt; acd/sim/agi_exec.py says what follows).
 
 This object only holds the switches; the runtime reads them where the fault applies. Nothing here
 does I/O: ``drop_ami`` calls back into the runtime, which owns the connections.
@@ -50,16 +53,19 @@ class Faults:
         self.ami_actions_ignored = 0
         self._on_drop_ami: Callable[[], None] | None = None
         self._on_qualify: Callable[[str, float | None], None] | None = None
+        self._on_cut_agi: Callable[[], None] | None = None
 
     def bind(
         self,
         on_drop_ami: Callable[[], None],
         on_qualify: Callable[[str, float | None], None] | None = None,
+        on_cut_agi: Callable[[], None] | None = None,
     ) -> None:
-        """Called by the runtime: how to close every AMI connection now, and how to hand a
-        phone's qualify result (device, RTT in ms or None) to the PBX."""
+        """Called by the runtime: how to close every AMI connection / FastAGI link now, and
+        how to hand a phone's qualify result (device, RTT in ms or None) to the PBX."""
         self._on_drop_ami = on_drop_ami
         self._on_qualify = on_qualify
+        self._on_cut_agi = on_cut_agi
 
     # -- switches -------------------------------------------------------------------------------
     def drop_ami(self) -> None:
@@ -67,6 +73,11 @@ class Faults:
         self._ami_drops += 1
         if self._on_drop_ami is not None:
             self._on_drop_ami()
+
+    def cut_agi(self) -> None:
+        """End every open FastAGI connection now, as a killed server (one-shot)."""
+        if self._on_cut_agi is not None:
+            self._on_cut_agi()
 
     def stall_ami(self, on: bool = True) -> None:
         self._ami_stalled = on

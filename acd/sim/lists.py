@@ -123,7 +123,8 @@ class Lists:
         """One DeviceStateChange per cached device: Event, ActionID, Device, State, no Privilege.
 
         res/res_manager_devicestate.c action_devicestatelist; the runtime sends the ack
-        "Device State Changes will follow" and the DeviceStateListComplete tail.
+        "Device State Changes will follow" and the DeviceStateListComplete tail. Local devices
+        are not cached, so not listed (RECORDED q3_devstate_local_results.json).
         """
         return [
             Message.build(
@@ -134,5 +135,5 @@ class Lists:
                     ("State", state),
                 ]
             )
-            for device, state in sorted(self.world.devices.items())
+            for device, state in sorted(self.world.devices.cached.items())
         ]

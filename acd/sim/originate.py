@@ -59,6 +59,9 @@ def originate(
     variables = dict(req.variables)
     agent = req.channel in world.plan.agents or not req.channel.startswith("Local/")
     phone_ctx = local[1] if local else ""
+    if local is not None and req.caller is None and world.runner.handles(phone_ctx):
+        _into_dialplan(world, now, req, local, target)
+        return OriginateAccepted()
     known = agent or phone_ctx in ("caller-sim", "supervisor") or req.caller is not None
     if local and phone_ctx == "caller-sim" and not local[0].isdigit():
         known = False  # caller-sim only has the _X. pattern
@@ -96,8 +99,63 @@ def originate(
     elif phone_ctx == "supervisor" and variables.get("SPYTIME"):
         # the reference [supervisor] phone hangs up after SPYTIME seconds
         world.timers.at(now + float(variables["SPYTIME"]), lambda t: world.far_end_hangup(t, two))
-    _run_target(world, now, one, target)
+    _run_target(world, now, one, target, req.priority)
     return OriginateAccepted()
+
+
+def _into_dialplan(
+    world: World,
+    now: float,
+    req: OriginateRequest,
+    local: tuple[str, str, bool],
+    target: tuple[str, str],
+) -> None:
+    """``Local/<exten>@<context>/n`` where ``context`` is in the loaded dialplan: the ;2 half
+    runs it (in Ring state, so its Answer() waits for media), the ;1 half is answered when the
+    ;2 answers and then runs the Originate's target. RECORDED smoke_hotline_no_daemon.txt and
+    the q2/q4/q5/q6 set-ups (``Originate Channel=Local/s@t-agi/n Application=Wait``)."""
+    exten, context, _ = local
+    one, two = world.new_local_pair(now, exten, context, None)
+    cid = _parse_callerid(req.caller_id) or ("<unknown>", "<unknown>")
+    for ch in (one, two):
+        for key, value in req.variables:
+            world.setvar(ch, key, value)
+        if req.caller_id:
+            world.set_callerid(ch, *cid)
+            world.set_connected_line(ch, *cid)
+    world.emit(ev.local_bridge(one, two))
+    dial_string = req.channel.split("/", 1)[1]
+    world.emit(ev.two_party("DialBegin", ev.CALL, None, one, ("DialString", dial_string)))
+
+    def answered(t: float) -> None:
+        timer.cancel()
+        two.on_gone = None
+        world.set_state(one, 6)
+        world.emit(ev.two_party("DialEnd", ev.CALL, None, one, ("DialStatus", "ANSWER")))
+        _succeeded(world, req, target, one)
+        _run_target(world, t, one, target, req.priority)
+
+    def no_answer(t: float) -> None:
+        # ASSUMPTION: reason 3 and both halves hung up, as for a phone that never answers
+        # (recorded for Local agent phones in ami_login_and_actions.txt); not recorded for a
+        # Local channel whose own dialplan keeps running without answering.
+        two.on_answer = two.on_gone = None
+        world.emit(ev.two_party("DialEnd", ev.CALL, None, one, ("DialStatus", "NOANSWER")))
+        _fail(world, req, target, 3)
+        world.destroy(one, 0)
+        world.hangup_running(t, two, 16)
+
+    def ended_unanswered(_t: float) -> None:
+        # RECORDED q7_assumptions.txt B: the ;2's dialplan ended without answering:
+        # OriginateResponse Failure, Reason 0, at once
+        timer.cancel()
+        two.on_answer = None
+        _fail(world, req, target, 0)
+
+    two.on_answer = answered
+    two.on_gone = ended_unanswered
+    timer = world.timers.at(now + req.timeout_ms / 1000, no_answer)
+    world.runner.start(now, two, context, exten)
 
 
 def _fail(world: World, req: OriginateRequest, target: tuple[str, str], reason: int) -> None:
@@ -152,7 +210,7 @@ def _originate_agent(
     def answered(t: float, lg: Leg) -> None:
         timer.cancel()
         _succeeded(world, req, target, lg.one)
-        _run_target(world, t, lg.one, target)
+        _run_target(world, t, lg.one, target, req.priority)
         if lg.behaviour.hangs_up == "agent":
             # the agent's phone hangs up after its talk time, wherever the call went meanwhile
             world.timers.at(t + lg.behaviour.talk_time, lambda t2: _phone_hangs_up(world, t2, lg))
@@ -172,13 +230,16 @@ def _phone_hangs_up(world: World, now: float, leg: Leg) -> None:
         world.hangup_request(now, leg.one.name, 16)
 
 
-def _run_target(world: World, now: float, one: Channel, target: tuple[str, str]) -> None:
+def _run_target(
+    world: World, now: float, one: Channel, target: tuple[str, str], priority: int = 1
+) -> None:
     first, second = target
     if not first.startswith("app:"):
-        run_context(world, now, one, first, second)
+        run_context(world, now, one, first, second, priority=priority)
         return
     app = first[4:]
     one.application, one.app_data = app, second
+    world.cdr.app_started(now, one, app, second)
     if app.lower() == "chanspy":
         run_chanspy(world, now, one, second, lambda t: finish(world, t, one))
     elif app.lower() == "wait":

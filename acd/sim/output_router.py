@@ -22,6 +22,7 @@ from acd.sim.outputs import (
     AgiOpen,
     AgiReply,
     AmiEvent,
+    LogLine,
     OriginateResult,
     Output,
     WavFile,
@@ -34,9 +35,16 @@ Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None] | None"]
 
 class OutputRouter:
     def __init__(
-        self, spawn: Spawn, open_link: Callable[[AgiOpen], AgiLink], *, keep_events: bool
+        self,
+        spawn: Spawn,
+        open_link: Callable[[AgiOpen], AgiLink],
+        *,
+        keep_events: bool,
+        log_dir: str | None = None,
     ) -> None:
         self.ami: AmiServer | None = None
+        #: Asterisk's log directory (queue_log, cdr-csv/Master.csv); None = lines are dropped
+        self.log_dir = Path(log_dir) if log_dir else None
         #: every AMI event the core emitted, in order (only when kept)
         self.emitted: list[Message] | None = [] if keep_events else None
         self.links: dict[int, AgiLink] = {}
@@ -63,6 +71,8 @@ class OutputRouter:
                 waiter = self._originates.pop(out.action_id or "", None)
                 if waiter is not None and not waiter.done():
                     waiter.set_result(out)
+            elif isinstance(out, LogLine):
+                self._append(out)
             elif isinstance(out, WavFile):
                 task = self._spawn(self._write_wav(out))
                 if task is not None:
@@ -79,6 +89,19 @@ class OutputRouter:
             link.hangup()
         else:
             link.close()
+
+    def _append(self, out: LogLine) -> None:
+        # A few hundred bytes per call: written in place, in order, like Asterisk's own
+        # line-buffered log files (a reader tailing queue_log sees each line at once).
+        if self.log_dir is None:
+            return
+        path = self.log_dir / out.file
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write(out.line + "\n")
+        except OSError as exc:
+            log.error("sim_log_write_failed", path=str(path), error=str(exc))
 
     def expect_originate(self, token: str) -> asyncio.Future[OriginateResult]:
         """A future resolved by the core's ``OriginateResult`` carrying ``token``."""

@@ -72,7 +72,19 @@ class WavFile:
     seed: int = 0
 
 
-Output = AmiEvent | OriginateResult | AgiOpen | AgiReply | AgiHangupNotice | AgiClose | WavFile
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """A line Asterisk appends to one of its log files, relative to its log directory:
+    ``queue_log`` or ``cdr-csv/Master.csv`` (the runtime writes them to the plan's
+    ``asterisk_log_dir``)."""
+
+    file: str
+    line: str  # without the trailing newline
+
+
+Output = (
+    AmiEvent | OriginateResult | AgiOpen | AgiReply | AgiHangupNotice | AgiClose | WavFile | LogLine
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 
 from acd.asterisk.ami.message import Message
+from acd.sim import dtmf
 from acd.sim.channels import ChannelSnapshot
 from acd.sim.outputs import OriginateAccepted, OriginateRejected, OriginateRequest, Output
 from acd.sim.plan import DeviceState, SimPlan
@@ -115,6 +116,20 @@ class Pbx:
     ) -> bool:
         """AMI QueuePause (queue None = every queue); False = interface not found."""
         return self._at(now).queues.pause_member(now, interface, paused, queue=queue, reason=reason)
+
+    def play_dtmf(
+        self, now: float, channel: str, digit: str, duration_ms: int = 0, receive: bool = False
+    ) -> bool:
+        """AMI PlayDTMF (acd/sim/dtmf.py); False = no such channel."""
+        world = self._at(now)
+        ch = world.find(channel)
+        if ch is None:
+            return False
+        if receive:
+            dtmf.receive(world, now, ch, digit, duration_ms)
+        else:
+            dtmf.play(world, now, ch, digit, duration_ms)
+        return True
 
     def set_device_state(self, now: float, endpoint: str, state: DeviceState) -> None:
         """Softphone registered (NOT_INUSE) / unreachable (UNAVAILABLE)."""

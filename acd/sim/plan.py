@@ -1,4 +1,4 @@
-"""What the simulated PBX is configured with: queues, agents, callers and the hotline dialplan.
+"""What the simulated PBX is configured with: queues, agents, callers and the dialplan text.
 
 Frozen dataclasses only, so a plan can be shared between the core, the runtime and tests.
 Defaults mirror ../shared/asterisk/reference-config (queues.conf ``sales``/``support``,
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from acd.settings.names import VAR_HANDLED
+from acd.sim.reference_dialplan import REFERENCE_SOURCE, reference_extensions
 
 Strategy = Literal["linear", "ringall", "rrmemory"]
 #: Device states as AMI spells them in DeviceStateChange (main/devicestate.c devstate2str).
@@ -87,33 +87,26 @@ class CallerBehaviour:
 
 @dataclass(frozen=True, slots=True)
 class DialplanPlan:
-    """Parameters of the ``[hotline]`` context (see dialplan/ and reference-config)."""
+    """The extensions.conf the simulated Asterisk runs (interpreted by acd/sim/dialplan_run.py).
 
+    ``text`` None means the reference-config ``[hotline]`` and ``[hotline-direct]`` contexts
+    (acd/sim/reference_dialplan.py) with their FastAGI address set to ``agi_host:agi_port``;
+    otherwise ``text`` is run as it is (e.g. ``hotline dialplan render`` output) and
+    ``agi_host``/``agi_port`` only say where its FastAGI server listens.
+    """
+
+    text: str | None = None
+    source: str = REFERENCE_SOURCE
+    #: the context simulated callers dial into (``Simulator.place_call``)
     context: str = "hotline"
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
-    agi_script: str = "ivr"
-    agi_args: tuple[str, ...] = ("hotline",)  # the caller number is appended, as recorded
-    #: variable the daemon sets when it took the call; when unset the fallback Queue() runs
-    handled_var: str = VAR_HANDLED
-    #: variable naming the queue for the fallback (reference dialplan: IVR_QUEUE)
-    queue_var: str = "IVR_QUEUE"
-    fallback_queue: str = "sales"
-    queue_timeout: float = 15.0
-    queue_options: str = "t"
-    #: other contexts that just run ``Answer, AGI(agi://host:port/<script>,<context>,<cid>),
-    #: Hangup`` -- e.g. (("hotline-callback", "callback"),) for the daemon's call-back legs
-    agi_contexts: tuple[tuple[str, str], ...] = ()
-    #: the FastAGI key the installed dialplan carries in every AGI URL (``?key=``, the
-    #: substituted ``${HOTLINE_AGI_KEY}``); None: URLs without a key, like the reference config
-    agi_key: str | None = None
 
-    def agi_request(self, script: str) -> str:
-        """The script part of the AGI URL as the installed dialplan has it: Asterisk passes
-        the whole query on in agi_network_script (shared README)."""
-        if self.agi_key is None:
-            return script
-        return f"{script}{'&' if '?' in script else '?'}key={self.agi_key}"
+    @property
+    def extensions_conf(self) -> str:
+        if self.text is not None:
+            return self.text
+        return reference_extensions(self.agi_host, self.agi_port)
 
 
 def _reference_queues() -> tuple[QueuePlan, ...]:
@@ -153,6 +146,9 @@ class SimPlan:
     #: initial device states by endpoint (``PJSIP/1001``); absent = NOT_INUSE
     devices: Mapping[str, DeviceState] = field(default_factory=dict)
     recordings_dir: str = "/var/spool/asterisk/monitor"
+    #: where queue_log and cdr-csv/Master.csv are written (Asterisk's /var/log/asterisk);
+    #: None = not written
+    asterisk_log_dir: str | None = None
     asterisk_version: str = "22.10.1"
 
     def queue(self, name: str) -> QueuePlan | None:

@@ -31,12 +31,19 @@ class QueueAdmin:
                         m.penalty,
                         paused=m.paused,
                         login_time=login,
+                        status=DEVICE_STATUS[world.device_state(m.state_interface or m.interface)],
                     )
                     for m in q.members
                 ],
             )
             for q in world.plan.queues
         }
+
+    def whole_seconds(self, start: float, end: float) -> int:
+        """app_queue measures hold and talk time with ``time(NULL)``: a difference of whole
+        wall-clock seconds (RECORDED q6: COMPLETECALLER talk 8 after 7.5 s of talk)."""
+        wall = self.world.naming.wall
+        return int(wall(end)) - int(wall(start))
 
     # -- member administration (AMI QueueAdd/QueueRemove/QueuePause) ----------------------------
     def add_member(
@@ -101,7 +108,7 @@ class QueueAdmin:
         return found
 
     def device_changed(self, now: float, device: str) -> None:
-        status = DEVICE_STATUS[self.world.devices.get(device, "NOT_INUSE")]
+        status = DEVICE_STATUS[self.world.device_state(device)]
         for q in self.queues.values():
             for member in q.members:
                 if member.state_interface == device and member.status != status:
@@ -133,7 +140,7 @@ def queue_list_items(q: QueueState, now: float) -> list[Message]:
                     ("ConnectedLineNum", c.conn_num),
                     ("ConnectedLineName", c.conn_name),
                     ("Wait", str(int(now - e.joined_at))),
-                    ("Priority", "0"),
+                    ("Priority", str(e.priority)),  # QUEUE_PRIO (RECORDED q6_results.json)
                 ]
             )
         )

@@ -3,7 +3,12 @@
 Event order per ami_events_full_call.txt: A (RingNoAnswer after the member timeout with RingTime
 in ms, retry, AgentConnect with RingTime in s, MixMonitor by app_queue, AgentComplete), B (queue
 timeout -> QueueCallerAbandon then QueueCallerLeave, QUEUESTATUS=TIMEOUT), C (abandon), E
-(unknown queue -> QUEUESTATUS=UNKNOWN, no queue events).
+(unknown queue -> QUEUESTATUS=UNKNOWN, no queue events). RECORDED q6_queue.txt /
+q6_queue_log_sample.txt: ``QUEUE_PRIO`` orders the callers (visible only as QueueEntry
+``Priority`` in QueueStatus), only as many callers as there are free members ring at a time
+(app_queue.c ``is_our_turn``), and every step writes its ``queue_log`` line (queue_log.py).
+Queue() returns -1 when the caller hung up or a connected call ended (the dialplan hangs up:
+scenario A), 0 otherwise (timeout, unknown queue: the next priority runs, scenarios B and E).
 """
 
 from __future__ import annotations
@@ -13,12 +18,29 @@ from collections.abc import Callable
 from acd.sim import events as ev
 from acd.sim.channels import Channel
 from acd.sim.dial_app import Leg
-from acd.sim.queue_admin import QueueAdmin
+from acd.sim.queue_connect import QueueConnect
 from acd.sim.queue_state import Entry, Member, QueueState
 
+#: app_queue.c queue_exec blanks these on the caller when it joins (RECORDED scenario A)
+_JOIN_VARIABLES = (
+    "ANSWEREDTIME",
+    "ANSWEREDTIME_MS",
+    "DIALEDTIME",
+    "DIALEDTIME_MS",
+    "QUEUEWAIT",
+    "QUEUEWAIT_MS",
+)
 
-class QueueApp(QueueAdmin):
-    """The Queue() application; member administration is inherited."""
+
+def _queue_priority(caller: Channel) -> int:
+    try:
+        return int(caller.variables.get("QUEUE_PRIO", "0") or 0)
+    except ValueError:
+        return 0  # app_queue.c queue_exec: "QUEUE_PRIO ... is not a number", priority 0
+
+
+class QueueApp(QueueConnect):
+    """The Queue() application; connecting a caller and member administration are inherited."""
 
     def run(
         self,
@@ -28,17 +50,21 @@ class QueueApp(QueueAdmin):
         *,
         options: str,
         timeout: float | None,
-        done: Callable[[float], None],
+        done: Callable[[float, int], None],
     ) -> None:
         world = self.world
         q = self.queues.get(queue)
         if q is None:
             world.setvar(caller, "QUEUESTATUS", "UNKNOWN")
-            done(now)
+            done(now, 0)
             return
-        entry = Entry(caller, now, len(q.entries) + 1)
-        q.entries.append(entry)
-        caller.application, caller.app_data = "Queue", f"{queue},{options},,,{timeout or ''}"
+        for name in _JOIN_VARIABLES:
+            world.setvar(caller, name, "")
+        entry = Entry(caller, now, 0, priority=_queue_priority(caller))
+        q.insert(entry)
+        entry.original_position = q.position(entry)
+        shown = f"{timeout:g}" if timeout else ""
+        caller.application, caller.app_data = "Queue", f"{queue},{options},,,{shown}"
         world.emit(
             ev.chan(
                 "QueueCallerJoin",
@@ -49,14 +75,19 @@ class QueueApp(QueueAdmin):
                 ("Count", str(len(q.entries))),
             )
         )
+        self._log(now, caller, q, "NONE", "ENTERQUEUE", "", caller.cid_num, str(q.position(entry)))
         world.emit(ev.chan("MusicOnHoldStart", ev.CALL, caller, ("Class", q.plan.musicclass)))
 
         def leave(t: float, status: str) -> None:
             entry.cancel_timers()
             caller.on_hangup = None
             self._give_up(t, q, entry, status)
-            world.setvar(caller, "QUEUESTATUS", status)
-            done(t)
+            self._wait_variables(t, entry)
+            if status == "TIMEOUT":
+                # app_queue.c queue_exec: an abandon or a Redirect leaves QUEUE_UNKNOWN, which
+                # sets no QUEUESTATUS (RECORDED scenario C: no VarSet QUEUESTATUS)
+                world.setvar(caller, "QUEUESTATUS", status)
+            done(t, 0 if status == "TIMEOUT" else -1)
 
         entry.done = done
         caller.on_hangup = lambda t: leave(t, "ABANDON" if caller.redirect_to is None else "LEAVE")
@@ -64,23 +95,37 @@ class QueueApp(QueueAdmin):
             entry.timeout_timer = world.timers.at(now + timeout, lambda t: leave(t, "TIMEOUT"))
         self._ring(now, q, entry)
 
+    def _wait_variables(self, now: float, entry: Entry) -> None:
+        """app_queue.c queue_exec ``stop:``: QUEUEWAIT, DIALEDTIME, ANSWEREDTIME when empty."""
+        world, caller = self.world, entry.caller
+        if not caller.alive:
+            return
+        waited = self.whole_seconds(entry.joined_at, now) * 1000
+        for name, ms in (
+            ("QUEUEWAIT", waited),
+            ("DIALEDTIME", (now - caller.created_at) * 1000),
+            ("ANSWEREDTIME", 0),
+        ):
+            if not caller.variables.get(name):
+                world.setvar(caller, name, str(int(ms // 1000)))
+                world.setvar(caller, f"{name}_MS", str(int(ms)))
+
     def _give_up(self, now: float, q: QueueState, entry: Entry, status: str) -> None:
         world, caller = self.world, entry.caller
         ringing_statuses = ("NOANSWER", "CANCEL") if status == "TIMEOUT" else ("CANCEL", "CANCEL")
         if status != "TIMEOUT":
             world.emit(ev.chan("MusicOnHoldStop", ev.CALL, caller))
         for leg in entry.legs:
+            ring_ms = int((now - leg.rang_at) * 1000)
             if status == "TIMEOUT":
-                self._agent_event(
-                    "AgentRingNoAnswer",
-                    q,
-                    entry,
-                    leg,
-                    ("RingTime", str(int((now - leg.rang_at) * 1000))),
-                )
+                self._agent_event("AgentRingNoAnswer", q, entry, leg, ("RingTime", str(ring_ms)))
+                self._log(now, caller, q, self._member_name(q, leg), "RINGNOANSWER", str(ring_ms))
+            else:
+                self._log(now, caller, q, self._member_name(q, leg), "RINGCANCELED", str(ring_ms))
             leg.cancel(now, ringing_statuses, defer_far_half=status == "TIMEOUT")
         entry.legs.clear()
         position = q.position(entry)
+        waited = str(self.whole_seconds(entry.joined_at, now))
         if status in ("ABANDON", "TIMEOUT"):  # a Redirect only leaves
             q.abandoned += 1
             world.emit(
@@ -91,8 +136,12 @@ class QueueApp(QueueAdmin):
                     ("Queue", q.name),
                     ("Position", str(position)),
                     ("OriginalPosition", str(entry.original_position)),
-                    ("HoldTime", str(int(now - entry.joined_at))),
+                    ("HoldTime", waited),
                 )
+            )
+            event = "EXITWITHTIMEOUT" if status == "TIMEOUT" else "ABANDON"
+            self._log(
+                now, caller, q, "NONE", event, str(position), str(entry.original_position), waited
             )
         if status == "TIMEOUT":
             world.emit(ev.chan("MusicOnHoldStop", ev.CALL, caller))
@@ -110,6 +159,17 @@ class QueueApp(QueueAdmin):
             and member.status in (0, 1)
         )
 
+    def _our_turn(self, q: QueueState, entry: Entry, free: int) -> bool:
+        """app_queue.c ``is_our_turn`` (autofill=yes): within ``free`` of the head, counting
+        only callers ahead that are not ringing a member right now."""
+        ahead = 0
+        for other in q.entries:
+            if other is entry:
+                return ahead < free
+            if not other.connected and not other.legs:
+                ahead += 1
+        return False
+
     def _ring(self, now: float, q: QueueState, entry: Entry) -> None:
         """One ring attempt; with nobody free, app_queue simply waits ``retry`` and tries again."""
         if entry.connected or entry.legs or entry not in q.entries:
@@ -118,7 +178,7 @@ class QueueApp(QueueAdmin):
             entry.ring_timer.cancel()
             entry.ring_timer = None
         free = [m for m in q.members if self._available(now, q, m)]
-        if not free:
+        if not free or not self._our_turn(q, entry, len(free)):
             self._retry(now, q, entry, q.plan.retry)
             return
         if q.plan.strategy == "ringall":
@@ -148,109 +208,10 @@ class QueueApp(QueueAdmin):
 
     def _no_answer(self, now: float, q: QueueState, entry: Entry) -> None:
         for leg in entry.legs:
-            self._agent_event(
-                "AgentRingNoAnswer",
-                q,
-                entry,
-                leg,
-                ("RingTime", str(round((now - leg.rang_at) * 1000))),
-            )
+            ring_ms = round((now - leg.rang_at) * 1000)
+            self._agent_event("AgentRingNoAnswer", q, entry, leg, ("RingTime", str(ring_ms)))
+            self._log(now, entry.caller, q, self._member_name(q, leg), "RINGNOANSWER", str(ring_ms))
             leg.cancel(now, ("NOANSWER", "CANCEL"))
         entry.legs.clear()
         entry.ring_timer = None
         self._retry(now, q, entry, q.plan.retry)
-
-    def _agent_event(
-        self, name: str, q: QueueState, entry: Entry, leg: Leg, *extra: tuple[str, str]
-    ) -> None:
-        member = q.member(leg.endpoint)
-        member_name = member.name if member is not None else leg.endpoint
-        self.world.emit(
-            ev.two_party(
-                name,
-                ev.AGENT,
-                entry.caller,
-                leg.one,
-                ("Queue", q.name),
-                ("Interface", leg.endpoint),
-                ("MemberName", member_name),
-                *extra,
-            )
-        )
-
-    def _leave(self, q: QueueState, entry: Entry, position: int) -> None:
-        """The caller is out of the queue: QueueCallerLeave with the position it had."""
-        q.entries.remove(entry)
-        self.world.emit(
-            ev.chan(
-                "QueueCallerLeave",
-                ev.AGENT,
-                entry.caller,
-                ("Queue", q.name),
-                ("Position", str(position)),
-                ("Count", str(len(q.entries))),
-            )
-        )
-
-    def _answered(self, now: float, q: QueueState, entry: Entry, leg: Leg) -> None:
-        world, caller = self.world, entry.caller
-        entry.cancel_timers()
-        for other in entry.legs:
-            if other is not leg:
-                other.cancel(now)
-        entry.legs = []
-        entry.connected = True
-        member = q.member(leg.endpoint)
-        world.emit(ev.chan("MusicOnHoldStop", ev.CALL, caller))
-        if q.plan.monitor_format:
-            base = caller.variables.get("MONITOR_FILENAME") or caller.uniqueid
-            world.recorder.start(
-                now, caller.name, f"{base}.{q.plan.monitor_format}", "b", via_app=True
-            )
-        self._leave(q, entry, q.position(entry))
-        hold = now - entry.joined_at
-        self._agent_event(
-            "AgentConnect",
-            q,
-            entry,
-            leg,
-            ("HoldTime", str(int(hold))),
-            ("RingTime", str(int(now - leg.rang_at))),
-        )
-        if member is not None:
-            member.in_call = True
-
-        def complete(t: float, reason: str) -> None:
-            talk = t - now
-            q.record_completed(hold, talk)
-            if member is not None:
-                member.in_call = False
-                member.calls_taken += 1
-                member.last_call = int(world.naming.wall(t))
-                member.busy_until = t + q.plan.wrapuptime
-            extra = (("HoldTime", str(int(hold))), ("TalkTime", str(int(talk))), ("Reason", reason))
-            if reason == "caller":
-                # the agent's channel is already gone: no Dest* headers (chanspy "teardown")
-                member_name = member.name if member is not None else leg.endpoint
-                world.emit(
-                    ev.chan(
-                        "AgentComplete",
-                        ev.AGENT,
-                        caller,
-                        ("Queue", q.name),
-                        ("Interface", leg.endpoint),
-                        ("MemberName", member_name),
-                        *extra,
-                    )
-                )
-            else:
-                self._agent_event("AgentComplete", q, entry, leg, *extra)
-
-        def finished(t: float) -> None:
-            world.setvar(caller, "ANSWEREDTIME", str(int(t - now)))
-            if entry.done is not None:
-                entry.done(t)
-
-        leg.bridge(
-            now, caller, lambda t: complete(t, "agent"), lambda t: complete(t, "caller"), finished
-        )

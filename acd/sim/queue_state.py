@@ -97,7 +97,10 @@ class Entry:
     timeout_timer: Timer | None = None
     #: the member ring timeout or the retry pause, whichever is pending
     ring_timer: Timer | None = None
-    done: Callable[[float], None] | None = None
+    #: ends the Queue() application: 0 = the dialplan goes on, -1 = the caller hangs up
+    done: Callable[[float, int], None] | None = None
+    #: QUEUE_PRIO when the caller joined (higher goes first)
+    priority: int = 0
 
     def cancel_timers(self) -> None:
         for timer in (self.timeout_timer, self.ring_timer):
@@ -126,6 +129,16 @@ class QueueState:
 
     def position(self, entry: Entry) -> int:
         return self.entries.index(entry) + 1
+
+    def insert(self, entry: Entry) -> None:
+        """app_queue.c ``insert_entry`` via ``join_queue``: before the first caller of a lower
+        priority, after everyone of the same or higher (RECORDED q6_queue.txt: QUEUE_PRIO=10
+        joins at position 1 ahead of a priority-0 caller)."""
+        index = next(
+            (i for i, e in enumerate(self.entries) if e.priority < entry.priority),
+            len(self.entries),
+        )
+        self.entries.insert(index, entry)
 
     def record_completed(self, hold: float, talk: float) -> None:
         # app_queue keeps exponential averages: (old * 3 + new) / 4 (update_queue()).

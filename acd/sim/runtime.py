@@ -72,11 +72,14 @@ class Simulator:
         self.plan = plan
         self.seed = seed
         self.faults = Faults(faults)
-        self.faults.bind(self._drop_ami, self._qualify)
+        self.faults.bind(self._drop_ami, self._qualify, self._cut_agi)
         self.started_wall = time.time()
         self.pbx = Pbx(plan, rng=random.Random(seed), epoch=self.started_wall)
         self._router = OutputRouter(
-            self._spawn, lambda request: AgiLink(self, request), keep_events=keep_events
+            self._spawn,
+            lambda request: AgiLink(self, request),
+            keep_events=keep_events,
+            log_dir=plan.asterisk_log_dir,
         )
         self.calls_placed = 0
         self._ami_host, self._ami_port = ami_host, ami_port
@@ -249,6 +252,10 @@ class Simulator:
         self.catch_up()
         self.pbx.qualify(self.now(), device, rtt_ms)
         self.flush()
+
+    def _cut_agi(self) -> None:
+        for link in list(self._router.links.values()):
+            link.cut()
 
     def _drop_ami(self) -> None:
         if self._router.ami is not None:

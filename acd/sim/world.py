@@ -1,8 +1,10 @@
 """The call model's shared state: channels, timers, output buffer and channel life cycle.
 
 Applications (AGI, Queue, Dial, MixMonitor, ChanSpy) live in their own modules and act on the
-``World``; this module only creates, changes and destroys channels and emits the matching events.
-Hang-up ordering follows the recordings (scenarios A, C, D of ami_events_full_call.txt).
+``World``; the loaded extensions.conf runs in the dialplan interpreter (``runner``). This module
+only creates, changes and destroys channels and emits the matching events, and feeds device
+states (acd/sim/devices.py) and CDRs (acd/sim/cdr.py) from them. Hang-up ordering follows the
+recordings (scenarios A, C, D of ami_events_full_call.txt).
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ from acd.sim import events as ev
 from acd.sim import originate as originate_action
 from acd.sim.agi_exec import AgiEngine
 from acd.sim.agi_session import read_variable
+from acd.sim.cdr import CdrEngine
 from acd.sim.channels import STATE_RING, STATE_UP, Channel, ChannelSnapshot, Naming
 from acd.sim.contacts import PhoneContacts
+from acd.sim.devices import Devices
+from acd.sim.dialplan_apps import APPS
+from acd.sim.dialplan_conf import parse_dialplan
+from acd.sim.dialplan_run import DialplanRunner
 from acd.sim.lists import Lists
 from acd.sim.mixmonitor import Recorder
 from acd.sim.outputs import AmiEvent, OriginateAccepted, OriginateRejected, OriginateRequest, Output
@@ -35,8 +42,11 @@ class World:
         self.channels: dict[str, Channel] = {}
         self.globals: dict[str, str] = {}
         self.astdb: dict[tuple[str, str], str] = {}
-        self.devices: dict[str, DeviceState] = dict(plan.devices)
         self._out: list[Output] = []
+        self.dialplan = parse_dialplan(plan.dialplan.extensions_conf, plan.dialplan.source)
+        self.runner = DialplanRunner(self, self.dialplan, APPS)
+        self.devices = Devices(self, plan.devices)
+        self.cdr = CdrEngine(self)
         self.agi = AgiEngine(self)
         self.queues = QueueApp(self)
         self.recorder = Recorder(self)
@@ -89,6 +99,8 @@ class World:
         )
         self.channels[name] = ch
         self.emit(ev.newchannel(ch))
+        self.devices.channel_created(ch)
+        self.cdr.channel_created(now, ch)
         return ch
 
     def new_local_pair(
@@ -112,9 +124,18 @@ class World:
         self.emit(ev.new_connected_line(ch))
 
     def set_state(self, ch: Channel, state: int) -> None:
-        if ch.state != state:
-            ch.state = state
-            self.emit(ev.newstate(ch))
+        if ch.state == state:
+            return
+        now = self.timers.now
+        ch.state = state
+        self.emit(ev.newstate(ch))
+        if state == STATE_UP and ch.answered_at is None:
+            ch.answered_at = now
+            self.cdr.answered(now, ch)
+        self.devices.channel_changed(ch)
+        if state == STATE_UP and ch.on_answer is not None:
+            answered, ch.on_answer = ch.on_answer, None
+            answered(now)
 
     def set_var(self, now: float, channel: str | None, name: str, value: str) -> bool:
         if channel is None:
@@ -143,22 +164,43 @@ class World:
         """The final ``Hangup`` of one channel."""
         if not ch.alive:
             return
-        self.recorder.channel_gone(self.timers.now, ch)
+        now = self.timers.now
+        self.recorder.channel_gone(now, ch)
         ch.alive = False
         ch.on_hangup = None
         ch.on_digit = None
+        ch.frame = None
         self.channels.pop(ch.name, None)
         self.emit(ev.hangup(ch, cause))
+        self.devices.channel_gone(ch)
+        self.cdr.channel_gone(now, ch)
+        if ch.on_gone is not None:
+            gone, ch.on_gone = ch.on_gone, None
+            gone(now)
 
-    def end_from_dialplan(self, now: float, one: Channel, cause: int = 16) -> None:
-        """The channel's dialplan ran out (or hit Hangup()): tear down it and its Local peer."""
+    def end_from_dialplan(
+        self, now: float, one: Channel, cause: int = 16, *, soft_request: bool = True
+    ) -> None:
+        """The channel's dialplan ran out (or hit Hangup()): tear down it and its Local peer.
+
+        ``soft_request`` False: the SoftHangupRequest of ``one`` was already published (the
+        Hangup() application or the interpreter did it)."""
         if not one.alive:
             return
         one.on_hangup = None
-        self.emit(ev.hangup_request(one, cause, soft=True))
+        if soft_request and not one.soft_hangup_sent:
+            one.soft_hangup_sent = True
+            self.emit(ev.hangup_request(one, cause, soft=True))
         peer = one.peer
         if peer is not None and peer.alive:
             self.emit(ev.hangup_request(peer, cause))
+            if peer.frame is not None or peer.on_hangup is not None:
+                # the other half runs an application (e.g. the dialplan interpreter): it gets
+                # the hang-up request and unwinds itself (RECORDED q2 d2 / q4_q5_q5.txt:
+                # HangupRequest ;2, Hangup ;1, then ;2's AGI ends with HANGUP and h runs)
+                self.destroy(one, cause)
+                self.hangup_running(now, peer, cause)
+                return
             self.emit(ev.hangup_request(peer, cause, soft=True))
             self.destroy(peer, cause)
         self.destroy(one, cause)
@@ -180,6 +222,8 @@ class World:
         handler = ch.on_hangup
         ch.on_digit = None
         ch.dead = True
+        if ch.hangup_cause is None:
+            ch.hangup_cause = cause
         if handler is not None:
             ch.on_hangup = None
             handler(now)
@@ -208,22 +252,31 @@ class World:
         return device_of(endpoint)
 
     def set_device_state(self, now: float, endpoint: str, state: DeviceState) -> None:
-        device = self.device_of(endpoint)
-        if self.devices.get(device) == state:
-            return
-        self.devices[device] = state
-        self.emit(ev.device_state_change(device, state))
-        self.queues.device_changed(now, device)
+        """A phone's own state (PJSIP registration, ringing, talking); Local ones are derived."""
+        self.devices.set(now, endpoint, state)
 
     def release_device(self, now: float, endpoint: str) -> None:
         """A call leg ended: in use/ringing -> NOT_INUSE, but an unregistered phone stays so,
-        and a phone whose contact stopped answering meanwhile becomes UNAVAILABLE."""
-        if self.device_state(endpoint) in ("INUSE", "RINGING", "BUSY"):
-            offline = self.contacts.offline(self.device_of(endpoint))
+        and a phone whose contact stopped answering meanwhile becomes UNAVAILABLE.
+
+        A Local device has already followed its channels; app_queue's member status catches
+        up here, where the recordings show its QueueMemberStatus (scenario A)."""
+        if endpoint.startswith("Local/"):
+            self.queues.device_changed(now, device_of(endpoint))
+        elif self.device_state(endpoint) in ("INUSE", "RINGING", "BUSY"):
+            offline = self.contacts.offline(device_of(endpoint))
             self.set_device_state(now, endpoint, "UNAVAILABLE" if offline else "NOT_INUSE")
 
+    def ringing(self, now: float, endpoint: str) -> None:
+        """A call leg to ``endpoint`` rings: a phone shows RINGING, a Local device is in use
+        already and app_queue's member status catches up (after DialState, as recorded)."""
+        if endpoint.startswith("Local/"):
+            self.queues.device_changed(now, device_of(endpoint))
+        else:
+            self.set_device_state(now, endpoint, "RINGING")
+
     def device_state(self, endpoint: str) -> DeviceState:
-        return self.devices.get(self.device_of(endpoint), "NOT_INUSE")
+        return self.devices.state(endpoint)
 
     # -- AMI actions with their own modules ----------------------------------------------------
     def originate(self, now: float, req: OriginateRequest) -> OriginateAccepted | OriginateRejected:
@@ -231,3 +284,10 @@ class World:
 
     def redirect(self, now: float, name: str, context: str, exten: str, priority: int) -> bool:
         return dialplan.redirect(self, now, name, context=context, exten=exten, priority=priority)
+
+    def run_context(
+        self, now: float, ch: Channel, context: str, exten: str, priority: int = 1
+    ) -> None:
+        """Send ``ch`` into the dialplan: the interpreter for loaded contexts, else the Python
+        model of that reference context."""
+        dialplan.run_context(self, now, ch, context, exten, priority=priority)

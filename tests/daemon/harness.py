@@ -151,6 +151,12 @@ class Harness:
         await self.daemon.agi.close()
         await self.daemon.ami.close()
 
+    async def sigkill_daemon(self) -> None:
+        """SIGKILL: the daemon's FastAGI connections vanish before it could write anything more
+        (``kill_daemon`` alone lets cancelled tasks clean up on their sockets first)."""
+        self.sim.faults.cut_agi()
+        await self.kill_daemon()
+
     # -- calls ------------------------------------------------------------------------------
 
     async def place(self, caller: CallerBehaviour | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Device states on the real daemon against the simulator, for a Local agent endpoint.
+"""Device states on the real daemon against the simulator, for Local and SIP agent endpoints.
 
 Asterisk names the device of ``Local/1003@agent-phones/n`` without the ``/n``
 (``ami_daemon_after_sales_call.raw``); the simulator must do the same and the daemon must match
@@ -17,7 +17,7 @@ import pytest
 
 from acd.app.daemon import RunOptions
 from acd.settings.settings import Settings
-from acd.sim.plan import CallerBehaviour, DeviceState
+from acd.sim.plan import AgentBehaviour, CallerBehaviour, DeviceState
 from tests.daemon import harness as harness_module
 from tests.daemon.harness import Harness, floor_harness, floor_settings
 from tests.http.api_harness import AGENT
@@ -25,6 +25,7 @@ from tests.http.live_daemon import with_tokens
 from tests.transcripts import transcript_path
 
 LOCAL = "Local/1003@agent-phones/n"  # the recorded agent's endpoint
+PJSIP = "PJSIP/1003"
 
 
 def recorded_device() -> str:
@@ -39,10 +40,19 @@ def local_agent(settings: Settings) -> Settings:
     return settings.model_copy(update={"agents": (agent.model_copy(update={"endpoint": LOCAL}),)})
 
 
+def pjsip_agent(settings: Settings) -> Settings:
+    """A SIP phone: its device state is the phone's own (registration, calls), listed by
+    DeviceStateList; a Local device is only ever NOT_INUSE, INUSE or INVALID and not listed
+    (q3_devstate_local in tests/fixtures/asterisk-dev)."""
+    (agent,) = settings.agents
+    update = {"endpoint": PJSIP, "location": "office"}
+    return settings.model_copy(update={"agents": (agent.model_copy(update=update),)})
+
+
 def set_device(h: Harness, state: DeviceState) -> None:
-    """The PBX changes the phone's state (the agent dials out, unplugs the phone...)."""
+    """The SIP phone's state changes (it is unplugged, registers again, dials out...)."""
     h.sim.catch_up()
-    h.sim.pbx.set_device_state(h.sim.now(), LOCAL, state)
+    h.sim.pbx.set_device_state(h.sim.now(), PJSIP, state)
     h.sim.flush()
 
 
@@ -64,15 +74,22 @@ async def test_a_local_agent_in_use_is_offered_only_once_the_device_is_not_inuse
 ) -> None:
     settings = local_agent(floor_settings(1))
     agent = settings.agents[0].id
-    async with floor_harness(tmp_path, settings=settings, keep_events=True) as h:
-        set_device(h, "INUSE")  # a call the daemon did not place: the agent dialled out
+    phone = AgentBehaviour(answer_after=0.2, talk_time=3.0, hangs_up="agent")
+    async with floor_harness(tmp_path, settings=settings, behaviour=phone, keep_events=True) as h:
+        # a call the daemon did not place (the agent's phone is rung from elsewhere): Local
+        # devices follow their channels, so the device is INUSE only while that call lasts
+        reply = await h.daemon.ami.action(
+            "Originate",
+            [("Channel", LOCAL), ("Application", "Wait"), ("Data", "30"), ("Async", "true")],
+        )
+        assert reply.ok
         await h.wait_for(lambda: device_is(h, agent, "INUSE"), "the daemon to see it in use")
         await h.place(CallerBehaviour(number="5550601", hangup_after=None))
         await h.wait_for(lambda: caller_waiting(h), "the caller to queue")
         # routing ran when the caller arrived: the ready agent was passed over
         assert await h.agent_states() == {agent: "ready"}
         assert await h.floor(lambda f, _now: f.engaged_calls()) == []
-        set_device(h, "NOT_INUSE")
+        # the other call ends (the phone hangs up after its talk time): NOT_INUSE, offered
         await h.wait_for(lambda: answered(h), "the agent to be offered the caller and answer")
         await h.wait_for(h.quiet, "the call to end")
         await h.wait_for(lambda: device_is(h, agent, "NOT_INUSE"), "the phone to be free again")
@@ -91,7 +108,7 @@ async def test_an_unavailable_phone_pauses_the_agent_with_a_reason_the_api_shows
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(harness_module, "RunOptions", functools.partial(RunOptions, http_port=0))
-    settings = with_tokens(local_agent(floor_settings(1)))
+    settings = with_tokens(pjsip_agent(floor_settings(1)))
     agent = settings.agents[0].id
     async with floor_harness(tmp_path, settings=settings) as h:
         assert h.daemon.http is not None
@@ -120,7 +137,7 @@ async def test_an_unavailable_phone_pauses_the_agent_with_a_reason_the_api_shows
 async def test_while_ami_is_down_no_agent_stays_blocked_on_a_stale_device_state(
     tmp_path: Path,
 ) -> None:
-    settings = local_agent(floor_settings(1, ping_interval_s=0.2))
+    settings = pjsip_agent(floor_settings(1, ping_interval_s=0.2))
     agent = settings.agents[0].id
     async with floor_harness(tmp_path, settings=settings) as h:
         set_device(h, "INUSE")

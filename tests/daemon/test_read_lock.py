@@ -24,7 +24,7 @@ async def test_call_back_checks_go_on_while_another_connection_holds_the_write_l
     async with floor_harness(tmp_path, settings=settings) as h:
         await h.wait_for(lambda: h.daemon.callbacks.rounds > 0, "a first call-back check")
         holder = sqlite3.connect(
-            h.db_path, timeout=5, isolation_level=None, check_same_thread=False
+            h.db_path, timeout=30, isolation_level=None, check_same_thread=False
         )
         try:
             # The write lock, held like a long batch would. Taken off the event loop: the

@@ -56,7 +56,9 @@ async def recorded_floor(
 
 def feature_code(h: Harness, script: str) -> str:
     """The feature code's AGI script as the installed dialplan sends it: with the key."""
-    return h.sim.plan.dialplan.agi_request(script)
+    key = h.settings.system.fastagi.key
+    value = key.get_secret_value() if key is not None else ""
+    return f"{script}{'&' if '?' in script else '?'}key={value}"
 
 
 async def answered_recorded_call(h: Harness) -> Call:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from acd.asterisk.ami.framing import NEED_DATA, Framer
 from acd.asterisk.ami.message import Message
+from acd.settings.dialplan_render import install_placeholders
 from acd.sim.outputs import (
     AgiClose,
     AgiHangupNotice,
@@ -24,10 +26,28 @@ from acd.sim.outputs import (
     WavFile,
 )
 from acd.sim.pbx import Pbx
-from acd.sim.plan import AgentBehaviour, CallerBehaviour, SimPlan
+from acd.sim.plan import AgentBehaviour, CallerBehaviour, DialplanPlan, SimPlan
 from tests.transcripts import read_text
 
-EPOCH = 1795327343.0
+#: The recordings' Uniqueids give the second a call started in, not its fraction; app_queue's
+#: whole-second HoldTime/TalkTime (time(NULL) differences) depend on it. Half a second past
+#: reproduces the recorded values of scenarios A-C.
+EPOCH = 1795327343.5
+SHIPPED_DIALPLAN = Path(__file__).resolve().parents[2] / "dialplan" / "extensions.conf"
+
+
+#: the FastAGI key the shipped dialplan is installed with in these tests
+SHIPPED_AGI_KEY = "test-agi-key"
+
+
+def shipped_dialplan() -> DialplanPlan:
+    """The shipped dialplan/extensions.conf installed as the README says (the named
+    ``${HOTLINE_AGI_KEY}`` placeholder substituted; FastAGI 127.0.0.1:4573): what the daemon's
+    calls run on a real Asterisk. The Driver opens no sockets, so its port does not matter."""
+    text = install_placeholders(SHIPPED_DIALPLAN.read_text(), {"HOTLINE_AGI_KEY": SHIPPED_AGI_KEY})
+    return DialplanPlan(text=text, source="dialplan/extensions.conf")
+
+
 #: event types the comparisons leave out: CEL, VarSet, Newexten (as the brief allows), Cdr (not
 #: simulated) and DeviceStateChange (Asterisk repeats them and adds Queue:*_avail devices the
 #: simulator does not model). NewCallerid / NewConnectedLine are compared.
@@ -166,15 +186,23 @@ class Driver:
     to refuse the connection (AGISTATUS=FAILURE)."""
 
     def __init__(
-        self, plan: SimPlan | None = None, *, seed: int = 1, script: Script | None = None
+        self,
+        plan: SimPlan | None = None,
+        *,
+        seed: int = 1,
+        script: Script | None = None,
+        epoch: float = EPOCH,
     ) -> None:
-        self.pbx = Pbx(plan or SimPlan(), rng=random.Random(seed), epoch=EPOCH)
+        self.pbx = Pbx(plan or SimPlan(), rng=random.Random(seed), epoch=epoch)
         self.script = script or (lambda _sid, _open: [])
         self.now = 0.0
         self.run = Run()
         self._pending: dict[int, list[str]] = {}
         #: optional hook called with (now, session_id, reply) to inject inputs mid-call
         self.on_reply: Callable[[float, int, str], None] | None = None
+        #: sessions whose server stays connected when it ran out of commands (the test closes
+        #: them, or sends more with ``send``)
+        self.keep_open: set[int] = set()
 
     def originate(self, req: OriginateRequest) -> None:
         self.pbx.originate(self.now, req)
@@ -220,7 +248,20 @@ class Driver:
             self.pbx.agi_command(self.now, sid, pending.pop(0))
         else:
             del self._pending[sid]
-            self.pbx.agi_closed(self.now, sid)
+            if sid not in self.keep_open:
+                self.pbx.agi_closed(self.now, sid)
+
+    def queue_commands(self, sid: int, commands: list[str], *, close_after: bool) -> None:
+        """From an ``on_reply`` hook: the server sends these next (after this reply)."""
+        self._pending[sid] = list(commands)
+        if close_after:
+            self.keep_open.discard(sid)
+
+    def send(self, sid: int, commands: list[str]) -> None:
+        """A kept-open server sends more commands now (each after the previous reply)."""
+        self._pending[sid] = list(commands)
+        self._send_next(sid)
+        self.pump()
 
     def run_until(self, end: float) -> Run:
         """Fire timers up to ``end`` (or until nothing is scheduled)."""

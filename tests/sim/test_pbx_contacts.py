@@ -137,6 +137,10 @@ def test_phone_lost_during_a_call_stays_in_use_until_the_call_ends() -> None:
     lost = qualify(d, None)
     assert [m.name for m in lost] == ["PeerStatus", "ContactStatus"]  # channels keep INUSE
     d.run_until(60.0)  # the agent hangs up after 30 s of talk
-    states = [m["State"] for m in d.run.messages if m.name == "DeviceStateChange"]
+    states = [
+        m["State"]
+        for m in d.run.messages
+        if m.name == "DeviceStateChange" and m.get("Device") == PHONE
+    ]
     assert states[-1] == "UNAVAILABLE"
     assert device_state(d) == "UNAVAILABLE"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from acd.settings.names import VAR_HANDLED
 from acd.sim.outputs import OriginateRequest
-from acd.sim.plan import AgentBehaviour, CallerBehaviour, DialplanPlan, SimPlan
-from tests.sim.pbx_driver import Driver, Run
+from acd.sim.plan import AgentBehaviour, CallerBehaviour, SimPlan
+from tests.sim.pbx_driver import SHIPPED_AGI_KEY, Driver, Run, shipped_dialplan
 
 
 def _plan(**agents: AgentBehaviour) -> SimPlan:
-    return SimPlan(agents={f"PJSIP/{ep}": b for ep, b in agents.items()})
+    # the daemon's calls run the shipped dialplan: HOTLINE_HANDLED=1 means no fallback Queue()
+    return SimPlan(
+        agents={f"PJSIP/{ep}": b for ep, b in agents.items()}, dialplan=shipped_dialplan()
+    )
 
 
 def _daemon_call(plan: SimPlan, dial: str, *, caller_hangs_up: float | None = 300.0) -> Run:
@@ -44,7 +47,13 @@ def test_answered_dial_bridges_until_the_agent_hangs_up() -> None:
         _plan(a1001=AgentBehaviour(answer_after=2.0, talk_time=30.0)), "PJSIP/a1001,20,tT"
     )
     replies = run.replies(1)
-    assert replies[5:8] == ["200 result=0\n", "200 result=1 (ANSWER)\n", "200 result=1 (30)\n"]
+    # Dial returns -1 once the bridged agent hung up (no g option): the recorded AGIExecEnd says
+    # "Unknown Result" (ami_daemon_after_sales_call.raw). ANSWEREDTIME is the caller channel's up
+    # time (app_dial.c end_bridge_callback; q2_agi_dies_ami_d_dial_bridged.txt), not the talk
+    # time: the caller was answered at 0, the Dial began at 0.5 s, rang 2 s, talked 30 s.
+    assert replies[5:8] == ["200 result=-1\n", "200 result=1 (ANSWER)\n", "200 result=1 (32)\n"]
+    dial_end = [m for m in run.messages if m.name == "AGIExecEnd" and "Dial" in m["Command"]]
+    assert [(m["ResultCode"], m["Result"]) for m in dial_end] == [("200", "Unknown Result")]
     names = _names(run)
     for earlier, later in [
         ("DialBegin", "DialState"),
@@ -69,7 +78,9 @@ def test_ring_timeout_gives_noanswer() -> None:
 
 def test_unreachable_endpoint_is_chanunavail() -> None:
     plan = _plan(a1003=AgentBehaviour())
-    plan = SimPlan(agents=plan.agents, devices={"PJSIP/a1003": "UNAVAILABLE"})
+    plan = SimPlan(
+        agents=plan.agents, devices={"PJSIP/a1003": "UNAVAILABLE"}, dialplan=shipped_dialplan()
+    )
     run = _daemon_call(plan, "PJSIP/a1003,10")
     assert run.replies(1)[5:7] == ["200 result=0\n", "200 result=1 (CHANUNAVAIL)\n"]
 
@@ -94,27 +105,29 @@ def test_agent_declining_by_probability_never_answers() -> None:
     assert run.replies(1)[6] == "200 result=1 (NOANSWER)\n"
 
 
-def test_call_back_leg_runs_the_configured_agi_context() -> None:
+def test_call_back_leg_runs_the_shipped_callback_context() -> None:
+    # acd/daemon/callbacks.py: Originate Context=hotline-callback Exten=s, HOTLINE_CALLBACK_ID
     plan = SimPlan(
         agents={"PJSIP/a1006": AgentBehaviour(answer_after=1.0, talk_time=5.0)},
-        dialplan=DialplanPlan(agi_contexts=(("hotline-callback", "callback"),)),
+        dialplan=shipped_dialplan(),
     )
     driver = Driver(plan, script=lambda _sid, _open: ["ANSWER", "WAIT FOR DIGIT 10000"])
     driver.originate(
         OriginateRequest(
             channel="PJSIP/a1006",
             context="hotline-callback",
-            exten="5550700",
+            exten="s",
+            variables=(("HOTLINE_CALLBACK_ID", "42"), ("HOTLINE_QUEUE", "orders")),
             caller_id='"Back" <5550700>',
         )
     )
     run = driver.run_until(60.0)
     (opened,) = run.agi_opened
     env = dict(opened.env)
-    assert (env["agi_network_script"], env["agi_arg_1"], env["agi_arg_2"]) == (
-        "callback",
+    assert (env["agi_network_script"], env["agi_arg_1"], env["agi_context"]) == (
+        f"callback?key={SHIPPED_AGI_KEY}",
+        "42",
         "hotline-callback",
-        "5550700",
     )
     assert env["agi_channel"].startswith("PJSIP/a1006-")
     # the agent hangs up after 5 s of talk: the AGI command is aborted and the session ends

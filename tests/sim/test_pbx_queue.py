@@ -23,6 +23,7 @@ from tests.sim.pbx_driver import (
     normalise,
     recorded_agi_commands,
     recorded_events,
+    shipped_dialplan,
 )
 
 
@@ -51,7 +52,10 @@ def test_recorded_queue_endings(scenario: str, number: str, hold: str, status: s
     run = driver.run_until(300.0)
     real = recorded_events(scenario)
     assert normalise(event_types(run.messages)) == normalise(event_types(real))
-    assert _var(run, "QUEUESTATUS") == [status]
+    real_status = [
+        m["Value"] for m in real if m.name == "VarSet" and m["Variable"] == "QUEUESTATUS"
+    ]
+    assert _var(run, "QUEUESTATUS") == real_status == ([status] if status == "TIMEOUT" else [])
     (abandon,) = _named(run, "QueueCallerAbandon")
     (real_abandon,) = [m for m in real if m.name == "QueueCallerAbandon"]
     assert abandon["HoldTime"] == real_abandon["HoldTime"]
@@ -75,8 +79,17 @@ def _call(
     return driver.run_until(until)
 
 
+def _shipped() -> SimPlan:
+    """The shipped dialplan with its default fallback queue (enquiries) answered by agent2."""
+    member = QueueMember("Local/agent2@agents/n", "Agent Two", "Local/agent2@agents")
+    return SimPlan(
+        queues=(QueuePlan("enquiries", "rrmemory", 15.0, 1.0, (member,)),),
+        dialplan=shipped_dialplan(),
+    )
+
+
 def test_daemon_handled_call_skips_the_fallback_queue() -> None:
-    run = _call(SimPlan(), [f'SET VARIABLE {VAR_HANDLED} "1"'])
+    run = _call(_shipped(), [f'SET VARIABLE {VAR_HANDLED} "1"'])
     assert _var(run, "AGISTATUS") == ["SUCCESS"]
     assert not _named(run, "QueueCallerJoin")
     assert sorted(m["Channel"] for m in _named(run, "Hangup")) == sorted(
@@ -87,17 +100,18 @@ def test_daemon_handled_call_skips_the_fallback_queue() -> None:
 @pytest.mark.parametrize("value", ["", "0", "yes"])
 def test_anything_but_handled_1_falls_back_like_the_rendered_dialplan(value: str) -> None:
     # dialplan/extensions.conf: GotoIf($["${HOTLINE_HANDLED}"!="1"]?hotline-fallback,s,1)
-    run = _call(SimPlan(), [f'SET VARIABLE {VAR_HANDLED} "{value}"'])
+    run = _call(_shipped(), [f'SET VARIABLE {VAR_HANDLED} "{value}"'])
     (join,) = _named(run, "QueueCallerJoin")
-    assert join["Queue"] == "sales"
+    assert join["Queue"] == "enquiries"
+    assert join["Context"] == "hotline-fallback"
 
 
 def test_empty_agi_session_falls_back_to_the_queue() -> None:
     # the backlog gotcha: connection accepted and closed at once -> SUCCESS but nothing set
-    run = _call(SimPlan(), [])
+    run = _call(_shipped(), [])
     assert _var(run, "AGISTATUS") == ["SUCCESS"]
     (join,) = _named(run, "QueueCallerJoin")
-    assert join["Queue"] == "sales"
+    assert join["Queue"] == "enquiries"
     assert _named(run, "AgentConnect")
 
 

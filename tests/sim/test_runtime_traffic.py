@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import random
 import statistics
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,17 @@ def test_hotline_sim_command_runs_and_reports(capsys: pytest.CaptureFixture[str]
     assert "hotline sim: AMI on 127.0.0.1:" in out
     assert "0 calls placed" in out
     assert main(["sim", "--agents", "-1"]) == 2
+
+
+def test_hotline_sim_runs_the_configured_dialplan(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from acd.cli.main import main
+
+    config = Path(__file__).resolve().parents[2] / "config"
+    argv = ["sim", "--ami-port", "0", "--duration", "0", "--config", str(config)]
+    assert main([*argv, "--asterisk-log-dir", str(tmp_path)]) == 0
+    assert "FastAGI to 127.0.0.1:4573" in capsys.readouterr().out  # from config/hotline.yaml
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "system.yaml").write_text("system: [")
+    assert main(["sim", "--ami-port", "0", "--config", str(tmp_path / "bad")]) == 2

@@ -17,8 +17,10 @@ from typing import Literal
 
 from pydantic import SecretStr
 
+from acd.asterisk.devices import device_of
 from acd.daemon.waiting import SOUNDS as WAITING_SOUNDS
 from acd.settings import names
+from acd.settings.dialplan_render import install_placeholders, render_extensions_conf
 from acd.settings.schema_routing import AgentSettings
 from acd.settings.settings import Settings
 from acd.sim.plan import (
@@ -106,8 +108,9 @@ def sim_plan(
     recordings_dir: str,
     extra_sounds: Iterable[str] = (),
 ) -> SimPlan:
-    """The simulated Asterisk for this configuration: the shipped dialplan's behaviour, the
-    fallback queues of queues.conf, every IVR prompt as a playable sound, the agents' phones."""
+    """The simulated Asterisk for this configuration: the shipped dialplan (rendered for
+    ``agi_port``), the fallback queues of queues.conf, every IVR prompt as a playable sound,
+    the agents' phones."""
     rng = random.Random(params.seed)
     behaviours: dict[str, AgentBehaviour] = {}
     for agent in settings.agents:
@@ -123,23 +126,27 @@ def sim_plan(
             _SIM_STRATEGY.get(q.fallback.strategy, "rrmemory"),
             float(q.fallback.member_timeout_s),
             1.0,
-            tuple(QueueMember(a.endpoint, a.name, a.endpoint) for a in settings.members(q.name)),
+            tuple(
+                QueueMember(a.endpoint, a.name, device_of(a.endpoint))
+                for a in settings.members(q.name)
+            ),
             monitor_format="wav",
         )
         for q in settings.queues
     )
     key = settings.system.fastagi.key
     dialplan = DialplanPlan(
-        agi_key=key.get_secret_value() if key is not None else None,
+        # the shipped dialplan itself, rendered for this FastAGI port and installed with the
+        # FastAGI key (envsubst of the named placeholder), run by the simulator's dialplan
+        # interpreter: the simulator cannot drift from what Asterisk would run
+        text=install_placeholders(
+            render_extensions_conf(_with_agi_port(settings, agi_port)),
+            {settings.system.fastagi.key_env: key.get_secret_value() if key is not None else ""},
+        ),
+        source="dialplan/extensions.conf (rendered for this run)",
+        context=names.CONTEXT_HOTLINE,
         agi_host=settings.system.fastagi.host,
         agi_port=agi_port,
-        agi_script=names.ROUTE_IVR,
-        agi_args=(),
-        queue_var=names.VAR_QUEUE,
-        fallback_queue=settings.default_queue,
-        queue_timeout=float(settings.queue(settings.default_queue).fallback.queue_timeout_s),
-        # the shipped [hotline-callback]: the answered call-back leg runs the callback route
-        agi_contexts=((names.CONTEXT_CALLBACK, names.ROUTE_CALLBACK),),
     )
     # every sound the daemon and the features may play, so the demo plays no "missing file"
     names_ = [*prompt_names(settings), *extra_sounds, *WAITING_SOUNDS.values()]
@@ -151,6 +158,13 @@ def sim_plan(
         dialplan=dialplan,
         sounds=sounds,
         recordings_dir=recordings_dir,
+    )
+
+
+def _with_agi_port(settings: Settings, agi_port: int) -> Settings:
+    fastagi = settings.system.fastagi.model_copy(update={"port": agi_port})
+    return settings.model_copy(
+        update={"system": settings.system.model_copy(update={"fastagi": fastagi})}
     )
 
 

@@ -1,0 +1,152 @@
+"""app_dial's ``Dial()``: ring the endpoints, bridge the first to answer, set the DIAL variables.
+
+The legs themselves (ringing, answering, bridging, teardown) are ``acd.sim.dial_app.Leg``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from acd.sim.channels import Channel
+from acd.sim.dial_app import Leg
+from acd.sim.timers import Timer
+
+if TYPE_CHECKING:
+    from acd.sim.world import World
+
+#: app_dial.c dial_exec_full blanks these on the caller before dialling (RECORDED
+#: q2_agi_dies_ami_d_dial_bridged.txt: one VarSet each, in this order)
+DIAL_VARIABLES = (
+    "DIALSTATUS",
+    "DIALEDPEERNUMBER",
+    "DIALEDPEERNAME",
+    "ANSWEREDTIME",
+    "ANSWEREDTIME_MS",
+    "DIALEDTIME",
+    "DIALEDTIME_MS",
+    "RINGTIME",
+    "RINGTIME_MS",
+    "PROGRESSTIME",
+    "PROGRESSTIME_MS",
+)
+
+
+def _duration(world: World, caller: Channel, name: str, ms: float) -> None:
+    """app_dial.c ``set_duration_var``: whole seconds, then the _MS variable."""
+    world.setvar(caller, name, str(int(ms // 1000)))
+    world.setvar(caller, f"{name}_MS", str(int(ms)))
+
+
+def run_dial(
+    world: World, now: float, caller: Channel, data: str, done: Callable[[float, int], None]
+) -> None:
+    """app_dial ``Dial(<ep>[&<ep>...],<timeout s>,<options>)`` (the daemon's EXEC Dial, and
+    ``Dial()`` in the dialplan).
+
+    SOURCE apps/app_dial.c ``dial_exec_full`` / ``end_bridge_callback``, RECORDED
+    q2_agi_dies_ami_d_dial_bridged.txt: the DIAL variables are blanked first; when a bridged
+    call ends ANSWEREDTIME is the *caller channel's* up time (since it was answered - for a
+    hotline caller, since the IVR answered) and DIALEDTIME its age, both with _MS twins; a call
+    that was not answered leaves them empty. DIALSTATUS is ANSWER/NOANSWER/CANCEL/CHANUNAVAIL.
+    ``done`` gets -1 when the caller hung up or a bridged call ended (no ``g`` option: the
+    caller's dialplan would hang up; RECORDED "Unknown Result" AGIExecEnd after the agent hung
+    up), 0 when nobody answered, or when a Redirect took the caller out of the bridge (q4d).
+    """
+    _Dial(world, now, caller, data, done).start()
+
+
+class _Dial:
+    def __init__(
+        self,
+        world: World,
+        now: float,
+        caller: Channel,
+        data: str,
+        done: Callable[[float, int], None],
+    ) -> None:
+        self.world, self.started, self.caller, self.data, self.done = world, now, caller, data, done
+        args = data.split(",")
+        self.endpoints = [e for e in args[0].split("&") if e]
+        self.timeout = float(args[1]) if len(args) > 1 and args[1].strip() else None
+        self.go_on = len(args) > 2 and "g" in args[2]
+        self.legs: list[Leg] = []
+        self.answered = False
+        self.outcome = 0
+        self.timer: Timer | None = None
+        self.finished = False
+        self.previous_app = (caller.application, caller.app_data)
+
+    def start(self) -> None:
+        world, caller, now = self.world, self.caller, self.started
+        caller.application, caller.app_data = "Dial", self.data
+        for name in DIAL_VARIABLES:
+            world.setvar(caller, name, "")
+        for endpoint in self.endpoints:
+            # an unregistered (UNAVAILABLE) or INVALID endpoint is not rung: no DialBegin, and
+            # with nothing else to ring Dial ends CHANUNAVAIL at once, returning 0 (RECORDED
+            # q7_assumptions.txt A: EXEC Dial PJSIP/1001,5 with 1001 not registered)
+            if world.device_state(endpoint) not in ("UNAVAILABLE", "INVALID"):
+                self.legs.append(Leg(world, now, caller, endpoint, caller.linkedid))
+        if not self.legs:
+            self.finish(now, "CHANUNAVAIL")
+            return
+        caller.on_hangup = self.caller_gone
+        if self.timeout is not None:
+            self.timer = world.timers.at(now + self.timeout, self.ring_timeout)
+        for leg in self.legs:
+            leg.begin(now, self.on_answer)
+        # RINGTIME: from the callee channel's creation to its ringing (here the same instant)
+        world.setvar(caller, "RINGTIME", "0")
+        world.setvar(caller, "RINGTIME_MS", "0")
+
+    def finish(self, t: float, status: str) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        world, caller = self.world, self.caller
+        if self.timer is not None:
+            self.timer.cancel()
+        caller.on_hangup = None
+        caller.application, caller.app_data = self.previous_app
+        if self.answered and caller.alive and caller.redirect_to is None:
+            # (a Redirect out of the bridge sets none: RECORDED q4_q5_q4.txt q4d)
+            up_since = caller.answered_at if caller.answered_at is not None else t
+            _duration(world, caller, "ANSWEREDTIME", (t - up_since) * 1000)
+            _duration(world, caller, "DIALEDTIME", (t - caller.created_at) * 1000)
+        if caller.alive:
+            world.setvar(caller, "DIALSTATUS", status)
+        self.done(t, self.outcome)
+
+    def caller_left(self, _t: float) -> None:
+        self.outcome = 0 if self.caller.redirect_to is not None else -1
+
+    def bridge_over(self, t: float) -> None:
+        caller = self.caller
+        if caller.redirect_to is None and not (self.go_on and not caller.dead):
+            self.outcome = -1
+        self.finish(t, "ANSWER")
+
+    def on_answer(self, t: float, leg: Leg) -> None:
+        world, caller = self.world, self.caller
+        self.answered = True
+        if self.timer is not None:
+            self.timer.cancel()
+        for other in self.legs:
+            if other is not leg:
+                other.cancel(t)
+        world.setvar(caller, "DIALSTATUS", "ANSWER")
+        world.setvar(caller, "DIALEDPEERNAME", leg.one.name)
+        world.setvar(caller, "DIALEDPEERNUMBER", leg.endpoint.split("/", 1)[-1])
+        leg.bridge(t, caller, lambda _t: None, self.caller_left, self.bridge_over)
+
+    def caller_gone(self, t: float) -> None:
+        self.outcome = 0 if self.caller.redirect_to is not None else -1
+        for leg in self.legs:
+            leg.cancel(t)
+        self.finish(t, "CANCEL")
+
+    def ring_timeout(self, t: float) -> None:
+        for leg in self.legs:
+            leg.cancel(t, ("NOANSWER",))
+        self.finish(t, "NOANSWER")

@@ -39,9 +39,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from acd.app.daemon import Daemon, RunOptions
 from acd.asterisk.aio.agi_session import AgiSession
-from acd.daemon.app import Daemon, RunOptions
-from acd.daemon.demo import DemoParams, demo_settings, sim_plan
+from acd.cli.demo.plan import DemoParams, demo_settings, sim_plan
 from acd.daemon.ivr_port import Features, IvrOutcome
 from acd.settings.loader import load_settings
 from acd.settings.settings import Settings

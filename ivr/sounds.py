@@ -5,7 +5,7 @@ The daemon plays three kinds of sound:
 * the IVR's prompts, named with their language (``hotline/zh/welcome``): ivr.yaml, hours.yaml
   and the names ``ivr.prompts`` composes (order status, survey, call-back offer);
 * plain names played to a caller whose ``CHANNEL(language)`` is set (``ivr.runner``): the
-  waiting announcements (``acd.daemon.waiting.SOUNDS``) and the digits that ``SAY NUMBER`` /
+  waiting announcements (``acd.daemon.sound_names``) and the digits that ``SAY NUMBER`` /
   ``SAY DIGITS`` put together (main/say.c);
 * the feature-code tones on the agents' own phones (``acd.daemon.agent_codes``), whose channel
   language is Asterisk's default, ``en``.
@@ -25,7 +25,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from acd.daemon import agent_codes, waiting
+from acd.daemon.sound_names import FEATURE_CODE_CONFIRM, FEATURE_CODE_ERROR, WAITING_SOUNDS
 from acd.settings.errors import ConfigIssue
 from acd.settings.settings import Settings
 from ivr.prompt_text import FILE as PROMPTS_FILE
@@ -100,15 +100,15 @@ def referenced_sounds(settings: Settings) -> list[SoundUse]:
             for name in COMPOSED_SOUNDS
         ]
         uses += [
-            SoundUse(name, language, "daemon", "waiting announcements, call-back, voicemail")
-            for name in waiting.SOUNDS.values()
+            SoundUse(name, language, "daemon", "waiting announcements, call-back")
+            for name in WAITING_SOUNDS.values()
         ]
         uses += [
             SoundUse(n, language, "daemon", "SAY NUMBER / SAY DIGITS") for n in say_sounds(language)
         ]
     uses += [
         SoundUse(name, DEFAULT_LANGUAGE, "daemon", "agent feature codes (the agent's phone)")
-        for name in (agent_codes.CONFIRM_SOUND, agent_codes.ERROR_SOUND)
+        for name in (FEATURE_CODE_CONFIRM, FEATURE_CODE_ERROR)
     ]
     return uses
 

@@ -1,9 +1,13 @@
 """Where a call's recording lives, how the daemon starts it, and cataloguing the finished file.
 
-Layout: ``<root>/<YYYY>/<MM>/<DD>/<queue>/<call_id>.wav`` (UTC date of the call start), so a
-day's or a queue's recordings are one directory and retention can work date by date. With dual
-channel on, the two leg files ``<call_id>-in.wav`` / ``-out.wav`` sit next to it; they are
-catalogued (``recording_legs``) and encrypted like the mixed file.
+Layout: ``recording.layout`` under the recording directory, ``.wav`` added. Placeholders:
+``{date}`` is ``YYYY/MM/DD`` (UTC date of the call start), ``{queue}`` and ``{call_id}``; the
+default ``{date}/{queue}/{call_id}`` makes a day's or a queue's recordings one directory, so
+retention can work date by date. Files are always WAV: MixMonitor picks the format from the
+file name's extension (apps/app_mixmonitor.c ``mixmonitor_save_prep``), and cataloguing reads the
+WAV header (``recordings.wavfile``). With dual channel on, the two leg files ``<name>-in.wav`` /
+``-out.wav`` sit next to it; they are catalogued (``recording_legs``) and encrypted like the mixed
+file.
 """
 
 from __future__ import annotations
@@ -39,19 +43,27 @@ def _path_part(value: str, what: str) -> str:
     return value
 
 
-def recording_path(root: Path, call_id: str, queue: str | None, started_at: datetime) -> Path:
+DEFAULT_LAYOUT = "{date}/{queue}/{call_id}"
+
+
+def recording_path(
+    root: Path,
+    layout: str = DEFAULT_LAYOUT,
+    *,
+    call_id: str,
+    queue: str | None,
+    started_at: datetime,
+) -> Path:
     """Absolute-or-relative file path (as ``root`` is) for the call's recording."""
     if started_at.tzinfo is None:
         raise ValueError("started_at must be timezone-aware")
     day = started_at.astimezone(UTC)
-    return (
-        root
-        / f"{day:%Y}"
-        / f"{day:%m}"
-        / f"{day:%d}"
-        / _path_part(queue or NO_QUEUE, "queue")
-        / f"{_path_part(call_id, 'call id')}.wav"
+    name = layout.format(
+        date=f"{day:%Y}/{day:%m}/{day:%d}",
+        queue=_path_part(queue or NO_QUEUE, "queue"),
+        call_id=_path_part(call_id, "call id"),
     )
+    return root / f"{name}.wav"
 
 
 def mixmonitor_options(path: Path, *, dual_channel: bool) -> str:

@@ -16,8 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
 
-from acd.http.auth import Principal, authenticate, recording_role
-from acd.http.routes_floor import Ctx
+from acd.http.deps import Ctx, Principal, authenticate, recording_role
 from acd.settings.settings import Settings
 from acd.storage.models import Recording
 from recordings.access import RecordingUnavailable, load_verified

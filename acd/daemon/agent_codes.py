@@ -15,6 +15,7 @@ from acd.asterisk.aio.agi_session import AgiError, AgiSession
 from acd.asterisk.devices import device_of as endpoint_device
 from acd.daemon.recording_control import RecordingControl, RecordingRefused
 from acd.daemon.service import AcdService
+from acd.daemon.sound_names import FEATURE_CODE_CONFIRM, FEATURE_CODE_ERROR
 from acd.engine.agent import InvalidTransition
 from acd.engine.floor_inputs import AgentAction
 from acd.logging import get_logger
@@ -23,8 +24,8 @@ log = get_logger(__name__)
 
 ACTIONS: Mapping[str, AgentAction] = {a.value: a for a in AgentAction}
 RECORDING_ACTIONS = frozenset({"record-pause", "record-resume"})
-CONFIRM_SOUND = "beep"  # core sounds shipped with Asterisk
-ERROR_SOUND = "beeperr"  # "an-error-has-occurred" is not in Debian's core sounds (shared README)
+CONFIRM_SOUND = FEATURE_CODE_CONFIRM
+ERROR_SOUND = FEATURE_CODE_ERROR
 
 
 def device_of(channel: str) -> str:

@@ -11,9 +11,13 @@ What we listen for (names and headers as recorded from Asterisk 22, shared/aster
 When the link drops, no device state is known any more (``link_lost``): nobody stays blocked on
 an INUSE whose NOT_INUSE the daemon could not hear.
 
+The watcher never changes a call: the answer resolves the call's answer future
+(``CallRegistry.answer_seen``), and the call flow acts on it.
+
 After every (re)connect ``resync`` asks Asterisk for the device states (``DeviceStateList``) and
-the live channels (``CoreShowChannels``): a call we think is alive whose channel is gone is
-released, so no agent stays reserved and no caller stays queued for a call that no longer exists.
+the live channels (``CoreShowChannels``): a call we think is alive whose channel is gone is told
+so (``ChannelGone`` on its signals); its flow ends it and releases it on the floor, so no agent
+stays reserved and no caller stays queued for a call that no longer exists.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Callable, Collection
 from acd.asterisk.aio.ami_client import AmiClient, AmiError
 from acd.asterisk.ami.message import Message
 from acd.asterisk.devices import device_of
-from acd.daemon.calls import CallRegistry
+from acd.daemon.calls import CallRegistry, ChannelGone
 from acd.daemon.service import AcdService
 from acd.engine.agent import DeviceState
 from acd.logging import get_logger
@@ -56,7 +60,7 @@ class AmiWatcher:
             if event.get("DialStatus") == "ANSWER":
                 uniqueid = event.get("Uniqueid")
                 if uniqueid:
-                    self._registry.answered(uniqueid, self._clock(), event.get("DestChannel"))
+                    self._registry.answer_seen(uniqueid, self._clock(), event.get("DestChannel"))
         elif name == "DeviceStateChange":
             self._device(event)
 
@@ -91,17 +95,18 @@ class AmiWatcher:
         live |= {item.get("Linkedid") for item in channels.events}
         for call in known:
             if self._registry.get(call.call_id) is None:
-                continue  # ended meanwhile: the call flow released it
-            if call.uniqueid not in live:
-                log.warning(
-                    "call_channel_gone_released", call_id=call.call_id, channel=call.channel
-                )
-                self._acd.caller_left(call.call_id)
+                continue  # ended meanwhile
+            if call.facts.uniqueid not in live:
+                log.warning("call_channel_gone", call_id=call.call_id, channel=call.facts.channel)
+                call.signals.requests.put_nowait(ChannelGone(self._clock()))
                 self.released += 1
+        # A reservation no live call stands behind cannot come from the call flow (it releases
+        # every call once, at its end); this guards the floor against anything else that
+        # engaged an agent (a bug, state restored from elsewhere).
         engaged = await self._acd.read(lambda f, _now: f.engaged_calls())
         for call_id in engaged:
             if self._registry.get(call_id) is None:
-                log.warning("reserved_agent_released", call_id=call_id, why="the call is gone")
+                log.warning("reserved_agent_released", call_id=call_id, why="no live call")
                 self._acd.caller_left(call_id)
                 self.released += 1
         log.info(

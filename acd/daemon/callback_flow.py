@@ -7,7 +7,8 @@ held when booking (the router orders by priority then arrival, and the arrival i
 time), hears music like any waiting caller, and is put through by ``CallFlow``'s own waiting and
 Dial path. No IVR and no overflow ladder: they were called back to talk to an agent. The booking
 is ``done`` when an agent answered (or the stopping daemon handed the customer to the dialplan's
-``Queue()``); otherwise the scheduler counts a failed attempt.
+``Queue()``); otherwise the scheduler counts a failed attempt. Like the IVR path, this task owns
+its call: it adds the ``CallbackLeg`` step, then ``CallFlow`` runs the rest in the same task.
 
 The id is read from the channel variable the Originate set (``GET VARIABLE``): it is the value
 the dialplan passes as the first argument too, and it does not depend on the dialplan's arguments.
@@ -21,9 +22,10 @@ from collections.abc import Callable, Mapping
 
 from acd.asterisk.aio.agi_session import AgiError, AgiSession, ChannelHungUp
 from acd.daemon.call_flow import CallFlow
+from acd.daemon.call_steps import Arrival, CallbackLeg, Identified, Step
 from acd.daemon.callback_policy import Booking
 from acd.daemon.callbacks import CallbackScheduler
-from acd.daemon.calls import CallRecord
+from acd.daemon.calls import Call
 from acd.daemon.ivr_port import CallerLookup
 from acd.daemon.outputs import Outputs
 from acd.daemon.screen_pop import identify
@@ -73,35 +75,34 @@ class CallbackFlow:
                 await session.set_variable(names.VAR_HANDLED, "1")
                 await session.hangup()
             return
-        call = CallRecord(
-            env.uniqueid or uuid.uuid4().hex,
-            env.uniqueid,
-            env.channel,
-            booking.number,  # the leg's caller id is the hotline's own number
-            None,
-            self._clock(),
+        call = Call(
+            Arrival(
+                env.uniqueid or uuid.uuid4().hex,
+                env.uniqueid,
+                env.channel,
+                booking.number,  # the leg's caller id is the hotline's own number
+                None,
+                self._clock(),
+            )
         )
         try:
             await self._flow.serve(session, call, lambda s, c: self._connect(s, c, booking))
         finally:
             # Handed back to the dialplan's Queue() (the daemon stops): they wait there with
             # the booked queue's agents, so dialling them again later would be a second call.
-            served = call.answered_at is not None or call.outcome == "fallback"
+            state = call.state
+            served = state.answered_at is not None or state.outcome == "fallback"
             self._scheduler.finished(callback_id, served=served)
 
-    async def _connect(self, session: AgiSession, call: CallRecord, booking: Booking) -> None:
-        self._outputs.call_event(
-            call,
-            "callback",
-            self._clock(),
-            callback_id=booking.callback_id,
-            booked_by_call=booking.call_id,
-            attempt=booking.attempts,
-        )
-        profile = await identify(self._callers, call, self._lookup_timeout_s)
-        call.preferred_agent = profile.last_agent_id if profile is not None else None
+    async def _connect(self, session: AgiSession, call: Call, booking: Booking) -> None:
+        leg = CallbackLeg(self._clock(), booking.callback_id, booking.call_id, booking.attempts)
+        self._add(call, leg)
+        profile = await identify(self._callers, booking.number, self._lookup_timeout_s)
+        if profile is not None:
+            found = Identified(self._clock(), profile.name, profile.vip, profile.last_agent_id)
+            self._add(call, found)
         priority = self._queue_priority.get(booking.queue, 0)
-        if call.vip:
+        if call.state.vip:
             priority += VIP_PRIORITY_BOOST
         await self._flow.queue_and_connect(
             session,
@@ -112,3 +113,8 @@ class CallbackFlow:
             place_since=booking.requested_at,
             overflow=False,
         )
+
+    def _add(self, call: Call, step: Step) -> None:
+        """This task owns the call like ``CallFlow`` does: the same two effects of a step."""
+        call.add_step(step)
+        self._outputs.call_step(call, step)

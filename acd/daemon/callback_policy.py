@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from acd.daemon.outputs import utc
+from acd.daemon.call_events import utc
 from acd.engine.floor import Floor
 from acd.settings import names
 from acd.storage.commands import UpdateCallback

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from acd.asterisk.ami.message import Message
 from acd.daemon import callback_policy as policy
 from acd.daemon.callback_policy import Booking
+from acd.daemon.clocks import Clocks
 from acd.daemon.wait_policy import calling_hours
 from acd.engine.floor import Floor
 from acd.logging import get_logger
@@ -66,7 +67,7 @@ class Ready(Protocol):
 class _Dial:
     booking: Booking
     stage: Literal["ringing", "answered", "connected"]
-    deadline: float | None
+    deadline: float | None  # steady clock
     action_id: str | None = None
 
 
@@ -80,7 +81,7 @@ class CallbackScheduler:
         settings: CallbackSettings,
         *,
         timezone: str,
-        clock: Callable[[], float],
+        clocks: Clocks,
     ) -> None:
         self._sessions = sessions
         self._ami = ami
@@ -88,7 +89,8 @@ class CallbackScheduler:
         self._store = store
         self._settings = settings
         self._timezone = timezone
-        self._clock = clock
+        self._clock = clocks.wall  # due times and retries: stored, so wall-clock time
+        self._steady = clocks.steady  # how long a dial in progress may take
         self._known: dict[str, Booking] = {}  # rows we read or changed; ours win over the table
         self._closed: set[str] = set()  # done/failed by us, until the table says so too
         self._dials: dict[str, _Dial] = {}  # callback id -> dial in progress
@@ -120,7 +122,7 @@ class CallbackScheduler:
                 pass
 
     def _next_wait(self) -> float:
-        now = self._clock()
+        now = self._steady()
         deadlines = [d.deadline for d in self._dials.values() if d.deadline is not None]
         wait = self._settings.check_every_s
         if deadlines:
@@ -132,8 +134,9 @@ class CallbackScheduler:
         rows = await self._load()
         now = self._clock()
         self._merge(rows)
+        steady = self._steady()
         for dial in list(self._dials.values()):
-            if dial.deadline is not None and dial.deadline <= now:
+            if dial.deadline is not None and dial.deadline <= steady:
                 self._failed(dial.booking.callback_id, now, f"no outcome ({dial.stage})")
         for booking in list(self._known.values()):
             if booking.callback_id not in self._dials and policy.stale_dialing(booking, now):
@@ -204,7 +207,7 @@ class CallbackScheduler:
         s = self._settings
         booking = policy.dialled(booking, now, s.retry_after_s)
         self._settle(booking)
-        dial = _Dial(booking, "ringing", now + s.ring_timeout_s + RESPONSE_GRACE_S)
+        dial = _Dial(booking, "ringing", self._steady() + s.ring_timeout_s + RESPONSE_GRACE_S)
         self._dials[booking.callback_id] = dial
         headers = policy.originate_headers(
             booking, channel=s.channel, caller_id=s.caller_id, ring_timeout_s=s.ring_timeout_s
@@ -241,11 +244,10 @@ class CallbackScheduler:
         dial = self._dials.get(cid)
         if dial is None or dial.stage == "connected":
             return
-        now = self._clock()
         if event.get("Reason") == ANSWERED:
-            dial.stage, dial.deadline = "answered", now + AGI_WITHIN_S
+            dial.stage, dial.deadline = "answered", self._steady() + AGI_WITHIN_S
             return
-        self._failed(cid, now, f"OriginateResponse Reason {event.get('Reason')}")
+        self._failed(cid, self._clock(), f"OriginateResponse Reason {event.get('Reason')}")
 
     # -- the customer's leg (callback_flow) -------------------------------------------------
 

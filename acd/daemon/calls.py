@@ -1,165 +1,177 @@
-"""One customer call as the daemon sees it, and the registry that finds it by Asterisk ids.
+"""A live call (its facts, its timeline, its signal channel) and the registry that finds it.
 
-``CallRecord`` is the call's timeline (arrival, IVR path, queue entry, each offer and ring, answer,
-end, who hung up, outcome); it is plain data. The registry maps Asterisk's Uniqueid of the
-caller's channel to the record, so AMI events (an answer seen as ``DialEnd`` with
-``DialStatus: ANSWER``) reach the right call.
+``Call`` is the daemon's one record of a customer call. Its state is the fold of its steps
+(``acd.daemon.call_state``) and only the call's own task, the call flow, adds steps
+(``tests/daemon/test_call_model.py`` checks that no other module calls ``add_step``). Everything
+else reaches a call through ``CallSignals``, its channel of values:
+
+- ``offers``: the ACD owner task's offers for this caller (``AcdService.enqueue``);
+- ``expect_answer()`` / ``answer_seen()``: a future per ring, resolved by the AMI watcher when
+  Asterisk reports the Dial answered (``DialEnd`` ``ANSWER``);
+- ``requests``: a transfer asked for over HTTP, a note from recording control, the AMI watcher's
+  "channel gone" after a resynchronisation. The flow decides what each one means for the call.
+
+The registry maps the call id and Asterisk's Uniqueid of the caller's channel to the live call;
+``recent`` keeps the final state of closed calls (the wallboard's time windows).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from acd.kpi import CallFacts
-from acd.storage.models.calls import HungUpBy, Outcome
-
-
-@dataclass(frozen=True, slots=True)
-class Ring:
-    agent_id: str
-    started_at: float
-    ended_at: float
-    result: str  # ANSWER | NOANSWER | BUSY | CHANUNAVAIL | CANCEL ...
-
-
-@dataclass(slots=True)
-class CallRecord:
-    call_id: str
-    uniqueid: str
-    channel: str
-    number: str
-    name: str | None
-    arrived_at: float
-    ivr_path: list[dict[str, Any]] = field(default_factory=list)
-    queue: str | None = None
-    priority: int = 0
-    reason: str | None = None
-    vip: bool = False
-    preferred_agent: str | None = None  # the caller's last agent, offered first when idle
-    queued_at: float | None = None
-    agent_id: str | None = None
-    ring_started_at: float | None = None
-    answered_at: float | None = None
-    agent_channel: str | None = None  # the agent's leg in the bridge (AMI DialEnd DestChannel)
-    ended_at: float | None = None
-    hung_up_by: HungUpBy | None = None
-    outcome: Outcome | None = None
-    rings: list[Ring] = field(default_factory=list)
-    order_number: str | None = None
-    language: str | None = None
-    recording_path: str | None = None  # set when MixMonitor started at the answer
-    recording_id: str | None = None  # set once the file is catalogued
-    survey_rating: int | None = None
-    survey_solved: bool | None = None
-    # Transfers (acd.daemon.transfers): the pending request, set by the API before the agent's
-    # leg is hung up, and each transfer done ({from_agent, target, reason, by, at}).
-    transfer_to: str | None = None  # "queue:<name>" or "agent:<id>"
-    transfer_reason: str | None = None
-    transfer_by: str | None = None
-    transfers: list[dict[str, Any]] = field(default_factory=list)
-    # ``answered_at`` is the FIRST answer (ASA, service level); a later leg's answer is
-    # ``leg_answered_at``, and talk of legs before a transfer is ``talk_before_s``.
-    leg_answered_at: float | None = None
-    talk_before_s: float = 0.0
-    seq: int = 0
-
-    def next_seq(self) -> int:
-        self.seq += 1
-        return self.seq
-
-    def facts(self, wrap_up_s: float = 0.0, ring_limit_s: float | None = None) -> CallFacts:
-        """The KPI view of this call (``acd.kpi`` defines what each number means)."""
-        talk = 0.0
-        if self.answered_at is not None and self.ended_at is not None:
-            # Talk ends at a transfer and restarts at the next answer: waiting between is not talk.
-            leg = self.leg_answered_at if self.transfers else self.answered_at
-            talk = self.talk_before_s + (self.ended_at - leg if leg is not None else 0.0)
-        abandoned_at = None
-        if self.answered_at is None and self.outcome in ("abandoned", "timeout"):
-            abandoned_at = self.ended_at
-        return CallFacts(
-            queued_at=self.queued_at,
-            answered_at=self.answered_at,
-            ring_started_at=self.ring_started_at,
-            ended_at=self.ended_at,
-            abandoned_at=abandoned_at,
-            talk_s=talk,
-            wrap_up_s=wrap_up_s if self.answered_at is not None else 0.0,
-            ring_limit_s=ring_limit_s,
-        )
-
-    def row(self) -> dict[str, Any]:
-        """Column values of the ``calls`` row (times as epoch seconds; storage converts)."""
-        return {
-            "uniqueid": self.uniqueid,
-            "caller_number": self.number,
-            "caller_name": self.name,
-            "queue": self.queue,
-            "priority": self.priority,
-            "ivr_reason": self.reason,
-            "vip": self.vip,
-            "agent_id": self.agent_id,
-            "hung_up_by": self.hung_up_by,
-            "outcome": self.outcome,
-            "ring_count": len(self.rings),
-            "order_number": self.order_number,
-            "recording_id": self.recording_id,
-            "survey_rating": self.survey_rating,
-            "survey_solved": self.survey_solved,
-            "transfers": list(self.transfers) or None,
-        }
-
+from acd.daemon.call_state import CallState, advance
+from acd.daemon.call_steps import Arrival, Step
+from acd.engine.floor_effects import Offer
 
 RECENT_KEPT = 50_000  # closed calls kept for the wallboard's time windows (a busy day)
 
 
-class CallRegistry:
-    """Live calls by call id and by the caller channel's Uniqueid; ``recent`` holds closed
-    calls, oldest first (the wallboard's service level over the last minutes comes from it)."""
+@dataclass(frozen=True, slots=True)
+class AnswerSeen:
+    """AMI ``DialEnd`` with ``DialStatus: ANSWER`` on the caller's channel."""
+
+    at: float
+    agent_channel: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelGone:
+    """After an AMI resynchronisation, Asterisk no longer has the caller's channel."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TransferAccepted:
+    from_agent: str | None
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferAsk:
+    """A transfer asked for (``POST /calls/{id}/transfer``), already checked against the queue's
+    rules; the call flow decides and answers on ``reply``."""
+
+    kind: str  # "queue" | "agent"
+    name: str
+    reason: str | None
+    by: str
+    reply: asyncio.Future[TransferAccepted] = field(compare=False)
+
+    @property
+    def target(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingNote:
+    """Recording control paused or resumed this call's recording (a ``recording_pauses`` row
+    was or will be written by it); the flow adds the timeline step."""
+
+    at: float
+    paused: bool
+    reason: str | None = None
+    by: str | None = None
+    resume_at: float | None = None
+    auto: bool = False
+    paused_s: float = 0.0
+
+
+CallRequest = TransferAsk | RecordingNote | ChannelGone
+
+
+class CallSignals:
+    """The one channel into a live call from the rest of the daemon: values, never mutations."""
 
     def __init__(self) -> None:
-        self.recent: deque[CallRecord] = deque(maxlen=RECENT_KEPT)
-        self._by_id: dict[str, CallRecord] = {}
-        self._by_uniqueid: dict[str, CallRecord] = {}
-        self._answer_hooks: dict[str, Callable[[float, str | None], None]] = {}
+        self.offers: asyncio.Queue[Offer] = asyncio.Queue()
+        self.requests: asyncio.Queue[CallRequest] = asyncio.Queue()
+        self._answer: asyncio.Future[AnswerSeen] | None = None
 
-    def open(self, record: CallRecord) -> None:
-        self._by_id[record.call_id] = record
-        self._by_uniqueid[record.uniqueid] = record
+    def expect_answer(self) -> asyncio.Future[AnswerSeen]:
+        """A fresh future for this ring's answer (an answer of an earlier ring is not this one)."""
+        self._answer = asyncio.get_running_loop().create_future()
+        return self._answer
 
-    def close(self, call_id: str) -> CallRecord | None:
-        record = self._by_id.pop(call_id, None)
-        if record is not None:
-            self._by_uniqueid.pop(record.uniqueid, None)
-            self._answer_hooks.pop(record.uniqueid, None)
-            self.recent.append(record)
-        return record
+    def stop_expecting_answer(self) -> None:
+        self._answer = None
 
-    def get(self, call_id: str) -> CallRecord | None:
+    def answer_seen(self, seen: AnswerSeen) -> bool:
+        """Called by the AMI watcher; False when no ring of this call awaits an answer."""
+        answer = self._answer
+        if answer is None or answer.done():
+            return False
+        answer.set_result(seen)
+        return True
+
+
+class Call:
+    """A live call: ``facts`` (frozen), ``steps`` (frozen, in order), ``state`` (their fold)."""
+
+    __slots__ = ("_state", "_steps", "facts", "signals")
+
+    def __init__(self, facts: Arrival) -> None:
+        self.facts = facts
+        self.signals = CallSignals()
+        self._steps: list[Step] = []
+        self._state = CallState(facts, name=facts.name)
+
+    @property
+    def call_id(self) -> str:
+        return self.facts.call_id
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(self._steps)
+
+    @property
+    def state(self) -> CallState:
+        return self._state
+
+    def add_step(self, step: Step) -> CallState:
+        """Append one step to the timeline. ONLY the call flow (the call's own task) calls this."""
+        self._steps.append(step)
+        self._state = advance(self._state, step)
+        return self._state
+
+
+class CallRegistry:
+    """Live calls by call id and by the caller channel's Uniqueid; ``recent`` holds the final
+    state of closed calls, oldest first (the wallboard's service level over the last minutes)."""
+
+    def __init__(self) -> None:
+        self.recent: deque[CallState] = deque(maxlen=RECENT_KEPT)
+        self._by_id: dict[str, Call] = {}
+        self._by_uniqueid: dict[str, Call] = {}
+
+    def open(self, call: Call) -> None:
+        self._by_id[call.call_id] = call
+        self._by_uniqueid[call.facts.uniqueid] = call
+
+    def close(self, call_id: str) -> CallState | None:
+        call = self._by_id.pop(call_id, None)
+        if call is None:
+            return None
+        self._by_uniqueid.pop(call.facts.uniqueid, None)
+        self.recent.append(call.state)
+        return call.state
+
+    def get(self, call_id: str) -> Call | None:
         return self._by_id.get(call_id)
 
-    def by_uniqueid(self, uniqueid: str) -> CallRecord | None:
+    def by_uniqueid(self, uniqueid: str) -> Call | None:
         return self._by_uniqueid.get(uniqueid)
 
-    def __iter__(self) -> Iterator[CallRecord]:
+    def __iter__(self) -> Iterator[Call]:
         return iter(list(self._by_id.values()))
 
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def on_answer(self, uniqueid: str, hook: Callable[[float, str | None], None]) -> None:
-        """Call ``hook(at, agent_channel)`` when AMI reports the caller's Dial answered."""
-        self._answer_hooks[uniqueid] = hook
-
-    def answered(self, uniqueid: str, at: float, agent_channel: str | None) -> bool:
-        hook = self._answer_hooks.pop(uniqueid, None)
-        if hook is None:
-            return False
-        record = self._by_uniqueid.get(uniqueid)
-        if record is not None and agent_channel:
-            record.agent_channel = agent_channel  # supervisors spy on this channel
-        hook(at, agent_channel)
-        return True
+    def answer_seen(self, uniqueid: str, at: float, agent_channel: str | None) -> bool:
+        """AMI saw the caller's Dial answered: resolve that call's answer future, if it rings."""
+        call = self._by_uniqueid.get(uniqueid)
+        return call is not None and call.signals.answer_seen(AnswerSeen(at, agent_channel))

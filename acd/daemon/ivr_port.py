@@ -110,8 +110,11 @@ class CallRecorder(Protocol):
     """Names recording files, builds the ``MixMonitor`` application's options, catalogues."""
 
     def recording_path(
-        self, root: Path, call_id: str, queue: str | None, started_at: datetime
-    ) -> Path: ...
+        self, root: Path, layout: str, *, call_id: str, queue: str | None, started_at: datetime
+    ) -> Path:
+        """The file under ``root`` named by ``layout`` (``recording.yaml``: placeholders
+        ``{date}``, ``{queue}``, ``{call_id}``)."""
+        ...
 
     def mixmonitor_options(self, path: Path, *, dual_channel: bool) -> str: ...
 

@@ -1,37 +1,60 @@
-"""Where the daemon's facts go: MQTT events, storage writes, and the in-memory call history.
+"""Where the daemon's facts go: MQTT events, storage writes, and the finished calls' counters.
 
+What a call step becomes is decided in ``acd.daemon.call_events``; this module only sends it.
 Both sinks are optional (a demo can run without a broker, a test without a database) and neither
 may block the caller: the publisher and the storage writer buffer, and their own tasks send.
+The one exception is ``deliver`` (the screen pop), which the call flow awaits, briefly, so that
+the agent's desktop has the caller before the phone rings.
 """
 
 from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
 
-from acd.daemon.calls import CallRecord
+from acd.daemon.call_events import (
+    ARRIVED,
+    CallEvent,
+    call_row,
+    callback_row,
+    step_event,
+    utc,
+    writes_row,
+)
+from acd.daemon.call_steps import CallbackBooked, Ended, Step
+from acd.daemon.calls import Call
+from acd.daemon.clocks import Clocks
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import AgentChanged
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
 from acd.events.topics import Publication
-from acd.kpi import CallFacts
+from acd.kpi import CallFacts, summarize
 from acd.logging import get_logger
 from acd.storage.commands import AppendAgentState, AppendCallEvent, UpsertCall, WriteCommand
 from acd.storage.writer import StorageWriter
 
 log = get_logger(__name__)
 COMPLETED_KEPT = 100_000
-STATS_EVERY_S = 1.0  # retained queue statistics at most once a second
-# Timeline steps after which the call row itself is rewritten; the others only add a timeline
-# row. A busy floor writes every step, so the row is not rewritten at each one.
-ROW_EVENTS = frozenset({"arrived", "queued", "answered", "ended", "abandoned"})
 
 
-def utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
+@dataclass
+class CallTotals:
+    """Monotonic counters of finished calls (Prometheus ``*_total``), by the KPI module's
+    definitions of offered, answered and abandoned."""
+
+    finished: int = 0
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+
+    def add(self, facts: CallFacts) -> None:
+        one = summarize([facts])
+        self.finished += 1
+        self.offered += one.offered
+        self.answered += one.answered
+        self.abandoned += one.abandoned
 
 
 class Outputs:
@@ -43,114 +66,128 @@ class Outputs:
         prefix: str = "hotline",
         wrap_up_s: Callable[[str | None], float] = lambda _q: 0.0,
         ring_limit_s: Callable[[str | None], float | None] = lambda _q: None,
+        clocks: Clocks | None = None,
+        floor_changed: Callable[[], None] = lambda: None,
     ) -> None:
         self.publisher = publisher
         self.writer = writer
         self.prefix = prefix
         self._wrap_up_s = wrap_up_s
         self._ring_limit_s = ring_limit_s
-        # Finished calls for the demo summary and the live metrics; bounded, so a daemon that
-        # runs for months does not grow (reports read the database, not this).
+        self._clocks = clocks or Clocks()
+        self._floor_changed = floor_changed
+        # Finished calls' KPI facts for the demo summary and the service-level gauge: bounded,
+        # so a daemon that runs for months does not grow (reports read the database, not this).
         self.completed: deque[CallFacts] = deque(maxlen=COMPLETED_KEPT)
+        self.totals = CallTotals()  # never bounded, never reset: monotonic
         self.outcomes: Counter[str] = Counter()
         self._state_seq = 0
-        self._stats_at = float("-inf")
+        self._agent_at: dict[str, float] = {}  # agent -> wall time of its last state change
 
     # -- calls ------------------------------------------------------------------------------
 
-    def call_event(
-        self, call: CallRecord, kind: str, at: float, agent_id: str | None = None, **data: Any
-    ) -> None:
-        """One step of a call's timeline: MQTT lifecycle event, timeline row, call row."""
-        if self.publisher is not None and kind in topics.CALL_EVENTS:
-            fields = {"queue": call.queue, "agent_id": agent_id, "number": call.number, **data}
-            self.publisher.publish(topics.call_event(self.prefix, call.call_id, kind, at, **fields))
-        seq = call.next_seq()
-        if kind in ROW_EVENTS:
-            self._write(self._upsert(call, at))
+    def call_opened(self, call: Call) -> None:
+        """The call arrived: its ``arrived`` event and first calls row."""
+        self._row(call, "0")  # first: the timeline rows refer to it
+        self._event(call, ARRIVED, call.facts.arrived_at, seq=0)
+
+    def call_step(self, call: Call, step: Step) -> None:
+        """A step was added to the call's timeline (``call.state`` is the call after it)."""
+        state = call.state
+        event = step_event(state, step)
+        if event is not None:
+            self._event(call, event, step.at, seq=state.steps)
+        if isinstance(step, CallbackBooked):
+            self._write(callback_row(state, step))
+        if isinstance(step, Ended):
+            facts = state.kpi_facts(self._wrap_up_s(state.queue), self._ring_limit_s(state.queue))
+            self.completed.append(facts)
+            self.totals.add(facts)
+            self.outcomes[state.outcome or "unknown"] += 1
+        elif writes_row(step):
+            self._row(call, str(state.steps))
+
+    def call_final(self, call: Call) -> None:
+        """The daemon is done with the call (recording catalogued): its last calls row."""
+        self._row(call, "final")
+
+    def _event(self, call: Call, event: CallEvent, at: float, *, seq: int) -> None:
+        state = call.state
+        data = event.data or {}
+        if self.publisher is not None and event.kind in topics.CALL_EVENTS:
+            fields = {
+                "queue": state.queue,
+                "agent_id": event.agent_id,
+                "number": state.facts.number,
+            }
+            pub = topics.call_event(self.prefix, call.call_id, event.kind, at, **fields, **data)
+            self.publisher.publish(pub)
         self._write(
             AppendCallEvent(
                 idempotency_key=f"{call.call_id}:ev:{seq}",
                 call_id=call.call_id,
                 seq=seq,
                 at=utc(at),
-                kind=kind,
-                agent_id=agent_id,
+                kind=event.kind,
+                agent_id=event.agent_id,
                 data=data or None,
             )
         )
 
-    def call_row(self, call: CallRecord, at: float) -> None:
-        """Rewrite the call row after the call ended (its recording id became known)."""
-        call.next_seq()
-        self._write(self._upsert(call, at))
-
-    def call_finished(self, call: CallRecord) -> None:
-        facts = call.facts(self._wrap_up_s(call.queue), self._ring_limit_s(call.queue))
-        self.completed.append(facts)
-        self.outcomes[call.outcome or "unknown"] += 1
-
-    def _upsert(self, call: CallRecord, at: float) -> UpsertCall:
-        values: dict[str, Any] = call.row()
-        values["arrived_at"] = utc(call.arrived_at)
-        values["ivr_path"] = call.ivr_path or None
-        for name in ("queued_at", "answered_at", "ended_at"):
-            value = getattr(call, name)
-            values[name] = utc(value) if value is not None else None
-        values["ring_time_s"] = round(sum(r.ended_at - r.started_at for r in call.rings), 3)
-        return UpsertCall(
-            idempotency_key=f"{call.call_id}:row:{call.seq}", call_id=call.call_id, values=values
+    def _row(self, call: Call, version: str) -> None:
+        self._write(
+            UpsertCall(
+                idempotency_key=f"{call.call_id}:row:{version}",
+                call_id=call.call_id,
+                values=call_row(call.state),
+            )
         )
 
     # -- agents and queues (FloorOutputs) ---------------------------------------------------
 
     def agent_changed(self, change: AgentChanged) -> None:
         reason = change.reason if change.new.value == "paused" else None
+        # The floor runs on the steady clock; stored times are wall-clock times, never earlier
+        # than the agent's previous change (a clock set back must not make intervals overlap).
+        at = max(self._clocks.to_wall(change.at), self._agent_at.get(change.agent_id, 0.0))
+        self._agent_at[change.agent_id] = at
         if self.publisher is not None:
-            self.publisher.publish(
-                topics.agent_state(
-                    self.prefix, change.agent_id, change.new.value, change.at, reason=reason
-                )
+            pub = topics.agent_state(
+                self.prefix, change.agent_id, change.new.value, at, reason=reason
             )
+            self.publisher.publish(pub)
         self._state_seq += 1
         self._write(
             AppendAgentState(
-                idempotency_key=f"{change.agent_id}:st:{change.at:.6f}:{self._state_seq}",
+                idempotency_key=f"{change.agent_id}:st:{at:.6f}:{self._state_seq}",
                 agent_id=change.agent_id,
                 state=change.new.value,
                 reason=reason,
-                at=utc(change.at),
+                at=utc(at),
             )
         )
 
     def floor_changed(self, floor: Floor, now: float) -> None:
-        if self.publisher is None or now - self._stats_at < STATS_EVERY_S:
-            return
-        self._stats_at = now
-        waiting = floor.router.waiting_calls()
-        by_state = Counter(s.state.value for s in floor.agents.values())
-        for queue in floor.queues:
-            mine = [c for c in waiting if c.queue == queue]
-            longest = max((now - c.arrived_at for c in mine), default=0.0)
-            self.publisher.publish(
-                topics.queue_stats(
-                    self.prefix,
-                    queue,
-                    now,
-                    waiting=len(mine),
-                    longest_wait_s=longest,
-                    agents_by_state=dict(by_state),
-                    service_level=None,
-                )
-            )
+        """Cheap: the queue statistics task (``acd.daemon.queue_stats``) reads the floor."""
+        del floor, now
+        self._floor_changed()
+
+    # -- anything else ----------------------------------------------------------------------
 
     def store(self, command: WriteCommand) -> None:
-        """A storage write outside the call timeline (a recording, a call-back)."""
+        """A storage write outside a call's timeline (a recording, an audit row)."""
         self._write(command)
 
     def publish(self, publication: Publication) -> None:
         if self.publisher is not None:
             self.publisher.publish(publication)
+
+    async def deliver(self, publication: Publication, timeout_s: float) -> bool:
+        """Publish and wait until the broker has it, at most ``timeout_s`` (False: not known to
+        be delivered; it stays buffered). No broker configured: nothing to wait for."""
+        if self.publisher is None:
+            return True
+        return await self.publisher.deliver(publication, timeout_s)
 
     def _write(self, command: WriteCommand) -> None:
         if self.writer is not None:

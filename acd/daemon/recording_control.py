@@ -3,27 +3,30 @@
 The agent (feature code ``*16``) or the API asks; the recording of the agent's current answered
 call is muted with AMI ``MixMonitorMute`` on the caller's channel, which carries the MixMonitor.
 The pause policy (when to resume on its own, the headers) is the ``recordings`` package's
-``PauseState``, reached through ``acd.daemon.ivr_port``. ``run`` is the one owned timer task:
-it sleeps until the next automatic resume and is woken whenever a pause starts or a paused
-caller's channel hangs up. Each finished pause becomes a ``recording_pauses`` row and the call's
-timeline gets ``recording_paused`` / ``recording_resumed`` (stored only, not published).
+``PauseState``, reached through ``acd.daemon.ivr_port``. ``run`` is the one owned timer task: it
+sleeps (on the steady clock) until the next automatic resume and is woken when a pause starts.
+Each finished pause becomes a ``recording_pauses`` row. The call itself is never touched here:
+each pause and resume is sent to the call as a ``RecordingNote`` and the call flow adds the
+``recording_paused`` / ``recording_resumed`` step; when the conversation ends the flow closes a
+pause still open (``leg_over``) and gets the note back as a value.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from acd.asterisk.aio.ami_client import AmiClient
 from acd.asterisk.aio.ami_session import AmiError
-from acd.asterisk.ami.message import Message
-from acd.daemon.calls import CallRecord, CallRegistry
+from acd.daemon.call_events import utc
+from acd.daemon.calls import Call, CallRegistry, RecordingNote
+from acd.daemon.clocks import Clocks
 from acd.daemon.ivr_port import FinishedPause, PauseState, RecordingPauses
-from acd.daemon.outputs import Outputs, utc
 from acd.logging import get_logger
-from acd.storage.commands import InsertRecordingPause
+from acd.storage.commands import InsertRecordingPause, WriteCommand
 
 log = get_logger(__name__)
 RETRY_S = 1.0  # an automatic resume the PBX refused is tried again after this long
@@ -35,9 +38,9 @@ class RecordingRefused(Exception):
 
 @dataclass(slots=True)
 class _Paused:
-    call: CallRecord
+    call: Call
     state: PauseState
-    gone_at: float | None = None  # the caller's channel hung up: nothing left to unmute
+    due: float  # steady-clock time of the automatic resume
 
 
 class RecordingControl:
@@ -45,35 +48,31 @@ class RecordingControl:
         self,
         registry: CallRegistry,
         ami: Callable[[], AmiClient | None],
-        outputs: Outputs,
+        store: Callable[[WriteCommand], None],
         pauses: RecordingPauses,
         *,
         max_pause_s: float,
-        clock: Callable[[], float],
+        clocks: Clocks,
     ) -> None:
         self._registry = registry
         self._ami = ami
-        self._outputs = outputs
+        self._store = store
         self._new_state = pauses
         self._max_pause_s = max_pause_s
-        self._clock = clock
+        self._clocks = clocks
         self._paused: dict[str, _Paused] = {}  # call id -> its recording's pause
         self._wake = asyncio.Event()
 
-    def recorded_call(
-        self, *, agent_id: str | None = None, call_id: str | None = None
-    ) -> CallRecord:
+    def recorded_call(self, *, agent_id: str | None = None, call_id: str | None = None) -> Call:
         """The answered, recorded call in progress (the agent's, or by id), else refused."""
         for call in self._registry:
+            state = call.state
             if call_id is not None and call.call_id != call_id:
                 continue
-            if agent_id is not None and call.agent_id != agent_id:
+            if agent_id is not None and state.agent_id != agent_id:
                 continue
-            if call.answered_at is None or call.ended_at is not None:
-                continue
-            if call.recording_path is None:
-                continue
-            return call
+            if state.talking and state.recording_path is not None:
+                return call
         who = f"agent {agent_id}" if agent_id is not None else f"call {call_id}"
         raise RecordingRefused(f"{who}: no recorded call in progress")
 
@@ -87,117 +86,118 @@ class RecordingControl:
         call_id: str | None = None,
         reason: str | None = None,
         by: str | None = None,
-    ) -> tuple[CallRecord, datetime]:
+    ) -> tuple[Call, datetime]:
         """Mute the recording; returns the call and when it resumes on its own."""
         call = self.recorded_call(agent_id=agent_id, call_id=call_id)
         if call.call_id in self._paused:
             raise RecordingRefused(f"call {call.call_id}: the recording is already paused")
-        state = self._new_state(call.call_id, call.channel, max_pause_s=self._max_pause_s)
-        now = self._clock()
+        state = self._new_state(call.call_id, call.facts.channel, max_pause_s=self._max_pause_s)
+        now = self._clocks.wall()
         headers = state.pause(utc(now), reason=reason, by=by)
         resume_at = state.resume_at
         if headers is None or resume_at is None:  # a fresh state is never paused already
             raise RecordingRefused(f"call {call.call_id}: the recording is already paused")
-        self._paused[call.call_id] = _Paused(call, state)  # taken while AMI answers
-        if not await self._mute(call, headers):
-            self._paused.pop(call.call_id, None)
+        paused = _Paused(call, state, self._clocks.steady() + self._max_pause_s)
+        self._paused[call.call_id] = paused  # taken while AMI answers
+        muted = await self._mute(call, headers)
+        if self._paused.get(call.call_id) is not paused:
+            raise RecordingRefused(f"call {call.call_id}: the conversation ended")
+        if not muted:
+            del self._paused[call.call_id]
             raise RecordingRefused(f"call {call.call_id}: the PBX did not pause the recording")
-        self._outputs.call_event(
-            call,
-            "recording_paused",
-            now,
-            call.agent_id,
-            reason=reason,
-            by=by,
-            resume_at=resume_at.isoformat(),
-        )
+        note = RecordingNote(now, True, reason=reason, by=by, resume_at=resume_at.timestamp())
+        call.signals.requests.put_nowait(note)
         self._wake.set()
         log.info("recording_paused", call_id=call.call_id, by=by, reason=reason)
         return call, resume_at
 
     async def resume(
         self, *, agent_id: str | None = None, call_id: str | None = None, by: str | None = None
-    ) -> CallRecord:
+    ) -> Call:
         """Unmute now (the agent or a supervisor asked)."""
         call = self.recorded_call(agent_id=agent_id, call_id=call_id)
         paused = self._paused.get(call.call_id)
         if paused is None:
             raise RecordingRefused(f"call {call.call_id}: the recording is not paused")
-        if not await self._unmute(paused, self._clock(), auto=False, by=by):
+        if not await self._unmute(paused, auto=False, by=by):
             raise RecordingRefused(f"call {call.call_id}: the PBX did not resume the recording")
         return call
 
-    def on_event(self, event: Message) -> None:
-        """AMI event callback: a paused caller's channel hung up (cheap, never blocks)."""
-        if event.name != "Hangup":
-            return
-        channel = event.get("Channel")
-        for paused in self._paused.values():
-            if paused.call.channel == channel and paused.gone_at is None:
-                paused.gone_at = self._clock()
-                self._wake.set()
+    def leg_over(self, call_id: str, at: float) -> RecordingNote | None:
+        """The call flow: the conversation ended. A pause still open closes now, with no action
+        (the channel is going); its row is stored and its note returned for the timeline."""
+        paused = self._paused.pop(call_id, None)
+        if paused is None:
+            return None
+        record = paused.state.call_ended(utc(at))
+        if record is None:
+            return None
+        self._store_pause(record)
+        return _resumed_note(record, at, by=None)
 
     async def run(self) -> None:
-        """The timer task (one per daemon): automatic resumes and pauses of ended calls."""
+        """The timer task (one per daemon): automatic resumes."""
         try:
             while True:
                 self._wake.clear()
-                wait = await self._sweep(self._clock())
+                wait = await self._sweep(self._clocks.steady())
                 try:
-                    async with asyncio.timeout(wait):
+                    async with asyncio.timeout(None if math.isinf(wait) else wait):
                         await self._wake.wait()
                 except TimeoutError:
                     pass
         finally:
             # The daemon stops: a pause still open ends now (the channel goes with Asterisk's
             # own hang-up or stays muted until its call ends; either way the row is kept).
-            now = self._clock()
+            now = self._clocks.wall()
             for paused in list(self._paused.values()):
-                self._ended(paused, now)
+                record = paused.state.call_ended(utc(now))
+                if record is not None:
+                    self._store_pause(record)
+            self._paused.clear()
 
-    async def _sweep(self, now: float) -> float | None:
-        """Resume what is due, close pauses of ended calls; seconds until the next due one."""
-        next_due: float | None = None
+    async def _sweep(self, now: float) -> float:
+        """Resume what is due; seconds until the next one is (inf: none paused)."""
+        next_due = math.inf
         for paused in list(self._paused.values()):
-            call = paused.call
-            if paused.gone_at is not None or call.ended_at is not None:
-                self._ended(paused, paused.gone_at or call.ended_at or now)
-                continue
-            resume_at = paused.state.resume_at
-            if resume_at is None:
-                continue
-            due_in = resume_at.timestamp() - now
-            if due_in <= 0 and not await self._unmute(paused, now, auto=True, by=None):
-                due_in = RETRY_S
-            if due_in > 0:
-                next_due = due_in if next_due is None else min(next_due, due_in)
+            if paused.due <= now and not await self._unmute(paused, auto=True, by=None):
+                paused.due = now + RETRY_S
+            if self._paused.get(paused.call.call_id) is paused:
+                next_due = min(next_due, max(0.0, paused.due - now))
         return next_due
 
-    async def _unmute(self, paused: _Paused, now: float, *, auto: bool, by: str | None) -> bool:
-        at = utc(now)
-        finished = paused.state.resume_due(at) if auto else paused.state.resume(at)
+    async def _unmute(self, paused: _Paused, *, auto: bool, by: str | None) -> bool:
+        wall = utc(self._clocks.wall())
+        if auto:
+            # Due by the steady clock; stamped no earlier than the policy's own resume time
+            # (a wall clock set back must not make the policy refuse a due resume).
+            due = paused.state.resume_at
+            finished = paused.state.resume_due(max(wall, due) if due is not None else wall)
+        else:
+            finished = paused.state.resume(wall)
         if finished is None:
             return True  # not paused any more: nothing to send
         headers, record = finished
-        if not await self._mute(paused.call, headers):
+        call = paused.call
+        muted_off = await self._mute(call, headers)
+        if self._paused.get(call.call_id) is not paused:  # the conversation ended meanwhile
+            self._store_pause(record)
+            return True
+        if not muted_off:
             # Still muted in the PBX: keep the pause open exactly as it was.
             paused.state.pause(record.paused_at, reason=record.reason, by=record.requested_by)
             return False
-        self._paused.pop(paused.call.call_id, None)
-        self._store(paused.call, record, now, by=by)
+        del self._paused[call.call_id]
+        self._store_pause(record)
+        at = record.resumed_at.timestamp()
+        call.signals.requests.put_nowait(_resumed_note(record, at, by=by))
+        log.info("recording_resumed", call_id=call.call_id, auto=record.auto_resumed)
         return True
 
-    def _ended(self, paused: _Paused, at: float) -> None:
-        """The call ended while paused: close the pause with no action (no channel left)."""
-        self._paused.pop(paused.call.call_id, None)
-        record = paused.state.call_ended(utc(at))
-        if record is not None:
-            self._store(paused.call, record, at, by=None)
-
-    def _store(self, call: CallRecord, record: FinishedPause, at: float, *, by: str | None) -> None:
-        self._outputs.store(
+    def _store_pause(self, record: FinishedPause) -> None:
+        self._store(
             InsertRecordingPause(
-                idempotency_key=f"{call.call_id}:rp:{record.paused_at.timestamp():.6f}",
+                idempotency_key=f"{record.call_id}:rp:{record.paused_at.timestamp():.6f}",
                 call_id=record.call_id,
                 channel=record.channel,
                 paused_at=record.paused_at,
@@ -207,18 +207,8 @@ class RecordingControl:
                 auto_resumed=record.auto_resumed,
             )
         )
-        self._outputs.call_event(
-            call,
-            "recording_resumed",
-            at,
-            call.agent_id,
-            auto=record.auto_resumed,
-            by=by,
-            paused_s=round((record.resumed_at - record.paused_at).total_seconds(), 3),
-        )
-        log.info("recording_resumed", call_id=call.call_id, auto=record.auto_resumed)
 
-    async def _mute(self, call: CallRecord, headers: list[tuple[str, str]]) -> bool:
+    async def _mute(self, call: Call, headers: list[tuple[str, str]]) -> bool:
         ami = self._ami()
         if ami is None:
             return False
@@ -230,3 +220,8 @@ class RecordingControl:
         if not result.ok:
             log.warning("mixmonitor_mute_refused", call_id=call.call_id, error=result.message)
         return result.ok
+
+
+def _resumed_note(record: FinishedPause, at: float, *, by: str | None) -> RecordingNote:
+    paused_s = (record.resumed_at - record.paused_at).total_seconds()
+    return RecordingNote(at, False, by=by, auto=record.auto_resumed, paused_s=paused_s)

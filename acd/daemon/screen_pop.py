@@ -1,7 +1,8 @@
 """Who is calling: the caller lookup, and the agent's screen pop published when the call is
 offered.
 
-It goes out before the agent's phone rings, so the desktop shows the caller while it rings:
+The call flow publishes it ahead of other MQTT messages and waits until the broker has it
+before dialling (``Outputs.deliver``), so the desktop shows the caller before the phone rings:
 number, name, VIP, the IVR path (menus visited, the reason and any order number keyed) and the
 caller's last calls with how each ended (from the caller lookup's profile).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from acd.daemon.calls import CallRecord
+from acd.daemon.call_state import CallState
 from acd.daemon.ivr_port import CallerLookup, CallerProfile, RecentCallView
 from acd.events import topics
 from acd.events.topics import Publication
@@ -21,30 +22,28 @@ log = get_logger(__name__)
 
 
 async def identify(
-    callers: CallerLookup | None, call: CallRecord, timeout_s: float
+    callers: CallerLookup | None, number: str, timeout_s: float
 ) -> CallerProfile | None:
-    """The caller's profile (name and VIP copied onto the call); a slow or broken customer
-    source never holds up the call."""
-    if callers is None or not call.number:
+    """The caller's profile, or None; a slow or broken customer source never holds up the
+    call."""
+    if callers is None or not number:
         return None
     try:
         async with asyncio.timeout(timeout_s):
-            profile = await callers.lookup(call.number)
+            return await callers.lookup(number)
     except Exception as exc:  # identification is best effort
-        log.warning("caller_lookup_failed", number=call.number, error=repr(exc))
+        log.warning("caller_lookup_failed", number=number, error=repr(exc))
         return None
-    if profile is not None:
-        call.name = profile.name or call.name
-        call.vip = profile.vip
-    return profile
 
 
-def ivr_summary(call: CallRecord) -> dict[str, Any]:
+def ivr_summary(call: CallState) -> dict[str, Any]:
     """The IVR part of the pop: menu nodes in order with the keys pressed, reason, order."""
-    menus = [
-        {"node": node.get("node"), "keys": list(node.get("keys") or [])} for node in call.ivr_path
-    ]
+    menus = [{"node": node.get("node"), "keys": _keys(node.get("keys"))} for node in call.ivr_path]
     return {"menus": menus, "reason": call.reason, "order_number": call.order_number}
+
+
+def _keys(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else []
 
 
 def recent_call(view: RecentCallView) -> dict[str, Any]:
@@ -58,7 +57,7 @@ def recent_call(view: RecentCallView) -> dict[str, Any]:
 
 
 def screen_pop(
-    prefix: str, agent_id: str, at: float, call: CallRecord, profile: CallerProfile | None
+    prefix: str, agent_id: str, at: float, call: CallState, profile: CallerProfile | None
 ) -> Publication:
     calls = profile.recent_calls if profile is not None else ()
     recent = [recent_call(c) for c in calls if c.call_id != call.call_id]  # not this call
@@ -67,7 +66,7 @@ def screen_pop(
         agent_id,
         at,
         call_id=call.call_id,
-        number=call.number,
+        number=call.facts.number,
         name=call.name,
         vip=call.vip,
         ivr_path=ivr_summary(call),

@@ -5,13 +5,15 @@ they post a floor input (``acd.engine.floor_inputs``) to the inbox and, when the
 it was accepted, await its reply. One task applies the inputs in arrival order with the time
 read once per input, fires the floor's timers (``Tick``), and hands the effects to the outputs.
 So the floor needs no locks, and its inputs, journalled one line each, replay to the same day.
+The daemon gives it the steady clock (``acd.daemon.clocks``): a wall-clock step must not fire or
+delay a wrap-up timer. Offers go to the waiting call's own inbox (``enqueue``).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from acd.engine import journal
@@ -50,14 +52,6 @@ class FloorOutputs(Protocol):
     def floor_changed(self, floor: Floor, now: float) -> None: ...
 
 
-@dataclass
-class Ticket:
-    """A waiting caller's handle: offers for it arrive on ``offers``."""
-
-    call_id: str
-    offers: asyncio.Queue[Offer] = field(default_factory=asyncio.Queue)
-
-
 @dataclass(frozen=True, slots=True)
 class _Input:
     inp: FloorInput
@@ -84,7 +78,8 @@ class AcdService:
         self._clock = clock
         self._journal = journal_sink  # every applied input, one line each (acd.engine.journal)
         self._inbox: asyncio.Queue[_Input | _Read] = asyncio.Queue()
-        self._tickets: dict[str, Ticket] = {}
+        # call id -> the call's own offer inbox, from enqueue until its CallerLeft is applied
+        self._offers: dict[str, asyncio.Queue[Offer]] = {}
         self.requests_applied = 0
 
     # -- the owner task ---------------------------------------------------------------------
@@ -119,6 +114,8 @@ class AcdService:
         self.requests_applied += 1
         if self._journal is not None:
             self._journal(journal.encode(inp, now))
+        if isinstance(inp, CallerLeft):  # offers made before this went to the inbox; none after
+            self._offers.pop(inp.call_id, None)
         try:
             effects = self._floor.handle(inp, now)
         except Exception as exc:
@@ -144,11 +141,12 @@ class AcdService:
     def _dispatch(self, effects: list[FloorEffect], now: float) -> None:
         for effect in effects:
             if isinstance(effect, Offer):
-                ticket = self._tickets.get(effect.call_id)
-                if ticket is None:  # the caller is gone: give the agent back
+                inbox = self._offers.get(effect.call_id)
+                if inbox is None:  # cannot happen: CallerLeft removes the caller from the floor
+                    log.error("offer_without_caller", call_id=effect.call_id)
                     self.post(CallerLeft(effect.call_id))
                 else:
-                    ticket.offers.put_nowait(effect)
+                    inbox.put_nowait(effect)
             else:
                 self._outputs.agent_changed(effect)
         self._outputs.floor_changed(self._floor, now)
@@ -166,10 +164,11 @@ class AcdService:
         self._inbox.put_nowait(_Input(inp, reply))
         await reply
 
-    async def enqueue(self, call: WaitingCall) -> Ticket:
-        ticket = self._tickets[call.call_id] = Ticket(call.call_id)
+    async def enqueue(self, call: WaitingCall, offers: asyncio.Queue[Offer]) -> None:
+        """Queue the caller; the floor's offers for it go to ``offers`` (the call's own inbox,
+        ``acd.daemon.calls.CallSignals``) until ``caller_left``."""
+        self._offers[call.call_id] = offers
         await self.ask(CallerArrived(call))
-        return ticket
 
     def offer_answered(self, call_id: str) -> None:
         self.post(RingAnswered(call_id))
@@ -178,12 +177,11 @@ class AcdService:
         self.post(RingFailed(call_id, status))
 
     def call_ended(self, call_id: str) -> None:
-        self._tickets.pop(call_id, None)
         self.post(CallEnded(call_id))
 
     def caller_left(self, call_id: str) -> None:
-        """Hang-up while waiting or ringing: release the caller and any ringing agent at once."""
-        self._tickets.pop(call_id, None)
+        """The daemon is done with the caller (the call flow says so once, at the end of every
+        call): release the caller, any ringing agent, an agent still talking."""
         self.post(CallerLeft(call_id))
 
     async def agent_input(

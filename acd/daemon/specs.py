@@ -15,7 +15,6 @@ from acd.engine.model import (
     RelaxRule,
     ServiceLevelTarget,
     SkillRequirement,
-    Voicemail,
     WidenSkills,
 )
 from acd.kpi import KpiSettings
@@ -64,9 +63,7 @@ def _overflow(step: OverflowSettings) -> OverflowStep:
         return WidenSkills(step.after_s, tuple(SkillRequirement(s) for s in step.skills))
     if step.action == "overflow_queue" and step.queue is not None:
         return OverflowToQueue(step.after_s, step.queue)
-    if step.action == "offer_callback":
-        return OfferCallback(step.after_s)
-    return Voicemail(step.after_s)
+    return OfferCallback(step.after_s)
 
 
 def kpi_settings(targets: TargetsFile) -> KpiSettings:

@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from acd.asterisk.ami.message import Message
-from acd.daemon.calls import CallRecord
+from acd.daemon.calls import Call
 from acd.storage.commands import AppendAudit
 
 SESSIONS_KEPT = 1000  # recent sessions listed by GET /spy; the audit log keeps them all
@@ -68,15 +68,11 @@ def chanspy_data(agent_channel: str, mode: SpyMode) -> str:
     return f"{agent_channel},{CHANSPY_OPTIONS[mode.value]}dE"
 
 
-def agent_call(calls: Iterable[CallRecord], agent_id: str) -> CallRecord:
-    """The agent's answered, not yet ended call whose channel AMI told us; else ``NotOnCall``."""
+def agent_call(calls: Iterable[Call], agent_id: str) -> Call:
+    """The agent's call in conversation whose agent channel AMI told us; else ``NotOnCall``."""
     for call in calls:
-        if (
-            call.agent_id == agent_id
-            and call.answered_at is not None
-            and call.ended_at is None
-            and call.agent_channel
-        ):
+        state = call.state
+        if state.agent_id == agent_id and state.talking and state.agent_channel:
             return call
     raise NotOnCall(f"agent {agent_id} is not on a call")
 
@@ -129,7 +125,7 @@ class SupervisorDesk:
 
     async def spy(
         self,
-        calls: Iterable[CallRecord],
+        calls: Iterable[Call],
         *,
         who: str,
         role: str,
@@ -137,7 +133,7 @@ class SupervisorDesk:
         mode: SpyMode,
         endpoint: str,
     ) -> SpySession:
-        call = agent_call(calls, agent_id)
+        call = agent_call(calls, agent_id).state
         if self._ami is None:
             raise ConnectionError("no AMI connection: supervisor actions are unavailable")
         assert call.agent_channel is not None

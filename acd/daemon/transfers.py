@@ -1,31 +1,33 @@
 """Transferring a caller in conversation to another queue or to a named agent.
 
 The caller's FastAGI session is blocked in ``EXEC Dial`` for the whole conversation
-(``acd.daemon.dialling``), so a transfer is daemon-driven: the request records the target on the
-live ``CallRecord`` and hangs up the AGENT's leg with AMI ``Hangup`` on the channel DialEnd
-reported (recorded in transcripts/ami_login_and_actions.txt, 28e; main/manager.c
-``action_hangup`` soft-hangs-up only that channel). Dial then returns ANSWER with the caller
-still up, and the call flow calls ``resume_after_transfer``: the first agent wraps up as after
-any call, the transfer is logged, and the caller queues again, to the target queue, or kept for
-the named agent (``designated_agent``).
+(``acd.daemon.dialling``), so a transfer is daemon-driven. ``TransferDesk`` (the HTTP side)
+checks the request against the call's queue's rules and hands it to the call as a value
+(``TransferAsk`` on ``CallSignals.requests``); the call flow decides (``refusal``): if the caller
+is talking to an agent, it hangs up the AGENT's leg with AMI ``Hangup`` on the channel DialEnd
+reported (``AgentLeg``; recorded in transcripts/ami_login_and_actions.txt, 28e; main/manager.c
+``action_hangup`` soft-hangs-up only that channel) and answers the request. Dial then returns
+ANSWER with the caller still up: the first agent wraps up as after any call, the transfer is a
+step of the call, and the caller queues again (``requeue_for``), to the target queue, or kept
+for the named agent (``designated_agent``). Nothing is undone: the leg simply ended.
 
 A transfer is new work: the caller waits from the transfer on, with the target queue's priority
 raised by its ``transfers.priority_boost`` so that they are not sent to the back. KPIs keep the
-FIRST answer (``CallRecord.answered_at``); talk stops at the transfer and restarts at the next
-answer (``CallRecord.facts``).
+FIRST answer; talk is the sum of the legs (``acd.daemon.call_state``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-from acd.daemon.calls import CallRecord, CallRegistry
+from acd.daemon.call_state import CallState
+from acd.daemon.calls import CallRegistry, TransferAccepted, TransferAsk
 from acd.daemon.dialling import FlowSettings
-from acd.daemon.outputs import Outputs
 from acd.engine.model import VIP_PRIORITY_BOOST
 from acd.settings.schema_routing import AGENTS_TARGET, TransferRules
 from acd.storage.commands import AppendAudit
@@ -86,6 +88,18 @@ class AmiActions(Protocol):
     ) -> ActionResult: ...
 
 
+REPLY_WITHIN_S = 15.0  # the call flow answers at once; Asterisk's Hangup takes milliseconds
+
+
+def refusal(call: CallState, ask: TransferAsk) -> TransferError | None:
+    """Why the call cannot be transferred now (pure; the call flow asks), or None."""
+    if not call.talking or call.agent_channel is None or call.transfer_asked is not None:
+        return NotInConversation(f"call {call.call_id} is not in a conversation with an agent")
+    if ask.kind == "agent" and ask.name == call.agent_id:
+        return NotInConversation(f"agent {ask.name} is already on call {call.call_id}")
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Requeue:
     """Where a transferred caller waits next."""
@@ -95,13 +109,42 @@ class Requeue:
     designated_agent: str | None
 
 
+def requeue_for(call: CallState, target: str, settings: FlowSettings) -> Requeue:
+    """The next queue entry of a caller transferred to ``target`` ("queue:q" or "agent:a")."""
+    kind, _, name = target.partition(":")
+    boost = settings.transfer_priority_boost
+    if kind == "agent":
+        queue = call.queue or settings.default_queue
+        return Requeue(queue, call.priority + boost.get(queue, 0), name)
+    priority = settings.queue_priority.get(name, 0) + boost.get(name, 0)
+    if call.vip:
+        priority += VIP_PRIORITY_BOOST
+    return Requeue(name, priority, None)
+
+
+class AgentLeg:
+    """Hangs up the agent's leg of a conversation (the call flow's side of a transfer)."""
+
+    def __init__(self, ami: Callable[[], AmiActions | None]) -> None:
+        self._ami = ami
+
+    async def hang_up(self, call: CallState) -> None:
+        """Raises ``NotInConversation`` when the leg is already gone, ``ConnectionError`` when
+        Asterisk cannot be reached."""
+        ami = self._ami()
+        if ami is None or call.agent_channel is None:
+            raise ConnectionError("no AMI connection: calls cannot be transferred")
+        result = await ami.action("Hangup", [("Channel", call.agent_channel)], timeout=10)
+        if not result.ok:  # "No such channel": the agent hung up first, the call is over
+            raise NotInConversation(f"call {call.call_id}: the agent's leg is already gone")
+
+
 class TransferDesk:
-    """Validates a transfer request, records its target on the call and hangs up the agent."""
+    """The HTTP side: checks a transfer request and hands it to the call."""
 
     def __init__(
         self,
         registry: CallRegistry,
-        ami: AmiActions | None,
         rules: Callable[[str | None], TransferRules],
         targets: tuple[Collection[str], Collection[str]],  # (queue names, agent ids)
         audit: Callable[[AppendAudit], None] | None,
@@ -109,7 +152,6 @@ class TransferDesk:
         clock: Callable[[], float],
     ) -> None:
         self._registry = registry
-        self._ami = ami
         self._rules = rules
         self._queues, self._agents = targets
         self._audit = audit
@@ -117,32 +159,23 @@ class TransferDesk:
 
     async def request(
         self, call_id: str, kind: TargetKind, name: str, reason: str | None, *, who: str, role: str
-    ) -> CallRecord:
+    ) -> TransferAccepted:
         call = self._registry.get(call_id)
         if call is None:
             raise UnknownTarget(f"unknown call {call_id}")
         if name not in (self._queues if kind == "queue" else self._agents):
             raise UnknownTarget(f"unknown {kind} {name}")
-        if call.agent_channel is None or call.ended_at is not None or call.transfer_to:
+        state = call.state
+        if not state.talking:
             raise NotInConversation(f"call {call_id} is not in a conversation with an agent")
-        if kind == "agent" and name == call.agent_id:
-            raise NotInConversation(f"agent {name} is already on call {call_id}")
-        check_transfer(self._rules(call.queue), role, kind, name, reason)
-        if self._ami is None:
-            raise ConnectionError("no AMI connection: calls cannot be transferred")
-        channel = call.agent_channel
-        call.transfer_to, call.transfer_reason, call.transfer_by = f"{kind}:{name}", reason, who
-        try:
-            result = await self._ami.action("Hangup", [("Channel", channel)], timeout=10)
-        except BaseException:
-            call.transfer_to = call.transfer_reason = call.transfer_by = None
-            raise
-        if not result.ok:  # "No such channel": the agent hung up first, the call is over
-            call.transfer_to = call.transfer_reason = call.transfer_by = None
-            raise NotInConversation(f"call {call_id}: the agent's leg is already gone")
+        check_transfer(self._rules(state.queue), role, kind, name, reason)
+        reply: asyncio.Future[TransferAccepted] = asyncio.get_running_loop().create_future()
+        call.signals.requests.put_nowait(TransferAsk(kind, name, reason, who, reply))
+        async with asyncio.timeout(REPLY_WITHIN_S):
+            accepted = await reply  # the call flow's answer (or its refusal, raised)
         if self._audit is not None:
             now = self._clock()
-            detail = {"call_id": call_id, "from_agent": call.agent_id, "reason": reason}
+            detail = {"call_id": call_id, "from_agent": accepted.from_agent, "reason": reason}
             self._audit(
                 AppendAudit(
                     idempotency_key=f"transfer:{call_id}:{now:.6f}",
@@ -154,38 +187,4 @@ class TransferDesk:
                     at=datetime.fromtimestamp(now, UTC),
                 )
             )
-        return call
-
-
-def resume_after_transfer(
-    call: CallRecord, now: float, outputs: Outputs, settings: FlowSettings, *, caller_gone: bool
-) -> Requeue | None:
-    """After an answered leg: the caller's next queue if a transfer was asked for, else None.
-
-    The leg's agent already had ``call_ended`` (wrap-up); a caller who hung up meanwhile ends
-    the call as usual and the transfer is not done (the audit log still has the request)."""
-    target, reason, by = call.transfer_to, call.transfer_reason, call.transfer_by
-    call.transfer_to = call.transfer_reason = call.transfer_by = None
-    if target is None or caller_gone:
-        return None
-    kind, _, name = target.partition(":")
-    from_agent = call.agent_id
-    entry = {"from_agent": from_agent, "target": target, "reason": reason, "by": by, "at": now}
-    call.transfers.append(entry)
-    leg_start = call.leg_answered_at if call.leg_answered_at is not None else now
-    call.talk_before_s += now - leg_start
-    # The call goes on: what the ended leg set must not decide it (the last leg does).
-    call.ended_at = call.hung_up_by = call.agent_channel = call.agent_id = None
-    call.leg_answered_at = None
-    outputs.call_event(
-        call, "transferred", now, agent_id=from_agent,
-        from_agent=from_agent, target=target, reason=reason, by=by,
-    )  # fmt: skip
-    boost = settings.transfer_priority_boost
-    if kind == "agent":
-        queue = call.queue or settings.default_queue
-        return Requeue(queue, call.priority + boost.get(queue, 0), name)
-    priority = settings.queue_priority.get(name, 0) + boost.get(name, 0)
-    if call.vip:
-        priority += VIP_PRIORITY_BOOST
-    return Requeue(name, priority, None)
+        return accepted

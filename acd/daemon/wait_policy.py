@@ -1,7 +1,8 @@
 """What a waiting caller hears and which overflow rung they take, decided from plain numbers.
 
 Pure: no sockets, no asyncio, no clock; the waiting loop (``acd.daemon.waiting``) passes ``now``
-and the floor's answers (callers ahead, estimated wait) in. The estimate itself and the ladder
+(steady-clock seconds: a wall-clock jump must not fire an announcement or a rung early) and the
+floor's answers (callers ahead, estimated wait) in. The estimate itself and the ladder
 rules live in ``acd.engine.estimate``; this module adds the per-call timing around them.
 """
 
@@ -20,16 +21,34 @@ ANNOUNCE_EVERY_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
+class Announcements:
+    """A queue's position / estimated-wait announcements (``queues.yaml`` ``announcements``)."""
+
+    first_after_s: float = ANNOUNCE_FIRST_S
+    every_s: float = ANNOUNCE_EVERY_S  # 0: only the first one
+    position: bool = True  # "you are caller number N"
+    wait_time: bool = True  # "the estimated hold time is N minutes"
+
+    @property
+    def enabled(self) -> bool:
+        return self.position or self.wait_time
+
+
+@dataclass(frozen=True, slots=True)
 class Announcement:
-    position: int  # 1 = next in line
-    minutes: int | None  # None: nobody who can take the call is logged in
+    position: int | None  # 1 = next in line; None: not said
+    minutes: int | None  # None: not said, or nobody who can take the call is logged in
 
 
-def announcement(callers_ahead: int, estimate_s: float | None) -> Announcement:
+def announcement(
+    callers_ahead: int, estimate_s: float | None, rules: Announcements = Announcements()
+) -> Announcement:
     """Position counted from 1; the estimate rounded up to whole minutes, at least one (a
     caller told "zero minutes" who then waits 40 s feels misled)."""
     minutes = None if estimate_s is None else max(1, math.ceil(estimate_s / 60.0))
-    return Announcement(callers_ahead + 1, minutes)
+    return Announcement(
+        callers_ahead + 1 if rules.position else None, minutes if rules.wait_time else None
+    )
 
 
 @dataclass(slots=True)
@@ -37,19 +56,19 @@ class WaitState:
     """One waiting caller's announcement schedule and the overflow rungs already taken."""
 
     queued_at: float
-    first_s: float = ANNOUNCE_FIRST_S
-    every_s: float = ANNOUNCE_EVERY_S  # <= 0: no announcements
+    rules: Announcements = Announcements()
     rungs_taken: int = 0
     next_announce_at: float = field(init=False)
 
     def __post_init__(self) -> None:
-        self.next_announce_at = self.queued_at + self.first_s
+        self.next_announce_at = self.queued_at + self.rules.first_after_s
 
     def announce_due(self, now: float) -> bool:
-        return self.every_s > 0 and now >= self.next_announce_at
+        return self.rules.enabled and now >= self.next_announce_at
 
     def announced(self, now: float) -> None:
-        self.next_announce_at = now + self.every_s
+        every = self.rules.every_s
+        self.next_announce_at = now + every if every > 0 else math.inf
 
     def rung_may_be_due(self, queue: QueueSpec, now: float) -> bool:
         """Cheap check before asking the floor for an estimate: the next rung's time has come."""

@@ -27,13 +27,16 @@ class PublishBuffer:
     def __len__(self) -> int:
         return len(self._items)
 
-    def push(self, pub: Publication) -> None:
+    def push(self, pub: Publication, *, first: bool = False) -> None:
+        """Queue ``pub`` last, or ``first`` (a message someone waits for: the screen pop)."""
         key: object = ("retained", pub.topic) if pub.retain else next(self._seq)
         if key in self._items:
             del self._items[key]  # newer retained value replaces the waiting one
         elif len(self._items) >= self.capacity:
             self._drop_one()
         self._items[key] = pub
+        if first:
+            self._items.move_to_end(key, last=False)
 
     def _drop_one(self) -> None:
         for key in self._items:

@@ -1,7 +1,9 @@
 """MQTT publisher: one task owns the broker connection, reconnects, and drains a bounded buffer.
 
 ``publish()`` never blocks the caller (the ACD owner task must not wait on a broker); the
-publication is buffered and sent by ``run()``. A publication is removed from the buffer only after
+publication is buffered and sent by ``run()``. ``deliver()`` is for the one message a caller must
+wait for (the agent's screen pop before the phone rings): it returns once the broker has it.
+A publication is removed from the buffer only after
 the client accepted it, so a broker outage loses nothing until the buffer bound is hit.
 
 Screen pops carry customers' names, numbers and VIP flags: the broker connection can use a
@@ -66,6 +68,7 @@ class MqttPublisher:
         self.connects = 0
         self.published = 0
         self._wake = asyncio.Event()
+        self._delivered: dict[int, tuple[Publication, asyncio.Future[None]]] = {}
         self._closing = False
         self._backoff = backoff
         self._rng = rng or random.Random()
@@ -91,6 +94,26 @@ class MqttPublisher:
     def publish(self, pub: Publication) -> None:
         self.buffer.push(pub)
         self._wake.set()
+
+    async def deliver(self, pub: Publication, timeout_s: float) -> bool:
+        """Publish ahead of anything buffered and wait until the client handed ``pub`` to the
+        broker (QoS 1: its PUBACK). False at once while the broker is away, or after
+        ``timeout_s``; either way ``pub`` stays queued and goes out later."""
+        if not self.connected.is_set():
+            self.publish(pub)
+            return False
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._delivered[id(pub)] = (pub, done)
+        self.buffer.push(pub, first=True)
+        self._wake.set()
+        try:
+            async with asyncio.timeout(timeout_s):
+                await done
+        except TimeoutError:
+            return False
+        finally:
+            self._delivered.pop(id(pub), None)
+        return True
 
     async def run(self) -> None:
         """Connect, drain, reconnect on failure; returns after ``close()`` once drained."""
@@ -136,6 +159,9 @@ class MqttPublisher:
             if self.buffer.peek() is pub:
                 self.buffer.pop()
             self.published += 1
+            waiting = self._delivered.get(id(pub))
+            if waiting is not None and waiting[0] is pub and not waiting[1].done():
+                waiting[1].set_result(None)
 
     def close(self) -> None:
         """Ask ``run()`` to flush what is buffered and return."""

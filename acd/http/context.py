@@ -7,7 +7,6 @@ owner task), live calls come from ``CallRegistry``, writes go through the daemon
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from acd.daemon.calls import CallRegistry
+from acd.daemon.clocks import Clocks
 from acd.daemon.outputs import Outputs
 from acd.daemon.service import AcdService
 from acd.daemon.supervisor import SupervisorDesk
@@ -66,7 +66,7 @@ class ApiContext:
     db_url: str | None = None
     write: Callable[[WriteCommand], None] | None = None
     ami: AmiClient | None = None
-    clock: Callable[[], float] = time.time
+    clocks: Clocks = field(default_factory=Clocks)
     wallboard: WallboardSettings = field(default_factory=WallboardSettings)
     loop_lag: LoopLag = field(default_factory=LoopLag)
     recording_key: bytes | None = None
@@ -74,6 +74,11 @@ class ApiContext:
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     last_board: tuple[float, dict[str, Any]] | None = None  # (when, wallboard snapshot)
     directory: Directory | None = None  # None: built by create_app from settings and sessions
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """Wall-clock time (what is stored and shown); the floor's own is ``clocks.steady``."""
+        return self.clocks.wall
 
     @property
     def ami_up(self) -> bool:

@@ -20,12 +20,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
+from acd.daemon.floor_views import agents_view, queues_view
 from acd.daemon.specs import kpi_settings
 from acd.http import wallboard
-from acd.http.auth import Principal, require, viewer
 from acd.http.context import ApiContext
-from acd.http.routes_floor import Ctx
-from acd.http.views import agents_view, queues_view
+from acd.http.deps import Ctx, Principal, require, viewer
 from acd.identity.directory import Directory
 from acd.identity.sessions import COOKIE
 from acd.kpi import summarize
@@ -44,7 +43,10 @@ async def snapshot(ctx: ApiContext) -> dict[str, Any]:
     cached = ctx.last_board
     if cached is not None and ctx.clock() - cached[0] < ctx.wallboard.push_every_s / 2:
         return cached[1]
-    queues, agents = await ctx.acd.read(lambda f, now: (queues_view(f, now), agents_view(f, now)))
+    to_wall = ctx.clocks.to_wall  # the floor runs on the steady clock
+    queues, agents = await ctx.acd.read(
+        lambda f, now: (queues_view(f, now), agents_view(f, now, to_wall))
+    )
     now = ctx.clock()
     finished = list(ctx.registry.recent)
     levels = wallboard.service_levels(
@@ -57,8 +59,9 @@ async def snapshot(ctx: ApiContext) -> dict[str, Any]:
     for name, view in queues.items():
         view["service_level"] = levels[name]
     board = ctx.wallboard
+    live = [call.state for call in ctx.registry]
     complaints = wallboard.complaint_count(
-        [*finished, *ctx.registry], board.complaint_queue, now - board.complaint_surge_window_s
+        [*finished, *live], board.complaint_queue, now - board.complaint_surge_window_s
     )
     names = {a.id: a.name for a in ctx.settings.agents}
     for row in agents:
@@ -115,37 +118,38 @@ async def metrics(
 ) -> PlainTextResponse:
     """Prometheus text exposition format 0.0.4."""
     queues = await ctx.acd.read(queues_view)
-    total = summarize(ctx.outputs.completed, kpi_settings(ctx.settings.targets))
+    totals = ctx.outputs.totals  # counted as calls finish: never goes back
+    recent = summarize(ctx.outputs.completed, kpi_settings(ctx.settings.targets))
     lines: list[str] = []
     _metric(
         lines,
         "hotline_calls_offered_total",
         "counter",
         "Calls that entered a queue and are finished.",
-        [f"hotline_calls_offered_total {total.offered}"],
+        [f"hotline_calls_offered_total {totals.offered}"],
     )
     _metric(
         lines,
         "hotline_calls_answered_total",
         "counter",
         "Offered calls answered.",
-        [f"hotline_calls_answered_total {total.answered}"],
+        [f"hotline_calls_answered_total {totals.answered}"],
     )
     _metric(
         lines,
         "hotline_calls_abandoned_total",
         "counter",
         "Offered calls abandoned.",
-        [f"hotline_calls_abandoned_total {total.abandoned}"],
+        [f"hotline_calls_abandoned_total {totals.abandoned}"],
     )
     waiting = [f'hotline_callers_waiting{{queue="{q}"}} {v["waiting"]}' for q, v in queues.items()]
     _metric(lines, "hotline_callers_waiting", "gauge", "Callers waiting now.", waiting)
-    level = total.service_level_15s
+    level = recent.service_level_15s
     _metric(
         lines,
         "hotline_service_level",
         "gauge",
-        "Service level of finished calls (acd.kpi), NaN before the first.",
+        "Service level of the last finished calls (acd.kpi; up to 100,000), NaN before the first.",
         [f"hotline_service_level {_num(level)}"],
     )
     _metric(

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import select
 
-from acd.http.routes_floor import Ctx, Supervisor
+from acd.http.deps import Ctx, Supervisor
 from acd.storage.models import Callback
 from acd.storage.models.records import CALLBACK_STATES
 

@@ -6,37 +6,23 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from acd.daemon.calls import CallRecord
+from acd.daemon.call_state import CallState
+from acd.daemon.floor_views import agents_view, queues_view, waiting_view
 from acd.engine.agent import InvalidTransition
 from acd.engine.floor_inputs import AgentAction
 from acd.engine.routing import AssignmentError
-from acd.http.auth import Principal, require
 from acd.http.context import ApiContext
-from acd.http.views import agents_view, queues_view, waiting_view
+from acd.http.deps import Agent, AgentId, CallId, Ctx, Supervisor
 from acd.storage.commands import AppendAudit, InsertCallback, UpsertCall
 from acd.storage.models import Call
 
 router = APIRouter()
 
 ACTIONS = {a.value: a for a in AgentAction}
-
-
-def context(request: Request) -> ApiContext:
-    ctx: ApiContext = request.app.state.ctx
-    return ctx
-
-
-Ctx = Annotated[ApiContext, Depends(context)]
-Viewer = Annotated[Principal, Depends(require("viewer"))]
-Agent = Annotated[Principal, Depends(require("agent"))]
-Supervisor = Annotated[Principal, Depends(require("supervisor"))]
-# Path parameters are identifiers: bounded, so errors never carry a large input back.
-AgentId = Annotated[str, Path(min_length=1, max_length=64)]
-CallId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 class PauseBody(BaseModel):
@@ -59,14 +45,18 @@ def known_agent(ctx: ApiContext, agent_id: str) -> None:
         raise HTTPException(404, "unknown agent")
 
 
+async def agents(ctx: ApiContext) -> list[dict[str, Any]]:
+    to_wall = ctx.clocks.to_wall  # the floor runs on the steady clock
+    return await ctx.acd.read(lambda f, now: agents_view(f, now, to_wall))
+
+
 async def agent_row(ctx: ApiContext, agent_id: str) -> dict[str, Any]:
-    rows = await ctx.acd.read(agents_view)
-    return next(r for r in rows if r["agent"] == agent_id)
+    return next(r for r in await agents(ctx) if r["agent"] == agent_id)
 
 
 @router.get("/agents")
 async def list_agents(ctx: Ctx, who: Agent) -> list[dict[str, Any]]:
-    return await ctx.acd.read(agents_view)
+    return await agents(ctx)
 
 
 @router.post("/agents/{agent_id}/{action}")
@@ -136,11 +126,12 @@ async def call_queue_and_number(
 ) -> tuple[str | None, str | None, str | None]:
     """The call's queue, caller number and (last) agent; KeyError when the daemon never saw
     the call."""
-    live: CallRecord | None = ctx.registry.get(call_id)
-    if live is None:
-        live = next((c for c in reversed(ctx.registry.recent) if c.call_id == call_id), None)
-    if live is not None:
-        return live.queue, live.number, live.agent_id
+    call = ctx.registry.get(call_id)
+    known: CallState | None = call.state if call is not None else None
+    if known is None:
+        known = next((c for c in reversed(ctx.registry.recent) if c.call_id == call_id), None)
+    if known is not None:
+        return known.queue, known.facts.number, known.agent_id
     if ctx.sessions is not None:
         async with ctx.sessions() as session:
             query = select(Call.queue, Call.caller_number, Call.agent_id).where(Call.id == call_id)

@@ -13,11 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
-from acd.daemon.calls import CallRecord
 from acd.daemon.recording_control import RecordingControl, RecordingRefused
-from acd.http.auth import Principal, require
 from acd.http.context import ApiContext
-from acd.http.routes_floor import CallId, Ctx
+from acd.http.deps import CallId, Ctx, Principal, require
 
 router = APIRouter()
 Agent = Annotated[Principal, Depends(require("agent"))]
@@ -28,8 +26,8 @@ class RecordingPauseBody(BaseModel):
 
 
 def _control(ctx: ApiContext, call_id: str, who: Principal) -> RecordingControl:
-    call: CallRecord | None = ctx.registry.get(call_id)
-    if not who.may_act_on(call.agent_id if call is not None else None):
+    call = ctx.registry.get(call_id)
+    if not who.may_act_on(call.state.agent_id if call is not None else None):
         raise HTTPException(403, f"{who.name} may act only on their own calls")
     control = ctx.recording_control
     if control is None:

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from acd.asterisk.aio.ami_client import AmiError
 from acd.daemon.specs import kpi_settings
 from acd.daemon.supervisor import NotOnCall, SpyMode, SpyRefused
-from acd.http.auth import Principal, require
-from acd.http.routes_floor import Ctx, known_agent
+from acd.http.deps import Ctx, Principal, require
+from acd.http.routes_floor import known_agent
 from acd.reports.build import GROUPINGS, build_report
 from acd.reports.periods import INTERVALS
 from acd.reports.render import to_dict

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, model_validator
 from acd.asterisk.aio.ami_client import AmiError
 from acd.daemon.transfers import TargetKind, TransferDesk, TransferError
 from acd.http.context import ApiContext
-from acd.http.routes_floor import Agent, CallId, Ctx
+from acd.http.deps import Agent, CallId, Ctx
 from acd.settings.schema_routing import TransferRules
 
 router = APIRouter()
@@ -49,7 +49,7 @@ def transfer_desk(ctx: ApiContext) -> TransferDesk:
         return known[queue].transfers if queue in known else TransferRules()
 
     targets = ({q.name for q in settings.queues}, {a.id for a in settings.agents})
-    return TransferDesk(ctx.registry, ctx.ami, rules, targets, ctx.write, clock=ctx.clock)
+    return TransferDesk(ctx.registry, rules, targets, ctx.write, clock=ctx.clock)
 
 
 @router.post("/calls/{call_id}/transfer")
@@ -59,21 +59,23 @@ async def transfer_call(
     live = ctx.registry.get(call_id)
     if live is None:
         raise HTTPException(404, "unknown call")
-    if not who.may_act_on(live.agent_id):
+    if not who.may_act_on(live.state.agent_id):
         raise HTTPException(403, f"{who.name} may transfer only their own calls")
     kind, name = body.target
     try:
-        call = await transfer_desk(ctx).request(
+        accepted = await transfer_desk(ctx).request(
             call_id, kind, name, body.reason, who=who.name, role=who.role
         )
     except TransferError as exc:
         raise HTTPException(exc.status, str(exc)) from None
     except (AmiError, ConnectionError, OSError) as exc:
         raise HTTPException(503, f"cannot reach Asterisk: {exc}") from None
+    except TimeoutError:
+        raise HTTPException(504, "the call did not answer the transfer request") from None
     return {
         "call_id": call_id,
-        "from_agent": call.agent_id,
-        "target": call.transfer_to,
+        "from_agent": accepted.from_agent,
+        "target": accepted.target,
         "reason": body.reason,
         "status": "transferring",
     }

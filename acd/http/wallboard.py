@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from acd.daemon.calls import CallRecord
+from acd.daemon.call_state import CallState
 from acd.kpi import KpiSettings, summarize
 
 WINDOWS_S = {"last_15m": 15 * 60.0, "last_30m": 30 * 60.0}
 
 
 def service_level(
-    calls: Iterable[CallRecord], queue: str, since: float, kpi: KpiSettings
+    calls: Iterable[CallState], queue: str, since: float, kpi: KpiSettings
 ) -> float | None:
     """Service level of this queue's finished calls offered at or after ``since``."""
     facts = [
-        c.facts()
+        c.kpi_facts()
         for c in calls
         if c.queue == queue and c.queued_at is not None and c.queued_at >= since
     ]
@@ -29,7 +29,7 @@ def service_level(
 
 
 def service_levels(
-    finished: list[CallRecord],
+    finished: list[CallState],
     queues: Iterable[str],
     *,
     now: float,
@@ -46,9 +46,9 @@ def service_levels(
     return levels
 
 
-def complaint_count(calls: Iterable[CallRecord], queue: str, since: float) -> int:
+def complaint_count(calls: Iterable[CallState], queue: str, since: float) -> int:
     """Complaint calls (entered the complaints queue) since ``since``, live and finished."""
-    return sum(1 for c in calls if c.queue == queue and c.arrived_at >= since)
+    return sum(1 for c in calls if c.queue == queue and c.facts.arrived_at >= since)
 
 
 def alerts(

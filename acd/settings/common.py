@@ -83,3 +83,13 @@ def refuse_secret_in_file(data: Any, key: str, env_key: str) -> Any:
             " environment variable holding it"
         )
     return data
+
+
+def refuse_removed_keys(data: Any, removed: dict[str, str]) -> Any:
+    """A key that was removed gets a clear error saying why and what replaces it (not only
+    "unknown key"), so an older configuration is fixed, not silently half-applied."""
+    if isinstance(data, dict):
+        for key, why in removed.items():
+            if key in data:
+                raise ValueError(f"{key!r} was removed: {why}")
+    return data

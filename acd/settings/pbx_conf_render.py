@@ -59,7 +59,7 @@ def render_queues_conf(settings: Settings) -> str:
             "joinempty = yes",
             "leavewhenempty = no",
             "ringinuse = no",
-            "musicclass = default",
+            f"musicclass = {queue.music_class}",
             "announce-frequency = 0",
             "periodic-announce-frequency = 0",
             "setinterfacevar = yes",
@@ -67,7 +67,7 @@ def render_queues_conf(settings: Settings) -> str:
             "setqueueentryvar = yes",
         ]
         if settings.recording.enabled:
-            lines.append(f"monitor-format = {settings.recording.format}")
+            lines.append("monitor-format = wav")  # recordings are WAV, as the daemon's are
         for agent in settings.members(queue.name):
             lines.append(_member_line(agent, agent.skills[queue.skill]))
     return "\n".join(lines) + "\n"
@@ -100,17 +100,20 @@ def render_manager_conf(settings: Settings) -> str:
 
 
 def render_musiconhold_conf(settings: Settings) -> str:
-    del settings  # one class for every queue today; kept for a uniform renderer signature
-    lines = [
-        HEADER,
-        "[general]",
-        "",
-        "; queues.conf musicclass = default; the daemon's StartMusicOnHold uses it too",
-        "[default]",
-        "mode = files",
-        "directory = moh",
-        "sort = alpha",
-    ]
+    """One class per queues.yaml ``music_class`` (``default`` always): the daemon's
+    StartMusicOnHold and the fallback queues.conf ``musicclass`` name them."""
+    classes = sorted({"default", *(q.music_class for q in settings.queues)})
+    lines = [HEADER, "[general]"]
+    for name in classes:
+        users = [q.name for q in settings.queues if q.music_class == name]
+        lines += [
+            "",
+            f"; queues: {', '.join(users) or '-'}",
+            f"[{name}]",
+            "mode = files",
+            "directory = moh" if name == "default" else f"directory = moh/{name}",
+            "sort = alpha",
+        ]
     return "\n".join(lines) + "\n"
 
 

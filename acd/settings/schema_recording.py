@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, SecretStr, model_validator
 
@@ -13,11 +13,13 @@ from acd.settings.common import (
     FrozenModel,
     Identifier,
     PositiveSeconds,
+    refuse_removed_keys,
     refuse_secret_in_file,
 )
 
-# Placeholders the recorder fills in when it names a file.
-LAYOUT_FIELDS = frozenset({"date", "queue", "call_id", "agent"})
+# Placeholders the recorder fills in when it names a file. Not the agent: the file is named
+# when MixMonitor starts, before the first Dial, when who will answer is not known yet.
+LAYOUT_FIELDS = frozenset({"date", "queue", "call_id"})
 
 
 def _check_layout(value: str) -> str:
@@ -107,8 +109,8 @@ class RecordingFile(FrozenModel):
 
     enabled: bool = True
     directory: str = "var/recordings"
+    # File names under ``directory`` (``.wav`` is added); {date} is YYYY/MM/DD (UTC).
     layout: Annotated[str, AfterValidator(_check_layout)] = "{date}/{queue}/{call_id}"
-    format: Literal["wav", "wav49", "gsm"] = "wav"
     dual_channel: bool = True  # caller and agent on separate channels for speech analytics
     retention_days: int = Field(default=180, ge=1)  # a queue's recording_retention_days wins
     legal_hold: tuple[str, ...] = ()  # call ids never deleted by retention
@@ -116,3 +118,14 @@ class RecordingFile(FrozenModel):
     max_pause_s: PositiveSeconds = 120.0
     encryption: Encryption = Encryption()
     qa: QaSettings
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed(cls, data: Any) -> Any:
+        return refuse_removed_keys(
+            data,
+            {
+                "format": "recordings are always WAV (MixMonitor takes the format from the file"
+                " name, and cataloguing, QA flags and playback read WAV headers)",
+            },
+        )

@@ -7,7 +7,7 @@ relax that requirement the longer the caller waits; the overflow ladder acts lat
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -17,6 +17,7 @@ from acd.settings.common import (
     Identifier,
     PositiveSeconds,
     Seconds,
+    refuse_removed_keys,
 )
 from acd.settings.schema_callbacks import CallbackSettings
 from acd.settings.schema_phones import Location, PhonesSettings, QualityOverride
@@ -39,7 +40,7 @@ class RelaxRule(FrozenModel):
     min_level: Level  # lowest skill level accepted from then on (1 = anyone with the skill)
 
 
-OverflowAction = Literal["widen_skills", "overflow_queue", "offer_callback", "voicemail"]
+OverflowAction = Literal["widen_skills", "overflow_queue", "offer_callback"]
 
 
 class OverflowStep(FrozenModel):
@@ -47,6 +48,16 @@ class OverflowStep(FrozenModel):
     action: OverflowAction
     skills: tuple[Identifier, ...] = ()  # widen_skills: extra skills accepted
     queue: Identifier | None = None  # overflow_queue: where the call moves
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_voicemail(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("action") == "voicemail":
+            raise ValueError(
+                "action 'voicemail' was removed: offer_callback keeps the caller's place and an"
+                " agent calls back, which a message box does not"
+            )
+        return data
 
     @model_validator(mode="after")
     def _fields_match_action(self) -> OverflowStep:
@@ -100,6 +111,19 @@ class TransferRules(FrozenModel):
     priority_boost: int = Field(default=5, ge=0, le=10)
 
 
+class Announcements(FrozenModel):
+    """What a waiting caller is told, and when (Asterisk's queue-* sounds)."""
+
+    first_after_s: Seconds = 10.0  # a caller answered within the 15 s target hears none
+    every_s: Seconds = 30.0  # then again every this long; 0 = only once
+    position: bool = True  # "you are next" / "there are N calls waiting"
+    wait_time: bool = True  # "the estimated hold time is N minutes"
+
+
+# A musiconhold.conf class: rendered into dialplan/musiconhold.conf (files in moh/<class>).
+MusicClass = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)]
+
+
 class QueueSettings(FrozenModel):
     name: Annotated[Identifier, AfterValidator(_not_reserved)]
     display_name: str = Field(min_length=1)
@@ -107,7 +131,6 @@ class QueueSettings(FrozenModel):
     min_level: Level = 1
     priority: int = Field(default=0, ge=0, le=10)  # higher is served first
     wrapup_s: Seconds = 15.0
-    max_wait_s: PositiveSeconds = 600.0
     service_level: ServiceLevel = ServiceLevel()
     relax: tuple[RelaxRule, ...] = ()
     policy: SelectionPolicy = "longest_idle"
@@ -120,10 +143,25 @@ class QueueSettings(FrozenModel):
     fallback: FallbackQueue = FallbackQueue()
     recording_retention_days: int | None = Field(default=None, ge=1)  # None = recording.yaml
     transfers: TransferRules = TransferRules()
+    music_class: MusicClass = "default"  # what waiting callers hear (also the fallback Queue())
+    announcements: Announcements = Announcements()
+    # Share of callers asked the post-call survey when the agent hangs up first.
+    survey_sample_rate: Fraction = 0.5
 
     @property
     def ring_timeout_s(self) -> float:
         return self.ring_timeout_rings * self.ring_cadence_s
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed(cls, data: Any) -> Any:
+        return refuse_removed_keys(
+            data,
+            {
+                "max_wait_s": "long waits are handled by the overflow ladder ('overflow');"
+                " the fallback Queue() has its own 'fallback.queue_timeout_s'",
+            },
+        )
 
     @model_validator(mode="after")
     def _ladders_ascend(self) -> QueueSettings:

@@ -6,6 +6,12 @@ every later one go to the fsync'd spool, in order, and the spool is replayed wit
 backoff; only when it has been fully applied is it truncated and normal mode resumes. On
 start-up a spool left by a previous run is replayed first. Replay is safe to repeat because
 ``apply_command`` is exactly-once per idempotency key.
+
+Those keys (``applied_writes``, one per command) are pruned so the table stays bounded: every
+``prune_every_s``, keys applied more than ``keep_keys_s`` ago are deleted, and only while the
+spool is empty. A key matters only while its command may still be replayed, i.e. while it may
+sit in the spool (an ambiguous commit is spooled right after it was applied) or in a batch in
+flight; with the spool empty nothing older than the batch in flight can come back.
 """
 
 from __future__ import annotations
@@ -13,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.logging import get_logger
-from acd.storage.apply import apply_command, check_command
+from acd.storage.apply import apply_command, check_command, prune_applied_writes
 from acd.storage.commands import WriteCommand, encode_command
 from acd.storage.engine import session_factory
 from acd.storage.errors import is_transient
@@ -29,6 +35,8 @@ log = get_logger(__name__)
 
 
 TRANSACTION_SIZE = 200  # commands per transaction: throughput without long write locks
+KEEP_KEYS_S = 3600.0  # applied keys older than this (with the spool empty) can never come back
+PRUNE_EVERY_S = 60.0
 
 
 class _Signal:
@@ -60,6 +68,8 @@ class StorageWriter:
         retry_max_s: float = 30.0,
         clock: Callable[[], datetime] = _utc_now,
         on_outage: Callable[[bool], None] | None = None,
+        keep_keys_s: float = KEEP_KEYS_S,
+        prune_every_s: float = PRUNE_EVERY_S,
     ) -> None:
         """``on_outage(True)`` when writes start going to the spool, ``(False)`` once replayed
         (for logging, metrics and the supervisors' "database down" alarm)."""
@@ -79,7 +89,11 @@ class StorageWriter:
         self._task: asyncio.Task[None] | None = None
         self._in_flight: list[WriteCommand] = []
         self._closing = False
+        self._keep_keys = timedelta(seconds=keep_keys_s)
+        self._prune_every = timedelta(seconds=prune_every_s)
+        self._pruned_at: datetime | None = None
         self.spilled = 0  # writes that went to the spool because the queue was full
+        self.keys_pruned = 0  # applied_writes rows deleted
 
     # -- producer side ------------------------------------------------------------------
 
@@ -194,6 +208,8 @@ class StorageWriter:
                     retry_at = loop.time() + self._next_delay()
                     log.warning("database_unavailable_spooling", spool=str(self._spool.path))
                 self._in_flight = []
+                if not self._spooling:
+                    await self._prune_keys()
             if stop:
                 return
 
@@ -256,6 +272,18 @@ class StorageWriter:
         self._set_spooling(False)
         log.info("database_back_spool_replayed", count=len(contents.commands))
         return True
+
+    async def _prune_keys(self) -> None:
+        """Delete old idempotency keys (the spool is empty: none of them can be replayed)."""
+        now = self._clock()
+        if self._pruned_at is not None and now - self._pruned_at < self._prune_every:
+            return
+        self._pruned_at = now
+        try:
+            async with self._sessions.begin() as session:
+                self.keys_pruned += await prune_applied_writes(session, now - self._keep_keys)
+        except Exception as exc:  # the next round tries again; the writes themselves are safe
+            log.warning("applied_keys_not_pruned", error=str(exc))
 
     async def _apply_all(self, batch: list[WriteCommand]) -> int:
         """Apply ``batch`` in order, up to ``TRANSACTION_SIZE`` commands per transaction (one

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acd.app.daemon import Daemon, RunOptions
 from acd.asterisk.aio.agi_session import AgiSession
-from acd.daemon.app import Daemon, RunOptions
 from acd.daemon.ivr_port import CallerProfile, Features, IvrOutcome
 from acd.settings.schema_routing import OverflowStep
 from acd.settings.settings import Settings
@@ -86,15 +86,19 @@ def flow_settings(
     *,
     overflow: Mapping[str, Sequence[OverflowStep]] | None = None,
     mqtt_prefix: str | None = None,
+    queues: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Settings:
-    """Harness settings, recordings where the simulator writes them, test overflow ladders."""
+    """Harness settings, recordings where the simulator writes them, test overflow ladders,
+    and ``queues``: per queue name, settings to change (music_class, announcements...)."""
     settings = floor_settings(agents)
     ladders = overflow or {}
-    queues = tuple(
-        q.model_copy(update={"overflow": tuple(ladders.get(q.name, ()))}) for q in settings.queues
+    changes = queues or {}
+    queues_ = tuple(
+        q.model_copy(update={"overflow": tuple(ladders.get(q.name, ())), **changes.get(q.name, {})})
+        for q in settings.queues
     )
     recording = settings.recording.model_copy(update={"directory": str(workdir / "recordings")})
-    update: dict[str, Any] = {"queues": queues, "recording": recording}
+    update: dict[str, Any] = {"queues": queues_, "recording": recording}
     if mqtt_prefix is not None:
         mqtt = settings.system.mqtt.model_copy(
             update={"topic_prefix": mqtt_prefix, "client_id": f"{mqtt_prefix}-daemon"}
@@ -109,7 +113,7 @@ async def flow_daemon(
     setup: FlowSetup,
     *,
     login: Sequence[str] | None = None,
-    survey_rate: float = 0.0,
+    survey_rate: float | None = 0.0,  # None: each queue's survey_sample_rate
     mqtt: bool = False,
 ) -> AsyncIterator[Daemon]:
     """The daemon on the harness's simulator (``floor_harness(start=False)``); stopped

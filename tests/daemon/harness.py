@@ -1,7 +1,7 @@
 """The real daemon against the PBX simulator over loopback sockets, for end-to-end tests.
 
 ``floor_harness(tmp_path, ...)`` starts a ``Simulator`` (AMI server + FastAGI client) and a
-``Daemon`` on a temporary SQLite file, as ``acd.daemon.demo_run`` does, and hands back a
+``Daemon`` on a temporary SQLite file, as ``acd.cli.demo.run`` does, and hands back a
 ``Harness`` that can place and hang up calls, stop or restart the daemon on the same database,
 read the floor in the daemon's owner task, and read the database once the daemon has stopped.
 
@@ -20,10 +20,10 @@ from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
+from acd.app.daemon import Daemon, RunOptions
 from acd.asterisk.aio.agi_session import AgiSession
 from acd.asterisk.ami.message import Message
-from acd.daemon.app import Daemon, RunOptions
-from acd.daemon.demo import DemoParams, demo_settings, sim_plan
+from acd.cli.demo.plan import DemoParams, demo_settings, sim_plan
 from acd.daemon.ivr_port import Features, IvrOutcome
 from acd.engine.floor import Floor
 from acd.settings.loader import load_settings

@@ -7,14 +7,15 @@ agent answers -> the row is ``done``. A dial nobody answers is retried, then ``f
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from acd.daemon.outputs import utc
-from acd.daemon.service import Ticket
+from acd.daemon.call_events import utc
+from acd.engine.floor_effects import Offer
 from acd.engine.floor_inputs import AgentAction
 from acd.engine.model import WaitingCall
 from acd.settings.schema_callbacks import CallbackSettings
@@ -69,9 +70,9 @@ async def test_a_due_callback_is_dialled_and_put_through_to_an_agent(
         enqueued: list[WaitingCall] = []
         enqueue = acd.enqueue
 
-        async def spy(call: WaitingCall) -> Ticket:
+        async def spy(call: WaitingCall, offers: asyncio.Queue[Offer]) -> None:
             enqueued.append(call)
-            return await enqueue(call)
+            await enqueue(call, offers)
 
         monkeypatch.setattr(acd, "enqueue", spy)
         booked_at = time.time() - 120
@@ -79,14 +80,15 @@ async def test_a_due_callback_is_dialled_and_put_through_to_an_agent(
         scheduler = h.daemon.callbacks
         await h.wait_for(lambda: scheduler.placed == 1, "the call-back to be dialled")
         await h.wait_for(
-            lambda: any(c.queue == queue and c.answered_at for c in h.daemon.registry),
+            lambda: any(c.state.queue == queue and c.state.answered_at for c in h.daemon.registry),
             "an agent to answer the customer's leg",
         )
         await h.wait_for(h.quiet, "the call to end")
         await h.wait_for(lambda: scheduler.in_progress == 0, "the booking closed")
         # the customer keeps the place they held when booking: their arrival is the booking
         assert [c.queue for c in enqueued] == [queue]
-        assert abs(enqueued[0].arrived_at - booked_at) < 0.001
+        # (the floor runs on the steady clock: the booking time converted to it)
+        assert abs(enqueued[0].arrived_at - h.daemon.clocks.to_steady(booked_at)) < 0.01
         originated = h.sim_events("OriginateResponse")
         assert [(e.get("Context"), e.get("Reason")) for e in originated] == [
             ("hotline-callback", "4")

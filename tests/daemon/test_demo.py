@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from acd.cli.demo.plan import DemoParams, demo_settings
+from acd.cli.demo.run import run_demo
 from acd.cli.features import hotline_features
-from acd.daemon.demo import DemoParams, demo_settings
-from acd.daemon.demo_run import run_demo
 from acd.daemon.specs import kpi_settings
 from acd.reports.build import build_report
 from acd.reports.render import to_dict

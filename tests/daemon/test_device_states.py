@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from acd.daemon.app import RunOptions
+from acd.app.daemon import RunOptions
 from acd.settings.settings import Settings
 from acd.sim.plan import AgentBehaviour, CallerBehaviour, DeviceState
 from tests.daemon import harness as harness_module
@@ -65,7 +65,7 @@ async def caller_waiting(h: Harness) -> bool:
 
 
 def answered(h: Harness) -> bool:
-    return any(c.agent_channel for c in h.daemon.registry)
+    return any(c.state.agent_channel for c in h.daemon.registry)
 
 
 @pytest.mark.asyncio

@@ -13,6 +13,8 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
+from acd.asterisk.aio.ami_client import AmiClient
+from acd.asterisk.ami.message import Message
 from acd.daemon.ivr_port import IvrOutcome
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from tests.conftest import port_open
@@ -28,6 +30,9 @@ def _wav_facts(path: Path) -> tuple[bytes, str]:
 @pytest.mark.asyncio
 async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -> None:
     settings = flow_settings(tmp_path, 1)
+    layout = settings.recording.model_copy(update={"layout": "{queue}/{call_id}"})
+    settings = settings.model_copy(update={"recording": layout})
+    phone = settings.agents[0].endpoint
     harness = floor_harness(
         tmp_path, settings=settings, behaviour=FAST_AGENT, start=False, keep_events=True
     )
@@ -37,9 +42,25 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
             lambda: any(c.recording_id for c in daemon.registry.recent), "the recording"
         )
         (call,) = daemon.registry.recent
+
+        # The simulator's AMI stream, in its order: MixMonitor starts on the caller's channel
+        # over FastAGI just before the Dial (not in the IVR), with option b, so that its audio
+        # begins at the answer (the file's length below is the talk, not ring + talk).
+        def agent_leg(m: Message) -> bool:
+            return (m.get("DestChannel") or "").startswith(f"{phone}-")
+
+        timeline = [
+            m.name
+            for m in h.sim.emitted or []
+            if (m.name in ("DialBegin", "DialEnd") and agent_leg(m))
+            or (m.name == "MixMonitorStart" and m.get("Channel") == call.facts.channel)
+        ]
+        answered = [m for m in h.sim_events("DialEnd") if agent_leg(m)]
+    assert timeline == ["MixMonitorStart", "DialBegin", "DialEnd"]
+    assert [m.get("DialStatus") for m in answered] == ["ANSWER"]
     assert call.recording_path is not None
     wav = Path(call.recording_path)
-    assert wav.is_relative_to(tmp_path / "recordings")
+    assert wav == tmp_path / "recordings" / "enquiries" / f"{call.call_id}.wav"  # the layout
     head, sha = _wav_facts(wav)
     assert head == b"RIFF"
     (rec,) = h.rows("select id, call_id, agent_id, sha256, duration_s, path from recordings")
@@ -78,6 +99,23 @@ async def test_a_call_nobody_answered_leaves_no_recording_behind(tmp_path: Path)
 
 
 @pytest.mark.asyncio
+async def test_each_queue_asks_its_own_share_of_callers_the_survey(tmp_path: Path) -> None:
+    settings = flow_settings(
+        tmp_path,
+        1,
+        queues={"enquiries": {"survey_sample_rate": 1.0}, "orders": {"survey_sample_rate": 0.0}},
+    )
+    harness = floor_harness(tmp_path, settings=settings, behaviour=FAST_AGENT, start=False)
+    async with harness as h:
+        for queue, number in (("enquiries", "5550501"), ("orders", "5550502")):
+            async with flow_daemon(h, FlowSetup(queue=queue), survey_rate=None) as daemon:
+                await h.place(CallerBehaviour(number=number, prompt_answers=("5", "1")))
+                await h.wait_for(lambda: bool(daemon.registry.recent), "the call to end")
+    rows = h.rows("select caller_number, survey_rating from calls order by caller_number")
+    assert rows == [("5550501", 5), ("5550502", None)]
+
+
+@pytest.mark.asyncio
 async def test_survey_after_the_agent_hangs_up_stores_the_rating(tmp_path: Path) -> None:
     settings = flow_settings(tmp_path, 1)
     harness = floor_harness(tmp_path, settings=settings, behaviour=FAST_AGENT, start=False)
@@ -111,13 +149,51 @@ async def test_screen_pop_reaches_the_agent_topic_before_the_phone_rings(tmp_pat
         profiles={"5550600": Profile("Li Lei", vip=True, recent_calls=(last,))},
     )
     topic = f"{prefix}/agents/{agent}/screenpop"
+    # What arrives in this process, in order: the pop (a desktop subscribed to the agent's
+    # topic) and the PBX's DialBegin for the agent's phone (an AMI client watching the PBX).
+    arrivals: list[str] = []
+    pops: list[aiomqtt.Message] = []
+
+    phone = settings.agents[0].endpoint
+
+    def on_ami(event: Message) -> None:
+        # the agent's phone (the simulated caller's own Local channel has a DialBegin too)
+        if event.name == "DialBegin" and event.get("DialString") == phone:
+            arrivals.append("DialBegin")
+
+    async def desktop(sub: aiomqtt.Client) -> None:
+        async for message in sub.messages:
+            arrivals.append("screenpop")
+            pops.append(message)
+
     async with aiomqtt.Client("127.0.0.1", 1883, identifier=f"{prefix}-sub") as sub:
         await sub.subscribe(topic, qos=1)
         harness = floor_harness(tmp_path, settings=settings, behaviour=FAST_AGENT, start=False)
-        async with harness as h, flow_daemon(h, setup, mqtt=True):
-            await h.place(CallerBehaviour(number="5550600", hangup_after=None))
-            async with asyncio.timeout(8):
-                message = await anext(aiter(sub.messages))
+        async with (
+            harness as h,
+            flow_daemon(h, setup, mqtt=True) as daemon,
+            asyncio.TaskGroup() as tasks,
+        ):
+            publisher = daemon.publisher
+            assert publisher is not None  # (a broker that is away gets the pop once it is back)
+            await h.wait_for(publisher.connected.is_set, "the daemon's link to the broker")
+            watcher = AmiClient(
+                "127.0.0.1",
+                h.sim.ami_port,
+                settings.system.ami.username,
+                h.sim.secrets[settings.system.ami.username],
+            )
+            watcher.subscribe(on_ami)
+            await watcher.start()
+            listening = tasks.create_task(desktop(sub))
+            try:
+                await h.place(CallerBehaviour(number="5550600", hangup_after=None))
+                await h.wait_for(lambda: len(arrivals) == 2, "the pop and the ring")
+            finally:
+                listening.cancel()
+                await watcher.close()
+    assert arrivals == ["screenpop", "DialBegin"]
+    (message,) = pops
     assert str(message.topic) == topic
     assert isinstance(message.payload, bytes)
     pop = json.loads(message.payload)

@@ -7,9 +7,17 @@ import datetime as dt
 
 import pytest
 
-from acd.daemon.calls import CallRecord
+from acd.daemon.call_state import fold
+from acd.daemon.call_steps import Arrival, IvrFinished
 from acd.daemon.screen_pop import ivr_summary
-from acd.daemon.wait_policy import Announcement, WaitState, announcement, calling_hours, choose_rung
+from acd.daemon.wait_policy import (
+    Announcement,
+    Announcements,
+    WaitState,
+    announcement,
+    calling_hours,
+    choose_rung,
+)
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import Offer
 from acd.engine.floor_inputs import AgentAction, AgentRequest, CallerArrived, Overflow
@@ -20,7 +28,6 @@ from acd.engine.model import (
     QueueSpec,
     ServiceLevelTarget,
     SkillRequirement,
-    Voicemail,
     WaitingCall,
     WidenSkills,
 )
@@ -28,9 +35,8 @@ from acd.engine.model import (
 WIDEN = WidenSkills(60.0, (SkillRequirement("general"),))
 MOVE = OverflowToQueue(120.0, "enquiries")
 CALLBACK = OfferCallback(180.0)
-VOICEMAIL = Voicemail(300.0)
 ORDERS = QueueSpec(
-    "orders", "orders", overflow=(WIDEN, MOVE, CALLBACK, VOICEMAIL),
+    "orders", "orders", overflow=(WIDEN, MOVE, CALLBACK),
     service_level=ServiceLevelTarget(15.0, 0.9),
 )  # fmt: skip
 
@@ -50,12 +56,21 @@ def test_announcement(ahead: int, estimate_s: float | None, said: Announcement) 
 
 
 def test_announcements_start_after_the_first_delay_then_repeat() -> None:
-    state = WaitState(queued_at=100.0, first_s=10.0, every_s=30.0)
+    state = WaitState(queued_at=100.0, rules=Announcements(first_after_s=10.0, every_s=30.0))
     assert [state.announce_due(t) for t in (100.0, 109.9, 110.0)] == [False, False, True]
     state.announced(111.0)
     assert [state.announce_due(t) for t in (140.9, 141.0)] == [False, True]
-    silent = WaitState(queued_at=0.0, first_s=10.0, every_s=0.0)
-    assert not silent.announce_due(1000.0)
+    once = WaitState(queued_at=0.0, rules=Announcements(first_after_s=10.0, every_s=0.0))
+    assert once.announce_due(10.0)
+    once.announced(10.0)
+    assert not once.announce_due(1000.0)
+    silent = Announcements(position=False, wait_time=False)
+    assert not WaitState(queued_at=0.0, rules=silent).announce_due(1000.0)
+
+
+def test_an_announcement_says_only_what_the_queue_asks_for() -> None:
+    assert announcement(2, 61.0, Announcements(wait_time=False)) == Announcement(3, None)
+    assert announcement(2, 61.0, Announcements(position=False)) == Announcement(None, 2)
 
 
 @pytest.mark.parametrize(
@@ -67,8 +82,7 @@ def test_announcements_start_after_the_first_delay_then_repeat() -> None:
         (130.0, 500.0, 1, MOVE),  # one rung per step, in order
         (130.0, 500.0, 2, None),  # the call-back rung waits for its own time
         (200.0, 500.0, 2, CALLBACK),
-        (400.0, 500.0, 3, VOICEMAIL),
-        (400.0, 500.0, 4, None),  # the ladder is used up
+        (400.0, 500.0, 3, None),  # the ladder is used up
     ],
 )
 def test_overflow_rung(waited_s: float, estimate_s: float | None, taken: int, rung: object) -> None:
@@ -86,7 +100,7 @@ def test_rung_may_be_due_only_once_its_time_has_come() -> None:
     state = WaitState(queued_at=1000.0)
     assert not state.rung_may_be_due(ORDERS, 1059.0)
     assert state.rung_may_be_due(ORDERS, 1060.0)
-    state.rungs_taken = 4
+    state.rungs_taken = 3
     assert not state.rung_may_be_due(ORDERS, 5000.0)
 
 
@@ -133,12 +147,14 @@ def test_floor_move_keeps_the_place_and_ignores_a_caller_no_longer_waiting() -> 
 
 
 def test_screen_pop_ivr_part_lists_menus_reason_and_order() -> None:
-    call = CallRecord("c1", "u1", "PJSIP/x", "5550100", None, 0.0)
-    call.ivr_path = [
+    path = (
         {"node": "main", "keys": ["2"], "seconds": 3.1},
         {"node": "after_sales", "keys": ["3"], "seconds": 2.0},
-    ]
-    call.reason, call.order_number = "item_missing", "A1001"
+    )
+    ivr = IvrFinished(
+        1.0, "queue", "after_sales", path, reason="item_missing", order_number="A1001"
+    )
+    call = fold(Arrival("c1", "u1", "PJSIP/x", "5550100", None, 0.0), [ivr])
     assert ivr_summary(call) == {
         "menus": [{"node": "main", "keys": ["2"]}, {"node": "after_sales", "keys": ["3"]}],
         "reason": "item_missing",

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from acd.daemon.app import Daemon
+from acd.app.daemon import Daemon
 from acd.daemon.ivr_port import IvrOutcome
-from acd.settings.schema_routing import OverflowStep
+from acd.settings.schema_routing import Announcements, OverflowStep
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from tests.daemon.flow_daemon import FlowSetup, flow_daemon, flow_settings
 from tests.daemon.harness import FAST_AGENT, Harness, floor_harness
@@ -79,6 +79,40 @@ async def test_waiting_caller_hears_position_and_estimate(tmp_path: Path) -> Non
         " where c.caller_number = '5550101' and e.kind = 'announced' order by e.seq"
     )
     assert json.loads(rows[0][0]) == {"position": 1, "minutes": 3}
+
+
+@pytest.mark.asyncio
+async def test_the_queue_chooses_the_music_and_what_is_announced(tmp_path: Path) -> None:
+    # enquiries: its own music class, and the estimated wait only (no position)
+    rules = Announcements(first_after_s=10.0, every_s=30.0, position=False, wait_time=True)
+    settings = flow_settings(
+        tmp_path, 1, queues={"enquiries": {"music_class": "calm", "announcements": rules}}
+    )
+    agent = settings.agents[0].id
+    async with floor_harness(
+        tmp_path, settings=settings, behaviour=LONG_TALK, start=False, keep_events=True
+    ) as h:
+        async with flow_daemon(h, FlowSetup()) as daemon:
+            await _busy_agent(h, daemon, agent)
+            await h.place(CallerBehaviour(number="5550111", hangup_after=None))
+            await h.wait_for(
+                lambda: 'STREAM FILE queue-thankyou ""' in _commands(h, "Local/5550111"),
+                "the second caller's announcement",
+            )
+        said = _commands(h, "Local/5550111")
+    assert said.count("EXEC StartMusicOnHold calm") >= 1
+    assert "EXEC StartMusicOnHold default" not in said
+    first = said.index("EXEC StopMusicOnHold")
+    assert said[first : first + 6] == [
+        "EXEC StopMusicOnHold",
+        'STREAM FILE queue-holdtime ""',
+        'SAY NUMBER 3 ""',
+        'STREAM FILE queue-minutes ""',
+        'STREAM FILE queue-thankyou ""',
+        "EXEC StartMusicOnHold calm",
+    ]
+    rows = h.rows("select data from call_events where kind = 'announced'")
+    assert json.loads(rows[0][0]) == {"position": None, "minutes": 3}
 
 
 @pytest.mark.asyncio

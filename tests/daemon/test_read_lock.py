@@ -27,8 +27,9 @@ async def test_call_back_checks_go_on_while_another_connection_holds_the_write_l
             h.db_path, timeout=30, isolation_level=None, check_same_thread=False
         )
         try:
-            # the write lock, held like a long batch would; taken off the event loop, since it
-            # may have to wait for the daemon's own writer, which runs on this loop
+            # The write lock, held like a long batch would. Taken off the event loop: the
+            # daemon's own writer may be inside a transaction right now, and it can only commit
+            # (and let us have the lock) while the loop runs.
             await asyncio.to_thread(holder.execute, "BEGIN IMMEDIATE")
             before = h.daemon.callbacks.rounds
             # A lookup that wanted the write lock would wait out the busy timeout (10 s).

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from acd.daemon.app import RunOptions
-from acd.daemon.calls import CallRecord
+from acd.app.daemon import RunOptions
+from acd.daemon.calls import Call
 from acd.daemon.ivr_port import Features
 from acd.daemon.recording_control import RecordingControl, RecordingRefused
 from acd.settings.settings import Settings
@@ -61,13 +61,16 @@ def feature_code(h: Harness, script: str) -> str:
     return f"{script}{'&' if '?' in script else '?'}key={value}"
 
 
-async def answered_recorded_call(h: Harness) -> CallRecord:
+async def answered_recorded_call(h: Harness) -> Call:
     await h.place()
+
+    def recorded_and_talking(call: Call) -> bool:
+        return call.state.recording_path is not None and call.state.talking
+
     await h.wait_for(
-        lambda: any(c.recording_path and c.answered_at for c in h.daemon.registry),
-        "a recorded answered call",
+        lambda: any(recorded_and_talking(c) for c in h.daemon.registry), "a recorded answered call"
     )
-    return next(c for c in h.daemon.registry if c.recording_path and c.answered_at)
+    return next(c for c in h.daemon.registry if recorded_and_talking(c))
 
 
 def mutes(h: Harness, state: str) -> list[tuple[str, str]]:
@@ -85,8 +88,8 @@ def control_of(h: Harness) -> RecordingControl:
     return control
 
 
-async def end_call_and_stop(h: Harness, call: CallRecord) -> None:
-    h.hang_up(call.channel)
+async def end_call_and_stop(h: Harness, call: Call) -> None:
+    h.hang_up(call.facts.channel)
     await h.wait_for(h.quiet, "the call to end")
     await h.stop_daemon()
 
@@ -97,7 +100,7 @@ async def test_feature_code_pauses_and_the_limit_resumes_the_recording(
 ) -> None:
     async with recorded_floor(tmp_path, monkeypatch, max_pause_s=0.5) as h:
         call = await answered_recorded_call(h)
-        agent = call.agent_id
+        agent = call.state.agent_id
         idle = next(a.id for a in h.settings.agents if a.id != agent)
         port = h.sim.plan.dialplan.agi_port
         # a local process posing as Asterisk without the dialplan's key: refused, nothing done
@@ -114,14 +117,14 @@ async def test_feature_code_pauses_and_the_limit_resumes_the_recording(
             port, f"PJSIP/{agent}-000000a2", feature_code(h, "agent?action=record-pause&reason=1")
         )
         assert sent[-1] == CONFIRM
-        assert mutes(h, "1") == [(call.channel, "both")]
+        assert mutes(h, "1") == [(call.facts.channel, "both")]
         # pressing pause again neither sends a second mute nor extends the limit
         sent = await _dial_code(
             port, f"PJSIP/{agent}-000000a3", feature_code(h, "agent?action=record-pause")
         )
         assert sent[-1] == ERROR
         await h.wait_for(lambda: bool(mutes(h, "0")), "the automatic resume")
-        assert mutes(h, "0") == [(call.channel, "both")]
+        assert mutes(h, "0") == [(call.facts.channel, "both")]
         assert control_of(h).paused_calls() == []
         # nothing left to resume
         sent = await _dial_code(
@@ -135,7 +138,7 @@ async def test_feature_code_pauses_and_the_limit_resumes_the_recording(
     )
     assert len(rows) == 1
     call_id, channel, reason, by, auto, paused_at, resumed_at = rows[0]
-    assert (call_id, channel, reason, by, auto) == (call.call_id, call.channel, "1", agent, 1)
+    assert (call_id, channel, reason, by, auto) == (call.call_id, call.facts.channel, "1", agent, 1)
     assert paused_at < resumed_at
     kinds = [k for (k,) in h.rows("select kind from call_events order by seq")]
     assert kinds.index("answered") < kinds.index("recording_paused")
@@ -151,8 +154,8 @@ async def test_api_pauses_and_resumes_and_refuses_without_a_recording(
         call = await answered_recorded_call(h)
         base = f"/calls/{call.call_id}/recording"
         assert h.daemon.api.sessions is not None
-        own = await issue_key(h.daemon.api.sessions, "li.na", "agent", agent_id=call.agent_id)
-        other = next(a.id for a in h.settings.agents if a.id != call.agent_id)
+        own = await issue_key(h.daemon.api.sessions, "li.na", "agent", agent_id=call.state.agent_id)
+        other = next(a.id for a in h.settings.agents if a.id != call.state.agent_id)
         colleague = await issue_key(h.daemon.api.sessions, "wang", "agent", agent_id=other)
         async with httpx.AsyncClient(base_url=h.daemon.http.url) as client:
             r = await client.post(f"{base}/pause", json={"reason": "card"}, headers=colleague)
@@ -162,12 +165,12 @@ async def test_api_pauses_and_resumes_and_refuses_without_a_recording(
             r = await client.post(f"{base}/pause", json={"reason": "card"}, headers=own)
             assert r.status_code == 200, r.text
             assert r.json()["paused"] is True
-            assert mutes(h, "1") == [(call.channel, "both")]
+            assert mutes(h, "1") == [(call.facts.channel, "both")]
             r = await client.post(f"{base}/pause", json={}, headers=SUPERVISOR)
             assert r.status_code == 409  # already paused
             r = await client.post(f"{base}/resume", headers=SUPERVISOR)
             assert r.status_code == 200, r.text
-            assert mutes(h, "0") == [(call.channel, "both")]
+            assert mutes(h, "0") == [(call.facts.channel, "both")]
             r = await client.post("/calls/no-such-call/recording/pause", headers=SUPERVISOR)
             assert r.status_code == 409
             r = await client.post(f"{base}/pause", headers={})
@@ -175,7 +178,7 @@ async def test_api_pauses_and_resumes_and_refuses_without_a_recording(
         # a pause still open when the caller hangs up is closed at the hang-up
         control = control_of(h)
         await control.pause(call_id=call.call_id, reason="pin", by="test")
-        h.hang_up(call.channel)
+        h.hang_up(call.facts.channel)
         await h.wait_for(lambda: control.paused_calls() == [], "the pause closed at hang-up")
         assert len(mutes(h, "0")) == 1  # no unmute sent to a channel that is gone
         await h.wait_for(h.quiet, "the call to end")

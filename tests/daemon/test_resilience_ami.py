@@ -3,6 +3,7 @@ agent stays reserved for a call that no longer exists."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -45,8 +46,8 @@ async def test_resync_releases_an_agent_reserved_for_a_call_nobody_handles(
     settings = floor_settings(1)
     async with floor_harness(tmp_path, settings=settings) as h:
         agent = settings.agents[0].id
-        ghost = WaitingCall("ghost-1", settings.default_queue, h.daemon.options.clock(), 0)
-        await h.daemon.acd.enqueue(ghost)
+        ghost = WaitingCall("ghost-1", settings.default_queue, h.daemon.clocks.steady(), 0)
+        await h.daemon.acd.enqueue(ghost, asyncio.Queue())
         assert await h.floor(lambda f, _now: f.engaged_agent("ghost-1")) == agent
         h.sim.faults.drop_ami()
         await h.wait_for(lambda: h.daemon.watcher.resyncs == 2, "the AMI resync after reconnect")

@@ -11,6 +11,7 @@ import pytest
 from acd.daemon.service import AcdService
 from acd.engine.agent import AgentChanged, AgentState, DeviceState, InvalidTransition
 from acd.engine.floor import Floor
+from acd.engine.floor_effects import Offer
 from acd.engine.floor_inputs import AgentAction, UnknownAgent
 from acd.engine.journal import replay
 from acd.engine.model import AgentSpec, QueueSpec, WaitingCall
@@ -49,8 +50,9 @@ async def test_inputs_are_applied_in_order_refusals_answered_and_the_day_journal
         with pytest.raises(UnknownAgent):
             await acd.agent_input("mallory", AgentAction.LOGIN)
         await acd.agent_input("alice", AgentAction.LOGIN)
-        ticket = await acd.enqueue(WaitingCall("c1", "orders", time.monotonic()))
-        offer = await asyncio.wait_for(ticket.offers.get(), 5.0)
+        offers: asyncio.Queue[Offer] = asyncio.Queue()  # the call's own inbox
+        await acd.enqueue(WaitingCall("c1", "orders", time.monotonic()), offers)
+        offer = await asyncio.wait_for(offers.get(), 5.0)
         assert (offer.call_id, offer.agent_id) == ("c1", "alice")
         await acd.agent_input("alice", AgentAction.PAUSE, "break")  # waits for the Dial
         acd.offer_answered("c1")

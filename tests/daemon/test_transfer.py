@@ -1,6 +1,6 @@
 """Transfers end to end: the daemon with its HTTP API against the PBX simulator, real sockets.
 
-Generated agents (``acd.daemon.demo``): 2001 is expert in orders (none in complaints), 2002 is
+Generated agents (``acd.cli.demo.plan``): 2001 is expert in orders (none in complaints), 2002 is
 good in complaints (none in orders), both can take the default queue ``enquiries``.
 """
 
@@ -16,9 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from acd.app.daemon import RunOptions
 from acd.cli.main import main
-from acd.daemon.app import RunOptions
-from acd.daemon.calls import CallRecord
+from acd.daemon.call_state import fold
+from acd.daemon.call_steps import Answered, Arrival, LegEnded, Offered, Queued, Transferred
+from acd.daemon.calls import Call
 from acd.daemon.transfers import TransferNotAllowed, check_transfer
 from acd.settings.schema_routing import TransferRules
 from tests.daemon import harness as harness_module
@@ -66,15 +68,15 @@ async def daemon_with_api(
             await h.stop_daemon()
 
 
-async def answered_call(h: Harness) -> CallRecord:
+async def answered_call(h: Harness) -> Call:
     await h.place()
-    await h.wait_for(lambda: any(c.agent_channel for c in h.daemon.registry), "an answer")
-    return next(c for c in h.daemon.registry if c.agent_channel)
+    await h.wait_for(lambda: any(c.state.agent_channel for c in h.daemon.registry), "an answer")
+    return next(c for c in h.daemon.registry if c.state.agent_channel)
 
 
-async def answered_by(h: Harness, call: CallRecord, agent_id: str) -> None:
+async def answered_by(h: Harness, call: Call, agent_id: str) -> None:
     await h.wait_for(
-        lambda: call.agent_id == agent_id and call.agent_channel is not None,
+        lambda: call.state.agent_id == agent_id and call.state.agent_channel is not None,
         f"agent {agent_id} answering the transferred caller",
     )
 
@@ -89,7 +91,7 @@ async def test_transfer_to_a_queue_wraps_up_the_agent_and_connects_the_other_que
 ) -> None:
     async with daemon_with_api(tmp_path, monkeypatch) as (h, api):
         call = await answered_call(h)
-        first, first_answer = call.agent_id, call.answered_at
+        first, first_answer = call.state.agent_id, call.state.answered_at
         assert first is not None
         target = ONLY_THE_OTHER[first]
         r = await api.post(
@@ -100,12 +102,13 @@ async def test_transfer_to_a_queue_wraps_up_the_agent_and_connects_the_other_que
         assert r.status_code == 200, r.text
         assert r.json()["target"] == f"queue:{target}"
         await answered_by(h, call, other(first))
-        assert call.queue == target
-        assert call.priority == h.settings.queue(target).priority + 5  # not sent to the back
-        assert call.answered_at == first_answer  # KPIs keep the first answer
-        assert call.leg_answered_at is not None
+        state = call.state
+        assert state.queue == target
+        assert state.priority == h.settings.queue(target).priority + 5  # not sent to the back
+        assert state.answered_at == first_answer  # KPIs keep the first answer
+        assert state.leg_answered_at is not None
         assert first_answer is not None
-        assert call.leg_answered_at > first_answer
+        assert state.leg_answered_at > first_answer
     rows = h.rows("select transfers, outcome, agent_id, queue from calls")
     assert len(rows) == 1
     transfers, outcome, agent, queue = rows[0]
@@ -135,14 +138,14 @@ async def test_supervisor_transfers_to_a_named_agent(
 ) -> None:
     async with daemon_with_api(tmp_path, monkeypatch) as (h, api):
         call = await answered_call(h)
-        first = call.agent_id
+        first = call.state.agent_id
         body = {"agent": other(first), "reason": "customer asked for them"}
         r = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
         assert r.status_code == 200, r.text
         await answered_by(h, call, other(first))
-        assert call.queue == h.settings.default_queue  # same queue, kept for that agent
-        assert call.transfers[0]["target"] == f"agent:{other(first)}"
-        assert call.transfers[0]["by"] == "supervisors"
+        assert call.state.queue == h.settings.default_queue  # same queue, kept for that agent
+        assert call.state.transfers[0]["target"] == f"agent:{other(first)}"
+        assert call.state.transfers[0]["by"] == "supervisors"
         # the call is already with that agent now: a second transfer to them is refused
         again = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
         assert again.status_code == 409
@@ -158,11 +161,12 @@ async def test_transfers_refused_by_config_and_when_not_in_a_conversation(
                                headers=SUPERVISOR)).status_code == 404  # fmt: skip
         call = await answered_call(h)
         url = f"/calls/{call.call_id}/transfer"
-        own = key_of(call.agent_id)
+        agent = call.state.agent_id
+        own = key_of(agent)
         cases = [
-            ({"queue": "orders", "reason": "x"}, key_of(other(call.agent_id)), 403),  # not theirs
+            ({"queue": "orders", "reason": "x"}, key_of(other(agent)), 403),  # not theirs
             ({"queue": "complaints", "reason": "angry"}, own, 403),
-            ({"agent": other(call.agent_id), "reason": "x"}, own, 403),
+            ({"agent": other(agent), "reason": "x"}, own, 403),
             ({"queue": "orders"}, own, 422),  # no reason
             ({"queue": "orders", "agent": "2001", "reason": "x"}, own, 422),
             ({"queue": "billing", "reason": "x"}, own, 404),
@@ -175,17 +179,17 @@ async def test_transfers_refused_by_config_and_when_not_in_a_conversation(
         argv += ["--api", str(api.base_url).rstrip("/"), "--token", own["Authorization"][7:]]
         assert await asyncio.to_thread(main, argv) == 1  # the CLI is refused the same way
         assert "refused (403)" in capsys.readouterr().err
-        assert call.transfer_to is None
-        assert not call.transfers
-        assert call.agent_channel is not None  # still talking to the same agent
+        assert call.state.transfer_asked is None
+        assert not call.state.transfers
+        assert call.state.agent_channel is not None  # still talking to the same agent
         # a caller still waiting (everyone busy or paused) is not in a conversation: 409
-        idle = other(call.agent_id)
+        idle = other(call.state.agent_id)
         paused = await api.post(f"/agents/{idle}/pause", json={}, headers=SUPERVISOR)
         assert paused.status_code == 200
         await h.place()
         await h.wait_for(lambda: len(h.daemon.registry) == 2, "a second caller")
         waiting = next(c for c in h.daemon.registry if c.call_id != call.call_id)
-        await h.wait_for(lambda: waiting.queued_at is not None, "the second caller queued")
+        await h.wait_for(lambda: waiting.state.queued_at is not None, "the second caller queued")
         r = await api.post(
             f"/calls/{waiting.call_id}/transfer",
             json={"queue": "orders", "reason": "x"},
@@ -201,16 +205,16 @@ async def test_caller_hanging_up_while_transferred_leaves_nothing_stuck(
 ) -> None:
     async with daemon_with_api(tmp_path, monkeypatch) as (h, api):
         call = await answered_call(h)
-        target = other(call.agent_id)
+        target = other(call.state.agent_id)
         paused = await api.post(f"/agents/{target}/pause", json={}, headers=SUPERVISOR)
         assert paused.status_code == 200  # the named agent is paused: the caller waits for them
         body = {"agent": target, "reason": "specialist"}
         r = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
         assert r.status_code == 200
-        await h.wait_for(lambda: bool(call.transfers), "the transfer taking effect")
+        await h.wait_for(lambda: bool(call.state.transfers), "the transfer taking effect")
         waiting = await h.floor(lambda f, _now: [c.call_id for c in f.router.waiting_calls()])
         assert waiting == [call.call_id]
-        h.hang_up(call.channel)
+        h.hang_up(call.facts.channel)
         await h.wait_for(h.quiet, "nothing left queued, engaged or open")
         assert (await h.agent_states())[target] == "paused"
     rows = h.rows("select outcome, hung_up_by, json_array_length(transfers) from calls")
@@ -230,11 +234,22 @@ def test_policy_check_is_for_agents_only() -> None:
 
 
 def test_talk_of_a_transferred_call_leaves_out_the_wait_between_legs() -> None:
-    call = CallRecord("c1", "u1", "ch", "555", None, arrived_at=0.0)
-    call.queued_at, call.ring_started_at, call.answered_at = 1.0, 2.0, 3.0
-    call.transfers.append({"from_agent": "2001", "target": "queue:orders", "at": 13.0})
-    call.talk_before_s = 10.0  # 3 -> 13 with the first agent
-    call.leg_answered_at, call.ended_at = 20.0, 25.0  # 7 s waiting, then 5 s with the next
-    facts = call.facts()
+    state = fold(
+        Arrival("c1", "u1", "ch", "555", None, arrived_at=0.0),
+        [
+            Queued(1.0, "enquiries", 1),
+            Offered(2.0, "2001", "PJSIP/2001"),
+            Answered(3.0, "2001", "PJSIP/2001-1"),
+            LegEnded(13.0, "agent"),  # 3 -> 13 with the first agent
+            Transferred(13.0, "2001", "queue:orders", "x", "agents"),
+            Queued(13.0, "orders", 7),
+            Offered(18.0, "2002", "PJSIP/2002"),
+            Answered(20.0, "2002", "PJSIP/2002-1"),  # 7 s waiting, then 5 s with the next
+            LegEnded(25.0, "caller"),
+        ],
+    )
+    facts = state.kpi_facts()
     assert (facts.answered_at, facts.queued_at, facts.ring_started_at) == (3.0, 1.0, 2.0)
     assert facts.talk_s == 15.0
+    assert state.queue == "orders"
+    assert [r.agent_id for r in state.rings] == ["2001", "2002"]

@@ -22,12 +22,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from acd.asterisk.ami.client import ActionCompleted
 from acd.asterisk.ami.message import Message
 from acd.cli.features import hotline_features
-from acd.daemon.calls import CallRecord, CallRegistry
+from acd.daemon.call_steps import Answered, Arrival, Offered, Queued
+from acd.daemon.calls import Call, CallRegistry
+from acd.daemon.clocks import Clocks
 from acd.daemon.outputs import Outputs
 from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
 from acd.daemon.supervisor import SupervisorDesk
 from acd.engine.floor import Floor
+from acd.engine.floor_effects import Offer
+from acd.engine.model import WaitingCall
 from acd.http import ApiContext, HttpServer, create_app
 from acd.identity.users import add_user
 from acd.settings.loader import load_settings
@@ -114,14 +118,27 @@ class Api:
     registry: CallRegistry
     written: list[WriteCommand] = field(default_factory=list)
 
-    def on_call(self, agent_id: str, channel: str, queue: str = "orders") -> CallRecord:
-        """A live, answered call with the agent (as the call flow and AMI watcher leave it)."""
+    def on_call(self, agent_id: str, channel: str, queue: str = "orders") -> Call:
+        """A live call in conversation with the agent (the steps a call flow adds)."""
         now = time.time()
-        call = CallRecord(f"c-{agent_id}", f"u-{agent_id}", "PJSIP/trunk-1", "5550100", None, now)
-        call.queue, call.queued_at, call.agent_id = queue, now, agent_id
-        call.answered_at, call.agent_channel = now, channel
+        call = Call(
+            Arrival(f"c-{agent_id}", f"u-{agent_id}", "PJSIP/trunk-1", "5550100", None, now)
+        )
+        call.add_step(Queued(now, queue, 2))
+        call.add_step(Offered(now, agent_id, f"PJSIP/{agent_id}"))
+        call.add_step(Answered(now, agent_id, channel))
         self.registry.open(call)
         return call
+
+    async def enqueue(
+        self, call_id: str, queue: str, *, waited_s: float = 0.0, priority: int = 0
+    ) -> asyncio.Queue[Offer]:
+        """A caller waiting since ``waited_s`` ago (the floor runs on the steady clock, as in
+        the daemon); the floor's offers for it arrive on the returned queue."""
+        offers: asyncio.Queue[Offer] = asyncio.Queue()
+        arrived = self.ctx.clocks.steady() - waited_s
+        await self.ctx.acd.enqueue(WaitingCall(call_id, queue, arrived, priority), offers)
+        return offers
 
 
 async def issue_key(
@@ -156,7 +173,8 @@ async def running_api(
     queues, agents = engine_specs(settings)
     floor = Floor(queues, agents)
     outputs = Outputs(publisher=None, writer=None)
-    acd = AcdService(floor, outputs, clock=time.time)
+    clocks = Clocks()
+    acd = AcdService(floor, outputs, clock=clocks.steady)
     registry = CallRegistry()
     written: list[WriteCommand] = []
     url = f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"
@@ -173,6 +191,7 @@ async def running_api(
         db_url=url,
         write=written.append,
         ami=ami,  # type: ignore[arg-type]
+        clocks=clocks,
     )
     # mounted as the daemon does: with the feature packages' routers (recordings)
     app = create_app(ctx, hotline_features(settings).http_routers)

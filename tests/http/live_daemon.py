@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.daemon.app import RunOptions
+from acd.app.daemon import RunOptions
 from acd.settings.settings import Settings
 from acd.sim.plan import AgentBehaviour
 from tests.daemon import harness as harness_module

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from acd.engine.model import WaitingCall
 from acd.storage.commands import AppendAudit, InsertCallback, UpsertCall
 from acd.storage.models import Callback
 from tests.http.api_harness import (
@@ -111,7 +110,7 @@ async def test_agents_act_only_on_themselves_and_their_own_calls(tmp_path: Path)
 @pytest.mark.asyncio
 async def test_queues_and_waiting_calls_show_a_waiting_caller(tmp_path: Path) -> None:
     async with running_api(tmp_path) as api:
-        await api.ctx.acd.enqueue(WaitingCall("call-1", "orders", api.ctx.clock()))
+        await api.enqueue("call-1", "orders")
         queues = (await api.client.get("/queues", headers=AGENT)).json()
         assert queues["orders"]["waiting"] == 1
         assert queues["complaints"]["waiting"] == 0
@@ -124,7 +123,7 @@ async def test_queues_and_waiting_calls_show_a_waiting_caller(tmp_path: Path) ->
 async def test_assign_needs_a_supervisor_and_reports_the_refusal_reason(tmp_path: Path) -> None:
     async with running_api(tmp_path) as api:
         c = api.client
-        await api.ctx.acd.enqueue(WaitingCall("call-1", "complaints", api.ctx.clock()))
+        await api.enqueue("call-1", "complaints")
         body = {"agent": "1003"}
         assert (await c.post("/calls/call-1/assign", headers=AGENT, json=body)).status_code == 403
         r = await c.post("/calls/call-1/assign", headers=SUPERVISOR, json=body)
@@ -218,7 +217,7 @@ async def test_a_vip_caller_designated_to_an_experienced_agent_waits_for_that_ag
 ) -> None:
     async with running_api(tmp_path) as api:
         c = api.client
-        await api.ctx.acd.enqueue(WaitingCall("vip-1", "complaints", api.ctx.clock(), 15))
+        await api.enqueue("vip-1", "complaints", priority=15)
         body = {"agent": "1005"}  # Chen Jing: complaints level 5
         assert (await c.post("/calls/vip-1/designate", headers=AGENT, json=body)).status_code == 403
         r = await c.post("/calls/vip-1/designate", headers=SUPERVISOR, json=body)

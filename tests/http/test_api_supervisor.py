@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from acd.asterisk.ami.message import Message
-from acd.engine.model import WaitingCall
 from acd.storage.commands import AppendAudit
 from acd.storage.models import AuditLog, Recording
 from tests.http.api_harness import (
@@ -184,7 +183,7 @@ async def test_recordings_are_for_qa_and_supervisors_and_every_play_is_audited(
 @pytest.mark.asyncio
 async def test_metrics_are_prometheus_text(tmp_path: Path) -> None:
     async with running_api(tmp_path) as api:
-        await api.ctx.acd.enqueue(WaitingCall("call-1", "orders", api.ctx.clock()))
+        await api.enqueue("call-1", "orders")
         r = await api.client.get("/metrics", headers=AGENT)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
@@ -207,7 +206,7 @@ async def test_wallboard_page_is_open_and_its_data_needs_a_token(tmp_path: Path)
         assert 'new EventSource("/events/wallboard")' in script.text  # no token in the URL
         assert (await api.client.get("/wallboard.json")).status_code == 401
         assert (await api.client.get("/wallboard.json?token=tok-viewer")).status_code == 401
-        await api.ctx.acd.enqueue(WaitingCall("call-1", "complaints", api.ctx.clock() - 40))
+        await api.enqueue("call-1", "complaints", waited_s=40)
         snap = (await api.client.get("/wallboard.json", headers=VIEWER)).json()
     assert snap["queues"]["complaints"]["waiting"] == 1
     assert snap["queues"]["complaints"]["longest_wait_s"] >= 40

@@ -29,8 +29,8 @@ async def test_supervisor_barges_into_a_live_call_and_the_session_is_audited(
 ) -> None:
     async with live_daemon(tmp_path, monkeypatch) as (h, url):
         await h.place()
-        await h.wait_for(lambda: any(c.agent_channel for c in h.daemon.registry), "an answer")
-        call = next(c for c in h.daemon.registry if c.agent_channel)
+        await h.wait_for(lambda: any(c.state.agent_channel for c in h.daemon.registry), "an answer")
+        call = next(c.state for c in h.daemon.registry if c.state.agent_channel)
         body = {"agent": call.agent_id, "mode": "barge", "from": PHONE}
         async with httpx.AsyncClient(base_url=url, headers=SUPERVISOR) as client:
             r = await client.post("/spy", json=body)

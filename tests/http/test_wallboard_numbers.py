@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from acd.daemon.calls import CallRecord
+from acd.daemon.call_state import CallState, fold
+from acd.daemon.call_steps import Answered, Arrival, Ended, LegEnded, Offered, Queued, Step
+from acd.daemon.calls import Call
 from acd.daemon.supervisor import NotOnCall, SpyMode, agent_call, chanspy_data
 from acd.http.wallboard import alerts, complaint_count, service_levels
 from acd.kpi import KpiSettings
@@ -12,18 +14,38 @@ from acd.kpi import KpiSettings
 NOW = 100_000.0
 
 
-def call(queue: str, queued_ago: float, wait_s: float | None, *, ended: bool = True) -> CallRecord:
+def steps(
+    queue: str, queued: float, wait_s: float | None, agent: str, *, ended: bool
+) -> list[Step]:
+    found: list[Step] = [Queued(queued, queue, 1)]
+    if wait_s is not None:
+        found += [
+            Offered(queued + wait_s - 1, agent, f"PJSIP/{agent}"),
+            Answered(queued + wait_s, agent, f"PJSIP/{agent}-1"),
+        ]
+    end = queued + (wait_s or 30.0) + 60.0
+    if ended:
+        if wait_s is not None:
+            found.append(LegEnded(end, "agent"))
+        found.append(Ended(end, "caller"))
+    return found
+
+
+def call(
+    queue: str, queued_ago: float, wait_s: float | None, *, ended: bool = True, agent: str = "1001"
+) -> CallState:
     """Queued ``queued_ago`` seconds before NOW; answered after ``wait_s`` (None: abandoned)."""
     queued = NOW - queued_ago
-    record = CallRecord(f"c{queued_ago}", f"u{queued_ago}", "PJSIP/t", "555", None, queued)
-    record.queue, record.queued_at = queue, queued
-    if wait_s is not None:
-        record.answered_at = queued + wait_s
-        record.outcome = "answered"
-    else:
-        record.outcome = "abandoned"
-    record.ended_at = queued + (wait_s or 30.0) + 60.0 if ended else None
-    return record
+    arrival = Arrival(f"c{queued_ago}", f"u{queued_ago}", "PJSIP/t", "555", None, queued)
+    return fold(arrival, steps(queue, queued, wait_s, agent, ended=ended))
+
+
+def live(queue: str, queued_ago: float, wait_s: float | None, agent: str) -> Call:
+    queued = NOW - queued_ago
+    found = Call(Arrival(f"l{queued_ago}", f"u{queued_ago}", "PJSIP/t", "555", None, queued))
+    for step in steps(queue, queued, wait_s, agent, ended=False):
+        found.add_step(step)
+    return found
 
 
 def test_service_level_per_window_counts_calls_offered_in_the_window() -> None:
@@ -67,12 +89,12 @@ def test_chanspy_data_per_mode_lets_the_supervisor_switch_with_dtmf() -> None:
 
 
 def test_agent_call_needs_an_answered_live_call_with_a_channel() -> None:
-    ringing = call("orders", 10, None, ended=False)
-    ringing.agent_id, ringing.outcome = "1001", None
-    over = call("orders", 10, 2.0)
-    over.agent_id, over.agent_channel = "1001", "PJSIP/1001-1"
+    ringing = live("orders", 10, None, "1001")
+    ringing.add_step(Offered(NOW, "1001", "PJSIP/1001"))
+    over = live("orders", 10, 2.0, "1001")
+    over.add_step(LegEnded(NOW, "agent"))
+    other = live("orders", 10, 2.0, "1002")
     with pytest.raises(NotOnCall, match="agent 1001 is not on a call"):
-        agent_call([ringing, over], "1001")
-    live = call("orders", 10, 2.0, ended=False)
-    live.agent_id, live.agent_channel = "1001", "PJSIP/1001-2"
-    assert agent_call([ringing, over, live], "1001") is live
+        agent_call([ringing, over, other], "1001")
+    talking = live("orders", 10, 2.0, "1001")
+    assert agent_call([ringing, over, talking], "1001") is talking

@@ -13,7 +13,7 @@ import pytest
 from acd.asterisk.agi.router import Router
 from acd.asterisk.aio.agi_server import AgiHandler, FastAgiServer
 from acd.asterisk.aio.agi_session import AgiSession
-from acd.daemon.demo import prompt_names
+from acd.cli.demo.plan import prompt_names
 from acd.daemon.ivr_port import IvrOutcome
 from acd.settings.loader import load_settings
 from acd.sim.plan import CallerBehaviour, DialplanPlan, SimPlan

@@ -57,7 +57,7 @@ def test_without_texts_the_hotline_sounds_and_the_chinese_announcements_are_miss
     assert welcome in texts
     queue = (
         "prompts.yaml: sound queue-thereare for zh callers (daemon: waiting announcements, "
-        "call-back, voicemail): no zh text in prompts.yaml "
+        "call-back): no zh text in prompts.yaml "
         "(the core sounds have it in English only)"
     )
     assert queue in texts

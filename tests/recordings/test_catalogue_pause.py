@@ -31,20 +31,34 @@ T0 = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
 
 def test_path_layout_by_utc_date_queue_and_call() -> None:
     local = T0.astimezone(timezone(timedelta(hours=8)))
-    path = recording_path(Path("/rec"), "c-42", "orders", local)
+    path = recording_path(Path("/rec"), call_id="c-42", queue="orders", started_at=local)
     assert path == Path("/rec/2026/11/18/orders/c-42.wav")
-    assert recording_path(Path("r"), "c-1", None, T0) == Path("r/2026/11/18/_none/c-1.wav")
+    none = recording_path(Path("r"), call_id="c-1", queue=None, started_at=T0)
+    assert none == Path("r/2026/11/18/_none/c-1.wav")
+
+
+def test_path_follows_the_configured_layout() -> None:
+    path = recording_path(
+        Path("/rec"), "{queue}/{date}/{call_id}", call_id="c-7", queue="orders", started_at=T0
+    )
+    assert path == Path("/rec/orders/2026/11/18/c-7.wav")
+    flat = recording_path(
+        Path("/rec"), "{queue}-{call_id}", call_id="c-8", queue="q", started_at=T0
+    )
+    assert flat == Path("/rec/q-c-8.wav")
 
 
 @pytest.mark.parametrize(("call_id", "queue"), [("../x", "q"), ("c1", "a/b"), ("..", "q")])
 def test_path_refuses_names_escaping_the_root(call_id: str, queue: str) -> None:
     with pytest.raises(ValueError, match="file name"):
-        recording_path(Path("/rec"), call_id, queue, T0)
+        recording_path(
+            Path("/rec"), "{queue}/{call_id}", call_id=call_id, queue=queue, started_at=T0
+        )
 
 
 def test_path_refuses_naive_time() -> None:
     with pytest.raises(ValueError, match="aware"):
-        recording_path(Path("/rec"), "c", "q", datetime(2026, 1, 1))
+        recording_path(Path("/rec"), call_id="c", queue="q", started_at=datetime(2026, 1, 1))
 
 
 def test_mixmonitor_options_encode_as_an_agi_exec() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from acd.asterisk.ami.framing import NEED_DATA, Framer
 from acd.asterisk.ami.message import Message
-from acd.daemon.demo import DemoParams, sim_plan
+from acd.cli.demo.plan import DemoParams, sim_plan
 from acd.settings.loader import load_settings
 from acd.sim.plan import AgentBehaviour, CallerBehaviour, DialplanPlan, SimPlan
 from acd.sim.runtime import Simulator

@@ -11,6 +11,7 @@ run (res/res_agi.c commands[] ``dead`` column; shared README).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import Mapping
 
@@ -136,6 +137,18 @@ class AgiSession:
             return await waiter
         finally:
             self._waiter = None
+
+    async def finish(self, timeout_s: float) -> None:
+        """End the session from our side now, as the server does when the script returns: half-
+        close the connection; Asterisk answers with ``HANGUP``, closes, and the channel goes on
+        in the dialplan. Waits at most ``timeout_s`` for the close. (A script that must do more
+        once Asterisk has finished with the channel, e.g. read the recording the channel's end
+        closes, calls this first.)"""
+        if not self.closed and self._writer.can_write_eof():
+            self._writer.write_eof()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                await self.closed_event.wait()
 
     # --- called by the server's reader task ------------------------------------------------------
 

@@ -40,7 +40,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from acd import logging as hlog
-    from acd.daemon.demo import DemoParams, demo_settings
+    from acd.cli.demo.plan import DemoParams, demo_settings
 
     try:
         settings = load_settings(args.config, require_secrets=False)
@@ -75,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _demo(settings: Any, params: Any, workdir: Path, args: argparse.Namespace) -> Any:
+    from acd.cli.demo.run import DemoSnapshot, run_demo
     from acd.cli.features import hotline_features
-    from acd.daemon.demo_run import DemoSnapshot, run_demo
 
     ivr = hotline_features(settings)
     if args.json or not sys.stdout.isatty():

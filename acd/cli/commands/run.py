@@ -117,8 +117,8 @@ def _stopped_before_start() -> int:
 
 def _build(settings: Settings, args: argparse.Namespace) -> Any:
     from acd import logging as hlog
+    from acd.app.daemon import Daemon, RunOptions
     from acd.cli.features import hotline_features
-    from acd.daemon.app import Daemon, RunOptions
 
     log_settings = settings.system.logging
     hlog.configure(log_settings.format, log_settings.level)

@@ -85,7 +85,7 @@ def _plan(args: argparse.Namespace) -> SimPlan | None:
             recordings_dir=args.recordings_dir,
         )
     else:
-        from acd.daemon.demo import DemoParams, sim_plan
+        from acd.cli.demo.plan import DemoParams, sim_plan
         from acd.settings.errors import ConfigError
         from acd.settings.loader import load_settings
 

@@ -9,33 +9,35 @@ dialplan's plain ``Queue()``), then flush MQTT and storage.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from acd.app.options import RunOptions, flow_settings
 from acd.asterisk.agi.router import Router
 from acd.asterisk.aio.agi_server import AgiHandler, FastAgiServer
 from acd.asterisk.aio.ami_client import AmiClient, AmiClientClosed, AmiLoginError
 from acd.daemon.agent_codes import AgentFeatureCodes
 from acd.daemon.ami_watch import AmiWatcher
-from acd.daemon.call_flow import CallFlow
+from acd.daemon.call_flow import CallFlow, IvrRoute
+from acd.daemon.callback_book import CallbackBook, CallbackHours, booked_in_table
 from acd.daemon.callback_flow import CallbackFlow
 from acd.daemon.callbacks import CallbackScheduler
 from acd.daemon.calls import CallRegistry
+from acd.daemon.clocks import Clocks
 from acd.daemon.dialling import FlowSettings
-from acd.daemon.ivr_port import Features
+from acd.daemon.ivr_port import CallerLookup, Features, IvrRunner
 from acd.daemon.outputs import Outputs
+from acd.daemon.queue_stats import QueueStats
 from acd.daemon.recording import CallRecording, RecordingSettings
 from acd.daemon.recording_control import RecordingControl
 from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
 from acd.daemon.supervisor import SupervisorDesk
-from acd.daemon.waiting import WaitSettings
+from acd.daemon.transfers import AgentLeg
 from acd.engine.floor import Floor
 from acd.engine.floor_inputs import AgentAction
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
+from acd.events.topics import Publication
 from acd.http import ApiContext, HttpServer, create_app
 from acd.logging import get_logger
 from acd.settings import names
@@ -46,32 +48,14 @@ from acd.storage.spool import Spool
 from acd.storage.writer import StorageWriter
 
 log = get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """What may differ from the config files at run time (the demo and tests override these)."""
-
-    ami_secret: str
-    db_url: str | None = None  # default: settings.database.url
-    spool_dir: Path | None = None
-    ami_host: str | None = None
-    ami_port: int | None = None
-    agi_port: int | None = None  # 0 = any free port (the demo)
-    mqtt: bool = True
-    login_agents: tuple[str, ...] = ()  # log these agents in at start (demo, load tests)
-    http_port: int | None = None  # HTTP API + wallboard: None = not served, 0 = any free port
-    poll_ms: int = 500
-    announce_first_s: float = 10.0  # position/estimate announcements while waiting
-    announce_every_s: float = 30.0
-    survey_sample_rate: float = 0.5  # share of callers asked the post-call survey
-    clock: Callable[[], float] = field(default=time.time)
+__all__ = ["Daemon", "RunOptions"]  # RunOptions lives in acd.app.options
 
 
 class Daemon:
     def __init__(self, settings: Settings, options: RunOptions, features: Features) -> None:
         self.settings = settings
         self.options = options
+        self.clocks = clocks = Clocks(options.clock, options.steady_clock)
         clock = options.clock
         system = settings.system
         queues, agents = engine_specs(settings)
@@ -86,8 +70,8 @@ class Daemon:
         db_url = options.db_url or system.database.url
         self.db = create_engine(db_url)
         sessions = session_factory(self.db)
-        # Lookups during calls (caller, orders, due call-backs) only read: on SQLite a read-only
-        # engine takes no write lock, so they never queue behind (or hold up) the storage writer.
+        # Lookups during calls (caller, orders, due and booked call-backs) only read: on SQLite a
+        # read-only engine takes no write lock, so they never queue behind the storage writer.
         self.read_db = create_engine(db_url, read_only=True)
         reads = session_factory(self.read_db)
         callers = features.callers(reads) if features.callers is not None else None
@@ -95,14 +79,25 @@ class Daemon:
         self.writer = StorageWriter(self.db, Spool(spool_dir))
         wrap = {q.name: q.wrapup_s for q in settings.queues}
         rings = {q.name: q.ring_timeout_s for q in settings.queues}
+        prefix = system.mqtt.topic_prefix
+        self.queue_stats = QueueStats(
+            lambda query: self.acd.read(query),  # noqa: PLW0108 - self.acd is created below
+            self._publish,
+            prefix=prefix,
+            clock=clock,
+        )
         self.outputs = Outputs(
             publisher=self.publisher,
             writer=self.writer,
-            prefix=system.mqtt.topic_prefix,
+            prefix=prefix,
             wrap_up_s=lambda q: wrap.get(q or "", 0.0),
             ring_limit_s=lambda q: rings.get(q or ""),
+            clocks=clocks,
+            floor_changed=self.queue_stats.changed,
         )
-        self.acd = AcdService(self.floor, self.outputs, clock=clock)
+        # The floor runs on the steady clock: a wall-clock jump neither fires nor delays its
+        # timers (wrap-up, relaxation, ring forgiveness).
+        self.acd = AcdService(self.floor, self.outputs, clock=clocks.steady)
         self.registry = CallRegistry()
         self.watcher = AmiWatcher(
             self.acd,
@@ -113,54 +108,41 @@ class Daemon:
         )
         self.recording: CallRecording | None = None
         if features.recorder is not None and settings.recording.enabled:
+            rec = settings.recording
             self.recording = CallRecording(
                 features.recorder,
-                self.outputs,
-                RecordingSettings(
-                    Path(settings.recording.directory).resolve(), settings.recording.dual_channel
-                ),
+                self.outputs.store,
+                RecordingSettings(Path(rec.directory).resolve(), rec.layout, rec.dual_channel),
             )
         self.recording_control: RecordingControl | None = None
         if self.recording is not None and features.recording_pauses is not None:
             self.recording_control = RecordingControl(
                 self.registry,
                 lambda: self.ami,
-                self.outputs,
+                self.outputs.store,
                 features.recording_pauses,
                 max_pause_s=settings.recording.max_pause_s,
-                clock=clock,
+                clocks=clocks,
             )
-        self.flow = flow = CallFlow(
+        cb = settings.callbacks
+        self.callback_book = CallbackBook(
+            booked_in_table(reads),
+            CallbackHours(cb.calling_hours, cb.slot_capacity, settings.timezone),
+        )
+        call_settings = flow_settings(settings, options)
+        self.flow = CallFlow(
             self.acd,
             self.registry,
             self.outputs,
-            features.ivr(reads),
-            FlowSettings(
-                settings.default_queue,
-                {q.name: q.priority for q in settings.queues},
-                waiting=WaitSettings(
-                    poll_ms=options.poll_ms,
-                    announce_first_s=options.announce_first_s,
-                    announce_every_s=options.announce_every_s,
-                    timezone=settings.timezone,
-                    callback_hours=settings.callbacks.calling_hours,
-                    callback_slot_capacity=settings.callbacks.slot_capacity,
-                ),
-                survey_sample_rate=options.survey_sample_rate,
-                language=settings.ivr.default_language,
-                mqtt_prefix=system.mqtt.topic_prefix,
-                transfer_priority_boost={
-                    q.name: q.transfers.priority_boost for q in settings.queues
-                },
-            ),
-            clock=clock,
-            callers=callers,
+            call_settings,
+            book=self.callback_book,
+            clocks=clocks,
             queues=self.floor.queues,
             recording=self.recording,
+            recording_control=self.recording_control,
+            agent_leg=AgentLeg(lambda: self.ami),
             survey=features.survey,
         )
-        router: Router[AgiHandler] = Router()
-        router.add(names.ROUTE_IVR, flow)
         self.callbacks = CallbackScheduler(
             reads,
             lambda: self.ami,
@@ -168,23 +150,9 @@ class Daemon:
             self.outputs.store,
             settings.callbacks,
             timezone=settings.timezone,
-            clock=clock,
+            clocks=clocks,
         )
-        router.add(
-            names.ROUTE_CALLBACK,
-            CallbackFlow(
-                flow,
-                self.callbacks,
-                self.outputs,
-                {q.name: q.priority for q in settings.queues},
-                clock=clock,
-                callers=callers,
-            ),
-        )
-        router.add(
-            names.ROUTE_AGENT,
-            AgentFeatureCodes(self.acd, self.floor.by_endpoint, self.recording_control),
-        )
+        router = self._routes(features.ivr(reads), callers, call_settings)
         fastagi = system.fastagi
         self.agi = FastAgiServer(
             router,
@@ -213,8 +181,6 @@ class Daemon:
         self.desk = SupervisorDesk(self.ami, self.writer.submit, clock=clock)
         self.ami.subscribe(self.desk.on_event)
         self.ami.subscribe(self.callbacks.on_event)
-        if self.recording_control is not None:
-            self.ami.subscribe(self.recording_control.on_event)
         self.api = ApiContext(
             settings,
             self.acd,
@@ -225,7 +191,7 @@ class Daemon:
             db_url=db_url,
             write=self.writer.submit,
             ami=self.ami,
-            clock=clock,
+            clocks=clocks,
             recording_key=features.playback_key,
             recording_control=self.recording_control,
         )
@@ -242,6 +208,47 @@ class Daemon:
         )
         self.started = asyncio.Event()
         self._stop = asyncio.Event()
+
+    def _routes(
+        self,
+        ivr: IvrRunner,
+        callers: CallerLookup | None,
+        call_settings: FlowSettings,
+    ) -> Router[AgiHandler]:
+        """The FastAGI routes: a new call (IVR), a call-back's customer leg, agent codes."""
+        router: Router[AgiHandler] = Router()
+        router.add(
+            names.ROUTE_IVR,
+            IvrRoute(
+                self.flow,
+                self.outputs,
+                ivr,
+                call_settings,
+                book=self.callback_book,
+                clocks=self.clocks,
+                callers=callers,
+            ),
+        )
+        router.add(
+            names.ROUTE_CALLBACK,
+            CallbackFlow(
+                self.flow,
+                self.callbacks,
+                self.outputs,
+                {q.name: q.priority for q in self.settings.queues},
+                clock=self.clocks.wall,
+                callers=callers,
+            ),
+        )
+        router.add(
+            names.ROUTE_AGENT,
+            AgentFeatureCodes(self.acd, self.floor.by_endpoint, self.recording_control),
+        )
+        return router
+
+    def _publish(self, publication: Publication) -> None:
+        if self.publisher is not None:
+            self.publisher.publish(publication)
 
     def _ami_link(self, up: bool) -> None:
         if self.publisher is not None:
@@ -261,8 +268,8 @@ class Daemon:
                     tasks.create_task(self.publisher.run(), name="mqtt")
                 tasks.create_task(self._connect_ami(), name="ami")
                 tasks.create_task(self.callbacks.run(), name="callbacks")
-                if self.recording is not None:
-                    tasks.create_task(self.recording.run(), name="recordings")
+                if self.publisher is not None:
+                    tasks.create_task(self.queue_stats.run(), name="queue-stats")
                 if self.recording_control is not None:
                     tasks.create_task(self.recording_control.run(), name="recording-pauses")
                 await self.agi.start()

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from acd.daemon.app import Daemon, RunOptions
-from acd.daemon.demo import DemoCall, DemoParams, demo_calls, sim_plan
+from acd.app.daemon import Daemon, RunOptions
+from acd.cli.demo.plan import DemoCall, DemoParams, demo_calls, sim_plan
 from acd.daemon.ivr_port import Features
 from acd.daemon.specs import kpi_settings
 from acd.engine.floor import Floor

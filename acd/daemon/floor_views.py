@@ -1,12 +1,15 @@
 """Read-only views of the floor, run inside the ACD owner task via ``AcdService.read``.
 
-Plain functions of ``(floor, now)`` returning JSON-ready data, so the API, the wallboard and the
-metrics share one definition of "waiting", "longest wait" and "agents by state".
+Plain functions of ``(floor, now)`` returning JSON-ready data, so the API, the wallboard, the
+metrics and the retained MQTT queue statistics (``acd.daemon.queue_stats``) share one definition
+of "waiting", "longest wait" and "agents by state". ``now`` is the floor's clock (steady); a
+time shown as a date (an agent's ``since``) is converted with ``to_wall``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from acd.engine.agent import AgentState
@@ -14,14 +17,20 @@ from acd.engine.estimate import will_miss_target
 from acd.engine.floor import Floor
 
 
-def agents_view(floor: Floor, now: float) -> list[dict[str, Any]]:
+def _same(t: float) -> float:
+    return t
+
+
+def agents_view(
+    floor: Floor, now: float, to_wall: Callable[[float], float] = _same
+) -> list[dict[str, Any]]:
     rows = []
     for agent_id, agent in sorted(floor.agents.items()):
         rows.append(
             {
                 "agent": agent_id,
                 "state": agent.state.value,
-                "since": agent.since,
+                "since": to_wall(agent.since),
                 "in_state_s": round(max(0.0, now - agent.since), 1),
                 "pause_reason": agent.pause_reason if agent.state is AgentState.PAUSED else None,
                 "device": agent.device.value,  # as Asterisk names it (NOT_INUSE, INUSE, ...)

@@ -2,7 +2,7 @@
 
 The simulator plays Asterisk (AMI server, FastAGI client, channels, Dial, app_queue, MixMonitor),
 callers (menu keys, patience) and agents' softphones (ring, answer, talk); the daemon is the real
-one from ``acd.daemon.app``, with SQLite in a temporary directory unless a database is given.
+one from ``acd.app.daemon``, with SQLite in a temporary directory unless a database is given.
 Everything that makes the demo different from production is in this module: the demo's queues
 are always open, its agents are logged in at start, and its traffic is seeded.
 """

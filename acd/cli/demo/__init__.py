@@ -1,0 +1,1 @@
+"""``hotline demo``'s parts: the simulated PBX and traffic (``plan``) and the run (``run``)."""

@@ -1,0 +1,295 @@
+"""The path of one customer leg through the daemon, from taking it to its end: the call's owner.
+
+This task is the only writer of its call: it adds every step to the call's timeline
+(``Call.add_step``); the other parts return values or send the call signals (``CallSignals``).
+
+1. Mark the call as ours (``HOTLINE_HANDLED=1``: the dialplan falls back to plain ``Queue()``
+   without it) and answer.
+2. Run the route's part (``IvrRoute``: identify the caller, the IVR; ``CallbackFlow``: the
+   call-back's customer leg).
+3. Queue the caller with the ACD; while they wait (``acd.daemon.waiting``) they hear music,
+   their position and estimated wait, and may be moved along the queue's overflow ladder
+   (wider skills, another queue, a call-back keeping their place).
+4. Publish the screen pop to the offered agent and wait (briefly) until the broker has it;
+   before the first Dial start the recording (MixMonitor option ``b``: audio from the answer on);
+   then ``EXEC Dial`` the agent with the queue's ring timeout. The Dial lasts the whole
+   conversation: meanwhile this task waits for the answer (AMI ``DialEnd``, see ``ami_watch``;
+   ``ANSWEREDTIME`` after the Dial when AMI is down) and answers requests (a transfer,
+   recording pause notes).
+5. A missed ring returns the caller to the queue (same place) and the next agent is tried; a
+   transfer ends the leg and the caller queues again.
+6. Agent hung up first, caller still there: maybe the survey (the queue's sample rate).
+7. Whatever happens, the ACD is told once that the caller left (no agent stays reserved, no
+   caller stays queued); the FastAGI session ends, the recording is catalogued, and the call's
+   final row is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable, Mapping
+
+from acd.asterisk.aio.agi_session import AgiError, AgiSession, ChannelHungUp
+from acd.daemon.call_flow.conversation import Conversation
+from acd.daemon.call_steps import (
+    Catalogued,
+    Ended,
+    HandedBack,
+    Queued,
+    Step,
+    Transferred,
+)
+from acd.daemon.callback_book import CallbackBook
+from acd.daemon.calls import (
+    Call,
+    CallRegistry,
+)
+from acd.daemon.clocks import Clocks
+from acd.daemon.dialling import AgentDialler, FlowSettings
+from acd.daemon.ivr_port import CallerProfile, SurveyRunner
+from acd.daemon.outputs import Outputs
+from acd.daemon.recording import CallRecording
+from acd.daemon.recording_control import RecordingControl
+from acd.daemon.service import AcdService
+from acd.daemon.transfers import AgentLeg, Requeue, requeue_for
+from acd.daemon.waiting import LeftQueue, ToDialplan, Waiter
+from acd.engine.floor_effects import Offer
+from acd.engine.model import QueueSpec, WaitingCall
+from acd.logging import bind_call, get_logger
+from acd.settings import names
+from acd.storage.models.calls import HungUpBy
+
+log = get_logger(__name__)
+HAND_BACK_TIMEOUT_S = 1.0
+SESSION_END_S = 5.0  # how long Asterisk may take to close a session we ended
+
+
+class CallFlow:
+    def __init__(
+        self,
+        acd: AcdService,
+        registry: CallRegistry,
+        outputs: Outputs,
+        settings: FlowSettings,
+        *,
+        book: CallbackBook,
+        clocks: Clocks,
+        queues: Mapping[str, QueueSpec] | None = None,
+        recording: CallRecording | None = None,
+        recording_control: RecordingControl | None = None,
+        agent_leg: AgentLeg | None = None,
+        survey: SurveyRunner | None = None,
+        draw: Callable[[], float] = random.random,
+    ) -> None:
+        self._waiter = Waiter(acd, queues or {}, settings.waiting, book, clocks=clocks)
+        self._dialler = AgentDialler(settings, clock=clocks.wall, survey=survey, draw=draw)
+        self._talk = Conversation(
+            acd,
+            outputs,
+            self._dialler,
+            settings,
+            clocks=clocks,
+            recording=recording,
+            recording_control=recording_control,
+            agent_leg=agent_leg,
+        )
+        self._recording = recording
+        self._acd = acd
+        self._registry = registry
+        self._outputs = outputs
+        self._settings = settings
+        self._clocks = clocks
+
+    def _add(self, call: Call, step: Step) -> None:
+        """Add a step to the call's timeline and send what it means (``outputs``)."""
+        call.add_step(step)
+        self._outputs.call_step(call, step)
+
+    async def serve(
+        self, session: AgiSession, call: Call, handle: Callable[[AgiSession, Call], Awaitable[None]]
+    ) -> None:
+        """One customer leg from taking it to its end, whatever happens in ``handle`` (the IVR
+        path of ``IvrRoute``, the call-back leg of ``acd.daemon.callback_flow``)."""
+        call_id = call.call_id
+        self._registry.open(call)
+        hung_up_by: HungUpBy = "system"
+        failed = cancelled = False
+        with bind_call(call_id=call_id, uniqueid=call.facts.uniqueid):
+            try:
+                await session.set_variable(names.VAR_HANDLED, "1")
+                await session.set_variable(names.VAR_CALL_ID, call_id)
+                await session.answer()
+                self._outputs.call_opened(call)
+                await handle(session, call)
+            except ChannelHungUp:
+                hung_up_by = "caller"
+            except (AgiError, OSError) as exc:
+                log.warning("fastagi_session_lost", call_id=call_id, error=str(exc))
+                failed = True
+                await self._to_dialplan(session, call)
+            except asyncio.CancelledError:
+                failed = cancelled = True
+                await self._to_dialplan(session, call)
+                raise
+            except Exception:
+                log.exception("call_flow_failed", call_id=call_id)
+                failed = True
+                await self._to_dialplan(session, call)
+            finally:
+                await self._end(session, call, hung_up_by, failed=failed, cancelled=cancelled)
+
+    async def _end(
+        self,
+        session: AgiSession,
+        call: Call,
+        hung_up_by: HungUpBy,
+        *,
+        failed: bool,
+        cancelled: bool,
+    ) -> None:
+        # The one release per call: a lost connection mid-talk, a bug or a cancelled session
+        # leaves nothing queued, ringing or engaged on the floor, and no agent on_call.
+        self._acd.caller_left(call.call_id)
+        self._talk.close_leg(call, self._clocks.wall())
+        self._add(call, Ended(self._clocks.wall(), hung_up_by, failed))
+        try:
+            if not cancelled:  # a stopping daemon leaves unfinished files to the recordings audit
+                # Asterisk closes the recording when the channel goes, after our session ends.
+                with contextlib.suppress(Exception):
+                    await session.finish(SESSION_END_S)
+                await self._catalogue(call)
+        finally:  # also when the daemon stops meanwhile: the call's row is complete
+            self._outputs.call_final(call)
+            self._registry.close(call.call_id)
+            self._talk.drain_requests(call, talking=False)  # a transfer asked too late: refused
+
+    async def _catalogue(self, call: Call) -> None:
+        if self._recording is None or call.state.recording_path is None:
+            return
+        recording_id = await self._recording.catalogue(call.state)
+        if recording_id is not None:
+            self._add(call, Catalogued(self._clocks.wall(), recording_id))
+
+    async def _to_dialplan(self, session: AgiSession, call: Call) -> None:
+        """Best effort, when the daemon gives up on a caller nobody answered yet (a bug, an
+        error reply, a stop): clear HOTLINE_HANDLED so the dialplan queues the caller with its
+        plain Queue() instead of hanging up. The command line is on the wire before any reply
+        is awaited, so even a session being torn down still delivers it."""
+        state = call.state
+        if state.talking or state.last_leg is not None or session.closed or session.hung_up:
+            return  # (a transferred caller waiting again is neither: it is handed back too)
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            async with asyncio.timeout(HAND_BACK_TIMEOUT_S):
+                await session.set_variable(names.VAR_HANDLED, "")
+                self._add(call, HandedBack(self._clocks.wall()))
+
+    async def survey(self, session: AgiSession, call: Call) -> None:
+        """The conversation ended with the agent hanging up: maybe the post-call survey."""
+        last = call.state.last_leg
+        if last is not None and last[1] == "agent":
+            survey = await self._dialler.survey(session, call.state)
+            if survey is not None:
+                self._add(call, survey)
+
+    # -- queue, wait, ring, talk ------------------------------------------------------------
+
+    async def queue_and_connect(
+        self,
+        session: AgiSession,
+        call: Call,
+        queue: str,
+        priority: int,
+        profile: CallerProfile | None,
+        *,
+        place_since: float | None = None,
+        overflow: bool = True,
+        designated: str | None = None,
+    ) -> None:
+        """Queue the caller, wait (music, announcements, the overflow ladder unless
+        ``overflow`` is False) and ring agents until one answers or the caller leaves.
+        ``place_since``: the caller's place in the queue dates from then (a call-back keeps
+        the place its caller held when booking it); ``designated``: kept for that agent (a
+        transfer to a named agent). After a transfer the caller queues again."""
+        entry: Requeue | None = Requeue(queue, priority, designated)
+        while entry is not None:
+            if not await self._queue_once(
+                session, call, entry, profile, place_since=place_since, overflow=overflow
+            ):
+                return
+            entry = self._after_leg(session, call)
+            place_since, overflow = None, True
+
+    async def _queue_once(
+        self,
+        session: AgiSession,
+        call: Call,
+        entry: Requeue,
+        profile: CallerProfile | None,
+        *,
+        place_since: float | None,
+        overflow: bool,
+    ) -> bool:
+        """One queue entry until a conversation took place (True) or the wait ended (False)."""
+        await session.set_variable(names.VAR_QUEUE, entry.queue)
+        self._add(
+            call, Queued(self._clocks.wall(), entry.queue, entry.priority, entry.designated_agent)
+        )
+        clocks = self._clocks
+        arrived = clocks.steady() if place_since is None else clocks.to_steady(place_since)
+        waiting = WaitingCall(
+            call.call_id,
+            entry.queue,
+            arrived,
+            entry.priority,
+            preferred_agent=call.state.preferred_agent,
+            designated_agent=entry.designated_agent,
+        )
+        await self._acd.enqueue(waiting, call.signals.offers)
+        wait = self._waiter.start(entry.queue, overflow=overflow)
+        while True:
+            waited = await self._waiter.next(session, call, wait)
+            for step in waited.steps:
+                self._add(call, step)
+            self._talk.drain_requests(call, talking=False)
+            end = waited.end
+            if isinstance(end, LeftQueue):
+                return False
+            if isinstance(end, ToDialplan):  # HOTLINE_HANDLED cleared: the dialplan queues
+                self._add(call, HandedBack(self._clocks.wall()))
+                log.info("call_handed_back_to_dialplan", call_id=call.call_id)
+                return False
+            if isinstance(end, Offer) and await self._talk.ring(session, call, end, profile):
+                return True
+
+    def _after_leg(self, session: AgiSession, call: Call) -> Requeue | None:
+        """A conversation ended: the caller's next queue entry if a transfer was asked for
+        (and the caller is still there), else None."""
+        state = call.state
+        asked = state.transfer_asked
+        if asked is None or session.hung_up:
+            return None
+        nxt = requeue_for(state, asked.target, self._settings)
+        moved = Transferred(
+            self._clocks.wall(), state.agent_id, asked.target, asked.reason, asked.by
+        )
+        self._add(call, moved)
+        return nxt
+
+    # -- stopping ---------------------------------------------------------------------------
+
+    def hand_back(self) -> None:
+        """The daemon stops: callers still waiting (and new ones) go to the dialplan's Queue()."""
+        self._waiter.draining = True
+
+    @property
+    def draining(self) -> bool:
+        return self._waiter.draining
+
+    @property
+    def callers_waiting(self) -> int:
+        return self._waiter.waiting
+
+    async def no_callers_waiting(self) -> None:
+        await self._waiter.none_waiting.wait()

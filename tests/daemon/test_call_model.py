@@ -1,0 +1,291 @@
+"""The call model: frozen facts and steps, one writer, the state as a fold of the steps, and the
+outputs (rows, events, KPI counters) derived from the steps in one place."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import typing
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acd.daemon import call_steps
+from acd.daemon.call_events import ROW_AFTER, step_event
+from acd.daemon.call_state import CallState, fold
+from acd.daemon.call_steps import (
+    Answered,
+    Arrival,
+    CallbackBooked,
+    Catalogued,
+    Ended,
+    HandedBack,
+    IvrFinished,
+    LegEnded,
+    Offered,
+    Overflowed,
+    Queued,
+    RingMissed,
+    Step,
+    TransferAsked,
+    Transferred,
+)
+from acd.daemon.calls import Call
+from acd.daemon.outputs import Outputs
+from acd.storage.commands import AppendCallEvent, InsertCallback, UpsertCall, WriteCommand
+
+ROOT = Path(__file__).resolve().parents[2]
+# The call's own task: the only code allowed to add steps to a call.
+OWNERS = ("acd/daemon/call_flow/", "acd/daemon/callback_flow.py")
+ARRIVAL = Arrival("c1", "1795327343.852", "Local/5550100@caller-00000001;2", "5550100", None, 0.0)
+
+
+def add_step_calls(path: Path) -> list[int]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "add_step"
+    ]
+
+
+def test_only_the_call_flow_adds_steps_to_a_call() -> None:
+    writers = {
+        str(path.relative_to(ROOT)): lines
+        for package in ("acd", "ivr", "recordings")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (lines := add_step_calls(path))
+    }
+    outside = [p for p in writers if not p.startswith(OWNERS)]
+    assert outside == []
+    assert "acd/daemon/call_flow/flow.py" in writers  # the scan sees the real writers
+
+
+def test_the_scan_flags_a_module_adding_steps(tmp_path: Path) -> None:
+    rogue = tmp_path / "rogue.py"
+    rogue.write_text("def f(call, step):\n    call.add_step(step)\n", encoding="utf-8")
+    assert add_step_calls(rogue) == [2]
+
+
+STEP_TYPES = typing.get_args(Step)
+
+
+@pytest.mark.parametrize("kind", [Arrival, CallState, *STEP_TYPES], ids=lambda t: t.__name__)
+def test_facts_steps_and_state_are_frozen(kind: type[Any]) -> None:
+    params = dataclasses.fields(kind)
+    assert kind.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    instance = ARRIVAL if kind is Arrival else _example(kind)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(instance, params[0].name, None)
+
+
+def _example(kind: type[Any]) -> Any:
+    if kind is CallState:
+        return CallState(ARRIVAL)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(kind):
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
+            continue
+        values[f.name] = _value(str(f.type))
+    return kind(**values)
+
+
+def _value(annotation: str) -> object:
+    if annotation.startswith("float"):
+        return 1.0
+    if annotation.startswith("int"):
+        return 1
+    if annotation.startswith("bool"):
+        return False
+    if annotation.startswith("tuple"):
+        return ()
+    if "HungUpBy" in annotation:
+        return "caller"
+    if "IvrResult" in annotation:
+        return "queue"
+    if "OverflowAction" in annotation:
+        return "widen_skills"
+    return "x"
+
+
+def test_every_step_kind_is_in_the_union() -> None:
+    declared = {
+        obj
+        for obj in vars(call_steps).values()
+        if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj is not Arrival
+    }
+    assert declared == set(STEP_TYPES)
+
+
+def test_a_call_keeps_its_steps_in_order_and_folds_them() -> None:
+    call = Call(ARRIVAL)
+    steps: list[Step] = [Queued(1.0, "orders", 2), Offered(2.0, "1001", "PJSIP/1001")]
+    for step in steps:
+        call.add_step(step)
+    assert call.steps == tuple(steps)
+    assert isinstance(call.steps, tuple)  # a copy: the timeline cannot be changed from outside
+    assert call.state == fold(ARRIVAL, steps)
+    assert (call.state.queue, call.state.agent_id, call.state.steps) == ("orders", "1001", 2)
+
+
+ANSWERED = [
+    Queued(1.0, "orders", 2),
+    Offered(3.0, "1001", "PJSIP/1001"),
+    RingMissed(9.0, "1001", "NOANSWER", caller_gone=False),
+    Offered(10.0, "1002", "PJSIP/1002"),
+    Answered(12.0, "1002", "PJSIP/1002-00000001"),
+    LegEnded(70.0, "agent"),
+]
+
+
+@pytest.mark.parametrize(
+    ("steps", "outcome", "hung_up_by", "ended_at"),
+    [
+        ([*ANSWERED, Ended(90.0, "system")], "answered", "agent", 70.0),  # survey after: not talk
+        ([Queued(1.0, "orders", 2), Ended(30.0, "caller")], "abandoned", "caller", 30.0),
+        ([Queued(1.0, "orders", 2), Ended(30.0, "system", failed=True)], "failed", "system", 30.0),
+        ([*ANSWERED[:5], Ended(40.0, "system", failed=True)], "failed", "system", 40.0),
+        ([Queued(1.0, "q", 2), HandedBack(5.0), Ended(5.0, "system")], "fallback", "system", 5.0),
+        (
+            [
+                Queued(1.0, "q", 2),
+                Overflowed(20.0, "offer_callback", accepted=True),
+                CallbackBooked(20.0, "cb1", "q", 400.0, 3),
+                Ended(25.0, "caller"),  # hung up during the confirmation: still a call-back
+            ],
+            "callback",
+            "caller",
+            25.0,
+        ),
+        ([IvrFinished(4.0, "hangup", None, ()), Ended(4.0, "system")], "ivr_hangup", "caller", 4.0),
+        (
+            [IvrFinished(4.0, "self_service", None, ()), Ended(9.0, "system")],
+            "self_service",
+            "system",
+            9.0,
+        ),
+    ],
+)
+def test_how_a_call_ended_follows_from_its_steps(
+    steps: list[Step], outcome: str, hung_up_by: str, ended_at: float
+) -> None:
+    state = fold(ARRIVAL, steps)
+    assert (state.outcome, state.hung_up_by, state.ended_at) == (outcome, hung_up_by, ended_at)
+
+
+def test_first_answer_counts_and_talk_is_the_sum_of_the_legs() -> None:
+    state = fold(
+        ARRIVAL,
+        [
+            *ANSWERED[:5],
+            TransferAsked(40.0, "queue:complaints", "angry", "agents"),
+            LegEnded(40.5, "agent"),
+            Transferred(40.5, "1002", "queue:complaints", "angry", "agents"),
+            Queued(40.5, "complaints", 10),
+            Offered(50.0, "1003", "PJSIP/1003"),
+            Answered(52.0, "1003", "PJSIP/1003-00000002"),
+            LegEnded(100.0, "caller"),
+            Ended(100.0, "system"),
+        ],
+    )
+    assert state.answered_at == 12.0
+    assert state.ring_started_at == 10.0
+    assert state.queued_at == 1.0  # the first queue entry
+    assert state.talk_s == pytest.approx(28.5 + 48.0)  # not the 10 s waiting between the legs
+    assert (state.queue, state.agent_id, state.outcome) == ("complaints", "1003", "answered")
+    assert [r.result for r in state.rings] == ["NOANSWER", "ANSWER", "ANSWER"]
+    assert [t["target"] for t in state.transfers] == ["queue:complaints"]
+    facts = state.kpi_facts(wrap_up_s=15.0)
+    assert (facts.talk_s, facts.wrap_up_s, facts.abandoned_at) == (state.talk_s, 15.0, None)
+
+
+class Collected:
+    """What the storage writer would be given (Outputs only calls ``submit``)."""
+
+    def __init__(self) -> None:
+        self.commands: list[WriteCommand] = []
+
+    def submit(self, command: WriteCommand) -> None:
+        self.commands.append(command)
+
+
+def run_outputs(steps: list[Step], outputs: Outputs) -> Call:
+    call = Call(ARRIVAL)
+    outputs.call_opened(call)
+    for step in steps:
+        call.add_step(step)
+        outputs.call_step(call, step)
+    outputs.call_final(call)
+    return call
+
+
+def test_an_answered_call_rewrites_its_row_four_times_and_writes_each_timeline_row() -> None:
+    writer = Collected()
+    steps = [*ANSWERED, Ended(70.0, "system"), Catalogued(71.0, "rec-1")]
+    call = run_outputs(steps, Outputs(publisher=None, writer=writer))  # type: ignore[arg-type]
+    rows = [c for c in writer.commands if isinstance(c, UpsertCall)]
+    # arrival, queue entry, answer, final (after the recording was catalogued)
+    assert [r.idempotency_key.rsplit(":", 1)[1] for r in rows] == ["0", "1", "5", "final"]
+    assert rows[-1].values["recording_id"] == "rec-1"
+    assert rows[-1].values["outcome"] == "answered"
+    assert (Queued, Answered) == ROW_AFTER
+    events = [c for c in writer.commands if isinstance(c, AppendCallEvent)]
+    kinds = [e.kind for e in events]
+    assert kinds == [
+        "arrived",
+        "queued",
+        "offered",
+        "ring_no_answer",
+        "offered",
+        "answered",
+        "ended",
+    ]
+    assert [e.seq for e in events] == [0, 1, 2, 3, 4, 5, 7]  # the step's place in the timeline
+    assert len({e.idempotency_key for e in writer.commands}) == len(writer.commands)
+    assert call.state.recording_id == "rec-1"
+
+
+def test_a_booked_call_back_is_stored_from_its_step() -> None:
+    writer = Collected()
+    booked = CallbackBooked(20.0, "cb1", "orders", 400.0, 3)
+    run_outputs([Queued(1.0, "orders", 2), booked, Ended(25.0, "system")],
+                Outputs(publisher=None, writer=writer))  # type: ignore[arg-type]  # fmt: skip
+    [callback] = [c for c in writer.commands if isinstance(c, InsertCallback)]
+    assert (callback.callback_id, callback.queue, callback.position) == ("cb1", "orders", 3)
+    assert callback.due_at.timestamp() == 400.0
+    assert callback.number == "5550100"
+
+
+def test_a_caller_leaving_while_the_phone_rings_is_no_ring_no_answer_event() -> None:
+    gone = RingMissed(5.0, "1001", "CANCEL", caller_gone=True)
+    assert step_event(fold(ARRIVAL, [gone]), gone) is None
+    missed = RingMissed(5.0, "1001", "NOANSWER", caller_gone=False)
+    event = step_event(fold(ARRIVAL, [missed]), missed)
+    assert event is not None
+    assert event.kind == "ring_no_answer"
+
+
+def test_finished_call_counters_never_go_back_when_the_history_is_bounded() -> None:
+    outputs = Outputs(publisher=None, writer=None)
+    outputs.completed = deque(maxlen=2)  # the bounded history (100,000 in the daemon)
+    for n in range(5):
+        steps: list[Step] = (
+            [*ANSWERED, Ended(70.0, "system")]
+            if n % 2
+            else [
+                Queued(1.0, "orders", 2),
+                Ended(30.0, "caller"),
+            ]
+        )
+        call = Call(dataclasses.replace(ARRIVAL, call_id=f"c{n}"))
+        for step in steps:
+            call.add_step(step)
+            outputs.call_step(call, step)
+    totals = outputs.totals
+    assert (totals.finished, totals.offered, totals.answered, totals.abandoned) == (5, 5, 2, 3)
+    assert len(outputs.completed) == 2
+    assert dict(outputs.outcomes) == {"abandoned": 3, "answered": 2}

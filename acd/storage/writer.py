@@ -1,11 +1,13 @@
 """StorageWriter: applies write commands in submit order; spools them while the database is down.
 
-One task drains a bounded queue. Normal mode: each command is applied in its own transaction.
-On a transient failure (connection refused, server gone, database locked) that command and
-every later one go to the fsync'd spool, in order, and the spool is replayed with exponential
-backoff; only when it has been fully applied is it truncated and normal mode resumes. On
-start-up a spool left by a previous run is replayed first. Replay is safe to repeat because
-``apply_command`` is exactly-once per idempotency key.
+One task drains the queue. Normal mode: whatever is queued when the previous transaction ends
+is applied as one batch (``acd.storage.committer``: a few statements per table, one transaction
+per ``TRANSACTION_SIZE`` commands), so the database must keep up with the rate of commits, not
+of writes. On a transient failure (connection refused, server gone, database locked) the batch
+and every later command go to the fsync'd spool, in order, and the spool is replayed with
+exponential backoff; only when it has been fully applied is it truncated and normal mode
+resumes. On start-up a spool left by a previous run is replayed first. Replay is safe to repeat
+because every command is idempotent by its natural key (``acd.storage.apply``).
 """
 
 from __future__ import annotations
@@ -19,16 +21,12 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.logging import get_logger
-from acd.storage.apply import apply_command, check_command
-from acd.storage.commands import WriteCommand, encode_command
-from acd.storage.engine import session_factory
-from acd.storage.errors import is_transient
+from acd.storage.apply import check_command
+from acd.storage.commands import WriteCommand
+from acd.storage.committer import Committer, WriterStats
 from acd.storage.spool import REJECTED_FILE, Spool
 
 log = get_logger(__name__)
-
-
-TRANSACTION_SIZE = 200  # commands per transaction: throughput without long write locks
 
 
 class _Signal:
@@ -60,10 +58,12 @@ class StorageWriter:
         retry_max_s: float = 30.0,
         clock: Callable[[], datetime] = _utc_now,
         on_outage: Callable[[bool], None] | None = None,
+        on_commit: Callable[[int, float], None] | None = None,
     ) -> None:
         """``on_outage(True)`` when writes start going to the spool, ``(False)`` once replayed
-        (for logging, metrics and the supervisors' "database down" alarm)."""
-        self._sessions = session_factory(engine)
+        (for logging, metrics and the supervisors' "database down" alarm). ``on_commit(count,
+        seconds)`` after each transaction: commands in it, time from BEGIN to COMMIT done."""
+        self._committer = Committer(engine, spool, clock, on_commit)
         self._spool = spool
         # Unbounded: a full queue would have to drop writes. ``max_queue`` is where the backlog
         # moves to disk instead (the database is slower than the floor, or gone).
@@ -71,7 +71,6 @@ class StorageWriter:
         self._max_queue = max_queue
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
-        self._clock = clock
         self._on_outage = on_outage
         self._spooling = False  # True while the spool holds commands not yet applied
         self._attempt = 0
@@ -79,7 +78,6 @@ class StorageWriter:
         self._task: asyncio.Task[None] | None = None
         self._in_flight: list[WriteCommand] = []
         self._closing = False
-        self.spilled = 0  # writes that went to the spool because the queue was full
 
     # -- producer side ------------------------------------------------------------------
 
@@ -108,8 +106,22 @@ class StorageWriter:
             self._queue.put_nowait(_WAKE)
 
     @property
+    def stats(self) -> WriterStats:
+        return self._committer.stats
+
+    @property
     def spooling(self) -> bool:
         return self._spooling
+
+    @property
+    def spilled(self) -> int:
+        """Writes that went to the spool because the backlog passed ``max_queue``."""
+        return self.stats.spilled
+
+    @property
+    def backlog(self) -> int:
+        """Commands submitted and not yet committed nor spooled."""
+        return self._queue.qsize() + len(self._in_flight)
 
     async def wait_drained(self) -> None:
         """Return once everything submitted so far is in the database (not merely spooled)."""
@@ -171,13 +183,14 @@ class StorageWriter:
             first = await self._next_item(retry_at if self._spooling else None)
             batch, wake, stop = self._collect(first)
             self._in_flight = batch
+            self.stats.max_backlog = max(self.stats.max_backlog, len(batch))
             if not self._spooling and len(batch) > self._max_queue:
                 # The floor writes faster than the database takes them: keep the backlog on
                 # disk, in order, and catch up from there. Only this task writes the spool.
                 log.warning(
                     "storage_behind_spooling", count=len(batch), spool=str(self._spool.path)
                 )
-                self.spilled += len(batch)
+                self.stats.spilled += len(batch)
                 self._set_spooling(True)
                 retry_at = loop.time()
             if self._spooling:
@@ -187,7 +200,7 @@ class StorageWriter:
                 if (wake or loop.time() >= retry_at) and not await self._replay():
                     retry_at = loop.time() + self._next_delay()
             else:
-                applied = await self._apply_all(batch)
+                applied = await self._committer.apply_all(batch)
                 if applied < len(batch):
                     await asyncio.to_thread(self._spool.append, batch[applied:])
                     self._set_spooling(True)
@@ -245,7 +258,7 @@ class StorageWriter:
             )
             await asyncio.to_thread(self._spool.reject, line, f"unreadable: {reason}")
         commands = list(contents.commands)
-        applied = await self._apply_all(commands)
+        applied = await self._committer.apply_all(commands)
         if applied < len(commands):
             if applied > 0 or contents.bad_lines:
                 # Keep the progress, so nothing is rejected twice and replays get shorter.
@@ -255,39 +268,4 @@ class StorageWriter:
         self._attempt = 0
         self._set_spooling(False)
         log.info("database_back_spool_replayed", count=len(contents.commands))
-        return True
-
-    async def _apply_all(self, batch: list[WriteCommand]) -> int:
-        """Apply ``batch`` in order, up to ``TRANSACTION_SIZE`` commands per transaction (one
-        commit per command cannot keep up with a busy floor); returns how many went in before
-        a transient failure. A chunk the database refuses for another reason is retried one
-        command at a time, so only the bad command is rejected."""
-        applied = 0
-        while applied < len(batch):
-            chunk = batch[applied : applied + TRANSACTION_SIZE]
-            try:
-                async with self._sessions.begin() as session:
-                    for command in chunk:
-                        await apply_command(session, command, self._clock())
-            except Exception as exc:
-                if is_transient(exc):
-                    log.debug("database_transient_error", error=str(exc))
-                    return applied
-                for index, command in enumerate(chunk):
-                    if not await self._apply(command):
-                        return applied + index
-            applied += len(chunk)
-        return applied
-
-    async def _apply(self, command: WriteCommand) -> bool:
-        """False on a transient failure. A permanent one is rejected to disk and counts as done."""
-        try:
-            async with self._sessions.begin() as session:
-                await apply_command(session, command, self._clock())
-        except Exception as exc:
-            if is_transient(exc):
-                log.debug("database_transient_error", error=str(exc))
-                return False
-            log.error("write_refused", write_id=command.idempotency_key, error=str(exc))
-            await asyncio.to_thread(self._spool.reject, encode_command(command), repr(exc))
         return True

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, text, update
 
 from acd.storage.commands import AppendAgentState
+from acd.storage.engine import Database, dialect_name
 from acd.storage.models import AgentStateLog
 
 _LOG = cast(Table, AgentStateLog.__table__)
@@ -102,46 +102,59 @@ class _Batch:
     skipped: int = 0
 
 
-async def apply_state_changes(session: AsyncSession, changes: Sequence[AppendAgentState]) -> int:
+async def apply_state_changes(db: Database, changes: Sequence[AppendAgentState]) -> int:
     """Apply ``changes`` in order inside the caller's transaction; returns how many were
-    recognised as applied before. Statements: a lock (PostgreSQL), two reads, one UPDATE and
+    recognised as applied before. Statements: a lock (PostgreSQL), one read, one UPDATE and
     one INSERT for the whole batch, plus one read per change dated before the open interval."""
     if not changes:
         return 0
     agents = sorted({c.agent_id for c in changes})
-    await _lock_agents(session, agents)
-    open_rows = await session.execute(
-        select(_LOG.c.id, _LOG.c.agent_id, _LOG.c.state, _LOG.c.reason, _LOG.c.started_at).where(
-            _LOG.c.agent_id.in_(agents), _LOG.c.ended_at.is_(None)
+    keys = [c.idempotency_key for c in changes]
+    await _lock_agents(db, agents)
+    # One read for both: the agents' open intervals, and intervals these changes opened before.
+    known = await db.execute(
+        select(
+            _LOG.c.id,
+            _LOG.c.agent_id,
+            _LOG.c.state,
+            _LOG.c.reason,
+            _LOG.c.started_at,
+            _LOG.c.ended_at,
+            _LOG.c.change_key,
+        ).where(
+            or_(
+                and_(_LOG.c.agent_id.in_(agents), _LOG.c.ended_at.is_(None)),
+                _LOG.c.change_key.in_(keys),
+            )
         )
     )
-    current: dict[str, Interval] = {
-        agent: Interval(state, reason, started, None, row_id=row_id)
-        for row_id, agent, state, reason, started in open_rows
-    }
-    keys = [c.idempotency_key for c in changes]
-    seen = set(await session.scalars(select(_LOG.c.change_key).where(_LOG.c.change_key.in_(keys))))
+    current: dict[str, Interval] = {}
+    seen: set[str | None] = set()
+    for row_id, agent, state, reason, started, ended, key in known:
+        seen.add(key)
+        if ended is None:
+            current[agent] = Interval(state, reason, started, None, row_id=row_id)
     batch = _Batch()
     for change in changes:
         if change.idempotency_key in seen:
             batch.skipped += 1
             continue
-        if await _apply_one(session, batch, current, change):
+        if await _apply_one(db, batch, current, change):
             seen.add(change.idempotency_key)
     if batch.closes:
-        await session.execute(
+        await db.execute(
             update(_LOG)
             .where(_LOG.c.id == bindparam("row_id"))
             .values(ended_at=bindparam("closed_at", type_=_LOG.c.ended_at.type)),
             [{"row_id": row_id, "closed_at": at} for row_id, at in batch.closes.items()],
         )
     if batch.new_rows:
-        await session.execute(insert(_LOG), batch.new_rows)
+        await db.execute(insert(_LOG), batch.new_rows)
     return batch.skipped
 
 
 async def change_agent_state(
-    session: AsyncSession,
+    db: Database,
     agent_id: str,
     state: str,
     reason: str | None,
@@ -149,7 +162,7 @@ async def change_agent_state(
     *,
     key: str | None = None,
 ) -> bool:
-    """One state change (call inside ``session.begin()`` so close+open commit together).
+    """One state change (inside an open transaction, so close+open commit together).
     True unless it was recognised as applied before. Without ``key`` the change's own facts
     are its key (the same change at the same instant is one change)."""
     facts = f"{agent_id}\n{at.isoformat()}\n{state}\n{reason}".encode()
@@ -160,11 +173,11 @@ async def change_agent_state(
         reason=reason,
         at=at,
     )
-    return await apply_state_changes(session, [change]) == 0
+    return await apply_state_changes(db, [change]) == 0
 
 
 async def _apply_one(
-    session: AsyncSession, batch: _Batch, current: dict[str, Interval], change: AppendAgentState
+    db: Database, batch: _Batch, current: dict[str, Interval], change: AppendAgentState
 ) -> bool:
     """Plan one change into ``batch``; True when it opened an interval."""
     agent, at = change.agent_id, change.at
@@ -177,7 +190,7 @@ async def _apply_one(
     try:
         plan = plan_state_change(view, change.state, change.reason, at)
     except StateOrderError:
-        history = [*batch.opened.get(agent, []), *await _history(session, batch, agent, at)]
+        history = [*batch.opened.get(agent, []), *await _history(db, batch, agent, at)]
         if in_state_at(history, change.state, change.reason, at):
             batch.skipped += 1  # replayed, or stale and already true: nothing to change
             return False
@@ -205,12 +218,10 @@ async def _apply_one(
     return True
 
 
-async def _history(
-    session: AsyncSession, batch: _Batch, agent_id: str, at: datetime
-) -> list[Interval]:
+async def _history(db: Database, batch: _Batch, agent_id: str, at: datetime) -> list[Interval]:
     """The agent's stored intervals starting at or just before ``at``, with this batch's
     closes applied (an interval the batch closes is still open in the database)."""
-    rows = await session.execute(
+    rows = await db.execute(
         select(_LOG.c.id, _LOG.c.state, _LOG.c.reason, _LOG.c.started_at, _LOG.c.ended_at)
         .where(_LOG.c.agent_id == agent_id, _LOG.c.started_at <= at)
         .order_by(_LOG.c.started_at.desc(), _LOG.c.id.desc())
@@ -222,7 +233,7 @@ async def _history(
     ]
 
 
-async def _lock_agents(session: AsyncSession, agent_ids: Sequence[str]) -> None:
+async def _lock_agents(db: Database, agent_ids: Sequence[str]) -> None:
     """Serialise state changes of these agents until the transaction ends.
 
     SQLite needs nothing: BEGIN IMMEDIATE already serialises writers (engine.py). On PostgreSQL
@@ -231,8 +242,8 @@ async def _lock_agents(session: AsyncSession, agent_ids: Sequence[str]) -> None:
     inserts a second one. Transaction-scoped advisory locks on the agent ids have no such gap;
     taken in hash order in one statement, so two writers cannot deadlock on them.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
+    if dialect_name(db) == "postgresql":
+        await db.execute(
             text(
                 "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT "
                 "hashtextextended(a, 0) AS k FROM unnest(CAST(:agents AS text[])) AS a "

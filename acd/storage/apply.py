@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acd.storage.agent_states import apply_state_changes
 from acd.storage.batch import BatchPlan, Row, by_columns, claimed_row, plan_batch
@@ -30,8 +30,9 @@ from acd.storage.commands import (
     UpsertCall,
     UpsertCustomer,
     WriteCommand,
-    encode_command,
+    check_spoolable,
 )
+from acd.storage.engine import Database, dialect_name
 from acd.storage.models import (
     CALLBACK_STATES,
     Agent,
@@ -69,35 +70,35 @@ def check_command(command: WriteCommand) -> None:
         raise ValueError(f"unknown customers columns {unknown}")
     if isinstance(command, UpdateCallback) and command.state not in CALLBACK_STATES:
         raise ValueError(f"unknown call-back state {command.state!r}")
-    encode_command(command)  # raises on naive datetimes or values JSON cannot carry
+    check_spoolable(command)
 
 
-async def apply_batch(session: AsyncSession, commands: list[WriteCommand], now: datetime) -> int:
+async def apply_batch(db: Database, commands: list[WriteCommand], now: datetime) -> int:
     """Apply ``commands`` inside the caller's transaction, as if one by one in order; returns
     how many were recognised as applied before (where the database reports it)."""
     plan = plan_batch(commands)
     skipped = 0
-    await _upsert(session, Agent, "id", list(plan.agents.values()))
-    await _upsert(session, Customer, "number", list(plan.customers.values()))
-    await _write_calls(session, plan)
-    skipped += await _insert_new(session, CallEvent, ["call_id", "seq"], plan.call_events.values())
-    skipped += await _insert_new(session, Recording, ["id"], plan.recordings.values())
-    skipped += await _insert_new(session, Callback, ["id"], plan.callbacks.values())
-    await _update_callbacks(session, plan.callback_updates)
-    skipped += await _write_claimed(session, plan, now)
-    skipped += await apply_state_changes(session, plan.agent_states)
+    await _upsert(db, Agent, "id", list(plan.agents.values()))
+    await _upsert(db, Customer, "number", list(plan.customers.values()))
+    await _write_calls(db, plan)
+    skipped += await _insert_new(db, CallEvent, ["call_id", "seq"], plan.call_events.values())
+    skipped += await _insert_new(db, Recording, ["id"], plan.recordings.values())
+    skipped += await _insert_new(db, Callback, ["id"], plan.callbacks.values())
+    await _update_callbacks(db, plan.callback_updates)
+    skipped += await _write_claimed(db, plan, now)
+    skipped += await apply_state_changes(db, plan.agent_states)
     return skipped
 
 
-async def apply_command(session: AsyncSession, command: WriteCommand, now: datetime) -> bool:
+async def apply_command(db: Database, command: WriteCommand, now: datetime) -> bool:
     """Apply one command inside the caller's transaction. False when it was recognised as
     applied before (an upsert is simply applied again: the same values)."""
-    return await apply_batch(session, [command], now) == 0
+    return await apply_batch(db, [command], now) == 0
 
 
-async def prune_applied_writes(session: AsyncSession, before: datetime) -> int:
+async def prune_applied_writes(db: Database, before: datetime) -> int:
     """Forget idempotency keys applied before ``before`` (older than any spool can be)."""
-    result = await session.execute(delete(AppliedWrite).where(AppliedWrite.applied_at < before))
+    result = await db.execute(delete(AppliedWrite).where(AppliedWrite.applied_at < before))
     return cast(CursorResult[Any], result).rowcount
 
 
@@ -107,9 +108,9 @@ def _table(model: type[Base]) -> Table:
     return table
 
 
-def _insert(session: AsyncSession, model: type[Base]) -> Any:
+def _insert(db: Database, model: type[Base]) -> Any:
     """The dialect's INSERT, which both offer with the same ON CONFLICT API."""
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_name(db) == "postgresql":
         return postgresql.insert(_table(model))
     return sqlite.insert(_table(model))
 
@@ -120,13 +121,11 @@ _UPSERTS: dict[tuple[str, str, str, tuple[str, ...]], Any] = {}
 _UPSERTS_KEPT = 256  # column sets seen; a handful in practice
 
 
-def _upsert_statement(
-    session: AsyncSession, model: type[Base], key: str, columns: list[str]
-) -> Any:
-    cache_key = (session.get_bind().dialect.name, _table(model).name, key, tuple(columns))
+def _upsert_statement(db: Database, model: type[Base], key: str, columns: list[str]) -> Any:
+    cache_key = (dialect_name(db), _table(model).name, key, tuple(columns))
     statement = _UPSERTS.get(cache_key)
     if statement is None:
-        insert = _insert(session, model)
+        insert = _insert(db, model)
         if columns:
             changes = {name: insert.excluded[name] for name in columns}
             statement = insert.on_conflict_do_update(index_elements=[key], set_=changes)
@@ -138,51 +137,51 @@ def _upsert_statement(
     return statement
 
 
-async def _upsert(session: AsyncSession, model: type[Base], key: str, rows: list[Row]) -> None:
+async def _upsert(db: Database, model: type[Base], key: str, rows: list[Row]) -> None:
     """INSERT, or overwrite only the given columns of the existing row."""
     for group in by_columns(rows):
         columns = [name for name in group[0] if name != key]
-        await session.execute(_upsert_statement(session, model, key, columns), group)
+        await db.execute(_upsert_statement(db, model, key, columns), group)
 
 
-async def _write_calls(session: AsyncSession, plan: BatchPlan) -> None:
+async def _write_calls(db: Database, plan: BatchPlan) -> None:
     """Rows with ``arrived_at`` are upserted. The others can only update a call that exists:
     INSERT ... ON CONFLICT checks NOT NULL columns of the proposed row before looking for the
     conflict, so it would refuse them for the missing ``arrived_at`` even when the call exists."""
     complete = [row for row in plan.calls.values() if "arrived_at" in row]
     partial = [row for row in plan.calls.values() if "arrived_at" not in row]
-    await _upsert(session, Call, "id", complete)
+    await _upsert(db, Call, "id", complete)
     if not partial:
         return
     table = _table(Call)
     ids = [row["id"] for row in partial]
-    existing = set(await session.scalars(select(table.c.id).where(table.c.id.in_(ids))))
+    existing = set(await db.scalars(select(table.c.id).where(table.c.id.in_(ids))))
     for row in partial:
         if row["id"] not in existing:
             # Let the database refuse it (NOT NULL arrived_at), as it refuses any bad row.
-            await session.execute(_insert(session, Call), [row])
+            await db.execute(_insert(db, Call), [row])
     for group in by_columns(r for r in partial if len(r) > 1):
         params = [
             {("call_id_" if name == "id" else name): v for name, v in r.items()} for r in group
         ]
-        await session.execute(update(table).where(table.c.id == bindparam("call_id_")), params)
+        await db.execute(update(table).where(table.c.id == bindparam("call_id_")), params)
 
 
-async def _insert_new(session: AsyncSession, model: type[Base], key: list[str], rows: Any) -> int:
+async def _insert_new(db: Database, model: type[Base], key: list[str], rows: Any) -> int:
     """INSERT ... ON CONFLICT DO NOTHING; how many were already there, when reported."""
     values: list[Row] = list(rows)
     if not values:
         return 0
-    statement = _insert(session, model).on_conflict_do_nothing(index_elements=key)
-    result = cast(CursorResult[Any], await session.execute(statement, values))
-    dialect = session.get_bind().dialect
+    statement = _insert(db, model).on_conflict_do_nothing(index_elements=key)
+    result = cast(CursorResult[Any], await db.execute(statement, values))
+    dialect = db.dialect if isinstance(db, AsyncConnection) else db.get_bind().dialect
     sane = (
         dialect.supports_sane_rowcount if len(values) == 1 else dialect.supports_sane_multi_rowcount
     )
     return len(values) - result.rowcount if sane and result.rowcount >= 0 else 0
 
 
-async def _update_callbacks(session: AsyncSession, updates: list[Row]) -> None:
+async def _update_callbacks(db: Database, updates: list[Row]) -> None:
     if not updates:
         return
     table = _table(Callback)
@@ -199,15 +198,15 @@ async def _update_callbacks(session: AsyncSession, updates: list[Row]) -> None:
             ),
         )
     )
-    await session.execute(statement, updates)
+    await db.execute(statement, updates)
 
 
-async def _write_claimed(session: AsyncSession, plan: BatchPlan, now: datetime) -> int:
+async def _write_claimed(db: Database, plan: BatchPlan, now: datetime) -> int:
     """Commands without a natural key: apply those whose key is not in ``applied_writes``."""
     if not plan.claimed:
         return 0
     keys = [c.idempotency_key for c in plan.claimed]
-    done = set(await session.scalars(select(AppliedWrite.key).where(AppliedWrite.key.in_(keys))))
+    done = set(await db.scalars(select(AppliedWrite.key).where(AppliedWrite.key.in_(keys))))
     fresh = []
     for command in plan.claimed:
         if command.idempotency_key not in done:
@@ -215,10 +214,10 @@ async def _write_claimed(session: AsyncSession, plan: BatchPlan, now: datetime) 
             fresh.append(command)
     if fresh:
         claims = [{"key": c.idempotency_key, "applied_at": now} for c in fresh]
-        await session.execute(_insert(session, AppliedWrite), claims)
+        await db.execute(_insert(db, AppliedWrite), claims)
         audits = [claimed_row(c) for c in fresh if isinstance(c, AppendAudit)]
         pauses = [claimed_row(c) for c in fresh if not isinstance(c, AppendAudit)]
         for model, rows in ((AuditLog, audits), (RecordingPause, pauses)):
             if rows:
-                await session.execute(_insert(session, model), rows)
+                await db.execute(_insert(db, model), rows)
     return len(plan.claimed) - len(fresh)

@@ -205,6 +205,38 @@ def _from_json(obj: dict[str, Any]) -> object:
     return obj
 
 
+def check_spoolable(command: WriteCommand) -> None:
+    """ValueError unless ``encode_command`` can write the command and read it back: aware
+    datetimes, JSON values. A walk over the values, several times cheaper than encoding
+    (it runs at every submit; the spool is written only in an outage)."""
+    for name in _FIELD_NAMES[type(command)]:
+        _check_value(getattr(command, name), name)
+
+
+_SCALARS: Final = (str, int, float, bool, type(None))
+
+
+def _check_value(value: object, where: str) -> None:
+    if isinstance(value, _SCALARS):
+        return
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} in a write command ({where})")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, _SCALARS):
+                raise ValueError(f"cannot spool a {type(key).__name__} key ({where})")
+            _check_value(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_value(item, f"{where}[{index}]")
+    elif isinstance(value, TimelineStep):
+        for name in _STEP_FIELDS:
+            _check_value(getattr(value, name), f"{where}.{name}")
+    else:
+        raise ValueError(f"cannot spool a {type(value).__name__} ({where}): {value!r}")
+
+
 def encode_command(command: WriteCommand) -> str:
     """One JSON line (no trailing newline). Naive datetimes raise ValueError."""
     # Shallow on purpose: dataclasses.asdict deep-copies every value first, which cost more

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from acd.logging import get_logger
 from acd.storage.apply import apply_batch
 from acd.storage.commands import WriteCommand, encode_command
-from acd.storage.engine import session_factory
 from acd.storage.errors import is_transient
 from acd.storage.spool import Spool
 
@@ -46,7 +45,7 @@ class Committer:
         clock: Callable[[], datetime],
         on_commit: Callable[[int, float], None] | None,
     ) -> None:
-        self._sessions = session_factory(engine)
+        self._engine = engine
         self._spool = spool
         self._clock = clock
         self._on_commit = on_commit
@@ -89,8 +88,8 @@ class Committer:
 
     async def _commit(self, chunk: list[WriteCommand]) -> None:
         started = time.perf_counter()
-        async with self._sessions.begin() as session:
-            await apply_batch(session, chunk, self._clock())
+        async with self._engine.begin() as connection:
+            await apply_batch(connection, chunk, self._clock())
         elapsed = time.perf_counter() - started
         self.stats.applied += len(chunk)
         self.stats.transactions += 1

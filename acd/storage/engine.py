@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -57,6 +58,16 @@ def create_engine(
     # test them at checkout instead of failing the first write after recovery.
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(parsed, echo=echo, **kwargs)
+
+
+# Where Core statements run inside an open transaction: the writer uses a plain connection (an
+# ORM session costs more per statement than the statement itself); tests and tools may pass a
+# session.
+Database = AsyncConnection | AsyncSession
+
+
+def dialect_name(db: Database) -> str:
+    return db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -46,7 +46,7 @@ def encode_timeline(steps: Sequence[TimelineStep]) -> list[dict[str, Any]]:
     return [
         {
             "seq": step.seq,
-            "at": step.at.astimezone(UTC).isoformat(),
+            "at": (step.at if step.at.tzinfo is UTC else step.at.astimezone(UTC)).isoformat(),
             "kind": step.kind,
             "agent_id": step.agent_id,
             "data": None if step.data is None else dict(step.data),

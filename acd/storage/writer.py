@@ -23,10 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from acd.logging import get_logger
 from acd.storage.apply import check_command
 from acd.storage.commands import WriteCommand
-from acd.storage.committer import Committer, WriterStats
+from acd.storage.committer import TRANSACTION_SIZE, Committer, WriterStats
 from acd.storage.spool import REJECTED_FILE, Spool
 
 log = get_logger(__name__)
+
+# Batches start at most this often (group commit); a write waits at most this long for company.
+COMMIT_INTERVAL_S = 0.05
 
 
 class _Signal:
@@ -56,6 +59,7 @@ class StorageWriter:
         max_queue: int = 10_000,
         retry_initial_s: float = 0.5,
         retry_max_s: float = 30.0,
+        commit_interval_s: float = COMMIT_INTERVAL_S,
         clock: Callable[[], datetime] = _utc_now,
         on_outage: Callable[[bool], None] | None = None,
         on_commit: Callable[[int, float], None] | None = None,
@@ -72,6 +76,8 @@ class StorageWriter:
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
         self._on_outage = on_outage
+        self._commit_interval_s = commit_interval_s
+        self._batch_started = float("-inf")
         self._spooling = False  # True while the spool holds commands not yet applied
         self._attempt = 0
         self._idle = asyncio.Event()
@@ -180,6 +186,8 @@ class StorageWriter:
         while True:
             if not self._spooling and self._queue.empty():
                 self._idle.set()
+            if not self._spooling:
+                await self._pace(loop)
             first = await self._next_item(retry_at if self._spooling else None)
             batch, wake, stop = self._collect(first)
             self._in_flight = batch
@@ -200,6 +208,7 @@ class StorageWriter:
                 if (wake or loop.time() >= retry_at) and not await self._replay():
                     retry_at = loop.time() + self._next_delay()
             else:
+                self._batch_started = loop.time()
                 applied = await self._committer.apply_all(batch)
                 if applied < len(batch):
                     await asyncio.to_thread(self._spool.append, batch[applied:])
@@ -209,6 +218,15 @@ class StorageWriter:
                 self._in_flight = []
             if stop:
                 return
+
+    async def _pace(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Group commit: start batches at most every ``commit_interval_s``. A transaction's
+        round trips cost far more than its rows, so a busy floor's writes share commits; after
+        a quiet spell the next write goes in at once. Waits with nothing taken off the queue,
+        so a cancellation meanwhile still spools everything (``_keep_unwritten``)."""
+        wait = self._batch_started + self._commit_interval_s - loop.time()
+        if wait > 0 and self._queue.qsize() < TRANSACTION_SIZE:
+            await asyncio.sleep(wait)
 
     async def _next_item(self, deadline: float | None) -> WriteCommand | _Signal | None:
         """The next queued item, or None when the loop-time ``deadline`` comes first."""

@@ -21,6 +21,7 @@ from acd.storage.commands import (
     UpsertCall,
     UpsertCustomer,
     WriteCommand,
+    check_spoolable,
     decode_command,
     encode_command,
 )
@@ -203,3 +204,29 @@ def test_replace_keeps_only_the_rest(tmp_path: Path) -> None:
     spool.replace(SAMPLES[4:])
     assert list(Spool(tmp_path).load().commands) == SAMPLES[4:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["writes.jsonl"]
+
+
+@pytest.mark.parametrize(
+    "command", SAMPLES, ids=lambda c: f"{type(c).__name__}-{c.idempotency_key}"
+)
+def test_what_the_submit_check_accepts_can_be_spooled(command: WriteCommand) -> None:
+    check_spoolable(command)
+    assert decode_command(encode_command(command)) == command
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"notes": object()},
+        {"transfers": [{"at": datetime(2026, 1, 1)}]},  # naive, nested
+        {"ivr_path": {1, 2}},  # a set: JSON has none
+        {"transfers": [{("a", "b"): 1}]},  # a key JSON cannot carry
+    ],
+    ids=["object", "nested-naive", "set", "tuple-key"],
+)
+def test_the_submit_check_refuses_what_the_spool_cannot_carry(values: dict[str, object]) -> None:
+    command = UpsertCall(idempotency_key="k", call_id="c", values=values)
+    with pytest.raises(ValueError, match=r"naive|cannot spool"):
+        check_spoolable(command)
+    with pytest.raises((ValueError, TypeError)):
+        encode_command(command)

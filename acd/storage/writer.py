@@ -46,6 +46,14 @@ def retry_delay(attempt: int, initial_s: float, maximum_s: float) -> float:
     return float(min(maximum_s, initial_s * 2 ** min(attempt, 32)))
 
 
+def pace_wait(last_start: float, interval_s: float, now: float, queued: int) -> float:
+    """Seconds to wait before the next batch (group commit): none once ``interval_s`` has
+    passed since the last one started, nor when a full transaction is already queued."""
+    if queued >= TRANSACTION_SIZE:
+        return 0.0
+    return max(0.0, last_start + interval_s - now)
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -84,6 +92,7 @@ class StorageWriter:
         self._task: asyncio.Task[None] | None = None
         self._in_flight: list[WriteCommand] = []
         self._closing = False
+        self._closing_now = asyncio.Event()
 
     # -- producer side ------------------------------------------------------------------
 
@@ -153,6 +162,7 @@ class StorageWriter:
         if self._task is None:
             return
         self._closing = True
+        self._closing_now.set()
         if not self._task.done():
             await self._queue.put(_STOP)
         try:
@@ -224,9 +234,13 @@ class StorageWriter:
         round trips cost far more than its rows, so a busy floor's writes share commits; after
         a quiet spell the next write goes in at once. Waits with nothing taken off the queue,
         so a cancellation meanwhile still spools everything (``_keep_unwritten``)."""
-        wait = self._batch_started + self._commit_interval_s - loop.time()
-        if wait > 0 and self._queue.qsize() < TRANSACTION_SIZE:
-            await asyncio.sleep(wait)
+        wait = pace_wait(
+            self._batch_started, self._commit_interval_s, loop.time(), self._queue.qsize()
+        )
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._closing_now.wait()  # close() does not wait for company
 
     async def _next_item(self, deadline: float | None) -> WriteCommand | _Signal | None:
         """The next queued item, or None when the loop-time ``deadline`` comes first."""

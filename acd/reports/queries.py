@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acd.storage.models import AgentStateLog, Call, CallEvent
+from acd.storage.timeline import decode_timeline
 
 # Timeline kinds the report needs: ring starts, answers, holds, missed rings.
 TIMELINE_KINDS = ("offered", "answered", "hold", "unhold", "ring_no_answer")
@@ -78,7 +79,31 @@ async def fetch_calls(conn: AsyncConnection, start: datetime, end: datetime) -> 
 async def fetch_timeline(
     conn: AsyncConnection, start: datetime, end: datetime
 ) -> dict[str, list[EventRow]]:
-    """Timeline rows (``TIMELINE_KINDS``) of the period's calls, by call id, in order."""
+    """Timeline steps (``TIMELINE_KINDS``) of the period's calls, by call id, in order: from
+    ``calls.timeline`` where the call has it, else from its ``call_events`` rows (calls
+    written before the column existed)."""
+    timeline = await _fetch_event_rows(conn, start, end)
+    with_column = select(Call.id, Call.timeline).where(
+        _in_period(start, end), Call.timeline.is_not(None)
+    )
+    for call_id, value in await conn.execute(with_column):
+        steps = [
+            EventRow(
+                call_id, s.seq, s.at, s.kind, s.agent_id, None if s.data is None else dict(s.data)
+            )
+            for s in decode_timeline(value)
+            if s.kind in TIMELINE_KINDS
+        ]
+        if steps:
+            timeline[call_id] = steps
+        else:
+            timeline.pop(call_id, None)
+    return timeline
+
+
+async def _fetch_event_rows(
+    conn: AsyncConnection, start: datetime, end: datetime
+) -> dict[str, list[EventRow]]:
     query = (
         select(
             CallEvent.call_id,

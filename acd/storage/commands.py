@@ -1,32 +1,45 @@
 """Write commands the daemon hands to the storage writer, and their JSON-lines form.
 
 Pure: no I/O. Each command carries an ``idempotency_key`` (unique per logical write, chosen by
-the producer, e.g. ``f"{call_id}:ev:{seq}"``); applying a command twice leaves the database as
-applying it once (``acd.storage.apply``), which is what makes spool replay safe.
+the producer, e.g. ``f"{call_id}:ev:{seq}"``); applying a spooled sequence of commands again
+leaves the database as applying it once (``acd.storage.apply``), which is what makes spool
+replay safe.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Final
+
+from acd.storage.timeline import TimelineFormatError, TimelineStep, decode_timeline
 
 _DT_TAG: Final = "$dt"  # JSON has no datetime: {"$dt": "2026-01-01T00:00:00+00:00"}
 
 
 @dataclass(frozen=True, kw_only=True)
 class UpsertCall:
-    """Insert the call or overwrite the given columns (last write wins, in submit order)."""
+    """Insert the call or overwrite the given columns (last write wins, in submit order).
+
+    Idempotent by its natural key, the call id. Send ``arrived_at`` in every one: the row is
+    then written with a single INSERT ... ON CONFLICT DO UPDATE; without it the call must exist
+    already (an UPDATE). ``timeline``, when given, is the call's whole timeline so far and
+    replaces the stored one (``calls.timeline``); None leaves it as it is.
+    """
 
     idempotency_key: str
     call_id: str
     values: Mapping[str, Any] = field(default_factory=dict)  # column name -> value
+    timeline: tuple[TimelineStep, ...] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class AppendCallEvent:
+    """One ``call_events`` row; idempotent by (call_id, seq). Superseded by
+    ``UpsertCall.timeline`` (one write per call instead of one per step)."""
+
     idempotency_key: str
     call_id: str
     seq: int
@@ -38,7 +51,10 @@ class AppendCallEvent:
 
 @dataclass(frozen=True, kw_only=True)
 class AppendAgentState:
-    """Close the agent's open interval at ``at`` and open ``state``/``reason`` from ``at``."""
+    """Close the agent's open interval at ``at`` and open ``state``/``reason`` from ``at``.
+
+    Idempotent by its key, stored on the interval it opens (``agent_state_log.change_key``).
+    """
 
     idempotency_key: str
     agent_id: str
@@ -173,11 +189,20 @@ class SpoolFormatError(ValueError):
     """A spool line that is not a command we wrote (corrupted or from an unknown version)."""
 
 
+_FIELD_NAMES: Final = {cls: tuple(f.name for f in fields(cls)) for cls in COMMAND_TYPES.values()}
+_STEP_FIELDS: Final = tuple(f.name for f in fields(TimelineStep))
+
+
 def _to_json(value: object) -> object:
+    """``json.dumps``'s hook for what JSON has no type for (it recurses into the result)."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r} in a write command")
         return {_DT_TAG: value.isoformat()}
+    if isinstance(value, TimelineStep):
+        return {name: getattr(value, name) for name in _STEP_FIELDS}
+    if isinstance(value, Mapping):
+        return dict(value)
     raise TypeError(f"cannot spool a {type(value).__name__}: {value!r}")
 
 
@@ -187,9 +212,44 @@ def _from_json(obj: dict[str, Any]) -> object:
     return obj
 
 
+def check_spoolable(command: WriteCommand) -> None:
+    """ValueError unless ``encode_command`` can write the command and read it back: aware
+    datetimes, JSON values. A walk over the values, several times cheaper than encoding
+    (it runs at every submit; the spool is written only in an outage)."""
+    for name in _FIELD_NAMES[type(command)]:
+        _check_value(getattr(command, name), name)
+
+
+_SCALARS: Final = (str, int, float, bool, type(None))
+
+
+def _check_value(value: object, where: str) -> None:
+    if isinstance(value, _SCALARS):
+        return
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} in a write command ({where})")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, _SCALARS):
+                raise ValueError(f"cannot spool a {type(key).__name__} key ({where})")
+            _check_value(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_value(item, f"{where}[{index}]")
+    elif isinstance(value, TimelineStep):
+        for name in _STEP_FIELDS:
+            _check_value(getattr(value, name), f"{where}.{name}")
+    else:
+        raise ValueError(f"cannot spool a {type(value).__name__} ({where}): {value!r}")
+
+
 def encode_command(command: WriteCommand) -> str:
     """One JSON line (no trailing newline). Naive datetimes raise ValueError."""
-    body = {"type": type(command).__name__, **asdict(command)}
+    # Shallow on purpose: dataclasses.asdict deep-copies every value first, which cost more
+    # than the whole database write (it runs at every submit).
+    body = {name: getattr(command, name) for name in _FIELD_NAMES[type(command)]}
+    body["type"] = type(command).__name__
     return json.dumps(body, default=_to_json, separators=(",", ":"), sort_keys=True)
 
 
@@ -207,6 +267,8 @@ def decode_command(line: str) -> WriteCommand:
     if not body.keys() <= names:
         raise SpoolFormatError(f"unknown fields {sorted(body.keys() - names)} for {cls.__name__}")
     try:
+        if cls is UpsertCall and body.get("timeline") is not None:
+            body["timeline"] = tuple(decode_timeline(body["timeline"]))
         return cls(**body)
-    except TypeError as exc:
+    except (TypeError, TimelineFormatError) as exc:
         raise SpoolFormatError(f"bad {cls.__name__}: {exc}") from exc

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -74,6 +75,16 @@ def _keep_private(engine: AsyncEngine, path: Path) -> None:
             with contextlib.suppress(FileNotFoundError, PermissionError):
                 if file.stat().st_mode & 0o077:
                     file.chmod(0o600)
+
+
+# Where Core statements run inside an open transaction: the writer uses a plain connection (an
+# ORM session costs more per statement than the statement itself); tests and tools may pass a
+# session.
+Database = AsyncConnection | AsyncSession
+
+
+def dialect_name(db: Database) -> str:
+    return db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

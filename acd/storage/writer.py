@@ -1,17 +1,20 @@
 """StorageWriter: applies write commands in submit order; spools them while the database is down.
 
-One task drains a bounded queue. Normal mode: each command is applied in its own transaction.
-On a transient failure (connection refused, server gone, database locked) that command and
-every later one go to the fsync'd spool, in order, and the spool is replayed with exponential
-backoff; only when it has been fully applied is it truncated and normal mode resumes. On
-start-up a spool left by a previous run is replayed first. Replay is safe to repeat because
-``apply_command`` is exactly-once per idempotency key.
+One task drains the queue. Normal mode: whatever is queued when the previous transaction ends
+is applied as one batch (``acd.storage.committer``: a few statements per table, one transaction
+per ``TRANSACTION_SIZE`` commands), so the database must keep up with the rate of commits, not
+of writes. On a transient failure (connection refused, server gone, database locked) the batch
+and every later command go to the fsync'd spool, in order, and the spool is replayed with
+exponential backoff; only when it has been fully applied is it truncated and normal mode
+resumes. On start-up a spool left by a previous run is replayed first. Replay is safe to repeat
+because every command is idempotent by its natural key (``acd.storage.apply``).
 
-Those keys (``applied_writes``, one per command) are pruned so the table stays bounded: every
-``prune_every_s``, keys applied more than ``keep_keys_s`` ago are deleted, and only while the
-spool is empty. A key matters only while its command may still be replayed, i.e. while it may
-sit in the spool (an ambiguous commit is spooled right after it was applied) or in a batch in
-flight; with the spool empty nothing older than the batch in flight can come back.
+Idempotency keys claimed in ``applied_writes`` (audit entries and recording pauses, which have no
+natural key) are pruned so the table stays bounded: every ``prune_every_s``, keys applied more
+than ``keep_keys_s`` ago are deleted, and only while the spool is empty. A key matters only
+while its command may still be replayed, i.e. while it may sit in the spool (an ambiguous commit
+is spooled right after it was applied) or in a batch in flight; with the spool empty nothing
+older than the batch in flight can come back.
 """
 
 from __future__ import annotations
@@ -25,16 +28,15 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.logging import get_logger
-from acd.storage.apply import apply_command, check_command, prune_applied_writes
-from acd.storage.commands import WriteCommand, encode_command
-from acd.storage.engine import session_factory
-from acd.storage.errors import is_transient
+from acd.storage.apply import check_command, prune_applied_writes
+from acd.storage.commands import WriteCommand
+from acd.storage.committer import TRANSACTION_SIZE, Committer, WriterStats
 from acd.storage.spool import REJECTED_FILE, Spool
 
 log = get_logger(__name__)
 
-
-TRANSACTION_SIZE = 200  # commands per transaction: throughput without long write locks
+# Batches start at most this often (group commit); a write waits at most this long for company.
+COMMIT_INTERVAL_S = 0.05
 KEEP_KEYS_S = 3600.0  # applied keys older than this (with the spool empty) can never come back
 PRUNE_EVERY_S = 60.0
 
@@ -53,6 +55,14 @@ def retry_delay(attempt: int, initial_s: float, maximum_s: float) -> float:
     return float(min(maximum_s, initial_s * 2 ** min(attempt, 32)))
 
 
+def pace_wait(last_start: float, interval_s: float, now: float, queued: int) -> float:
+    """Seconds to wait before the next batch (group commit): none once ``interval_s`` has
+    passed since the last one started, nor when a full transaction is already queued."""
+    if queued >= TRANSACTION_SIZE:
+        return 0.0
+    return max(0.0, last_start + interval_s - now)
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -66,14 +76,17 @@ class StorageWriter:
         max_queue: int = 10_000,
         retry_initial_s: float = 0.5,
         retry_max_s: float = 30.0,
+        commit_interval_s: float = COMMIT_INTERVAL_S,
         clock: Callable[[], datetime] = _utc_now,
         on_outage: Callable[[bool], None] | None = None,
+        on_commit: Callable[[int, float], None] | None = None,
         keep_keys_s: float = KEEP_KEYS_S,
         prune_every_s: float = PRUNE_EVERY_S,
     ) -> None:
         """``on_outage(True)`` when writes start going to the spool, ``(False)`` once replayed
-        (for logging, metrics and the supervisors' "database down" alarm)."""
-        self._sessions = session_factory(engine)
+        (for logging, metrics and the supervisors' "database down" alarm). ``on_commit(count,
+        seconds)`` after each transaction: commands in it, time from BEGIN to COMMIT done."""
+        self._committer = Committer(engine, spool, clock, on_commit)
         self._spool = spool
         # Unbounded: a full queue would have to drop writes. ``max_queue`` is where the backlog
         # moves to disk instead (the database is slower than the floor, or gone).
@@ -81,18 +94,21 @@ class StorageWriter:
         self._max_queue = max_queue
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
-        self._clock = clock
         self._on_outage = on_outage
+        self._commit_interval_s = commit_interval_s
+        self._batch_started = float("-inf")
         self._spooling = False  # True while the spool holds commands not yet applied
         self._attempt = 0
         self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: list[WriteCommand] = []
         self._closing = False
+        self._closing_now = asyncio.Event()
+        self._engine = engine
+        self._clock = clock
         self._keep_keys = timedelta(seconds=keep_keys_s)
         self._prune_every = timedelta(seconds=prune_every_s)
         self._pruned_at: datetime | None = None
-        self.spilled = 0  # writes that went to the spool because the queue was full
         self.keys_pruned = 0  # applied_writes rows deleted
 
     # -- producer side ------------------------------------------------------------------
@@ -122,8 +138,22 @@ class StorageWriter:
             self._queue.put_nowait(_WAKE)
 
     @property
+    def stats(self) -> WriterStats:
+        return self._committer.stats
+
+    @property
     def spooling(self) -> bool:
         return self._spooling
+
+    @property
+    def spilled(self) -> int:
+        """Writes that went to the spool because the backlog passed ``max_queue``."""
+        return self.stats.spilled
+
+    @property
+    def backlog(self) -> int:
+        """Commands submitted and not yet committed nor spooled."""
+        return self._queue.qsize() + len(self._in_flight)
 
     async def wait_drained(self) -> None:
         """Return once everything submitted so far is in the database (not merely spooled)."""
@@ -149,6 +179,7 @@ class StorageWriter:
         if self._task is None:
             return
         self._closing = True
+        self._closing_now.set()
         if not self._task.done():
             await self._queue.put(_STOP)
         try:
@@ -182,16 +213,19 @@ class StorageWriter:
         while True:
             if not self._spooling and self._queue.empty():
                 self._idle.set()
+            if not self._spooling:
+                await self._pace(loop)
             first = await self._next_item(retry_at if self._spooling else None)
             batch, wake, stop = self._collect(first)
             self._in_flight = batch
+            self.stats.max_backlog = max(self.stats.max_backlog, len(batch))
             if not self._spooling and len(batch) > self._max_queue:
                 # The floor writes faster than the database takes them: keep the backlog on
                 # disk, in order, and catch up from there. Only this task writes the spool.
                 log.warning(
                     "storage_behind_spooling", count=len(batch), spool=str(self._spool.path)
                 )
-                self.spilled += len(batch)
+                self.stats.spilled += len(batch)
                 self._set_spooling(True)
                 retry_at = loop.time()
             if self._spooling:
@@ -201,7 +235,8 @@ class StorageWriter:
                 if (wake or loop.time() >= retry_at) and not await self._replay():
                     retry_at = loop.time() + self._next_delay()
             else:
-                applied = await self._apply_all(batch)
+                self._batch_started = loop.time()
+                applied = await self._committer.apply_all(batch)
                 if applied < len(batch):
                     await asyncio.to_thread(self._spool.append, batch[applied:])
                     self._set_spooling(True)
@@ -212,6 +247,19 @@ class StorageWriter:
                     await self._prune_keys()
             if stop:
                 return
+
+    async def _pace(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Group commit: start batches at most every ``commit_interval_s``. A transaction's
+        round trips cost far more than its rows, so a busy floor's writes share commits; after
+        a quiet spell the next write goes in at once. Waits with nothing taken off the queue,
+        so a cancellation meanwhile still spools everything (``_keep_unwritten``)."""
+        wait = pace_wait(
+            self._batch_started, self._commit_interval_s, loop.time(), self._queue.qsize()
+        )
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._closing_now.wait()  # close() does not wait for company
 
     async def _next_item(self, deadline: float | None) -> WriteCommand | _Signal | None:
         """The next queued item, or None when the loop-time ``deadline`` comes first."""
@@ -252,6 +300,18 @@ class StorageWriter:
         self._attempt += 1
         return delay
 
+    async def _prune_keys(self) -> None:
+        """Delete old idempotency keys (the spool is empty: none of them can be replayed)."""
+        now = self._clock()
+        if self._pruned_at is not None and now - self._pruned_at < self._prune_every:
+            return
+        self._pruned_at = now
+        try:
+            async with self._engine.begin() as connection:
+                self.keys_pruned += await prune_applied_writes(connection, now - self._keep_keys)
+        except Exception as exc:  # the next round tries again; the writes themselves are safe
+            log.warning("applied_keys_not_pruned", error=str(exc))
+
     async def _replay(self) -> bool:
         """Apply the whole spool in order; True (and the spool emptied) when all went in."""
         contents = await asyncio.to_thread(self._spool.load)
@@ -261,7 +321,7 @@ class StorageWriter:
             )
             await asyncio.to_thread(self._spool.reject, line, f"unreadable: {reason}")
         commands = list(contents.commands)
-        applied = await self._apply_all(commands)
+        applied = await self._committer.apply_all(commands)
         if applied < len(commands):
             if applied > 0 or contents.bad_lines:
                 # Keep the progress, so nothing is rejected twice and replays get shorter.
@@ -271,51 +331,4 @@ class StorageWriter:
         self._attempt = 0
         self._set_spooling(False)
         log.info("database_back_spool_replayed", count=len(contents.commands))
-        return True
-
-    async def _prune_keys(self) -> None:
-        """Delete old idempotency keys (the spool is empty: none of them can be replayed)."""
-        now = self._clock()
-        if self._pruned_at is not None and now - self._pruned_at < self._prune_every:
-            return
-        self._pruned_at = now
-        try:
-            async with self._sessions.begin() as session:
-                self.keys_pruned += await prune_applied_writes(session, now - self._keep_keys)
-        except Exception as exc:  # the next round tries again; the writes themselves are safe
-            log.warning("applied_keys_not_pruned", error=str(exc))
-
-    async def _apply_all(self, batch: list[WriteCommand]) -> int:
-        """Apply ``batch`` in order, up to ``TRANSACTION_SIZE`` commands per transaction (one
-        commit per command cannot keep up with a busy floor); returns how many went in before
-        a transient failure. A chunk the database refuses for another reason is retried one
-        command at a time, so only the bad command is rejected."""
-        applied = 0
-        while applied < len(batch):
-            chunk = batch[applied : applied + TRANSACTION_SIZE]
-            try:
-                async with self._sessions.begin() as session:
-                    for command in chunk:
-                        await apply_command(session, command, self._clock())
-            except Exception as exc:
-                if is_transient(exc):
-                    log.debug("database_transient_error", error=str(exc))
-                    return applied
-                for index, command in enumerate(chunk):
-                    if not await self._apply(command):
-                        return applied + index
-            applied += len(chunk)
-        return applied
-
-    async def _apply(self, command: WriteCommand) -> bool:
-        """False on a transient failure. A permanent one is rejected to disk and counts as done."""
-        try:
-            async with self._sessions.begin() as session:
-                await apply_command(session, command, self._clock())
-        except Exception as exc:
-            if is_transient(exc):
-                log.debug("database_transient_error", error=str(exc))
-                return False
-            log.error("write_refused", write_id=command.idempotency_key, error=str(exc))
-            await asyncio.to_thread(self._spool.reject, encode_command(command), repr(exc))
         return True

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from acd.storage.engine import create_engine
 from acd.storage.migrate import upgrade
 from acd.storage.models import AgentStateLog, Call, CallEvent
+from acd.storage.timeline import TimelineStep, encode_timeline
 from tests.storage.conftest import db_url, pg_db  # noqa: F401 - fixtures reused from storage
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
@@ -110,16 +111,24 @@ STATES = [  # (agent, state, reason, start, end)
 ]
 
 
-async def seed(url: str) -> None:
+async def seed(url: str, *, timeline_column: frozenset[str] = frozenset()) -> None:
+    """``timeline_column``: calls whose steps go into ``calls.timeline`` (how the daemon writes
+    them now) instead of ``call_events`` rows (how calls written before 0006_storage have them)."""
     engine = create_engine(url)
     try:
         await upgrade(engine)
         async with async_sessionmaker(engine)() as session, session.begin():
-            session.add_all(Call(**row) for row in CALLS)
+            session.add_all(
+                Call(**row, timeline=timeline_of(row["id"]))
+                if row["id"] in timeline_column
+                else Call(**row)
+                for row in CALLS
+            )
             await session.flush()
             session.add_all(
                 CallEvent(call_id=c, seq=seq, at=at(t), kind=kind, agent_id=agent)
                 for c, seq, t, kind, agent in EVENTS
+                if c not in timeline_column
             )
             session.add_all(
                 AgentStateLog(agent_id=agent, state=state, reason=reason, started_at=at(start),
@@ -128,6 +137,17 @@ async def seed(url: str) -> None:
             )  # fmt: skip
     finally:
         await engine.dispose()
+
+
+def timeline_of(call_id: str) -> list[dict[str, Any]]:
+    """The call's EVENTS as its stored timeline, with a step reports do not read (arrived)."""
+    steps = [TimelineStep(seq=0, at=at(0), kind="arrived")]
+    steps += [
+        TimelineStep(seq=seq, at=at(t), kind=kind, agent_id=agent)
+        for c, seq, t, kind, agent in EVENTS
+        if c == call_id
+    ]
+    return encode_timeline(steps)
 
 
 @pytest_asyncio.fixture

@@ -86,7 +86,8 @@ async def test_interval_log_on_the_database(db_url: str) -> None:
         async def pause_then_go_back_in_time() -> None:
             async with sessions.begin() as session:
                 await change_agent_state(session, "a1", "paused", "lunch", s(400))
-                await change_agent_state(session, "a1", "ready", None, s(350))
+                # The log says "ready" at 350: a pause then contradicts it.
+                await change_agent_state(session, "a1", "paused", "training", s(350))
 
         with pytest.raises(StateOrderError):
             await pause_then_go_back_in_time()

@@ -21,10 +21,12 @@ from acd.storage.commands import (
     UpsertCall,
     UpsertCustomer,
     WriteCommand,
+    check_spoolable,
     decode_command,
     encode_command,
 )
 from acd.storage.spool import Spool, encode_lines, parse_spool
+from acd.storage.timeline import TimelineStep
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -33,6 +35,21 @@ SAMPLES: list[WriteCommand] = [
         idempotency_key="c1:0",
         call_id="c1",
         values={"arrived_at": T0, "caller_number": "+4930123", "ivr_path": [{"node": "main"}]},
+    ),
+    UpsertCall(
+        idempotency_key="c1:end",
+        call_id="c1",
+        values={"arrived_at": T0, "ended_at": T0 + timedelta(seconds=60)},
+        timeline=(
+            TimelineStep(seq=1, at=T0, kind="arrived"),
+            TimelineStep(
+                seq=2,
+                at=T0 + timedelta(seconds=3),
+                kind="offered",
+                agent_id="a1",
+                data={"ring": 1, "nested": {"at": T0}},
+            ),
+        ),
     ),
     AppendCallEvent(
         idempotency_key="c1:ev:1",
@@ -91,7 +108,9 @@ def test_samples_cover_every_command_type() -> None:
     assert {type(c).__name__ for c in SAMPLES} == set(COMMAND_TYPES)
 
 
-@pytest.mark.parametrize("command", SAMPLES, ids=lambda c: type(c).__name__)
+@pytest.mark.parametrize(
+    "command", SAMPLES, ids=lambda c: f"{type(c).__name__}-{c.idempotency_key}"
+)
 def test_round_trip_is_exact(command: WriteCommand) -> None:
     line = encode_command(command)
     assert "\n" not in line
@@ -114,6 +133,15 @@ def test_naive_datetime_is_refused_before_it_reaches_the_spool() -> None:
     naive = AppendAudit(idempotency_key="k", who="w", role="r", action="a", at=datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="naive"):
         encode_command(naive)
+    step = TimelineStep(seq=1, at=datetime(2026, 1, 1), kind="arrived")
+    with pytest.raises(ValueError, match="naive"):
+        encode_command(UpsertCall(idempotency_key="k", call_id="c", timeline=(step,)))
+
+
+def test_a_timeline_that_is_not_a_list_of_steps_is_a_format_error() -> None:
+    line = encode_command(SAMPLES[1]).replace('"timeline":[', '"timeline":[7,')
+    with pytest.raises(SpoolFormatError, match="timeline step"):
+        decode_command(line)
 
 
 @pytest.mark.parametrize(
@@ -176,3 +204,29 @@ def test_replace_keeps_only_the_rest(tmp_path: Path) -> None:
     spool.replace(SAMPLES[4:])
     assert list(Spool(tmp_path).load().commands) == SAMPLES[4:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["writes.jsonl"]
+
+
+@pytest.mark.parametrize(
+    "command", SAMPLES, ids=lambda c: f"{type(c).__name__}-{c.idempotency_key}"
+)
+def test_what_the_submit_check_accepts_can_be_spooled(command: WriteCommand) -> None:
+    check_spoolable(command)
+    assert decode_command(encode_command(command)) == command
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"notes": object()},
+        {"transfers": [{"at": datetime(2026, 1, 1)}]},  # naive, nested
+        {"ivr_path": {1, 2}},  # a set: JSON has none
+        {"transfers": [{("a", "b"): 1}]},  # a key JSON cannot carry
+    ],
+    ids=["object", "nested-naive", "set", "tuple-key"],
+)
+def test_the_submit_check_refuses_what_the_spool_cannot_carry(values: dict[str, object]) -> None:
+    command = UpsertCall(idempotency_key="k", call_id="c", values=values)
+    with pytest.raises(ValueError, match=r"naive|cannot spool"):
+        check_spoolable(command)
+    with pytest.raises((ValueError, TypeError)):
+        encode_command(command)

@@ -24,6 +24,7 @@ from acd.storage.commands import (
     UpsertCustomer,
     WriteCommand,
 )
+from acd.storage.committer import TRANSACTION_SIZE
 from acd.storage.engine import create_engine, session_factory
 from acd.storage.migrate import upgrade
 from acd.storage.models import (
@@ -36,7 +37,7 @@ from acd.storage.models import (
     Recording,
 )
 from acd.storage.spool import Spool
-from acd.storage.writer import StorageWriter, retry_delay
+from acd.storage.writer import StorageWriter, pace_wait, retry_delay
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -167,16 +168,19 @@ async def test_writer_applies_commands_in_order(engine: AsyncEngine, tmp_path: P
 @pytest.mark.asyncio
 async def test_applying_every_command_twice_changes_nothing(engine: AsyncEngine) -> None:
     sessions = session_factory(engine)
+    story = call_story()
     applied = []
-    for command in call_story() + call_story():
+    for command in story + story:
         async with sessions.begin() as session:
             applied.append(await apply_command(session, command, s(100)))
-    half = len(call_story())
-    assert applied == [True] * half + [False] * half
+    # Upserts are applied again (same values); everything that adds a row recognises itself.
+    adds_a_row = (AppendCallEvent, AppendAgentState, InsertRecording, AppendAudit)
+    assert applied[len(story) :] == [not isinstance(c, adds_a_row) for c in story]
     await check_story(engine)
     async with sessions.begin() as session:
+        # Only the audit entry (no natural key) claimed its key in applied_writes.
         assert await prune_applied_writes(session, before=s(100)) == 0
-        assert await prune_applied_writes(session, before=s(101)) == half
+        assert await prune_applied_writes(session, before=s(101)) == 1
 
 
 @pytest.mark.asyncio
@@ -289,3 +293,37 @@ async def test_a_backlog_beyond_max_queue_goes_to_the_spool_and_nothing_is_lost(
     assert not writer.spooling
     await writer.close()
     assert await counts(engine) == STORY_COUNTS
+
+
+def test_batches_start_at_most_every_interval_unless_a_full_one_waits() -> None:
+    assert pace_wait(last_start=10.0, interval_s=0.05, now=10.01, queued=5) == pytest.approx(0.04)
+    assert pace_wait(last_start=10.0, interval_s=0.05, now=10.2, queued=5) == 0.0
+    assert pace_wait(float("-inf"), 0.05, now=0.0, queued=1) == 0.0  # the first write
+    assert pace_wait(10.0, 0.05, now=10.01, queued=TRANSACTION_SIZE) == 0.0
+
+
+@pytest.mark.asyncio
+async def test_writes_arriving_while_the_writer_paces_share_one_commit(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Group commit: after a commit, writes submitted over several event-loop turns (no
+    wall-clock sleeps here) go in together; without pacing the first would commit alone."""
+    commits: list[int] = []
+    writer = StorageWriter(
+        engine,
+        Spool(tmp_path / "spool"),
+        commit_interval_s=2.0,  # far longer than one small commit takes, even under load
+        on_commit=lambda count, _s: commits.append(count),
+    )
+    await writer.start()
+    story = call_story()
+    writer.submit(story[0])
+    await writer.wait_drained()  # the first write after a quiet spell: committed at once
+    for command in story[1:]:
+        writer.submit(command)
+        for _ in range(3):
+            await asyncio.sleep(0)  # the drain task runs between these submits
+    await writer.wait_drained()
+    await writer.close()
+    assert commits == [1, len(story) - 1]
+    await check_story(engine)

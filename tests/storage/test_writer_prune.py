@@ -12,15 +12,18 @@ import pytest_asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from acd.storage.commands import AppendCallEvent, UpsertCall, WriteCommand
+from acd.storage.commands import AppendAudit, UpsertCall, WriteCommand
 from acd.storage.engine import create_engine, session_factory
 from acd.storage.migrate import upgrade
-from acd.storage.models import AppliedWrite, CallEvent
+from acd.storage.models import AppliedWrite, AuditLog
 from acd.storage.spool import Spool
 from acd.storage.writer import StorageWriter
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-PER_CALL = 8  # commands one short call writes here
+# Commands one short call writes here: its row (idempotent by its id, no key claimed) and audit
+# entries, which have no natural key and claim theirs in applied_writes.
+PER_CALL = 8
+KEYS_PER_CALL = PER_CALL - 1
 CALL_EVERY_S = 10.0
 KEEP_S, PRUNE_EVERY_S = 120.0, 30.0
 
@@ -36,13 +39,18 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 def one_call(n: int, at: datetime) -> list[WriteCommand]:
     call_id = f"c{n}"
     row = UpsertCall(idempotency_key=f"{call_id}:row:0", call_id=call_id, values={"arrived_at": at})
-    events = [
-        AppendCallEvent(
-            idempotency_key=f"{call_id}:ev:{seq}", call_id=call_id, seq=seq, at=at, kind="queued"
+    audits = [
+        AppendAudit(
+            idempotency_key=f"{call_id}:au:{seq}",
+            who="sup",
+            role="supervisor",
+            action="listen",
+            target=call_id,
+            at=at,
         )
         for seq in range(1, PER_CALL)
     ]
-    return [row, *events]
+    return [row, *audits]
 
 
 class Clock:
@@ -53,7 +61,7 @@ class Clock:
         return self.now
 
 
-async def scalar(engine: AsyncEngine, model: type[AppliedWrite] | type[CallEvent]) -> int:
+async def scalar(engine: AsyncEngine, model: type[AppliedWrite] | type[AuditLog]) -> int:
     async with session_factory(engine)() as session:
         return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
 
@@ -85,10 +93,10 @@ async def test_applied_keys_stay_bounded_over_many_calls(
     await writer.wait_drained()
     await writer.close()
     # keys of the last KEEP_S + PRUNE_EVERY_S seconds at most, whatever the number of calls
-    bound = PER_CALL * ((KEEP_S + PRUNE_EVERY_S) / CALL_EVERY_S + 1)
-    assert most <= bound < calls * PER_CALL / 10
-    assert writer.keys_pruned >= calls * PER_CALL - bound
-    assert await scalar(engine, CallEvent) == calls * (PER_CALL - 1)  # the data is all there
+    bound = KEYS_PER_CALL * ((KEEP_S + PRUNE_EVERY_S) / CALL_EVERY_S + 1)
+    assert most <= bound < calls * KEYS_PER_CALL / 10
+    assert writer.keys_pruned >= calls * KEYS_PER_CALL - bound
+    assert await scalar(engine, AuditLog) == calls * KEYS_PER_CALL  # the data is all there
 
 
 @pytest.mark.asyncio
@@ -112,5 +120,5 @@ async def test_no_key_is_pruned_while_writes_wait_in_the_spool(
     await replaying.start()
     await replaying.wait_drained()
     await replaying.close()
-    assert await scalar(engine, CallEvent) == PER_CALL - 1  # not appended twice
-    assert replaying.keys_pruned == PER_CALL  # pruned once the spool was replayed
+    assert await scalar(engine, AuditLog) == KEYS_PER_CALL  # not appended twice
+    assert replaying.keys_pruned == KEYS_PER_CALL  # pruned once the spool was replayed

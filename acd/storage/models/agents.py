@@ -38,9 +38,13 @@ class AgentStateLog(Base):
     reason: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    # Idempotency key of the write command that opened the interval: its natural key, so a
+    # change replayed from the spool is recognised (NULL on rows written before 0006_storage).
+    change_key: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (
         Index("ix_agent_state_log_agent_id_started_at", "agent_id", "started_at"),
+        Index("uq_agent_state_log_change_key", "change_key", unique=True),
         # At most one open interval per agent, enforced by the database on both back-ends.
         Index(
             "uq_agent_state_log_open",

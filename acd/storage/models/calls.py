@@ -95,6 +95,9 @@ class Call(Base):
     survey_solved: Mapped[bool | None] = mapped_column(Boolean)
     notes: Mapped[str | None] = mapped_column(Text)
     recording_id: Mapped[str | None] = mapped_column(ID)
+    # The whole timeline, written with the row's last update (``acd.storage.timeline``); NULL
+    # for calls whose steps are ``call_events`` rows (written before this column existed).
+    timeline: Mapped[list[Any] | None] = mapped_column(JsonType)
 
     events: Mapped[list[CallEvent]] = relationship(
         back_populates="call", order_by="CallEvent.seq", cascade="all, delete-orphan"
@@ -110,7 +113,9 @@ class Call(Base):
 
 
 class CallEvent(Base):
-    """One step of a call's timeline; every offer and every ring is its own row."""
+    """One step of a call's timeline; every offer and every ring is its own row.
+
+    Kept readable for the calls written this way; newer calls carry ``calls.timeline`` instead."""
 
     __tablename__ = "call_events"
 

@@ -28,6 +28,9 @@ Definitions (the README repeats them):
   ``reserved``), from the agent state log.
 - **handled** (per agent): answered calls; **handle time**: the sum of their talk + hold +
   wrap-up (AHT is its mean).
+- **fallback-handled** (``fallback_handled``): offered calls the dialplan's plain ``Queue()``
+  answered or lost while no daemon had them (imported from Asterisk's queue_log); they count in
+  every figure above like the daemon's own calls.
 - **transferred calls** (``POST /calls/{id}/transfer``) count once: answered, ASA and service
   level use the FIRST answer and the first queue entry; talk is the sum of the connected legs
   (it stops at the transfer and restarts at the next answer, the wait between is not talk).
@@ -56,6 +59,7 @@ class CallFacts:
     survey_rating: int | None = None
     resolved: bool | None = None  # None: no resolution recorded
     repeat_call: bool = False  # the same number called again within the repeat window
+    fallback: bool = False  # finished by the fallback Queue() (calls.handled_by)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,7 @@ class KpiSummary:
     csat: float | None = None
     fcr: float | None = None
     handle_time_s: float = 0.0  # sum over answered calls; aht_s is its mean
+    fallback_handled: int = 0  # offered calls the fallback Queue() finished
 
     @property
     def handled(self) -> int:
@@ -105,6 +110,7 @@ class KpiSummary:
             "rated": self.rated,
             "csat": _round(self.csat),
             "fcr": _round(self.fcr),
+            "fallback_handled": self.fallback_handled,
         }
 
     def as_dict(self) -> dict[str, float | int | None]:
@@ -137,7 +143,7 @@ def _mean(values: list[float]) -> float | None:
 
 
 def summarize(calls: Iterable[CallFacts], settings: KpiSettings = KpiSettings()) -> KpiSummary:
-    offered = answered = abandoned = short = within_sl = within_rings = 0
+    offered = answered = abandoned = short = within_sl = within_rings = fallback = 0
     rated = satisfied = with_resolution = first_contact = 0
     waits: list[float] = []
     handles: list[float] = []
@@ -149,6 +155,7 @@ def summarize(calls: Iterable[CallFacts], settings: KpiSettings = KpiSettings())
         if call.queued_at is None:
             continue
         offered += 1
+        fallback += call.fallback
         if call.answered_at is not None:
             answered += 1
             wait = call.answered_at - call.queued_at
@@ -181,6 +188,7 @@ def summarize(calls: Iterable[CallFacts], settings: KpiSettings = KpiSettings())
         csat=_ratio(satisfied, rated),
         fcr=_ratio(first_contact, with_resolution),
         handle_time_s=sum(handles),
+        fallback_handled=fallback,
     )
 
 

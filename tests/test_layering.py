@@ -31,7 +31,10 @@ PURE = (
     "acd.asterisk.agi",
     "acd.asterisk.errors",
     "acd.asterisk.devices",
+    "acd.asterisk.queue_log",
+    "acd.asterisk.cdr_csv",
     "acd.kpi",
+    "acd.reports.fallback_calls",
     # the daemon's own pure parts: the call model and the waiting and call-back decisions
     "acd.daemon.call_steps",
     "acd.daemon.call_state",

@@ -4,12 +4,21 @@ Nothing else in the code base creates a client, a server or a task of the daemon
 owns all long-lived tasks in one TaskGroup; ``stop()`` shuts them down in order: first stop
 taking calls (FastAGI sessions are cancelled, and a caller still waiting is handed to the
 dialplan's plain ``Queue()``), then flush MQTT and storage.
+
+With a ``Leadership`` (``acd.daemon.leadership``; ``acd.app.node`` waits for it first) the daemon
+runs while this process is the active one: before it takes calls it publishes the floor it has
+(retained agent states, queue statistics: the previous active daemon's are stale), and when the
+leadership is lost it steps down at once: MQTT stops (buffered messages are dropped, so nothing
+stale overwrites what the new active daemon publishes), then calls are handed back and the
+FastAGI listener closes as in a stop, with storage flushed within a bound.
 """
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.app.options import RunOptions, flow_settings
 from acd.asterisk.agi.router import Router
@@ -24,7 +33,9 @@ from acd.daemon.callbacks import CallbackScheduler
 from acd.daemon.calls import CallRegistry
 from acd.daemon.clocks import Clocks
 from acd.daemon.dialling import FlowSettings
+from acd.daemon.floor_views import queues_view
 from acd.daemon.ivr_port import CallerLookup, Features, IvrRunner
+from acd.daemon.leadership import Leadership
 from acd.daemon.outputs import Outputs
 from acd.daemon.queue_stats import QueueStats
 from acd.daemon.recording import CallRecording, RecordingSettings
@@ -40,6 +51,7 @@ from acd.events.publisher import MqttPublisher
 from acd.events.topics import Publication
 from acd.http import ApiContext, HttpServer, create_app
 from acd.logging import get_logger
+from acd.reports.fallback_import import FallbackImport, agent_ids_by_member
 from acd.settings import names
 from acd.settings.settings import Settings
 from acd.storage.engine import create_engine, session_factory
@@ -49,23 +61,27 @@ from acd.storage.writer import StorageWriter
 
 log = get_logger(__name__)
 __all__ = ["Daemon", "RunOptions"]  # RunOptions lives in acd.app.options
+# A daemon that lost its leadership (the database may be unreachable) waits at most this long
+# for the storage writer: what is not written by then is in the spool, replayed at next start.
+STEP_DOWN_FLUSH_S = 5.0
 
 
 class Daemon:
-    def __init__(self, settings: Settings, options: RunOptions, features: Features) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        options: RunOptions,
+        features: Features,
+        *,
+        leadership: Leadership | None = None,
+    ) -> None:
         self.settings = settings
         self.options = options
-        self.clocks = clocks = Clocks(options.clock, options.steady_clock)
-        clock = options.clock
+        self.leadership = leadership
+        self.stepped_down = False  # True when run() ended because the leadership was lost
+        self.clocks = clocks = Clocks(clock := options.clock, options.steady_clock)
         system = settings.system
-        queues, agents = engine_specs(settings)
-        self.floor = Floor(
-            queues,
-            agents,
-            wrap_up_override_s={
-                a.id: a.wrapup_s for a in settings.agents if a.wrapup_s is not None
-            },
-        )
+        self.floor = _floor(settings)
         self.publisher = MqttPublisher.from_settings(system.mqtt) if options.mqtt else None
         db_url = options.db_url or system.database.url
         self.db = create_engine(db_url)
@@ -143,6 +159,7 @@ class Daemon:
             agent_leg=AgentLeg(lambda: self.ami),
             survey=features.survey,
         )
+        self.fallback_import = _fallback_import(settings, options, self.db)
         self.callbacks = CallbackScheduler(
             reads,
             lambda: self.ami,
@@ -156,7 +173,7 @@ class Daemon:
         fastagi = system.fastagi
         self.agi = FastAgiServer(
             router,
-            host=fastagi.host,
+            host=options.agi_host or fastagi.host,
             port=fastagi.port if options.agi_port is None else options.agi_port,
             backlog=fastagi.backlog,
             allowed_peers=tuple(fastagi.allowed_peers),
@@ -272,6 +289,13 @@ class Daemon:
                     tasks.create_task(self.queue_stats.run(), name="queue-stats")
                 if self.recording_control is not None:
                     tasks.create_task(self.recording_control.run(), name="recording-pauses")
+                if self.fallback_import is not None:
+                    tasks.create_task(self.fallback_import.run(), name="fallback-import")
+                if self.leadership is not None:
+                    tasks.create_task(self._keep_leadership(self.leadership), name="leadership")
+                # (The state restored from before this process, issue 12 item 2, belongs here:
+                # before the floor is published and the first call is taken.)
+                await self._publish_floor()
                 await self.agi.start()
                 http_task = None
                 if self.http is not None:
@@ -300,9 +324,54 @@ class Daemon:
             # cancelled, unanswered callers go to the dialplan's Queue()), then flush.
             await self.agi.close()
             await self.ami.close()
-            await self.writer.close()
-            await self.db.dispose()
-            await self.read_db.dispose()
+            await self._flush_storage()
+
+    async def _flush_storage(self) -> None:
+        """Write what is queued and close the databases; after a step-down within a bound (the
+        database may be what was lost: the writer's cancellation spools what is left)."""
+        limit = STEP_DOWN_FLUSH_S if self.stepped_down else None
+        for closing in (self.writer.close, self.db.dispose, self.read_db.dispose):
+            try:
+                async with asyncio.timeout(limit):
+                    await closing()
+            except TimeoutError:
+                log.warning("step_down_storage_unfinished", limit_s=limit, part=closing.__name__)
+
+    async def _keep_leadership(self, leadership: Leadership) -> None:
+        """Step down the moment the leadership is lost: another daemon may take over within
+        seconds, so publishing stops first, then calls are handed back as in a stop."""
+        why = await leadership.hold()
+        self.stepped_down = True
+        dropped = self.publisher.abandon() if self.publisher is not None else 0
+        log.error("daemon_stepping_down", why=why, mqtt_dropped=dropped)
+        self._stop.set()
+
+    async def _publish_floor(self) -> None:
+        """Every agent's state and every queue's statistics as this daemon's floor has them,
+        retained: what a previous daemon left on the broker is not this floor's."""
+        if self.publisher is None:
+            return
+        prefix = self.settings.system.mqtt.topic_prefix
+        clocks = self.clocks
+        started = clocks.wall()
+
+        def agents(floor: Floor, _now: float) -> list[tuple[str, str, str | None, float]]:
+            return [
+                (
+                    agent_id,
+                    agent.state.value,
+                    agent.pause_reason if agent.state.value == "paused" else None,
+                    clocks.to_wall(agent.since) if agent.since else started,
+                )
+                for agent_id, agent in sorted(floor.agents.items())
+            ]
+
+        for agent_id, state, reason, since in await self.acd.read(agents):
+            self.publisher.publish(
+                topics.agent_state(prefix, agent_id, state, since, reason=reason)
+            )
+        self.queue_stats.publish_view(await self.acd.read(queues_view), started)
+        log.info("floor_published", agents=len(self.floor.agents), queues=len(self.floor.queues))
 
     async def _hand_back_waiting_callers(self) -> None:
         """Waiting callers leave at their next poll; give them a few polls, then close."""
@@ -333,6 +402,23 @@ class Daemon:
                 error=str(exc),
                 why="no answer events, no supervisor actions until the AMI user is fixed",
             )
+
+
+def _floor(settings: Settings) -> Floor:
+    queues, agents = engine_specs(settings)
+    overrides = {a.id: a.wrapup_s for a in settings.agents if a.wrapup_s is not None}
+    return Floor(queues, agents, wrap_up_override_s=overrides)
+
+
+def _fallback_import(
+    settings: Settings, options: RunOptions, db: AsyncEngine
+) -> FallbackImport | None:
+    imports = settings.system.fallback_import
+    if not (imports.enabled and options.fallback_import):
+        return None
+    # queue_log names the member (queues.conf membername = the agent's name)
+    members = agent_ids_by_member([(a.name, a.id) for a in settings.agents])
+    return FallbackImport(db, imports, members, clock=options.clock)
 
 
 class _Stopped(Exception):

@@ -24,6 +24,7 @@ class RunOptions:
     ami_host: str | None = None
     ami_port: int | None = None
     agi_port: int | None = None  # 0 = any free port (the demo)
+    agi_host: str | None = None  # default fastagi.host (``hotline run --standby``: standby_host)
     mqtt: bool = True
     login_agents: tuple[str, ...] = ()  # log these agents in at start (demo, load tests)
     http_port: int | None = None  # HTTP API + wallboard: None = not served, 0 = any free port
@@ -32,6 +33,8 @@ class RunOptions:
     announce_first_s: float | None = None
     announce_every_s: float | None = None
     survey_sample_rate: float | None = None
+    # import the calls the fallback Queue() handled (fallback_import in hotline.yaml)
+    fallback_import: bool = True
     clock: Callable[[], float] = field(default=time.time)  # wall clock: stored, shown
     steady_clock: Callable[[], float] = field(default=time.monotonic)  # deadlines, timers
 

@@ -8,7 +8,8 @@ Two kinds:
 
 * ``config_faults``: what the configuration itself gets wrong (exit 2): an unsupported database
   URL, a database file or directory that cannot be used, a spool or recording directory that
-  cannot be written, an unusable recording key, two servers on one address. ``hotline
+  cannot be written, an unusable recording key, two servers on one address, a standby daemon
+  without PostgreSQL. ``hotline
   check-config`` runs the same checks, so it rejects everything ``run`` would.
 * ``service_faults``: what this machine is not offering right now: a listening port already
   taken (exit 3), an address that is not this machine's (exit 2), PostgreSQL unreachable (exit 3)
@@ -66,8 +67,11 @@ def _usage(file: str, path: str, message: str) -> Fault:
 # --- what the configuration gets wrong ----------------------------------------------------------
 
 
-def config_faults(settings: Settings, *, db_url: str | None = None) -> list[Fault]:
-    """Every configuration fault ``run`` would stop on; ``db_url`` is ``--db`` when given."""
+def config_faults(
+    settings: Settings, *, db_url: str | None = None, standby: bool = False
+) -> list[Fault]:
+    """Every configuration fault ``run`` would stop on; ``db_url`` is ``--db`` when given,
+    ``standby`` is ``run --standby``."""
     faults: list[Fault] = []
     system = settings.system
     db_where = ("--db", "") if db_url else ("hotline.yaml", "database.url")
@@ -76,6 +80,7 @@ def config_faults(settings: Settings, *, db_url: str | None = None) -> list[Faul
         faults.append(fault)
     elif url is not None:
         faults += _sqlite_file_faults(url, *db_where)
+        faults += _standby_faults(settings, url, standby)
     faults += _directory_faults(
         Path(system.database.spool_dir), "hotline.yaml", "database.spool_dir", "the write spool"
     )
@@ -94,6 +99,34 @@ def config_faults(settings: Settings, *, db_url: str | None = None) -> list[Faul
             )
         )
     return faults
+
+
+def _standby_faults(settings: Settings, url: URL, standby: bool) -> list[Fault]:
+    """A standby daemon shares the active one's database: only PostgreSQL can be shared (an
+    SQLite file belongs to one daemon, ``acd.daemon.leadership.FileLeadership``)."""
+    fastagi = settings.fastagi
+    if standby and fastagi.standby_address is None:
+        return [
+            _usage(
+                "hotline.yaml",
+                "fastagi.standby_host",
+                "run --standby listens on fastagi.standby_host (and standby_port): set them,"
+                " the address the dialplan tries when the active daemon does not answer",
+            )
+        ]
+    if url.get_backend_name() == "postgresql":
+        return []
+    if standby:
+        return [_usage("hotline.yaml", "database.url", _NEEDS_POSTGRESQL)]
+    if fastagi.standby_address is not None:
+        return [_usage("hotline.yaml", "fastagi.standby_host", _NEEDS_POSTGRESQL)]
+    return []
+
+
+_NEEDS_POSTGRESQL = (
+    "a standby daemon needs PostgreSQL, shared by both daemons: database.url is SQLite, which"
+    " one daemon uses alone (set a postgresql:// URL, or remove fastagi.standby_host)"
+)
 
 
 def database_url(text: str, file: str, path: str) -> tuple[URL | None, Fault | None]:
@@ -154,13 +187,19 @@ def _recording_key_faults(settings: Settings) -> list[Fault]:
 # --- what this machine is not offering right now ------------------------------------------------
 
 
-async def service_faults(settings: Settings, *, db_url: str | None = None) -> list[Fault]:
-    """Ports the daemon will listen on, and a PostgreSQL database it will use."""
+async def service_faults(
+    settings: Settings, *, db_url: str | None = None, standby: bool = False
+) -> list[Fault]:
+    """Ports the daemon will listen on (``standby``: the standby address), and a PostgreSQL
+    database it will use."""
     system = settings.system
+    agi_host, agi_port, prefix = system.fastagi.host, system.fastagi.port, ""
+    if standby and system.fastagi.standby_address is not None:
+        (agi_host, agi_port), prefix = system.fastagi.standby_address, "standby_"
     faults = [
         fault
         for fault in (
-            listen_fault(system.fastagi.host, system.fastagi.port, "fastagi", "FastAGI"),
+            listen_fault(agi_host, agi_port, "fastagi", "FastAGI", prefix=prefix),
             listen_fault(system.http.host, system.http.port, "http", "the HTTP API"),
         )
         if fault is not None
@@ -173,16 +212,19 @@ async def service_faults(settings: Settings, *, db_url: str | None = None) -> li
     return faults
 
 
-def listen_fault(host: str, port: int, section: str, what: str) -> Fault | None:
+def listen_fault(
+    host: str, port: int, section: str, what: str, *, prefix: str = ""
+) -> Fault | None:
     """Bind (not listen) with the options asyncio's and uvicorn's servers use (SO_REUSEADDR):
-    a port another process listens on refuses it, one merely in TIME_WAIT does not."""
-    where = f"{section}.host" if port == 0 else f"{section}.port"
+    a port another process listens on refuses it, one merely in TIME_WAIT does not. The keys
+    named are ``<section>.<prefix>host`` and ``...port``."""
+    where = f"{section}.{prefix}host" if port == 0 else f"{section}.{prefix}port"
     try:
         infos = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE | socket.AI_NUMERICSERV
         )
     except socket.gaierror as exc:
-        return _usage("hotline.yaml", f"{section}.host", f"{what} address {host!r}: {exc}")
+        return _usage("hotline.yaml", f"{section}.{prefix}host", f"{what} address {host!r}: {exc}")
     for family, kind, proto, _name, address in infos:
         with socket.socket(family, kind, proto) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -205,7 +247,7 @@ def _bind_fault(exc: OSError, host: str, port: int, where: str, what: str) -> Fa
         )
     if exc.errno == errno.EADDRNOTAVAIL:
         message = f"{what} cannot listen on {host}: not an address of this machine"
-        return _usage("hotline.yaml", where.replace(".port", ".host"), message)
+        return _usage("hotline.yaml", where.removesuffix("port") + "host", message)
     return _usage("hotline.yaml", where, f"{what} cannot listen on {host}:{port}: {exc.strerror}")
 
 

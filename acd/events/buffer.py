@@ -38,6 +38,12 @@ class PublishBuffer:
         if first:
             self._items.move_to_end(key, last=False)
 
+    def clear(self) -> int:
+        """Drop everything queued; how many were dropped (not counted in ``dropped``)."""
+        count = len(self._items)
+        self._items.clear()
+        return count
+
     def _drop_one(self) -> None:
         for key in self._items:
             if not isinstance(key, tuple):  # oldest non-retained

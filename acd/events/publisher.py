@@ -70,6 +70,7 @@ class MqttPublisher:
         self._wake = asyncio.Event()
         self._delivered: dict[int, tuple[Publication, asyncio.Future[None]]] = {}
         self._closing = False
+        self._abandoned = False
         self._backoff = backoff
         self._rng = rng or random.Random()
 
@@ -92,6 +93,8 @@ class MqttPublisher:
         )
 
     def publish(self, pub: Publication) -> None:
+        if self._abandoned:
+            return
         self.buffer.push(pub)
         self._wake.set()
 
@@ -99,7 +102,7 @@ class MqttPublisher:
         """Publish ahead of anything buffered and wait until the client handed ``pub`` to the
         broker (QoS 1: its PUBACK). False at once while the broker is away, or after
         ``timeout_s``; either way ``pub`` stays queued and goes out later."""
-        if not self.connected.is_set():
+        if not self.connected.is_set() or self._abandoned:
             self.publish(pub)
             return False
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -167,3 +170,13 @@ class MqttPublisher:
         """Ask ``run()`` to flush what is buffered and return."""
         self._closing = True
         self._wake.set()
+
+    def abandon(self) -> int:
+        """Stop publishing at once: drop what is buffered, ignore what comes later, and let
+        ``run()`` return (a daemon that lost its leadership must not overwrite the retained
+        states the new active daemon publishes). How many messages were dropped."""
+        self._abandoned = True
+        self._closing = True
+        dropped = self.buffer.clear()
+        self._wake.set()
+        return dropped

@@ -24,7 +24,7 @@ from acd.reports.periods import bucket_end, bucket_start, overlap_s
 from acd.reports.queries import CallRow, StateRow
 from acd.storage.engine import create_engine
 
-GROUPINGS: Final = ("queue", "agent", "menu", "category")
+GROUPINGS: Final = ("queue", "agent", "menu", "category", "handled_by")
 NONE_LABEL: Final = "(none)"
 # A wrap-up starts when the call ends; look this far past the period for it.
 WRAP_UP_SLACK: Final = timedelta(hours=1)
@@ -33,7 +33,7 @@ WRAP_UP_SLACK: Final = timedelta(hours=1)
 @dataclass(frozen=True, slots=True)
 class ReportRow:
     interval_start: datetime | None  # local time; None when not split by interval
-    group: str | None  # queue / agent / menu / category; None when not grouped
+    group: str | None  # queue / agent / menu / category / handled_by; None: not grouped
     calls: int  # every call that arrived, offered or not
     summary: KpiSummary
     occupancy: float | None
@@ -63,6 +63,8 @@ def group_key(row: CallRow, by: str | None) -> str | None:
         value = str(last.get("node")) if isinstance(last, dict) and last.get("node") else None
     elif by == "category":
         value = row.ivr_category or row.ivr_reason
+    elif by == "handled_by":  # the daemon's calls next to those the fallback Queue() finished
+        value = row.handled_by
     else:
         raise ValueError(f"unknown grouping {by!r}: use one of {', '.join(GROUPINGS)}")
     return value or NONE_LABEL

@@ -10,7 +10,8 @@ Pure. What the rows do not say directly:
   that agent's next answered call; an interval still open counts until ``as_of``;
 - abandoned: not answered and ended with outcome ``abandoned`` or ``timeout`` (the daemon's
   ``CallRecord.facts`` rule);
-- resolved: the ``resolved`` flag, else the disposition code ``resolved`` when one was given.
+- resolved: the ``resolved`` flag, else the disposition code ``resolved`` when one was given;
+- fallback: ``handled_by`` is ``fallback`` (the dialplan's Queue() finished the call).
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ def build_facts(
             survey_rating=row.survey_rating,
             resolved=resolution(row),
             repeat_call=repeated,
+            fallback=row.handled_by == "fallback",
         )
         result.append(ReportCall(row, facts))
     return result

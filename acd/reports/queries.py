@@ -41,6 +41,7 @@ class CallRow:
     disposition_code: str | None
     resolved: bool | None
     survey_rating: int | None
+    handled_by: str = "daemon"  # or "fallback"
 
 
 @dataclass(frozen=True, slots=True)

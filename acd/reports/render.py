@@ -26,6 +26,7 @@ TABLE_COLUMNS: Final = (
     ("csat", "CSAT"),
     ("fcr", "FCR"),
     ("occupancy", "occup."),
+    ("fallback_handled", "fallback"),
 )
 LOWER_IS_BETTER: Final = frozenset({"aht_s"})
 

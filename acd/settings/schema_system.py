@@ -55,11 +55,33 @@ class FastAgiSettings(FrozenModel):
     # dropped, so idle connections cannot hold sessions (or file descriptors).
     idle_timeout_s: PositiveSeconds = 10.0
     command_timeout_s: PositiveSeconds = 300.0  # per command reply (Dial/Queue pass their own)
+    # The standby daemon's address (another host, same PostgreSQL): the rendered dialplan tries
+    # it after host:port, and ``hotline run --standby`` listens there. Unset: one daemon only.
+    standby_host: str | None = None
+    standby_port: Port | None = None  # default: ``port``
 
     @model_validator(mode="before")
     @classmethod
     def _no_key_in_file(cls, data: Any) -> Any:
         return refuse_secret_in_file(data, "key", "key_env")
+
+    @model_validator(mode="after")
+    def _standby_address(self) -> FastAgiSettings:
+        if self.standby_port is not None and self.standby_host is None:
+            raise ValueError("standby_port expects standby_host (the standby daemon's address)")
+        if self.standby_address == (self.host, self.port):
+            raise ValueError(
+                f"standby_host:standby_port is the active daemon's own address {self.host}:"
+                f"{self.port}: the standby runs on another host (or at least another port)"
+            )
+        return self
+
+    @property
+    def standby_address(self) -> tuple[str, int] | None:
+        """(host, port) the standby daemon listens on; None when no standby is configured."""
+        if self.standby_host is None:
+            return None
+        return self.standby_host, self.standby_port or self.port
 
 
 class MqttTls(FrozenModel):
@@ -105,6 +127,38 @@ class MqttSettings(FrozenModel):
 class DatabaseSettings(FrozenModel):
     url: str = "sqlite+aiosqlite:///var/hotline.db"
     spool_dir: str = "var/spool"  # events written here when the database is unreachable
+
+
+# The advisory lock key every hotline daemon of one installation takes ("hotline" in ASCII);
+# installations sharing one PostgreSQL server but not one database need not differ (advisory
+# locks are per database), ones sharing a database must.
+DEFAULT_LOCK_ID = 0x686F746C696E65
+
+
+class LeadershipSettings(FrozenModel):
+    """Which daemon is active, when several share one PostgreSQL database (``hotline run`` and
+    ``hotline run --standby``): the holder of a session-level advisory lock."""
+
+    lock_id: int = Field(default=DEFAULT_LOCK_ID, ge=-(2**63), lt=2**63)
+    try_every_s: PositiveSeconds = 0.5  # a standby tries to take the lock this often
+    # The active daemon checks its lock connection this often and steps down when a check
+    # fails or takes longer than the interval; PostgreSQL ends a session silent for three
+    # intervals (idle_session_timeout), so a daemon cut off from it loses the lock then.
+    check_every_s: PositiveSeconds = 1.0
+
+
+class FallbackImportSettings(FrozenModel):
+    """Calls the dialplan's plain ``Queue()`` handled while no daemon took them, read from
+    Asterisk's own logs into the reports (``calls.handled_by = 'fallback'``)."""
+
+    enabled: bool = True
+    # Asterisk's files as this host sees them (the defaults of a Debian Asterisk).
+    queue_log: str = "/var/log/asterisk/queue_log"
+    cdr_csv: str | None = "/var/log/asterisk/cdr-csv/Master.csv"  # None: end times from queue_log
+    # Master.csv times are the Asterisk host's local time (cdr.conf usegmtime = no): its zone,
+    # when it is not this machine's.
+    cdr_timezone: TimeZoneName | None = None
+    every_s: PositiveSeconds = 30.0
 
 
 # viewer: the wallboard (read-only); the others as in docs/security.md
@@ -181,5 +235,7 @@ class SystemSettings(FrozenModel):
     fastagi: FastAgiSettings = FastAgiSettings()
     mqtt: MqttSettings = MqttSettings()
     database: DatabaseSettings = DatabaseSettings()
+    leadership: LeadershipSettings = LeadershipSettings()
+    fallback_import: FallbackImportSettings = FallbackImportSettings()
     http: HttpSettings = HttpSettings()
     logging: LoggingSettings = LoggingSettings()

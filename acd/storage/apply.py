@@ -3,7 +3,8 @@
 Exactly once comes from natural keys, so a replayed command (spool replay after an outage or a
 crash, or the ambiguous failure where the commit reached the server but its answer did not)
 leaves the database as it was:
-- a call row is upserted by its id (replaying a suffix of the submit order ends in the same row);
+- a call row is upserted by its id (replaying a suffix of the submit order ends in the same row),
+  unless the fallback import completed it from Asterisk's queue_log (``handled_by``);
 - a timeline row by (call_id, seq), a recording and a call-back by their ids, a recording's
   leg file by (recording, leg) (ON CONFLICT DO NOTHING); agents and customers by their ids;
   call-back updates set values, they add nothing;
@@ -132,13 +133,24 @@ def _upsert_statement(db: Database, model: type[Base], key: str, columns: list[s
         insert = _insert(db, model)
         if columns:
             changes = {name: insert.excluded[name] for name in columns}
-            statement = insert.on_conflict_do_update(index_elements=[key], set_=changes)
+            statement = insert.on_conflict_do_update(
+                index_elements=[key], set_=changes, where=_daemon_rows_only(model)
+            )
         else:
             statement = insert.on_conflict_do_nothing(index_elements=[key])
         if len(_UPSERTS) >= _UPSERTS_KEPT:
             _UPSERTS.clear()
         _UPSERTS[cache_key] = statement
     return statement
+
+
+def _daemon_rows_only(model: type[Base]) -> Any:
+    """A call the fallback import completed (``handled_by = 'fallback'``) keeps what queue_log
+    says: a write of the daemon that reaches the database later (a spool replayed after an
+    outage) does not overwrite it."""
+    if model is not Call:
+        return None
+    return _table(Call).c.handled_by == "daemon"
 
 
 async def _upsert(db: Database, model: type[Base], key: str, rows: list[Row]) -> None:
@@ -168,7 +180,10 @@ async def _write_calls(db: Database, plan: BatchPlan) -> None:
         params = [
             {("call_id_" if name == "id" else name): v for name, v in r.items()} for r in group
         ]
-        await db.execute(update(table).where(table.c.id == bindparam("call_id_")), params)
+        await db.execute(
+            update(table).where(table.c.id == bindparam("call_id_"), _daemon_rows_only(Call)),
+            params,
+        )
 
 
 async def _insert_new(db: Database, model: type[Base], key: list[str], rows: Any) -> int:

@@ -1,9 +1,10 @@
 """``hotline report``: KPIs of a period from the database, as a table, CSV or JSON, and a chart.
 
 ``hotline report [--from DATE] [--to DATE] [--interval 15m|30m|1h|day|week|month]
-[--by queue|agent|menu|category] [--queue NAME] [--format table|csv|json] [--chart FILE.png]
-[--db URL] [--config DIR]``. Dates are in the configured time zone; a bare ``--to`` date
-includes that day. Default period: today. Exit codes: 0 ok, 2 usage, 3 database unreachable.
+[--by queue|agent|menu|category|handled_by] [--queue NAME] [--format table|csv|json]
+[--chart FILE.png] [--db URL] [--config DIR]``. Dates are in the configured time zone; a bare
+``--to`` date includes that day. Default period: today. Exit codes: 0 ok, 2 usage, 3 database
+unreachable.
 """
 
 from __future__ import annotations
@@ -59,7 +60,12 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("report", help="KPI report over the stored calls")
     add_common_arguments(parser)
     parser.add_argument("--interval", choices=INTERVALS, help="one row per interval")
-    parser.add_argument("--by", choices=GROUPINGS, help="one row per queue/agent/menu/category")
+    parser.add_argument(
+        "--by",
+        choices=GROUPINGS,
+        help="one row per queue/agent/menu/category, or per who finished the call"
+        " (handled_by: the daemon, or the dialplan's fallback Queue())",
+    )
     parser.add_argument("--queue", metavar="NAME", help="only this queue's calls")
     parser.add_argument(
         "--format", choices=("table", "csv", "json"), default="table", help="default: table"

@@ -5,6 +5,12 @@ and the README's exit code: 2 when the configuration (or ``--db``) must change, 
 or port of this machine is not available. Every check (``acd.cli.preflight``) runs before
 anything connects: MQTT, AMI and database writes only start once they all passed. SIGTERM or
 Ctrl-C at any point stops cleanly (exit 0), also while Asterisk was never reached.
+
+With PostgreSQL several ``hotline run`` may share the database: the one holding the leadership
+(``acd.daemon.leadership``) is the active daemon, the others wait as standbys and take over when
+it dies; ``--standby`` listens on ``fastagi.standby_host``/``standby_port``, the address the
+rendered dialplan tries second. With SQLite one daemon owns the database file: a second one is
+refused (exit 3).
 """
 
 from __future__ import annotations
@@ -36,6 +42,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--config", type=Path, default=Path("config"), help="config directory")
     parser.add_argument("--db", help="database URL (overrides database.url of hotline.yaml)")
     parser.add_argument("--no-mqtt", action="store_true", help="do not publish MQTT events")
+    parser.add_argument(
+        "--standby",
+        action="store_true",
+        help="run on the standby host: listen on fastagi.standby_host/standby_port (needs"
+        " PostgreSQL); waits while another daemon is active and takes over when it dies",
+    )
     parser.set_defaults(func=run)
 
 
@@ -56,12 +68,12 @@ def run(args: argparse.Namespace) -> int:
 async def _main(args: argparse.Namespace) -> int:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
-    daemon: Any = None
+    node: Any = None
 
     def on_signal() -> None:
         stopping.set()
-        if daemon is not None:
-            daemon.stop()
+        if node is not None:
+            node.stop()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
@@ -70,21 +82,22 @@ async def _main(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         say(f"invalid configuration: {_first_of(list(exc.issues), args.config)}")
         return ExitCode.USAGE
-    faults = preflight.config_faults(settings, db_url=args.db)
+    faults = preflight.config_faults(settings, db_url=args.db, standby=args.standby)
     if faults:
         say(_first_of(faults, args.config))
         return faults[0].code
-    faults = await _unless_stopped(preflight.service_faults(settings, db_url=args.db), stopping)
+    checks = preflight.service_faults(settings, db_url=args.db, standby=args.standby)
+    faults = await _unless_stopped(checks, stopping)
     if stopping.is_set():
         return _stopped_before_start()
     if faults:
         say(str(faults[0]))
         return faults[0].code
-    daemon = _build(settings, args)
+    node = _build(settings, args)
     if stopping.is_set():
         return _stopped_before_start()
     try:
-        await daemon.run()
+        await node.run()
     except BaseException as exc:  # classified below; anything unknown is re-raised as it was
         known = _classify(exc)
         if known is None:
@@ -116,24 +129,45 @@ def _stopped_before_start() -> int:
 
 
 def _build(settings: Settings, args: argparse.Namespace) -> Any:
+    """The node: a daemon for each term this process leads (``acd.app.node``)."""
     from acd import logging as hlog
     from acd.app.daemon import Daemon, RunOptions
+    from acd.app.node import Node
     from acd.cli.features import hotline_features
+    from acd.daemon.leadership import Leadership
 
     log_settings = settings.system.logging
     hlog.configure(log_settings.format, log_settings.level)
     secret = settings.system.ami.secret
     assert secret is not None  # load_settings requires it
-    return Daemon(
-        settings,
-        RunOptions(
-            ami_secret=secret.get_secret_value(),
-            db_url=args.db,
-            mqtt=not args.no_mqtt,
-            http_port=settings.http.port,
-        ),
-        hotline_features(settings),
+    listen = settings.fastagi.standby_address if args.standby else None
+    options = RunOptions(
+        ami_secret=secret.get_secret_value(),
+        db_url=args.db,
+        mqtt=not args.no_mqtt,
+        http_port=settings.http.port,
+        agi_host=listen[0] if listen else None,
+        agi_port=listen[1] if listen else None,
     )
+    features = hotline_features(settings)
+
+    def daemon(leadership: Leadership) -> Daemon:
+        return Daemon(settings, options, features, leadership=leadership)
+
+    return Node(daemon, _leadership(settings, args.db))
+
+
+def _leadership(settings: Settings, db: str | None) -> Any:
+    """A PostgreSQL advisory lock, or the SQLite file's lock (``acd.daemon.leadership``)."""
+    from acd.daemon.leadership import FileLeadership, PgLeadership
+    from acd.storage.engine import normalise_url
+
+    url = normalise_url(db or settings.database.url)
+    if url.get_backend_name() == "postgresql":
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return PgLeadership(dsn, settings.system.leadership)
+    database = Path(str(url.database or "hotline.db"))
+    return FileLeadership(database.with_name(database.name + ".lock"))
 
 
 def _leaves(exc: BaseException) -> Iterator[BaseException]:
@@ -146,11 +180,14 @@ def _leaves(exc: BaseException) -> Iterator[BaseException]:
 
 def _known(exc: BaseException) -> tuple[ExitCode, str] | None:
     """Faults the checks can only predict: a port taken or the database gone in between."""
+    from acd.daemon.leadership import AnotherDaemon
     from acd.storage.errors import is_transient
     from acd.storage.migrate import SchemaNotCurrent
 
     if isinstance(exc, SchemaNotCurrent):
         return ExitCode.USAGE, str(exc)
+    if isinstance(exc, AnotherDaemon):
+        return ExitCode.UNAVAILABLE, f"cannot start: {exc}"
     if isinstance(exc, OSError):
         return ExitCode.UNAVAILABLE, f"cannot start: {exc}"
     if isinstance(exc, Exception) and is_transient(exc):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from acd.storage.models.agents import Agent, AgentStateLog
 from acd.storage.models.base import Base, UtcDateTime
-from acd.storage.models.calls import EVENT_KINDS, HUNG_UP_BY, OUTCOMES, Call, CallEvent
+from acd.storage.models.calls import (
+    EVENT_KINDS,
+    HANDLED_BY,
+    HUNG_UP_BY,
+    OUTCOMES,
+    Call,
+    CallEvent,
+)
 from acd.storage.models.qa import QaSample, QaScore, RecordingPause, ScorecardForm
 from acd.storage.models.records import (
     CALLBACK_STATES,
@@ -12,6 +19,7 @@ from acd.storage.models.records import (
     AuditLog,
     Callback,
     Customer,
+    ImportPosition,
     Order,
     Recording,
 )
@@ -20,6 +28,7 @@ from acd.storage.models.users import LEGS, USER_KINDS, USER_ROLES, RecordingLeg,
 __all__ = [
     "CALLBACK_STATES",
     "EVENT_KINDS",
+    "HANDLED_BY",
     "HUNG_UP_BY",
     "LEGS",
     "OUTCOMES",
@@ -34,6 +43,7 @@ __all__ = [
     "CallEvent",
     "Callback",
     "Customer",
+    "ImportPosition",
     "Order",
     "QaSample",
     "QaScore",

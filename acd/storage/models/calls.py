@@ -34,8 +34,12 @@ Outcome = Literal[
     "ivr_hangup",  # the caller hung up in the IVR, before asking for a person
     "fallback",  # handed back to the dialplan's plain Queue() when the daemon stopped
 ]
+# Who finished the call: the daemon, or the dialplan's plain Queue() while no daemon had it
+# (imported from Asterisk's queue_log and Master.csv: ``acd.reports.fallback_import``).
+HandledBy = Literal["daemon", "fallback"]
 HUNG_UP_BY: Final = get_args(HungUpBy)
 OUTCOMES: Final = get_args(Outcome)
+HANDLED_BY: Final = get_args(HandledBy)
 # Timeline kinds the daemon writes; the column is open text so new kinds need no migration.
 EVENT_KINDS: Final = (
     "arrived",
@@ -98,6 +102,13 @@ class Call(Base):
     # The whole timeline, written with the row's last update (``acd.storage.timeline``); NULL
     # for calls whose steps are ``call_events`` rows (written before this column existed).
     timeline: Mapped[list[Any] | None] = mapped_column(JsonType)
+    # "fallback": the fallback Queue() answered or lost the caller (the row was imported, or
+    # the daemon's row was completed from queue_log); the daemon's writes never overwrite it.
+    handled_by: Mapped[str] = mapped_column(
+        Enum(*HANDLED_BY, name="handled_by", native_enum=False, create_constraint=True, length=16),
+        default="daemon",
+        server_default="daemon",
+    )
 
     events: Mapped[list[CallEvent]] = relationship(
         back_populates="call", order_by="CallEvent.seq", cascade="all, delete-orphan"

@@ -126,3 +126,19 @@ class AppliedWrite(Base):
     applied_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_applied_writes_applied_at", "applied_at"),)
+
+
+class ImportPosition(Base):
+    """How far a log file of Asterisk has been imported (``acd.reports.fallback_import``).
+
+    Written in the same transaction as the rows imported from it, so a restart neither skips
+    nor repeats a line; the inode tells a rotated file (read from its start) from the same one.
+    """
+
+    __tablename__ = "import_positions"
+
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)  # queue_log | cdr_csv
+    path: Mapped[str] = mapped_column(Text)
+    inode: Mapped[int | None] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]

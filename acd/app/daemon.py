@@ -327,15 +327,21 @@ class Daemon:
             await self._flush_storage()
 
     async def _flush_storage(self) -> None:
-        """Write what is queued and close the databases; after a step-down within a bound (the
-        database may be what was lost: the writer's cancellation spools what is left)."""
-        limit = STEP_DOWN_FLUSH_S if self.stepped_down else None
-        for closing in (self.writer.close, self.db.dispose, self.read_db.dispose):
-            try:
-                async with asyncio.timeout(limit):
-                    await closing()
-            except TimeoutError:
-                log.warning("step_down_storage_unfinished", limit_s=limit, part=closing.__name__)
+        """Write what is queued and close the databases. After a step-down the database may be
+        what was lost: the writer gets a bound (its cancellation spools what is left, replayed
+        at the next start) and the pools are dropped without a goodbye to the server."""
+        if not self.stepped_down:
+            await self.writer.close()
+            await self.db.dispose()
+            await self.read_db.dispose()
+            return
+        try:
+            async with asyncio.timeout(STEP_DOWN_FLUSH_S):
+                await self.writer.close()
+        except TimeoutError:
+            log.warning("step_down_writes_spooled", limit_s=STEP_DOWN_FLUSH_S)
+        await self.db.dispose(close=False)
+        await self.read_db.dispose(close=False)
 
     async def _keep_leadership(self, leadership: Leadership) -> None:
         """Step down the moment the leadership is lost: another daemon may take over within

@@ -22,6 +22,12 @@ from sqlalchemy.ext.asyncio import (
 DEFAULT_URL = "sqlite+aiosqlite:///var/hotline.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+# Server-side settings of every session: a daemon cut off from the database mid-transaction
+# (its standby takes over) must not leave row locks behind for the server's default TCP
+# keepalive time (two hours): the transaction is ended after 30 s of silence. Our
+# transactions last milliseconds; a report's query is never idle inside one.
+POSTGRESQL_SESSION = {"idle_in_transaction_session_timeout": "30000"}
+
 
 class UnsupportedDatabase(ValueError):
     """The URL names a driver other than sqlite+aiosqlite or postgresql+asyncpg."""
@@ -61,7 +67,13 @@ def create_engine(
     # pre_ping: after a server restart or terminated backends, pooled connections are dead;
     # test them at checkout instead of failing the first write after recovery.
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(parsed, echo=echo, **kwargs)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args["server_settings"] = {
+        **POSTGRESQL_SESSION,
+        **connect_args.get("server_settings", {}),
+    }
+    return create_async_engine(parsed, echo=echo, connect_args=connect_args, **kwargs)
+
 
 
 def _keep_private(engine: AsyncEngine, path: Path) -> None:

@@ -49,7 +49,8 @@ class PgProxy:
                     continue  # dropped on the floor, like packets into a black hole
                 dst.write(data)
                 await dst.drain()
-            dst.close()
+            if not (self._cut or cut_at_start):  # a FIN does not cross a cut network either
+                dst.close()
 
     async def close(self) -> None:
         if self._server is not None:

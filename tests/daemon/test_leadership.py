@@ -17,6 +17,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
+from sqlalchemy import text
 
 from acd.daemon.leadership import (
     AnotherDaemon,
@@ -26,6 +27,7 @@ from acd.daemon.leadership import (
     session_settings,
 )
 from acd.settings.schema_system import LeadershipSettings
+from acd.storage.engine import create_engine
 from tests.daemon.pg_proxy import PgProxy
 from tests.storage.conftest import PG_ADMIN_DSN, admin_connection
 
@@ -190,3 +192,17 @@ async def test_one_daemon_per_sqlite_file(tmp_path: Path) -> None:
     await first.release()
     await second.acquire()
     await second.release()
+
+
+@pytest.mark.asyncio
+async def test_a_transaction_left_open_by_a_daemon_cut_off_is_ended_by_the_server() -> None:
+    """The row locks of a daemon that lost the database mid-transaction do not stay for the
+    server's TCP keepalive time: the new active daemon writes the same rows."""
+    await (await admin_connection()).close()
+    engine = create_engine(PG_ADMIN_DSN)
+    try:
+        async with engine.connect() as conn:
+            shown = await conn.scalar(text("SHOW idle_in_transaction_session_timeout"))
+    finally:
+        await engine.dispose()
+    assert shown == "30s"

@@ -39,7 +39,7 @@ from acd.asterisk import cdr_csv, queue_log
 from acd.logging import get_logger
 from acd.reports.fallback_calls import FallbackCall, ImportPlan, fallback_steps, plan_import
 from acd.settings.schema_system import FallbackImportSettings
-from acd.storage.models import Call, ImportPosition
+from acd.storage.models import Call, CallEvent, ImportPosition
 from acd.storage.timeline import decode_timeline, encode_timeline
 
 log = get_logger(__name__)
@@ -142,6 +142,7 @@ class FallbackImport:
         zone = settings.cdr_timezone
         self._zone: tzinfo | None = ZoneInfo(zone) if zone else None  # None: this machine's
         self.runs = 0
+        self.imported = 0  # calls inserted or completed since this job started
         self.last: ImportResult | None = None
 
     async def run(self) -> None:
@@ -195,6 +196,7 @@ class FallbackImport:
         if result.inserted or result.completed or result.given_up or bad:
             log.info("fallback_import", **result.as_dict())
         self.runs += 1
+        self.imported += result.inserted + result.completed
         self.last = result
         return result
 
@@ -256,6 +258,7 @@ class FallbackImport:
             existing.update({row.id: row for row in await conn.execute(query)})
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        as_events: list[tuple[FallbackCall, str | None]] = []
         already = 0
         for call in calls:
             row = existing.get(call.call_id)
@@ -266,22 +269,65 @@ class FallbackImport:
                 already += 1
             else:
                 updates.append(_completed_row(row, call, agent))
+                if row.timeline is None:  # its steps are call_events rows (no timeline column)
+                    as_events.append((call, agent))
         if inserts:
             # DO NOTHING: a daemon row written since the SELECT keeps the daemon's (next run
             # completes it)
             statement = _insert(conn).on_conflict_do_nothing(index_elements=["id"])
             await conn.execute(statement, inserts)
-        if updates:
-            statement = (
-                update(table)
-                .where(table.c.id == bindparam("call_id_"), table.c.handled_by == "daemon")
-                .values(
-                    linkedid=func.coalesce(table.c.linkedid, bindparam("linkedid_")),
-                    **{name: bindparam(f"{name}_") for name in _UPDATED},
-                )
-            )
-            await conn.execute(statement, updates)
+        for has_timeline in (True, False):
+            group = [u for u in updates if ("timeline_" in u) is has_timeline]
+            if group:
+                await conn.execute(_update_statement(has_timeline), group)
+        if as_events:
+            await _append_events(conn, as_events)
         return ImportResult(inserted=len(inserts), completed=len(updates), already=already)
+
+
+def _update_statement(with_timeline: bool) -> Any:
+    table = _table()
+    names = [n for n in _UPDATED if with_timeline or n != "timeline"]
+    return (
+        update(table)
+        .where(table.c.id == bindparam("call_id_"), table.c.handled_by == "daemon")
+        .values(
+            linkedid=func.coalesce(table.c.linkedid, bindparam("linkedid_")),
+            **{name: bindparam(f"{name}_") for name in names},
+        )
+    )
+
+
+async def _append_events(
+    conn: AsyncConnection, calls: list[tuple[FallbackCall, str | None]]
+) -> None:
+    """The fallback's steps as ``call_events`` rows after the daemon's, for a call written
+    before the timeline column (a report reads one form per call)."""
+    ids = [call.call_id for call, _ in calls]
+    last = dict(
+        (
+            await conn.execute(
+                select(CallEvent.call_id, func.max(CallEvent.seq))
+                .where(CallEvent.call_id.in_(ids))
+                .group_by(CallEvent.call_id)
+            )
+        ).all()
+    )
+    rows = [
+        {
+            "call_id": call.call_id,
+            "seq": step.seq,
+            "at": step.at,
+            "kind": step.kind,
+            "agent_id": step.agent_id,
+            "data": None if step.data is None else dict(step.data),
+        }
+        for call, agent in calls
+        for step in fallback_steps(call, agent, (last.get(call.call_id) or 0) + 1)
+    ]
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(CallEvent).on_conflict_do_nothing(index_elements=["call_id", "seq"])
+    await conn.execute(statement, rows)
 
 
 # Columns a completed daemon row gets from the fallback (bound as "<name>_").
@@ -342,12 +388,8 @@ def _completed_row(row: Any, call: FallbackCall, agent: str | None) -> dict[str,
     """The daemon's row with the fallback's end. A conversation the daemon already had keeps
     its first answer and agent (like a transfer: the first answer counts for ASA and the
     service level); the queue and first queue entry stay the daemon's."""
-    steps = decode_timeline(row.timeline)
     answered = row.answered_at if row.answered_at is not None else _utc(call.answered_at)
-    timeline = None
-    if steps:
-        timeline = encode_timeline([*steps, *fallback_steps(call, agent, steps[-1].seq + 1)])
-    return {
+    values = {
         "call_id_": call.call_id,
         "linkedid_": call.linkedid,
         "queue_": row.queue or call.queue,
@@ -359,9 +401,13 @@ def _completed_row(row: Any, call: FallbackCall, agent: str | None) -> dict[str,
         "outcome_": "answered" if answered is not None else call.outcome,
         "ring_count_": row.ring_count + call.rings,
         "ring_time_s_": row.ring_time_s + call.ring_time_s,
-        "timeline_": timeline if timeline is not None else row.timeline,
         "handled_by_": "fallback",
     }
+    if row.timeline is not None:  # steps in the timeline column: the fallback's follow
+        steps = decode_timeline(row.timeline)
+        first = steps[-1].seq + 1 if steps else 1
+        values["timeline_"] = encode_timeline([*steps, *fallback_steps(call, agent, first)])
+    return values
 
 
 async def _save(

@@ -230,6 +230,7 @@ async def floor_harness(
     seed: int = 1,
     start: bool = True,
     keep_events: bool = False,
+    asterisk_log_dir: Path | None = None,
 ) -> AsyncIterator[Harness]:
     """Simulator + daemon; ``behaviour`` is one for every phone or one per endpoint."""
     settings = settings or floor_settings(agents)
@@ -247,6 +248,7 @@ async def floor_harness(
         dialplan=plan.dialplan,
         sounds=plan.sounds,
         recordings_dir=str(workdir / "recordings"),
+        asterisk_log_dir=str(asterisk_log_dir) if asterisk_log_dir is not None else None,
     )
     secret = secrets.token_hex(8)
     sim = Simulator(

@@ -55,10 +55,10 @@ class FastAgiSettings(FrozenModel):
     # dropped, so idle connections cannot hold sessions (or file descriptors).
     idle_timeout_s: PositiveSeconds = 10.0
     command_timeout_s: PositiveSeconds = 300.0  # per command reply (Dial/Queue pass their own)
-    # The standby daemon's address (another host, same PostgreSQL): the rendered dialplan tries
-    # it after host:port, and ``hotline run --standby`` listens there. Unset: one daemon only.
+    # A second daemon's FastAGI address (the standby): the dialplan offers an unfinished caller
+    # to it right after this address (``hotline dialplan render``).
     standby_host: str | None = None
-    standby_port: Port | None = None  # default: ``port``
+    standby_port: Port = 4573
 
     @model_validator(mode="before")
     @classmethod
@@ -66,22 +66,20 @@ class FastAgiSettings(FrozenModel):
         return refuse_secret_in_file(data, "key", "key_env")
 
     @model_validator(mode="after")
-    def _standby_address(self) -> FastAgiSettings:
-        if self.standby_port is not None and self.standby_host is None:
-            raise ValueError("standby_port expects standby_host (the standby daemon's address)")
+    def _standby_elsewhere(self) -> FastAgiSettings:
         if self.standby_address == (self.host, self.port):
             raise ValueError(
                 f"standby_host:standby_port is the active daemon's own address {self.host}:"
-                f"{self.port}: the standby runs on another host (or at least another port)"
+                f"{self.port}: the standby (hotline run --standby) listens on another host or port"
             )
         return self
 
     @property
     def standby_address(self) -> tuple[str, int] | None:
-        """(host, port) the standby daemon listens on; None when no standby is configured."""
+        """Where ``hotline run --standby`` listens; None when no standby is configured."""
         if self.standby_host is None:
             return None
-        return self.standby_host, self.standby_port or self.port
+        return self.standby_host, self.standby_port
 
 
 class MqttTls(FrozenModel):

@@ -75,7 +75,6 @@ def create_engine(
     return create_async_engine(parsed, echo=echo, connect_args=connect_args, **kwargs)
 
 
-
 def _keep_private(engine: AsyncEngine, path: Path) -> None:
     """Call and customer data: the database file readable by its owner only (0600). SQLite
     gives the -wal and -shm files the main file's permissions (os_unix.c findCreateFileMode),

@@ -3,7 +3,8 @@ PBX simulator in front of them, the machine's Mosquitto behind (``tests.app.stan
 
 - SIGKILL of the active daemon: the standby holds the lock within the 0.5 s it tries, is up
   within 5 s, publishes its own floor as the retained agent states, and takes the next call on
-  its own address (the dialplan tries it second).
+  its own address (the dialplan tries it second); the dead one, started again, waits as the
+  standby (SIGTERM ends the wait).
 - The active daemon's network to PostgreSQL cut: it steps down at once (its FastAGI port
   closes), the server ends its silent session and the standby takes over; the old one waits as
   a standby and takes over again when the other stops (SIGTERM).
@@ -22,7 +23,7 @@ from typing import Any
 import aiomqtt
 import pytest
 
-from tests.app.standby_rig import Rig, standby_rig
+from tests.app.standby_rig import Node, Rig, standby_rig
 from tests.conftest import port_open
 from tests.daemon.pg_proxy import PgProxy
 
@@ -93,6 +94,16 @@ async def test_the_standby_takes_over_within_5_s_when_the_active_daemon_is_kille
         # the retained states become the new daemon's floor, not the dead one's "ready"
         await retained_become(rig, await rig.standby.floor_agents())
         await rig.active.wait()
+        # the dead host comes back: it waits as the standby, and SIGTERM ends the wait (exit 0)
+        again = Node("a2", rig.active.config, rig.active.http_port, standby=False)
+        try:
+            await again.start(rig.env, rig.db_url)
+            await again.wait_event("standby_waiting")
+            assert not again.seen("daemon_up")
+            again.signal(signal.SIGTERM)
+            assert await again.wait() == 0
+        finally:
+            await again.close()
 
         await rig.standby.agents("login", rig.agent_ids)
         await rig.place("5551002")  # nothing on the active address: the dialplan tries ours

@@ -61,11 +61,11 @@ def test_run_standby_without_postgresql_or_an_address_is_refused(tmp_path: Path)
 
 
 def test_a_standby_address_is_another_address() -> None:
-    with pytest.raises(ValidationError, match="standby_port expects standby_host"):
-        FastAgiSettings(standby_port=4574)
     with pytest.raises(ValidationError, match="the active daemon's own address"):
         FastAgiSettings(standby_host="127.0.0.1")  # same host, same port
     assert FastAgiSettings(standby_host="10.0.0.2").standby_address == ("10.0.0.2", 4573)
+    assert FastAgiSettings(standby_host="127.0.0.1", standby_port=4574).standby_address
+    assert FastAgiSettings(standby_port=4574).standby_address is None
 
 
 @pytest.mark.asyncio

@@ -116,6 +116,7 @@ class Harness:
                 mqtt=False,
                 login_agents=tuple(a.id for a in self.settings.agents) if login else (),
                 poll_ms=50,
+                fallback_import=self.sim.plan.asterisk_log_dir is not None,
             ),
             self._features,
         )

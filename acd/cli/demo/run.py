@@ -120,6 +120,7 @@ async def run_demo(
                 mqtt=mqtt,
                 login_agents=tuple(a.id for a in settings.agents),
                 http_port=0,
+                fallback_import=False,  # the simulated PBX writes no Asterisk logs here
             ),
             features,
         )

@@ -104,21 +104,23 @@ async def test_calls_talking_at_the_drain_limit_are_counted_as_the_report_counts
 
 @pytest.mark.slow
 def test_the_demo_prints_its_addresses_first_when_piped(tmp_path: Path) -> None:
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "acd.cli.main", "demo", "--config", str(CONFIG),
-         "--duration", "6", "--calls-per-hour", "600", "--drain", "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        env={**os.environ, "COLUMNS": "40"},
-    )  # fmt: skip
-    try:
-        assert demo.stdout is not None
-        first = demo.stdout.readline()
-        running = demo.poll() is None  # printed while the demo runs, not at its end
-        rest, _ = demo.communicate(timeout=60)
-    finally:
-        if demo.poll() is None:
-            demo.kill()
-            demo.wait()
+    with (tmp_path / "stderr").open("w") as errors:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "acd.cli.main", "demo", "--config", str(CONFIG),
+             "--duration", "6", "--calls-per-hour", "600", "--drain", "3"],
+            stdout=subprocess.PIPE, stderr=errors, text=True, cwd=tmp_path,
+            env={**os.environ, "COLUMNS": "40"},
+        )  # fmt: skip
+        try:
+            assert demo.stdout is not None
+            first = demo.stdout.readline()
+            running = demo.poll() is None  # printed while the demo runs, not at its end
+            rest = demo.stdout.read()  # through the same buffer: nothing read ahead is lost
+            demo.wait(timeout=60)
+        finally:
+            if demo.poll() is None:
+                demo.kill()
+                demo.wait()
     assert running
     assert demo.returncode == 0
     lines = [first.rstrip("\n"), *rest.splitlines()]

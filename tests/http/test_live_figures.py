@@ -114,3 +114,18 @@ async def test_hotline_calls_shows_the_call_in_conversation_with_its_id(
     with pytest.raises(SystemExit) as usage:
         main(["calls", "--state", "gone", "--api", closed, "--token", "t"])
     assert usage.value.code == 2
+
+
+@pytest.mark.asyncio
+async def test_agent_list_shows_no_time_in_state_for_agents_never_seen_changing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with live_daemon(tmp_path, monkeypatch, agents=2, login=False) as (_h, url):
+        sup = ("--api", url, "--token", "tok-sup")
+        assert await asyncio.to_thread(main, ["agent", "login", "2001", *sup]) == 0
+        capsys.readouterr()
+        assert await asyncio.to_thread(main, ["agent", "list", *sup]) == 0
+        rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()}
+    assert rows["2001"][1] == "ready"
+    assert rows["2001"][2].endswith("s")  # seconds since the login
+    assert rows["2002"][1:3] == ["logged_out", "-"]  # never "29940240 min"

@@ -61,6 +61,11 @@ const hotline = {
     again.id = "sign-in-again";
     status.appendChild(again);
   },
+  // What people call the agent states (the API's names stay in data-state attributes).
+  stateName(state) {
+    return {logged_out: "logged out", ready: "ready", reserved: "ringing", on_call: "on call",
+            wrap_up: "wrap-up", paused: "paused", pending_logout: "on call, then out"}[state] || state;
+  },
   pct(v) { return v === null || v === undefined ? "-" : (100 * v).toFixed(0) + " %"; },
   secs(v) {
     if (v === null || v === undefined) { return "-"; }

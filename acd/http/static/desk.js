@@ -60,7 +60,7 @@ function render(s) {
   $("who").textContent = "— " + a.name + " (" + a.agent + ")";
   $("clock").textContent = s.clock + " " + s.timezone;
   const state = $("state");
-  state.textContent = a.state.replace("_", " ");
+  state.textContent = hotline.stateName(a.state);
   state.className = "badge state-" + a.state;
   document.body.dataset.state = a.state;
   $("reason").textContent = a.pause_label ? "· " + a.pause_label : "";

@@ -39,7 +39,7 @@ const FIGURE_COLUMNS = [
 const AGENT_COLUMNS = [
   {field: "agent", title: "agent", value: a => a.agent},
   {field: "name", title: "name", value: a => a.name},
-  {field: "state", title: "state", value: a => a.state.replace("_", " "), cls: a => "state-" + a.state},
+  {field: "state", title: "state", value: a => hotline.stateName(a.state), cls: a => "state-" + a.state},
   {field: "since", title: "since", num: true, value: a => a.since_local || "-"},
   {field: "in-state", title: "in state", num: true, value: a => hotline.secs(a.in_state_s)},
   {field: "reason", title: "pause reason", value: a => a.pause_label || ""},

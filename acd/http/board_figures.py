@@ -11,6 +11,7 @@ Reads go through the daemon's read-only engine: they never take SQLite's write l
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from acd.storage.models import Callback
 
 log = get_logger(__name__)
 PENDING_CALLBACKS = ("pending", "dialing")  # booked, not yet reached
+COST_SHARE = 0.05  # at most this share of the time goes to refreshing the figures
 
 
 @dataclass(frozen=True)
@@ -57,20 +59,26 @@ class BoardFigures:
         self._targets = {q.name: q.service_level.target for q in settings.queues}
         self._last = Figures(None, self._empty())
         self._lock = asyncio.Lock()
+        self._took_s = 0.0  # how long the last refresh took
 
     def _empty(self) -> dict[str, dict[str, dict[str, Any]]]:
         return wallboard.queue_figures({}, self._targets, self._warn_margin)
 
     async def get(self) -> Figures:
-        """The figures, at most ``refresh_s`` old; screens asking at once share one refresh."""
+        """The figures, at most ``refresh_s`` old (or, on a day so long that a refresh takes
+        a while, ``COST_SHARE`` of the time at most goes to refreshing); screens asking at
+        once share one refresh."""
         async with self._lock:
             at = self._last.at
-            if self._sessions is None or (at is not None and self._clock() - at < self._refresh_s):
+            wait = max(self._refresh_s, self._took_s / COST_SHARE)
+            if self._sessions is None or (at is not None and self._clock() - at < wait):
                 return self._last
+            began = time.monotonic()
             try:
                 self._last = await self._compute(self._sessions, self._clock())
             except Exception as exc:  # a database outage shows the last figures, never a 500
                 log.warning("wallboard_figures_failed", error=repr(exc))
+            self._took_s = time.monotonic() - began
             return self._last
 
     async def _compute(self, sessions: async_sessionmaker[AsyncSession], now: float) -> Figures:

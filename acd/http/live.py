@@ -3,8 +3,10 @@
 The page (``/wallboard``, served by ``routes_session``) is static and holds no data. The data
 needs a signed-in principal of any role, a wall screen a ``viewer``: the browser's session
 cookie goes with the event stream, so no credential is ever in a URL. The stream pushes one
-JSON snapshot a second, so what a wallboard shows is at most ~1 s old; it ends when the
-session has expired or its key was revoked (the page then signs in again).
+JSON snapshot a second, so what a wallboard shows is at most ~1 s old (its KPI figures at most
+``figures_every_s``: ``acd.http.board_figures``); it ends when the session has expired or its
+key was revoked (the page then says so). Callers are shown with the last four digits of their
+number only: a wall screen hangs where anyone passing can read it.
 """
 
 from __future__ import annotations

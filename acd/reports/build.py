@@ -8,6 +8,7 @@ for agent rows from the state intervals clipped to the bucket.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -186,29 +187,36 @@ async def build_reports(
     states = await queries.fetch_states(conn, first, last, WRAP_UP_SLACK)
     window = timedelta(seconds=settings.repeat_window_s)
     arrivals = await queries.fetch_repeat_arrivals(conn, first, last, window)
-    facts = build_facts(
-        rows,
-        timeline,
-        states,
-        arrivals,
-        settings=settings,
-        ring_limits=ring_limits or {},
-        as_of=as_of,
-    )
-    if queue is not None:
-        facts = [call for call in facts if call.row.queue == queue]
-        states = []  # agents' time is not split by queue: no occupancy for one queue
-    return {
-        label: assemble(
-            [c for c in facts if start <= c.row.arrived_at < end],
+
+    def compute() -> dict[str, Report]:
+        facts = build_facts(
+            rows,
+            timeline,
             states,
-            start=start.astimezone(UTC),
-            end=end.astimezone(UTC),
-            interval=interval,
-            by=groupings.get(label),
+            arrivals,
             settings=settings,
-            tz=zone,
+            ring_limits=ring_limits or {},
             as_of=as_of,
         )
-        for label, (start, end) in periods.items()
-    }
+        kept = states
+        if queue is not None:
+            facts = [call for call in facts if call.row.queue == queue]
+            kept = []  # agents' time is not split by queue: no occupancy for one queue
+        return {
+            label: assemble(
+                [c for c in facts if start <= c.row.arrived_at < end],
+                kept,
+                start=start.astimezone(UTC),
+                end=end.astimezone(UTC),
+                interval=interval,
+                by=groupings.get(label),
+                settings=settings,
+                tz=zone,
+                as_of=as_of,
+            )
+            for label, (start, end) in periods.items()
+        }
+
+    # The pure part runs in a thread: inside the daemon (the wallboard) a long day's report
+    # must not hold up the event loop that every call depends on.
+    return await asyncio.to_thread(compute)

@@ -17,6 +17,7 @@ import pytest
 from acd.daemon.call_steps import Arrival, Identified, IvrFinished, Queued
 from acd.daemon.calls import Call
 from acd.http import routes_desk
+from acd.http.board_figures import BoardFigures
 from acd.storage.models import Call as CallRow
 from tests.http.api_harness import AGENT, SUPERVISOR, VIEWER, Api, person, running_api
 
@@ -243,3 +244,34 @@ async def test_the_desk_stream_pushes_a_state_change_as_it_happens(
             third = await asyncio.wait_for(anext(events), 10)
     assert (third["agent"]["state"], third["call"]["call_id"]) == ("reserved", "w-2")
     assert third["call"]["number"] == "13900139000"
+
+
+@pytest.mark.asyncio
+async def test_wallboard_figures_are_shared_and_refreshed_at_most_every_few_seconds(
+    tmp_path: Path,
+) -> None:
+    async with running_api(tmp_path) as api:
+        now = [1_000_000.0]
+        figures = BoardFigures(
+            api.ctx.settings, api.ctx.sessions, clock=lambda: now[0], refresh_s=5.0,
+            warn_margin=0.05,
+        )  # fmt: skip
+        first, second = await asyncio.gather(figures.get(), figures.get())
+        assert first is second  # two screens asking at once: one refresh
+        assert first.queues["orders"]["today"]["offered"] == 0
+        at = datetime.fromtimestamp(now[0] - 60, UTC)
+        answered = at + timedelta(seconds=4)
+        await _add_rows(
+            api,
+            CallRow(id="c1", caller_number="555", arrived_at=at, queue="orders", queued_at=at,
+                    answered_at=answered, ended_at=answered + timedelta(seconds=30),
+                    agent_id="1001", outcome="answered"),
+        )  # fmt: skip
+        now[0] += 4.9
+        assert await figures.get() is first  # still fresh enough
+        now[0] += 0.2
+        later = await figures.get()
+    assert later.at == now[0]
+    assert later.queues["orders"]["today"]["offered"] == 1
+    assert later.queues["orders"]["last_15m"]["asa_s"] == 4.0
+    assert later.handled_today == {"1001": 1}

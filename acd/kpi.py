@@ -10,12 +10,15 @@ Definitions (the README repeats them):
   ``short_abandon_s`` (default 5 s) after queue entry.
 - **service level within T** (``service_level_15s``, T = 15 s): answered within T seconds of
   queue entry, divided by offered minus short abandons. (The variant that also counts short
-  abandons in the denominator is ``service_level_with_short_abandons``.)
+  abandons in the denominator is ``service_level_with_short_abandons``.) A call still waiting
+  when the figures are taken (a live period, e.g. today on the wallboard) counts once it has
+  waited T without an answer; before that it is in neither part of either ratio.
 - **answered within 3 rings**: answered calls whose answering agent picked up within
   ``3 x ring cadence`` seconds of the ring starting, divided by answered.
 - **answer rate**: answered / offered.
 - **ASA** (average speed of answer): mean of (answered - queue entry) over answered calls.
-- **AHT** (average handle time): mean of talk + hold + wrap-up over answered calls.
+- **AHT** (average handle time): mean of talk + hold + wrap-up over answered calls (a call
+  still in conversation when the figures are taken is left out until it ends).
 - **abandonment rate**: abandoned / offered.
 - **CSAT**: rated calls whose post-call survey rating (1-5) is ``csat_min_rating`` (4) or more,
   divided by rated calls (calls with any rating). Unrated calls count in neither.
@@ -59,6 +62,9 @@ class CallFacts:
     survey_rating: int | None = None
     resolved: bool | None = None  # None: no resolution recorded
     repeat_call: bool = False  # the same number called again within the repeat window
+    # Still in progress when the facts were taken (a report up to now): seconds since queue
+    # entry. None: the call ended.
+    open_s: float | None = None
     fallback: bool = False  # finished by the fallback Queue() (calls.handled_by)
 
 
@@ -143,7 +149,7 @@ def _mean(values: list[float]) -> float | None:
 
 
 def summarize(calls: Iterable[CallFacts], settings: KpiSettings = KpiSettings()) -> KpiSummary:
-    offered = answered = abandoned = short = within_sl = within_rings = fallback = 0
+    offered = answered = abandoned = short = within_sl = within_rings = pending = fallback = 0
     rated = satisfied = with_resolution = first_contact = 0
     waits: list[float] = []
     handles: list[float] = []
@@ -165,20 +171,23 @@ def summarize(calls: Iterable[CallFacts], settings: KpiSettings = KpiSettings())
             ring_s = call.answered_at - started if started is not None else 0.0
             limit = ring_limit if call.ring_limit_s is None else call.ring_limit_s
             within_rings += ring_s <= limit
-            handles.append(call.talk_s + call.hold_s + call.wrap_up_s)
+            if call.open_s is None:  # a conversation still going has no handle time yet
+                handles.append(call.talk_s + call.hold_s + call.wrap_up_s)
             if call.resolved is not None:
                 with_resolution += 1
                 first_contact += call.resolved and not call.repeat_call
         elif call.abandoned_at is not None:
             abandoned += 1
             short += (call.abandoned_at - call.queued_at) < settings.short_abandon_s
+        elif call.open_s is not None and call.open_s < settings.service_level_s:
+            pending += 1  # still waiting and may yet be answered in time: not judged yet
     return KpiSummary(
         offered=offered,
         answered=answered,
         abandoned=abandoned,
         short_abandoned=short,
-        service_level_15s=_ratio(within_sl, offered - short),
-        service_level_with_short_abandons=_ratio(within_sl, offered),
+        service_level_15s=_ratio(within_sl, offered - short - pending),
+        service_level_with_short_abandons=_ratio(within_sl, offered - pending),
         answered_within_3_rings=_ratio(within_rings, answered),
         answer_rate=_ratio(answered, offered),
         abandonment_rate=_ratio(abandoned, offered),

@@ -33,6 +33,7 @@ from acd.daemon.callbacks import CallbackScheduler
 from acd.daemon.calls import CallRegistry
 from acd.daemon.clocks import Clocks
 from acd.daemon.dialling import FlowSettings
+from acd.daemon.floor_changes import FloorChanges, FloorFanout
 from acd.daemon.floor_views import queues_view
 from acd.daemon.ivr_port import CallerLookup, Features, IvrRunner
 from acd.daemon.leadership import Leadership
@@ -77,8 +78,8 @@ class Daemon:
     ) -> None:
         self.settings = settings
         self.options = options
-        self.leadership = leadership
-        self.stepped_down = False  # True when run() ended because the leadership was lost
+        # stepped_down: run() ended because the leadership was lost
+        self.leadership, self.stepped_down = leadership, False
         self.clocks = clocks = Clocks(clock := options.clock, options.steady_clock)
         system = settings.system
         self.floor = _floor(settings)
@@ -102,6 +103,7 @@ class Daemon:
             prefix=prefix,
             clock=clock,
         )
+        self.floor_changes = FloorChanges()  # wakes the agent desktops' event streams
         self.outputs = Outputs(
             publisher=self.publisher,
             writer=self.writer,
@@ -113,7 +115,9 @@ class Daemon:
         )
         # The floor runs on the steady clock: a wall-clock jump neither fires nor delays its
         # timers (wrap-up, relaxation, ring forgiveness).
-        self.acd = AcdService(self.floor, self.outputs, clock=clocks.steady)
+        self.acd = AcdService(
+            self.floor, FloorFanout(self.outputs, self.floor_changes), clock=clocks.steady
+        )
         self.registry = CallRegistry()
         self.watcher = AmiWatcher(
             self.acd,
@@ -211,6 +215,8 @@ class Daemon:
             clocks=clocks,
             recording_key=features.playback_key,
             recording_control=self.recording_control,
+            reads=reads,
+            floor_changes=self.floor_changes,
         )
         self.http = (
             None
@@ -259,7 +265,12 @@ class Daemon:
         )
         router.add(
             names.ROUTE_AGENT,
-            AgentFeatureCodes(self.acd, self.floor.by_endpoint, self.recording_control),
+            AgentFeatureCodes(
+                self.acd,
+                self.floor.by_endpoint,
+                self.recording_control,
+                pause_reason=self.settings.pause_reason,
+            ),
         )
         return router
 

@@ -34,6 +34,7 @@ COMMANDS: tuple[str, ...] = (
     "assign",
     "spy",
     "transfer",
+    "calls",
     "prompts",
     "users",
 )

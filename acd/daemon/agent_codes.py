@@ -9,7 +9,7 @@ can key crashes the daemon.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from acd.asterisk.aio.agi_session import AgiError, AgiSession
 from acd.asterisk.devices import device_of as endpoint_device
@@ -53,10 +53,12 @@ class AgentFeatureCodes:
         acd: AcdService,
         endpoints: Mapping[str, str],
         recording: RecordingControl | None = None,
+        pause_reason: Callable[[str], str | None] = lambda given: given,
     ) -> None:
         self._acd = acd
         self._endpoints = dict(endpoints)  # endpoint -> agent id
         self._recording = recording  # None: calls are not recorded, nothing to pause
+        self._pause_reason = pause_reason  # *13<code> -> the configured reason's name
 
     async def __call__(self, session: AgiSession) -> None:
         action = session.params.get("action", "")
@@ -70,7 +72,13 @@ class AgentFeatureCodes:
             ok = await self._recording_action(agent_id, action, reason)
         elif event is None:
             log.warning("feature_code_unknown_action", agent_id=agent_id, action=action)
+        elif event is AgentAction.PAUSE and reason is not None and not self._pause_reason(reason):
+            log.info(
+                "feature_code_refused", agent_id=agent_id, action=action, error="no such reason"
+            )
         else:
+            if event is AgentAction.PAUSE and reason is not None:
+                reason = self._pause_reason(reason)  # *132 -> "lunch"
             try:
                 await self._acd.agent_input(agent_id, event, reason)
                 ok = True

@@ -15,6 +15,7 @@ from typing import Any
 from acd.engine.agent import AgentState
 from acd.engine.estimate import will_miss_target
 from acd.engine.floor import Floor
+from acd.engine.waiting import Caller
 
 
 def _same(t: float) -> float:
@@ -24,17 +25,86 @@ def _same(t: float) -> float:
 def agents_view(
     floor: Floor, now: float, to_wall: Callable[[float], float] = _same
 ) -> list[dict[str, Any]]:
-    rows = []
-    for agent_id, agent in sorted(floor.agents.items()):
+    calls = _calls_by_agent(floor)
+    return [
+        _agent_row(floor, agent_id, now, to_wall, calls.get(agent_id))
+        for agent_id in sorted(floor.agents)
+    ]
+
+
+def agent_view(
+    floor: Floor, agent_id: str, now: float, to_wall: Callable[[float], float] = _same
+) -> dict[str, Any] | None:
+    """One agent's row (the agent desktop): O(calls engaged), not O(agents)."""
+    if agent_id not in floor.agents:
+        return None
+    caller = next((c for c in floor.router.engaged.values() if c.agent_id == agent_id), None)
+    return _agent_row(floor, agent_id, now, to_wall, caller)
+
+
+def _calls_by_agent(floor: Floor) -> dict[str, Caller]:
+    return {c.agent_id: c for c in floor.router.engaged.values() if c.agent_id is not None}
+
+
+def _agent_row(
+    floor: Floor,
+    agent_id: str,
+    now: float,
+    to_wall: Callable[[float], float],
+    caller: Caller | None,
+) -> dict[str, Any]:
+    agent = floor.agents[agent_id]
+    # An agent with no change since the floor started has no known time in state: never
+    # "since the epoch" (the wallboard showed 29940240 min).
+    since = agent.since
+    return {
+        "agent": agent_id,
+        "state": agent.state.value,
+        "since": None if since is None else to_wall(since),
+        "in_state_s": None if since is None else round(max(0.0, now - since), 1),
+        "pause_reason": agent.pause_reason if agent.state is AgentState.PAUSED else None,
+        "device": agent.device.value,  # as Asterisk names it (NOT_INUSE, INUSE, ...)
+        "reachable": not agent.device.lost,
+        "call": None if caller is None else _engaged(caller, now),
+    }
+
+
+def _engaged(caller: Caller, now: float) -> dict[str, Any]:
+    answered = caller.answered_at
+    return {
+        "call_id": caller.call.call_id,
+        "queue": caller.call.queue,
+        "state": "ringing" if answered is None else "talking",
+        "talk_s": None if answered is None else round(max(0.0, now - answered), 1),
+    }
+
+
+def calls_view(floor: Floor, now: float) -> list[dict[str, Any]]:
+    """Every call on the floor: waiting (longest first), then ringing and talking, with the
+    call id, queue and agent (``GET /calls``, ``hotline calls``)."""
+    rows = [
+        {
+            "call_id": c.call_id,
+            "state": "waiting",
+            "queue": c.queue,
+            "agent": c.designated_agent,  # kept for that agent by a supervisor, if any
+            "priority": c.priority,
+            "waited_s": round(max(0.0, now - c.arrived_at), 1),
+            "talk_s": None,
+        }
+        for c in sorted(floor.router.waiting_calls(), key=lambda c: c.arrived_at)
+    ]
+    for caller in sorted(floor.router.engaged.values(), key=lambda c: c.call.arrived_at):
+        engaged = _engaged(caller, now)
         rows.append(
             {
-                "agent": agent_id,
-                "state": agent.state.value,
-                "since": to_wall(agent.since),
-                "in_state_s": round(max(0.0, now - agent.since), 1),
-                "pause_reason": agent.pause_reason if agent.state is AgentState.PAUSED else None,
-                "device": agent.device.value,  # as Asterisk names it (NOT_INUSE, INUSE, ...)
-                "reachable": not agent.device.lost,
+                "call_id": caller.call.call_id,
+                "state": engaged["state"],
+                "queue": caller.call.queue,
+                "agent": caller.agent_id,
+                "priority": caller.call.priority,
+                "waited_s": round(max(0.0, now - caller.call.arrived_at), 1),
+                "talk_s": engaged["talk_s"],
             }
         )
     return rows

@@ -193,7 +193,7 @@ class Agent:
 
     agent_id: str
     state: AgentState = AgentState.LOGGED_OUT
-    since: float = 0.0
+    since: float | None = None  # None: no change seen since the floor started (time unknown)
     pause_reason: str | None = None
     device: DeviceState = DeviceState.UNKNOWN
     misses: int = 0  # ring failures in a row

@@ -16,6 +16,8 @@ from fastapi import APIRouter, FastAPI
 from acd.http import (
     live,
     routes_callbacks,
+    routes_calls,
+    routes_desk,
     routes_floor,
     routes_recording,
     routes_session,
@@ -53,6 +55,8 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
     harden(app, max_body_bytes=http.max_body_bytes, tls=http.tls is not None)
     app.include_router(routes_session.router)
     app.include_router(routes_floor.router)
+    app.include_router(routes_calls.router)
+    app.include_router(routes_desk.router)
     app.include_router(routes_supervisor.router)
     app.include_router(routes_transfer.router)
     app.include_router(routes_callbacks.router)

@@ -1,11 +1,13 @@
 """Authentication and roles for every route.
 
 A request proves who it is with ``Authorization: Bearer <credential>`` — a person's key
-(``hotline users add``) or a service account's token from the environment — or, for reads from a
-signed-in browser, the session cookie (``acd.http.routes_session``). The cookie counts only for
-GET/HEAD and the session endpoints themselves: state changes need the bearer credential, so a
-forged cross-site form could do nothing even if a browser sent the cookie (it is also
-``SameSite=Strict``). No credential is ever accepted in a URL.
+(``hotline users add``) or a service account's token from the environment — or, from a signed-in
+browser, the session cookie (``acd.http.routes_session``). The cookie alone counts only for
+GET/HEAD and the session endpoints themselves. A state change on the cookie (the agent desktop's
+buttons) must also carry the session's anti-forgery value in the ``X-Hotline-CSRF`` header: the
+page reads it from ``GET /session``, which another site's page can neither read (no CORS) nor
+send with a custom header (that needs a CORS preflight we never grant), and the cookie is
+``SameSite=Strict`` besides. No credential is ever accepted in a URL.
 
 Failed attempts are counted per client address; past ``http.auth_failures_allowed`` the address
 waits, answered 429 with ``Retry-After`` before any credential is checked. Roles and what they
@@ -21,7 +23,7 @@ from fastapi import HTTPException, Request
 
 from acd.identity.directory import Directory
 from acd.identity.principal import RANK, RECORDING_ROLES, Principal
-from acd.identity.sessions import COOKIE
+from acd.identity.sessions import COOKIE, CSRF_HEADER
 from acd.identity.throttle import AuthThrottle
 
 __all__ = ["RANK", "RECORDING_ROLES", "Principal", "authenticate", "require"]
@@ -54,7 +56,9 @@ async def authenticate(
         raise HTTPException(
             429, "too many failed sign-ins: try again later", {"Retry-After": str(wait)}
         )
-    use_cookie = request.method in SAFE_METHODS if cookie is None else cookie
+    csrf = request.headers.get(CSRF_HEADER)
+    safe = request.method in SAFE_METHODS
+    use_cookie = (safe or csrf is not None) if cookie is None else cookie
     presented = presented or _bearer(request)
     session = request.cookies.get(COOKIE) if use_cookie else None
     if presented is None and not session:
@@ -64,6 +68,10 @@ async def authenticate(
     else:
         assert session is not None
         who = await directory.by_session(session)
+    if who is not None and presented is None and cookie is None and not safe:
+        assert csrf is not None
+        if not directory.csrf_matches(who, csrf):
+            who = None  # a forged request riding on the cookie: as good as no credential
     if who is None:
         throttle.failed(client, clock())
         raise HTTPException(401, "unknown or expired credential", {"WWW-Authenticate": "Bearer"})

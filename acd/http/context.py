@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from acd.daemon.calls import CallRegistry
 from acd.daemon.clocks import Clocks
+from acd.daemon.floor_changes import FloorChanges
 from acd.daemon.outputs import Outputs
 from acd.daemon.service import AcdService
 from acd.daemon.supervisor import SupervisorDesk
+from acd.http.board_figures import BoardFigures
 from acd.logging import get_logger
 from acd.settings.settings import Settings
 from acd.storage.commands import WriteCommand
@@ -33,12 +35,16 @@ LAG_PROBE_S = 0.5
 
 @dataclass(frozen=True)
 class WallboardSettings:
-    """Alert thresholds of the wallboard (defaults; not in the YAML files yet)."""
+    """Alert thresholds and refresh rates of the wallboard (defaults; not in the YAML files)."""
 
     complaint_queue: str = "complaints"
     complaint_surge_calls: int = 5  # this many complaint calls ...
     complaint_surge_window_s: float = 600.0  # ... within this window raise the alert
     push_every_s: float = 1.0
+    # KPI figures come from the database (acd.reports): at most this old, one query per refresh
+    # whatever the number of screens.
+    figures_every_s: float = 5.0
+    sl_warn_margin: float = 0.05  # service level this far under target is amber, further red
 
 
 class LoopLag:
@@ -74,6 +80,22 @@ class ApiContext:
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     last_board: tuple[float, dict[str, Any]] | None = None  # (when, wallboard snapshot)
     directory: Directory | None = None  # None: built by create_app from settings and sessions
+    # Read-only sessions (SQLite: no write lock) for the wallboard's figures and the desktop's
+    # recent calls; None: ``sessions``.
+    reads: async_sessionmaker[AsyncSession] | None = None
+    floor_changes: FloorChanges = field(default_factory=FloorChanges)
+    figures: BoardFigures | None = None  # built on first use
+
+    def board_figures(self) -> BoardFigures:
+        if self.figures is None:
+            self.figures = BoardFigures(
+                self.settings,
+                self.reads or self.sessions,
+                clock=self.clock,
+                refresh_s=self.wallboard.figures_every_s,
+                warn_margin=self.wallboard.sl_warn_margin,
+            )
+        return self.figures
 
     @property
     def clock(self) -> Callable[[], float]:

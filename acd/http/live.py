@@ -3,8 +3,10 @@
 The page (``/wallboard``, served by ``routes_session``) is static and holds no data. The data
 needs a signed-in principal of any role, a wall screen a ``viewer``: the browser's session
 cookie goes with the event stream, so no credential is ever in a URL. The stream pushes one
-JSON snapshot a second, so what a wallboard shows is at most ~1 s old; it ends when the
-session has expired or its key was revoked (the page then signs in again).
+JSON snapshot a second, so what a wallboard shows is at most ~1 s old (its KPI figures at most
+``figures_every_s``: ``acd.http.board_figures``); it ends when the session has expired or its
+key was revoked (the page then says so). Callers are shown with the last four digits of their
+number only: a wall screen hangs where anyone passing can read it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -32,14 +33,20 @@ from acd.kpi import summarize
 router = APIRouter()
 
 
-def _day_start(ctx: ApiContext, now: float) -> float:
-    local = datetime.fromtimestamp(now, ZoneInfo(ctx.settings.timezone))
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+def mask_number(number: str | None) -> str | None:
+    """A caller as a wall screen in the hall may show them: the last four digits only."""
+    if not number:
+        return None
+    return "•••" + number[-4:] if len(number) > 4 else "•" * len(number)
 
 
 async def snapshot(ctx: ApiContext) -> dict[str, Any]:
     """Everything the wallboard shows, as one JSON object; every wallboard watching shares one
-    snapshot per push interval, so ten TVs cost what one does."""
+    snapshot per push interval, so ten TVs cost what one does.
+
+    Live numbers (callers waiting, agents and their calls) come from the floor through the
+    owner task, calls in the IVR from the call registry; KPI figures from the reports module
+    over the database (``acd.http.board_figures``); every time shown is the centre's."""
     cached = ctx.last_board
     if cached is not None and ctx.clock() - cached[0] < ctx.wallboard.push_every_s / 2:
         return cached[1]
@@ -47,29 +54,46 @@ async def snapshot(ctx: ApiContext) -> dict[str, Any]:
     queues, agents = await ctx.acd.read(
         lambda f, now: (queues_view(f, now), agents_view(f, now, to_wall))
     )
+    figures = await ctx.board_figures().get()
     now = ctx.clock()
-    finished = list(ctx.registry.recent)
-    levels = wallboard.service_levels(
-        finished,
-        queues,
-        now=now,
-        day_start=_day_start(ctx, now),
-        kpi=kpi_settings(ctx.settings.targets),
-    )
+    settings = ctx.settings
+    tz = ZoneInfo(settings.timezone)
+    known = {q.name: q for q in settings.queues}
     for name, view in queues.items():
-        view["service_level"] = levels[name]
+        queue = known.get(name)
+        view["display_name"] = queue.display_name if queue is not None else name
+        view["service_level_target"] = queue.service_level.target if queue is not None else None
+        view["figures"] = figures.queues.get(name, {})
+        view["callbacks_pending"] = figures.callbacks_pending.get(name, 0)
+    names = {a.id: a.name for a in settings.agents}
+    labels = {r.name: r.label for r in settings.pause_reasons}
+    for row in agents:
+        row["name"] = names.get(row["agent"], row["agent"])
+        row["since_local"] = wallboard.local_time(row["since"], tz)
+        row["pause_label"] = labels.get(row["pause_reason"] or "", row["pause_reason"])
+        row["handled_today"] = figures.handled_today.get(row["agent"], 0)
+        call = row["call"]
+        if call is not None:
+            live_call = ctx.registry.get(call["call_id"])
+            state = live_call.state if live_call is not None else None
+            call["caller"] = mask_number(state.facts.number) if state is not None else None
+            call["caller_name"] = state.name if state is not None else None
+            call["vip"] = state.vip if state is not None else False
     board = ctx.wallboard
     live = [call.state for call in ctx.registry]
     complaints = wallboard.complaint_count(
-        [*finished, *live], board.complaint_queue, now - board.complaint_surge_window_s
+        [*ctx.registry.recent, *live], board.complaint_queue, now - board.complaint_surge_window_s
     )
-    names = {a.id: a.name for a in ctx.settings.agents}
-    for row in agents:
-        row["name"] = names.get(row["agent"], row["agent"])
     board_view = {
         "at": now,
+        **wallboard.local_clock(now, tz),
+        "figures_at": figures.at,
+        "figures_clock": wallboard.local_time(figures.at, tz),
+        "service_level_s": settings.targets.service_level_s,
         "queues": queues,
         "agents": agents,
+        "ivr": wallboard.calls_in_ivr(live),
+        "callbacks_pending": sum(figures.callbacks_pending.values()),
         "ami_up": ctx.ami_up,
         "alerts": wallboard.alerts(
             queues,

@@ -78,6 +78,12 @@ async def agent_action(
     if force and not who.at_least("supervisor"):
         raise HTTPException(403, "only supervisors may force a state change")
     reason = body.reason if body is not None else None
+    if reason is not None and ACTIONS[action] is AgentAction.PAUSE:
+        known = ctx.settings.pause_reason(reason)
+        if known is None:
+            names = ", ".join(r.name for r in ctx.settings.pause_reasons)
+            raise HTTPException(422, f"not a pause reason (one of {names})")
+        reason = known
     try:
         await ctx.acd.agent_input(agent_id, ACTIONS[action], reason, forced=force)
     except InvalidTransition as exc:
@@ -123,21 +129,25 @@ async def designate_call(
 
 async def call_queue_and_number(
     ctx: ApiContext, call_id: str
-) -> tuple[str | None, str | None, str | None]:
-    """The call's queue, caller number and (last) agent; KeyError when the daemon never saw
-    the call."""
+) -> tuple[str | None, str | None, frozenset[str]]:
+    """The call's queue, caller number and every agent who talked to the caller (a
+    transferred call had several); KeyError when the daemon never saw the call."""
     call = ctx.registry.get(call_id)
     known: CallState | None = call.state if call is not None else None
     if known is None:
         known = next((c for c in reversed(ctx.registry.recent) if c.call_id == call_id), None)
     if known is not None:
-        return known.queue, known.facts.number, known.agent_id
+        talked = {r.agent_id for r in known.rings if r.result == "ANSWER"}
+        return known.queue, known.facts.number, frozenset(talked)
     if ctx.sessions is not None:
         async with ctx.sessions() as session:
-            query = select(Call.queue, Call.caller_number, Call.agent_id).where(Call.id == call_id)
+            query = select(Call.queue, Call.caller_number, Call.agent_id, Call.transfers).where(
+                Call.id == call_id
+            )
             row = (await session.execute(query)).first()
         if row is not None:
-            return row[0], row[1], row[2]
+            legs = [t.get("from_agent") for t in row[3] or () if isinstance(t, dict)]
+            return row[0], row[1], frozenset(a for a in (row[2], *legs) if a)
     raise KeyError(call_id)
 
 
@@ -148,10 +158,10 @@ async def disposition(
     """Wrap-up result of a call; codes are the call's queue's ``dispositions``. An agent
     records it only for a call they answered."""
     try:
-        queue, number, agent_id = await call_queue_and_number(ctx, call_id)
+        queue, number, agents = await call_queue_and_number(ctx, call_id)
     except KeyError:
         raise HTTPException(404, "unknown call") from None
-    if not who.may_act_on(agent_id):
+    if not who.at_least("supervisor") and who.agent_id not in agents:
         raise HTTPException(403, f"{who.name} may record dispositions only of their own calls")
     due_at = body.follow_up_due
     if due_at is not None and due_at.tzinfo is None:

@@ -5,7 +5,7 @@ a service token and answers with a session cookie: ``HttpOnly`` (page scripts ca
 ``SameSite=Strict`` (other sites' pages cannot make the browser send it), ``Secure`` under TLS,
 ``Path=/``, expiring after ``http.session_ttl_s``. ``GET /session`` says who is signed in,
 ``POST /session/renew`` extends it while the key is still valid, ``POST /session/signout`` ends
-it. The pages (``/signin``, ``/wallboard``) are static and hold no data.
+it. The pages (``/signin``, ``/wallboard``, ``/desk``) are static and hold no data.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ STATIC = {
     "hotline.css": "text/css; charset=utf-8",
     "wallboard.js": "text/javascript; charset=utf-8",
     "signin.js": "text/javascript; charset=utf-8",
+    "desk.js": "text/javascript; charset=utf-8",
+    "common.js": "text/javascript; charset=utf-8",
 }
 
 
@@ -33,7 +35,7 @@ class SignIn(BaseModel):
     key: str = Field(min_length=1, max_length=256)
 
 
-def _static(name: str) -> str:
+def static_text(name: str) -> str:
     return files("acd.http.static").joinpath(name).read_text("utf-8")
 
 
@@ -52,8 +54,10 @@ def _set_cookie(request: Request, response: Response, who: Principal) -> dict[st
     return {
         "name": who.name,
         "role": who.role,
+        "agent": who.agent_id,
         "expires_at": expires,
         "ttl_s": directory.session_ttl_s,
+        "csrf": directory.csrf_token(who),
     }
 
 
@@ -75,7 +79,13 @@ async def whoami(
     request: Request, who: Annotated[Principal, Depends(_cookie_principal)]
 ) -> dict[str, Any]:
     directory: Directory = request.app.state.directory
-    return {"name": who.name, "role": who.role, "ttl_s": directory.session_ttl_s}
+    return {
+        "name": who.name,
+        "role": who.role,
+        "agent": who.agent_id,
+        "ttl_s": directory.session_ttl_s,
+        "csrf": directory.csrf_token(who),  # for the page's state changes (X-Hotline-CSRF)
+    }
 
 
 @router.post("/session/renew")
@@ -99,12 +109,12 @@ async def root() -> RedirectResponse:
 
 @router.get("/signin", response_class=HTMLResponse, include_in_schema=False)
 async def signin_page() -> HTMLResponse:
-    return HTMLResponse(_static("signin.html"))
+    return HTMLResponse(static_text("signin.html"))
 
 
 @router.get("/wallboard", response_class=HTMLResponse, include_in_schema=False)
 async def wallboard_page() -> HTMLResponse:
-    return HTMLResponse(_static("wallboard.html"))
+    return HTMLResponse(static_text("wallboard.html"))
 
 
 @router.get("/static/{name}", include_in_schema=False)
@@ -112,4 +122,4 @@ async def static_file(name: str) -> Response:
     media = STATIC.get(name)
     if media is None:
         raise HTTPException(404, "not found")
-    return Response(_static(name), media_type=media, headers={"Cache-Control": "no-cache"})
+    return Response(static_text(name), media_type=media, headers={"Cache-Control": "no-cache"})

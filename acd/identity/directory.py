@@ -118,6 +118,13 @@ class Directory:
             return None  # revoked, rotated or reconfigured since the sign-in
         return who
 
+    def csrf_token(self, who: Principal) -> str:
+        """What a page signed in as ``who`` sends with state changes (``sessions.CSRF_HEADER``)."""
+        return session_tokens.csrf_token(self._session_key, who.name, who.kind, who.stamp)
+
+    def csrf_matches(self, who: Principal, presented: str) -> bool:
+        return hmac.compare_digest(self.csrf_token(who).encode(), presented.encode())
+
     def new_session(self, who: Principal) -> tuple[str, float]:
         """A session token for ``who`` and when it expires."""
         expires = self._clock() + self.session_ttl_s

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 COOKIE = "hotline_session"
+# A page sends this header with every state change it makes on its session cookie: its value is
+# handed to the page in the body of ``GET /session`` (which other sites cannot read: no CORS).
+CSRF_HEADER = "x-hotline-csrf"
 MAX_TOKEN_LENGTH = 1024
 
 Kind = Literal["person", "service"]
@@ -51,6 +54,16 @@ def issue(key: bytes, claims: SessionClaims) -> str:
         ).encode()
     )
     return f"{body}.{_mac(key, body)}"
+
+
+def csrf_token(key: bytes, subject: str, kind: Kind, stamp: str) -> str:
+    """The value a signed-in page must send in ``CSRF_HEADER`` to change state with its cookie.
+
+    Bound to the person and their current credential (so it survives renewals and dies with a
+    rotation or revocation), and useless without the cookie itself."""
+    return _b64(
+        hmac.new(key, f"hotline-csrf:{kind}:{subject}:{stamp}".encode(), hashlib.sha256).digest()
+    )
 
 
 def verify(key: bytes, token: str, now: float) -> SessionClaims | None:

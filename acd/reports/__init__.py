@@ -5,7 +5,7 @@ Every formula lives in ``acd.kpi``; this package only fetches, groups and format
 
 from __future__ import annotations
 
-from acd.reports.build import GROUPINGS, Report, ReportRow, build_report
+from acd.reports.build import GROUPINGS, Report, ReportRow, build_report, build_reports
 from acd.reports.periods import INTERVALS
 
-__all__ = ["GROUPINGS", "INTERVALS", "Report", "ReportRow", "build_report"]
+__all__ = ["GROUPINGS", "INTERVALS", "Report", "ReportRow", "build_report", "build_reports"]

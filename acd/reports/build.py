@@ -8,6 +8,7 @@ for agent rows from the state intervals clipped to the bucket.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acd.kpi import KpiSettings, KpiSummary, occupancy, summarize
 from acd.reports import queries
@@ -143,39 +145,80 @@ async def build_report(
     out, since agents' time is not split by queue; ``as_of`` is when
     still-open intervals stop counting (default: ``end``); ``tz`` buckets local time (UTC).
     """
-    zone = tz or ZoneInfo("UTC")
-    settings = settings or KpiSettings()
-    cutoff = as_of or end
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
-            rows = await queries.fetch_calls(conn, start, end)
-            timeline = await queries.fetch_timeline(conn, start, end)
-            states = await queries.fetch_states(conn, start, end, WRAP_UP_SLACK)
-            window = timedelta(seconds=settings.repeat_window_s)
-            arrivals = await queries.fetch_repeat_arrivals(conn, start, end, window)
+            reports = await build_reports(
+                conn,
+                {"": (start, end)},
+                interval=interval,
+                by=by,
+                queue=queue,
+                settings=settings,
+                ring_limits=ring_limits,
+                tz=tz,
+                as_of=as_of or end,
+            )
     finally:
         await engine.dispose()
-    facts = build_facts(
-        rows,
-        timeline,
-        states,
-        arrivals,
-        settings=settings,
-        ring_limits=ring_limits or {},
-        as_of=cutoff,
-    )
-    if queue is not None:
-        facts = [call for call in facts if call.row.queue == queue]
-        states = []  # agents' time is not split by queue: no occupancy for one queue
-    return assemble(
-        facts,
-        states,
-        start=start.astimezone(UTC),
-        end=end.astimezone(UTC),
-        interval=interval,
-        by=by,
-        settings=settings,
-        tz=zone,
-        as_of=cutoff,
-    )
+    return reports[""]
+
+
+async def build_reports(
+    conn: AsyncConnection,
+    periods: Mapping[str, tuple[datetime, datetime]],
+    *,
+    as_of: datetime,
+    interval: str | None = None,
+    by: str | Mapping[str, str | None] | None = None,
+    queue: str | None = None,
+    settings: KpiSettings | None = None,
+    ring_limits: Mapping[str, float] | None = None,
+    tz: ZoneInfo | None = None,
+) -> dict[str, Report]:
+    """Reports of several periods (by label) from one fetch on an open connection: the
+    wallboard's today and last 15 and 30 minutes are each what ``build_report`` gives for that
+    period, at one instant ``as_of``. ``by``: one grouping for all, or one per label."""
+    groupings = by if isinstance(by, Mapping) else dict.fromkeys(periods, by)
+    zone = tz or ZoneInfo("UTC")
+    settings = settings or KpiSettings()
+    first = min(start for start, _ in periods.values())
+    last = max(end for _, end in periods.values())
+    rows = await queries.fetch_calls(conn, first, last)
+    timeline = await queries.fetch_timeline(conn, first, last)
+    states = await queries.fetch_states(conn, first, last, WRAP_UP_SLACK)
+    window = timedelta(seconds=settings.repeat_window_s)
+    arrivals = await queries.fetch_repeat_arrivals(conn, first, last, window)
+
+    def compute() -> dict[str, Report]:
+        facts = build_facts(
+            rows,
+            timeline,
+            states,
+            arrivals,
+            settings=settings,
+            ring_limits=ring_limits or {},
+            as_of=as_of,
+        )
+        kept = states
+        if queue is not None:
+            facts = [call for call in facts if call.row.queue == queue]
+            kept = []  # agents' time is not split by queue: no occupancy for one queue
+        return {
+            label: assemble(
+                [c for c in facts if start <= c.row.arrived_at < end],
+                kept,
+                start=start.astimezone(UTC),
+                end=end.astimezone(UTC),
+                interval=interval,
+                by=groupings.get(label),
+                settings=settings,
+                tz=zone,
+                as_of=as_of,
+            )
+            for label, (start, end) in periods.items()
+        }
+
+    # The pure part runs in a thread: inside the daemon (the wallboard) a long day's report
+    # must not hold up the event loop that every call depends on.
+    return await asyncio.to_thread(compute)

@@ -11,6 +11,8 @@ Pure. What the rows do not say directly:
 - abandoned: not answered and ended with outcome ``abandoned`` or ``timeout`` (the daemon's
   ``CallRecord.facts`` rule);
 - resolved: the ``resolved`` flag, else the disposition code ``resolved`` when one was given;
+- in progress: no end and no outcome yet (a period up to now): ``open_s`` is the time since
+  queue entry at ``as_of``;
 - fallback: ``handled_by`` is ``fallback`` (the dialplan's Queue() finished the call).
 """
 
@@ -108,6 +110,11 @@ def wrap_ups(
     return result
 
 
+def _open_for(row: CallRow, as_of: datetime) -> float:
+    assert row.queued_at is not None
+    return max(0.0, (as_of - row.queued_at).total_seconds())
+
+
 def resolution(row: CallRow) -> bool | None:
     if row.resolved is not None:
         return row.resolved
@@ -141,6 +148,8 @@ def build_facts(
             hold = hold_seconds(row, events)
             talk = max(0.0, connected_seconds(row, events) - hold)
         abandoned = row.answered_at is None and row.outcome in ABANDON_OUTCOMES
+        # A call with neither an end nor an outcome is in progress at ``as_of`` (a live period).
+        still_open = row.ended_at is None and row.outcome is None and row.queued_at is not None
         facts = CallFacts(
             queued_at=_epoch(row.queued_at),
             answered_at=_epoch(row.answered_at),
@@ -154,6 +163,7 @@ def build_facts(
             survey_rating=row.survey_rating,
             resolved=resolution(row),
             repeat_call=repeated,
+            open_s=_open_for(row, as_of) if still_open else None,
             fallback=row.handled_by == "fallback",
         )
         result.append(ReportCall(row, facts))

@@ -109,6 +109,17 @@ def check_agents(files: ParsedFiles) -> list[ConfigIssue]:
     issues += _duplicates(
         f, "supervisor id", ((f"supervisors[{i}].id", s.id) for i, s in enumerate(supervisors))
     )
+    reasons = files.agents.pause_reasons
+    issues += _duplicates(
+        f,
+        "pause reason code",
+        ((f"pause_reasons[{i}].code", r.code) for i, r in enumerate(reasons)),
+    )
+    issues += _duplicates(
+        f,
+        "pause reason name",
+        ((f"pause_reasons[{i}].name", r.name) for i, r in enumerate(reasons)),
+    )
     return issues
 
 

@@ -191,4 +191,5 @@ def load_settings(
         callbacks=files.queues.callbacks,
         phones=files.agents.phones,
         supervisors=files.agents.supervisors,
+        pause_reasons=files.agents.pause_reasons,
     )

@@ -234,9 +234,30 @@ class SupervisorSettings(FrozenModel):
     phones: tuple[Annotated[str, AfterValidator(_check_endpoint)], ...] = Field(min_length=1)
 
 
+# Reasons the engine sets by itself; an agent or supervisor never picks them.
+SYSTEM_PAUSE_REASONS = ("missed-offers", "phone-unavailable", "unspecified")
+
+
+def _not_system_reason(value: str) -> str:
+    if value in SYSTEM_PAUSE_REASONS:
+        raise ValueError(f"{value!r} is set by hotline itself; pick another name")
+    return value
+
+
+class PauseReason(FrozenModel):
+    """Why an agent pauses: chosen on the agent desktop (by ``name``) or keyed on the phone
+    after ``*13`` (by ``code``); the agent state log and the wallboard show ``name``."""
+
+    code: str = Field(pattern=r"^[0-9]{1,2}$")  # the digits after *13
+    name: Annotated[Identifier, AfterValidator(_not_system_reason)]
+    label: str = Field(min_length=1, max_length=40)  # what the desktop and wallboard show
+
+
 class AgentsFile(FrozenModel):
     """The whole of ``agents.yaml``."""
 
     agents: tuple[AgentSettings, ...] = Field(min_length=1)
     phones: PhonesSettings = PhonesSettings()  # SIP transports and phone settings per location
     supervisors: tuple[SupervisorSettings, ...] = ()
+    # Empty: any reason is accepted (as before); listed: only these.
+    pause_reasons: tuple[PauseReason, ...] = ()

@@ -13,7 +13,12 @@ from acd.settings.schema_callbacks import CallbackSettings
 from acd.settings.schema_ivr import IvrFile, Menu
 from acd.settings.schema_phones import PhoneQuality, PhonesSettings
 from acd.settings.schema_recording import RecordingFile
-from acd.settings.schema_routing import AgentSettings, QueueSettings, SupervisorSettings
+from acd.settings.schema_routing import (
+    AgentSettings,
+    PauseReason,
+    QueueSettings,
+    SupervisorSettings,
+)
 from acd.settings.schema_service import Calendar, TargetsFile
 from acd.settings.schema_system import (
     AmiSettings,
@@ -40,6 +45,7 @@ class Settings(FrozenModel):
     callbacks: CallbackSettings = CallbackSettings()  # queues.yaml
     phones: PhonesSettings = PhonesSettings()  # agents.yaml phones:
     supervisors: tuple[SupervisorSettings, ...] = ()  # agents.yaml
+    pause_reasons: tuple[PauseReason, ...] = ()  # agents.yaml
 
     # hotline.yaml sections, for brevity at call sites
     @property
@@ -85,6 +91,16 @@ class Settings(FrozenModel):
             if agent.id == agent_id:
                 return agent
         raise KeyError(agent_id)
+
+    def pause_reason(self, given: str) -> str | None:
+        """The configured pause reason named or coded by ``given`` (its ``name``); with no
+        ``pause_reasons`` configured, ``given`` itself; None when it is not one of them."""
+        if not self.pause_reasons:
+            return given
+        for reason in self.pause_reasons:
+            if given in (reason.name, reason.code):
+                return reason.name
+        return None
 
     def phone_quality(self, agent: AgentSettings) -> PhoneQuality:
         """The agent's qualify settings and RTT limit: their location's, with their overrides."""

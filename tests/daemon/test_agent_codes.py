@@ -60,7 +60,9 @@ async def codes() -> AsyncIterator[tuple[AcdService, int]]:
     queues, agents = engine_specs(SETTINGS)
     floor = Floor(queues, agents)
     acd = AcdService(floor, _Outputs(), clock=asyncio.get_running_loop().time)
-    handler: AgiHandler = AgentFeatureCodes(acd, floor.by_endpoint)
+    handler: AgiHandler = AgentFeatureCodes(
+        acd, floor.by_endpoint, pause_reason=SETTINGS.pause_reason
+    )
     owner = asyncio.create_task(acd.run())
     async with FastAgiServer(Router({"agent": handler}), port=0) as server:
         yield acd, server.port
@@ -113,6 +115,11 @@ async def test_login_pause_with_reason_and_unpause(codes: tuple[AcdService, int]
     assert await _state(acd, "1001") == (AgentState.READY, None)
     await _dial_code(port, "PJSIP/1001-0000002b", "agent?action=pause&reason=lunch")
     assert await _state(acd, "1001") == (AgentState.PAUSED, "lunch")
+    await _dial_code(port, "PJSIP/1001-0000002d", "agent?action=pause&reason=3")  # *133
+    assert await _state(acd, "1001") == (AgentState.PAUSED, "training")  # agents.yaml's name
+    sent = await _dial_code(port, "PJSIP/1001-0000002e", "agent?action=pause&reason=99")
+    assert sent[-1] == 'STREAM FILE beeperr ""'  # no such reason: refused, nothing changes
+    assert await _state(acd, "1001") == (AgentState.PAUSED, "training")
     await _dial_code(port, "PJSIP/1001-0000002c", "agent?action=unpause")
     assert await _state(acd, "1001") == (AgentState.READY, None)
 

@@ -1,19 +1,25 @@
-"""The demo end to end (daemon + PBX simulator over loopback), and ``hotline report`` over the
-database the demo wrote: both must give the same counts and service level."""
+"""The demo end to end (daemon + PBX simulator over loopback): its summary is `hotline report`
+over its database for the period it prints, also when calls are still talking at its drain
+limit; its addresses and keys come first, as plain lines, also when the output is piped."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from acd.cli.demo.plan import DemoParams, demo_settings
-from acd.cli.demo.run import run_demo
+from acd.cli.demo.run import DemoResult, run_demo
 from acd.cli.features import hotline_features
-from acd.daemon.specs import kpi_settings
-from acd.reports.build import build_report
-from acd.reports.render import to_dict
+from acd.cli.main import main
 from acd.settings.loader import load_settings
 from acd.settings.settings import Settings
 
@@ -28,9 +34,25 @@ def quick_settings(params: DemoParams) -> Settings:
     return settings.model_copy(update={"queues": queues, "agents": agents})
 
 
+async def report_of(result: DemoResult, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """`hotline report --from START --to END --format json` as the demo printed the period."""
+    zone = ZoneInfo("Asia/Shanghai")
+    argv = [
+        "report", "--db", result.db_url, "--config", str(CONFIG), "--format", "json",
+        "--from", result.start.astimezone(zone).isoformat(),
+        "--to", result.end.astimezone(zone).isoformat(),
+    ]  # fmt: skip
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, argv) == 0
+    total: dict[str, Any] = json.loads(capsys.readouterr().out)["total"]
+    return total
+
+
 @pytest.mark.asyncio
 @pytest.mark.slow
-async def test_demo_summary_equals_the_report_over_its_database(tmp_path: Path) -> None:
+async def test_demo_summary_is_the_report_over_its_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     params = DemoParams(
         calls_per_hour=3600,
         duration_s=12,
@@ -40,25 +62,73 @@ async def test_demo_summary_equals_the_report_over_its_database(tmp_path: Path) 
         impatient_share=0.0,
     )
     settings = quick_settings(params)
-    started = datetime.now(UTC) - timedelta(seconds=5)
     result = await run_demo(settings, params, hotline_features(settings), workdir=tmp_path)
-    summary = result.summary.as_dict()
     assert result.placed >= 5
-    assert summary["offered"] >= 1
+    assert result.summary["offered"] >= 1
+    assert result.cut_at_drain_limit == 0
     # every placed call ended with an outcome, none stuck
     assert sum(result.outcomes.values()) == result.placed
+    assert "in progress" not in result.outcomes
+    assert await report_of(result, capsys) == result.summary
 
-    report = await build_report(
-        result.db_url,
-        start=started,
-        end=datetime.now(UTC) + timedelta(seconds=5),
-        settings=kpi_settings(settings.targets),
-        ring_limits={q.name: q.ring_timeout_s for q in settings.queues},
+
+@pytest.mark.asyncio
+@pytest.mark.slow
+async def test_calls_talking_at_the_drain_limit_are_counted_as_the_report_counts_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    params = DemoParams(
+        calls_per_hour=3600,
+        duration_s=8,
+        seed=5,
+        talk_mean_s=600,  # simulated seconds: nobody finishes talking before the limit
+        ring_mean_s=1.0,
+        answer_probability=1.0,
+        time_scale=4.0,
+        impatient_share=0.0,
     )
-    total = to_dict(report)["total"]
-    for key in ("offered", "answered", "abandoned"):
-        assert total[key] == summary[key], key
-    assert total["service_level_15s"] == pytest.approx(summary["service_level_15s"], abs=1e-3)
-    assert total["answered_within_3_rings"] == pytest.approx(
-        summary["answered_within_3_rings"], abs=1e-3
+    settings = quick_settings(params)
+    began = time.monotonic()
+    result = await run_demo(
+        settings, params, hotline_features(settings), workdir=tmp_path, drain_s=1.0
     )
+    took = time.monotonic() - began
+    assert result.cut_at_drain_limit >= 1
+    assert result.summary["answered"] >= 1
+    assert "in progress" not in result.outcomes  # hung up at the limit: every row is final
+    assert "failed" not in result.outcomes
+    assert await report_of(result, capsys) == result.summary
+    # arrivals (8 s / 4) + drain (1 s) + the bounded hang-up and stop: never the old 2 minutes
+    assert took < 2 + 1 + 15
+
+
+@pytest.mark.slow
+def test_the_demo_prints_its_addresses_first_when_piped(tmp_path: Path) -> None:
+    with (tmp_path / "stderr").open("w") as errors:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "acd.cli.main", "demo", "--config", str(CONFIG),
+             "--duration", "6", "--calls-per-hour", "600", "--drain", "3"],
+            stdout=subprocess.PIPE, stderr=errors, text=True, cwd=tmp_path,
+            env={**os.environ, "COLUMNS": "40"},
+        )  # fmt: skip
+        try:
+            assert demo.stdout is not None
+            first = demo.stdout.readline()
+            running = demo.poll() is None  # printed while the demo runs, not at its end
+            rest = demo.stdout.read()  # through the same buffer: nothing read ahead is lost
+            demo.wait(timeout=60)
+        finally:
+            if demo.poll() is None:
+                demo.kill()
+                demo.wait()
+    assert running
+    assert demo.returncode == 0
+    lines = [first.rstrip("\n"), *rest.splitlines()]
+    assert lines[0].startswith("wallboard:     http://127.0.0.1:")
+    assert lines[0].endswith("/wallboard")  # whole, though COLUMNS is 40
+    assert lines[1].startswith("  viewer key:  hlk_")
+    assert lines[2].startswith("agent desktop: http://127.0.0.1:")
+    assert lines[2].endswith("/desk")
+    assert lines[3].startswith("  agent 1001 (Li Na) key: hlk_")
+    assert any(line.startswith("calls placed: ") for line in lines)
+    assert any("--from " in line and "+08:00 --to " in line for line in lines)

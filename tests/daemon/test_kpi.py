@@ -47,3 +47,20 @@ def test_summary_dict_has_the_demo_keys() -> None:
     for key in ("offered", "answered", "abandoned", "service_level_15s"):
         assert key in keys
     assert {"answered_within_3_rings", "asa_s", "aht_s"} <= set(keys)
+
+
+def test_calls_in_progress_count_once_judged_and_handle_time_once_ended() -> None:
+    """A live period (the wallboard's today): a caller waiting less than 15 s is not judged
+    yet; one waiting longer already missed; a conversation still going has no handle time."""
+    live = [
+        *CALLS,
+        CallFacts(queued_at=0, open_s=8),  # waiting 8 s: may still make it
+        CallFacts(queued_at=0, open_s=30),  # waiting 30 s: missed the level already
+        CallFacts(queued_at=0, ring_started_at=1, answered_at=5, talk_s=0, open_s=50),  # talking
+    ]
+    s = summarize(live, KpiSettings(service_level_s=15, short_abandon_s=5, ring_cadence_s=5))
+    assert (s.offered, s.answered, s.abandoned) == (8, 4, 2)
+    assert s.service_level_15s == pytest.approx(3 / 6)  # 8 offered - 1 short - 1 pending
+    assert s.service_level_with_short_abandons == pytest.approx(3 / 7)
+    assert s.asa_s == pytest.approx((10 + 20 + 15 + 5) / 4)
+    assert s.aht_s == pytest.approx((120 + 210 + 60) / 3)  # the live conversation left out

@@ -25,6 +25,7 @@ from acd.cli.features import hotline_features
 from acd.daemon.call_steps import Answered, Arrival, Offered, Queued
 from acd.daemon.calls import Call, CallRegistry
 from acd.daemon.clocks import Clocks
+from acd.daemon.floor_changes import FloorChanges, FloorFanout
 from acd.daemon.outputs import Outputs
 from acd.daemon.service import AcdService
 from acd.daemon.specs import engine_specs
@@ -174,7 +175,8 @@ async def running_api(
     floor = Floor(queues, agents)
     outputs = Outputs(publisher=None, writer=None)
     clocks = Clocks()
-    acd = AcdService(floor, outputs, clock=clocks.steady)
+    changes = FloorChanges()
+    acd = AcdService(floor, FloorFanout(outputs, changes), clock=clocks.steady)
     registry = CallRegistry()
     written: list[WriteCommand] = []
     url = f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"
@@ -192,6 +194,7 @@ async def running_api(
         write=written.append,
         ami=ami,  # type: ignore[arg-type]
         clocks=clocks,
+        floor_changes=changes,
     )
     # mounted as the daemon does: with the feature packages' routers (recordings)
     app = create_app(ctx, hotline_features(settings).http_routers)

@@ -85,6 +85,13 @@ class Browser:
         attached = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})
         self._session = attached["sessionId"]
 
+    def viewport(self, width: int, height: int) -> None:
+        """The page's size (screenshots), as a desktop browser window of that size."""
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
+
     def evaluate(self, expression: str) -> Any:
         result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})
         return result["result"].get("value")

@@ -64,8 +64,11 @@ async def test_cli_controls_agents_through_the_daemon(
     async with live_daemon(tmp_path, monkeypatch) as (h, url):
         api = ("--api", url, "--token", "tok-agent")  # agent 2001's token
         code = await asyncio.to_thread(cli, "agent", "pause", "2001", "--reason", "coffee", *api)
-        assert code == 0
-        assert "agent 2001: paused (coffee)" in capsys.readouterr().out
+        assert code == 1  # not one of agents.yaml's pause_reasons
+        assert "not a pause reason (one of break, lunch" in capsys.readouterr().err
+        code = await asyncio.to_thread(cli, "agent", "pause", "2001", "--reason", "2", *api)
+        assert code == 0  # the code of "lunch", as keyed after *13 on the phone
+        assert "agent 2001: paused (lunch)" in capsys.readouterr().out
         assert (await h.agent_states())["2001"] == "paused"
         assert await asyncio.to_thread(cli, "agent", "pause", "2002", *api) == 1
         assert "may act only on their own agent" in capsys.readouterr().err
@@ -119,7 +122,7 @@ async def test_wallboard_shows_a_caller_arriving_and_an_agent_pausing(
             await h.place()  # nobody ready: the caller waits
             paused = f"{agent}.dataset.state == 'paused' && {agent}.textContent"
             text = await asyncio.to_thread(browser.wait_for, paused)
-            assert "training" in text
+            assert "Training" in text  # the reason's label from agents.yaml
             waiting = f"{row}.textContent == '1' && {row}.textContent"
             assert await asyncio.to_thread(browser.wait_for, waiting) == "1"
             await asyncio.to_thread(browser.screenshot, tmp_path / "wallboard.png")

@@ -39,7 +39,8 @@ def test_wheel_contents(tmp_path: Path) -> None:
     assert any(n.startswith("acd/storage/migrations/versions/0001_") for n in names)
     assert "acd/storage/migrations/env.py" in names
     assert "ivr/data/asterisk-core-sounds-en-wav-1.6.1.txt" in names  # the sound check's list
-    for page in ("wallboard.html", "wallboard.js", "signin.html", "signin.js", "hotline.css"):
+    pages = ("wallboard.html", "wallboard.js", "signin.html", "signin.js", "hotline.css")
+    for page in (*pages, "desk.html", "desk.js", "common.js"):
         assert f"acd/http/static/{page}" in names  # the pages load nothing from elsewhere
     data = [n for n in names if ".data/data/share/hotline/" in n]
     assert any(n.endswith("config/queues.yaml") for n in data)

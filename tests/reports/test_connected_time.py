@@ -1,11 +1,13 @@
 """Talk time of a transferred call in reports: the legs, not the wait between them (as the
-daemon's own summary counts it)."""
+daemon's own summary counts it); calls still in progress at the report's ``as_of``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from acd.reports.facts import connected_seconds
+from acd.kpi import KpiSettings
+from acd.reports.facts import build_facts, connected_seconds
 from acd.reports.queries import CallRow, EventRow
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -56,3 +58,14 @@ def test_a_plain_call_is_answer_to_end_and_an_unanswered_one_is_zero() -> None:
     assert connected_seconds(_row(10, 70), [_event(1, 10, "answered")]) == 60.0
     assert connected_seconds(_row(10, 70), []) == 60.0  # rows without the per-leg timeline
     assert connected_seconds(_row(None, 70), []) == 0.0
+
+
+def test_a_call_without_an_end_or_outcome_is_in_progress_as_of_the_report() -> None:
+    waiting = replace(_row(None, None), id="w", outcome=None, agent_id=None)
+    talking = replace(_row(5, None), id="t", outcome=None)
+    over = _row(10, 70)
+    facts = build_facts(
+        [waiting, talking, over], {}, [], [], settings=KpiSettings(), ring_limits={},
+        as_of=T0 + timedelta(seconds=12),
+    )  # fmt: skip
+    assert [f.facts.open_s for f in facts] == [12.0, 12.0, None]

@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{'agent':<8} {'state':<15} {'in state':>9}  pause reason")
             for a in agents:
                 reason = a["pause_reason"] or ""
-                print(f"{a['agent']:<8} {a['state']:<15} {a['in_state_s']:>8.0f}s  {reason}")
+                # None: not seen changing since the daemon started (how long is unknown)
+                held = "-" if a["in_state_s"] is None else f"{a['in_state_s']:.0f}s"
+                print(f"{a['agent']:<8} {a['state']:<15} {held:>9}  {reason}")
         return code
     if not args.agent:
         print(f"hotline agent {args.action}: which agent?", file=sys.stderr)

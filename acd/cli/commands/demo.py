@@ -1,5 +1,10 @@
 """``hotline demo``: the daemon and the PBX simulator on loopback, with a live view of the floor
-and a KPI summary at the end (``--json``: the summary alone, as one object)."""
+and a KPI summary at the end (``--json``: the summary alone, as one object).
+
+The wallboard and agent-desktop addresses and their keys are printed first, as plain lines
+(to stderr with ``--json``), whatever the terminal's width and also when the output is piped;
+the live view follows on a terminal only. The summary is ``hotline report`` over the demo's
+database for the demo's period, and how to get it again is printed with it."""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ import argparse
 import asyncio
 import json
 import logging
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -32,6 +39,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of arrivals")
     parser.add_argument("--seed", type=int, default=1, help="same seed = same calls")
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=60.0,
+        help="seconds calls in progress may take to end after the last arrival (default 60); "
+        "callers still on the line then hang up",
+    )
     parser.add_argument("--db", help="database URL (default: SQLite in a temporary directory)")
     parser.add_argument("--mqtt", action="store_true", help="publish events to the MQTT broker")
     parser.add_argument("--json", action="store_true", help="print only the summary as JSON")
@@ -47,8 +61,11 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"hotline: invalid configuration in {args.config}:\n{exc}", file=sys.stderr)
         return ExitCode.USAGE
-    if (args.agents is not None and args.agents < 1) or args.duration <= 0:
-        print("hotline demo: --agents and --duration must be positive", file=sys.stderr)
+    if (args.agents is not None and args.agents < 1) or args.duration <= 0 or args.drain < 0:
+        print(
+            "hotline demo: --agents and --duration must be positive, --drain not negative",
+            file=sys.stderr,
+        )
         return ExitCode.USAGE
     hlog.configure("console", "WARNING", stream=sys.stderr)
     logging.getLogger("acd.sim").setLevel(logging.ERROR)
@@ -61,37 +78,75 @@ def run(args: argparse.Namespace) -> int:
     settings = demo_settings(settings, params)
     with tempfile.TemporaryDirectory(prefix="hotline-demo-") as tmp:
         result = asyncio.run(_demo(settings, params, Path(tmp), args))
-    summary = result.summary.as_dict()
+    summary = result.summary
     if args.json:
         print(json.dumps(summary, sort_keys=True))
     else:
-        console = Console()
-        console.print(_summary_table(summary, settings))
-        console.print(f"calls placed: {result.placed}; outcomes: {dict(result.outcomes)}")
-        console.print(f"the wallboard was served at {result.wallboard_url} while the demo ran")
-        if args.db:
-            console.print(f"call rows are in {result.db_url}: try `hotline report --db {args.db}`")
-    return ExitCode.OK if result.summary.offered or result.placed == 0 else ExitCode.PROBLEMS
+        for line in closing_lines(result, settings, args.drain, args.db):
+            print(line)
+        width = max(80, shutil.get_terminal_size().columns)
+        Console(width=width).print(_summary_table(summary, settings))
+    return ExitCode.OK if summary["offered"] or result.placed == 0 else ExitCode.PROBLEMS
+
+
+def closing_lines(result: Any, settings: Any, drain_s: float, db: str | None) -> list[str]:
+    """How the demo ended, what happened to the calls, and the report that gives its summary."""
+    lines = []
+    if result.cut_at_drain_limit:
+        lines.append(
+            f"drain limit of {drain_s:g} s reached: {result.cut_at_drain_limit} call(s) still in "
+            "progress were hung up by their callers there (counted as the report counts them)"
+        )
+    else:
+        lines.append(f"every call ended {result.drained_s:.1f} s after the last arrival (drain)")
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(result.outcomes.items()))
+    lines.append(f"calls placed: {result.placed}; outcomes: {outcomes}")
+    zone = ZoneInfo(settings.timezone)
+    shown = (result.start.astimezone(zone), result.end.astimezone(zone))
+    period = f"--from {shown[0].isoformat()} --to {shown[1].isoformat()}"
+    if db:
+        lines.append(f"the same numbers: hotline report --db {db} {period}")
+    else:
+        lines.append(f"summary = hotline report over the demo's database, {period}")
+    return lines
 
 
 async def _demo(settings: Any, params: Any, workdir: Path, args: argparse.Namespace) -> Any:
+    from acd.cli.demo.access import DemoAccess
     from acd.cli.demo.run import DemoSnapshot, run_demo
     from acd.cli.features import hotline_features
 
     ivr = hotline_features(settings)
-    if args.json or not sys.stdout.isatty():
-        return await run_demo(
-            settings, params, ivr, workdir=workdir, db_url=args.db, mqtt=args.mqtt
-        )
-    console = Console()
-    with Live(console=console, refresh_per_second=4, transient=True) as live:
+    out = sys.stderr if args.json else sys.stdout
+    live: Live | None = None
 
-        def show(snap: DemoSnapshot) -> None:
+    def ready(access: DemoAccess) -> None:
+        nonlocal live
+        for line in access.lines():
+            print(line, file=out, flush=True)  # plain lines first: nothing cut, also in a pipe
+        if not args.json and sys.stdout.isatty():
+            live = Live(console=Console(), refresh_per_second=4, transient=True)
+            live.start()
+
+    def show(snap: DemoSnapshot) -> None:
+        if live is not None:
             live.update(_live_view(snap))
 
+    try:
         return await run_demo(
-            settings, params, ivr, workdir=workdir, db_url=args.db, mqtt=args.mqtt, on_tick=show
+            settings,
+            params,
+            ivr,
+            workdir=workdir,
+            db_url=args.db,
+            mqtt=args.mqtt,
+            drain_s=args.drain,
+            on_ready=ready,
+            on_tick=show,
         )
+    finally:
+        if live is not None:
+            live.stop()
 
 
 def _pct(value: float | None) -> str:
@@ -110,7 +165,6 @@ def _live_view(snap: Any) -> Group:
         f"in progress {snap.in_progress}",
         f"longest wait {snap.longest_wait_s:.0f} s",
     )
-    head.add_row(f"wallboard: {snap.wallboard_url}")
     queues = Table(title="callers waiting")
     for name in sorted(snap.waiting) or ["-"]:
         queues.add_column(name)

@@ -53,6 +53,7 @@ class DemoParams:
     answer_probability: float = 0.92
     patience_mean_s: float = 60.0
     impatient_share: float = 0.3
+    returning_share: float = 0.3  # callers who called before (the demo's known customers)
     time_scale: float = 1.0  # simulated seconds per real second (tests run the PBX faster)
 
 
@@ -198,8 +199,10 @@ class DemoCall:
     caller: CallerBehaviour
 
 
-def demo_calls(params: DemoParams) -> list[DemoCall]:
-    """The seeded call sequence: Poisson arrivals, menu paths from MENU_PATHS, patience."""
+def demo_calls(params: DemoParams, returning: Sequence[str] = ()) -> list[DemoCall]:
+    """The seeded call sequence: Poisson arrivals, menu paths from MENU_PATHS, patience; a
+    share of the callers are ``returning`` numbers (known customers, whose screen pops then
+    show a name, VIP and their earlier calls)."""
     rng = random.Random(params.seed * 7919 + 1)
     calls: list[DemoCall] = []
     paths: Sequence[tuple[str, ...]] = [p for p, _ in MENU_PATHS]
@@ -209,8 +212,11 @@ def demo_calls(params: DemoParams) -> list[DemoCall]:
         patience = None
         if rng.random() < params.impatient_share:
             patience = round(20.0 + rng.expovariate(1.0 / params.patience_mean_s), 3)
+        number = f"138{rng.randrange(10**8):08d}"
+        if returning and rng.random() < params.returning_share:
+            number = returning[rng.randrange(len(returning))]
         caller = CallerBehaviour(
-            number=f"138{rng.randrange(10**8):08d}",
+            number=number,
             prompt_answers=keys,
             answer_delay=round(max(0.3, rng.expovariate(1 / 1.2)), 3),
             hangup_after=patience,

@@ -1,35 +1,50 @@
 """Running the demo: simulator up, daemon up against it, seeded calls placed, the floor watched.
 
-``run_demo`` returns the KPI summary of every call that ended, computed by ``acd.kpi`` from the
-daemon's own call records, so ``hotline report`` over the demo's database must agree with it.
+Who may look is settled first (``acd.cli.demo.access``: keys and addresses, handed to
+``on_ready`` as soon as the daemon serves). Calls arrive for ``duration_s / time_scale``
+seconds; then calls in progress get at most ``drain_s`` to end, and any still in progress at
+that limit are hung up by their callers (their talk ends there), so the demo ends within the
+arrival time plus the drain. Its summary is ``hotline report`` over its own database for the
+demo's period (``acd.reports``, computed after the daemon stopped and flushed every row): the
+two cannot disagree, whatever a call was doing when the demo ended.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import socket
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from pydantic import SecretStr
+from sqlalchemy import func, select
 
 from acd.app.daemon import Daemon, RunOptions
+from acd.cli.demo.access import RETURNING_NUMBERS, DemoAccess, prepare_database
 from acd.cli.demo.plan import DemoCall, DemoParams, demo_calls, sim_plan
 from acd.daemon.ivr_port import Features
 from acd.daemon.specs import kpi_settings
 from acd.engine.floor import Floor
 from acd.kpi import KpiSummary, summarize
 from acd.logging import get_logger
-from acd.settings.schema_system import ApiToken
+from acd.reports.build import build_report
+from acd.reports.config import report_config
+from acd.reports.render import to_dict
+from acd.settings import names
 from acd.settings.settings import Settings
 from acd.sim.runtime import Simulator
+from acd.storage.engine import create_engine, session_factory
+from acd.storage.models import Call
 
 log = get_logger(__name__)
 TICK_S = 0.5
-DRAIN_LIMIT_S = 120.0  # after the last arrival, how long calls in progress may take to end
+DRAIN_S = 60.0  # after the last arrival, how long calls in progress may take to end
+HANG_UP_WAIT_S = 5.0  # after hanging up at the drain limit, for the daemon to finish them
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +62,21 @@ class DemoSnapshot:
 
 @dataclass
 class DemoResult:
-    summary: KpiSummary
+    summary: dict[str, Any]  # the ``total`` of ``hotline report`` over the demo's period
     db_url: str
     placed: int
-    outcomes: Counter[str] = field(default_factory=Counter)
+    start: datetime
+    end: datetime
+    outcomes: Counter[str] = field(default_factory=Counter)  # from the call rows
     ami_port: int = 0
     agi_port: int = 0
-    wallboard_url: str = ""
+    access: DemoAccess | None = None
+    drained_s: float = 0.0  # how long the drain took
+    cut_at_drain_limit: int = 0  # calls still in progress at the limit, hung up there
+
+    @property
+    def wallboard_url(self) -> str:
+        return self.access.wallboard_url if self.access is not None else ""
 
 
 def _free_port(host: str) -> int:
@@ -79,13 +102,17 @@ async def run_demo(
     workdir: Path,
     db_url: str | None = None,
     mqtt: bool = False,
+    drain_s: float = DRAIN_S,
+    on_ready: Callable[[DemoAccess], None] | None = None,
     on_tick: Callable[[DemoSnapshot], None] | None = None,
+    stop_arrivals: asyncio.Event | None = None,
 ) -> DemoResult:
+    """The demo; ``stop_arrivals`` ends the arrivals early (the drain follows as usual)."""
     host = settings.system.fastagi.host
     agi_port = _free_port(host)
     secret = secrets.token_hex(8)  # a throw-away AMI secret between daemon and simulator
     url = db_url or f"sqlite+aiosqlite:///{workdir / 'hotline.db'}"
-    settings, api_token = _with_demo_token(settings)
+    keys = await prepare_database(url, settings.agents[0])
     recordings = workdir / "recordings"  # the simulated Asterisk writes where the daemon looks
     recording = settings.recording.model_copy(update={"directory": str(recordings.resolve())})
     settings = settings.model_copy(update={"recording": recording})
@@ -96,7 +123,7 @@ async def run_demo(
         recordings_dir=str(recordings),
         extra_sounds=features.sounds,
     )
-    calls = demo_calls(params)
+    calls = demo_calls(params, RETURNING_NUMBERS)
     sim = Simulator(
         plan,
         seed=params.seed,
@@ -105,8 +132,12 @@ async def run_demo(
         auth_failure_delay=0.0,
         time_scale=params.time_scale,
     )
+    # The period the report covers, in whole seconds (as printed and typed again): from just
+    # before the first call to just after the stop.
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
     await sim.start()
     ami_port = sim.ami_port
+    arrivals_s = params.duration_s / params.time_scale
     try:
         daemon = Daemon(
             settings,
@@ -128,37 +159,83 @@ async def run_demo(
             tasks.create_task(daemon.run(), name="daemon")
             await daemon.started.wait()
             assert daemon.http is not None
-            # sign in once with the throw-away viewer key: no key ever goes in a URL
-            wallboard = f"{daemon.http.url}/signin (viewer key: {api_token})"
-            placing = tasks.create_task(_place(sim, calls, params.time_scale), name="demo-traffic")
-            await _watch(daemon, sim, placing, len(calls), on_tick, wallboard=wallboard)
+            access = DemoAccess(daemon.http.url, keys, arrivals_s, drain_s)
+            if on_ready is not None:
+                on_ready(access)
+            placing = tasks.create_task(
+                _place(sim, calls, params.time_scale, stop_arrivals or asyncio.Event()),
+                name="demo-traffic",
+            )
+            drained_s, cut = await _watch(
+                daemon, sim, placing, len(calls), on_tick, wallboard=access.wallboard_url,
+                drain_s=drain_s,
+            )  # fmt: skip
             daemon.stop()
     finally:
         await sim.close()
-    targets = settings.targets
-    summary = summarize(daemon.outputs.completed, kpi_settings(targets))
+    # The next whole second, once it has passed: a report run later (as of now, at most its
+    # end) then counts open intervals, such as a wrap-up still running, up to the same instant.
+    stopped = datetime.now(UTC)
+    end = stopped.replace(microsecond=0) + timedelta(seconds=1)
+    await asyncio.sleep((end - stopped).total_seconds())
+    summary, outcomes = await _report(settings, url, start, end)
     return DemoResult(
-        summary, url, sim.calls_placed, daemon.outputs.outcomes, ami_port, agi_port, wallboard
+        summary,
+        url,
+        sim.calls_placed,
+        start,
+        end,
+        outcomes,
+        ami_port,
+        agi_port,
+        access,
+        drained_s,
+        cut,
     )
 
 
-def _with_demo_token(settings: Settings) -> tuple[Settings, str]:
-    """A throw-away viewer token, so the demo's wallboard can be watched at once."""
-    token = secrets.token_urlsafe(24)
-    demo = ApiToken(name="demo", role="viewer", token_env="HOTLINE_TOKEN_DEMO")
-    demo = demo.model_copy(update={"token": SecretStr(token)})
-    http = settings.system.http.model_copy(update={"tokens": (*settings.system.http.tokens, demo)})
-    system = settings.system.model_copy(update={"http": http})
-    return settings.model_copy(update={"system": system}), token
+async def _report(
+    settings: Settings, url: str, start: datetime, end: datetime
+) -> tuple[dict[str, Any], Counter[str]]:
+    """``hotline report --from START --to END`` over the demo's database, and the outcomes of
+    its call rows (a call without one is counted as ``in progress``)."""
+    config = report_config(settings)
+    report = await build_report(
+        url,
+        start=start,
+        end=end,
+        settings=config.kpi,
+        ring_limits=config.ring_limits,
+        tz=config.tz,
+        as_of=end,
+    )
+    engine = create_engine(url, read_only=True)
+    try:
+        async with session_factory(engine)() as session:
+            query = (
+                select(Call.outcome, func.count())
+                .where(Call.arrived_at >= start, Call.arrived_at < end)
+                .group_by(Call.outcome)
+            )
+            rows = await session.execute(query)
+            outcomes = Counter({str(o or "in progress"): int(n) for o, n in rows})
+    finally:
+        await engine.dispose()
+    return to_dict(report)["total"], outcomes
 
 
-async def _place(sim: Simulator, calls: list[DemoCall], time_scale: float) -> None:
+async def _place(
+    sim: Simulator, calls: list[DemoCall], time_scale: float, stop: asyncio.Event
+) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
     for call in calls:
         delay = start + call.at / time_scale - loop.time()
         if delay > 0:
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+        if stop.is_set():
+            return
         await sim.place_call(call.caller)
 
 
@@ -170,17 +247,19 @@ async def _watch(
     on_tick: Callable[[DemoSnapshot], None] | None,
     *,
     wallboard: str = "",
-) -> None:
+    drain_s: float = DRAIN_S,
+) -> tuple[float, int]:
+    """Until every call ended after the last arrival, or the drain limit: (drain seconds,
+    calls still in progress at the limit, hung up there)."""
     loop = asyncio.get_running_loop()
     start = loop.time()
     kpis = kpi_settings(daemon.settings.targets)
-    drain_deadline: float | None = None
+    drain_started: float | None = None
     while True:
-        await asyncio.sleep(TICK_S)
         waiting, longest, agents = await daemon.acd.read(_floor_view)
         in_progress = len(daemon.registry)
         if on_tick is not None:
-            summary = summarize(daemon.outputs.completed, kpis)
+            summary = summarize(daemon.outputs.completed, kpis)  # live view only: "so far"
             on_tick(
                 DemoSnapshot(
                     loop.time() - start,
@@ -194,12 +273,29 @@ async def _watch(
                     wallboard,
                 )
             )
-        if not placing.done():
-            continue
-        if drain_deadline is None:
-            drain_deadline = loop.time() + DRAIN_LIMIT_S
-        if in_progress == 0 and not sim.pbx.channels():
-            return
-        if loop.time() > drain_deadline:
-            log.warning("demo_calls_in_progress_after_drain_limit", count=in_progress)
-            return
+        if placing.done():
+            if drain_started is None:
+                drain_started = loop.time()
+            if in_progress == 0 and not sim.pbx.channels():
+                return loop.time() - drain_started, 0
+            if loop.time() - drain_started >= drain_s:
+                return drain_s, await _hang_up_the_rest(daemon, sim)
+        await asyncio.sleep(TICK_S)
+
+
+async def _hang_up_the_rest(daemon: Daemon, sim: Simulator) -> int:
+    """The drain limit: every caller still on the line hangs up now (a talking call ends
+    normally, its talk time stops here), so the report and the summary count them alike."""
+    customer = (names.CONTEXT_HOTLINE, names.CONTEXT_CALLBACK, names.CONTEXT_FALLBACK)
+    callers = [c.name for c in sim.pbx.channels() if c.context in customer]
+    count = len(daemon.registry)
+    log.info("demo_drain_limit", in_progress=count, callers_hung_up=len(callers))
+    sim.catch_up()
+    for channel in callers:
+        sim.pbx.hangup(sim.now(), channel)
+    sim.flush()
+    for _ in range(round(HANG_UP_WAIT_S / TICK_S * 10)):
+        if not len(daemon.registry):
+            break
+        await asyncio.sleep(TICK_S / 10)  # the daemon ends them at once; a bounded look
+    return count

@@ -1,9 +1,11 @@
 "use strict";
 // Exchange the key for a session cookie once; the key is not kept by the page.
-function target() {
-  const next = new URLSearchParams(location.search).get("next") || "/wallboard";
+// Where to go once signed in: where the page came from, else an agent's desktop or the wallboard.
+function target(session) {
+  const home = session.agent ? "/desk" : "/wallboard";
+  const next = new URLSearchParams(location.search).get("next") || home;
   // only a path on this site: never "//other.example" or "https://..."
-  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/wallboard";
+  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : home;
 }
 const form = document.getElementById("signin");
 form.addEventListener("submit", async event => {
@@ -17,7 +19,7 @@ form.addEventListener("submit", async event => {
   });
   field.value = "";
   if (reply.status === 200) {
-    location.replace(target());
+    location.replace(target(await reply.json()));
   } else if (reply.status === 429) {
     document.getElementById("error").textContent = "Too many failed attempts: wait and try again.";
   } else {

@@ -37,6 +37,7 @@ from acd.daemon.floor_changes import FloorChanges, FloorFanout
 from acd.daemon.floor_views import queues_view
 from acd.daemon.ivr_port import CallerLookup, Features, IvrRunner
 from acd.daemon.leadership import Leadership
+from acd.daemon.offer_interrupt import Interrupter
 from acd.daemon.outputs import Outputs
 from acd.daemon.queue_stats import QueueStats
 from acd.daemon.recording import CallRecording, RecordingSettings
@@ -162,6 +163,7 @@ class Daemon:
             recording_control=self.recording_control,
             agent_leg=AgentLeg(lambda: self.ami),
             survey=features.survey,
+            interrupter=Interrupter(lambda: self.ami),  # PlayDTMF ends a waiting caller's wait
         )
         self.fallback_import = _fallback_import(settings, options, self.db)
         self.callbacks = CallbackScheduler(

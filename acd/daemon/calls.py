@@ -21,6 +21,7 @@ import asyncio
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from acd.daemon.call_state import CallState, advance
 from acd.daemon.call_steps import Arrival, Step
@@ -81,14 +82,30 @@ class RecordingNote:
 
 
 CallRequest = TransferAsk | RecordingNote | ChannelGone
+T = TypeVar("T")
+
+
+class _WakingQueue(asyncio.Queue[T]):
+    """A queue that sets ``wake`` on every put (``put`` ends in ``put_nowait``), so a waiting
+    caller's long blocking AGI command can be interrupted when an offer or request arrives."""
+
+    def __init__(self, wake: asyncio.Event) -> None:
+        super().__init__()
+        self._wake = wake
+
+    def put_nowait(self, item: T) -> None:
+        super().put_nowait(item)
+        self._wake.set()
 
 
 class CallSignals:
     """The one channel into a live call from the rest of the daemon: values, never mutations."""
 
     def __init__(self) -> None:
-        self.offers: asyncio.Queue[Offer] = asyncio.Queue()
-        self.requests: asyncio.Queue[CallRequest] = asyncio.Queue()
+        #: set when an offer or a request arrives; the waiter clears it before it looks
+        self.wake = asyncio.Event()
+        self.offers: asyncio.Queue[Offer] = _WakingQueue(self.wake)
+        self.requests: asyncio.Queue[CallRequest] = _WakingQueue(self.wake)
         self._answer: asyncio.Future[AnswerSeen] | None = None
 
     def expect_answer(self) -> asyncio.Future[AnswerSeen]:

@@ -77,6 +77,20 @@ class WaitState:
         return now - self.queued_at >= queue.overflow[self.rungs_taken].after_s
 
 
+def music_wait_ms(
+    state: WaitState, queue: QueueSpec, now: float, cap_ms: int, retry_ms: int
+) -> int:
+    """How long the music's one ``WAIT FOR DIGIT`` may last: until the next announcement or
+    overflow rung is due, at most ``cap_ms``. One due but not taken (no status yet, the rung's
+    condition unmet) is looked at again after ``retry_ms``."""
+    due = state.next_announce_at if state.rules.enabled else math.inf
+    if state.rungs_taken < len(queue.overflow):
+        due = min(due, state.queued_at + queue.overflow[state.rungs_taken].after_s)
+    until_ms = min((due - now) * 1000, cap_ms)  # inf: nothing is ever due
+    ms = math.ceil(until_ms) if until_ms > 0 else retry_ms
+    return max(1, min(ms, cap_ms))
+
+
 def choose_rung(
     queue: QueueSpec, waited_s: float, estimate_s: float | None, rungs_taken: int
 ) -> OverflowStep | None:

@@ -1,12 +1,20 @@
 """A queued caller's wait: music, position and estimate announcements, the overflow ladder.
 
-The caller hears the queue's music on hold while the FastAGI session is polled with short
-``WAIT FOR DIGIT`` commands, so an offer is acted on within one poll. Between polls, when an
-announcement or the next overflow rung is due (``acd.daemon.wait_policy`` decides, on the steady
-clock), the floor is asked for the caller's position and estimated wait. Rungs: widen the skills
-and move to another queue go through the ACD owner task; a call-back keeps the caller's place as
-a stored due time (``acd.daemon.callback_book``). Missing sound files answer ``200 result=-1
-endpos=0`` and are logged once each.
+The caller stays inside one long blocking AGI command at a time: ``WAIT FOR DIGIT`` under the
+queue's music on hold (until the next announcement or overflow rung is due), each piece of an
+announcement (``STREAM FILE`` / ``SAY NUMBER`` with the interrupt digit among its escape
+digits), the call-back prompt's ``GET DATA``. Asterisk plays the media; the daemon sends nothing
+meanwhile. When an offer, a request for the call or the daemon's hand-back arrives, the running
+command is ended at once with AMI ``PlayDTMF`` (``acd.daemon.offer_interrupt``) and the flow goes
+on to ring the agent: no offer waits behind an announcement, a prompt or the music
+(docs/offer-delivery.md). While AMI is down the waits are ``poll_ms`` long (the old polling
+path), and an offer made during an announcement piece waits for that piece to end.
+
+When an announcement or the next overflow rung is due (``acd.daemon.wait_policy`` decides, on
+the steady clock), the floor is asked for the caller's position and estimated wait. Rungs: widen
+the skills and move to another queue go through the ACD owner task; a call-back keeps the
+caller's place as a stored due time (``acd.daemon.callback_book``). Missing sound files answer
+``200 result=-1 endpos=0`` and are logged once each.
 
 The waiter never changes the call: ``Waiter.next`` returns what happened (``Waited``: steps for
 the call flow to add to the call's timeline, and how the wait ended, if it did) and the flow
@@ -23,15 +31,23 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from acd.asterisk.agi import commands as cmd
-from acd.asterisk.agi.replies import AgiReply
-from acd.asterisk.aio.agi_session import AgiSession, ChannelHungUp
+from acd.asterisk.agi.replies import CODE_SUCCESS, AgiReply
+from acd.asterisk.aio.agi_session import AgiCommandError, AgiSession, ChannelHungUp
 from acd.daemon.call_steps import Announced, CallbackBooked, Overflowed, Step
 from acd.daemon.callback_book import CallbackBook
 from acd.daemon.calls import Call
 from acd.daemon.clocks import Clocks
+from acd.daemon.offer_interrupt import INTERRUPT_DIGIT, Interrupter, hold
 from acd.daemon.service import AcdService
 from acd.daemon.sound_names import WAITING_SOUNDS
-from acd.daemon.wait_policy import Announcement, Announcements, WaitState, announcement, choose_rung
+from acd.daemon.wait_policy import (
+    Announcement,
+    Announcements,
+    WaitState,
+    announcement,
+    choose_rung,
+    music_wait_ms,
+)
 from acd.engine.floor_effects import Offer
 from acd.engine.model import OfferCallback, OverflowToQueue, QueueSpec, WidenSkills
 from acd.logging import get_logger
@@ -53,7 +69,8 @@ class QueueWaiting:
 
 @dataclass(frozen=True, slots=True)
 class WaitSettings:
-    poll_ms: int = 500  # offer latency bound while the caller listens to music
+    poll_ms: int = 500  # the music's WAIT FOR DIGIT while AMI is down (offer latency bound)
+    hold_ms: int = 10_000  # the longest WAIT FOR DIGIT while AMI can interrupt it
     queues: Mapping[str, QueueWaiting] = field(default_factory=dict)
 
     def of(self, queue: str) -> QueueWaiting:
@@ -100,18 +117,32 @@ class Waiter:
         book: CallbackBook,
         *,
         clocks: Clocks,
+        interrupter: Interrupter | None = None,
     ) -> None:
         self._acd = acd
         self._queues = queues
         self._settings = settings
         self._book = book
         self._clocks = clocks
+        self.interrupter = interrupter or Interrupter(lambda: None)
         self._missing_sounds: set[str] = set()
-        #: set by ``hand_back()`` when the daemon stops: waiting callers leave at the next poll
-        self.draining = False
+        self._draining = False
+        self._waiting_calls: dict[str, Call] = {}
         self.waiting = 0  # callers in ``next`` now
         self.none_waiting = asyncio.Event()
         self.none_waiting.set()
+
+    @property
+    def draining(self) -> bool:
+        """Set by ``hand_back()`` when the daemon stops: waiting callers leave at once."""
+        return self._draining
+
+    @draining.setter
+    def draining(self, value: bool) -> None:
+        self._draining = value
+        if value:
+            for call in self._waiting_calls.values():
+                call.signals.wake.set()  # end their long waits now
 
     def start(self, queue: str, *, overflow: bool = True) -> Wait:
         """A caller's wait begins now (the ladder applies unless ``overflow`` is False)."""
@@ -127,10 +158,12 @@ class Waiter:
         call's timeline, the end of the wait, or a request for the call to answer."""
         self.waiting += 1
         self.none_waiting.clear()
+        self._waiting_calls[call.call_id] = call
         try:
             return await self._next(session, call, wait)
         finally:
             self.waiting -= 1
+            self._waiting_calls.pop(call.call_id, None)
             if not self.waiting:
                 self.none_waiting.set()
 
@@ -138,7 +171,8 @@ class Waiter:
         signals = call.signals
         if wait.leaving:
             return await self._goodbye(session)
-        await self._music(session, wait, on=True)
+        if not self._woken(call):  # an offer that cut an announcement short rings at once
+            await self._music(session, wait, on=True)
         while signals.offers.empty() and signals.requests.empty():
             if self.draining:
                 await self._music(session, wait, on=False)
@@ -164,13 +198,34 @@ class Waiter:
                         schedule.announced(now)
                         said = announcement(ahead, estimate, schedule.rules)
                         step = Announced(self._clocks.wall(), said.position, said.minutes)
-                        await self._announce(session, wait, said)
+                        await self._announce(session, call, wait, said)
                         return Waited((step,))
-            await session.wait_for_digit(self._settings.poll_ms)
+            # caller keys under the music are not for us: only the call's signals end the wait
+            await self._hold(session, call, cmd.wait_for_digit(self._music_ms(wait, now)))
         if signals.offers.empty():
             return Waited()  # a request for the call: the flow answers it, then calls again
         await self._music(session, wait, on=False)
         return Waited(end=signals.offers.get_nowait())
+
+    def _woken(self, call: Call) -> bool:
+        signals = call.signals
+        return self._draining or not (signals.offers.empty() and signals.requests.empty())
+
+    def _music_ms(self, wait: Wait, now: float) -> int:
+        settings = self._settings
+        cap = settings.hold_ms if self.interrupter.available else settings.poll_ms
+        return music_wait_ms(wait.schedule, wait.ladder, now, cap, settings.poll_ms)
+
+    async def _hold(self, session: AgiSession, call: Call, line: str) -> AgiReply | None:
+        """One blocking command the call's signals interrupt; None: not sent, they already had
+        something (the caller goes straight on)."""
+        if self._woken(call):
+            return None
+        call.signals.wake.clear()
+        reply = await hold(session, line, call.signals.wake, self.interrupter)
+        if reply.code != CODE_SUCCESS:
+            raise AgiCommandError(line, reply)
+        return reply
 
     async def _goodbye(self, session: AgiSession) -> Waited:
         """A call-back was booked: confirm it and end the call (the daemon hangs up)."""
@@ -188,31 +243,41 @@ class Waiter:
             await session.command(cmd.exec_("StopMusicOnHold"))
         wait.music_on = on
 
-    async def _announce(self, session: AgiSession, wait: Wait, said: Announcement) -> None:
+    async def _announce(
+        self, session: AgiSession, call: Call, wait: Wait, said: Announcement
+    ) -> None:
+        """Piece by piece; an offer (or a request) ends the piece playing and skips the rest."""
         await self._music(session, wait, on=False)
+        pieces: list[str | int] = []
         if said.position == 1:
-            await self._play(session, "you_are")
+            pieces.append("you_are")
         elif said.position is not None:
-            await self._play(session, "there_are")
-            await session.say_number(said.position - 1)
-            await self._play(session, "calls_waiting")
+            pieces += ["there_are", said.position - 1, "calls_waiting"]
         if said.minutes is not None:
-            await self._play(session, "hold_time")
-            await session.say_number(said.minutes)
-            await self._play(session, "minutes")
-        await self._play(session, "thank_you")
+            pieces += ["hold_time", said.minutes, "minutes"]
+        pieces.append("thank_you")
+        for piece in pieces:
+            if isinstance(piece, int):
+                await self._hold(session, call, cmd.say_number(piece, INTERRUPT_DIGIT))
+            else:
+                await self._play(session, piece, call)
+            if self._woken(call):
+                return  # straight to the offer: the music stays off
         await self._music(session, wait, on=True)
 
-    async def _play(self, session: AgiSession, sound: str) -> AgiReply:
+    async def _play(self, session: AgiSession, sound: str, call: Call | None = None) -> None:
+        """Play ``sound``; with ``call``, the call's signals interrupt it (not for a goodbye)."""
         name = SOUNDS[sound]
-        reply = await session.stream_file(name)
-        if reply.result == "-1":
+        if call is None:
+            reply: AgiReply | None = await session.stream_file(name)
+        else:
+            reply = await self._hold(session, call, cmd.stream_file(name, INTERRUPT_DIGIT))
+        if reply is not None and reply.result == "-1":
             if session.hung_up:
                 raise ChannelHungUp(f"STREAM FILE {name}: the caller hung up")
             if reply.endpos == 0 and name not in self._missing_sounds:
                 self._missing_sounds.add(name)  # once: every waiting caller would repeat it
                 log.warning("sound_not_played", sound=name, why="missing file?")
-        return reply
 
     async def _take(
         self,
@@ -239,7 +304,9 @@ class Waiter:
         self, session: AgiSession, call: Call, wait: Wait, ahead: int, estimate: float | None
     ) -> Waited:
         await self._music(session, wait, on=False)
-        keys = await self._get_key(session, SOUNDS["callback_offer"])
+        keys = await self._get_key(session, call, SOUNDS["callback_offer"])
+        if keys is None:  # an offer cut the prompt short: the agent, not a call-back
+            return Waited()
         now = self._clocks.wall()
         slot = await self._book.book(now, estimate) if keys == "1" else None
         offered = Overflowed(now, "offer_callback", accepted=slot is not None)
@@ -251,17 +318,21 @@ class Waiter:
         queue = call.state.queue or wait.ladder.name
         return Waited((offered, CallbackBooked(now, slot.callback_id, queue, slot.due_at, ahead)))
 
-    async def _get_key(self, session: AgiSession, prompt: str) -> str:
+    async def _get_key(self, session: AgiSession, call: Call, prompt: str) -> str | None:
         """One key after ``prompt``; a prompt that cannot be played is logged, the key still read
-        (GET DATA answers -1 before reading any key then: main/app.c ast_app_getdata_full)."""
-        reply = await session.get_data(prompt, CALLBACK_KEY_TIMEOUT_MS, 1)
-        if reply.result == "-1":
+        (GET DATA answers -1 before reading any key then: main/app.c ast_app_getdata_full).
+        None: the call's signals interrupted it (RECORDED q1 d: GET DATA answers ``result=D``)
+        or came first; the caller's own keys are read as before."""
+        reply = await self._hold(session, call, cmd.get_data(prompt, CALLBACK_KEY_TIMEOUT_MS, 1))
+        if reply is not None and reply.result == "-1":
             if session.hung_up:
                 raise ChannelHungUp(f"GET DATA {prompt}: the caller hung up")
             if prompt not in self._missing_sounds:
                 self._missing_sounds.add(prompt)
                 log.warning("sound_not_played", sound=prompt, why="missing file?")
-            reply = await session.get_data("", CALLBACK_KEY_TIMEOUT_MS, 1)
-            if reply.result == "-1":
+            reply = await self._hold(session, call, cmd.get_data("", CALLBACK_KEY_TIMEOUT_MS, 1))
+            if reply is not None and reply.result == "-1":
                 raise ChannelHungUp("GET DATA: the caller hung up")
+        if reply is None or (reply.digits in ("", INTERRUPT_DIGIT) and self._woken(call)):
+            return None  # a key the caller pressed first still counts
         return reply.digits

@@ -71,6 +71,9 @@ class AgiSession:
         self._idle = asyncio.Event()  # no command outstanding at Asterisk
         self._idle.set()
         self._failure: str | None = None
+        #: command lines written to Asterisk so far (``wait_written``)
+        self.written = 0
+        self._written_event = asyncio.Event()
         self.env = env
         self.peer = peer
         #: set when Asterisk reports the hang-up (HANGUP line or a 511 reply)
@@ -133,10 +136,19 @@ class AgiSession:
             await self._writer.drain()
         except OSError as exc:
             self.fail(f"write failed: {exc!r}")
+        self.written += 1
+        self._written_event.set()
         try:
             return await waiter
         finally:
             self._waiter = None
+
+    async def wait_written(self, count: int) -> None:
+        """Until ``count`` command lines have been written (or the connection is over): an
+        interrupt of a running command must not overtake the command itself."""
+        while self.written < count and not self.closed:
+            self._written_event.clear()
+            await self._written_event.wait()
 
     async def finish(self, timeout_s: float) -> None:
         """End the session from our side now, as the server does when the script returns: half-
@@ -168,6 +180,7 @@ class AgiSession:
         if self._failure is None:
             self._failure = reason
         self.closed_event.set()
+        self._written_event.set()
         self._idle.set()  # nothing more will arrive; queued commands fail fast
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_exception(AgiConnectionLost(reason))

@@ -49,6 +49,7 @@ from acd.daemon.calls import (
 from acd.daemon.clocks import Clocks
 from acd.daemon.dialling import AgentDialler, FlowSettings
 from acd.daemon.ivr_port import CallerProfile, SurveyRunner
+from acd.daemon.offer_interrupt import Interrupter
 from acd.daemon.outputs import Outputs
 from acd.daemon.recording import CallRecording
 from acd.daemon.recording_control import RecordingControl
@@ -82,8 +83,11 @@ class CallFlow:
         agent_leg: AgentLeg | None = None,
         survey: SurveyRunner | None = None,
         draw: Callable[[], float] = random.random,
+        interrupter: Interrupter | None = None,
     ) -> None:
-        self._waiter = Waiter(acd, queues or {}, settings.waiting, book, clocks=clocks)
+        self._waiter = Waiter(
+            acd, queues or {}, settings.waiting, book, clocks=clocks, interrupter=interrupter
+        )
         self._dialler = AgentDialler(settings, clock=clocks.wall, survey=survey, draw=draw)
         self._talk = Conversation(
             acd,
@@ -286,6 +290,11 @@ class CallFlow:
     @property
     def draining(self) -> bool:
         return self._waiter.draining
+
+    @property
+    def interrupter(self) -> Interrupter:
+        """What ends waiting callers' blocking commands (its counters show it working)."""
+        return self._waiter.interrupter
 
     @property
     def callers_waiting(self) -> int:

@@ -10,11 +10,20 @@ running digit wait after the recorded 1 ms, acd/sim/dtmf.py). For each agent cou
   random moment and times it to the ``DialBegin`` of that agent's ring.
 - ``caller_to_ring_ms``: nobody waiting, exactly one agent free; one caller arrives, timed from
   the simulator opening its FastAGI connection (Asterisk runs ``AGI()``) to ``DialBegin``.
+- ``queued_to_ring_ms``: the same rings timed from the moment the daemon queues the caller
+  (the end of its ``SET VARIABLE HOTLINE_QUEUE``), comparable to app_queue's ``Queue()`` entry.
 - ``announcement_blocked_offers``: offers after which the caller's channel started another
   announcement piece, or whose ring came after a piece that ended on its own more than 100 ms
   after the agent was freed (the offer waited for it). Must be 0.
 
+``--cost-callers N`` also counts the AGI commands Asterisk runs per waiting caller per second
+with N callers waiting (config/queues.yaml's announcements, nobody free) over ``--cost-window``
+seconds: with the interrupt, and as while AMI is down (the old 500 ms polling)
+(``agi_commands_per_waiting_caller_s``). The simulator and the daemon share one process and
+one event loop, so their Python work adds to every figure.
+
     python bench/offer_latency.py --json [--agents 10,1000,3000] [--samples 40]
+    python bench/offer_latency.py --json --agents "" --cost-callers 1000
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +52,7 @@ from acd.asterisk.aio.agi_session import AgiSession
 from acd.asterisk.ami.message import Message
 from acd.cli.demo.plan import DemoParams, demo_settings, sim_plan
 from acd.daemon.ivr_port import Features, IvrOutcome
+from acd.daemon.offer_interrupt import Interrupter
 from acd.engine.floor_inputs import AgentAction
 from acd.settings.loader import load_settings
 from acd.settings.schema_routing import Announcements
@@ -51,6 +63,7 @@ from acd.sim.runtime import Simulator
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 PIECES = ("STREAM FILE", "SAY NUMBER")
+QUEUED = "SET VARIABLE HOTLINE_QUEUE"  # the daemon queues the caller right after this
 NATURAL_END_GRACE_S = 0.1  # a piece ending this soon after the agent was freed did not block
 
 
@@ -70,6 +83,8 @@ class Timeline:
         self.ring_seen = asyncio.Event()
         self.agi_opened: list[float] = []
         self.pieces: dict[str, list[tuple[float, str, str]]] = {}  # (t, Start|End|DTMF, text)
+        self.commands = 0  # AGIExecStart of every channel
+        self.queued: dict[str, float] = {}  # caller channel -> SET VARIABLE HOTLINE_QUEUE done
 
     def dispatch(self, outputs: list[Output]) -> None:
         now = time.perf_counter()
@@ -81,6 +96,10 @@ class Timeline:
 
     def _event(self, now: float, m: Message) -> None:
         channel = m.get("Channel") or ""
+        if m.name == "AGIExecStart":
+            self.commands += 1
+        elif m.name == "AGIExecEnd" and (m.get("Command") or "").startswith(QUEUED):
+            self.queued[channel] = now
         if m.name == "DialBegin":
             self.rings[m.get("DestChannel") or ""] = (now, channel)
             self.ring_seen.set()
@@ -101,20 +120,17 @@ class Timeline:
         return late_end and not interrupted
 
 
-def settings_for(agents: int) -> Settings:
+def settings_for(agents: int, rules: Announcements | None) -> Settings:
+    """``rules`` None: each queue's own announcements (config/queues.yaml)."""
     base = load_settings(CONFIG, require_secrets=False)
     settings = demo_settings(base, DemoParams(agents=agents))
-    rules = Announcements(first_after_s=0.3, every_s=0.3)
-    queues = tuple(
-        q.model_copy(
-            update={
-                "wrapup_s": 3600.0,  # an agent is freed only by the benchmark
-                "ring_timeout_rings": 4,
-                "announcements": rules,
-            }
-        )
-        for q in settings.queues
-    )
+    update: dict[str, Any] = {
+        "wrapup_s": 3600.0,  # an agent is freed only by the benchmark
+        "ring_timeout_rings": 4,
+    }
+    if rules is not None:
+        update["announcements"] = rules
+    queues = tuple(q.model_copy(update=update) for q in settings.queues)
     return settings.model_copy(update={"queues": queues})
 
 
@@ -162,9 +178,13 @@ async def wait_ring(timeline: Timeline, endpoint: str, limit_s: float = 30.0) ->
             await timeline.ring_seen.wait()
 
 
-async def run_floor(agents: int, samples: int, waiting: int, seed: int) -> dict[str, Any]:
+@asynccontextmanager
+async def rig_for(
+    agents: int, seed: int, rules: Announcements | None, timeline: Timeline
+) -> AsyncIterator[Rig]:
+    """The simulator (real time, its outputs stamped) and the daemon, every agent paused."""
     rng = random.Random(seed)
-    settings = settings_for(agents)
+    settings = settings_for(agents, rules)
     endpoints = {a.id: a.endpoint for a in settings.agents}
     with tempfile.TemporaryDirectory(prefix="offer-latency-") as tmp:
         with socket.socket() as s:
@@ -188,7 +208,6 @@ async def run_floor(agents: int, samples: int, waiting: int, seed: int) -> dict[
             auth_failure_delay=0.0,
             time_scale=1.0,
         )
-        timeline = Timeline()
         router = sim._router  # the benchmark stamps the simulator's outputs
         original = router.dispatch
 
@@ -219,14 +238,37 @@ async def run_floor(agents: int, samples: int, waiting: int, seed: int) -> dict[
                 await asyncio.sleep(0.05)
             for agent in endpoints:
                 await daemon.acd.agent_input(agent, AgentAction.PAUSE, "meeting")
-            rig = Rig(daemon, sim, timeline, endpoints, rng)
-            freed, blocked = await _freed_samples(rig, samples, waiting)
-            arrivals = await _arrival_samples(rig, samples)
+            yield Rig(daemon, sim, timeline, endpoints, rng)
         finally:
             daemon.stop()
             await run
             await sim.close()
-    return {"freed": freed, "arrivals": arrivals, "blocked": blocked}
+
+
+async def run_floor(agents: int, samples: int, waiting: int, seed: int) -> dict[str, Any]:
+    rules = Announcements(first_after_s=0.3, every_s=0.3)
+    async with rig_for(agents, seed, rules, Timeline()) as rig:
+        freed, blocked = await _freed_samples(rig, samples, waiting)
+        arrivals, queued = await _arrival_samples(rig, samples)
+    return {"freed": freed, "arrivals": arrivals, "queued": queued, "blocked": blocked}
+
+
+async def run_cost(callers: int, window_s: float, seed: int, *, polling: bool) -> float:
+    """AGI commands per waiting caller per second: ``callers`` wait (config/queues.yaml's
+    announcements, nobody free) and the commands Asterisk starts for them are counted over
+    ``window_s`` after the first announcements. ``polling``: as while AMI is down (the old
+    path: a WAIT FOR DIGIT of ``poll_ms`` under the music)."""
+    timeline = Timeline()
+    async with rig_for(10, seed, None, timeline) as rig:
+        if polling:
+            rig.daemon.flow._waiter.interrupter = Interrupter(lambda: None)
+        for n in range(callers):
+            await rig.sim.place_call(CallerBehaviour(number=str(7_000_000 + n), hangup_after=None))
+        await asyncio.sleep(12.0)  # past the first announcement (first_after_s 10)
+        before = timeline.commands
+        await asyncio.sleep(window_s)
+        counted = timeline.commands - before
+    return counted / callers / window_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +312,7 @@ async def _freed_samples(rig: Rig, samples: int, waiting: int) -> tuple[list[flo
     return got, blocked
 
 
-async def _arrival_samples(rig: Rig, samples: int) -> list[float]:
+async def _arrival_samples(rig: Rig, samples: int) -> tuple[list[float], list[float]]:
     daemon, sim, timeline, endpoints, rng = (
         rig.daemon,
         rig.sim,
@@ -279,6 +321,7 @@ async def _arrival_samples(rig: Rig, samples: int) -> list[float]:
         rig.rng,
     )
     got: list[float] = []
+    queued: list[float] = []
     number = 6_000_000
     for _ in range(samples):
         while True:  # exactly one agent free, nobody waiting
@@ -291,26 +334,38 @@ async def _arrival_samples(rig: Rig, samples: int) -> list[float]:
         number += 1
         opened = len(timeline.agi_opened)
         await sim.place_call(CallerBehaviour(number=str(number), hangup_after=None))
-        rang, _ = await wait_ring(timeline, endpoints[agent])
+        rang, caller = await wait_ring(timeline, endpoints[agent])
         got.append((rang - timeline.agi_opened[opened]) * 1000)
-    return got
+        queued.append((rang - timeline.queued[caller]) * 1000)
+    return got, queued
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    counts = [int(n) for n in args.agents.split(",")]
+    counts = [int(n) for n in args.agents.split(",") if n]
+    cost: dict[str, float] = {}
+    if args.cost_callers:
+        for polling in (False, True):
+            rate = await run_cost(args.cost_callers, args.cost_window, args.seed, polling=polling)
+            cost["polling" if polling else "interrupt"] = round(rate, 3)
+            print(f"cost polling={polling}: {rate:.3f} commands/caller/s", file=sys.stderr)
     freed: dict[str, Any] = {}
     arrivals: dict[str, Any] = {}
+    queued: dict[str, Any] = {}
     blocked = 0
     for n in counts:
         result = await run_floor(n, args.samples, args.waiting, args.seed)
         freed[str(n)] = stats(result["freed"])
         arrivals[str(n)] = stats(result["arrivals"])
+        queued[str(n)] = stats(result["queued"])
         blocked += result["blocked"]
         print(f"{n} agents: freed {freed[str(n)]} arrival {arrivals[str(n)]}", file=sys.stderr)
     return {
         "agent_freed_to_ring_ms": freed,
         "caller_to_ring_ms": arrivals,
+        "queued_to_ring_ms": queued,
         "announcement_blocked_offers": blocked,
+        "agi_commands_per_waiting_caller_s": cost,
+        "cost_callers": args.cost_callers,
         "samples": args.samples,
         "waiting_callers": args.waiting,
     }
@@ -323,6 +378,10 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=40, help="samples per latency and count")
     parser.add_argument("--waiting", type=int, default=20, help="callers waiting while freed")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument(
+        "--cost-callers", type=int, default=0, help="also count AGI commands with this many waiting"
+    )
+    parser.add_argument("--cost-window", type=float, default=30.0, help="seconds counted")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     result = asyncio.run(main_async(args))

@@ -17,6 +17,7 @@ from acd.daemon.wait_policy import (
     announcement,
     calling_hours,
     choose_rung,
+    music_wait_ms,
 )
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import Offer
@@ -160,3 +161,18 @@ def test_screen_pop_ivr_part_lists_menus_reason_and_order() -> None:
         "reason": "item_missing",
         "order_number": "A1001",
     }
+
+
+def test_the_music_wait_lasts_until_the_next_announcement_or_rung_at_most_the_cap() -> None:
+    rules = Announcements(first_after_s=10.0, every_s=30.0)
+    ladder = QueueSpec("q", "s", overflow=(OverflowToQueue(5.0, "other"),))
+    state = WaitState(100.0, rules)
+    # the rung at 105 s comes before the announcement at 110 s
+    assert music_wait_ms(state, ladder, 101.0, 10_000, 500) == 4000
+    state.rungs_taken = 1
+    assert music_wait_ms(state, ladder, 101.0, 10_000, 500) == 9000
+    assert music_wait_ms(state, ladder, 101.0, 2000, 500) == 2000  # the cap (poll_ms: AMI down)
+    # due but not taken (no status yet): looked at again after the retry time, not at once
+    assert music_wait_ms(state, ladder, 111.0, 10_000, 500) == 500
+    silent = WaitState(100.0, Announcements(position=False, wait_time=False))
+    assert music_wait_ms(silent, QueueSpec("q", "s"), 101.0, 10_000, 500) == 10_000

@@ -1,8 +1,10 @@
 """Offer latency: how soon the agent's phone rings, on the PBX simulator with Asterisk's timing.
 
-The real daemon and the simulator run in this process over loopback sockets (AMI + FastAGI),
-the simulator in real time (``time_scale`` 1: prompts last their 1.5 s, PlayDTMF reaches a
-running digit wait after the recorded 1 ms, acd/sim/dtmf.py). For each agent count:
+The PBX simulator runs in a child process (like Asterisk, its work is not the daemon's) in real
+time: prompts last their 1.5 s, PlayDTMF reaches a running digit wait after the recorded 1 ms
+(acd/sim/dtmf.py). It stamps its outputs with ``time.perf_counter`` (CLOCK_MONOTONIC: the same
+clock in both processes); the real daemon runs in this process over loopback sockets (AMI +
+FastAGI), SQLite storage, no MQTT. For each agent count:
 
 - ``agent_freed_to_ring_ms``: ``--waiting`` callers wait while announcements play (every
   caller hears position and hold-time pieces back to back, 0.3 s of music between them), every
@@ -19,8 +21,7 @@ running digit wait after the recorded 1 ms, acd/sim/dtmf.py). For each agent cou
 ``--cost-callers N`` also counts the AGI commands Asterisk runs per waiting caller per second
 with N callers waiting (config/queues.yaml's announcements, nobody free) over ``--cost-window``
 seconds: with the interrupt, and as while AMI is down (the old 500 ms polling)
-(``agi_commands_per_waiting_caller_s``). The simulator and the daemon share one process and
-one event loop, so their Python work adds to every figure.
+(``agi_commands_per_waiting_caller_s``).
 
     python bench/offer_latency.py --json [--agents 10,1000,3000] [--samples 40]
     python bench/offer_latency.py --json --agents "" --cost-callers 1000
@@ -32,6 +33,7 @@ import argparse
 import asyncio
 import json
 import logging
+import multiprocessing
 import random
 import secrets
 import socket
@@ -42,10 +44,13 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pydantic import SecretStr
 
 from acd.app.daemon import Daemon, RunOptions
 from acd.asterisk.aio.agi_session import AgiSession
@@ -65,6 +70,8 @@ CONFIG = Path(__file__).resolve().parents[1] / "config"
 PIECES = ("STREAM FILE", "SAY NUMBER")
 QUEUED = "SET VARIABLE HOTLINE_QUEUE"  # the daemon queues the caller right after this
 NATURAL_END_GRACE_S = 0.1  # a piece ending this soon after the agent was freed did not block
+BUSY = ("ready", "reserved", "on_call")
+LATENCY_RULES = Announcements(first_after_s=0.3, every_s=0.3)
 
 
 class QueueAtOnce:
@@ -73,51 +80,6 @@ class QueueAtOnce:
 
     async def __call__(self, session: AgiSession, *, caller_number: str, vip: bool) -> IvrOutcome:
         return self._outcome
-
-
-class Timeline:
-    """Wall-clock stamps of the simulator's outputs the benchmark needs, by caller channel."""
-
-    def __init__(self) -> None:
-        self.rings: dict[str, tuple[float, str]] = {}  # agent channel prefix -> (t, caller)
-        self.ring_seen = asyncio.Event()
-        self.agi_opened: list[float] = []
-        self.pieces: dict[str, list[tuple[float, str, str]]] = {}  # (t, Start|End|DTMF, text)
-        self.commands = 0  # AGIExecStart of every channel
-        self.queued: dict[str, float] = {}  # caller channel -> SET VARIABLE HOTLINE_QUEUE done
-
-    def dispatch(self, outputs: list[Output]) -> None:
-        now = time.perf_counter()
-        for out in outputs:
-            if isinstance(out, AgiOpen):
-                self.agi_opened.append(now)
-            elif isinstance(out, AmiEvent):
-                self._event(now, out.message)
-
-    def _event(self, now: float, m: Message) -> None:
-        channel = m.get("Channel") or ""
-        if m.name == "AGIExecStart":
-            self.commands += 1
-        elif m.name == "AGIExecEnd" and (m.get("Command") or "").startswith(QUEUED):
-            self.queued[channel] = now
-        if m.name == "DialBegin":
-            self.rings[m.get("DestChannel") or ""] = (now, channel)
-            self.ring_seen.set()
-        elif m.name in ("AGIExecStart", "AGIExecEnd") and (m.get("Command") or "").startswith(
-            PIECES
-        ):
-            kind = "start" if m.name == "AGIExecStart" else "end"
-            self.pieces.setdefault(channel, []).append((now, kind, m["Command"]))
-        elif m.name == "DTMFEnd":
-            self.pieces.setdefault(channel, []).append((now, "dtmf", m.get("Digit") or ""))
-
-    def blocked(self, caller: str, freed: float, rang: float) -> bool:
-        seen = [e for e in self.pieces.get(caller, []) if freed <= e[0] <= rang]
-        if any(kind == "start" for _, kind, _ in seen):
-            return True
-        interrupted = any(kind == "dtmf" for _, kind, _ in seen)
-        late_end = any(k == "end" and t > freed + NATURAL_END_GRACE_S for t, k, _ in seen)
-        return late_end and not interrupted
 
 
 def settings_for(agents: int, rules: Announcements | None) -> Settings:
@@ -134,80 +96,93 @@ def settings_for(agents: int, rules: Announcements | None) -> Settings:
     return settings.model_copy(update={"queues": queues})
 
 
-def stats(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-
-    def pct(p: float) -> float:
-        return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
-
-    return {
-        "p50": round(statistics.median(ordered), 2),
-        "p90": round(pct(0.9), 2),
-        "p99": round(pct(0.99), 2),
-        "max": round(ordered[-1], 2),
-        "n": len(ordered),
-    }
+# -- the simulator process ----------------------------------------------------------------------
 
 
-async def free_agents(daemon: Daemon) -> dict[str, str]:
-    return await daemon.acd.read(lambda f, _n: {a: s.state.value for a, s in f.agents.items()})
+class Timeline:
+    """perf_counter stamps of the simulator's outputs the benchmark needs, by caller channel."""
+
+    def __init__(self) -> None:
+        self.rings: dict[str, tuple[float, str]] = {}  # agent channel -> (t, caller channel)
+        self.ring_seen = asyncio.Event()
+        self.opened: dict[str, float] = {}  # caller channel -> FastAGI connection opened
+        self.queued: dict[str, float] = {}  # caller channel -> SET VARIABLE HOTLINE_QUEUE done
+        self.pieces: dict[str, list[tuple[float, str]]] = {}  # (t, start|end|dtmf)
+        self.commands = 0  # AGIExecStart of every channel
+
+    def dispatch(self, outputs: list[Output]) -> None:
+        now = time.perf_counter()
+        for out in outputs:
+            if isinstance(out, AgiOpen):
+                self.opened[dict(out.env).get("agi_channel", "")] = now
+            elif isinstance(out, AmiEvent):
+                self._event(now, out.message)
+
+    def _event(self, now: float, m: Message) -> None:
+        channel = m.get("Channel") or ""
+        command = m.get("Command") or ""
+        if m.name == "AGIExecStart":
+            self.commands += 1
+        if m.name == "DialBegin":
+            self.rings[m.get("DestChannel") or ""] = (now, channel)
+            self.ring_seen.set()
+        elif m.name == "AGIExecEnd" and command.startswith(QUEUED):
+            self.queued[channel] = now
+        elif m.name in ("AGIExecStart", "AGIExecEnd") and command.startswith(PIECES):
+            self.pieces.setdefault(channel, []).append((now, m.name[7:].lower()))
+        elif m.name == "DTMFEnd":
+            self.pieces.setdefault(channel, []).append((now, "dtmf"))
+
+    def blocked(self, caller: str, freed: float, rang: float) -> bool:
+        seen = [e for e in self.pieces.get(caller, []) if freed <= e[0] <= rang]
+        if any(kind == "start" for _, kind in seen):
+            return True
+        interrupted = any(kind == "dtmf" for _, kind in seen)
+        late_end = any(k == "end" and t > freed + NATURAL_END_GRACE_S for t, k in seen)
+        return late_end and not interrupted
+
+    async def ring(self, endpoint: str, limit_s: float = 30.0) -> tuple[float, str]:
+        async with asyncio.timeout(limit_s):
+            while True:
+                for dest, seen in self.rings.items():
+                    if dest.startswith(endpoint):
+                        del self.rings[dest]
+                        return seen
+                self.ring_seen.clear()
+                await self.ring_seen.wait()
 
 
-async def free_one(daemon: Daemon, rng: random.Random) -> str:
-    """Free one paused or wrapping-up agent; returns its endpoint."""
-    while True:
-        states = await free_agents(daemon)
-        idle = [a for a, s in states.items() if s in ("paused", "wrap_up")]
-        if idle:
-            break
-        await asyncio.sleep(0.05)  # every agent talking: wait for one to finish
-    agent = rng.choice(idle)
-    action = AgentAction.UNPAUSE if states[agent] == "paused" else AgentAction.END_WRAP_UP
-    await daemon.acd.agent_input(agent, action)
-    return agent
+def _sim_main(job: dict[str, Any], pipe: Connection) -> None:
+    logging.disable(logging.WARNING)
+    asyncio.run(_sim(job, pipe))
 
 
-async def wait_ring(timeline: Timeline, endpoint: str, limit_s: float = 30.0) -> tuple[float, str]:
-    async with asyncio.timeout(limit_s):
-        while True:
-            for dest, seen in timeline.rings.items():
-                if dest.startswith(endpoint):
-                    del timeline.rings[dest]
-                    return seen
-            timeline.ring_seen.clear()
-            await timeline.ring_seen.wait()
-
-
-@asynccontextmanager
-async def rig_for(
-    agents: int, seed: int, rules: Announcements | None, timeline: Timeline
-) -> AsyncIterator[Rig]:
-    """The simulator (real time, its outputs stamped) and the daemon, every agent paused."""
-    rng = random.Random(seed)
-    settings = settings_for(agents, rules)
-    endpoints = {a.id: a.endpoint for a in settings.agents}
-    with tempfile.TemporaryDirectory(prefix="offer-latency-") as tmp:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            agi_port = s.getsockname()[1]
-        plan = sim_plan(settings, DemoParams(seed=seed), agi_port=agi_port, recordings_dir=tmp)
+async def _sim(job: dict[str, Any], pipe: Connection) -> None:
+    settings = settings_for(job["agents"], job["rules"])
+    # the daemon's FastAGI key in the dialplan (demo settings make a new one each time)
+    fastagi = settings.system.fastagi.model_copy(update={"key": SecretStr(job["agi_key"])})
+    system = settings.system.model_copy(update={"fastagi": fastagi})
+    settings = settings.model_copy(update={"system": system})
+    endpoints = [a.endpoint for a in settings.agents]
+    with tempfile.TemporaryDirectory(prefix="offer-latency-sim-") as tmp:
+        plan = sim_plan(settings, DemoParams(), agi_port=job["agi_port"], recordings_dir=tmp)
         phone = AgentBehaviour(answer_after=0.2, talk_time=0.3, hangs_up="agent")
         plan = SimPlan(
             queues=plan.queues,
-            agents=dict.fromkeys(endpoints.values(), phone),
+            agents=dict.fromkeys(endpoints, phone),
             dialplan=plan.dialplan,
             sounds=plan.sounds,
             recordings_dir=tmp,
         )
-        secret = secrets.token_hex(8)
         sim = Simulator(
             plan,
-            seed=seed,
+            seed=1,
             ami_username=settings.system.ami.username,
-            ami_secret=secret,
+            ami_secret=job["secret"],
             auth_failure_delay=0.0,
             time_scale=1.0,
         )
+        timeline = Timeline()
         router = sim._router  # the benchmark stamps the simulator's outputs
         original = router.dispatch
 
@@ -217,6 +192,77 @@ async def rig_for(
 
         router.dispatch = stamped  # type: ignore[method-assign]
         await sim.start()
+        pipe.send(sim.ami_port)
+        loop = asyncio.get_running_loop()
+        while True:
+            request = await loop.run_in_executor(None, pipe.recv)
+            if request[0] == "quit":
+                break
+            pipe.send(await _answer(sim, timeline, request))
+        await sim.close()
+
+
+async def _answer(sim: Simulator, timeline: Timeline, request: tuple[Any, ...]) -> Any:
+    kind = request[0]
+    if kind == "place":
+        await sim.place_call(CallerBehaviour(number=request[1], hangup_after=None))
+        return None
+    if kind == "clear":
+        timeline.rings.clear()
+        return None
+    if kind == "commands":
+        return timeline.commands
+    # "ring", endpoint, freed (perf_counter) or None
+    rang, caller = await timeline.ring(request[1])
+    freed = request[2]
+    return {
+        "rang": rang,
+        "opened": timeline.opened.get(caller),
+        "queued": timeline.queued.get(caller),
+        "blocked": freed is not None and timeline.blocked(caller, freed, rang),
+    }
+
+
+# -- the daemon (this process) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Rig:
+    daemon: Daemon
+    pipe: Connection
+    endpoints: dict[str, str]
+    rng: random.Random
+
+    async def ask(self, *request: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        self.pipe.send(request)
+        return await loop.run_in_executor(None, self.pipe.recv)
+
+
+@asynccontextmanager
+async def rig_for(agents: int, rules: Announcements | None, seed: int) -> AsyncIterator[Rig]:
+    """The simulator (child process) and the daemon, every agent paused."""
+    settings = settings_for(agents, rules)
+    endpoints = {a.id: a.endpoint for a in settings.agents}
+    secret = secrets.token_hex(8)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        agi_port = int(s.getsockname()[1])
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    key = settings.system.fastagi.key
+    job = {
+        "agents": agents,
+        "rules": rules,
+        "agi_port": agi_port,
+        "secret": secret,
+        "agi_key": key.get_secret_value() if key is not None else None,
+    }
+    child = ctx.Process(target=_sim_main, args=(job, theirs))
+    child.start()
+    loop = asyncio.get_running_loop()
+    ami_port = await loop.run_in_executor(None, ours.recv)
+    with tempfile.TemporaryDirectory(prefix="offer-latency-") as tmp:
         daemon = Daemon(
             settings,
             RunOptions(
@@ -224,8 +270,8 @@ async def rig_for(
                 db_url=f"sqlite+aiosqlite:///{tmp}/hotline.db",
                 spool_dir=Path(tmp) / "spool",
                 ami_host="127.0.0.1",
-                ami_port=sim.ami_port,
-                agi_port=sim.plan.dialplan.agi_port,
+                ami_port=ami_port,
+                agi_port=agi_port,
                 mqtt=False,
                 login_agents=tuple(endpoints),
             ),
@@ -238,136 +284,129 @@ async def rig_for(
                 await asyncio.sleep(0.05)
             for agent in endpoints:
                 await daemon.acd.agent_input(agent, AgentAction.PAUSE, "meeting")
-            yield Rig(daemon, sim, timeline, endpoints, rng)
+            yield Rig(daemon, ours, endpoints, random.Random(seed))
         finally:
             daemon.stop()
             await run
-            await sim.close()
+            ours.send(("quit",))
+            await loop.run_in_executor(None, child.join)
 
 
-async def run_floor(agents: int, samples: int, waiting: int, seed: int) -> dict[str, Any]:
-    rules = Announcements(first_after_s=0.3, every_s=0.3)
-    async with rig_for(agents, seed, rules, Timeline()) as rig:
-        freed, blocked = await _freed_samples(rig, samples, waiting)
-        arrivals, queued = await _arrival_samples(rig, samples)
-    return {"freed": freed, "arrivals": arrivals, "queued": queued, "blocked": blocked}
+async def states(daemon: Daemon) -> dict[str, str]:
+    return await daemon.acd.read(lambda f, _n: {a: s.state.value for a, s in f.agents.items()})
 
 
-async def run_cost(callers: int, window_s: float, seed: int, *, polling: bool) -> float:
-    """AGI commands per waiting caller per second: ``callers`` wait (config/queues.yaml's
-    announcements, nobody free) and the commands Asterisk starts for them are counted over
-    ``window_s`` after the first announcements. ``polling``: as while AMI is down (the old
-    path: a WAIT FOR DIGIT of ``poll_ms`` under the music)."""
-    timeline = Timeline()
-    async with rig_for(10, seed, None, timeline) as rig:
-        if polling:
-            rig.daemon.flow._waiter.interrupter = Interrupter(lambda: None)
-        for n in range(callers):
-            await rig.sim.place_call(CallerBehaviour(number=str(7_000_000 + n), hangup_after=None))
-        await asyncio.sleep(12.0)  # past the first announcement (first_after_s 10)
-        before = timeline.commands
-        await asyncio.sleep(window_s)
-        counted = timeline.commands - before
-    return counted / callers / window_s
+async def free_one(rig: Rig) -> str:
+    """Free one paused or wrapping-up agent; returns its id."""
+    while True:
+        now = await states(rig.daemon)
+        idle = [a for a, s in now.items() if s in ("paused", "wrap_up")]
+        if idle:
+            break
+        await asyncio.sleep(0.05)  # every agent talking: wait for one to finish
+    agent = rig.rng.choice(idle)
+    action = AgentAction.UNPAUSE if now[agent] == "paused" else AgentAction.END_WRAP_UP
+    await rig.daemon.acd.agent_input(agent, action)
+    return agent
 
 
-@dataclass(frozen=True, slots=True)
-class Rig:
-    daemon: Daemon
-    sim: Simulator
-    timeline: Timeline
-    endpoints: dict[str, str]
-    rng: random.Random
-
-
-async def _freed_samples(rig: Rig, samples: int, waiting: int) -> tuple[list[float], int]:
-    daemon, sim, timeline, endpoints, rng = (
-        rig.daemon,
-        rig.sim,
-        rig.timeline,
-        rig.endpoints,
-        rig.rng,
-    )
+async def freed_samples(rig: Rig, samples: int, waiting: int) -> tuple[list[float], int]:
     number = 5_000_000
     for _ in range(waiting):
         number += 1
-        await sim.place_call(CallerBehaviour(number=str(number), hangup_after=None))
+        await rig.ask("place", str(number))
     await asyncio.sleep(2.0)  # every caller queued and into its first announcement
     got: list[float] = []
     blocked = 0
     for _ in range(samples):
-        await asyncio.sleep(rng.uniform(0.2, 0.8))  # anywhere in an announcement
-        timeline.rings.clear()
-        agent = await free_one(daemon, rng)
+        await asyncio.sleep(rig.rng.uniform(0.2, 0.8))  # anywhere in an announcement
+        await rig.ask("clear")
+        agent = await free_one(rig)
         freed = time.perf_counter()
-        rang, caller = await wait_ring(timeline, endpoints[agent])
-        got.append((rang - freed) * 1000)
-        blocked += timeline.blocked(caller, freed, rang)
+        ring = await rig.ask("ring", rig.endpoints[agent], freed)
+        got.append((ring["rang"] - freed) * 1000)
+        blocked += ring["blocked"]
         number += 1  # keep the queue as long
-        await sim.place_call(CallerBehaviour(number=str(number), hangup_after=None))
+        await rig.ask("place", str(number))
     # serve the callers still waiting: the next phase starts with nobody waiting
-    while await daemon.acd.read(lambda f, _n: len(f.router.waiting_calls())):
-        await free_one(daemon, rng)
+    while await rig.daemon.acd.read(lambda f, _n: len(f.router.waiting_calls())):
+        await free_one(rig)
         await asyncio.sleep(0.05)
     return got, blocked
 
 
-async def _arrival_samples(rig: Rig, samples: int) -> tuple[list[float], list[float]]:
-    daemon, sim, timeline, endpoints, rng = (
-        rig.daemon,
-        rig.sim,
-        rig.timeline,
-        rig.endpoints,
-        rig.rng,
-    )
+async def arrival_samples(rig: Rig, samples: int) -> tuple[list[float], list[float]]:
     got: list[float] = []
     queued: list[float] = []
     number = 6_000_000
     for _ in range(samples):
-        while True:  # exactly one agent free, nobody waiting
-            states = await free_agents(daemon)
-            if not any(s in ("ready", "reserved", "on_call") for s in states.values()):
-                break
-            await asyncio.sleep(0.05)
-        timeline.rings.clear()
-        agent = await free_one(daemon, rng)
+        while any(s in BUSY for s in (await states(rig.daemon)).values()):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)  # exactly one agent free, nobody waiting
+        await rig.ask("clear")
+        agent = await free_one(rig)
         number += 1
-        opened = len(timeline.agi_opened)
-        await sim.place_call(CallerBehaviour(number=str(number), hangup_after=None))
-        rang, caller = await wait_ring(timeline, endpoints[agent])
-        got.append((rang - timeline.agi_opened[opened]) * 1000)
-        queued.append((rang - timeline.queued[caller]) * 1000)
+        await rig.ask("place", str(number))
+        ring = await rig.ask("ring", rig.endpoints[agent], None)
+        got.append((ring["rang"] - ring["opened"]) * 1000)
+        queued.append((ring["rang"] - ring["queued"]) * 1000)
     return got, queued
 
 
+async def cost(callers: int, window_s: float, seed: int, *, polling: bool) -> float:
+    """AGI commands per waiting caller per second, ``callers`` waiting with nobody free."""
+    async with rig_for(10, None, seed) as rig:
+        if polling:  # as while AMI is down: the music's wait is poll_ms long
+            rig.daemon.flow._waiter.interrupter = Interrupter(lambda: None)
+        for n in range(callers):
+            await rig.ask("place", str(7_000_000 + n))
+        await asyncio.sleep(12.0)  # past the first announcement (first_after_s 10)
+        before = await rig.ask("commands")
+        await asyncio.sleep(window_s)
+        counted = await rig.ask("commands") - before
+    return float(counted) / callers / window_s
+
+
+def stats(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
+
+    return {
+        "p50": round(statistics.median(ordered), 2),
+        "p90": round(pct(0.9), 2),
+        "p99": round(pct(0.99), 2),
+        "max": round(ordered[-1], 2),
+    }
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    counts = [int(n) for n in args.agents.split(",") if n]
-    cost: dict[str, float] = {}
+    cost_rates: dict[str, float] = {}
     if args.cost_callers:
         for polling in (False, True):
-            rate = await run_cost(args.cost_callers, args.cost_window, args.seed, polling=polling)
-            cost["polling" if polling else "interrupt"] = round(rate, 3)
+            rate = await cost(args.cost_callers, args.cost_window, args.seed, polling=polling)
+            cost_rates["polling" if polling else "interrupt"] = round(rate, 3)
             print(f"cost polling={polling}: {rate:.3f} commands/caller/s", file=sys.stderr)
     freed: dict[str, Any] = {}
     arrivals: dict[str, Any] = {}
     queued: dict[str, Any] = {}
     blocked = 0
-    for n in counts:
-        result = await run_floor(n, args.samples, args.waiting, args.seed)
-        freed[str(n)] = stats(result["freed"])
-        arrivals[str(n)] = stats(result["arrivals"])
-        queued[str(n)] = stats(result["queued"])
-        blocked += result["blocked"]
+    for n in [int(n) for n in args.agents.split(",") if n]:
+        async with rig_for(n, LATENCY_RULES, args.seed) as rig:
+            got, missed = await freed_samples(rig, args.samples, args.waiting)
+            came, in_queue = await arrival_samples(rig, args.samples)
+        freed[str(n)], arrivals[str(n)], queued[str(n)] = stats(got), stats(came), stats(in_queue)
+        blocked += missed
         print(f"{n} agents: freed {freed[str(n)]} arrival {arrivals[str(n)]}", file=sys.stderr)
     return {
         "agent_freed_to_ring_ms": freed,
         "caller_to_ring_ms": arrivals,
         "queued_to_ring_ms": queued,
         "announcement_blocked_offers": blocked,
-        "agi_commands_per_waiting_caller_s": cost,
-        "cost_callers": args.cost_callers,
+        "agi_commands_per_waiting_caller_s": cost_rates,
         "samples": args.samples,
         "waiting_callers": args.waiting,
+        "cost_callers": args.cost_callers,
     }
 
 

@@ -144,3 +144,24 @@ async def test_a_crash_mid_interrupt_hands_the_caller_to_the_dialplan(tmp_path: 
         await h.wait_for(lambda: not h.caller_channels(), "the caller to leave [hotline]")
         h.sim.faults.stall_ami(False)
         assert not _started(h, "EXEC Dial")
+
+
+@pytest.mark.asyncio
+async def test_an_offer_racing_the_callers_key_still_rings_once(tmp_path: Path) -> None:
+    # the agent is freed the moment the caller's key is seen: whichever ends the wait first
+    # (the key, or the interrupt digit), the caller is rung once and the call is answered
+    presses = (DtmfPress(at=0.5, digits="5"),)
+    async with _one_paused_agent(tmp_path, announce=False) as (h, agent):
+        await h.place(CallerBehaviour(number=CALLER, hangup_after=None, dtmf=presses))
+        await h.wait_for(
+            lambda: any(m.name == "DTMFEnd" and m["Digit"] == "5" for m in _agi(h)),
+            "the caller's key",
+        )
+        await h.daemon.acd.agent_input(agent, AgentAction.UNPAUSE)
+
+        async def talking() -> bool:
+            return (await h.agent_states())[agent] == "on_call"
+
+        await h.wait_for(talking, "the agent to answer")
+        dials = [m for m in _agi(h) if m.name == "AGIExecStart" and "Dial" in m["Command"]]
+    assert len(dials) == 1

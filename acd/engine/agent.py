@@ -204,6 +204,9 @@ class Agent:
     last_queue: str | None = None
     talk_s: float | None = None
     wrap_started: float | None = None
+    # Restored talking with a call no daemon of this process owns (acd.engine.sessions): the
+    # phone's device state, or the AMI resync, says when it ends.
+    outside_call: str | None = None
 
     @property
     def routable(self) -> bool:

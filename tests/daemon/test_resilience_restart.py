@@ -43,19 +43,25 @@ async def test_killed_daemon_fallback_then_restart_rebuilds_the_floor(tmp_path: 
         restarted = await h.start_daemon()
         assert restarted.watcher.released == 0
         assert len(restarted.registry) == 0
-        states = await h.agent_states()
-        assert set(states.values()) == {"ready"}  # logged in again as configured
+        # Restored as the killed daemon left them (one may still be in its wrap-up), then ready.
+        async def all_ready() -> bool:
+            return set((await h.agent_states()).values()) == {"ready"}
+
+        await h.wait_for(all_ready, "every agent ready")
         await h.place(CallerBehaviour(number="5550603", hangup_after=None))
         await h.wait_for(h.quiet, "every call to end")
         assert restarted.watcher.released == 0
         await h.stop_daemon()
     rows = dict(h.rows("select caller_number, outcome from calls"))
     assert rows == {"5550601": "answered", "5550603": "answered"}
-    # The agent state log continues across the restart without two open intervals per agent.
-    open_rows = h.rows(
-        "select agent_id, count(*) from agent_state_log where ended_at is null group by agent_id"
+    # The agent state log continues across the restart: the clean stop closed every interval,
+    # and no two intervals of an agent overlap (the kill's were closed at the last time known).
+    assert h.rows("select count(*) from agent_state_log where ended_at is null") == [(0,)]
+    intervals = h.rows(
+        "select agent_id, started_at, ended_at from agent_state_log order by agent_id, started_at, id"
     )
-    assert {n for _agent, n in open_rows} == {1}
+    for (a, _s1, end), (b, start, _e2) in zip(intervals, intervals[1:], strict=False):
+        assert a != b or end <= start
 
 
 @pytest.mark.asyncio

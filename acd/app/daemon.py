@@ -328,10 +328,10 @@ class Daemon:
                     tasks.create_task(self.fallback_import.run(), name="fallback-import")
                 if self.leadership is not None:
                     tasks.create_task(self._keep_leadership(self.leadership), name="leadership")
-                tasks.create_task(self.sessions.heartbeat(), name="heartbeat")
                 # The agents' sessions from before this process, reconciled with Asterisk:
                 # before the floor is published and the first call is taken.
                 self.restored = await self.sessions.restore()
+                tasks.create_task(self.sessions.heartbeat(), name="heartbeat")  # after: it reads
                 await self._publish_floor()
                 await self.agi.start()
                 http_task = None
@@ -343,8 +343,7 @@ class Daemon:
                 self.started.set()
                 log.info("daemon_up", agi_host=self.agi_host, agi_port=self.agi.port)
                 await self._stop.wait()
-                log.info("daemon_stopping")
-                self._clean_stop = True
+                self._stopping()
                 await self._hand_back_waiting_callers()
                 if self.http is not None and http_task is not None:
                     self.http.stop()
@@ -364,6 +363,13 @@ class Daemon:
             if self._clean_stop and not self.stepped_down:
                 self.sessions.close_at_stop()  # after the owner task: nothing reopens them
             await self._flush_storage()
+
+    def _stopping(self) -> None:
+        """A stop (or a step-down) begins: the agents' stored sessions stay as they are now,
+        whatever releasing the calls does to the floor (``Outputs.hold_sessions``)."""
+        log.info("daemon_stopping")
+        self._clean_stop = True
+        self.outputs.hold_sessions()
 
     async def _flush_storage(self) -> None:
         """Write what is queued and close the databases. After a step-down the database may be

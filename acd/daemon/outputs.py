@@ -91,6 +91,7 @@ class Outputs:
         self._state_seq = 0
         self._agent_at: dict[str, float] = {}  # agent -> wall time of its last state change
         self._sessions_due: set[str] = set()  # agents changed since the last floor_changed
+        self._sessions_held = False
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -181,10 +182,17 @@ class Outputs:
         sessions of the agents who changed are stored here, in the owner task, after the
         floor took the whole input (a state and its wrap-up deadline and call, together)."""
         del now
-        for agent_id in sorted(self._sessions_due):
-            self._store_session(floor, agent_id)
+        if not self._sessions_held:
+            for agent_id in sorted(self._sessions_due):
+                self._store_session(floor, agent_id)
         self._sessions_due.clear()
         self._floor_changed()
+
+    def hold_sessions(self) -> None:
+        """The daemon stops: what its ending calls do to the floor (a conversation released
+        as its FastAGI session is cancelled, while Asterisk's bridge stays up) is not what the
+        agents do. The sessions stay as they were; the next start reconciles them."""
+        self._sessions_held = True
 
     def _store_session(self, floor: Floor, agent_id: str) -> None:
         session = session_of(floor, agent_id)

@@ -3,14 +3,18 @@ restarted daemon rebuilds its view without releasing anything that is alive."""
 
 from __future__ import annotations
 
+import itertools
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from acd.daemon.sessions import Restored
 from acd.engine.floor_inputs import AgentAction
+from acd.reports.build import build_report
 from acd.sim.faults import FaultPlan
-from acd.sim.plan import CallerBehaviour
-from tests.daemon.harness import floor_harness
+from acd.sim.plan import AgentBehaviour, CallerBehaviour
+from tests.daemon.harness import FAST_AGENT, Harness, floor_harness, floor_settings
 
 
 @pytest.mark.asyncio
@@ -43,6 +47,7 @@ async def test_killed_daemon_fallback_then_restart_rebuilds_the_floor(tmp_path: 
         restarted = await h.start_daemon()
         assert restarted.watcher.released == 0
         assert len(restarted.registry) == 0
+
         # Restored as the killed daemon left them (one may still be in its wrap-up), then ready.
         async def all_ready() -> bool:
             return set((await h.agent_states()).values()) == {"ready"}
@@ -58,9 +63,10 @@ async def test_killed_daemon_fallback_then_restart_rebuilds_the_floor(tmp_path: 
     # and no two intervals of an agent overlap (the kill's were closed at the last time known).
     assert h.rows("select count(*) from agent_state_log where ended_at is null") == [(0,)]
     intervals = h.rows(
-        "select agent_id, started_at, ended_at from agent_state_log order by agent_id, started_at, id"
+        "select agent_id, started_at, ended_at from agent_state_log "
+        "order by agent_id, started_at, id"
     )
-    for (a, _s1, end), (b, start, _e2) in zip(intervals, intervals[1:], strict=False):
+    for (a, _s1, end), (b, start, _e2) in itertools.pairwise(intervals):
         assert a != b or end <= start
 
 
@@ -82,3 +88,125 @@ async def test_graceful_stop_with_callers_waiting_writes_every_call(tmp_path: Pa
         assert outcome is not None
         assert queued == 1
         assert ended is not None
+
+
+LONG_TALK = AgentBehaviour(answer_after=0.5, talk_time=40.0, hangs_up="agent")
+
+
+async def _state(h: Harness, agent: str, state: str) -> bool:
+    return (await h.agent_states())[agent] == state
+
+
+@pytest.mark.asyncio
+async def test_restart_under_traffic_keeps_every_login_and_the_talking_agent_busy(
+    tmp_path: Path,
+) -> None:
+    # SIGTERM, then start: the paused agent keeps its reason, the agent in a conversation (it
+    # goes on in Asterisk: the bridged Dial outlives the FastAGI session) is on_call and never
+    # offered, and is ready once its phone hangs up.
+    settings = floor_settings(3)
+    talker, other, luncher = (a.id for a in settings.agents)
+    phones = {a.endpoint: FAST_AGENT for a in settings.agents}
+    phones[settings.agents[0].endpoint] = LONG_TALK
+    async with floor_harness(tmp_path, settings=settings, behaviour=phones) as h:
+        await h.daemon.acd.agent_input(luncher, AgentAction.PAUSE, "lunch")
+        await h.daemon.acd.agent_input(other, AgentAction.PAUSE, "meeting")
+        await h.place(CallerBehaviour(number="5550801", hangup_after=None))
+        await h.wait_for(lambda: _state(h, talker, "on_call"), "the first agent talking")
+        await h.daemon.acd.agent_input(other, AgentAction.UNPAUSE)
+        await h.stop_daemon()
+        stopped_at = datetime.now(UTC)
+
+        restarted = await h.start_daemon()  # logs in the configured agents who are out
+        assert restarted.restored == Restored(3, 1, None, asterisk=True)
+        states = await h.floor(
+            lambda f, _now: {a: (r.state.value, r.pause_reason) for a, r in f.agents.items()}
+        )
+        assert states == {
+            talker: ("on_call", None),
+            other: ("ready", None),
+            luncher: ("paused", "lunch"),
+        }
+        await h.place(CallerBehaviour(number="5550802", hangup_after=None))
+        await h.wait_for(lambda: _state(h, talker, "ready"), "the talk to end", limit_s=12.0)
+        await h.wait_for(h.quiet, "every call to end")
+        await h.stop_daemon()
+    assert h.rows("select agent_id, outcome from calls where caller_number = '5550802'") == [
+        (other, "answered")
+    ]
+    assert sorted(h.rows("select agent_id, state, reason from agent_sessions")) == sorted(
+        [(talker, "ready", None), (other, "ready", None), (luncher, "paused", "lunch")]
+    )
+    assert h.rows("select count(*) from agent_state_log where ended_at is null") == [(0,)]
+    # Intervals closed at the stop and reopened at the start: none spans the gap.
+    spanning = h.rows(
+        "select count(*) from agent_state_log where started_at < ? and ended_at > ?",
+        (stopped_at.isoformat(), stopped_at.isoformat()),
+    )
+    assert spanning == [(0,)]
+    talks = h.rows(
+        "select count(*) from agent_state_log where agent_id = ? and state = 'on_call'", (talker,)
+    )
+    assert talks == [(2,)]  # before the stop, and restored after it
+
+
+@pytest.mark.asyncio
+async def test_a_report_over_a_closed_period_is_the_same_before_and_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    async with floor_harness(tmp_path, agents=2) as h:
+        started = datetime.now(UTC)
+        paused = h.settings.agents[1].id
+        await h.daemon.acd.agent_input(paused, AgentAction.PAUSE, "training")
+        await h.place(CallerBehaviour(number="5550901", hangup_after=None))
+        await h.wait_for(h.quiet, "the call to end")
+        await h.stop_daemon()
+        period_end = datetime.now(UTC)  # the period closes between the stop and the start
+        url = f"sqlite+aiosqlite:///{h.db_path}"
+        before = await build_report(url, start=started, end=period_end, by="agent")
+        await h.start_daemon()
+        assert (await h.agent_states())[paused] == "paused"
+        await h.place(CallerBehaviour(number="5550902", hangup_after=None))
+        await h.wait_for(h.quiet, "the next call to end")
+        await h.stop_daemon()
+    after = await build_report(url, start=started, end=period_end, by="agent")
+    assert after == before
+    assert before.total.calls == 1
+    assert [r.occupancy is not None for r in before.rows] == [True]
+
+
+@pytest.mark.asyncio
+async def test_after_a_crash_open_intervals_close_at_the_last_time_known(tmp_path: Path) -> None:
+    async with floor_harness(tmp_path, agents=2) as h:
+        ready, paused = (a.id for a in h.settings.agents)
+        await h.daemon.acd.agent_input(paused, AgentAction.PAUSE, "training")
+        await h.daemon.writer.wait_drained()
+        await h.kill_daemon()  # no clean stop: the intervals stay open
+        [(open_before,)] = h.rows("select count(*) from agent_state_log where ended_at is null")
+        [(beat,)] = h.rows("select seen_at from daemon_heartbeats")
+        [(last_change,)] = h.rows("select max(started_at) from agent_state_log")
+        restarted = await h.start_daemon(login=False)  # nothing logs them in but the restore
+        assert restarted.restored is not None
+        assert restarted.restored.agents == 2
+        closed_at = restarted.restored.closed_at
+        assert closed_at is not None
+        known = max(datetime.fromisoformat(beat), datetime.fromisoformat(last_change))
+        assert closed_at == known.replace(tzinfo=UTC)
+        states = await h.floor(
+            lambda f, _now: {a: (r.state.value, r.pause_reason) for a, r in f.agents.items()}
+        )
+        assert states == {ready: ("ready", None), paused: ("paused", "training")}
+        await h.stop_daemon()
+    assert open_before == 2
+    closed = h.rows(
+        "select agent_id, state from agent_state_log where ended_at = ? order by agent_id, id",
+        (max(beat, last_change),),  # as SQLite stores it
+    )
+    # the paused agent's ready interval ended at the pause, which is also the last time known
+    assert closed == [(ready, "ready"), (paused, "ready"), (paused, "paused")]
+    reopened = h.rows(
+        "select agent_id, state, reason from agent_state_log where started_at > ? "
+        "order by agent_id",
+        (max(beat, last_change),),
+    )
+    assert reopened == [(ready, "ready", None), (paused, "paused", "training")]

@@ -76,6 +76,7 @@ class AmiWatcher:
 
     def link_lost(self) -> None:
         """The AMI client's ``on_disconnect``: device states are unknown until the resync."""
+        self.synced.clear()
         self._acd.devices_unknown()
         if self._on_link is not None:
             self._on_link(False)

@@ -210,3 +210,25 @@ async def test_after_a_crash_open_intervals_close_at_the_last_time_known(tmp_pat
         (max(beat, last_change),),
     )
     assert reopened == [(ready, "ready", None), (paused, "paused", "training")]
+
+
+@pytest.mark.asyncio
+async def test_a_phone_unregistered_while_the_daemon_was_down_pauses_its_restored_agent(
+    tmp_path: Path,
+) -> None:
+    async with floor_harness(tmp_path, agents=2) as h:
+        lost, fine = h.settings.agents
+        await h.stop_daemon()
+        h.sim.faults.phone_unreachable(lost.endpoint)  # DeviceStateList says UNAVAILABLE now
+        await h.start_daemon(login=False)
+        states = await h.floor(
+            lambda f, _now: {a: (r.state.value, r.pause_reason) for a, r in f.agents.items()}
+        )
+        assert states == {lost.id: ("paused", "phone-unavailable"), fine.id: ("ready", None)}
+        h.sim.faults.phone_reachable(lost.endpoint)
+        await h.wait_for(lambda: _state(h, lost.id, "ready"), "the phone back, the agent ready")
+        await h.stop_daemon()
+    assert sorted(h.rows("select agent_id, state, reason from agent_sessions")) == [
+        (lost.id, "ready", None),
+        (fine.id, "ready", None),
+    ]

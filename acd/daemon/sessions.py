@@ -41,7 +41,7 @@ log = get_logger(__name__)
 HEARTBEAT_S = 5.0  # how stale the "last time known" after a crash can be
 NODE = "active"  # one row: only the active daemon writes
 SPOOL_WAIT_S = 10.0
-AMI_WAIT_S = 5.0
+AMI_WAIT_S = 2.0  # Asterisk answers in milliseconds; without it, calls are not held back long
 
 
 @dataclass(frozen=True, slots=True)

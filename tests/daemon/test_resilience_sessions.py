@@ -16,7 +16,7 @@ from tests.daemon.harness import FAST_AGENT, Harness, floor_harness, floor_setti
 LONG_TALK = AgentBehaviour(answer_after=0.5, talk_time=40.0, hangs_up="agent")
 
 
-async def _state(h: Harness, agent: str, state: str) -> bool:
+async def state_is(h: Harness, agent: str, state: str) -> bool:
     return (await h.agent_states())[agent] == state
 
 
@@ -96,7 +96,7 @@ async def test_a_phone_unregistered_while_the_daemon_was_down_pauses_its_restore
         )
         assert states == {lost.id: ("paused", "phone-unavailable"), fine.id: ("ready", None)}
         h.sim.faults.phone_reachable(lost.endpoint)
-        await h.wait_for(lambda: _state(h, lost.id, "ready"), "the phone back, the agent ready")
+        await h.wait_for(lambda: state_is(h, lost.id, "ready"), "the phone back, the agent ready")
         await h.stop_daemon()
     assert sorted(h.rows("select agent_id, state, reason from agent_sessions")) == [
         (lost.id, "ready", None),
@@ -115,7 +115,7 @@ async def test_killed_mid_conversation_the_restarted_daemon_keeps_the_agent_talk
     async with floor_harness(tmp_path, settings=settings, behaviour=phones) as h:
         await h.daemon.acd.agent_input(other, AgentAction.PAUSE, "meeting")
         await h.place(CallerBehaviour(number="5551101", hangup_after=None))
-        await h.wait_for(lambda: _state(h, talker, "on_call"), "the agent talking")
+        await h.wait_for(lambda: state_is(h, talker, "on_call"), "the agent talking")
         await h.daemon.acd.agent_input(other, AgentAction.UNPAUSE)
         await h.daemon.writer.wait_drained()
         await h.sigkill_daemon()  # the bridge stays up in Asterisk (RECORDED q2 d)
@@ -125,7 +125,7 @@ async def test_killed_mid_conversation_the_restarted_daemon_keeps_the_agent_talk
         assert restarted.restored.talking == 1
         assert await h.agent_states() == {talker: "on_call", other: "ready"}
         await h.place(CallerBehaviour(number="5551102", hangup_after=None))
-        await h.wait_for(lambda: _state(h, talker, "ready"), "the talk to end", limit_s=12.0)
+        await h.wait_for(lambda: state_is(h, talker, "ready"), "the talk to end", limit_s=12.0)
         await h.wait_for(h.quiet, "every call to end")
         await h.stop_daemon()
     assert h.rows("select agent_id, outcome from calls where caller_number = '5551102'") == [

@@ -17,7 +17,10 @@ The watcher never changes a call: the answer resolves the call's answer future
 After every (re)connect ``resync`` asks Asterisk for the device states (``DeviceStateList``) and
 the live channels (``CoreShowChannels``): a call we think is alive whose channel is gone is told
 so (``ChannelGone`` on its signals); its flow ends it and releases it on the floor, so no agent
-stays reserved and no caller stays queued for a call that no longer exists.
+stays reserved and no caller stays queued for a call that no longer exists. A ringing caller
+the list shows bridged was answered while the link was down: its answer is caught up. An agent
+restored talking (``acd.daemon.sessions``) whose phone has no channel any more is freed.
+``synced`` is set once a resync has applied the device states, cleared when the link drops.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.asterisk.aio.ami_client import AmiClient, AmiError
@@ -83,7 +84,11 @@ class Sessions:
                 await self._writer.wait_drained()
         except TimeoutError:
             log.warning("restore_before_spool_replayed", limit_s=SPOOL_WAIT_S)
-        stored, last_known, open_rows = await self._read()
+        try:
+            stored, last_known, open_rows = await self._read()
+        except (SQLAlchemyError, OSError) as exc:  # calls first: every agent starts logged out
+            log.error("sessions_not_read", error=str(exc), why="agents must log in again")
+            return Restored(0, 0, None, asterisk=False)
         closed_at = None
         if open_rows and last_known is not None:
             closed_at = last_known

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import logging
 import multiprocessing
@@ -36,6 +35,8 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -53,8 +54,13 @@ PHONE = AgentBehaviour(answer_after=0.3, talk_time=1.0, hangs_up="agent")
 DRAIN_LIMIT_S = 30.0
 
 
-def bench_settings(agents: int) -> Settings:
+def bench_settings(agents: int, agi_key: str | None = None) -> Settings:
     base = load_settings(CONFIG, require_secrets=False)
+    if agi_key is not None:  # the simulator's dialplan carries the daemon's key
+        fastagi = base.system.fastagi.model_copy(update={"key": SecretStr(agi_key)})
+        base = base.model_copy(
+            update={"system": base.system.model_copy(update={"fastagi": fastagi})}
+        )
     settings = demo_settings(base, DemoParams(agents=agents))
     queues = tuple(q.model_copy(update={"wrapup_s": 0.5}) for q in settings.queues)
     return settings.model_copy(update={"queues": queues})
@@ -82,13 +88,12 @@ def _sim_main(
 async def _sim(
     agents: int, agi_port: int, secret: str, args: dict[str, Any], pipe: Connection
 ) -> None:
-    settings = bench_settings(agents)
+    settings = bench_settings(agents, args["agi_key"])
     plan = sim_plan(settings, DemoParams(), agi_port=agi_port, recordings_dir="")
     plan = SimPlan(
         queues=plan.queues,
         agents=dict.fromkeys((a.endpoint for a in settings.agents), PHONE),
-        # the daemon's FastAGI key, as the installed dialplan would carry it
-        dialplan=dataclasses.replace(plan.dialplan, agi_key=args["agi_key"]),
+        dialplan=plan.dialplan,  # rendered and installed with the daemon's FastAGI key
         sounds=plan.sounds,
         recordings_dir=tempfile.mkdtemp(prefix="hotline-bench-rec-"),
     )

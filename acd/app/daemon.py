@@ -313,8 +313,12 @@ class Daemon:
                     self.http.bind()
                     tasks.create_task(self.api.loop_lag.run(), name="loop-lag")
                     http_task = tasks.create_task(self.http.serve(), name="http")
-                for agent_id in self.options.login_agents:
-                    await self.acd.agent_input(agent_id, AgentAction.LOGIN)
+                if self.options.login_agents:  # one floor input, however many agents
+                    refused = await self.acd.agents_input(
+                        self.options.login_agents, AgentAction.LOGIN
+                    )
+                    for r in refused:
+                        log.warning("login_refused", agent_id=r.agent_id, reason=r.reason)
                 self.started.set()
                 log.info("daemon_up", agi_host=self.agi_host, agi_port=self.agi.port)
                 await self._stop.wait()

@@ -16,12 +16,14 @@ from acd.engine.agent import (
     AgentInput,
     AgentState,
     DeviceState,
+    InvalidTransition,
     Limits,
     step,
 )
 from acd.engine.estimate import HandleTimes, estimated_wait
-from acd.engine.floor_effects import FloorEffect, Offer
+from acd.engine.floor_effects import FloorEffect, Offer, Refused
 from acd.engine.floor_inputs import (
+    AgentBatch,
     AgentRequest,
     Assign,
     CallEnded,
@@ -76,6 +78,8 @@ class Floor:
         match inp:
             case AgentRequest():
                 effects = self._agent_request(inp, now)
+            case AgentBatch(requests=requests):
+                effects = self._agent_batch(requests, now)
             case DeviceStateChanged(device=device, state=state):
                 effects = self._device(self.by_device.get(device, ()), state, now)
             case DeviceStatesUnknown():
@@ -154,6 +158,17 @@ class Floor:
             raise UnknownAgent(request.agent_id)
         event = request.action.machine_input(forced=request.forced)
         return self._step(request.agent_id, event, now, reason=request.reason)
+
+    def _agent_batch(self, requests: Iterable[AgentRequest], now: float) -> list[FloorEffect]:
+        effects: list[FloorEffect] = []
+        for request in requests:
+            try:
+                effects += self._agent_request(request, now)
+            except UnknownAgent:
+                effects.append(Refused(request.agent_id, "unknown agent"))
+            except InvalidTransition as exc:
+                effects.append(Refused(request.agent_id, str(exc)))
+        return effects
 
     def _device(
         self, agent_ids: Iterable[str], state: DeviceState, now: float

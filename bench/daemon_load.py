@@ -1,4 +1,4 @@
-"""Daemon load benchmark: one daemon, 2,000 logged-in agents, 100 new calls a second.
+"""Daemon load benchmark: one daemon, 10,000 logged-in agents, 200 new calls a second.
 
 The PBX simulator runs in a child process (so ``getrusage`` of this process is the daemon's CPU
 alone) and places ``--rate`` calls a second for ``--duration`` seconds into the real daemon over
@@ -14,13 +14,22 @@ traffic), ``cpu_s_per_call`` (including the storage backlog written after the tr
 FastAGI round trips to start the Dial). Optional ``--pin`` puts the daemon on one CPU and the
 simulator on another.
 
-    python bench/daemon_load.py --json [--duration 30] [--rate 100] [--agents 2000]
+Issue 13's figures: ``agents``, ``calls_per_s`` (= sustained), ``peak_rss_mb``,
+``rss_baseline_mb`` (agents logged in, before the traffic), ``rss_after_drain_mb`` (the calls
+over, storage drained, a ``gc.collect()``), ``loop_lag_p99_ms`` (a 10 ms timer's lateness in the
+daemon's event loop during the traffic), ``writes_per_call`` (storage commands the daemon
+submitted during the traffic per finished call; ``writes_by_kind`` splits them) and
+``storage_writes_spooled``. ``live_objects_growth`` is the number of Python objects left
+after the drain beyond the baseline (what a cache that never shrinks would show).
+
+    python bench/daemon_load.py --json [--duration 30] [--rate 200] [--agents 10000] [--pin]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import multiprocessing
@@ -32,6 +41,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections import Counter
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -52,6 +62,46 @@ from acd.sim.runtime import Simulator
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 PHONE = AgentBehaviour(answer_after=0.3, talk_time=1.0, hangs_up="agent")
 DRAIN_LIMIT_S = 30.0
+LAG_TICK_S = 0.01
+
+
+def count_writes(daemon: Daemon) -> Counter[str]:
+    """Count every storage command the daemon submits from now on, by kind."""
+    writes: Counter[str] = Counter()
+    submit = daemon.writer.submit
+
+    def counted(command: Any) -> None:
+        writes[type(command).__name__] += 1
+        submit(command)
+
+    daemon.writer.submit = counted  # type: ignore[method-assign]
+    return writes
+
+
+def rss_mb() -> float:
+    """This process's resident set now (``ru_maxrss`` is only the peak)."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class LagProbe:
+    """How late a 10 ms timer fires in this event loop: the loop's responsiveness."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self.running = True
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self.running:
+            due = loop.time() + LAG_TICK_S
+            await asyncio.sleep(LAG_TICK_S)
+            self.lags.append(max(0.0, loop.time() - due))
+
+    def p99_ms(self) -> float | None:
+        lags = sorted(self.lags)
+        return round(1000 * lags[int(0.99 * (len(lags) - 1))], 2) if lags else None
 
 
 def bench_settings(agents: int, agi_key: str | None = None) -> Settings:
@@ -96,6 +146,8 @@ async def _sim(
         dialplan=plan.dialplan,  # rendered and installed with the daemon's FastAGI key
         sounds=plan.sounds,
         recordings_dir=tempfile.mkdtemp(prefix="hotline-bench-rec-"),
+        # the shipped manager.conf's eventfilter lines, unless --no-ami-filter (the "before")
+        ami_event_filters={} if args["no_ami_filter"] else plan.ami_event_filters,
     )
     sim = Simulator(
         plan,
@@ -121,7 +173,16 @@ async def _sim(
             await sim.wait_idle()
     except TimeoutError:
         pass
-    pipe.send({"placed": sim.calls_placed, "placing_s": placing_s, "left": len(sim.pbx.channels())})
+    ami = sim.ami_server
+    pipe.send(
+        {
+            "placed": sim.calls_placed,
+            "placing_s": placing_s,
+            "left": len(sim.pbx.channels()),
+            "ami_events_sent": ami.events_sent,
+            "ami_events_filtered": ami.events_filtered,
+        }
+    )
     await sim.close()
 
 
@@ -177,20 +238,29 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         await daemon.started.wait()
         while daemon.watcher.resyncs == 0:  # noqa: ASYNC110 - no event for the first resync
             await asyncio.sleep(0.05)
-        # The 2,000 log-in rows are start-up work, not per-call work: let them land first.
+        # The log-in rows are start-up work, not per-call work: let them land first.
         t0 = time.perf_counter()
         await daemon.writer.wait_drained()
         startup_drain_s = time.perf_counter() - t0
+        gc.collect()
+        rss_baseline, objects_baseline = rss_mb(), len(gc.get_objects())
+        writes = count_writes(daemon)
+        probe = LagProbe()
+        lag_task = tasks.create_task(probe.run())
         before = resource.getrusage(resource.RUSAGE_SELF)
         wall0 = time.perf_counter()
         ours.send("go")
         report = await loop.run_in_executor(None, ours.recv)
         wall = time.perf_counter() - wall0
+        probe.running = False
+        await lag_task
         # The storage backlog is per-call work too: count its CPU, report how long it took.
         t0 = time.perf_counter()
         await daemon.writer.wait_drained()
         backlog_s = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_SELF)
+        gc.collect()
+        rss_after, objects_after = rss_mb(), len(gc.get_objects())
         daemon.stop()
         await run
     child.join()
@@ -203,10 +273,24 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         if f.ring_started_at is not None and f.queued_at is not None
     )
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] if latencies else None
+    calls_per_s = round(ended / max(wall, report["placing_s"]), 1)
     return {
-        "sustained_calls_per_s": round(ended / max(wall, report["placing_s"]), 1),
-        "cpu_s_per_call": round(cpu / max(1, ended), 5),
+        "agents": args.agents,
+        "calls_per_s": calls_per_s,
         "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "rss_baseline_mb": round(rss_baseline, 1),
+        "rss_after_drain_mb": round(rss_after, 1),
+        "live_objects_growth": objects_after - objects_baseline,
+        "loop_lag_p99_ms": probe.p99_ms(),
+        "writes_per_call": round(sum(writes.values()) / max(1, ended), 2),
+        "ami_events_per_call": round(report["ami_events_sent"] / max(1, report["placed"]), 1),
+        "ami_events_filtered_per_call": round(
+            report["ami_events_filtered"] / max(1, report["placed"]), 1
+        ),
+        "writes_by_kind": dict(writes),
+        "storage_writes_spooled": daemon.writer.spilled,
+        "sustained_calls_per_s": calls_per_s,
+        "cpu_s_per_call": round(cpu / max(1, ended), 5),
         "calls": report["placed"],
         "answered": daemon.outputs.outcomes.get("answered", 0),
         "ended": ended,
@@ -219,11 +303,9 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         "startup_log_in_writes_s": round(startup_drain_s, 2),
         "storage_backlog_after_traffic_s": round(backlog_s, 2),
         "call_rows": _call_rows(workdir / "hotline.db"),
-        "storage_writes_spooled": daemon.writer.spilled,
         "wall_s": round(wall, 2),
         "placing_s": round(report["placing_s"], 2),
         "channels_left": report["left"],
-        "agents": args.agents,
         "rate": args.rate,
         "duration_s": args.duration,
     }
@@ -239,9 +321,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--duration", type=float, default=30.0)
-    parser.add_argument("--rate", type=float, default=100.0)
-    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--agents", type=int, default=10000)
     parser.add_argument("--pin", action="store_true", help="daemon on CPU 0, simulator on CPU 1")
+    parser.add_argument(
+        "--no-ami-filter", action="store_true", help="the AMI user without eventfilter lines"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)  # the numbers are the output, not the logs
     if args.pin:

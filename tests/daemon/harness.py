@@ -250,6 +250,7 @@ async def floor_harness(
         sounds=plan.sounds,
         recordings_dir=str(workdir / "recordings"),
         asterisk_log_dir=str(asterisk_log_dir) if asterisk_log_dir is not None else None,
+        ami_event_filters=plan.ami_event_filters,  # the shipped manager.conf's eventfilter
     )
     secret = secrets.token_hex(8)
     sim = Simulator(

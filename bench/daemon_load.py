@@ -78,11 +78,40 @@ def count_writes(daemon: Daemon) -> Counter[str]:
     return writes
 
 
+def live_objects() -> int:
+    """Objects the collector tracks, the frozen ones (``gc.freeze``) included."""
+    return len(gc.get_objects()) + gc.get_freeze_count()
+
+
 def rss_mb() -> float:
     """This process's resident set now (``ru_maxrss`` is only the peak)."""
     with open("/proc/self/statm") as f:
         pages = int(f.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class GcProbe:
+    """Pauses of the cyclic garbage collector (a full collection walks every live object)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []  # (generation, seconds)
+        self._started = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((int(info["generation"]), time.perf_counter() - self._started))
+
+    def close(self) -> dict[str, Any]:
+        gc.callbacks.remove(self._on_gc)
+        full = [s for g, s in self.pauses if g == 2]
+        return {
+            "gc_collections": len(self.pauses),
+            "gc_full_collections": len(full),
+            "gc_max_pause_ms": round(1000 * max((s for _, s in self.pauses), default=0.0), 1),
+        }
 
 
 class LagProbe:
@@ -230,6 +259,7 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
             agi_port=agi_port,
             mqtt=False,
             login_agents=tuple(a.id for a in settings.agents),
+            freeze_gc=True,  # as ``hotline run`` does
         ),
         Features(ivr=lambda _sessions: runner),
     )
@@ -243,9 +273,9 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         await daemon.writer.wait_drained()
         startup_drain_s = time.perf_counter() - t0
         gc.collect()
-        rss_baseline, objects_baseline = rss_mb(), len(gc.get_objects())
+        rss_baseline, objects_baseline = rss_mb(), live_objects()
         writes = count_writes(daemon)
-        probe = LagProbe()
+        probe, gc_probe = LagProbe(), GcProbe()
         lag_task = tasks.create_task(probe.run())
         before = resource.getrusage(resource.RUSAGE_SELF)
         wall0 = time.perf_counter()
@@ -260,7 +290,7 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         backlog_s = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_SELF)
         gc.collect()
-        rss_after, objects_after = rss_mb(), len(gc.get_objects())
+        rss_after, objects_after = rss_mb(), live_objects()
         daemon.stop()
         await run
     child.join()
@@ -282,6 +312,7 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         "rss_after_drain_mb": round(rss_after, 1),
         "live_objects_growth": objects_after - objects_baseline,
         "loop_lag_p99_ms": probe.p99_ms(),
+        **gc_probe.close(),
         "writes_per_call": round(sum(writes.values()) / max(1, ended), 2),
         "ami_events_per_call": round(report["ami_events_sent"] / max(1, report["placed"]), 1),
         "ami_events_filtered_per_call": round(

@@ -16,6 +16,7 @@ FastAGI listener closes as in a stop, with storage flushed within a bound.
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -319,6 +320,9 @@ class Daemon:
                     )
                     for r in refused:
                         log.warning("login_refused", agent_id=r.agent_id, reason=r.reason)
+                if self.options.freeze_gc:
+                    gc.collect()
+                    gc.freeze()
                 self.started.set()
                 log.info("daemon_up", agi_host=self.agi_host, agi_port=self.agi.port)
                 await self._stop.wait()

@@ -32,7 +32,8 @@ from acd.events.publisher import MqttPublisher
 from acd.events.topics import Publication
 from acd.kpi import CallFacts, summarize
 from acd.logging import get_logger
-from acd.storage.commands import AppendAgentState, AppendCallEvent, UpsertCall, WriteCommand
+from acd.storage.commands import AppendAgentState, UpsertCall, WriteCommand
+from acd.storage.timeline import TimelineStep
 from acd.storage.writer import StorageWriter
 
 log = get_logger(__name__)
@@ -83,13 +84,18 @@ class Outputs:
         self.outcomes: Counter[str] = Counter()
         self._state_seq = 0
         self._agent_at: dict[str, float] = {}  # agent -> wall time of its last state change
+        # Each live call's timeline so far, sent whole with each of its calls row writes (one
+        # row write per call instead of one call_events row per step); from call_opened to
+        # call_final, so it holds only the calls in progress.
+        self._timelines: dict[str, list[TimelineStep]] = {}
 
     # -- calls ------------------------------------------------------------------------------
 
     def call_opened(self, call: Call) -> None:
         """The call arrived: its ``arrived`` event and first calls row."""
-        self._row(call, "0")  # first: the timeline rows refer to it
+        self._timelines[call.call_id] = []
         self._event(call, ARRIVED, call.facts.arrived_at, seq=0)
+        self._row(call, "0")
 
     def call_step(self, call: Call, step: Step) -> None:
         """A step was added to the call's timeline (``call.state`` is the call after it)."""
@@ -108,8 +114,10 @@ class Outputs:
             self._row(call, str(state.steps))
 
     def call_final(self, call: Call) -> None:
-        """The daemon is done with the call (recording catalogued): its last calls row."""
+        """The daemon is done with the call (recording catalogued): its last calls row, with
+        the whole timeline."""
         self._row(call, "final")
+        self._timelines.pop(call.call_id, None)
 
     def _event(self, call: Call, event: CallEvent, at: float, *, seq: int) -> None:
         state = call.state
@@ -122,24 +130,24 @@ class Outputs:
             }
             pub = topics.call_event(self.prefix, call.call_id, event.kind, at, **fields, **data)
             self.publisher.publish(pub)
-        self._write(
-            AppendCallEvent(
-                idempotency_key=f"{call.call_id}:ev:{seq}",
-                call_id=call.call_id,
-                seq=seq,
-                at=utc(at),
-                kind=event.kind,
-                agent_id=event.agent_id,
-                data=data or None,
+        timeline = self._timelines.get(call.call_id)
+        if timeline is not None:  # None: not opened (yet), or finished
+            timeline.append(
+                TimelineStep(
+                    seq=seq, at=utc(at), kind=event.kind, agent_id=event.agent_id, data=data or None
+                )
             )
-        )
 
     def _row(self, call: Call, version: str) -> None:
+        """The calls row with the timeline so far (each write replaces the stored one: a daemon
+        killed mid-call leaves the steps up to its last row write)."""
+        timeline = self._timelines.get(call.call_id)
         self._write(
             UpsertCall(
                 idempotency_key=f"{call.call_id}:row:{version}",
                 call_id=call.call_id,
                 values=call_row(call.state),
+                timeline=None if timeline is None else tuple(timeline),
             )
         )
 

@@ -12,6 +12,7 @@ ring times of a fraction of a second, and a simulator running ``time_scale`` tim
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import socket
 import sqlite3
@@ -216,6 +217,17 @@ class Harness:
         """Read the daemon's SQLite file (after ``stop_daemon``: every write is flushed)."""
         with sqlite3.connect(self.db_path) as db:
             return list(db.execute(sql, params))
+
+    def timeline(self, call_id: str | None = None) -> list[dict[str, Any]]:
+        """Every stored timeline step (``calls.timeline``; ``call_id`` and ``number`` added),
+        by call id and ``seq``: what a ``call_events`` row would have held."""
+        query = "SELECT id, caller_number, timeline FROM calls"
+        found = self.rows(query + " WHERE id = ?", (call_id,)) if call_id else self.rows(query)
+        steps: list[dict[str, Any]] = []
+        for cid, number, timeline in sorted(found, key=lambda r: r[0]):
+            for step in json.loads(timeline) if timeline else []:
+                steps.append({**step, "call_id": cid, "number": number})
+        return steps
 
 
 @asynccontextmanager

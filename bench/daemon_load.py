@@ -63,6 +63,7 @@ CONFIG = Path(__file__).resolve().parents[1] / "config"
 PHONE = AgentBehaviour(answer_after=0.3, talk_time=1.0, hangs_up="agent")
 DRAIN_LIMIT_S = 30.0
 LAG_TICK_S = 0.01
+RSS_EVERY_S = 10.0
 
 
 def count_writes(daemon: Daemon) -> Counter[str]:
@@ -76,6 +77,47 @@ def count_writes(daemon: Daemon) -> Counter[str]:
 
     daemon.writer.submit = counted  # type: ignore[method-assign]
     return writes
+
+
+def objects_by_type() -> Counter[str]:
+    return Counter(type(o).__name__ for o in gc.get_objects())
+
+
+def print_growth(before: Counter[str]) -> None:
+    """Which objects stayed behind after the calls (to stderr)."""
+    grown = objects_by_type()
+    grown.subtract(before)
+    print(json.dumps(grown.most_common(15)), file=sys.stderr)
+
+
+def deep_size(root: object) -> int:
+    """Bytes of ``root`` and what it alone refers to (shared interned/small objects counted too:
+    an upper bound)."""
+    seen: set[int] = set()
+    stack, total = [root], 0
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, type):
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        stack.extend(gc.get_referents(obj))
+    return total
+
+
+def cache_figures(daemon: Daemon) -> dict[str, Any]:
+    """What the two per-call caches (recent calls for the wallboard, finished calls' KPI facts)
+    hold per call, and at their bounds: where RSS plateaus under endless traffic."""
+    recent, completed = daemon.registry.recent, daemon.outputs.completed
+    if not recent or not completed:
+        return {}
+    state, facts = deep_size(recent[-1]), deep_size(completed[-1])
+    assert recent.maxlen is not None
+    assert completed.maxlen is not None
+    return {
+        "cached_bytes_per_call": state + facts,
+        "caches_at_bound_mb": round((recent.maxlen * state + completed.maxlen * facts) / 2**20, 1),
+    }
 
 
 def live_objects() -> int:
@@ -119,14 +161,20 @@ class LagProbe:
 
     def __init__(self) -> None:
         self.lags: list[float] = []
+        self.rss: list[float] = []  # RSS every RSS_EVERY_S of traffic: does it plateau?
         self.running = True
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        next_rss = loop.time()
         while self.running:
             due = loop.time() + LAG_TICK_S
             await asyncio.sleep(LAG_TICK_S)
-            self.lags.append(max(0.0, loop.time() - due))
+            now = loop.time()
+            self.lags.append(max(0.0, now - due))
+            if now >= next_rss:
+                self.rss.append(round(rss_mb(), 1))
+                next_rss = now + RSS_EVERY_S
 
     def p99_ms(self) -> float | None:
         lags = sorted(self.lags)
@@ -224,27 +272,30 @@ def _agi_key(settings: Settings) -> str:
     return key.get_secret_value()
 
 
+def _free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _start_simulator(
+    args: argparse.Namespace, settings: Settings, agi_port: int, secret: str
+) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    sim_args = {**vars(args), "sim_cpu": 1, "agi_key": _agi_key(settings)}
+    child = ctx.Process(target=_sim_main, args=(args.agents, agi_port, secret, sim_args, theirs))
+    child.start()
+    return child, ours
+
+
 async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
     settings = bench_settings(args.agents)
     secret = secrets.token_hex(8)
     host = settings.system.fastagi.host
     workdir = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
-    with socket.socket() as s:
-        s.bind((host, 0))
-        agi_port = int(s.getsockname()[1])
-    ctx = multiprocessing.get_context("spawn")
-    ours, theirs = ctx.Pipe()
-    child = ctx.Process(
-        target=_sim_main,
-        args=(
-            args.agents,
-            agi_port,
-            secret,
-            {**vars(args), "sim_cpu": 1, "agi_key": _agi_key(settings)},
-            theirs,
-        ),
-    )
-    child.start()
+    agi_port = _free_port(host)
+    child, ours = _start_simulator(args, settings, agi_port, secret)
     loop = asyncio.get_running_loop()
     ami_port = await loop.run_in_executor(None, ours.recv)
     runner = QueueAtOnce(settings.default_queue)
@@ -274,6 +325,7 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         startup_drain_s = time.perf_counter() - t0
         gc.collect()
         rss_baseline, objects_baseline = rss_mb(), live_objects()
+        types_before = objects_by_type() if args.growth else Counter()
         writes = count_writes(daemon)
         probe, gc_probe = LagProbe(), GcProbe()
         lag_task = tasks.create_task(probe.run())
@@ -291,6 +343,9 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         after = resource.getrusage(resource.RUSAGE_SELF)
         gc.collect()
         rss_after, objects_after = rss_mb(), live_objects()
+        if args.growth:
+            print_growth(types_before)
+        caches = cache_figures(daemon)
         daemon.stop()
         await run
     child.join()
@@ -310,6 +365,8 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
         "rss_baseline_mb": round(rss_baseline, 1),
         "rss_after_drain_mb": round(rss_after, 1),
+        "rss_every_10s_mb": probe.rss,
+        **caches,
         "live_objects_growth": objects_after - objects_baseline,
         "loop_lag_p99_ms": probe.p99_ms(),
         **gc_probe.close(),
@@ -355,6 +412,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--agents", type=int, default=10000)
     parser.add_argument("--pin", action="store_true", help="daemon on CPU 0, simulator on CPU 1")
+    parser.add_argument(
+        "--growth", action="store_true", help="print the object types left after the drain"
+    )
     parser.add_argument(
         "--no-ami-filter", action="store_true", help="the AMI user without eventfilter lines"
     )

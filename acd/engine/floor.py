@@ -20,7 +20,7 @@ from acd.engine.agent import (
     Limits,
     step,
 )
-from acd.engine.estimate import HandleTimes, estimated_wait
+from acd.engine.estimate import HandleTimes, completion_rate, wait_at_rate
 from acd.engine.floor_effects import FloorEffect, Offer, Refused
 from acd.engine.floor_inputs import (
     AgentBatch,
@@ -66,6 +66,11 @@ class Floor:
             self.by_device.setdefault(spec.device, []).append(spec.id)
         self.handle_times = HandleTimes()
         self._wrap_override = dict(wrap_up_override_s or {})
+        # Reads between two inputs see the same floor: what they compute over every agent is
+        # kept for that long (a view of 20 waiting callers asked for 20 scans of 10,000 agents).
+        self._generation = 0
+        self._rates: dict[tuple[str, str], tuple[int, float]] = {}
+        self._staff: dict[str, tuple[str, ...]] = {}  # skill -> agents with it (specs are fixed)
         # Timer queues; an entry the records no longer match is skipped when it comes up.
         self._wrap_due: list[tuple[float, str]] = []  # (wrap-up end, agent)
         self._forgive_due: list[tuple[float, str, str]] = []  # (when, call, agent who missed)
@@ -75,6 +80,7 @@ class Floor:
         ``AssignmentError``, ``UnknownAgent``, a caller already on the floor: ``ValueError``)
         raises and leaves the floor as it was."""
         effects: list[FloorEffect]
+        self._generation += 1
         match inp:
             case AgentRequest():
                 effects = self._agent_request(inp, now)
@@ -133,15 +139,31 @@ class Floor:
             return None
         queue = self.queues[caller.call.queue]
         skill = caller.call.skill or queue.skill
-        eligible = [
+        return wait_at_rate(self.router.position(call_id), self._rate(queue.name, skill))
+
+    def staff(self, skill: str) -> tuple[str, ...]:
+        """Agents holding ``skill`` at any level (relax rules may go down to 1)."""
+        found = self._staff.get(skill)
+        if found is None:
+            found = tuple(a for a, spec in self.specs.items() if spec.skills.get(skill, 0) >= 1)
+            self._staff[skill] = found
+        return found
+
+    def _rate(self, queue: str, skill: str) -> float:
+        """Combined completion rate of the agents who could take a ``skill`` caller of
+        ``queue``: logged in, not paused, phone reachable; once per floor state."""
+        cached = self._rates.get((queue, skill))
+        if cached is not None and cached[0] == self._generation:
+            return cached[1]
+        agents = self.agents
+        eligible = (
             a
-            for a, spec in self.specs.items()
-            if spec.skills.get(skill, 0) >= 1
-            and self.agents[a].state not in _OFF
-            and not self.agents[a].device.lost
-        ]
-        times = self.handle_times.for_agents(queue.name, eligible)
-        return estimated_wait(self.router.position(call_id), times)
+            for a in self.staff(skill)
+            if agents[a].state not in _OFF and not agents[a].device.lost
+        )
+        rate = completion_rate(self.handle_times.for_agents(queue, eligible))
+        self._rates[(queue, skill)] = (self._generation, rate)
+        return rate
 
     def engaged_calls(self) -> list[str]:
         """Calls offered to or talking with an agent (resynchronisation checks these)."""

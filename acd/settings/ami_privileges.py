@@ -36,6 +36,8 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
+from acd.asterisk.ami.event_filters import should_send, user_filters
+from acd.asterisk.ami.message import Message, encode
 from acd.settings.errors import ConfigIssue
 
 # action -> the classes Asterisk registers it with (any one suffices)
@@ -124,6 +126,41 @@ def _sections(text: str) -> dict[str, list[tuple[int, str, str]]]:
     return sections
 
 
+# One event of each kind the daemon consumes, as Asterisk would queue it for the user.
+_USED_EVENTS: Final = (
+    Message.build((("Event", "DialEnd"), ("Privilege", "call,all")), DialStatus="ANSWER"),
+    *(
+        Message.build((("Event", name), ("Privilege", "call,all")))
+        for name in ("DeviceStateChange", "OriginateResponse", "ChanSpyStart", "ChanSpyStop")
+    ),
+)
+
+
+def _filter_issues(text: str, username: str, file: str) -> list[ConfigIssue]:
+    """The user's eventfilter lines: none (every call event is sent: ~100 a call), malformed,
+    or holding back an event the daemon needs."""
+    where = f"[{username}] eventfilter"
+    try:
+        filters = user_filters(text, username)
+    except ValueError as exc:
+        return [ConfigIssue(file, where, f"Asterisk would refuse it: {exc}")]
+    if not filters:
+        return [
+            ConfigIssue(
+                file,
+                where,
+                "none: Asterisk sends this user every call event (~100 a call, ~10 with the"
+                " rendered filters); install the rendered manager.conf",
+            )
+        ]
+    blocked = [m.name for m in _USED_EVENTS if not should_send(filters, m, encode(m).decode())]
+    if blocked:
+        return [
+            ConfigIssue(file, where, f"holds back {', '.join(blocked)}, which the daemon needs")
+        ]
+    return []
+
+
 def check_manager_conf(text: str, username: str, file: str) -> list[ConfigIssue]:
     """The installed manager.conf's user ``username`` against what the daemon needs."""
     sections = _sections(text)
@@ -167,6 +204,7 @@ def check_manager_conf(text: str, username: str, file: str) -> list[ConfigIssue]
                     f" (least privilege: {key} = {AMI_READ if key == 'read' else AMI_WRITE})",
                 )
             )
+    issues += _filter_issues(text, username, file)
     permits = [v for _, k, v in sections[username] if k == "permit"]
     if not permits or any(not v.startswith(("127.", "::1")) for v in permits):
         issues.append(

@@ -14,11 +14,11 @@ import asyncio
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
+from acd.asterisk.ami.event_filters import EventFilter, should_send
 from acd.asterisk.ami.message import Message, encode
 from acd.asterisk.ami.server import NEED_DATA, ActionReceived, ConnectionClosed, ServerConnection
 from acd.asterisk.errors import ProtocolError
 from acd.logging import get_logger
-from acd.sim.ami_filters import EventFilter, should_send
 from acd.sim.faults import Faults
 
 if TYPE_CHECKING:
@@ -177,7 +177,8 @@ class AmiServer:
         event_filters: Mapping[str, tuple[EventFilter, ...]] | None = None,
     ) -> None:
         self.actions = actions
-        #: username -> its eventfilter lines (``acd.sim.ami_filters``); none = every event
+        #: username -> its eventfilter lines (``acd.asterisk.ami.event_filters``);
+        #: a user without any gets every event
         self.event_filters = dict(event_filters or {})
         self.events_sent = 0  # events written to sessions (after masks and filters)
         self.events_filtered = 0  # events a session's filters held back

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from acd.sim.ami_filters import EventFilter
+from acd.asterisk.ami.event_filters import EventFilter
 from acd.sim.reference_dialplan import REFERENCE_SOURCE, reference_extensions
 
 Strategy = Literal["linear", "ringall", "rrmemory"]
@@ -151,8 +151,8 @@ class SimPlan:
     #: None = not written
     asterisk_log_dir: str | None = None
     asterisk_version: str = "22.10.1"
-    #: the AMI users' manager.conf ``eventfilter`` lines (``acd.sim.ami_filters.user_filters``);
-    #: a user without any gets every event
+    #: the AMI users' manager.conf ``eventfilter`` lines
+    #: (``acd.asterisk.ami.event_filters.user_filters``); a user without any gets every event
     ami_event_filters: Mapping[str, tuple[EventFilter, ...]] = field(default_factory=dict)
 
     def queue(self, name: str) -> QueuePlan | None:

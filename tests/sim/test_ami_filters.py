@@ -1,15 +1,15 @@
-"""AMI event filters as main/manager.c applies them (``acd.sim.ami_filters``), the shipped
-manager.conf's lines, and the simulated Asterisk honouring them per user."""
+"""AMI event filters as main/manager.c applies them (``acd.asterisk.ami.event_filters``), the
+shipped manager.conf's lines, and the simulated Asterisk honouring them per user."""
 
 from __future__ import annotations
 
 import pytest
 
+from acd.asterisk.ami.event_filters import parse_filter, should_send, user_filters
 from acd.asterisk.ami.message import Message, encode
 from acd.settings.ami_privileges import EVENT_CLASSES, EVENT_FILTERS
 from acd.settings.loader import load_settings
 from acd.settings.pbx_conf_render import render_manager_conf
-from acd.sim.ami_filters import parse_filter, should_send, user_filters
 from acd.sim.plan import CallerBehaviour, SimPlan
 from acd.sim.runtime import Simulator
 from tests.http.api_harness import CONFIG

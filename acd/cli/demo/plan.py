@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 
+from acd.asterisk.ami.event_filters import user_filters
 from acd.asterisk.devices import device_of
 from acd.daemon.waiting import SOUNDS as WAITING_SOUNDS
 from acd.settings import names
@@ -24,7 +25,6 @@ from acd.settings.dialplan_render import install_placeholders, render_extensions
 from acd.settings.pbx_conf_render import render_manager_conf
 from acd.settings.schema_routing import AgentSettings
 from acd.settings.settings import Settings
-from acd.sim.ami_filters import user_filters
 from acd.sim.plan import (
     AgentBehaviour,
     CallerBehaviour,

@@ -25,6 +25,7 @@ from acd.daemon.call_events import (
 from acd.daemon.call_steps import CallbackBooked, Ended, Step
 from acd.daemon.calls import Call
 from acd.daemon.clocks import Clocks
+from acd.engine.agent import AgentState
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import AgentChanged
 from acd.events import topics
@@ -38,6 +39,7 @@ from acd.storage.writer import StorageWriter
 
 log = get_logger(__name__)
 COMPLETED_KEPT = 100_000
+_STAFFED_IDLE = frozenset({AgentState.READY, AgentState.RESERVED})
 
 
 @dataclass
@@ -164,6 +166,11 @@ class Outputs:
                 self.prefix, change.agent_id, change.new.value, at, reason=reason
             )
             self.publisher.publish(pub)
+        if {change.old, change.new} <= _STAFFED_IDLE:
+            # A ring that starts or ends without an answer: the stored interval stays "ready".
+            # The reports count reserved exactly as ready (staffed, not busy: acd.kpi), so
+            # occupancy is unchanged and every offer saves a row (issue 13: writes per call).
+            return
         self._state_seq += 1
         self._write(
             AppendAgentState(

@@ -34,7 +34,8 @@ from acd.daemon.call_steps import (
 )
 from acd.daemon.calls import Call
 from acd.daemon.outputs import Outputs
-from acd.storage.commands import InsertCallback, UpsertCall, WriteCommand
+from acd.engine.agent import AgentChanged, AgentState
+from acd.storage.commands import AppendAgentState, InsertCallback, UpsertCall, WriteCommand
 
 ROOT = Path(__file__).resolve().parents[2]
 # The call's own task: the only code allowed to add steps to a call.
@@ -292,3 +293,21 @@ def test_finished_call_counters_never_go_back_when_the_history_is_bounded() -> N
     assert (totals.finished, totals.offered, totals.answered, totals.abandoned) == (5, 5, 2, 3)
     assert len(outputs.completed) == 2
     assert dict(outputs.outcomes) == {"abandoned": 3, "answered": 2}
+
+
+def test_a_ring_without_an_answer_stores_no_state_row_but_is_still_published() -> None:
+    writer = Collected()
+    outputs = Outputs(publisher=None, writer=writer)  # type: ignore[arg-type]
+    s = AgentState
+    for old, new, at in [
+        (s.LOGGED_OUT, s.READY, 1.0),
+        (s.READY, s.RESERVED, 2.0),  # offered
+        (s.RESERVED, s.READY, 3.0),  # the caller hung up while it rang
+        (s.READY, s.RESERVED, 4.0),
+        (s.RESERVED, s.ON_CALL, 5.0),  # answered: the ready interval ends here
+        (s.ON_CALL, s.WRAP_UP, 6.0),
+        (s.WRAP_UP, s.READY, 7.0),
+    ]:
+        outputs.agent_changed(AgentChanged("a1", old, new, None, at))
+    stored = [c for c in writer.commands if isinstance(c, AppendAgentState)]
+    assert [c.state for c in stored] == ["ready", "on_call", "wrap_up", "ready"]

@@ -28,12 +28,18 @@ from acd.daemon.clocks import Clocks
 from acd.engine.agent import AgentState
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import AgentChanged
+from acd.engine.sessions import session_of
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
 from acd.events.topics import Publication
 from acd.kpi import CallFacts, summarize
 from acd.logging import get_logger
-from acd.storage.commands import AppendAgentState, UpsertCall, WriteCommand
+from acd.storage.commands import (
+    AppendAgentState,
+    UpsertAgentSession,
+    UpsertCall,
+    WriteCommand,
+)
 from acd.storage.timeline import TimelineStep
 from acd.storage.writer import StorageWriter
 
@@ -90,6 +96,8 @@ class Outputs:
         # row write per call instead of one call_events row per step); from call_opened to
         # call_final, so it holds only the calls in progress.
         self._timelines: dict[str, list[TimelineStep]] = {}
+        self._sessions_due: set[str] = set()  # agents changed since the last floor_changed
+        self._sessions_held = False
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -166,6 +174,7 @@ class Outputs:
                 self.prefix, change.agent_id, change.new.value, at, reason=reason
             )
             self.publisher.publish(pub)
+        self._sessions_due.add(change.agent_id)  # the session follows every change
         if {change.old, change.new} <= _STAFFED_IDLE:
             # A ring that starts or ends without an answer: the stored interval stays "ready".
             # The reports count reserved exactly as ready (staffed, not busy: acd.kpi), so
@@ -183,9 +192,41 @@ class Outputs:
         )
 
     def floor_changed(self, floor: Floor, now: float) -> None:
-        """Cheap: the queue statistics task (``acd.daemon.queue_stats``) reads the floor."""
-        del floor, now
+        """Cheap: the queue statistics task (``acd.daemon.queue_stats``) reads the floor. The
+        sessions of the agents who changed are stored here, in the owner task, after the
+        floor took the whole input (a state and its wrap-up deadline and call, together)."""
+        del now
+        if not self._sessions_held:
+            for agent_id in sorted(self._sessions_due):
+                self._store_session(floor, agent_id)
+        self._sessions_due.clear()
         self._floor_changed()
+
+    def hold_sessions(self) -> None:
+        """The daemon stops: what its ending calls do to the floor (a conversation released
+        as its FastAGI session is cancelled, while Asterisk's bridge stays up) is not what the
+        agents do. The sessions stay as they were; the next start reconciles them."""
+        self._sessions_held = True
+
+    def _store_session(self, floor: Floor, agent_id: str) -> None:
+        session = session_of(floor, agent_id)
+        wall = self._agent_at.get(agent_id) or self._clocks.wall()
+        due = session.wrap_up_due
+        self._state_seq += 1
+        self._write(
+            UpsertAgentSession(
+                idempotency_key=f"{agent_id}:session:{wall:.6f}:{self._state_seq}",
+                agent_id=agent_id,
+                state=session.state.value,
+                reason=session.reason,
+                endpoint=floor.specs[agent_id].endpoint,
+                since=utc(wall),
+                wrap_up_due=None if due is None else utc(self._clocks.to_wall(due)),
+                call_id=session.call_id,
+                queue=session.queue,
+                updated_at=utc(self._clocks.wall()),
+            )
+        )
 
     # -- anything else ----------------------------------------------------------------------
 

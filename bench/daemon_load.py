@@ -1,4 +1,4 @@
-"""Daemon load benchmark: one daemon, 2,000 logged-in agents, 100 new calls a second.
+"""Daemon load benchmark: one daemon, 10,000 logged-in agents, 200 new calls a second.
 
 The PBX simulator runs in a child process (so ``getrusage`` of this process is the daemon's CPU
 alone) and places ``--rate`` calls a second for ``--duration`` seconds into the real daemon over
@@ -14,14 +14,24 @@ traffic), ``cpu_s_per_call`` (including the storage backlog written after the tr
 FastAGI round trips to start the Dial). Optional ``--pin`` puts the daemon on one CPU and the
 simulator on another.
 
-    python bench/daemon_load.py --json [--duration 30] [--rate 100] [--agents 2000]
+Issue 13's figures: ``agents``, ``calls_per_s`` (= sustained), ``peak_rss_mb``,
+``rss_baseline_mb`` (agents logged in, before the traffic), ``rss_after_drain_mb`` (the calls
+over, storage drained, a ``gc.collect()``), ``loop_lag_p99_ms`` (a 10 ms timer's lateness in the
+daemon's event loop during the traffic), ``writes_per_call`` (storage commands the daemon
+submitted during the traffic per finished call; ``writes_by_kind`` splits them) and
+``storage_writes_spooled`` (during the calls; ``startup_writes_spooled``: the log-in burst of
+every agent, two writes each, beyond the writer's ``max_queue``). ``live_objects_growth`` is
+the number of Python objects left after the drain beyond the baseline (what a cache that never
+shrinks would show).
+
+    python bench/daemon_load.py --json [--duration 30] [--rate 200] [--agents 10000] [--pin]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
+import gc
 import json
 import logging
 import multiprocessing
@@ -33,9 +43,12 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections import Counter
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -51,10 +64,132 @@ from acd.sim.runtime import Simulator
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 PHONE = AgentBehaviour(answer_after=0.3, talk_time=1.0, hangs_up="agent")
 DRAIN_LIMIT_S = 30.0
+LAG_TICK_S = 0.01
+RSS_EVERY_S = 10.0
 
 
-def bench_settings(agents: int) -> Settings:
+def count_writes(daemon: Daemon) -> Counter[str]:
+    """Count every storage command the daemon submits from now on, by kind."""
+    writes: Counter[str] = Counter()
+    submit = daemon.writer.submit
+
+    def counted(command: Any) -> None:
+        writes[type(command).__name__] += 1
+        submit(command)
+
+    daemon.writer.submit = counted  # type: ignore[method-assign]
+    return writes
+
+
+def objects_by_type() -> Counter[str]:
+    return Counter(type(o).__name__ for o in gc.get_objects())
+
+
+def print_growth(before: Counter[str]) -> None:
+    """Which objects stayed behind after the calls (to stderr)."""
+    grown = objects_by_type()
+    grown.subtract(before)
+    print(json.dumps(grown.most_common(15)), file=sys.stderr)
+
+
+def deep_size(root: object) -> int:
+    """Bytes of ``root`` and what it alone refers to (shared interned/small objects counted too:
+    an upper bound)."""
+    seen: set[int] = set()
+    stack, total = [root], 0
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, type):
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        stack.extend(gc.get_referents(obj))
+    return total
+
+
+def cache_figures(daemon: Daemon) -> dict[str, Any]:
+    """What the two per-call caches (recent calls for the wallboard, finished calls' KPI facts)
+    hold per call, and at their bounds: where RSS plateaus under endless traffic."""
+    recent, completed = daemon.registry.recent, daemon.outputs.completed
+    if not recent or not completed:
+        return {}
+    state, facts = deep_size(recent[-1]), deep_size(completed[-1])
+    assert recent.maxlen is not None
+    assert completed.maxlen is not None
+    return {
+        "cached_bytes_per_call": state + facts,
+        "caches_at_bound_mb": round((recent.maxlen * state + completed.maxlen * facts) / 2**20, 1),
+    }
+
+
+def live_objects() -> int:
+    """Objects the collector tracks, the frozen ones (``gc.freeze``) included."""
+    return len(gc.get_objects()) + gc.get_freeze_count()
+
+
+def rss_mb() -> float:
+    """This process's resident set now (``ru_maxrss`` is only the peak)."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class GcProbe:
+    """Pauses of the cyclic garbage collector (a full collection walks every live object)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []  # (generation, seconds)
+        self._started = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((int(info["generation"]), time.perf_counter() - self._started))
+
+    def close(self) -> dict[str, Any]:
+        gc.callbacks.remove(self._on_gc)
+        full = [s for g, s in self.pauses if g == 2]
+        return {
+            "gc_collections": len(self.pauses),
+            "gc_full_collections": len(full),
+            "gc_max_pause_ms": round(1000 * max((s for _, s in self.pauses), default=0.0), 1),
+        }
+
+
+class LagProbe:
+    """How late a 10 ms timer fires in this event loop: the loop's responsiveness."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self.rss: list[float] = []  # RSS every RSS_EVERY_S of traffic: does it plateau?
+        self.running = True
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_rss = loop.time()
+        while self.running:
+            due = loop.time() + LAG_TICK_S
+            await asyncio.sleep(LAG_TICK_S)
+            now = loop.time()
+            self.lags.append(max(0.0, now - due))
+            if now >= next_rss:
+                self.rss.append(round(rss_mb(), 1))
+                next_rss = now + RSS_EVERY_S
+
+    def p99_ms(self) -> float | None:
+        lags = sorted(self.lags)
+        return round(1000 * lags[int(0.99 * (len(lags) - 1))], 2) if lags else None
+
+
+def bench_settings(agents: int, agi_key: str | None = None) -> Settings:
     base = load_settings(CONFIG, require_secrets=False)
+    if agi_key is not None:  # the simulator's dialplan carries the daemon's key
+        fastagi = base.system.fastagi.model_copy(update={"key": SecretStr(agi_key)})
+        base = base.model_copy(
+            update={"system": base.system.model_copy(update={"fastagi": fastagi})}
+        )
     settings = demo_settings(base, DemoParams(agents=agents))
     queues = tuple(q.model_copy(update={"wrapup_s": 0.5}) for q in settings.queues)
     return settings.model_copy(update={"queues": queues})
@@ -82,15 +217,16 @@ def _sim_main(
 async def _sim(
     agents: int, agi_port: int, secret: str, args: dict[str, Any], pipe: Connection
 ) -> None:
-    settings = bench_settings(agents)
+    settings = bench_settings(agents, args["agi_key"])
     plan = sim_plan(settings, DemoParams(), agi_port=agi_port, recordings_dir="")
     plan = SimPlan(
         queues=plan.queues,
         agents=dict.fromkeys((a.endpoint for a in settings.agents), PHONE),
-        # the daemon's FastAGI key, as the installed dialplan would carry it
-        dialplan=dataclasses.replace(plan.dialplan, agi_key=args["agi_key"]),
+        dialplan=plan.dialplan,  # rendered and installed with the daemon's FastAGI key
         sounds=plan.sounds,
         recordings_dir=tempfile.mkdtemp(prefix="hotline-bench-rec-"),
+        # the shipped manager.conf's eventfilter lines, unless --no-ami-filter (the "before")
+        ami_event_filters={} if args["no_ami_filter"] else plan.ami_event_filters,
     )
     sim = Simulator(
         plan,
@@ -116,7 +252,16 @@ async def _sim(
             await sim.wait_idle()
     except TimeoutError:
         pass
-    pipe.send({"placed": sim.calls_placed, "placing_s": placing_s, "left": len(sim.pbx.channels())})
+    ami = sim.ami_server
+    pipe.send(
+        {
+            "placed": sim.calls_placed,
+            "placing_s": placing_s,
+            "left": len(sim.pbx.channels()),
+            "ami_events_sent": ami.events_sent,
+            "ami_events_filtered": ami.events_filtered,
+        }
+    )
     await sim.close()
 
 
@@ -129,27 +274,30 @@ def _agi_key(settings: Settings) -> str:
     return key.get_secret_value()
 
 
+def _free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _start_simulator(
+    args: argparse.Namespace, settings: Settings, agi_port: int, secret: str
+) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    sim_args = {**vars(args), "sim_cpu": 1, "agi_key": _agi_key(settings)}
+    child = ctx.Process(target=_sim_main, args=(args.agents, agi_port, secret, sim_args, theirs))
+    child.start()
+    return child, ours
+
+
 async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
     settings = bench_settings(args.agents)
     secret = secrets.token_hex(8)
     host = settings.system.fastagi.host
     workdir = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
-    with socket.socket() as s:
-        s.bind((host, 0))
-        agi_port = int(s.getsockname()[1])
-    ctx = multiprocessing.get_context("spawn")
-    ours, theirs = ctx.Pipe()
-    child = ctx.Process(
-        target=_sim_main,
-        args=(
-            args.agents,
-            agi_port,
-            secret,
-            {**vars(args), "sim_cpu": 1, "agi_key": _agi_key(settings)},
-            theirs,
-        ),
-    )
-    child.start()
+    agi_port = _free_port(host)
+    child, ours = _start_simulator(args, settings, agi_port, secret)
     loop = asyncio.get_running_loop()
     ami_port = await loop.run_in_executor(None, ours.recv)
     runner = QueueAtOnce(settings.default_queue)
@@ -164,6 +312,7 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
             agi_port=agi_port,
             mqtt=False,
             login_agents=tuple(a.id for a in settings.agents),
+            freeze_gc=True,  # as ``hotline run`` does
         ),
         Features(ivr=lambda _sessions: runner),
     )
@@ -172,20 +321,34 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         await daemon.started.wait()
         while daemon.watcher.resyncs == 0:  # noqa: ASYNC110 - no event for the first resync
             await asyncio.sleep(0.05)
-        # The 2,000 log-in rows are start-up work, not per-call work: let them land first.
+        # The log-in rows are start-up work, not per-call work: let them land first.
         t0 = time.perf_counter()
         await daemon.writer.wait_drained()
         startup_drain_s = time.perf_counter() - t0
+        startup_spooled = daemon.writer.spilled  # the log-in burst beyond max_queue
+        gc.collect()
+        rss_baseline, objects_baseline = rss_mb(), live_objects()
+        types_before = objects_by_type() if args.growth else Counter()
+        writes = count_writes(daemon)
+        probe, gc_probe = LagProbe(), GcProbe()
+        lag_task = tasks.create_task(probe.run())
         before = resource.getrusage(resource.RUSAGE_SELF)
         wall0 = time.perf_counter()
         ours.send("go")
         report = await loop.run_in_executor(None, ours.recv)
         wall = time.perf_counter() - wall0
+        probe.running = False
+        await lag_task
         # The storage backlog is per-call work too: count its CPU, report how long it took.
         t0 = time.perf_counter()
         await daemon.writer.wait_drained()
         backlog_s = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_SELF)
+        gc.collect()
+        rss_after, objects_after = rss_mb(), live_objects()
+        if args.growth:
+            print_growth(types_before)
+        caches = cache_figures(daemon)
         daemon.stop()
         await run
     child.join()
@@ -198,10 +361,28 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         if f.ring_started_at is not None and f.queued_at is not None
     )
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] if latencies else None
+    calls_per_s = round(ended / max(wall, report["placing_s"]), 1)
     return {
-        "sustained_calls_per_s": round(ended / max(wall, report["placing_s"]), 1),
-        "cpu_s_per_call": round(cpu / max(1, ended), 5),
+        "agents": args.agents,
+        "calls_per_s": calls_per_s,
         "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "rss_baseline_mb": round(rss_baseline, 1),
+        "rss_after_drain_mb": round(rss_after, 1),
+        "rss_every_10s_mb": probe.rss,
+        **caches,
+        "live_objects_growth": objects_after - objects_baseline,
+        "loop_lag_p99_ms": probe.p99_ms(),
+        **gc_probe.close(),
+        "writes_per_call": round(sum(writes.values()) / max(1, ended), 2),
+        "ami_events_per_call": round(report["ami_events_sent"] / max(1, report["placed"]), 1),
+        "ami_events_filtered_per_call": round(
+            report["ami_events_filtered"] / max(1, report["placed"]), 1
+        ),
+        "writes_by_kind": dict(writes),
+        "storage_writes_spooled": daemon.writer.spilled - startup_spooled,  # during the calls
+        "startup_writes_spooled": startup_spooled,
+        "sustained_calls_per_s": calls_per_s,
+        "cpu_s_per_call": round(cpu / max(1, ended), 5),
         "calls": report["placed"],
         "answered": daemon.outputs.outcomes.get("answered", 0),
         "ended": ended,
@@ -214,11 +395,9 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         "startup_log_in_writes_s": round(startup_drain_s, 2),
         "storage_backlog_after_traffic_s": round(backlog_s, 2),
         "call_rows": _call_rows(workdir / "hotline.db"),
-        "storage_writes_spooled": daemon.writer.spilled,
         "wall_s": round(wall, 2),
         "placing_s": round(report["placing_s"], 2),
         "channels_left": report["left"],
-        "agents": args.agents,
         "rate": args.rate,
         "duration_s": args.duration,
     }
@@ -234,9 +413,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--duration", type=float, default=30.0)
-    parser.add_argument("--rate", type=float, default=100.0)
-    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--agents", type=int, default=10000)
     parser.add_argument("--pin", action="store_true", help="daemon on CPU 0, simulator on CPU 1")
+    parser.add_argument(
+        "--growth", action="store_true", help="print the object types left after the drain"
+    )
+    parser.add_argument(
+        "--no-ami-filter", action="store_true", help="the AMI user without eventfilter lines"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)  # the numbers are the output, not the logs
     if args.pin:

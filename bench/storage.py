@@ -7,9 +7,14 @@ until everything is committed. Two write patterns:
 - ``4_writes_per_call`` (the target shape): the call row inserted at arrival, updated at the
   answer (+1 s), updated at the end (+4 s) with a 10-step timeline JSON, and one agent-state
   row (the agent's change at the answer: every call opens a new interval);
-- ``14_writes_per_call`` (today's daemon): the row upserted at arrival, queue, answer, end and
-  once more after the end, five ``call_events`` rows, four agent states (ringing, on call,
-  wrap-up, ready).
+- ``7_writes_per_call`` (the daemon since issue 13): the row upserted at arrival, queue entry,
+  answer and end, each with the timeline so far (no ``call_events`` rows), three agent states
+  (on call, wrap-up, ready: the ring is stored as ready);
+- ``11_writes_per_call``: the same with the agent's session upserted at each of its four changes
+  (``agent_sessions``, issue 12: the daemon once both are merged);
+- ``14_writes_per_call`` (the daemon before issue 13): the row upserted at arrival, queue,
+  answer, end and once more after the end, five ``call_events`` rows, four agent states
+  (ringing, on call, wrap-up, ready).
 
 Backends: SQLite (a file in a temp directory, WAL and BEGIN IMMEDIATE as ``acd.storage.engine``
 sets them up) and PostgreSQL (``--pg-dsn``, a schema of its own, dropped afterwards).
@@ -54,6 +59,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from acd.storage.commands import (
     AppendAgentState,
     AppendCallEvent,
+    UpsertAgentSession,
     UpsertCall,
     WriteCommand,
 )
@@ -129,6 +135,21 @@ def _upsert(call: CallPlan, tag: str, *, answered: bool, ended: bool) -> UpsertC
     return UpsertCall(idempotency_key=f"{call.call_id}:{tag}", call_id=call.call_id, values=values)
 
 
+def _session(call: CallPlan, tag: str, state: str, offset_s: float) -> UpsertAgentSession:
+    return UpsertAgentSession(
+        idempotency_key=f"{call.call_id}:se:{tag}",
+        agent_id=call.agent_id,
+        state=state,
+        reason=None,
+        endpoint=f"PJSIP/{call.agent_id}",
+        since=call.at(offset_s),
+        wrap_up_due=call.at(offset_s + 0.5) if state == "wrap_up" else None,
+        call_id=None if state == "ready" else call.call_id,
+        queue="orders",
+        updated_at=call.at(offset_s),
+    )
+
+
 def _state(call: CallPlan, tag: str, state: str, offset_s: float) -> AppendAgentState:
     return AppendAgentState(
         idempotency_key=f"{call.call_id}:st:{tag}",
@@ -152,11 +173,21 @@ def _event(call: CallPlan, seq: int) -> AppendCallEvent:
     )
 
 
-def _final(call: CallPlan) -> list[WriteCommand]:
-    steps = tuple(
+def _steps(call: CallPlan, upto: int = len(TIMELINE)) -> tuple[TimelineStep, ...]:
+    return tuple(
         TimelineStep(seq=seq, at=call.at(offset), kind=kind, data=data)
-        for seq, (offset, kind, data) in enumerate(TIMELINE, start=1)
+        for seq, (offset, kind, data) in enumerate(TIMELINE[:upto], start=1)
     )
+
+
+def _with_timeline(call: CallPlan, tag: str, upto: int, *, answered: bool) -> UpsertCall:
+    row = _upsert(call, tag, answered=answered, ended=False)
+    return UpsertCall(idempotency_key=row.idempotency_key, call_id=call.call_id,
+                      values=row.values, timeline=_steps(call, upto))  # fmt: skip
+
+
+def _final(call: CallPlan) -> list[WriteCommand]:
+    steps = _steps(call)
     end = _upsert(call, "end", answered=True, ended=True)
     return [UpsertCall(idempotency_key=end.idempotency_key, call_id=call.call_id,
                        values=end.values, timeline=steps)]  # fmt: skip
@@ -175,6 +206,41 @@ PATTERNS: dict[str, list[tuple[float, Builder]]] = {
             ],
         ),
         (4.0, _final),
+    ],
+    "7_writes_per_call": [
+        (0.0, lambda c: [_with_timeline(c, "arrived", 1, answered=False)]),
+        (0.2, lambda c: [_with_timeline(c, "queued", 4, answered=False)]),
+        (
+            1.0,
+            lambda c: [
+                _state(c, "2", "on_call", 1.0),
+                _with_timeline(c, "answered", 7, answered=True),
+            ],
+        ),
+        (4.0, lambda c: [_state(c, "3", "wrap_up", 4.0), *_final(c)]),
+        (4.5, lambda c: [_state(c, "4", "ready", 4.5)]),
+    ],
+    "11_writes_per_call": [
+        (0.0, lambda c: [_with_timeline(c, "arrived", 1, answered=False)]),
+        (0.2, lambda c: [_with_timeline(c, "queued", 4, answered=False)]),
+        (0.5, lambda c: [_session(c, "1", "reserved", 0.5)]),
+        (
+            1.0,
+            lambda c: [
+                _state(c, "2", "on_call", 1.0),
+                _session(c, "2", "on_call", 1.0),
+                _with_timeline(c, "answered", 7, answered=True),
+            ],
+        ),
+        (
+            4.0,
+            lambda c: [
+                _state(c, "3", "wrap_up", 4.0),
+                _session(c, "3", "wrap_up", 4.0),
+                *_final(c),
+            ],
+        ),
+        (4.5, lambda c: [_state(c, "4", "ready", 4.5), _session(c, "4", "ready", 4.5)]),
     ],
     "14_writes_per_call": [
         (0.0, lambda c: [_upsert(c, "arrived", answered=False, ended=False), _event(c, 1)]),
@@ -320,7 +386,9 @@ async def run_one(
 
 
 async def _rows_ok(engine: AsyncEngine, pattern: str, calls: int, agents: int) -> bool:
-    states_per_call = 1 if pattern == "4_writes_per_call" else 4
+    states_per_call = {"4_writes_per_call": 1, "7_writes_per_call": 3, "11_writes_per_call": 3}.get(
+        pattern, 4
+    )
     async with session_factory(engine)() as session:
         call_rows = await session.scalar(select(func.count()).select_from(Call))
         ended = await session.scalar(select(func.count()).where(Call.ended_at.is_not(None)))
@@ -388,7 +456,10 @@ def main() -> int:
     parser.add_argument("--sqlite-rate", type=float, default=200.0)
     parser.add_argument("--pg-rate", type=float, default=1000.0)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--patterns", default="4_writes_per_call,14_writes_per_call")
+    parser.add_argument(
+        "--patterns",
+        default="4_writes_per_call,7_writes_per_call,11_writes_per_call,14_writes_per_call",
+    )
     parser.add_argument("--pg-dsn", default=os.environ.get("HOTLINE_BENCH_PG_DSN", PG_DSN))
     args = parser.parse_args()
     try:

@@ -27,6 +27,10 @@ class RunOptions:
     agi_host: str | None = None  # default fastagi.host (``hotline run --standby``: standby_host)
     mqtt: bool = True
     login_agents: tuple[str, ...] = ()  # log these agents in at start (demo, load tests)
+    # after start-up, gc.freeze(): the floor, settings and code built at start are never
+    # walked by a full collection again (10,000 agents: a 150 ms pause). Process-wide, so
+    # only where one process runs one daemon (``hotline run``, the benchmarks), not in tests.
+    freeze_gc: bool = False
     http_port: int | None = None  # HTTP API + wallboard: None = not served, 0 = any free port
     poll_ms: int = 500
     # None: each queue's own setting in queues.yaml (tests and the demo shorten or fix them)

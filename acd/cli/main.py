@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "report",
     "export",
     "agent",
+    "agents",
     "assign",
     "spy",
     "transfer",

@@ -7,7 +7,8 @@ sends them.
 
 The call row is written at explicit, countable points (``ROW_AFTER``): when the call arrives,
 when it enters a queue, when an agent answers, and once more when the daemon is done with it
-(after its recording was catalogued). Every other step adds only a timeline row, or nothing.
+(after its recording was catalogued), each time with the timeline so far (``calls.timeline``).
+Every other step adds only a timeline entry, or nothing.
 """
 
 from __future__ import annotations

@@ -130,7 +130,7 @@ def queues_view(floor: Floor, now: float) -> dict[str, dict[str, Any]]:
     view: dict[str, dict[str, Any]] = {}
     for name, queue in floor.queues.items():
         mine = [c for c in waiting if c.queue == name]
-        staff = [a for a, spec in floor.specs.items() if spec.skills.get(queue.skill, 0) >= 1]
+        staff = floor.staff(queue.skill)
         target = queue.service_level.answer_within_s
         breach = any(
             will_miss_target(now - c.arrived_at, floor.estimate_wait(c.call_id), target)

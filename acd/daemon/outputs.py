@@ -25,6 +25,7 @@ from acd.daemon.call_events import (
 from acd.daemon.call_steps import CallbackBooked, Ended, Step
 from acd.daemon.calls import Call
 from acd.daemon.clocks import Clocks
+from acd.engine.agent import AgentState
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import AgentChanged
 from acd.engine.sessions import session_of
@@ -35,15 +36,16 @@ from acd.kpi import CallFacts, summarize
 from acd.logging import get_logger
 from acd.storage.commands import (
     AppendAgentState,
-    AppendCallEvent,
     UpsertAgentSession,
     UpsertCall,
     WriteCommand,
 )
+from acd.storage.timeline import TimelineStep
 from acd.storage.writer import StorageWriter
 
 log = get_logger(__name__)
 COMPLETED_KEPT = 100_000
+_STAFFED_IDLE = frozenset({AgentState.READY, AgentState.RESERVED})
 
 
 @dataclass
@@ -90,6 +92,10 @@ class Outputs:
         self.outcomes: Counter[str] = Counter()
         self._state_seq = 0
         self._agent_at: dict[str, float] = {}  # agent -> wall time of its last state change
+        # Each live call's timeline so far, sent whole with each of its calls row writes (one
+        # row write per call instead of one call_events row per step); from call_opened to
+        # call_final, so it holds only the calls in progress.
+        self._timelines: dict[str, list[TimelineStep]] = {}
         self._sessions_due: set[str] = set()  # agents changed since the last floor_changed
         self._sessions_held = False
 
@@ -97,8 +103,9 @@ class Outputs:
 
     def call_opened(self, call: Call) -> None:
         """The call arrived: its ``arrived`` event and first calls row."""
-        self._row(call, "0")  # first: the timeline rows refer to it
+        self._timelines[call.call_id] = []
         self._event(call, ARRIVED, call.facts.arrived_at, seq=0)
+        self._row(call, "0")
 
     def call_step(self, call: Call, step: Step) -> None:
         """A step was added to the call's timeline (``call.state`` is the call after it)."""
@@ -117,8 +124,10 @@ class Outputs:
             self._row(call, str(state.steps))
 
     def call_final(self, call: Call) -> None:
-        """The daemon is done with the call (recording catalogued): its last calls row."""
+        """The daemon is done with the call (recording catalogued): its last calls row, with
+        the whole timeline."""
         self._row(call, "final")
+        self._timelines.pop(call.call_id, None)
 
     def _event(self, call: Call, event: CallEvent, at: float, *, seq: int) -> None:
         state = call.state
@@ -131,24 +140,24 @@ class Outputs:
             }
             pub = topics.call_event(self.prefix, call.call_id, event.kind, at, **fields, **data)
             self.publisher.publish(pub)
-        self._write(
-            AppendCallEvent(
-                idempotency_key=f"{call.call_id}:ev:{seq}",
-                call_id=call.call_id,
-                seq=seq,
-                at=utc(at),
-                kind=event.kind,
-                agent_id=event.agent_id,
-                data=data or None,
+        timeline = self._timelines.get(call.call_id)
+        if timeline is not None:  # None: not opened (yet), or finished
+            timeline.append(
+                TimelineStep(
+                    seq=seq, at=utc(at), kind=event.kind, agent_id=event.agent_id, data=data or None
+                )
             )
-        )
 
     def _row(self, call: Call, version: str) -> None:
+        """The calls row with the timeline so far (each write replaces the stored one: a daemon
+        killed mid-call leaves the steps up to its last row write)."""
+        timeline = self._timelines.get(call.call_id)
         self._write(
             UpsertCall(
                 idempotency_key=f"{call.call_id}:row:{version}",
                 call_id=call.call_id,
                 values=call_row(call.state),
+                timeline=None if timeline is None else tuple(timeline),
             )
         )
 
@@ -165,6 +174,12 @@ class Outputs:
                 self.prefix, change.agent_id, change.new.value, at, reason=reason
             )
             self.publisher.publish(pub)
+        self._sessions_due.add(change.agent_id)  # the session follows every change
+        if {change.old, change.new} <= _STAFFED_IDLE:
+            # A ring that starts or ends without an answer: the stored interval stays "ready".
+            # The reports count reserved exactly as ready (staffed, not busy: acd.kpi), so
+            # occupancy is unchanged and every offer saves a row (issue 13: writes per call).
+            return
         self._state_seq += 1
         self._write(
             AppendAgentState(
@@ -175,7 +190,6 @@ class Outputs:
                 at=utc(at),
             )
         )
-        self._sessions_due.add(change.agent_id)
 
     def floor_changed(self, floor: Floor, now: float) -> None:
         """Cheap: the queue statistics task (``acd.daemon.queue_stats``) reads the floor. The

@@ -12,16 +12,17 @@ delay a wrap-up timer. Offers go to the waiting call's own inbox (``enqueue``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from acd.engine import journal
 from acd.engine.agent import DeviceState
 from acd.engine.floor import Floor
-from acd.engine.floor_effects import AgentChanged, FloorEffect, Offer
+from acd.engine.floor_effects import AgentChanged, FloorEffect, Offer, Refused
 from acd.engine.floor_inputs import (
     AgentAction,
+    AgentBatch,
     AgentRequest,
     Assign,
     CallEnded,
@@ -55,7 +56,8 @@ class FloorOutputs(Protocol):
 @dataclass(frozen=True, slots=True)
 class _Input:
     inp: FloorInput
-    reply: asyncio.Future[None] | None  # None: nobody waits (errors are logged)
+    # None: nobody waits (errors are logged); else the batch requests the floor refused
+    reply: asyncio.Future[tuple[Refused, ...]] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,7 @@ class AcdService:
                 log.exception("owner_task_step_failed", why="timers or outputs failed; carrying on")
 
     def _apply(
-        self, inp: FloorInput, reply: asyncio.Future[None] | None, now: float
+        self, inp: FloorInput, reply: asyncio.Future[tuple[Refused, ...]] | None, now: float
     ) -> list[FloorEffect]:
         self.requests_applied += 1
         if self._journal is not None:
@@ -125,7 +127,7 @@ class AcdService:
                 log.warning("floor_input_refused", input=type(inp).__name__, error=repr(exc))
             return []
         if reply is not None and not reply.done():
-            reply.set_result(None)
+            reply.set_result(tuple(e for e in effects if isinstance(e, Refused)))
         return effects
 
     def _read(self, read: _Read, now: float) -> None:
@@ -147,7 +149,7 @@ class AcdService:
                     self.post(CallerLeft(effect.call_id))
                 else:
                     inbox.put_nowait(effect)
-            else:
+            elif isinstance(effect, AgentChanged):
                 self._outputs.agent_changed(effect)
         self._outputs.floor_changed(self._floor, now)
 
@@ -157,12 +159,12 @@ class AcdService:
         """Apply ``inp`` soon; a refusal is only logged."""
         self._inbox.put_nowait(_Input(inp, None))
 
-    async def ask(self, inp: FloorInput) -> None:
+    async def ask(self, inp: FloorInput) -> tuple[Refused, ...]:
         """Apply ``inp`` and wait; a refusal raises here (``InvalidTransition``,
-        ``AssignmentError``, ``UnknownAgent``)."""
-        reply: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        ``AssignmentError``, ``UnknownAgent``), except an ``AgentBatch``'s: those are returned."""
+        reply: asyncio.Future[tuple[Refused, ...]] = asyncio.get_running_loop().create_future()
         self._inbox.put_nowait(_Input(inp, reply))
-        await reply
+        return await reply
 
     async def enqueue(self, call: WaitingCall, offers: asyncio.Queue[Offer]) -> None:
         """Queue the caller; the floor's offers for it go to ``offers`` (the call's own inbox,
@@ -193,6 +195,14 @@ class AcdService:
         forced: bool = False,
     ) -> None:
         await self.ask(AgentRequest(agent_id, action, reason, forced))
+
+    async def agents_input(
+        self, agent_ids: Iterable[str], action: AgentAction, *, forced: bool = False
+    ) -> tuple[Refused, ...]:
+        """The same request for many agents as one floor input (bulk log-in/out): one routing
+        pass, one burst of outputs. Returns the agents the floor refused, with why."""
+        requests = tuple(AgentRequest(a, action, None, forced) for a in agent_ids)
+        return await self.ask(AgentBatch(requests))
 
     def device_state(self, device: str, state: DeviceState) -> None:
         self.post(DeviceStateChanged(device, state))

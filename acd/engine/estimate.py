@@ -41,7 +41,16 @@ def estimated_wait(position: int, handle_times_s: Sequence[float]) -> float | No
     Eligible agents complete calls at a combined rate sum(1/h); the caller needs position + 1
     completions. With memoryless handle times the wait for one completion is 1/rate on average.
     """
-    rate = sum(1.0 / h for h in handle_times_s if h > 0)
+    return wait_at_rate(position, completion_rate(handle_times_s))
+
+
+def completion_rate(handle_times_s: Iterable[float]) -> float:
+    """Calls a second the agents complete together: sum(1/h)."""
+    return sum(1.0 / h for h in handle_times_s if h > 0)
+
+
+def wait_at_rate(position: int, rate: float) -> float | None:
+    """``estimated_wait`` from the agents' combined completion rate."""
     if rate <= 0:
         return None
     return (position + 1) / rate

@@ -17,12 +17,14 @@ from acd.engine.agent import (
     AgentInput,
     AgentState,
     DeviceState,
+    InvalidTransition,
     Limits,
     step,
 )
-from acd.engine.estimate import HandleTimes, estimated_wait
-from acd.engine.floor_effects import FloorEffect, Offer
+from acd.engine.estimate import HandleTimes, completion_rate, wait_at_rate
+from acd.engine.floor_effects import FloorEffect, Offer, Refused
 from acd.engine.floor_inputs import (
+    AgentBatch,
     AgentRequest,
     Assign,
     CallEnded,
@@ -67,6 +69,11 @@ class Floor:
             self.by_device.setdefault(spec.device, []).append(spec.id)
         self.handle_times = HandleTimes()
         self._wrap_override = dict(wrap_up_override_s or {})
+        # Reads between two inputs see the same floor: what they compute over every agent is
+        # kept for that long (a view of 20 waiting callers asked for 20 scans of 10,000 agents).
+        self._generation = 0
+        self._rates: dict[tuple[str, str], tuple[int, float]] = {}
+        self._staff: dict[str, tuple[str, ...]] = {}  # skill -> agents with it (specs are fixed)
         # Timer queues; an entry the records no longer match is skipped when it comes up.
         self._wrap_due: list[tuple[float, str]] = []  # (wrap-up end, agent)
         self._forgive_due: list[tuple[float, str, str]] = []  # (when, call, agent who missed)
@@ -76,9 +83,12 @@ class Floor:
         ``AssignmentError``, ``UnknownAgent``, a caller already on the floor: ``ValueError``)
         raises and leaves the floor as it was."""
         effects: list[FloorEffect]
+        self._generation += 1
         match inp:
             case AgentRequest():
                 effects = self._agent_request(inp, now)
+            case AgentBatch(requests=requests):
+                effects = self._agent_batch(requests, now)
             case DeviceStateChanged(device=device, state=state):
                 effects = self._device(self.by_device.get(device, ()), state, now)
             case DeviceStatesUnknown():
@@ -136,15 +146,31 @@ class Floor:
             return None
         queue = self.queues[caller.call.queue]
         skill = caller.call.skill or queue.skill
-        eligible = [
+        return wait_at_rate(self.router.position(call_id), self._rate(queue.name, skill))
+
+    def staff(self, skill: str) -> tuple[str, ...]:
+        """Agents holding ``skill`` at any level (relax rules may go down to 1)."""
+        found = self._staff.get(skill)
+        if found is None:
+            found = tuple(a for a, spec in self.specs.items() if spec.skills.get(skill, 0) >= 1)
+            self._staff[skill] = found
+        return found
+
+    def _rate(self, queue: str, skill: str) -> float:
+        """Combined completion rate of the agents who could take a ``skill`` caller of
+        ``queue``: logged in, not paused, phone reachable; once per floor state."""
+        cached = self._rates.get((queue, skill))
+        if cached is not None and cached[0] == self._generation:
+            return cached[1]
+        agents = self.agents
+        eligible = (
             a
-            for a, spec in self.specs.items()
-            if spec.skills.get(skill, 0) >= 1
-            and self.agents[a].state not in _OFF
-            and not self.agents[a].device.lost
-        ]
-        times = self.handle_times.for_agents(queue.name, eligible)
-        return estimated_wait(self.router.position(call_id), times)
+            for a in self.staff(skill)
+            if agents[a].state not in _OFF and not agents[a].device.lost
+        )
+        rate = completion_rate(self.handle_times.for_agents(queue, eligible))
+        self._rates[(queue, skill)] = (self._generation, rate)
+        return rate
 
     def engaged_calls(self) -> list[str]:
         """Calls offered to or talking with an agent (resynchronisation checks these)."""
@@ -161,6 +187,17 @@ class Floor:
             raise UnknownAgent(request.agent_id)
         event = request.action.machine_input(forced=request.forced)
         return self._step(request.agent_id, event, now, reason=request.reason)
+
+    def _agent_batch(self, requests: Iterable[AgentRequest], now: float) -> list[FloorEffect]:
+        effects: list[FloorEffect] = []
+        for request in requests:
+            try:
+                effects += self._agent_request(request, now)
+            except UnknownAgent:
+                effects.append(Refused(request.agent_id, "unknown agent"))
+            except InvalidTransition as exc:
+                effects.append(Refused(request.agent_id, str(exc)))
+        return effects
 
     def _device(
         self, agent_ids: Iterable[str], state: DeviceState, now: float

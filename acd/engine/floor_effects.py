@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from acd.engine.agent import AgentChanged
 
-__all__ = ["AgentChanged", "FloorEffect", "Offer"]
+__all__ = ["AgentChanged", "FloorEffect", "Offer", "Refused"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,4 +27,13 @@ class Offer:
     at: float
 
 
-FloorEffect = Offer | AgentChanged
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """One request of an ``AgentBatch`` the floor refused (it changed nothing): the agent and
+    why, for the asker's answer; nothing to carry out."""
+
+    agent_id: str
+    reason: str
+
+
+FloorEffect = Offer | AgentChanged | Refused

@@ -54,6 +54,15 @@ class AgentRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentBatch:
+    """Many agents' requests as one input (bulk log-in and log-out of a whole floor): applied
+    in order, routed once at the end. A request the floor refuses changes nothing and comes
+    back as a ``Refused`` effect; the others go ahead."""
+
+    requests: tuple[AgentRequest, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceStateChanged:
     """``DeviceStateChange`` (or a ``DeviceStateList`` item) for a device, named as Asterisk
     names it (``acd.asterisk.devices.device_of``)."""
@@ -154,6 +163,7 @@ class Tick:
 
 FloorInput = (
     AgentRequest
+    | AgentBatch
     | DeviceStateChanged
     | DeviceStatesUnknown
     | CallerArrived

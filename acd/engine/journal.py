@@ -20,6 +20,7 @@ from acd.engine.floor import Floor
 from acd.engine.floor_effects import FloorEffect
 from acd.engine.floor_inputs import (
     AgentAction,
+    AgentBatch,
     AgentRequest,
     Assign,
     CallEnded,
@@ -40,6 +41,7 @@ from acd.engine.model import OverflowToQueue, SkillRequirement, WaitingCall, Wid
 
 _INPUTS: tuple[type[FloorInput], ...] = (
     AgentRequest,
+    AgentBatch,
     DeviceStateChanged,
     DeviceStatesUnknown,
     CallerArrived,

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 
 from acd.http import (
     live,
+    routes_agents_bulk,
     routes_callbacks,
     routes_calls,
     routes_desk,
@@ -54,6 +55,7 @@ def create_app(ctx: ApiContext, routers: Sequence[APIRouter] = ()) -> FastAPI:
     app.state.throttle = AuthThrottle(allowed=http.auth_failures_allowed)
     harden(app, max_body_bytes=http.max_body_bytes, tls=http.tls is not None)
     app.include_router(routes_session.router)
+    app.include_router(routes_agents_bulk.router)  # before /agents/{id}/{action}
     app.include_router(routes_floor.router)
     app.include_router(routes_calls.router)
     app.include_router(routes_desk.router)

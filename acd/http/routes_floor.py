@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from acd.daemon.call_state import CallState
-from acd.daemon.floor_views import agents_view, queues_view, waiting_view
+from acd.daemon.floor_views import agent_view, agents_view, queues_view, waiting_view
 from acd.engine.agent import InvalidTransition
 from acd.engine.floor_inputs import AgentAction
 from acd.engine.routing import AssignmentError
@@ -51,7 +51,13 @@ async def agents(ctx: ApiContext) -> list[dict[str, Any]]:
 
 
 async def agent_row(ctx: ApiContext, agent_id: str) -> dict[str, Any]:
-    return next(r for r in await agents(ctx) if r["agent"] == agent_id)
+    """One agent's row: O(calls engaged), not the floor-wide view (a login per agent of a
+    1,000-agent floor built 1,000 views of 1,000 rows)."""
+    to_wall = ctx.clocks.to_wall
+    row = await ctx.acd.read(lambda f, now: agent_view(f, agent_id, now, to_wall))
+    if row is None:
+        raise HTTPException(404, "unknown agent")
+    return row
 
 
 @router.get("/agents")

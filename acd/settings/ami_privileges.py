@@ -36,6 +36,8 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
+from acd.asterisk.ami.event_filters import should_send, user_filters
+from acd.asterisk.ami.message import Message, encode
 from acd.settings.errors import ConfigIssue
 
 # action -> the classes Asterisk registers it with (any one suffices)
@@ -54,6 +56,21 @@ EVENT_CLASSES: Final[dict[str, str]] = {
     "ChanSpyStart": "call",
     "ChanSpyStop": "call",
 }
+# The events the daemon consumes, as manager.conf ``eventfilter`` lines of its user (criteria,
+# pattern): Asterisk then queues nothing else for it (~170 events a call otherwise, ~27 after).
+# Advanced filters (main/manager.c ``manager_add_filter``, 22.x): the event name is compared by
+# hash before anything else, so an event of another name costs Asterisk one integer compare.
+# Not the AMI ``Filter`` action: it is registered with ``system`` (``__init_manager``), a
+# class the daemon never gets. Responses and list items (DeviceStateList, CoreShowChannels) are
+# not filtered (only queued events are: ``process_events``).
+EVENT_FILTERS: Final[tuple[tuple[str, str], ...]] = (
+    # only the answer (ami_watch); DialEnd's other statuses come back through Dial itself
+    ("eventfilter(action(include),name(DialEnd),header(DialStatus),method(exact))", "ANSWER"),
+    ("eventfilter(action(include),name(DeviceStateChange))", ""),
+    ("eventfilter(action(include),name(OriginateResponse))", ""),
+    ("eventfilter(action(include),name(ChanSpyStart))", ""),
+    ("eventfilter(action(include),name(ChanSpyStop))", ""),
+)
 # classes that give more than the daemon needs: shell, CLI, configuration, everything
 DANGEROUS: Final = frozenset({"system", "command", "config", "agi", "all"})
 PREFERRED_ORDER: Final = ("call", "originate", "reporting", "agent", "dialplan", "user")
@@ -72,6 +89,11 @@ def write_classes() -> frozenset[str]:
             safe = sorted(classes - DANGEROUS, key=PREFERRED_ORDER.index)
             chosen.add(safe[0])
     return frozenset(chosen)
+
+
+def event_filter_lines() -> list[str]:
+    """The ``eventfilter`` lines of the daemon's AMI user (``key = value``, as rendered)."""
+    return [f"{criteria} = {pattern}".rstrip() for criteria, pattern in EVENT_FILTERS]
 
 
 def read_classes() -> frozenset[str]:
@@ -102,6 +124,41 @@ def _sections(text: str) -> dict[str, list[tuple[int, str, str]]]:
                 (number, setting.group(1).lower(), setting.group(2))
             )
     return sections
+
+
+# One event of each kind the daemon consumes, as Asterisk would queue it for the user.
+_USED_EVENTS: Final = (
+    Message.build((("Event", "DialEnd"), ("Privilege", "call,all")), DialStatus="ANSWER"),
+    *(
+        Message.build((("Event", name), ("Privilege", "call,all")))
+        for name in ("DeviceStateChange", "OriginateResponse", "ChanSpyStart", "ChanSpyStop")
+    ),
+)
+
+
+def _filter_issues(text: str, username: str, file: str) -> list[ConfigIssue]:
+    """The user's eventfilter lines: none (every call event is sent: ~100 a call), malformed,
+    or holding back an event the daemon needs."""
+    where = f"[{username}] eventfilter"
+    try:
+        filters = user_filters(text, username)
+    except ValueError as exc:
+        return [ConfigIssue(file, where, f"Asterisk would refuse it: {exc}")]
+    if not filters:
+        return [
+            ConfigIssue(
+                file,
+                where,
+                "none: Asterisk sends this user every call event (~100 a call, ~10 with the"
+                " rendered filters); install the rendered manager.conf",
+            )
+        ]
+    blocked = [m.name for m in _USED_EVENTS if not should_send(filters, m, encode(m).decode())]
+    if blocked:
+        return [
+            ConfigIssue(file, where, f"holds back {', '.join(blocked)}, which the daemon needs")
+        ]
+    return []
 
 
 def check_manager_conf(text: str, username: str, file: str) -> list[ConfigIssue]:
@@ -147,6 +204,7 @@ def check_manager_conf(text: str, username: str, file: str) -> list[ConfigIssue]
                     f" (least privilege: {key} = {AMI_READ if key == 'read' else AMI_WRITE})",
                 )
             )
+    issues += _filter_issues(text, username, file)
     permits = [v for _, k, v in sections[username] if k == "permit"]
     if not permits or any(not v.startswith(("127.", "::1")) for v in permits):
         issues.append(

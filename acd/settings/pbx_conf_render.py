@@ -8,7 +8,7 @@ for the installer to substitute (e.g. ``envsubst``); Asterisk itself does not ex
 from __future__ import annotations
 
 from acd.asterisk.devices import device_of
-from acd.settings.ami_privileges import AMI_READ, AMI_WRITE
+from acd.settings.ami_privileges import AMI_READ, AMI_WRITE, event_filter_lines
 from acd.settings.dialplan_render import HEADER, render_extensions_conf
 from acd.settings.pjsip_render import render_pjsip_conf
 from acd.settings.schema_routing import AgentSettings
@@ -95,6 +95,9 @@ def render_manager_conf(settings: Settings) -> str:
         f"read = {AMI_READ}",
         f"write = {AMI_WRITE}",
         "writetimeout = 5000",
+        "; Only the events the daemon uses (advanced filters, Asterisk 22): Asterisk queues",
+        "; nothing else for this user. Responses and list items are never filtered.",
+        *event_filter_lines(),
     ]
     return "\n".join(lines) + "\n"
 

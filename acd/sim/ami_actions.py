@@ -130,7 +130,7 @@ class ActionHandler:
             LastReload=uptime,
             Status="Fully Booted",
         )
-        s.deliver_event(encode(booted), event_classes(booted))
+        s.deliver_event(booted, encode(booted), event_classes(booted), queued=False)
         host.broadcast(
             Message(
                 (

@@ -11,9 +11,10 @@ passes a bound, as Asterisk drops a session that hits ``writetimeout`` (manager.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
+from acd.asterisk.ami.event_filters import EventFilter, should_send
 from acd.asterisk.ami.message import Message, encode
 from acd.asterisk.ami.server import NEED_DATA, ActionReceived, ConnectionClosed, ServerConnection
 from acd.asterisk.errors import ProtocolError
@@ -99,9 +100,20 @@ class AmiSession:
             )
             self.abort()
 
-    def deliver_event(self, data: bytes, classes: frozenset[str]) -> None:
-        if self.authenticated and wanted(self.event_mask, classes):
-            self.write(data)
+    def deliver_event(
+        self, message: Message, data: bytes, classes: frozenset[str], *, queued: bool = True
+    ) -> None:
+        """``queued``: an event from Asterisk's event queue, which the user's manager.conf
+        eventfilter lines apply to (main/manager.c process_events); False for what an action
+        writes to its own session (FullyBooted after a Login: action_login's astman_append)."""
+        if not (self.authenticated and wanted(self.event_mask, classes)):
+            return
+        filters = self.server.event_filters.get(self.username) if queued else None
+        if filters and not should_send(filters, message, data.decode("utf-8", "replace")):
+            self.server.events_filtered += 1
+            return
+        self.server.events_sent += 1
+        self.write(data)
 
     def close(self) -> None:
         """Close after the queued bytes are written (Logoff, failed login)."""
@@ -166,8 +178,14 @@ class AmiServer:
         host: str = "127.0.0.1",
         port: int = 0,
         max_write_buffer: int = 4 << 20,
+        event_filters: Mapping[str, tuple[EventFilter, ...]] | None = None,
     ) -> None:
         self.actions = actions
+        #: username -> its eventfilter lines (``acd.asterisk.ami.event_filters``);
+        #: a user without any gets every event
+        self.event_filters = dict(event_filters or {})
+        self.events_sent = 0  # events written to sessions (after masks and filters)
+        self.events_filtered = 0  # events a session's filters held back
         self.faults = faults
         self.max_write_buffer = max_write_buffer
         self._spawn = spawn
@@ -211,7 +229,7 @@ class AmiServer:
         data = encode(message)
         classes = event_classes(message)
         for session in list(self._sessions):
-            session.deliver_event(data, classes)
+            session.deliver_event(message, data, classes)
 
     def drop_all(self) -> None:
         for session in list(self._sessions):

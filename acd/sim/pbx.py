@@ -156,6 +156,10 @@ class Pbx:
     def channels(self) -> list[ChannelSnapshot]:
         return self._world.snapshots()
 
+    def has_channels(self) -> bool:
+        """Any channel up (cheap: ``channels()`` snapshots every one)."""
+        return bool(self._world.channels)
+
     def core_show_channels(self, now: float, action_id: str | None) -> list[Message]:
         return self._at(now).lists.core_show_channels(now, action_id)
 

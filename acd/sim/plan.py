@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from acd.asterisk.ami.event_filters import EventFilter
 from acd.sim.reference_dialplan import REFERENCE_SOURCE, reference_extensions
 
 Strategy = Literal["linear", "ringall", "rrmemory"]
@@ -150,6 +151,9 @@ class SimPlan:
     #: None = not written
     asterisk_log_dir: str | None = None
     asterisk_version: str = "22.10.1"
+    #: the AMI users' manager.conf ``eventfilter`` lines
+    #: (``acd.asterisk.ami.event_filters.user_filters``); a user without any gets every event
+    ami_event_filters: Mapping[str, tuple[EventFilter, ...]] = field(default_factory=dict)
 
     def queue(self, name: str) -> QueuePlan | None:
         return next((q for q in self.queues if q.name == name), None)

@@ -38,6 +38,10 @@ class QueueAdmin:
             )
             for q in world.plan.queues
         }
+        # device -> its memberships, in queue then member order (the order of the events);
+        # rebuilt after QueueAdd/QueueRemove: a device change must not scan every member of
+        # every queue (10,000 agents: 40,000 members per phone state change)
+        self._by_device: dict[str, list[tuple[QueueState, Member]]] | None = None
 
     def whole_seconds(self, start: float, end: float) -> int:
         """app_queue measures hold and talk time with ``time(NULL)``: a difference of whole
@@ -73,6 +77,7 @@ class QueueAdmin:
         )
         member.status = DEVICE_STATUS[self.world.device_state(member.state_interface)]
         q.members.append(member)
+        self._by_device = None
         self._member_event("QueueMemberAdded", q, member)
         return "ok"
 
@@ -84,6 +89,7 @@ class QueueAdmin:
         if member is None:
             return "missing"
         q.members.remove(member)
+        self._by_device = None
         self._member_event("QueueMemberRemoved", q, member)
         return "ok"
 
@@ -109,11 +115,15 @@ class QueueAdmin:
 
     def device_changed(self, now: float, device: str) -> None:
         status = DEVICE_STATUS[self.world.device_state(device)]
-        for q in self.queues.values():
-            for member in q.members:
-                if member.state_interface == device and member.status != status:
-                    member.status = status
-                    self._member_event("QueueMemberStatus", q, member)
+        if self._by_device is None:
+            self._by_device = {}
+            for q in self.queues.values():
+                for member in q.members:
+                    self._by_device.setdefault(member.state_interface, []).append((q, member))
+        for q, member in self._by_device.get(device, ()):
+            if member.status != status:
+                member.status = status
+                self._member_event("QueueMemberStatus", q, member)
 
     def _member_event(self, name: str, q: QueueState, member: Member) -> None:
         self.world.emit(ev.event(name, ev.AGENT, member.headers(q.name)))

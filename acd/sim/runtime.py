@@ -115,6 +115,7 @@ class Simulator:
             host=self._ami_host,
             port=self._ami_port,
             max_write_buffer=self._max_ami_write_buffer,
+            event_filters=self.plan.ami_event_filters,
         )
         try:
             await ami.start()
@@ -168,6 +169,12 @@ class Simulator:
             log.exception("sim_task_failed")
 
     @property
+    def ami_server(self) -> AmiServer:
+        if self._router.ami is None:
+            raise RuntimeError("simulator not started")
+        return self._router.ami
+
+    @property
     def ami_port(self) -> int:
         if self._router.ami is None:
             raise RuntimeError("simulator not started")
@@ -217,7 +224,7 @@ class Simulator:
         self._wake.set()
 
     def dispatch(self, outputs: list[Output]) -> None:
-        if self._idle_waiters and outputs and not self.pbx.channels():
+        if self._idle_waiters and outputs and not self.pbx.has_channels():
             self._idle.set()
         self._router.dispatch(outputs)
 
@@ -270,7 +277,7 @@ class Simulator:
         """Return once no channel exists (every call has ended)."""
         self._idle_waiters += 1
         try:
-            while self.pbx.channels():
+            while self.pbx.has_channels():
                 self._idle.clear()
                 await self._idle.wait()
         finally:

@@ -12,6 +12,7 @@ ring times of a fraction of a second, and a simulator running ``time_scale`` tim
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import socket
 import sqlite3
@@ -217,6 +218,17 @@ class Harness:
         with sqlite3.connect(self.db_path) as db:
             return list(db.execute(sql, params))
 
+    def timeline(self, call_id: str | None = None) -> list[dict[str, Any]]:
+        """Every stored timeline step (``calls.timeline``; ``call_id`` and ``number`` added),
+        by call id and ``seq``: what a ``call_events`` row would have held."""
+        query = "SELECT id, caller_number, timeline FROM calls"
+        found = self.rows(query + " WHERE id = ?", (call_id,)) if call_id else self.rows(query)
+        steps: list[dict[str, Any]] = []
+        for cid, number, timeline in sorted(found, key=lambda r: r[0]):
+            for step in json.loads(timeline) if timeline else []:
+                steps.append({**step, "call_id": cid, "number": number})
+        return steps
+
 
 @asynccontextmanager
 async def floor_harness(
@@ -250,6 +262,7 @@ async def floor_harness(
         sounds=plan.sounds,
         recordings_dir=str(workdir / "recordings"),
         asterisk_log_dir=str(asterisk_log_dir) if asterisk_log_dir is not None else None,
+        ami_event_filters=plan.ami_event_filters,  # the shipped manager.conf's eventfilter
     )
     secret = secrets.token_hex(8)
     sim = Simulator(

@@ -34,7 +34,8 @@ from acd.daemon.call_steps import (
 )
 from acd.daemon.calls import Call
 from acd.daemon.outputs import Outputs
-from acd.storage.commands import AppendCallEvent, InsertCallback, UpsertCall, WriteCommand
+from acd.engine.agent import AgentChanged, AgentState
+from acd.storage.commands import AppendAgentState, InsertCallback, UpsertCall, WriteCommand
 
 ROOT = Path(__file__).resolve().parents[2]
 # The call's own task: the only code allowed to add steps to a call.
@@ -223,7 +224,7 @@ def run_outputs(steps: list[Step], outputs: Outputs) -> Call:
     return call
 
 
-def test_an_answered_call_rewrites_its_row_four_times_and_writes_each_timeline_row() -> None:
+def test_an_answered_call_rewrites_its_row_four_times_with_its_timeline_so_far() -> None:
     writer = Collected()
     steps = [*ANSWERED, Ended(70.0, "system"), Catalogued(71.0, "rec-1")]
     call = run_outputs(steps, Outputs(publisher=None, writer=writer))  # type: ignore[arg-type]
@@ -233,7 +234,10 @@ def test_an_answered_call_rewrites_its_row_four_times_and_writes_each_timeline_r
     assert rows[-1].values["recording_id"] == "rec-1"
     assert rows[-1].values["outcome"] == "answered"
     assert (Queued, Answered) == ROW_AFTER
-    events = [c for c in writer.commands if isinstance(c, AppendCallEvent)]
+    # no call_events rows: each row write carries the whole timeline so far (issue 13)
+    assert writer.commands == rows
+    assert [len(r.timeline or ()) for r in rows] == [1, 2, 6, 7]
+    events = rows[-1].timeline or ()
     kinds = [e.kind for e in events]
     assert kinds == [
         "arrived",
@@ -289,3 +293,21 @@ def test_finished_call_counters_never_go_back_when_the_history_is_bounded() -> N
     assert (totals.finished, totals.offered, totals.answered, totals.abandoned) == (5, 5, 2, 3)
     assert len(outputs.completed) == 2
     assert dict(outputs.outcomes) == {"abandoned": 3, "answered": 2}
+
+
+def test_a_ring_without_an_answer_stores_no_state_row_but_is_still_published() -> None:
+    writer = Collected()
+    outputs = Outputs(publisher=None, writer=writer)  # type: ignore[arg-type]
+    s = AgentState
+    for old, new, at in [
+        (s.LOGGED_OUT, s.READY, 1.0),
+        (s.READY, s.RESERVED, 2.0),  # offered
+        (s.RESERVED, s.READY, 3.0),  # the caller hung up while it rang
+        (s.READY, s.RESERVED, 4.0),
+        (s.RESERVED, s.ON_CALL, 5.0),  # answered: the ready interval ends here
+        (s.ON_CALL, s.WRAP_UP, 6.0),
+        (s.WRAP_UP, s.READY, 7.0),
+    ]:
+        outputs.agent_changed(AgentChanged("a1", old, new, None, at))
+    stored = [c for c in writer.commands if isinstance(c, AppendAgentState)]
+    assert [c.state for c in stored] == ["ready", "on_call", "wrap_up", "ready"]

@@ -104,7 +104,7 @@ async def test_a_due_callback_is_dialled_and_put_through_to_an_agent(
     assert (outcome, number) == ("answered", NUMBER)
     assert queued_at is not None
     assert answered_at is not None
-    kinds = [k for (k,) in h.rows("SELECT kind FROM call_events WHERE call_id = ?", (call_id,))]
+    kinds = [step["kind"] for step in h.timeline(call_id)]
     assert kinds[:3] == ["arrived", "callback", "queued"]
     assert "answered" in kinds
 

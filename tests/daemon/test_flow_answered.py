@@ -177,12 +177,9 @@ async def test_screen_pop_reaches_the_agent_topic_before_the_phone_rings(tmp_pat
             publisher = daemon.publisher
             assert publisher is not None  # (a broker that is away gets the pop once it is back)
             await h.wait_for(publisher.connected.is_set, "the daemon's link to the broker")
-            watcher = AmiClient(
-                "127.0.0.1",
-                h.sim.ami_port,
-                settings.system.ami.username,
-                h.sim.secrets[settings.system.ami.username],
-            )
+            # a user of its own: the daemon's has eventfilter lines (no DialBegin for it)
+            h.sim.secrets["observer"] = "observer-secret"
+            watcher = AmiClient("127.0.0.1", h.sim.ami_port, "observer", "observer-secret")
             watcher.subscribe(on_ami)
             await watcher.start()
             listening = tasks.create_task(desktop(sub))

@@ -3,7 +3,6 @@ announcement, overflow to another queue answered there, and a call-back that kee
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -75,11 +74,8 @@ async def test_waiting_caller_hears_position_and_estimate(tmp_path: Path) -> Non
             'STREAM FILE queue-thankyou "D"',
             "EXEC StartMusicOnHold default",
         ]
-    rows = h.rows(
-        "select e.data from call_events e join calls c on c.id = e.call_id"
-        " where c.caller_number = '5550101' and e.kind = 'announced' order by e.seq"
-    )
-    assert json.loads(rows[0][0]) == {"position": 1, "minutes": 3}
+    rows = [e for e in h.timeline() if e["number"] == "5550101" and e["kind"] == "announced"]
+    assert rows[0]["data"] == {"position": 1, "minutes": 3}
 
 
 @pytest.mark.asyncio
@@ -113,8 +109,8 @@ async def test_the_queue_chooses_the_music_and_what_is_announced(tmp_path: Path)
         'STREAM FILE queue-thankyou "D"',
         "EXEC StartMusicOnHold calm",
     ]
-    rows = h.rows("select data from call_events where kind = 'announced'")
-    assert json.loads(rows[0][0]) == {"position": None, "minutes": 3}
+    rows = [e for e in h.timeline() if e["kind"] == "announced"]
+    assert rows[0]["data"] == {"position": None, "minutes": 3}
 
 
 @pytest.mark.asyncio
@@ -130,8 +126,8 @@ async def test_caller_overflows_to_another_queue_and_is_answered_there(tmp_path:
     assert h.rows("select queue, agent_id, outcome from calls") == [
         ("enquiries", "2002", "answered")
     ]
-    steps = h.rows("select data from call_events where kind = 'overflow'")
-    assert [json.loads(d) for (d,) in steps] == [{"action": "overflow_queue", "to": "enquiries"}]
+    steps = [e["data"] for e in h.timeline() if e["kind"] == "overflow"]
+    assert steps == [{"action": "overflow_queue", "to": "enquiries"}]
 
 
 @pytest.mark.asyncio

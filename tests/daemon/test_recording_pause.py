@@ -140,7 +140,7 @@ async def test_feature_code_pauses_and_the_limit_resumes_the_recording(
     call_id, channel, reason, by, auto, paused_at, resumed_at = rows[0]
     assert (call_id, channel, reason, by, auto) == (call.call_id, call.facts.channel, "1", agent, 1)
     assert paused_at < resumed_at
-    kinds = [k for (k,) in h.rows("select kind from call_events order by seq")]
+    kinds = [step["kind"] for step in h.timeline()]
     assert kinds.index("answered") < kinds.index("recording_paused")
     assert kinds.index("recording_paused") < kinds.index("recording_resumed")
 

@@ -121,9 +121,9 @@ async def test_transfer_to_a_queue_wraps_up_the_agent_and_connects_the_other_que
     )
     assert isinstance(entry["at"], float)
     assert (outcome, agent, queue) == ("answered", other(first), target)
-    events = h.rows("select kind, agent_id, data from call_events where kind = 'transferred'")
-    assert [(k, a) for k, a, _ in events] == [("transferred", first)]
-    assert json.loads(events[0][2])["target"] == f"queue:{target}"
+    events = [e for e in h.timeline() if e["kind"] == "transferred"]
+    assert [(e["kind"], e["agent_id"]) for e in events] == [("transferred", first)]
+    assert events[0]["data"]["target"] == f"queue:{target}"
     states = [
         s for (s,) in h.rows("select state from agent_state_log where agent_id = ?", (first,))
     ]

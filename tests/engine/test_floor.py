@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from acd.engine.agent import AgentState, DeviceState, InvalidTransition
+from acd.engine.estimate import DEFAULT_HANDLE_S
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import AgentChanged, FloorEffect, Offer
 from acd.engine.floor_inputs import (
@@ -162,6 +163,23 @@ def test_estimate_uses_live_handle_times_of_eligible_agents() -> None:
     # one eligible agent busy with c1, c2 first in line: one completion at 1/120 per second
     assert floor.estimate_wait("c2") == pytest.approx(120.0)
     assert floor.estimate_wait("nobody") is None
+
+
+def test_estimates_between_two_inputs_share_one_scan_and_follow_the_next_input() -> None:
+    floor = make_floor()
+    ask(floor, "alice", A.LOGIN, 0.0)
+    ask(floor, "bob", A.LOGIN, 0.0)
+    ask(floor, "alice", A.PAUSE, 0.5, reason="lunch")
+    arrive(floor, WaitingCall("c1", "orders", 1.0, min_level=5), 1.0)  # only alice could
+    arrive(floor, WaitingCall("c2", "orders", 1.0), 1.0)  # bob rings
+    assert floor.staff("orders") == ("alice", "bob")
+    assert floor.estimate_wait("c1") == floor.estimate_wait("c1")
+    # c1 is estimated from every agent holding the skill who is on the floor (bob, on a ring)
+    assert floor.estimate_wait("c1") == pytest.approx(DEFAULT_HANDLE_S)
+    ask(floor, "bob", A.LOGOUT, 2.0)  # the next input: bob is leaving, alice is paused
+    assert floor.estimate_wait("c1") is None  # nobody on the floor could take it
+    ask(floor, "alice", A.UNPAUSE, 4.0)  # alice is offered c1 at once
+    assert floor.estimate_wait("c1") is None  # not waiting any more
 
 
 def test_supervisor_assignment_rings_the_named_agent_or_says_why_not() -> None:

@@ -192,3 +192,21 @@ def test_mqtt_password_comes_from_the_environment(config_dir: Path, edit: Edit) 
     edit("hotline.yaml", lambda d: d["mqtt"].update(password="pw-1"))
     with pytest.raises(ConfigError, match="must not be written in a file"):
         load_settings(config_dir, env=SECRETS)
+
+
+def test_manager_conf_check_wants_event_filters_that_let_the_daemons_events_through() -> None:
+    shipped = render_all(load_settings(SHIPPED_CONFIG, env=SECRETS))["manager.conf"]
+    unfiltered = "\n".join(
+        line for line in shipped.splitlines() if not line.startswith("eventfilter")
+    )
+    (issue,) = check_manager_conf(unfiltered, "hotline", "m.conf")
+    assert "eventfilter: none: Asterisk sends this user every call event" in str(issue)
+    no_devices = shipped.replace("eventfilter(action(include),name(DeviceStateChange)) =\n", "")
+    (issue,) = check_manager_conf(no_devices, "hotline", "m.conf")
+    assert "holds back DeviceStateChange, which the daemon needs" in str(issue)
+    excluded = shipped + "eventfilter(action(exclude),name(ChanSpyStop)) =\n"
+    (issue,) = check_manager_conf(excluded, "hotline", "m.conf")
+    assert "holds back ChanSpyStop" in str(issue)
+    broken = shipped + "eventfilter(name(DialEnd),method(exact)) =\n"
+    (issue,) = check_manager_conf(broken, "hotline", "m.conf")
+    assert "Asterisk would refuse it" in str(issue)

@@ -148,6 +148,7 @@ def _build(settings: Settings, args: argparse.Namespace) -> Any:
         http_port=settings.http.port,
         agi_host=listen[0] if listen else None,
         agi_port=listen[1] if listen else None,
+        freeze_gc=True,  # one daemon per process: start-up objects out of full collections
     )
     features = hotline_features(settings)
 

@@ -17,10 +17,12 @@ from typing import Literal
 
 from pydantic import SecretStr
 
+from acd.asterisk.ami.event_filters import user_filters
 from acd.asterisk.devices import device_of
 from acd.daemon.waiting import SOUNDS as WAITING_SOUNDS
 from acd.settings import names
 from acd.settings.dialplan_render import install_placeholders, render_extensions_conf
+from acd.settings.pbx_conf_render import render_manager_conf
 from acd.settings.schema_routing import AgentSettings
 from acd.settings.settings import Settings
 from acd.sim.plan import (
@@ -153,12 +155,17 @@ def sim_plan(
     names_ = [*prompt_names(settings), *extra_sounds, *WAITING_SOUNDS.values()]
     sounds = dict.fromkeys(names_, PROMPT_SECONDS)
     sounds.update({"beep": 0.4255, "beeperr": 0.36})  # core sounds: the feature-code tones
+    # the AMI user's eventfilter lines from the manager.conf hotline ships: the simulated
+    # Asterisk sends the daemon only what the installed one would
+    manager_conf = render_manager_conf(settings)
+    username = settings.system.ami.username
     return SimPlan(
         queues=queues,
         agents=behaviours,
         dialplan=dialplan,
         sounds=sounds,
         recordings_dir=recordings_dir,
+        ami_event_filters={username: user_filters(manager_conf, username)},
     )
 
 

@@ -4,7 +4,8 @@ Pure: no AMI, no clock, no logging. Feed it parsed events (``acd.asterisk.ami.co
 it keeps the last status of each contact of each watched PJSIP endpoint and says when an agent's
 verdict changes: reachable, unreachable, or reachable with the qualify round trip over the
 agent's ``rtt_limit_ms`` (agents.yaml: phones.<location>.quality, per-agent ``quality:``).
-Nothing here pauses anyone yet: the daemon will act on ``PhoneChange.pauses``.
+The AMI watcher feeds it and posts each change to the floor (``PhoneFitness``), which pauses
+the agent with ``pause_reason`` and unpauses only an agent still paused for it.
 
 Rules (Asterisk behaviour from res/res_pjsip/pjsip_options.c):
 - A Dial to the endpoint rings every contact of its AOR, so the best reachable contact counts.

@@ -32,6 +32,7 @@ from acd.engine.floor_inputs import (
     DeviceStatesUnknown,
     FloorInput,
     Overflow,
+    PhoneFitness,
     RingAnswered,
     RingFailed,
     Tick,
@@ -67,6 +68,7 @@ class Floor:
         # Timer queues; an entry the records no longer match is skipped when it comes up.
         self._wrap_due: list[tuple[float, str]] = []  # (wrap-up end, agent)
         self._forgive_due: list[tuple[float, str, str]] = []  # (when, call, agent who missed)
+        self._unfit: dict[str, str] = {}  # agent -> why its phone cannot take calls (PhoneFitness)
 
     def handle(self, inp: FloorInput, now: float) -> list[FloorEffect]:
         """Apply one input at ``now``. A refused input (``InvalidTransition``,
@@ -80,6 +82,8 @@ class Floor:
                 effects = self._device(self.by_device.get(device, ()), state, now)
             case DeviceStatesUnknown():
                 effects = self._device(self.agents, DeviceState.UNKNOWN, now)
+            case PhoneFitness(agent_id=agent_id, unfit_reason=reason):
+                effects = self._phone_fitness(agent_id, reason, now)
             case CallerArrived(call=call):
                 if call.call_id in self.router.waiting.by_id or call.call_id in self.router.engaged:
                     raise ValueError(f"call {call.call_id} is already on the floor")
@@ -162,6 +166,22 @@ class Floor:
         for agent_id in agent_ids:
             effects += self._step(agent_id, I.DEVICE, now, device=state)
         return effects
+
+    def _phone_fitness(self, agent_id: str, reason: str | None, now: float) -> list[FloorEffect]:
+        """Pause a ready agent whose phone is unfit, with the reason; unpause only an agent
+        still paused for that reason. An agent ringing, talking or wrapping up is paused when
+        ready again (``_step``); an agent who paused for another reason keeps it."""
+        if agent_id not in self.agents:
+            raise UnknownAgent(agent_id)
+        agent = self.agents[agent_id]
+        before = self._unfit.pop(agent_id, None)
+        paused_by_phone = agent.state is AgentState.PAUSED and agent.pause_reason == before
+        if reason is None:
+            return self._step(agent_id, I.UNPAUSE, now) if paused_by_phone and before else []
+        self._unfit[agent_id] = reason
+        if agent.state is AgentState.READY or (paused_by_phone and before != reason):
+            return self._step(agent_id, I.PAUSE, now, reason=reason)
+        return []
 
     def _caller_left(self, call_id: str, now: float) -> list[FloorEffect]:
         engaged = self.router.engaged.get(call_id)
@@ -260,6 +280,9 @@ class Floor:
         limits = Limits(wrap_s, missed_in.auto_pause_misses if missed_in else DEFAULT_MISS_LIMIT)
         routable, due = agent.routable, agent.wrap_up_due
         changes = step(agent, event, now, limits, reason=reason, device=device)
+        unfit = self._unfit.get(agent_id)
+        if unfit is not None and agent.state is AgentState.READY:  # ready, but not its phone
+            changes += step(agent, I.PAUSE, now, limits, reason=unfit)
         for change in changes:
             self._handle_time(agent, change, now)
         if agent.routable != routable:

@@ -64,7 +64,7 @@ async def test_answered_and_recorded(rig: LiveRig) -> None:
         "select path, size_bytes from recordings where id = ?", (row["recording_id"],)
     )
     assert size > 44  # more than a WAV header: audio was written
-    assert size == os.path.getsize(path)
+    assert size == await asyncio.to_thread(os.path.getsize, path)
 
 
 async def test_busy_and_never_answering_phones_are_skipped_then_auto_paused(

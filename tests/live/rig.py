@@ -295,7 +295,9 @@ class LiveRig:
             await self.agi_command(caller, "", after=mark)
         return caller
 
-    async def agi_command(self, caller: Caller, starts: str, *, after: int = 0) -> Message:
+    async def agi_command(
+        self, caller: Caller, starts: str, *, after: int = 0, limit_s: float = 30.0
+    ) -> Message:
         """The daemon's next FastAGI command on the caller starting with ``starts``."""
         return await self.events.wait(
             lambda m: (
@@ -305,6 +307,7 @@ class LiveRig:
             ),
             f"AGI {starts or 'any command'} on {caller.uniqueid}",
             after=after,
+            limit_s=limit_s,
         )
 
     async def press(self, caller: Caller, digits: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -173,6 +174,28 @@ class LiveDaemon:
     async def agents(self) -> dict[str, dict[str, Any]]:
         rows = (await self.api("GET", "/agents")).json()
         return {row["agent"]: row for row in rows}
+
+    async def add_user(self, name: str, *args: str) -> str:
+        """``hotline users add`` on the daemon's database; the new personal key."""
+        process = await asyncio.create_subprocess_exec(
+            str(HOTLINE),
+            "users",
+            "add",
+            name,
+            *args,
+            "--db",
+            f"sqlite+aiosqlite:///{self.db}",
+            "--config",
+            str(self.config),
+            "--json",
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await process.communicate()
+        assert process.returncode == 0, out
+        key: str = json.loads(out)["key"]
+        self.tokens[name] = key
+        return key
 
     async def waiting(self) -> dict[str, dict[str, Any]]:
         """Callers the daemon holds in its queues, by call id."""

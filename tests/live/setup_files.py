@@ -84,6 +84,7 @@ def write_config(out: Path, *, workdir: Path, asterisk_logs: Path | None = None)
     def queues(data: dict[str, Any]) -> None:
         data["callbacks"]["channel"] = "Local/{number}@live-callback/n"
         data["callbacks"]["calling_hours"] = [0, 24]
+        data["callbacks"]["check_every_s"] = 1
 
     def hours(data: dict[str, Any]) -> None:  # open whenever the suite runs
         days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

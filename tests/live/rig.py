@@ -175,13 +175,10 @@ class LiveDaemon:
         rows = (await self.api("GET", "/agents")).json()
         return {row["agent"]: row for row in rows}
 
-    async def add_user(self, name: str, *args: str) -> str:
-        """``hotline users add`` on the daemon's database; the new personal key."""
+    async def command(self, *args: str) -> dict[str, Any]:
+        """A ``hotline`` command on the daemon's database and configuration (``--json``)."""
         process = await asyncio.create_subprocess_exec(
             str(HOTLINE),
-            "users",
-            "add",
-            name,
             *args,
             "--db",
             f"sqlite+aiosqlite:///{self.db}",
@@ -193,7 +190,12 @@ class LiveDaemon:
         )
         out, _ = await process.communicate()
         assert process.returncode == 0, out
-        key: str = json.loads(out)["key"]
+        result: dict[str, Any] = json.loads(out)
+        return result
+
+    async def add_user(self, name: str, *args: str) -> str:
+        """``hotline users add``; the new personal key (kept for ``api(role=name)``)."""
+        key: str = (await self.command("users", "add", name, *args))["key"]
         self.tokens[name] = key
         return key
 

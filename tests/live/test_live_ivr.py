@@ -93,5 +93,45 @@ async def test_silence_times_out_to_the_menus_default(rig: LiveRig) -> None:
     )
 
 
+async def test_ivr_1_order_found(rig: LiveRig) -> None:
+    await rig.daemon.command("db", "seed-demo")  # order 20261123: shipped (ivr/demo_data.py)
+    caller = await rig.call("13800000006")
+    await rig.agi_command(caller, MAIN)
+    mark = rig.events.mark()
+    await rig.press(caller, "1")
+    await rig.agi_command(caller, "GET DATA hotline/zh/orders-menu", after=mark)
+    await rig.press(caller, "1")
+    await rig.agi_command(caller, "GET DATA hotline/zh/order-enter-number", after=mark)
+    await rig.press(caller, "20261123#")
+    spoken = await rig.agi_command(caller, "STREAM FILE hotline/zh/order-status", after=mark)
+    assert "shipped" in (spoken.get("Command") or "")
+    row = await rig.daemon.ended_call(caller.uniqueid, limit_s=60)
+    assert (row["outcome"], row["order_number"]) == ("self_service", "20261123")
+
+
+async def test_ivr_1_order_not_found_twice_goes_to_an_agent(rig: LiveRig) -> None:
+    await rig.daemon.command("db", "seed-demo")
+    caller = await rig.call("13800000007")
+    await rig.agi_command(caller, MAIN)
+    mark = rig.events.mark()
+    await rig.press(caller, "1")
+    await rig.agi_command(caller, "GET DATA hotline/zh/orders-menu", after=mark)
+    await rig.press(caller, "1")
+    await rig.agi_command(caller, "GET DATA hotline/zh/order-enter-number", after=mark)
+    await rig.press(caller, "11112222#")
+    await rig.agi_command(caller, "STREAM FILE hotline/zh/order-not-found", after=mark)
+    mark = rig.events.mark()
+    await rig.agi_command(caller, "GET DATA hotline/zh/order-enter-number", after=mark)
+    await rig.press(caller, "33334444#")
+    await rig.agi_command(caller, "STREAM FILE hotline/zh/order-transfer", after=mark)
+    waiting = await rig.daemon.until(
+        lambda: _waiting(rig, caller.uniqueid), "the caller in the orders queue"
+    )
+    assert waiting["queue"] == "orders"
+    await rig.hang_up(caller)
+    row = await rig.daemon.ended_call(caller.uniqueid)
+    assert (row["outcome"], row["queue"]) == ("abandoned", "orders")
+
+
 async def _waiting(rig: LiveRig, call_id: str) -> dict[str, object] | None:
     return (await rig.daemon.waiting()).get(call_id)

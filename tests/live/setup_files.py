@@ -66,6 +66,12 @@ def write_config(out: Path, *, workdir: Path, asterisk_logs: Path | None = None)
             agent.pop("quality", None)
             agent["location"] = "office"
         data["phones"].pop("remote", None)
+        # qualify often: the suite sees a phone go and come back within seconds
+        data["phones"]["office"]["quality"] = {
+            "qualify_frequency_s": 5,
+            "qualify_timeout_s": 2.0,
+            "rtt_limit_ms": 1000,
+        }
         for supervisor in data.get("supervisors", []):
             supervisor["phones"] = [SUPERVISOR_PHONE]
 

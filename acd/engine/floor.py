@@ -11,6 +11,7 @@ from typing import assert_never
 
 from acd.engine.agent import (
     DEFAULT_MISS_LIMIT,
+    PHONE_UNAVAILABLE_REASON,
     Agent,
     AgentChanged,
     AgentInput,
@@ -175,11 +176,15 @@ class Floor:
             raise UnknownAgent(agent_id)
         agent = self.agents[agent_id]
         before = self._unfit.pop(agent_id, None)
-        paused_by_phone = agent.state is AgentState.PAUSED and agent.pause_reason == before
+        paused = agent.pause_reason if agent.state is AgentState.PAUSED else None
         if reason is None:
-            return self._step(agent_id, I.UNPAUSE, now) if paused_by_phone and before else []
+            return self._step(agent_id, I.UNPAUSE, now) if before and paused == before else []
         self._unfit[agent_id] = reason
-        if agent.state is AgentState.READY or (paused_by_phone and before != reason):
+        # An unreachable phone is also UNAVAILABLE: Asterisk 22 sends that DeviceStateChange
+        # before or after the ContactStatus (tests/fixtures/asterisk-dev/q7_*); either way the
+        # agent ends paused for the phone's own reason, which only a fit phone undoes.
+        by_phone = (before, PHONE_UNAVAILABLE_REASON)
+        if agent.state is AgentState.READY or (paused in by_phone and paused not in (None, reason)):
             return self._step(agent_id, I.PAUSE, now, reason=reason)
         return []
 

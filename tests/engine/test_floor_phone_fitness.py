@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from acd.engine import journal
-from acd.engine.agent import AgentState
+from acd.engine.agent import AgentState, DeviceState
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import AgentChanged, Offer
 from acd.engine.floor_inputs import (
@@ -14,6 +14,7 @@ from acd.engine.floor_inputs import (
     AgentRequest,
     CallEnded,
     CallerArrived,
+    DeviceStateChanged,
     PhoneFitness,
     RingAnswered,
     Tick,
@@ -103,3 +104,28 @@ def test_phone_fitness_is_journalled_and_replays() -> None:
     floor = ready_floor()
     journal.replay(floor, [line])
     assert state(floor) == (AgentState.PAUSED, SLOW)
+
+
+def test_unreachable_after_the_device_went_unavailable_takes_the_phones_reason() -> None:
+    """Asterisk 22 may send DeviceStateChange UNAVAILABLE before ContactStatus Unreachable."""
+    floor = ready_floor()
+    floor.handle(DeviceStateChanged("PJSIP/1001", DeviceState.UNAVAILABLE), 1.0)
+    assert state(floor) == (AgentState.PAUSED, "phone-unavailable")
+    floor.handle(PhoneFitness("alice", UNREACHABLE), 1.1)
+    assert state(floor) == (AgentState.PAUSED, UNREACHABLE)
+    # back: NOT_INUSE first does not unpause (the phone's reason stands), Reachable does
+    floor.handle(DeviceStateChanged("PJSIP/1001", DeviceState.NOT_INUSE), 2.0)
+    assert state(floor) == (AgentState.PAUSED, UNREACHABLE)
+    floor.handle(PhoneFitness("alice", None), 2.1)
+    assert state(floor) == (AgentState.READY, None)
+
+
+def test_reachable_before_the_device_is_back_leaves_the_device_pause_to_the_device() -> None:
+    floor = ready_floor()
+    floor.handle(PhoneFitness("alice", UNREACHABLE), 1.0)
+    floor.handle(DeviceStateChanged("PJSIP/1001", DeviceState.UNAVAILABLE), 1.1)
+    assert state(floor) == (AgentState.PAUSED, UNREACHABLE)
+    floor.handle(PhoneFitness("alice", None), 2.0)  # unpaused, but the device is still lost
+    assert state(floor) == (AgentState.PAUSED, "phone-unavailable")
+    floor.handle(DeviceStateChanged("PJSIP/1001", DeviceState.NOT_INUSE), 2.1)
+    assert state(floor) == (AgentState.READY, None)

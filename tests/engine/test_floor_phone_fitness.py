@@ -16,6 +16,7 @@ from acd.engine.floor_inputs import (
     CallerArrived,
     DeviceStateChanged,
     PhoneFitness,
+    RestoreAgent,
     RingAnswered,
     Tick,
     UnknownAgent,
@@ -129,3 +130,11 @@ def test_reachable_before_the_device_is_back_leaves_the_device_pause_to_the_devi
     assert state(floor) == (AgentState.PAUSED, "phone-unavailable")
     floor.handle(DeviceStateChanged("PJSIP/1001", DeviceState.NOT_INUSE), 2.1)
     assert state(floor) == (AgentState.READY, None)
+
+
+def test_an_agent_restored_ready_while_the_phone_is_unfit_is_paused_for_it() -> None:
+    floor = make_floor()
+    floor.handle(PhoneFitness("alice", UNREACHABLE), 0.0)  # heard before the restore
+    floor.handle(RestoreAgent("alice", AgentState.READY), 1.0)
+    assert state(floor) == (AgentState.PAUSED, UNREACHABLE)
+    assert "alice" not in floor.router.ready

@@ -46,10 +46,17 @@ async def test_a_conversation_survives_a_sigkill(rig: LiveRig) -> None:
     assert not rig.events.since(
         mark, lambda m: m.name == "Hangup" and m.get("Uniqueid") == talking.uniqueid
     )
-    # restart: the new daemon resynchronises and serves the next caller
+    # restart: the new daemon restores 1001 talking (its session, reconciled with Asterisk's
+    # channels), frees it when that conversation ends, and serves the next caller
     await rig.daemon.start()
+    assert (await rig.daemon.agents())["1001"]["state"] == "on_call"
     await rig.hang_up(talking)
     await rig.gone(talking, after=mark)
+
+    async def free() -> bool:
+        return (await rig.daemon.agents())["1001"]["state"] in ("wrap_up", "ready")
+
+    await rig.daemon.until(free, "1001 free once its conversation ended")
     await rig.daemon.login("1002")
     mark = rig.events.mark()
     after = await to_agent(rig, "13800000021")

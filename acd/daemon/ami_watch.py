@@ -10,7 +10,9 @@ What we listen for (names and headers as recorded from Asterisk 22, shared/aster
 - ``ContactStatus`` (res_pjsip qualify results, read class ``system``) of the agents' softphones:
   ``acd.daemon.phone_quality`` judges them; when an agent's phone becomes unreachable or too
   slow the floor pauses the agent with that reason, and unpauses when it is fit again only an
-  agent still paused for it (``PhoneFitness``).
+  agent still paused for it (``PhoneFitness``). When the link drops those verdicts are
+  forgotten (a missed ``Reachable`` would otherwise keep the agent paused until the phone's next
+  registration refresh); the resync's device states pause an unreachable phone's agent again.
 
 When the link drops, no device state is known any more (``link_lost``): nobody stays blocked on
 an INUSE whose NOT_INUSE the daemon could not hear.
@@ -113,6 +115,9 @@ class AmiWatcher:
         """The AMI client's ``on_disconnect``: device states are unknown until the resync."""
         self.synced.clear()
         self._acd.devices_unknown()
+        for change in self.phones.forget():  # a missed "Reachable" must not pause for good
+            log.info("agent_phone_unknown", agent_id=change.agent_id, why="AMI link lost")
+            self._acd.phone_fitness(change.agent_id, None)
         if self._on_link is not None:
             self._on_link(False)
 

@@ -141,6 +141,28 @@ class PhoneWatch:
             rtt_limit_ms=target.rtt_limit_ms,
         )
 
+    def forget(self) -> list[PhoneChange]:
+        """The AMI link dropped: a ContactStatus may be missed, and Asterisk sends one only on
+        a change or a registration refresh, so every verdict goes back to unknown. Returns the
+        changes of the agents whose verdict paused them. An unreachable phone is UNAVAILABLE in
+        the resync's DeviceStateList and pauses its agent that way; a slow one is judged again
+        at its next registration refresh."""
+        changes = [
+            PhoneChange(
+                agent_id=self._targets[endpoint].agent_id,
+                endpoint=endpoint,
+                verdict=PhoneVerdict.UNKNOWN,
+                previous=verdict,
+                rtt_ms=None,
+                rtt_limit_ms=self._targets[endpoint].rtt_limit_ms,
+            )
+            for endpoint, verdict in self._verdicts.items()
+            if verdict.pauses
+        ]
+        self._contacts = {name: {} for name in self._targets}
+        self._verdicts = dict.fromkeys(self._targets, PhoneVerdict.UNKNOWN)
+        return changes
+
 
 def phone_targets(settings: Settings) -> dict[str, PhoneTarget]:
     """PJSIP endpoint name (what ``EndpointName`` carries) -> agent, for every agent's phone.

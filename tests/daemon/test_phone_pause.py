@@ -103,3 +103,26 @@ async def test_a_phone_back_does_not_end_the_agents_own_pause(tmp_path: Path) ->
         # the floor applied both (one owner task, in order): the agent's own reason stands
         assert await agent_is(h, agent, "paused", "lunch")
         await h.stop_daemon()
+
+
+@pytest.mark.asyncio
+async def test_a_reachable_missed_while_ami_was_down_does_not_keep_the_agent_paused(
+    tmp_path: Path,
+) -> None:
+    settings = remote_agent(floor_settings(1, ping_interval_s=0.2))
+    agent = settings.agents[0].id
+    async with floor_harness(tmp_path, settings=settings) as h:
+        h.sim.faults.phone_slow(PHONE, 650.0)
+        await h.wait_for(lambda: agent_is(h, agent, "paused", "phone-slow"), "phone-slow")
+        h.sim.faults.stall_ami()  # the link goes silent: the daemon gives it up
+        await h.wait_for(lambda: not h.daemon.ami.connected, "the stalled link dropped")
+        # the verdict is forgotten with the link: the agent is no longer held for the phone
+        await h.wait_for(lambda: agent_is(h, agent, "ready", None), "unpaused")
+        h.sim.faults.phone_reachable(PHONE)  # its ContactStatus is never heard
+        h.sim.faults.stall_ami(on=False)
+        await h.wait_for(lambda: h.daemon.watcher.resyncs == 2, "the resync")
+        await h.place(CallerBehaviour(number="5550612", hangup_after=None))
+        await h.wait_for(lambda: answered(h), "the agent to take the caller")
+        await h.wait_for(h.quiet, "the call to end")
+        await h.stop_daemon()
+    assert h.rows("select outcome, agent_id from calls") == [("answered", agent)]

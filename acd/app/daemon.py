@@ -40,6 +40,7 @@ from acd.daemon.ivr_port import CallerLookup, Features, IvrRunner
 from acd.daemon.leadership import Leadership
 from acd.daemon.offer_interrupt import Interrupter
 from acd.daemon.outputs import Outputs
+from acd.daemon.phone_quality import phone_targets
 from acd.daemon.queue_stats import QueueStats
 from acd.daemon.recording import CallRecording, RecordingSettings
 from acd.daemon.recording_control import RecordingControl
@@ -132,6 +133,7 @@ class Daemon:
             endpoints=[a.endpoint for a in settings.agents],
             clock=clock,
             on_link=self._ami_link,
+            phones=phone_targets(settings),
         )
         self.recording: CallRecording | None = None
         if features.recorder is not None and settings.recording.enabled:

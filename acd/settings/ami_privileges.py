@@ -26,8 +26,12 @@ SHELL; ChanSpy's data is a channel name and our options.
 
 Read classes: the events the daemon consumes, with the ``Privilege`` recorded in
 shared/asterisk/transcripts: DialEnd, DeviceStateChange, Hangup, OriginateResponse,
-ChanSpyStart/Stop, MixMonitorMute are all ``call``. (Action responses and list events reach the
-session that asked whatever its read classes.)
+ChanSpyStart/Stop, MixMonitorMute are all ``call``. ``ContactStatus`` (the agents' phones'
+qualify results, which pause an agent whose phone is unreachable or slow) is ``system``
+(main/stasis_endpoints.c ``contactstatus_to_ami``: EVENT_FLAG_SYSTEM). Reading ``system``
+events grants no action, so ``read = system`` is needed and harmless; ``write = system`` stays
+refused. (Action responses and list events reach the session that asked whatever its read
+classes.)
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ EVENT_CLASSES: Final[dict[str, str]] = {
     "OriginateResponse": "call",
     "ChanSpyStart": "call",
     "ChanSpyStop": "call",
+    "ContactStatus": "system",
 }
 # The events the daemon consumes, as manager.conf ``eventfilter`` lines of its user (criteria,
 # pattern): Asterisk then queues nothing else for it (~170 events a call otherwise, ~27 after).
@@ -68,12 +73,16 @@ EVENT_FILTERS: Final[tuple[tuple[str, str], ...]] = (
     ("eventfilter(action(include),name(DialEnd),header(DialStatus),method(exact))", "ANSWER"),
     ("eventfilter(action(include),name(DeviceStateChange))", ""),
     ("eventfilter(action(include),name(OriginateResponse))", ""),
+    # res_pjsip qualify results: an unreachable or slow phone pauses its agent (phone_quality)
+    ("eventfilter(action(include),name(ContactStatus))", ""),
     ("eventfilter(action(include),name(ChanSpyStart))", ""),
     ("eventfilter(action(include),name(ChanSpyStop))", ""),
 )
 # classes that give more than the daemon needs: shell, CLI, configuration, everything
 DANGEROUS: Final = frozenset({"system", "command", "config", "agi", "all"})
-PREFERRED_ORDER: Final = ("call", "originate", "reporting", "agent", "dialplan", "user")
+PREFERRED_ORDER: Final = (
+    "call", "originate", "reporting", "system", "agent", "dialplan", "user",
+)  # fmt: skip
 
 
 def _ordered(classes: Iterable[str]) -> str:
@@ -171,7 +180,7 @@ def check_manager_conf(text: str, username: str, file: str) -> list[ConfigIssue]
     for number, key, value in sections[username]:
         if key in granted:
             granted[key] |= {c.strip().lower() for c in value.split(",") if c.strip()}
-            extra = granted[key] & DANGEROUS
+            extra = granted[key] & (DANGEROUS - (read_classes() if key == "read" else set()))
             if extra:
                 issues.append(
                     ConfigIssue(

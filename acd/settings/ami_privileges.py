@@ -55,7 +55,6 @@ ACTION_CLASSES: Final[dict[str, frozenset[str]]] = {
 EVENT_CLASSES: Final[dict[str, str]] = {
     "DialEnd": "call",
     "DeviceStateChange": "call",
-    "Hangup": "call",
     "OriginateResponse": "call",
     "ChanSpyStart": "call",
     "ChanSpyStop": "call",
@@ -136,12 +135,13 @@ def _sections(text: str) -> dict[str, list[tuple[int, str, str]]]:
 
 
 # One event of each kind the daemon consumes, as Asterisk would queue it for the user.
-_USED_EVENTS: Final = (
-    Message.build((("Event", "DialEnd"), ("Privilege", "call,all")), DialStatus="ANSWER"),
-    *(
-        Message.build((("Event", name), ("Privilege", "call,all")))
-        for name in ("DeviceStateChange", "OriginateResponse", "ChanSpyStart", "ChanSpyStop")
-    ),
+# one sample of each event the daemon consumes, as Asterisk sends it (DialEnd: only the answer)
+_USED_EVENTS: Final = tuple(
+    Message.build(
+        (("Event", name), ("Privilege", f"{cls},all")),
+        **({"DialStatus": "ANSWER"} if name == "DialEnd" else {}),
+    )
+    for name, cls in EVENT_CLASSES.items()
 )
 
 

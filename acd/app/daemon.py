@@ -26,7 +26,7 @@ from acd.asterisk.aio.agi_server import AgiHandler, FastAgiServer
 from acd.asterisk.aio.ami_client import AmiClient, AmiClientClosed, AmiLoginError
 from acd.daemon.agent_codes import AgentFeatureCodes
 from acd.daemon.ami_watch import AmiWatcher
-from acd.daemon.call_flow import CallFlow, IvrRoute
+from acd.daemon.call_flow import CallFlow, IvrRoute, ResumeRoute
 from acd.daemon.callback_book import CallbackBook, CallbackHours, booked_in_table
 from acd.daemon.callback_flow import CallbackFlow
 from acd.daemon.callbacks import CallbackScheduler
@@ -238,20 +238,23 @@ class Daemon:
         callers: CallerLookup | None,
         call_settings: FlowSettings,
     ) -> Router[AgiHandler]:
-        """The FastAGI routes: a new call (IVR), a call-back's customer leg, agent codes."""
+        """The FastAGI routes: a new call (IVR), a caller resumed after their daemon died, a
+        call-back's customer leg, agent codes."""
         router: Router[AgiHandler] = Router()
-        router.add(
-            names.ROUTE_IVR,
-            IvrRoute(
-                self.flow,
-                self.outputs,
-                ivr,
-                call_settings,
-                book=self.callback_book,
-                clocks=self.clocks,
-                callers=callers,
-            ),
+        ivr_route = IvrRoute(
+            self.flow,
+            self.outputs,
+            ivr,
+            call_settings,
+            book=self.callback_book,
+            clocks=self.clocks,
+            callers=callers,
         )
+        router.add(names.ROUTE_IVR, ivr_route)
+        resume = ResumeRoute(
+            self.flow, ivr_route, self.outputs, call_settings, clocks=self.clocks, callers=callers
+        )
+        router.add(names.ROUTE_RESUME, resume)
         router.add(
             names.ROUTE_CALLBACK,
             CallbackFlow(

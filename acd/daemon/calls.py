@@ -113,11 +113,13 @@ class Call:
 
     __slots__ = ("_state", "_steps", "facts", "signals")
 
-    def __init__(self, facts: Arrival) -> None:
+    def __init__(self, facts: Arrival, *, first_seq: int = 0) -> None:
+        """``first_seq``: where the timeline's numbering starts (a call resumed after its daemon
+        died continues the same call's rows and events after the ones already written)."""
         self.facts = facts
         self.signals = CallSignals()
         self._steps: list[Step] = []
-        self._state = CallState(facts, name=facts.name)
+        self._state = CallState(facts, name=facts.name, steps=first_seq)
 
     @property
     def call_id(self) -> str:

@@ -87,9 +87,12 @@ class Outputs:
     # -- calls ------------------------------------------------------------------------------
 
     def call_opened(self, call: Call) -> None:
-        """The call arrived: its ``arrived`` event and first calls row."""
-        self._row(call, "0")  # first: the timeline rows refer to it
-        self._event(call, ARRIVED, call.facts.arrived_at, seq=0)
+        """The call arrived: its ``arrived`` event and first calls row (a resumed call: its row
+        again, the ``arrived`` event is the first daemon's)."""
+        seq = call.state.steps
+        self._row(call, str(seq))  # first: the timeline rows refer to it
+        if seq == 0:
+            self._event(call, ARRIVED, call.facts.arrived_at, seq=0)
 
     def call_step(self, call: Call, step: Step) -> None:
         """A step was added to the call's timeline (``call.state`` is the call after it)."""

@@ -27,6 +27,7 @@ from acd.asterisk.aio.ami_client import AmiClient, AmiClientClosed, AmiLoginErro
 from acd.daemon.agent_codes import AgentFeatureCodes
 from acd.daemon.ami_watch import AmiWatcher
 from acd.daemon.call_flow import CallFlow, IvrRoute, ResumeRoute
+from acd.daemon.call_reconcile import CallReconcile
 from acd.daemon.callback_book import CallbackBook, CallbackHours, booked_in_table
 from acd.daemon.callback_flow import CallbackFlow
 from acd.daemon.callbacks import CallbackScheduler
@@ -150,6 +151,10 @@ class Daemon:
             CallbackHours(cb.calling_hours, cb.slot_capacity, settings.timezone),
         )
         call_settings = flow_settings(settings, options)
+        # rows a previous daemon left open (issue 12): closed once AMI is up
+        self.call_reconcile = CallReconcile(
+            self.db, self.registry, self.outputs.store, recording=self.recording, clock=clock
+        )
         self.flow = CallFlow(
             self.acd,
             self.registry,
@@ -229,8 +234,8 @@ class Daemon:
                 tls=system.http.tls,
             )
         )
-        self.started = asyncio.Event()
-        self._stop = asyncio.Event()
+        # started: taking calls; _ami_up: the first AMI login (the call reconcile waits for it)
+        self.started, self._stop, self._ami_up = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     def _routes(
         self,
@@ -252,7 +257,13 @@ class Daemon:
         )
         router.add(names.ROUTE_IVR, ivr_route)
         resume = ResumeRoute(
-            self.flow, ivr_route, self.outputs, call_settings, clocks=self.clocks, callers=callers
+            self.flow,
+            ivr_route,
+            self.outputs,
+            call_settings,
+            clocks=self.clocks,
+            callers=callers,
+            on_resume=self.call_reconcile.resumed,
         )
         router.add(names.ROUTE_RESUME, resume)
         router.add(
@@ -282,6 +293,8 @@ class Daemon:
             self.publisher.publish(publication)
 
     def _ami_link(self, up: bool) -> None:
+        if up:
+            self._ami_up.set()
         if self.publisher is not None:
             prefix = self.settings.system.mqtt.topic_prefix
             self.publisher.publish(topics.ami_link(prefix, up, self.options.clock()))
@@ -307,6 +320,8 @@ class Daemon:
                     tasks.create_task(self.fallback_import.run(), name="fallback-import")
                 if self.leadership is not None:
                     tasks.create_task(self._keep_leadership(self.leadership), name="leadership")
+                reconcile = self.call_reconcile.run(self.ami, self._ami_up)
+                tasks.create_task(reconcile, name="call-reconcile")
                 # (The state restored from before this process, issue 12 item 2, belongs here:
                 # before the floor is published and the first call is taken.)
                 await self._publish_floor()

@@ -163,6 +163,9 @@ class Harness:
 
     async def sigkill(self, daemon: Daemon, run: asyncio.Task[None]) -> None:
         """SIGKILL of a detached daemon (see ``sigkill_daemon``)."""
+        # a dead process's port refuses at once: the callers' resume attempts must not meet
+        # a listener being torn down in this process
+        await daemon.agi.stop_listening()
         self.sim.faults.cut_agi()
         run.cancel()
         with suppress(asyncio.CancelledError):
@@ -173,6 +176,8 @@ class Harness:
     async def sigkill_daemon(self) -> None:
         """SIGKILL: the daemon's FastAGI connections vanish before it could write anything more
         (``kill_daemon`` alone lets cancelled tasks clean up on their sockets first)."""
+        if self._daemon is not None:
+            await self._daemon.agi.stop_listening()  # see ``sigkill``
         self.sim.faults.cut_agi()
         await self.kill_daemon()
 

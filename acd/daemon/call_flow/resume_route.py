@@ -15,6 +15,8 @@ FastAGI server exist only once the leadership is won): Asterisk gets a refused c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from acd.asterisk.aio.agi_session import AgiSession
 from acd.daemon.call_flow.flow import CallFlow
 from acd.daemon.call_flow.ivr_route import IvrRoute
@@ -42,7 +44,11 @@ class ResumeRoute:
         clocks: Clocks,
         callers: CallerLookup | None = None,
         lookup_timeout_s: float = 1.0,
+        on_resume: Callable[[str], None] = lambda _call_id: None,
     ) -> None:
+        """``on_resume(call_id)``: this call's row is continued here (``CallReconcile``
+        stops following it)."""
+        self._on_resume = on_resume
         self._flow = flow
         self._ivr = ivr
         self._outputs = outputs
@@ -67,6 +73,7 @@ class ResumeRoute:
         if resume.problems:
             log.warning("resume_data_replaced", problems=list(resume.problems), **fields)
         number = env.callerid or ""
+        self._on_resume(resume.call_id)
         if resume.queue is None:
             log.info("call_resumed_in_ivr", **fields)
             await self._ivr.take(

@@ -22,6 +22,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -89,12 +90,14 @@ class CallReconcile:
         self._clock = clock
         self._following: dict[str, OpenCall] = {}  # by channel Uniqueid
         self._queued: set[str] = set()  # Uniqueids seen joining a Queue()
+        self._resumed: set[str] = set()  # call ids this daemon took again: never closed here
         # a followed call's hang-up, or None: one stopped being followed (resumed)
         self._ended: asyncio.Queue[tuple[OpenCall, float] | None] = asyncio.Queue()
         self.closed = 0
 
     def resumed(self, call_id: str) -> None:
         """A daemon took this call again (route ``resume``): its flow writes the row now."""
+        self._resumed.add(call_id)  # also if its row is read after this (the writer's backlog)
         for uniqueid, call in list(self._following.items()):
             if call.call_id == call_id:
                 del self._following[uniqueid]
@@ -126,11 +129,14 @@ class CallReconcile:
             return False
         live = {item.get("Uniqueid") for item in channels.events}
         now = self._clock()
-        for call in rows:
+        gone: list[OpenCall] = []
+        for call in rows:  # all followed before the first await: no Hangup slips through
             if call.uniqueid is not None and call.uniqueid in live:
                 self._following[call.uniqueid] = call
             elif not call.failed_at_stop:
-                await self._close(call, now, False)
+                gone.append(call)
+        for call in gone:
+            await self._close(call, now, False)
         log.info("call_reconcile", open_rows=len(rows), following=len(self._following))
         return bool(self._following)
 
@@ -155,7 +161,11 @@ class CallReconcile:
                 )
                 for r in result
             ]
-        return [c for c in found if self._registry.get(c.call_id) is None]
+        return [
+            c
+            for c in found
+            if self._registry.get(c.call_id) is None and c.call_id not in self._resumed
+        ]
 
     def _on_event(self, event: Message) -> None:
         uniqueid = event.get("Uniqueid") or ""
@@ -187,6 +197,9 @@ class CallReconcile:
         if self._recording is None or call.answered_at is None:
             return None
         path = self._recording.path_for(call.call_id, call.queue, call.answered_at)
+        if not await asyncio.to_thread(Path(path).exists):
+            log.warning("recording_not_found", call_id=call.call_id, path=path)
+            return None
         facts = Arrival(call.call_id, call.uniqueid or "", "", "", None, call.answered_at)
         state = replace(
             CallState(facts),

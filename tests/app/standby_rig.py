@@ -215,6 +215,9 @@ def _write_config(
     def queues(data: dict[str, Any]) -> None:
         for queue in data["queues"]:
             queue.pop("hours", None)  # open now, whatever the hour
+            # every caller is served now (none dropped): with the shipped 15-60 s wrap-up six
+            # agents would take minutes to drain the traffic of a failover run
+            queue["wrapup_s"] = 2
 
     edit("hotline.yaml", system)
     edit("queues.yaml", queues)

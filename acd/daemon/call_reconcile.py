@@ -91,12 +91,15 @@ class CallReconcile:
         self._following: dict[str, OpenCall] = {}  # by channel Uniqueid
         self._queued: set[str] = set()  # Uniqueids seen joining a Queue()
         self._resumed: set[str] = set()  # call ids this daemon took again: never closed here
+        self._finished = False
         # a followed call's hang-up, or None: one stopped being followed (resumed)
         self._ended: asyncio.Queue[tuple[OpenCall, float] | None] = asyncio.Queue()
         self.closed = 0
 
     def resumed(self, call_id: str) -> None:
         """A daemon took this call again (route ``resume``): its flow writes the row now."""
+        if self._finished:
+            return
         self._resumed.add(call_id)  # also if its row is read after this (the writer's backlog)
         for uniqueid, call in list(self._following.items()):
             if call.call_id == call_id:
@@ -117,6 +120,7 @@ class CallReconcile:
                     await self._close(*ended, observed=True)
         finally:
             unsubscribe()
+            self._finished, self._resumed, self._queued = True, set(), set()
 
     async def _start(self, ami: AmiClient) -> bool:
         rows = await self._open_rows()

@@ -43,9 +43,11 @@ from acd.daemon.queue_stats import QueueStats
 from acd.daemon.recording import CallRecording, RecordingSettings
 from acd.daemon.recording_control import RecordingControl
 from acd.daemon.service import AcdService
+from acd.daemon.sessions import Restored, Sessions
 from acd.daemon.specs import engine_specs
 from acd.daemon.supervisor import SupervisorDesk
 from acd.daemon.transfers import AgentLeg
+from acd.engine.agent import AgentState
 from acd.engine.floor import Floor
 from acd.engine.floor_inputs import AgentAction
 from acd.events import topics
@@ -69,6 +71,9 @@ STEP_DOWN_FLUSH_S = 5.0
 
 
 class Daemon:
+    restored: Restored | None = None  # what the start took back (``acd.daemon.sessions``)
+    _clean_stop = False  # stop() was asked for (not a crash, not a step-down)
+
     def __init__(
         self,
         settings: Settings,
@@ -151,10 +156,6 @@ class Daemon:
             CallbackHours(cb.calling_hours, cb.slot_capacity, settings.timezone),
         )
         call_settings = flow_settings(settings, options)
-        # rows a previous daemon left open (issue 12): closed once AMI is up
-        self.call_reconcile = CallReconcile(
-            self.db, self.registry, self.outputs.store, recording=self.recording, clock=clock
-        )
         self.flow = CallFlow(
             self.acd,
             self.registry,
@@ -204,6 +205,15 @@ class Daemon:
             on_disconnect=self.watcher.link_lost,  # devices unknown; MQTT system/ami "down"
         )
         self.ami.subscribe(self.watcher.on_event)
+        self.sessions = Sessions(
+            self.acd,
+            self.db,
+            self.writer,
+            self.watcher,
+            lambda: self.ami,
+            endpoints={a.id: a.endpoint for a in settings.agents},
+            clocks=clocks,
+        )
         self.desk = SupervisorDesk(self.ami, self.writer.submit, clock=clock)
         self.ami.subscribe(self.desk.on_event)
         self.ami.subscribe(self.callbacks.on_event)
@@ -256,6 +266,15 @@ class Daemon:
             callers=callers,
         )
         router.add(names.ROUTE_IVR, ivr_route)
+        # rows a previous daemon left open (issue 12), closed once AMI is up; a caller the
+        # resume route takes again is this daemon's to finish
+        self.call_reconcile = CallReconcile(
+            self.db,
+            self.registry,
+            self.outputs.store,
+            recording=self.recording,
+            clock=self.clocks.wall,
+        )
         resume = ResumeRoute(
             self.flow,
             ivr_route,
@@ -287,6 +306,17 @@ class Daemon:
             ),
         )
         return router
+
+    async def _log_in_configured(self) -> None:
+        """``RunOptions.login_agents`` (demo, tests): those a restored session left out."""
+
+        def logged_out(f: Floor, _now: float) -> set[str]:
+            return {a for a, r in f.agents.items() if r.state is AgentState.LOGGED_OUT}
+
+        out = await self.acd.read(logged_out)
+        for agent_id in self.options.login_agents:
+            if agent_id in out:
+                await self.acd.agent_input(agent_id, AgentAction.LOGIN)
 
     def _publish(self, publication: Publication) -> None:
         if self.publisher is not None:
@@ -320,10 +350,13 @@ class Daemon:
                     tasks.create_task(self.fallback_import.run(), name="fallback-import")
                 if self.leadership is not None:
                     tasks.create_task(self._keep_leadership(self.leadership), name="leadership")
-                reconcile = self.call_reconcile.run(self.ami, self._ami_up)
-                tasks.create_task(reconcile, name="call-reconcile")
-                # (The state restored from before this process, issue 12 item 2, belongs here:
-                # before the floor is published and the first call is taken.)
+                tasks.create_task(
+                    self.call_reconcile.run(self.ami, self._ami_up), name="call-reconcile"
+                )
+                # The agents' sessions from before this process, reconciled with Asterisk:
+                # before the floor is published and the first call is taken.
+                self.restored = await self.sessions.restore()
+                tasks.create_task(self.sessions.heartbeat(), name="heartbeat")  # after: it reads
                 await self._publish_floor()
                 await self.agi.start()
                 http_task = None
@@ -331,12 +364,11 @@ class Daemon:
                     self.http.bind()
                     tasks.create_task(self.api.loop_lag.run(), name="loop-lag")
                     http_task = tasks.create_task(self.http.serve(), name="http")
-                for agent_id in self.options.login_agents:
-                    await self.acd.agent_input(agent_id, AgentAction.LOGIN)
+                await self._log_in_configured()
                 self.started.set()
                 log.info("daemon_up", agi_host=self.agi_host, agi_port=self.agi.port)
                 await self._stop.wait()
-                log.info("daemon_stopping")
+                self._stopping()
                 await self._hand_back_waiting_callers()
                 if self.http is not None and http_task is not None:
                     self.http.stop()
@@ -353,7 +385,16 @@ class Daemon:
             # cancelled, unanswered callers go to the dialplan's Queue()), then flush.
             await self.agi.close()
             await self.ami.close()
+            if self._clean_stop and not self.stepped_down:
+                self.sessions.close_at_stop()  # after the owner task: nothing reopens them
             await self._flush_storage()
+
+    def _stopping(self) -> None:
+        """A stop (or a step-down) begins: the agents' stored sessions stay as they are now,
+        whatever releasing the calls does to the floor (``Outputs.hold_sessions``)."""
+        log.info("daemon_stopping")
+        self._clean_stop = True
+        self.outputs.hold_sessions()
 
     async def _flush_storage(self) -> None:
         """Write what is queued and close the databases. After a step-down the database may be

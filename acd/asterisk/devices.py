@@ -22,3 +22,13 @@ def device_of(endpoint: str) -> str:
     if not at:
         return endpoint
     return f"{exten}@{context.split('/', 1)[0]}"
+
+
+def channel_device(channel: str) -> str:
+    """The device a channel is on: ``PJSIP/1001-0000001a`` -> ``PJSIP/1001``,
+    ``Local/agent2@agents-000001ac;1`` -> ``Local/agent2@agents`` (both halves of a Local
+    channel). Names as recorded (shared/asterisk transcripts, ami_events_full_call.txt): the
+    channel technology's ``-<sequence>`` suffix, and ``;1``/``;2`` for Local."""
+    name = channel.rsplit(";", 1)[0] if channel.startswith("Local/") else channel
+    device, dash, _sequence = name.rpartition("-")
+    return device if dash else name

@@ -17,19 +17,25 @@ The watcher never changes a call: the answer resolves the call's answer future
 After every (re)connect ``resync`` asks Asterisk for the device states (``DeviceStateList``) and
 the live channels (``CoreShowChannels``): a call we think is alive whose channel is gone is told
 so (``ChannelGone`` on its signals); its flow ends it and releases it on the floor, so no agent
-stays reserved and no caller stays queued for a call that no longer exists.
+stays reserved and no caller stays queued for a call that no longer exists. A ringing caller
+the list shows bridged was answered while the link was down: its answer is caught up. An agent
+restored talking (``acd.daemon.sessions``) whose phone has no channel any more is freed.
+``synced`` is set once a resync has applied the device states, cleared when the link drops.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import asyncio
+from collections.abc import Callable, Collection, Sequence
 
 from acd.asterisk.aio.ami_client import AmiClient, AmiError
 from acd.asterisk.ami.message import Message
-from acd.asterisk.devices import device_of
-from acd.daemon.calls import CallRegistry, ChannelGone
+from acd.asterisk.devices import channel_device, device_of
+from acd.daemon.calls import Call, CallRegistry, ChannelGone
 from acd.daemon.service import AcdService
 from acd.engine.agent import DeviceState
+from acd.engine.floor import Floor
+from acd.engine.floor_inputs import OutsideCallEnded
 from acd.logging import get_logger
 
 log = get_logger(__name__)
@@ -52,6 +58,8 @@ class AmiWatcher:
         self._on_link = on_link
         self.resyncs = 0
         self.released = 0
+        self.answers_caught_up = 0  # answers the link missed, learnt from a resync
+        self.synced = asyncio.Event()  # a resync has applied Asterisk's device states
 
     def on_event(self, event: Message) -> None:
         """Event callback (subscribed to the AMI client): cheap, never blocks."""
@@ -71,6 +79,7 @@ class AmiWatcher:
 
     def link_lost(self) -> None:
         """The AMI client's ``on_disconnect``: device states are unknown until the resync."""
+        self.synced.clear()
         self._acd.devices_unknown()
         if self._on_link is not None:
             self._on_link(False)
@@ -91,8 +100,11 @@ class AmiWatcher:
         except AmiError as exc:
             log.warning("ami_resync_incomplete", error=str(exc))
             return
+        self.synced.set()
         live = {item.get("Uniqueid") for item in channels.events}
         live |= {item.get("Linkedid") for item in channels.events}
+        self._answers_missed(known, channels.events)
+        await self._outside_calls(channels.events)
         for call in known:
             if self._registry.get(call.call_id) is None:
                 continue  # ended meanwhile
@@ -111,7 +123,45 @@ class AmiWatcher:
                 self.released += 1
         log.info(
             "ami_resynchronised",
+            answers_caught_up=self.answers_caught_up,
             reconnected=reconnected,
             devices=len(devices.events),
             channels=len(channels.events),
         )
+
+    def _answers_missed(self, known: list[Call], channels: Sequence[Message]) -> None:
+        """A caller whose ring was answered while the link was down is bridged now, with no
+        ``DialEnd`` ever heard: resolve its answer, so the agent is shown talking (the
+        conversation's start is the resync's time; the recording runs already, started over
+        FastAGI before the Dial)."""
+        bridges: dict[str, list[Message]] = {}
+        for item in channels:
+            bridge = item.get("BridgeId") or ""
+            if bridge:
+                bridges.setdefault(bridge, []).append(item)
+        for item in channels:
+            uniqueid, bridge = item.get("Uniqueid") or "", item.get("BridgeId") or ""
+            call = self._registry.by_uniqueid(uniqueid)
+            if not bridge or call is None or call not in known:
+                continue
+            peers = [p.get("Channel") for p in bridges[bridge] if p is not item]
+            if self._registry.answer_seen(uniqueid, self._clock(), peers[0] if peers else None):
+                log.warning("answer_caught_up", call_id=call.call_id, why="AMI was down")
+                self.answers_caught_up += 1
+
+    async def _outside_calls(self, channels: Sequence[Message]) -> None:
+        """Agents restored talking (``acd.engine.sessions``) whose phone has no channel any
+        more: their conversation ended while the link was down."""
+
+        def outside(f: Floor, _now: float) -> list[tuple[str, str]]:
+            return [
+                (a.agent_id, f.specs[a.agent_id].device)
+                for a in f.agents.values()
+                if a.outside_call is not None
+            ]
+
+        busy = {channel_device(item.get("Channel") or "") for item in channels}
+        for agent_id, device in await self._acd.read(outside):
+            if device not in busy:
+                log.info("outside_call_over", agent_id=agent_id, why="no channel on the phone")
+                self._acd.post(OutsideCallEnded(agent_id))

@@ -27,12 +27,19 @@ from acd.daemon.calls import Call
 from acd.daemon.clocks import Clocks
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import AgentChanged
+from acd.engine.sessions import session_of
 from acd.events import topics
 from acd.events.publisher import MqttPublisher
 from acd.events.topics import Publication
 from acd.kpi import CallFacts, summarize
 from acd.logging import get_logger
-from acd.storage.commands import AppendAgentState, AppendCallEvent, UpsertCall, WriteCommand
+from acd.storage.commands import (
+    AppendAgentState,
+    AppendCallEvent,
+    UpsertAgentSession,
+    UpsertCall,
+    WriteCommand,
+)
 from acd.storage.writer import StorageWriter
 
 log = get_logger(__name__)
@@ -83,6 +90,8 @@ class Outputs:
         self.outcomes: Counter[str] = Counter()
         self._state_seq = 0
         self._agent_at: dict[str, float] = {}  # agent -> wall time of its last state change
+        self._sessions_due: set[str] = set()  # agents changed since the last floor_changed
+        self._sessions_held = False
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -169,11 +178,44 @@ class Outputs:
                 at=utc(at),
             )
         )
+        self._sessions_due.add(change.agent_id)
 
     def floor_changed(self, floor: Floor, now: float) -> None:
-        """Cheap: the queue statistics task (``acd.daemon.queue_stats``) reads the floor."""
-        del floor, now
+        """Cheap: the queue statistics task (``acd.daemon.queue_stats``) reads the floor. The
+        sessions of the agents who changed are stored here, in the owner task, after the
+        floor took the whole input (a state and its wrap-up deadline and call, together)."""
+        del now
+        if not self._sessions_held:
+            for agent_id in sorted(self._sessions_due):
+                self._store_session(floor, agent_id)
+        self._sessions_due.clear()
         self._floor_changed()
+
+    def hold_sessions(self) -> None:
+        """The daemon stops: what its ending calls do to the floor (a conversation released
+        as its FastAGI session is cancelled, while Asterisk's bridge stays up) is not what the
+        agents do. The sessions stay as they were; the next start reconciles them."""
+        self._sessions_held = True
+
+    def _store_session(self, floor: Floor, agent_id: str) -> None:
+        session = session_of(floor, agent_id)
+        wall = self._agent_at.get(agent_id) or self._clocks.wall()
+        due = session.wrap_up_due
+        self._state_seq += 1
+        self._write(
+            UpsertAgentSession(
+                idempotency_key=f"{agent_id}:session:{wall:.6f}:{self._state_seq}",
+                agent_id=agent_id,
+                state=session.state.value,
+                reason=session.reason,
+                endpoint=floor.specs[agent_id].endpoint,
+                since=utc(wall),
+                wrap_up_due=None if due is None else utc(self._clocks.to_wall(due)),
+                call_id=session.call_id,
+                queue=session.queue,
+                updated_at=utc(self._clocks.wall()),
+            )
+        )
 
     # -- anything else ----------------------------------------------------------------------
 

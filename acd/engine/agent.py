@@ -204,6 +204,9 @@ class Agent:
     last_queue: str | None = None
     talk_s: float | None = None
     wrap_started: float | None = None
+    # Restored talking with a call no daemon of this process owns (acd.engine.sessions): the
+    # phone's device state, or the AMI resync, says when it ends.
+    outside_call: str | None = None
 
     @property
     def routable(self) -> bool:
@@ -373,6 +376,15 @@ def render_markdown() -> str:
     lines += [
         "- When the AMI link is lost every device is `UNKNOWN` until the resynchronisation "
         "after the reconnect reports it again.",
+        "",
+        "## Restored sessions",
+        "",
+        "A new daemon (a restart, a crash, a standby taking over) sets each logged-in agent's "
+        "record as the stored session has it (`acd/engine/sessions.py`), before any call: ready "
+        "or paused with its reason; wrap-up with what is left of it; talking while Asterisk still "
+        "has a channel on the agent's phone (then `on_call`, or `pending_logout`, until the phone "
+        "is `NOT_INUSE` or unavailable, or no channel is left on it), else ready. The device "
+        "rules apply to the restored record.",
         "",
     ]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from typing import assert_never
 
 from acd.engine.agent import (
     DEFAULT_MISS_LIMIT,
+    PHONE_UNAVAILABLE_REASON,
     Agent,
     AgentChanged,
     AgentInput,
@@ -31,7 +32,9 @@ from acd.engine.floor_inputs import (
     DeviceStateChanged,
     DeviceStatesUnknown,
     FloorInput,
+    OutsideCallEnded,
     Overflow,
+    RestoreAgent,
     RingAnswered,
     RingFailed,
     Tick,
@@ -100,6 +103,10 @@ class Floor:
                 effects = self._designate(call_id, agent_id)
             case Overflow(call_id=call_id, step=rung):
                 effects = self._overflow(call_id, rung)
+            case RestoreAgent():
+                effects = self._restore(inp, now)
+            case OutsideCallEnded(agent_id=agent_id):
+                effects = self._outside_ended(agent_id, now)
             case Tick():
                 effects = self._tick(now)
             case _:
@@ -160,8 +167,57 @@ class Floor:
     ) -> list[FloorEffect]:
         effects: list[FloorEffect] = []
         for agent_id in agent_ids:
+            if self.agents[agent_id].outside_call is not None and (
+                state is DeviceState.NOT_INUSE or state.lost
+            ):
+                effects += self._outside_ended(agent_id, now)  # the phone hung up
             effects += self._step(agent_id, I.DEVICE, now, device=state)
         return effects
+
+    def _restore(self, inp: RestoreAgent, now: float) -> list[FloorEffect]:
+        """A stored session taken back at start: the record is set as the state machine left
+        it, not replayed through it (the inputs that led there are gone with the process)."""
+        agent = self.agents.get(inp.agent_id)
+        if agent is None:
+            raise UnknownAgent(inp.agent_id)
+        if agent.state is not AgentState.LOGGED_OUT:
+            raise ValueError(f"agent {inp.agent_id} is {agent.state.value}, not restorable")
+        state, reason, outside = inp.state, inp.reason, inp.outside_call
+        if state in _TALKING and outside is None:
+            raise ValueError(f"agent {inp.agent_id}: talking needs the outside call")
+        if state in _TALKING and agent.device is DeviceState.NOT_INUSE:
+            state = (
+                AgentState.LOGGED_OUT if state is AgentState.PENDING_LOGOUT else AgentState.READY
+            )
+        if state is AgentState.LOGGED_OUT or state is AgentState.RESERVED:
+            return []  # a ring is never restored: its caller is not on this floor
+        routable = agent.routable
+        auto = False
+        if state is AgentState.READY and agent.device.lost:
+            state, reason, auto = AgentState.PAUSED, PHONE_UNAVAILABLE_REASON, True
+        agent.state, agent.since, agent.last_queue = state, now, inp.queue
+        agent.pause_reason = (reason or "unspecified") if state is AgentState.PAUSED else None
+        agent.outside_call = outside if state in _TALKING else None
+        agent.wrap_up_due = None
+        if state is AgentState.WRAP_UP:
+            agent.wrap_up_due = now + max(0.0, inp.wrap_up_left_s or 0.0)
+            agent.wrap_started = now
+            heapq.heappush(self._wrap_due, (agent.wrap_up_due, agent.agent_id))
+        if agent.routable and not routable:
+            self.router.agent_available(agent.agent_id, now)
+        why = agent.pause_reason if state is AgentState.PAUSED else "restored"
+        return [AgentChanged(agent.agent_id, AgentState.LOGGED_OUT, state, why, now, auto)]
+
+    def _outside_ended(self, agent_id: str, now: float) -> list[FloorEffect]:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise UnknownAgent(agent_id)
+        if agent.outside_call is None:
+            return []  # ended already
+        agent.outside_call = None
+        if agent.state not in _TALKING:
+            return []
+        return self._step(agent_id, I.CALL_END, now)
 
     def _caller_left(self, call_id: str, now: float) -> list[FloorEffect]:
         engaged = self.router.engaged.get(call_id)

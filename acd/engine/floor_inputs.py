@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from acd.engine.agent import AgentInput, DeviceState
+from acd.engine.agent import AgentInput, AgentState, DeviceState
 from acd.engine.model import OverflowToQueue, WaitingCall, WidenSkills
 
 
@@ -125,6 +125,29 @@ class Overflow:
 
 
 @dataclass(frozen=True, slots=True)
+class RestoreAgent:
+    """At start, before any call: a logged-out agent takes back the session a previous daemon
+    stored (``acd.engine.sessions.restore_inputs`` decides it from the stored session and
+    Asterisk's channels). ``outside_call`` names the conversation the agent is still in (no
+    call of this daemon): the agent stays talking until ``OutsideCallEnded``."""
+
+    agent_id: str
+    state: AgentState
+    reason: str | None = None  # the pause reason
+    wrap_up_left_s: float | None = None  # wrap-up still to run
+    queue: str | None = None  # the last call's queue (wrap-up length after an outside call)
+    outside_call: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideCallEnded:
+    """The restored agent's outside conversation is over (its phone is free again, or Asterisk
+    no longer has a channel on it). Idempotent."""
+
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time passed: timers due by ``now`` fire (wrap-up ends, relaxed requirements, retries)."""
 
@@ -141,5 +164,7 @@ FloorInput = (
     | Assign
     | Designate
     | Overflow
+    | RestoreAgent
+    | OutsideCallEnded
     | Tick
 )

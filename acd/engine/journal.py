@@ -15,7 +15,7 @@ from dataclasses import fields, is_dataclass
 from enum import StrEnum
 from typing import Any, get_type_hints
 
-from acd.engine.agent import AgentInput, DeviceState
+from acd.engine.agent import AgentInput, AgentState, DeviceState
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import FloorEffect
 from acd.engine.floor_inputs import (
@@ -29,7 +29,9 @@ from acd.engine.floor_inputs import (
     DeviceStateChanged,
     DeviceStatesUnknown,
     FloorInput,
+    OutsideCallEnded,
     Overflow,
+    RestoreAgent,
     RingAnswered,
     RingFailed,
     Tick,
@@ -48,12 +50,14 @@ _INPUTS: tuple[type[FloorInput], ...] = (
     Assign,
     Designate,
     Overflow,
+    RestoreAgent,
+    OutsideCallEnded,
     Tick,
 )
 _TYPES: dict[str, type[Any]] = {
     t.__name__: t for t in (*_INPUTS, WaitingCall, WidenSkills, OverflowToQueue, SkillRequirement)
 }
-_ENUMS: tuple[type[StrEnum], ...] = (AgentAction, DeviceState, AgentInput)
+_ENUMS: tuple[type[StrEnum], ...] = (AgentAction, DeviceState, AgentInput, AgentState)
 
 
 class JournalError(ValueError):

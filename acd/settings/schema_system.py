@@ -28,7 +28,9 @@ class AmiSettings(FrozenModel):
     secret_env: EnvName = "HOTLINE_AMI_SECRET"
     # Filled by load_settings from the environment; never read from YAML.
     secret: SecretStr | None = Field(default=None, exclude=True)
-    reconnect_max_s: PositiveSeconds = 30.0
+    # Cap of the reconnect back-off (from 0.5 s, with jitter: each wait is between half the cap
+    # and the cap): 0.8 reconnects within a second of Asterisk coming back (issue 12).
+    reconnect_max_s: float = Field(default=0.8, ge=0.5)
     ping_interval_s: PositiveSeconds = 20.0
 
     @model_validator(mode="before")

@@ -116,6 +116,10 @@ class AmiSession:
             self._writer.transport.abort()
 
     async def run(self) -> None:
+        if self.server.faults.ami_refused:  # down: closed before the banner
+            self.abort()
+            self.server.forget(self)
+            return
         try:
             self.write(self.conn.banner())
             while not self._closed:

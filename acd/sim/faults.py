@@ -3,6 +3,8 @@
 Each fault reproduces a failure the daemon must survive on a real Asterisk:
 
 * ``drop_ami()``: every AMI connection is closed at once (Asterisk restart, network cut).
+* ``refuse_ami()``: AMI is down for a while (Asterisk restarting, the manager port firewalled):
+  every connection is dropped, and each new one is closed before the banner until switched off.
 * ``stall_ami()``: actions are read but never answered, Ping included (a wedged manager
   thread); events keep flowing, so a client only notices through its own action timeouts.
 * ``refuse_agi()``: FastAGI connects go to a closed port, so the connect is refused and the
@@ -48,6 +50,7 @@ class Faults:
         self._agi_refused = plan.refuse_agi
         self._agi_dropped = plan.drop_agi
         self._agi_hangup = plan.hangup_in_agi
+        self._ami_refused = False
         self._ami_drops = 0
         #: actions read and left unanswered while AMI was stalled
         self.ami_actions_ignored = 0
@@ -78,6 +81,12 @@ class Faults:
         """End every open FastAGI connection now, as a killed server (one-shot)."""
         if self._on_cut_agi is not None:
             self._on_cut_agi()
+
+    def refuse_ami(self, on: bool = True) -> None:
+        """AMI down (on) or back (off); switching it on drops every connection."""
+        self._ami_refused = on
+        if on:
+            self.drop_ami()
 
     def stall_ami(self, on: bool = True) -> None:
         self._ami_stalled = on
@@ -113,11 +122,16 @@ class Faults:
     def clear(self) -> None:
         """Switch every lasting fault off."""
         self._ami_stalled = self._agi_refused = self._agi_dropped = self._agi_hangup = False
+        self._ami_refused = False
 
     # -- state read by the runtime --------------------------------------------------------------
     @property
     def ami_stalled(self) -> bool:
         return self._ami_stalled
+
+    @property
+    def ami_refused(self) -> bool:
+        return self._ami_refused
 
     @property
     def agi_refused(self) -> bool:

@@ -176,6 +176,14 @@ async def change_agent_state(
     return await apply_state_changes(db, [change]) == 0
 
 
+async def close_open_states(db: Database, at: datetime) -> None:
+    """Close, at ``at``, every open interval that started at or before it (a stop, or the last
+    time known before a crash). Intervals opened later stay open; closed ones stay as they are."""
+    await db.execute(
+        update(_LOG).where(_LOG.c.ended_at.is_(None), _LOG.c.started_at <= at).values(ended_at=at)
+    )
+
+
 async def _apply_one(
     db: Database, batch: _Batch, current: dict[str, Interval], change: AppendAgentState
 ) -> bool:

@@ -24,9 +24,10 @@ from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from acd.storage.agent_states import apply_state_changes
+from acd.storage.agent_states import apply_state_changes, close_open_states
 from acd.storage.batch import BatchPlan, Row, by_columns, claimed_row, plan_batch
 from acd.storage.commands import (
+    AppendAgentState,
     AppendAudit,
     UpdateCallback,
     UpsertCall,
@@ -38,6 +39,7 @@ from acd.storage.engine import Database, dialect_name
 from acd.storage.models import (
     CALLBACK_STATES,
     Agent,
+    AgentSession,
     AppliedWrite,
     AuditLog,
     Base,
@@ -45,6 +47,7 @@ from acd.storage.models import (
     Callback,
     CallEvent,
     Customer,
+    DaemonHeartbeat,
     Recording,
     RecordingLeg,
     RecordingPause,
@@ -91,7 +94,17 @@ async def apply_batch(db: Database, commands: list[WriteCommand], now: datetime)
     skipped += await _insert_new(db, Callback, ["id"], plan.callbacks.values())
     await _update_callbacks(db, plan.callback_updates)
     skipped += await _write_claimed(db, plan, now)
-    skipped += await apply_state_changes(db, plan.agent_states)
+    run: list[AppendAgentState] = []
+    for change in plan.agent_states:
+        if isinstance(change, AppendAgentState):
+            run.append(change)
+            continue
+        skipped += await apply_state_changes(db, run)
+        run = []
+        await close_open_states(db, change.at)
+    skipped += await apply_state_changes(db, run)
+    await _upsert(db, AgentSession, "agent_id", list(plan.sessions.values()))
+    await _upsert(db, DaemonHeartbeat, "node", list(plan.heartbeats.values()))
     return skipped
 
 

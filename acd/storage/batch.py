@@ -21,11 +21,14 @@ from acd.storage.commands import (
     AppendAgentState,
     AppendAudit,
     AppendCallEvent,
+    CloseOpenStates,
     InsertCallback,
     InsertRecording,
     InsertRecordingPause,
+    MarkAlive,
     UpdateCallback,
     UpsertAgent,
+    UpsertAgentSession,
     UpsertCall,
     UpsertCustomer,
     WriteCommand,
@@ -47,7 +50,10 @@ class BatchPlan:
     callback_updates: list[Row] = field(default_factory=list)  # in submit order
     # No natural key: exactly once through a claimed key in ``applied_writes``.
     claimed: list[InsertRecordingPause | AppendAudit] = field(default_factory=list)
-    agent_states: list[AppendAgentState] = field(default_factory=list)  # in submit order
+    # in submit order: a close applies between the changes before and after it
+    agent_states: list[AppendAgentState | CloseOpenStates] = field(default_factory=list)
+    sessions: dict[str, Row] = field(default_factory=dict)  # agent -> the last session
+    heartbeats: dict[str, Row] = field(default_factory=dict)  # node -> the last mark
 
 
 def plan_batch(commands: Iterable[WriteCommand]) -> BatchPlan:
@@ -71,8 +77,12 @@ def plan_batch(commands: Iterable[WriteCommand]) -> BatchPlan:
                         "data": None if command.data is None else dict(command.data),
                     },
                 )
-            case AppendAgentState():
+            case AppendAgentState() | CloseOpenStates():
                 plan.agent_states.append(command)
+            case UpsertAgentSession():
+                plan.sessions[command.agent_id] = _fields(command, drop=("idempotency_key",))
+            case MarkAlive():
+                plan.heartbeats[command.node] = {"node": command.node, "seen_at": command.at}
             case UpsertAgent():
                 plan.agents[command.agent_id] = {
                     "id": command.agent_id,

@@ -64,6 +64,42 @@ class AppendAgentState:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CloseOpenStates:
+    """Close every agent's open interval that started at or before ``at``, at ``at``: the
+    daemon stops (or, after a crash, the next one starts and ``at`` is the last time known).
+    Idempotent: a closed interval stays as it is; one opened after ``at`` is left open."""
+
+    idempotency_key: str
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpsertAgentSession:
+    """The agent's session as the floor has it (``agent_sessions``); idempotent by the agent id,
+    the last one submitted wins."""
+
+    idempotency_key: str
+    agent_id: str
+    state: str
+    reason: str | None
+    endpoint: str
+    since: datetime
+    wrap_up_due: datetime | None
+    call_id: str | None
+    queue: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkAlive:
+    """The daemon is alive at ``at`` (``daemon_heartbeats``, by node)."""
+
+    idempotency_key: str
+    node: str
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
 class InsertRecording:
     idempotency_key: str
     recording_id: str
@@ -159,6 +195,9 @@ WriteCommand = (
     UpsertCall
     | AppendCallEvent
     | AppendAgentState
+    | CloseOpenStates
+    | UpsertAgentSession
+    | MarkAlive
     | InsertRecording
     | InsertCallback
     | UpdateCallback
@@ -174,6 +213,9 @@ COMMAND_TYPES: Final[dict[str, type[WriteCommand]]] = {
         UpsertCall,
         AppendCallEvent,
         AppendAgentState,
+        CloseOpenStates,
+        UpsertAgentSession,
+        MarkAlive,
         InsertRecording,
         InsertCallback,
         UpdateCallback,

@@ -299,7 +299,15 @@ async def floor_harness(
 
 
 def _free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A port free now, below Linux's ephemeral range (32768-60999): the daemon binds it only
+    after its start-up (migrations, the restore), and meanwhile any outgoing connection on this
+    shared machine may be given an ephemeral port, as bind(0) would have chosen."""
+    rng = secrets.SystemRandom()
+    while True:
+        with socket.socket() as s:
+            try:
+                s.bind((host, rng.randrange(20_000, 32_000)))
+            except OSError:
+                continue
+            port: int = s.getsockname()[1]
+            return port

@@ -98,5 +98,38 @@ async def test_stalled_ami_is_noticed_by_the_ping_and_the_client_reconnects(
     assert h.rows("select outcome from calls") == [("answered",)]
 
 
+@pytest.mark.asyncio
+async def test_a_conversation_begun_while_ami_was_down_shows_the_agent_talking(
+    tmp_path: Path,
+) -> None:
+    # AMI is down when the agent answers: no DialEnd is heard, so the floor still has the agent
+    # reserved. The resync after the reconnect finds the caller bridged and catches the answer
+    # up: the agent is on_call while still talking, and the call row is answered.
+    settings = floor_settings(1, ring_timeout_s=20.0)
+    phone = settings.agents[0].endpoint
+    talks = AgentBehaviour(answer_after=0.5, talk_time=30.0, hangs_up="agent")
+    async with floor_harness(
+        tmp_path, settings=settings, behaviour={phone: talks}, keep_events=True
+    ) as h:
+        agent = settings.agents[0].id
+        h.sim.faults.refuse_ami()
+        await h.wait_for(lambda: not h.daemon.ami.connected, "the link to go")
+        await h.place(CallerBehaviour(number="5550501", hangup_after=None))
+        await h.wait_for(lambda: bool(h.sim_events("BridgeEnter")), "the agent to answer")
+        assert await _state(h, agent, "reserved")  # what the daemon knows without AMI
+        assert not h.daemon.ami.connected
+        h.sim.faults.refuse_ami(on=False)
+        await h.wait_for(lambda: h.daemon.watcher.resyncs == 2, "the resync after reconnect")
+        await h.wait_for(lambda: _state(h, agent, "on_call"), "the agent shown talking")
+        assert h.daemon.watcher.answers_caught_up == 1
+        assert h.sim.pbx.channels()  # still talking: shown on_call during the call, not after
+        await h.wait_for(h.quiet, "the call to end", limit_s=12.0)
+        await h.stop_daemon()
+    [(outcome, agent_id, answered)] = h.rows(
+        "select outcome, agent_id, answered_at is not null from calls"
+    )
+    assert (outcome, agent_id, answered) == ("answered", agent, 1)
+
+
 async def _state(h: Harness, agent: str, state: str) -> bool:
     return (await h.agent_states())[agent] == state

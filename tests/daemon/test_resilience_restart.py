@@ -3,14 +3,17 @@ restarted daemon rebuilds its view without releasing anything that is alive."""
 
 from __future__ import annotations
 
+import itertools
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from acd.daemon.sessions import Restored
 from acd.engine.floor_inputs import AgentAction
 from acd.sim.faults import FaultPlan
-from acd.sim.plan import CallerBehaviour
-from tests.daemon.harness import floor_harness
+from acd.sim.plan import AgentBehaviour, CallerBehaviour
+from tests.daemon.harness import FAST_AGENT, Harness, floor_harness, floor_settings
 
 
 @pytest.mark.asyncio
@@ -43,19 +46,27 @@ async def test_killed_daemon_fallback_then_restart_rebuilds_the_floor(tmp_path: 
         restarted = await h.start_daemon()
         assert restarted.watcher.released == 0
         assert len(restarted.registry) == 0
-        states = await h.agent_states()
-        assert set(states.values()) == {"ready"}  # logged in again as configured
+
+        # Restored as the killed daemon left them (one may still be in its wrap-up), then ready.
+        async def all_ready() -> bool:
+            return set((await h.agent_states()).values()) == {"ready"}
+
+        await h.wait_for(all_ready, "every agent ready")
         await h.place(CallerBehaviour(number="5550603", hangup_after=None))
         await h.wait_for(h.quiet, "every call to end")
         assert restarted.watcher.released == 0
         await h.stop_daemon()
     rows = dict(h.rows("select caller_number, outcome from calls"))
     assert rows == {"5550601": "answered", "5550603": "answered"}
-    # The agent state log continues across the restart without two open intervals per agent.
-    open_rows = h.rows(
-        "select agent_id, count(*) from agent_state_log where ended_at is null group by agent_id"
+    # The agent state log continues across the restart: the clean stop closed every interval,
+    # and no two intervals of an agent overlap (the kill's were closed at the last time known).
+    assert h.rows("select count(*) from agent_state_log where ended_at is null") == [(0,)]
+    intervals = h.rows(
+        "select agent_id, started_at, ended_at from agent_state_log "
+        "order by agent_id, started_at, id"
     )
-    assert {n for _agent, n in open_rows} == {1}
+    for (a, _s1, end), (b, start, _e2) in itertools.pairwise(intervals):
+        assert a != b or end <= start
 
 
 @pytest.mark.asyncio
@@ -76,3 +87,63 @@ async def test_graceful_stop_with_callers_waiting_writes_every_call(tmp_path: Pa
         assert outcome is not None
         assert queued == 1
         assert ended is not None
+
+
+LONG_TALK = AgentBehaviour(answer_after=0.5, talk_time=40.0, hangs_up="agent")
+
+
+async def _state(h: Harness, agent: str, state: str) -> bool:
+    return (await h.agent_states())[agent] == state
+
+
+@pytest.mark.asyncio
+async def test_restart_under_traffic_keeps_every_login_and_the_talking_agent_busy(
+    tmp_path: Path,
+) -> None:
+    # SIGTERM, then start: the paused agent keeps its reason, the agent in a conversation (it
+    # goes on in Asterisk: the bridged Dial outlives the FastAGI session) is on_call and never
+    # offered, and is ready once its phone hangs up.
+    settings = floor_settings(3)
+    talker, other, luncher = (a.id for a in settings.agents)
+    phones = {a.endpoint: FAST_AGENT for a in settings.agents}
+    phones[settings.agents[0].endpoint] = LONG_TALK
+    async with floor_harness(tmp_path, settings=settings, behaviour=phones) as h:
+        await h.daemon.acd.agent_input(luncher, AgentAction.PAUSE, "lunch")
+        await h.daemon.acd.agent_input(other, AgentAction.PAUSE, "meeting")
+        await h.place(CallerBehaviour(number="5550801", hangup_after=None))
+        await h.wait_for(lambda: _state(h, talker, "on_call"), "the first agent talking")
+        await h.daemon.acd.agent_input(other, AgentAction.UNPAUSE)
+        await h.stop_daemon()
+        stopped_at = datetime.now(UTC)
+
+        restarted = await h.start_daemon()  # logs in the configured agents who are out
+        assert restarted.restored == Restored(3, 1, None, asterisk=True)
+        states = await h.floor(
+            lambda f, _now: {a: (r.state.value, r.pause_reason) for a, r in f.agents.items()}
+        )
+        assert states == {
+            talker: ("on_call", None),
+            other: ("ready", None),
+            luncher: ("paused", "lunch"),
+        }
+        await h.place(CallerBehaviour(number="5550802", hangup_after=None))
+        await h.wait_for(lambda: _state(h, talker, "ready"), "the talk to end", limit_s=12.0)
+        await h.wait_for(h.quiet, "every call to end")
+        await h.stop_daemon()
+    assert h.rows("select agent_id, outcome from calls where caller_number = '5550802'") == [
+        (other, "answered")
+    ]
+    assert sorted(h.rows("select agent_id, state, reason from agent_sessions")) == sorted(
+        [(talker, "ready", None), (other, "ready", None), (luncher, "paused", "lunch")]
+    )
+    assert h.rows("select count(*) from agent_state_log where ended_at is null") == [(0,)]
+    # Intervals closed at the stop and reopened at the start: none spans the gap.
+    spanning = h.rows(
+        "select count(*) from agent_state_log where started_at < ? and ended_at > ?",
+        (stopped_at.isoformat(), stopped_at.isoformat()),
+    )
+    assert spanning == [(0,)]
+    talks = h.rows(
+        "select count(*) from agent_state_log where agent_id = ? and state = 'on_call'", (talker,)
+    )
+    assert talks == [(2,)]  # before the stop, and restored after it

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from acd.storage.models.agents import Agent, AgentStateLog
+from acd.storage.models.agents import Agent, AgentSession, AgentStateLog, DaemonHeartbeat
 from acd.storage.models.base import Base, UtcDateTime
 from acd.storage.models.calls import (
     EVENT_KINDS,
@@ -35,6 +35,7 @@ __all__ = [
     "USER_KINDS",
     "USER_ROLES",
     "Agent",
+    "AgentSession",
     "AgentStateLog",
     "AppliedWrite",
     "AuditLog",
@@ -43,6 +44,7 @@ __all__ = [
     "CallEvent",
     "Callback",
     "Customer",
+    "DaemonHeartbeat",
     "ImportPosition",
     "Order",
     "QaSample",

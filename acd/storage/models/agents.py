@@ -54,3 +54,30 @@ class AgentStateLog(Base):
             postgresql_where=text("ended_at IS NULL"),
         ),
     )
+
+
+class AgentSession(Base):
+    """An agent's session as the daemon's floor last had it, one row per agent, overwritten
+    at every change (``acd.engine.sessions``): what a restarted daemon takes back."""
+
+    __tablename__ = "agent_sessions"
+
+    agent_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    state: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(64))  # the pause reason
+    endpoint: Mapped[str] = mapped_column(String(128))  # the device the agent works on
+    since: Mapped[datetime]
+    wrap_up_due: Mapped[datetime | None]
+    call_id: Mapped[str | None] = mapped_column(ID)  # offered or in conversation
+    queue: Mapped[str | None] = mapped_column(String(64))  # that call's queue
+    updated_at: Mapped[datetime]
+
+
+class DaemonHeartbeat(Base):
+    """When the active daemon was last known alive (written every few seconds): after a
+    crash, the intervals it left open are closed at that time."""
+
+    __tablename__ = "daemon_heartbeats"
+
+    node: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime]

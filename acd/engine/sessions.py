@@ -1,0 +1,102 @@
+"""Agent sessions that outlive the daemon: what is stored of each agent, and how a new daemon
+takes it back.
+
+``session_of`` reads one agent's session off the floor (the owner task stores it after every
+change: ``agent_sessions``). ``restore_inputs`` is the start-up decision, from the stored
+sessions and what Asterisk says now (which agents' phones still have a channel): one
+``RestoreAgent`` per agent who was logged in. Pure: times are parameters, in one time base
+(the caller's; the daemon passes wall-clock seconds).
+
+The rules:
+- logged out, or nothing stored: stays logged out (a login is the agent's, not ours);
+- ready or paused (with its reason): as stored; the device rules still apply (an unavailable
+  phone pauses, ``Floor``);
+- ringing, talking or talking-then-logging-out with a channel still on the phone: talking, with
+  that channel as the outside call, until the phone is free again. Without a channel the call
+  ended while no daemon was there: ready (or logged out, for a pending logout), since nobody
+  knows when its wrap-up would have ended;
+- in wrap-up: what is left of it, or ready when it is over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from acd.engine.agent import AgentState
+from acd.engine.floor import Floor
+from acd.engine.floor_inputs import RestoreAgent
+
+_TALKING = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.PENDING_LOGOUT)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSession:
+    """One agent's session as stored (``agent_sessions``); times in the caller's time base."""
+
+    agent_id: str
+    state: AgentState
+    reason: str | None = None  # the pause reason
+    since: float | None = None
+    wrap_up_due: float | None = None
+    call_id: str | None = None  # the call offered or in conversation (or the outside call)
+    queue: str | None = None  # that call's queue (its wrap-up length)
+
+
+def session_of(floor: Floor, agent_id: str) -> AgentSession:
+    """The agent's session as the floor has it now (floor times: the steady clock)."""
+    agent = floor.agents[agent_id]
+    call_id, queue = agent.outside_call, agent.last_queue
+    for engaged_id, caller in floor.router.engaged.items():
+        if caller.agent_id == agent_id:
+            call_id, queue = engaged_id, caller.call.queue
+            break
+    return AgentSession(
+        agent_id,
+        agent.state,
+        agent.pause_reason if agent.state is AgentState.PAUSED else None,
+        agent.since,
+        agent.wrap_up_due,
+        call_id,
+        queue,
+    )
+
+
+def restore_inputs(
+    stored: Mapping[str, AgentSession],
+    busy: Mapping[str, str] | None,
+    now: float,
+) -> list[RestoreAgent]:
+    """The inputs that take the stored sessions back. ``busy``: agent -> a channel Asterisk has
+    on the agent's phone now; None when Asterisk could not be asked (then a stored call is
+    taken to go on: the AMI resync ends it once it finds the phone free)."""
+    inputs: list[RestoreAgent] = []
+    for agent_id, session in sorted(stored.items()):
+        state = session.state
+        if state is AgentState.LOGGED_OUT:
+            continue
+        if state in _TALKING:
+            channel = (session.call_id or "unknown") if busy is None else busy.get(agent_id)
+            if channel is not None:
+                talking = (
+                    AgentState.PENDING_LOGOUT
+                    if state is AgentState.PENDING_LOGOUT
+                    else AgentState.ON_CALL
+                )
+                inputs.append(
+                    RestoreAgent(agent_id, talking, queue=session.queue, outside_call=channel)
+                )
+            elif state is not AgentState.PENDING_LOGOUT:
+                inputs.append(RestoreAgent(agent_id, AgentState.READY, queue=session.queue))
+            continue
+        if state is AgentState.WRAP_UP:
+            due = session.wrap_up_due
+            if due is not None and due > now:
+                inputs.append(
+                    RestoreAgent(agent_id, state, wrap_up_left_s=due - now, queue=session.queue)
+                )
+            else:
+                inputs.append(RestoreAgent(agent_id, AgentState.READY, queue=session.queue))
+            continue
+        inputs.append(RestoreAgent(agent_id, state, reason=session.reason, queue=session.queue))
+    return inputs

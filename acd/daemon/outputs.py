@@ -43,6 +43,7 @@ from acd.storage.commands import (
 from acd.storage.writer import StorageWriter
 
 log = get_logger(__name__)
+IVR_COLUMNS = ("ivr_path", "ivr_reason", "order_number")
 COMPLETED_KEPT = 100_000
 
 
@@ -147,11 +148,17 @@ class Outputs:
         )
 
     def _row(self, call: Call, version: str) -> None:
+        values = call_row(call.state)
+        if call.resumed and call.state.ivr_result is None:
+            # resumed after its daemon died, straight into the queue: the IVR's answers are
+            # the first daemon's, already in the row (the upsert sets only the columns given)
+            for column in IVR_COLUMNS:
+                del values[column]
         self._write(
             UpsertCall(
                 idempotency_key=f"{call.call_id}:row:{version}",
                 call_id=call.call_id,
-                values=call_row(call.state),
+                values=values,
             )
         )
 

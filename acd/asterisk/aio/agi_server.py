@@ -320,8 +320,8 @@ class FastAgiServer:
     async def _run_handler(self, handler: AgiHandler | None, session: AgiSession) -> None:
         env = session.env
         if handler is None:
-            # Unknown route: say why in Asterisk's log, then end the session; the dialplan's
-            # fallback runs because the daemon's HOTLINE_HANDLED variable was never set.
+            # Unknown route: say why in Asterisk's log, then end the session; HOTLINE_DONE was
+            # never set, so the dialplan resumes the caller elsewhere or queues them.
             log.warning("fastagi_no_route", script=env.script_path, channel=env.channel)
             with contextlib.suppress(AgiError):
                 await session.command(cmd.verbose(f"hotline: no FastAGI route {env.script_path!r}"))

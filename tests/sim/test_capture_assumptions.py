@@ -15,6 +15,7 @@ from acd.sim.plan import DialplanPlan, QueueMember, QueuePlan
 from tests.dev_captures import ami_events, capture_text, note_time
 from tests.sim.capture_support import dev_plan, dialplan_channel, originate, trail
 from tests.sim.pbx_driver import Driver
+from tests.sim.recorded_dialplan import as_recorded
 from tests.sim.test_capture_queue import _normalise_cdr
 
 Q7 = "q7_assumptions.txt"
@@ -108,36 +109,16 @@ def test_a_dialplan_that_runs_out_hangs_up_with_h_and_cause_0() -> None:
         )
 
 
-# [hotline] as the dev Asterisk ran it when q7 was recorded (dialplan/extensions.conf of main
-# 0b80646): straight to the fallback when the daemon did not take the call. The shipped one
-# now first tries to resume the caller at a daemon ([hotline-resume], issue 12).
-RECORDED_HOTLINE = """[hotline]
-exten => s,1,NoOp(hotline call ${CHANNEL} from ${CALLERID(all)})
- same => n,Answer()
- same => n,Set(HOTLINE_CALL_ID=${UNIQUEID})
- same => n,AGI(agi://127.0.0.1:4573/ivr?key=${HOTLINE_AGI_KEY},${HOTLINE_CALL_ID},${CALLERID(num)})
- same => n,GotoIf($["${AGISTATUS}"="HANGUP"]?done)
- same => n,GotoIf($["${HOTLINE_HANDLED}"!="1"]?hotline-fallback,s,1)
- same => n(done),Hangup()
-exten => _X.,1,Goto(s,1)
-"""
-
-
-def _as_recorded(text: str) -> str:
-    start = text.index("[hotline]\n")
-    end = text.index("\n[", start + 1) + 1
-    return text[:start] + RECORDED_HOTLINE + text[end:]
-
-
 def test_cdr_of_a_caller_that_moves_to_the_fallback_follows_it() -> None:
     member = QueueMember("PJSIP/1001", "Li Na", "PJSIP/1001")  # not registered on the dev box
     base = dev_plan()
     assert base.dialplan.text is not None
+    # q7 was recorded with [hotline] as it was then
     plan = dataclasses.replace(
         base,
         queues=(QueuePlan("enquiries", "rrmemory", 15.0, 1.0, (member,)),),
         devices={"PJSIP/1001": "UNAVAILABLE"},
-        dialplan=dataclasses.replace(base.dialplan, text=_as_recorded(base.dialplan.text)),
+        dialplan=dataclasses.replace(base.dialplan, text=as_recorded(base.dialplan.text)),
     )
     driver = Driver(plan, script=lambda _sid, _open: None)  # nothing on 127.0.0.1:4573
     driver.originate(

@@ -63,6 +63,7 @@ async def test_callers_waiting_at_a_killed_daemon_are_resumed_by_the_standby(
         await h.wait_for(
             lambda: h.floor(lambda f, _now: len(f.router.waiting_calls()) == 2), "two waiting"
         )
+        await h.daemon.writer.wait_drained()  # the pause is stored: the standby restores it
         active, run = h.detach()
         standby = await h.start_daemon(agi_port=standby_port)  # the agent's session restored
         await h.sigkill(active, run)

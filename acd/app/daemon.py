@@ -27,7 +27,8 @@ from acd.asterisk.aio.agi_server import AgiHandler, FastAgiServer
 from acd.asterisk.aio.ami_client import AmiClient, AmiClientClosed, AmiLoginError
 from acd.daemon.agent_codes import AgentFeatureCodes
 from acd.daemon.ami_watch import AmiWatcher
-from acd.daemon.call_flow import CallFlow, IvrRoute
+from acd.daemon.call_flow import CallFlow, IvrRoute, ResumeRoute
+from acd.daemon.call_reconcile import CallReconcile
 from acd.daemon.callback_book import CallbackBook, CallbackHours, booked_in_table
 from acd.daemon.callback_flow import CallbackFlow
 from acd.daemon.callbacks import CallbackScheduler
@@ -248,7 +249,8 @@ class Daemon:
                 tls=system.http.tls,
             )
         )
-        self.started, self._stop = asyncio.Event(), asyncio.Event()
+        # started: taking calls; _ami_up: the first AMI login (the call reconcile waits for it)
+        self.started, self._stop, self._ami_up = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     def _routes(
         self,
@@ -256,20 +258,38 @@ class Daemon:
         callers: CallerLookup | None,
         call_settings: FlowSettings,
     ) -> Router[AgiHandler]:
-        """The FastAGI routes: a new call (IVR), a call-back's customer leg, agent codes."""
+        """The FastAGI routes: a new call (IVR), a caller resumed after their daemon died, a
+        call-back's customer leg, agent codes."""
         router: Router[AgiHandler] = Router()
-        router.add(
-            names.ROUTE_IVR,
-            IvrRoute(
-                self.flow,
-                self.outputs,
-                ivr,
-                call_settings,
-                book=self.callback_book,
-                clocks=self.clocks,
-                callers=callers,
-            ),
+        ivr_route = IvrRoute(
+            self.flow,
+            self.outputs,
+            ivr,
+            call_settings,
+            book=self.callback_book,
+            clocks=self.clocks,
+            callers=callers,
         )
+        router.add(names.ROUTE_IVR, ivr_route)
+        # rows a previous daemon left open (issue 12), closed once AMI is up; a caller the
+        # resume route takes again is this daemon's to finish
+        self.call_reconcile = CallReconcile(
+            self.db,
+            self.registry,
+            self.outputs.store,
+            recording=self.recording,
+            clock=self.clocks.wall,
+        )
+        resume = ResumeRoute(
+            self.flow,
+            ivr_route,
+            self.outputs,
+            call_settings,
+            clocks=self.clocks,
+            callers=callers,
+            on_resume=self.call_reconcile.resumed,
+        )
+        router.add(names.ROUTE_RESUME, resume)
         router.add(
             names.ROUTE_CALLBACK,
             CallbackFlow(
@@ -317,6 +337,8 @@ class Daemon:
             self.publisher.publish(publication)
 
     def _ami_link(self, up: bool) -> None:
+        if up:
+            self._ami_up.set()
         if self.publisher is not None:
             prefix = self.settings.system.mqtt.topic_prefix
             self.publisher.publish(topics.ami_link(prefix, up, self.options.clock()))
@@ -342,6 +364,9 @@ class Daemon:
                     tasks.create_task(self.fallback_import.run(), name="fallback-import")
                 if self.leadership is not None:
                     tasks.create_task(self._keep_leadership(self.leadership), name="leadership")
+                tasks.create_task(
+                    self.call_reconcile.run(self.ami, self._ami_up), name="call-reconcile"
+                )
                 # The agents' sessions from before this process, reconciled with Asterisk:
                 # before the floor is published and the first call is taken.
                 self.restored = await self.sessions.restore()

@@ -59,6 +59,9 @@ EVENT_CLASSES: Final[dict[str, str]] = {
     "ChanSpyStart": "call",
     "ChanSpyStop": "call",
     "ContactStatus": "system",
+    # the call reconcile after a restart: a followed caller's end, a caller the fallback took
+    "Hangup": "call",
+    "QueueCallerJoin": "agent",  # app_queue's events are class agent (recorded)
 }
 # The events the daemon consumes, as manager.conf ``eventfilter`` lines of its user (criteria,
 # pattern): Asterisk then queues nothing else for it (~170 events a call otherwise, ~27 after).
@@ -74,6 +77,9 @@ EVENT_FILTERS: Final[tuple[tuple[str, str], ...]] = (
     ("eventfilter(action(include),name(OriginateResponse))", ""),
     # res_pjsip qualify results: an unreachable or slow phone pauses its agent (phone_quality)
     ("eventfilter(action(include),name(ContactStatus))", ""),
+    # callers' channels only (they run in the hotline* contexts), not every agent or spy leg
+    ("eventfilter(action(include),name(Hangup),header(Context),method(starts_with))", "hotline"),
+    ("eventfilter(action(include),name(QueueCallerJoin))", ""),
     ("eventfilter(action(include),name(ChanSpyStart))", ""),
     ("eventfilter(action(include),name(ChanSpyStop))", ""),
 )
@@ -135,11 +141,15 @@ def _sections(text: str) -> dict[str, list[tuple[int, str, str]]]:
 
 
 # One event of each kind the daemon consumes, as Asterisk would queue it for the user.
+_SAMPLE_HEADERS: Final[dict[str, dict[str, str]]] = {
+    "DialEnd": {"DialStatus": "ANSWER"},
+    "Hangup": {"Context": "hotline-resume"},
+}
 # one sample of each event the daemon consumes, as Asterisk sends it (DialEnd: only the answer)
 _USED_EVENTS: Final = tuple(
     Message.build(
         (("Event", name), ("Privilege", f"{cls},all")),
-        **({"DialStatus": "ANSWER"} if name == "DialEnd" else {}),
+        **_SAMPLE_HEADERS.get(name, {}),
     )
     for name, cls in EVENT_CLASSES.items()
 )

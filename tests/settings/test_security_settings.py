@@ -130,7 +130,7 @@ def test_manager_conf_grants_no_system_write_class() -> None:
     assert "system" not in AMI_WRITE.split(",")
     assert AMI_WRITE == "call,originate,reporting"
     # ContactStatus (phone quality) is a system event; reading it grants no action
-    assert AMI_READ == "call,system"
+    assert AMI_READ == "call,system,agent"
     text = render_all(load_settings(SHIPPED_CONFIG, env=SECRETS))["manager.conf"]
     assert f"write = {AMI_WRITE}" in text
     assert f"read = {AMI_READ}" in text

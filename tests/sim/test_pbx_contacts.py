@@ -13,7 +13,7 @@ import pytest
 
 from acd.asterisk.ami.contact_status import ContactState, parse_contact_status
 from acd.asterisk.ami.message import Message
-from acd.settings.names import VAR_HANDLED
+from acd.settings.names import VAR_DONE
 from acd.sim.outputs import OriginateRequest
 from acd.sim.plan import AgentBehaviour, CallerBehaviour, DeviceState, SimPlan
 from tests.sim.pbx_driver import Driver
@@ -107,7 +107,7 @@ def test_only_pjsip_phones_have_contacts() -> None:
 def dial_call(d: Driver) -> None:
     commands = [
         "ANSWER",
-        f'SET VARIABLE {VAR_HANDLED} "1"',
+        f'SET VARIABLE {VAR_DONE} "1"',
         f"EXEC Dial {PHONE},10",
         "GET VARIABLE DIALSTATUS",
     ]

@@ -351,22 +351,7 @@ class Daemon:
         await self.writer.start()
         try:
             async with asyncio.TaskGroup() as tasks:
-                tasks.create_task(self.acd.run(), name="acd-owner")
-                if self.publisher is not None:
-                    tasks.create_task(self.publisher.run(), name="mqtt")
-                tasks.create_task(self._connect_ami(), name="ami")
-                tasks.create_task(self.callbacks.run(), name="callbacks")
-                if self.publisher is not None:
-                    tasks.create_task(self.queue_stats.run(), name="queue-stats")
-                if self.recording_control is not None:
-                    tasks.create_task(self.recording_control.run(), name="recording-pauses")
-                if self.fallback_import is not None:
-                    tasks.create_task(self.fallback_import.run(), name="fallback-import")
-                if self.leadership is not None:
-                    tasks.create_task(self._keep_leadership(self.leadership), name="leadership")
-                tasks.create_task(
-                    self.call_reconcile.run(self.ami, self._ami_up), name="call-reconcile"
-                )
+                self._start_background(tasks)
                 # The agents' sessions from before this process, reconciled with Asterisk:
                 # before the floor is published and the first call is taken.
                 self.restored = await self.sessions.restore()
@@ -383,15 +368,7 @@ class Daemon:
                 self.started.set()
                 log.info("daemon_up", agi_host=self.agi_host, agi_port=self.agi.port)
                 await self._stop.wait()
-                self._stopping()
-                await self._hand_back_waiting_callers()
-                if self.http is not None and http_task is not None:
-                    self.http.stop()
-                    await http_task
-                await self.agi.close()
-                await self.ami.close()
-                if self.publisher is not None:
-                    self.publisher.close()
+                await self._shut_down(http_task)
                 raise _Stopped
         except* _Stopped:
             pass
@@ -403,6 +380,35 @@ class Daemon:
             if self._clean_stop and not self.stepped_down:
                 self.sessions.close_at_stop()  # after the owner task: nothing reopens them
             await self._flush_storage()
+
+    def _start_background(self, tasks: asyncio.TaskGroup) -> None:
+        """The tasks that run for the daemon's whole term, owned by ``run``'s task group."""
+        tasks.create_task(self.acd.run(), name="acd-owner")
+        if self.publisher is not None:
+            tasks.create_task(self.publisher.run(), name="mqtt")
+        tasks.create_task(self._connect_ami(), name="ami")
+        tasks.create_task(self.callbacks.run(), name="callbacks")
+        if self.publisher is not None:
+            tasks.create_task(self.queue_stats.run(), name="queue-stats")
+        if self.recording_control is not None:
+            tasks.create_task(self.recording_control.run(), name="recording-pauses")
+        if self.fallback_import is not None:
+            tasks.create_task(self.fallback_import.run(), name="fallback-import")
+        if self.leadership is not None:
+            tasks.create_task(self._keep_leadership(self.leadership), name="leadership")
+        tasks.create_task(self.call_reconcile.run(self.ami, self._ami_up), name="call-reconcile")
+
+    async def _shut_down(self, http_task: asyncio.Task[None] | None) -> None:
+        """A stop: waiting callers handed back, then the listeners and links closed."""
+        self._stopping()
+        await self._hand_back_waiting_callers()
+        if self.http is not None and http_task is not None:
+            self.http.stop()
+            await http_task
+        await self.agi.close()
+        await self.ami.close()
+        if self.publisher is not None:
+            self.publisher.close()
 
     def _stopping(self) -> None:
         """A stop (or a step-down) begins: the agents' stored sessions stay as they are now,

@@ -123,7 +123,7 @@ def _resume_context(settings: Settings) -> list[str]:
         f" same => n,Set({v.VAR_RESUMES}=$[{tries}+1])",
         "; a refused connection: give a standby time to take over, a daemon to restart",
         f' same => n,ExecIf($["${{{v.ASTERISK_AGISTATUS}}}"="FAILURE"]'
-        f"?Wait({v.RESUME_RETRY_WAIT_S}))",
+        f"?MusicOnHold(default,{v.RESUME_RETRY_WAIT_S}))",
     ]
     if standby is None:
         lines.append(f" same => n,AGI({active},{args})")

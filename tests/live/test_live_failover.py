@@ -86,3 +86,31 @@ async def test_callers_in_the_ivr_and_waiting_reach_the_fallback_queue_after_a_s
     for caller in (in_ivr, waiting):
         seen = await rig.events.wait(fate(caller), f"{caller.uniqueid}'s fate", after=mark)
         assert seen.name == "Newexten", f"{caller.uniqueid} was hung up"
+
+
+async def test_a_waiting_caller_is_resumed_by_the_restarted_daemon(rig: LiveRig) -> None:
+    """SIGKILL, then the daemon started again at once: [hotline-resume] offers the waiting caller
+    to it (route resume) before any plain Queue(); they are answered, one row, one arrival."""
+    waiting = await to_agent(rig, "13800000024")  # nobody logged in: it waits
+
+    async def queued() -> bool:
+        return waiting.uniqueid in await rig.daemon.waiting()
+
+    await rig.daemon.until(queued, "the caller waiting")
+    arrived = (await rig.daemon.waiting())[waiting.uniqueid]
+    mark = rig.events.mark()
+    assert await rig.daemon.kill() == -9
+    await rig.daemon.start()
+    await rig.daemon.until(queued, "the caller resumed by the restarted daemon")
+    resumed = (await rig.daemon.waiting())[waiting.uniqueid]
+    assert (resumed["queue"], resumed["priority"]) == (arrived["queue"], arrived["priority"])
+    assert resumed["waited_s"] >= arrived["waited_s"]  # their original arrival: their place
+    await rig.daemon.login("1001")
+    await rig.events.wait(dial_end(waiting, "ANSWER"), "the agent's answer", after=mark)
+    assert not rig.events.since(
+        mark,
+        lambda m: m.get("Uniqueid") == waiting.uniqueid and m.get("Context") == "hotline-fallback",
+    )
+    await rig.hang_up(waiting)
+    row = await rig.daemon.ended_call(waiting.uniqueid)
+    assert row["outcome"] == "answered"

@@ -62,7 +62,8 @@ def test_resume_context_is_done_only_when_the_daemon_says_so() -> None:
         ' same => n,GotoIf($["${HOTLINE_DONE}"="1"]?done)',
         ' same => n,GotoIf($["${DIALSTATUS}"="ANSWER"]?done)',
     ]
-    assert " same => n,GotoIf($[${HOTLINE_RESUMES}>=3]?hotline-fallback,s,1)" in code
+    last = names.RESUME_ATTEMPTS
+    assert f" same => n,GotoIf($[${{HOTLINE_RESUMES}}>={last}]?hotline-fallback,s,1)" in code
     # no standby configured: a restarted daemon at the same address
     (agi,) = [line for line in code if "AGI(" in line]
     assert agi == (

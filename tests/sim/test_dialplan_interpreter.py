@@ -9,6 +9,7 @@ import dataclasses
 import pytest
 
 from acd.asterisk.ami.message import Message
+from acd.settings import names
 from acd.settings.dialplan_render import install_placeholders
 from acd.sim.dialplan_conf import DialplanError
 from acd.sim.outputs import OriginateRequest
@@ -130,21 +131,25 @@ def test_shipped_hotline_without_a_daemon_tries_to_resume_then_falls_back_at_its
             channel="Local/5550100@caller-sim/n",
             context="hotline",
             exten="s",
-            caller=CallerBehaviour(number="5551234", name="Customer", hangup_after=8.0),
+            caller=CallerBehaviour(number="5551234", name="Customer", hangup_after=30.0),
         )
     )
     run = driver.run_until(60.0)
     ours = steps(run.messages, "hotline")
+    attempts = names.RESUME_ATTEMPTS
     agis = [s for s in ours if s[0] == "Newexten" and s[4] == "AGI"]
     assert [a[5].split("?")[0] for a in agis] == [
         "agi://127.0.0.1:4573/ivr",
-        *["agi://127.0.0.1:4573/resume"] * 3,  # no standby configured: the same address
+        *["agi://127.0.0.1:4573/resume"] * attempts,  # no standby configured: the same address
     ]
     assert [s for s in ours if s[:2] == ("VarSet", "AGISTATUS")] == [
         ("VarSet", "AGISTATUS", "FAILURE")
-    ] * 4
+    ] * (1 + attempts)
     waits = [s for s in ours if s[:2] == ("Newexten", "hotline-resume") and s[4] == "ExecIf"]
-    assert len(waits) == 3  # a refused connection waits 1 s before the next attempt
+    # a refused connection: music on hold before the next attempt, not silence
+    music = f"1?MusicOnHold(default,{names.RESUME_RETRY_WAIT_S})"
+    assert [w[5] for w in waits] == [music] * attempts
+    assert sum(m.name == "MusicOnHoldStart" for m in run.messages) >= attempts
     assert ("Newexten", "hotline-fallback", "enquiries", "1", "Queue", "enquiries,t,,,300") in ours
 
 

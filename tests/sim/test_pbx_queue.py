@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from acd.asterisk.ami.message import Message
-from acd.settings.names import VAR_DONE
+from acd.settings.names import RESUME_ATTEMPTS, VAR_DONE
 from acd.sim.outputs import OriginateRequest
 from acd.sim.plan import (
     AgentBehaviour,
@@ -102,7 +102,7 @@ def test_anything_but_done_1_falls_back_like_the_rendered_dialplan(value: str) -
     # dialplan/extensions.conf [hotline-resume]: GotoIf($["${HOTLINE_DONE}"="1"]?done); no
     # daemon answers the resume attempts here, so the plain Queue() takes the caller
     run = _call(_shipped(), [f'SET VARIABLE {VAR_DONE} "{value}"'])
-    assert _var(run, "HOTLINE_RESUMES") == ["0", "1", "2", "3"]
+    assert _var(run, "HOTLINE_RESUMES") == [str(n) for n in range(RESUME_ATTEMPTS + 1)]
     (join,) = _named(run, "QueueCallerJoin")
     assert join["Queue"] == "enquiries"
     assert join["Context"] == "hotline-fallback"
@@ -111,7 +111,8 @@ def test_anything_but_done_1_falls_back_like_the_rendered_dialplan(value: str) -
 def test_empty_agi_session_falls_back_to_the_queue() -> None:
     # the backlog gotcha: connection accepted and closed at once -> SUCCESS but nothing set
     run = _call(_shipped(), [])
-    assert _var(run, "AGISTATUS") == ["SUCCESS"] * 4  # the IVR AGI, then 3 resume attempts
+    # the IVR AGI, then every resume attempt
+    assert _var(run, "AGISTATUS") == ["SUCCESS"] * (1 + RESUME_ATTEMPTS)
     (join,) = _named(run, "QueueCallerJoin")
     assert join["Queue"] == "enquiries"
     assert _named(run, "AgentConnect")

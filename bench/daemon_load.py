@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import gc
 import json
 import logging
@@ -215,6 +216,13 @@ class LagProbe:
         lags = sorted(self.lags)
         return round(1000 * lags[int(0.99 * (len(lags) - 1))], 2) if lags else None
 
+    def own_p99_ms(self) -> float | None:
+        """p99 of each tick's lateness capped at the CPU this thread used over it: what the
+        daemon's own work (and its collections) would cost on a core of its own; the rest of
+        a late tick the process was not running (other processes on the shared core)."""
+        own = sorted(min(late, cpu) for _, late, cpu in self.ticks)
+        return round(1000 * own[int(0.99 * (len(own) - 1))], 2) if own else None
+
 
 def print_edges() -> None:
     """What a full collection walks: tracked objects and their references, by type (stderr)."""
@@ -230,9 +238,45 @@ def print_edges() -> None:
         print(n, what, file=sys.stderr)
 
 
+SLOW_STEPS: list[tuple[float, str]] = []  # --growth: loop steps of 5 ms or more
+
+
+def time_loop_steps() -> None:
+    """``--growth``: time every step the event loop runs (a callback, a task's step until its
+    next await); keep the slow ones, by their task's coroutine or callback."""
+    run = asyncio.events.Handle._run
+
+    def timed(handle: asyncio.events.Handle) -> None:
+        t0 = time.thread_time()
+        run(handle)
+        spent = time.thread_time() - t0
+        if spent >= 0.005:
+            cb = handle._callback  # type: ignore[attr-defined]
+            task = getattr(cb, "__self__", None)
+            coro = task.get_coro() if isinstance(task, asyncio.Task) else None
+            what = getattr(coro, "__qualname__", None) or getattr(cb, "__qualname__", repr(cb))
+            SLOW_STEPS.append((spent, str(what)))
+
+    asyncio.events.Handle._run = timed  # type: ignore[method-assign,assignment]
+
+
+def print_slow_steps() -> None:
+    by: dict[str, list[float]] = {}
+    for step_s, what in SLOW_STEPS:
+        by.setdefault(what, []).append(step_s)
+    rows = sorted(by.items(), key=lambda kv: -sum(kv[1]))[:15]
+    for what, steps in rows:
+        print(
+            f"slow {what}: {len(steps)} steps, max {max(steps) * 1000:.1f} ms, "
+            f">=20 ms: {sum(1 for x in steps if x >= 0.02)}",
+            file=sys.stderr,
+        )
+
+
 def print_diagnosis(types_before: Counter[str], lag: LagProbe, gcs: GcProbe) -> None:
     """``--growth``: where the objects, the late ticks and the full collections come from."""
     print_growth(types_before)
+    print_slow_steps()
     print_worst_ticks(lag, gcs)
     print_edges()
     print("full collections (tracked, collected, cpu s)", gcs.full, file=sys.stderr)
@@ -270,11 +314,14 @@ def memory_after_drain(daemon: Daemon) -> dict[str, Any]:
     }
 
 
-def memory_after_window(daemon: Daemon) -> float:
-    """RSS once the caches' windows are over (an hour on): what is left is the daemon's own."""
+def memory_after_window(daemon: Daemon) -> dict[str, float]:
+    """RSS once the caches' windows are over (an hour on): what is left is the daemon's own;
+    and after glibc's ``malloc_trim`` (freed heap pages given back to the system)."""
     daemon.prune_caches(time.time() + 3600.0)
     gc.collect()
-    return round(rss_mb(), 1)
+    after_window = round(rss_mb(), 1)
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return {"rss_after_window_mb": after_window, "rss_after_trim_mb": round(rss_mb(), 1)}
 
 
 def print_worst_ticks(lag: LagProbe, gcs: GcProbe, n: int = 15) -> None:
@@ -441,6 +488,7 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         probe, gc_probe = LagProbe(), GcProbe(args.growth)
         lag_task = tasks.create_task(probe.run())
         before = resource.getrusage(resource.RUSAGE_SELF)
+        load0 = round(os.getloadavg()[0], 2)
         wall0 = time.perf_counter()
         if args.gc_threshold:
             gc.set_threshold(*(int(x) for x in args.gc_threshold.split(",")))
@@ -456,7 +504,7 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
             print_garbage()
         after_drain = memory_after_drain(daemon)
         finished = list(daemon.outputs.completed)  # within the window: every call of the run
-        after_drain["rss_after_window_mb"] = memory_after_window(daemon)
+        after_drain |= memory_after_window(daemon)
         if args.growth:
             print_diagnosis(types_before, probe, gc_probe)
         daemon.stop()
@@ -476,12 +524,15 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         "calls_per_s": calls_per_s,
         "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
         "rss_baseline_mb": round(rss_baseline, 1),
+        "live_objects_growth": after_drain.pop("live_objects_after") - objects_baseline,
         **after_drain,
         "rss_every_10s_mb": probe.rss,
-        "live_objects_growth": after_drain.pop("live_objects_after") - objects_baseline,
         "gc_frozen_objects": gc.get_freeze_count(),
         "gc_tracked_baseline": tracked_baseline,
         "loop_lag_p99_ms": probe.p99_ms(),
+        "loop_lag_own_cpu_p99_ms": probe.own_p99_ms(),
+        "load_average_1m": [load0, round(os.getloadavg()[0], 2)],  # before, after the traffic
+        "involuntary_switches": after.ru_nivcsw - before.ru_nivcsw,
         **gc_probe.close(),
         "writes_per_call": round(sum(writes.values()) / max(1, ended), 2),
         "ami_events_per_call": round(report["ami_events_sent"] / max(1, report["placed"]), 1),
@@ -537,6 +588,8 @@ def main() -> None:
     logging.basicConfig(level=logging.CRITICAL)  # the numbers are the output, not the logs
     if args.pin:
         os.sched_setaffinity(0, {0})
+    if args.growth:
+        time_loop_steps()
     result = asyncio.run(_daemon(args))
     if args.json:
         print(json.dumps(result))

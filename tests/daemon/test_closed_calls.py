@@ -5,17 +5,32 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+from pathlib import Path
+
+import pytest
 
 from acd.daemon.call_state import CallState, fold
-from acd.daemon.call_steps import Answered, Arrival, Ended, LegEnded, Offered, Queued, RingMissed
+from acd.daemon.call_steps import (
+    Answered,
+    Arrival,
+    Ended,
+    LegEnded,
+    Offered,
+    Queued,
+    RingMissed,
+    Step,
+)
 from acd.daemon.calls import RECENT_WINDOW_S, Call, CallRegistry
 from acd.daemon.closed_calls import closed_call, closed_calls, finished_facts
 from acd.daemon.outputs import Outputs
 from acd.http.context import WallboardSettings
 from acd.kpi import CallFacts, summarize
+from acd.sim.plan import CallerBehaviour
+from tests.daemon.flow_daemon import FlowSetup, flow_daemon, flow_settings
+from tests.daemon.harness import FAST_AGENT, floor_harness
 
 ARRIVAL = Arrival("c1", "1795327343.852", "Local/5550100@caller-00000001;2", "5550100", None, 0.0)
-STEPS = [
+STEPS: list[Step] = [
     Queued(1.0, "orders", 2),
     Offered(3.0, "1001", "PJSIP/1001"),
     RingMissed(9.0, "1001", "NOANSWER", caller_gone=False),
@@ -89,3 +104,21 @@ def test_kpi_facts_read_back_and_summarize_as_before() -> None:
 
 def test_the_closed_calls_cover_the_wallboards_complaint_window() -> None:
     assert WallboardSettings().complaint_surge_window_s <= RECENT_WINDOW_S
+
+
+@pytest.mark.asyncio
+async def test_the_daemon_empties_its_caches_by_the_clock_when_no_call_ends(
+    tmp_path: Path,
+) -> None:
+    settings = flow_settings(tmp_path, 1)
+    harness = floor_harness(tmp_path, settings=settings, behaviour=FAST_AGENT, start=False)
+    async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
+        await h.place(CallerBehaviour(number="5550500", hangup_after=None))
+        await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the call to end")
+        (call,) = daemon.registry.recent
+        daemon.prune_caches()  # now: the call is kept for the wallboard and the gauge
+        assert (len(daemon.registry.recent), len(daemon.outputs.completed)) == (1, 1)
+        assert call.ended_at is not None
+        daemon.prune_caches(call.ended_at + 901.0)  # its 15 minutes are over
+        assert (len(daemon.registry.recent), len(daemon.outputs.completed)) == (0, 0)
+        assert daemon.outputs.totals.finished == 1  # the counters never go back

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import gc
 import json
 import logging
@@ -108,17 +109,19 @@ def deep_size(root: object) -> int:
 
 
 def cache_figures(daemon: Daemon) -> dict[str, Any]:
-    """What the two per-call caches (recent calls for the wallboard, finished calls' KPI facts)
-    hold per call, and at their bounds: where RSS plateaus under endless traffic."""
+    """What the two per-call caches (closed calls for the wallboard, finished calls' KPI facts)
+    hold per call, and at their count bounds (``acd.daemon.closed_calls``)."""
     recent, completed = daemon.registry.recent, daemon.outputs.completed
-    if not recent or not completed:
+    state, facts = recent.last_row(), completed.last_row()
+    if state is None or facts is None:
         return {}
-    state, facts = deep_size(recent[-1]), deep_size(completed[-1])
-    assert recent.maxlen is not None
-    assert completed.maxlen is not None
+    state_b, facts_b = deep_size(state) + 8, deep_size(facts) + 8  # + the time kept beside
     return {
-        "cached_bytes_per_call": state + facts,
-        "caches_at_bound_mb": round((recent.maxlen * state + completed.maxlen * facts) / 2**20, 1),
+        "cached_bytes_per_call": state_b + facts_b,
+        "caches_at_bound_mb": round(
+            (recent.max_rows * state_b + completed.max_rows * facts_b) / 2**20, 1
+        ),
+        "cached_rows_gc_tracked": gc.is_tracked(state) or gc.is_tracked(facts),
     }
 
 
@@ -135,26 +138,52 @@ def rss_mb() -> float:
 
 
 class GcProbe:
-    """Pauses of the cyclic garbage collector (a full collection walks every live object)."""
+    """Pauses of the cyclic garbage collector (a full collection walks every live object).
 
-    def __init__(self) -> None:
-        self.pauses: list[tuple[int, float]] = []  # (generation, seconds)
-        self._started = 0.0
+    Each pause is timed on the wall clock and on this thread's CPU clock: on a shared machine
+    a pause can be long because the process was descheduled, not because the collector worked.
+    """
+
+    def __init__(self, diag: bool = False) -> None:
+        # (generation, wall seconds, CPU seconds, when it started on the wall clock)
+        self.pauses: list[tuple[int, float, float, float]] = []
+        self._started = (0.0, 0.0)
+        self.diag = diag
+        self.full: list[tuple[int, int, float]] = []  # diag: (tracked, collected, CPU s)
+        self._tracked = 0
+        self.worst_tracked = 0
+        self.worst_types: Counter[str] = Counter()
         gc.callbacks.append(self._on_gc)
 
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            self._started = time.perf_counter()
+            if self.diag and info["generation"] == 2:
+                objects = gc.get_objects()
+                self._tracked = len(objects)
+                if self._tracked > self.worst_tracked:
+                    self.worst_tracked = self._tracked
+                    self.worst_types = Counter(type(o).__name__ for o in objects)
+                del objects
+            self._started = (time.perf_counter(), time.thread_time())
         else:
-            self.pauses.append((int(info["generation"]), time.perf_counter() - self._started))
+            wall, cpu = self._started
+            now = time.perf_counter()
+            if self.diag and info["generation"] == 2:
+                self.full.append((self._tracked, info["collected"], time.thread_time() - cpu))
+            self.pauses.append(
+                (int(info["generation"]), now - wall, time.thread_time() - cpu, wall)
+            )
 
     def close(self) -> dict[str, Any]:
         gc.callbacks.remove(self._on_gc)
-        full = [s for g, s in self.pauses if g == 2]
+        full = [p for p in self.pauses if p[0] == 2]
         return {
             "gc_collections": len(self.pauses),
             "gc_full_collections": len(full),
-            "gc_max_pause_ms": round(1000 * max((s for _, s in self.pauses), default=0.0), 1),
+            "gc_max_pause_ms": round(1000 * max((p[1] for p in self.pauses), default=0.0), 1),
+            "gc_max_pause_cpu_ms": round(1000 * max((p[2] for p in self.pauses), default=0.0), 1),
+            "gc_full_pause_cpu_ms": [round(1000 * p[2], 1) for p in full],
+            "gc_total_cpu_s": round(sum(p[2] for p in self.pauses), 3),
         }
 
 
@@ -163,6 +192,9 @@ class LagProbe:
 
     def __init__(self) -> None:
         self.lags: list[float] = []
+        # (when, lateness, this thread's CPU seconds over the tick): a late tick with little CPU
+        # was the machine (the process descheduled), not the daemon's own work
+        self.ticks: list[tuple[float, float, float]] = []
         self.rss: list[float] = []  # RSS every RSS_EVERY_S of traffic: does it plateau?
         self.running = True
 
@@ -171,9 +203,11 @@ class LagProbe:
         next_rss = loop.time()
         while self.running:
             due = loop.time() + LAG_TICK_S
+            cpu = time.thread_time()
             await asyncio.sleep(LAG_TICK_S)
             now = loop.time()
             self.lags.append(max(0.0, now - due))
+            self.ticks.append((time.perf_counter(), now - due, time.thread_time() - cpu))
             if now >= next_rss:
                 self.rss.append(round(rss_mb(), 1))
                 next_rss = now + RSS_EVERY_S
@@ -181,6 +215,125 @@ class LagProbe:
     def p99_ms(self) -> float | None:
         lags = sorted(self.lags)
         return round(1000 * lags[int(0.99 * (len(lags) - 1))], 2) if lags else None
+
+    def own_p99_ms(self) -> float | None:
+        """p99 of each tick's lateness capped at the CPU this thread used over it: what the
+        daemon's own work (and its collections) would cost on a core of its own; the rest of
+        a late tick the process was not running (other processes on the shared core)."""
+        own = sorted(min(late, cpu) for _, late, cpu in self.ticks)
+        return round(1000 * own[int(0.99 * (len(own) - 1))], 2) if own else None
+
+
+def print_edges() -> None:
+    """What a full collection walks: tracked objects and their references, by type (stderr)."""
+    edges: Counter[str] = Counter()
+    big: list[tuple[int, str]] = []
+    for obj in gc.get_objects():
+        n = len(gc.get_referents(obj))
+        edges[type(obj).__name__] += n
+        if n > 1000:
+            big.append((n, type(obj).__name__ + " " + repr(obj)[:120]))
+    print("edges", sum(edges.values()), json.dumps(edges.most_common(12)), file=sys.stderr)
+    for n, what in sorted(big, reverse=True)[:20]:
+        print(n, what, file=sys.stderr)
+
+
+SLOW_STEPS: list[tuple[float, str]] = []  # --growth: loop steps of 5 ms or more
+
+
+def time_loop_steps() -> None:
+    """``--growth``: time every step the event loop runs (a callback, a task's step until its
+    next await); keep the slow ones, by their task's coroutine or callback."""
+    run = asyncio.events.Handle._run
+
+    def timed(handle: asyncio.events.Handle) -> None:
+        t0 = time.thread_time()
+        run(handle)
+        spent = time.thread_time() - t0
+        if spent >= 0.005:
+            cb = handle._callback  # type: ignore[attr-defined]
+            task = getattr(cb, "__self__", None)
+            coro = task.get_coro() if isinstance(task, asyncio.Task) else None
+            what = getattr(coro, "__qualname__", None) or getattr(cb, "__qualname__", repr(cb))
+            SLOW_STEPS.append((spent, str(what)))
+
+    asyncio.events.Handle._run = timed  # type: ignore[method-assign,assignment]
+
+
+def print_slow_steps() -> None:
+    by: dict[str, list[float]] = {}
+    for step_s, what in SLOW_STEPS:
+        by.setdefault(what, []).append(step_s)
+    rows = sorted(by.items(), key=lambda kv: -sum(kv[1]))[:15]
+    for what, steps in rows:
+        print(
+            f"slow {what}: {len(steps)} steps, max {max(steps) * 1000:.1f} ms, "
+            f">=20 ms: {sum(1 for x in steps if x >= 0.02)}",
+            file=sys.stderr,
+        )
+
+
+def print_diagnosis(types_before: Counter[str], lag: LagProbe, gcs: GcProbe) -> None:
+    """``--growth``: where the objects, the late ticks and the full collections come from."""
+    print_growth(types_before)
+    print_slow_steps()
+    print_worst_ticks(lag, gcs)
+    print_edges()
+    print("full collections (tracked, collected, cpu s)", gcs.full, file=sys.stderr)
+    print("worst", json.dumps(gcs.worst_types.most_common(40)), file=sys.stderr)
+
+
+def print_garbage() -> None:
+    """What the collector finds as cyclic garbage since its last full collection (stderr)."""
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    gc.collect()
+    garbage = Counter(type(o).__name__ for o in gc.garbage)
+    print("garbage", len(gc.garbage), json.dumps(garbage.most_common(25)), file=sys.stderr)
+    gc.set_debug(0)
+    gc.garbage.clear()
+
+
+async def drained_in(daemon: Daemon) -> float:
+    """Seconds until the storage writer has written everything queued."""
+    t0 = time.perf_counter()
+    await daemon.writer.wait_drained()
+    return time.perf_counter() - t0
+
+
+def memory_after_drain(daemon: Daemon) -> dict[str, Any]:
+    """The calls over and stored: a full collection (its cost), RSS, what is still tracked."""
+    t0 = time.thread_time()
+    gc.collect()
+    collect_s = time.thread_time() - t0
+    return {
+        "rss_after_drain_mb": round(rss_mb(), 1),
+        "live_objects_after": live_objects(),
+        "gc_tracked_after_drain": len(gc.get_objects()),
+        "full_collect_after_drain_cpu_ms": round(1000 * collect_s, 1),
+        **cache_figures(daemon),
+    }
+
+
+def memory_after_window(daemon: Daemon) -> dict[str, float]:
+    """RSS once the caches' windows are over (an hour on): what is left is the daemon's own;
+    and after glibc's ``malloc_trim`` (freed heap pages given back to the system)."""
+    daemon.prune_caches(time.time() + 3600.0)
+    gc.collect()
+    after_window = round(rss_mb(), 1)
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return {"rss_after_window_mb": after_window, "rss_after_trim_mb": round(rss_mb(), 1)}
+
+
+def print_worst_ticks(lag: LagProbe, gcs: GcProbe, n: int = 15) -> None:
+    """The latest ticks, their CPU and the collections within them (to stderr)."""
+    for at, late, cpu in sorted(lag.ticks, key=lambda t: -t[1])[:n]:
+        start = at - late - LAG_TICK_S
+        inside = [
+            (g, round(w * 1000, 1), round(c * 1000, 1))
+            for g, w, c, t in gcs.pauses
+            if start <= t <= at
+        ]
+        print(f"late {late * 1000:7.1f} ms cpu {cpu * 1000:7.1f} ms gc {inside}", file=sys.stderr)
 
 
 def bench_settings(agents: int, agi_key: str | None = None) -> Settings:
@@ -322,42 +475,46 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         while daemon.watcher.resyncs == 0:  # noqa: ASYNC110 - no event for the first resync
             await asyncio.sleep(0.05)
         # The log-in rows are start-up work, not per-call work: let them land first.
-        t0 = time.perf_counter()
-        await daemon.writer.wait_drained()
-        startup_drain_s = time.perf_counter() - t0
+        startup_drain_s = await drained_in(daemon)
         startup_spooled = daemon.writer.spilled  # the log-in burst beyond max_queue
         gc.collect()
-        rss_baseline, objects_baseline = rss_mb(), live_objects()
+        rss_baseline, objects_baseline, tracked_baseline = (
+            rss_mb(),
+            live_objects(),
+            len(gc.get_objects()),
+        )
         types_before = objects_by_type() if args.growth else Counter()
         writes = count_writes(daemon)
-        probe, gc_probe = LagProbe(), GcProbe()
+        probe, gc_probe = LagProbe(), GcProbe(args.growth)
         lag_task = tasks.create_task(probe.run())
         before = resource.getrusage(resource.RUSAGE_SELF)
+        load0 = round(os.getloadavg()[0], 2)
         wall0 = time.perf_counter()
+        if args.gc_threshold:
+            gc.set_threshold(*(int(x) for x in args.gc_threshold.split(",")))
         ours.send("go")
         report = await loop.run_in_executor(None, ours.recv)
         wall = time.perf_counter() - wall0
         probe.running = False
         await lag_task
         # The storage backlog is per-call work too: count its CPU, report how long it took.
-        t0 = time.perf_counter()
-        await daemon.writer.wait_drained()
-        backlog_s = time.perf_counter() - t0
+        backlog_s = await drained_in(daemon)
         after = resource.getrusage(resource.RUSAGE_SELF)
-        gc.collect()
-        rss_after, objects_after = rss_mb(), live_objects()
         if args.growth:
-            print_growth(types_before)
-        caches = cache_figures(daemon)
+            print_garbage()
+        after_drain = memory_after_drain(daemon)
+        finished = list(daemon.outputs.completed)  # within the window: every call of the run
+        after_drain |= memory_after_window(daemon)
+        if args.growth:
+            print_diagnosis(types_before, probe, gc_probe)
         daemon.stop()
         await run
     child.join()
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    facts = daemon.outputs.completed
-    ended = len(facts)
+    ended = len(finished)
     latencies = sorted(
         f.ring_started_at - f.queued_at
-        for f in facts
+        for f in finished
         if f.ring_started_at is not None and f.queued_at is not None
     )
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] if latencies else None
@@ -367,11 +524,15 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         "calls_per_s": calls_per_s,
         "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
         "rss_baseline_mb": round(rss_baseline, 1),
-        "rss_after_drain_mb": round(rss_after, 1),
+        "live_objects_growth": after_drain.pop("live_objects_after") - objects_baseline,
+        **after_drain,
         "rss_every_10s_mb": probe.rss,
-        **caches,
-        "live_objects_growth": objects_after - objects_baseline,
+        "gc_frozen_objects": gc.get_freeze_count(),
+        "gc_tracked_baseline": tracked_baseline,
         "loop_lag_p99_ms": probe.p99_ms(),
+        "loop_lag_own_cpu_p99_ms": probe.own_p99_ms(),
+        "load_average_1m": [load0, round(os.getloadavg()[0], 2)],  # before, after the traffic
+        "involuntary_switches": after.ru_nivcsw - before.ru_nivcsw,
         **gc_probe.close(),
         "writes_per_call": round(sum(writes.values()) / max(1, ended), 2),
         "ami_events_per_call": round(report["ami_events_sent"] / max(1, report["placed"]), 1),
@@ -422,10 +583,13 @@ def main() -> None:
     parser.add_argument(
         "--no-ami-filter", action="store_true", help="the AMI user without eventfilter lines"
     )
+    parser.add_argument("--gc-threshold", default="", help="gc.set_threshold for the traffic")
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)  # the numbers are the output, not the logs
     if args.pin:
         os.sched_setaffinity(0, {0})
+    if args.growth:
+        time_loop_steps()
     result = asyncio.run(_daemon(args))
     if args.json:
         print(json.dumps(result))

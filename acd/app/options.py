@@ -28,8 +28,9 @@ class RunOptions:
     mqtt: bool = True
     login_agents: tuple[str, ...] = ()  # log these agents in at start (demo, load tests)
     # after start-up, gc.freeze(): the floor, settings and code built at start are never
-    # walked by a full collection again (10,000 agents: a 150 ms pause). Process-wide, so
-    # only where one process runs one daemon (``hotline run``, the benchmarks), not in tests.
+    # walked by a full collection again (10,000 agents: a 150 ms pause), and full collections
+    # spaced out (Daemon._freeze_start_up). Process-wide, so only where one process runs one
+    # daemon (``hotline run``, the benchmarks), not in tests.
     freeze_gc: bool = False
     http_port: int | None = None  # HTTP API + wallboard: None = not served, 0 = any free port
     poll_ms: int = 500

@@ -12,22 +12,25 @@ else reaches a call through ``CallSignals``, its channel of values:
   "channel gone" after a resynchronisation. The flow decides what each one means for the call.
 
 The registry maps the call id and Asterisk's Uniqueid of the caller's channel to the live call;
-``recent`` keeps the final state of closed calls (the wallboard's time windows).
+``recent`` keeps what is needed of closed calls for a window (``acd.daemon.closed_calls``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from acd.daemon.call_state import CallState, advance
 from acd.daemon.call_steps import Arrival, Step
+from acd.daemon.closed_calls import closed_calls
 from acd.engine.floor_effects import Offer
 
-RECENT_KEPT = 50_000  # closed calls kept for the wallboard's time windows (a busy day)
+# Closed calls kept for the wallboard: its complaint window (600 s,
+# ``acd.http.context.WallboardSettings``) with a margin, and at most this many (memory).
+RECENT_WINDOW_S = 900.0
+RECENT_KEPT = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +162,11 @@ class Call:
 
 
 class CallRegistry:
-    """Live calls by call id and by the caller channel's Uniqueid; ``recent`` holds the final
-    state of closed calls, oldest first (the wallboard's service level over the last minutes)."""
+    """Live calls by call id and by the caller channel's Uniqueid; ``recent`` holds closed
+    calls of the last ``RECENT_WINDOW_S``, oldest first (the wallboard's complaint window)."""
 
     def __init__(self) -> None:
-        self.recent: deque[CallState] = deque(maxlen=RECENT_KEPT)
+        self.recent = closed_calls(RECENT_WINDOW_S, RECENT_KEPT)
         self._by_id: dict[str, Call] = {}
         self._by_uniqueid: dict[str, Call] = {}
 
@@ -176,7 +179,8 @@ class CallRegistry:
         if call is None:
             return None
         self._by_uniqueid.pop(call.facts.uniqueid, None)
-        self.recent.append(call.state)
+        state = call.state
+        self.recent.append(state.ended_at or state.facts.arrived_at, state)
         return call.state
 
     def get(self, call_id: str) -> Call | None:

@@ -9,7 +9,7 @@ the agent's desktop has the caller before the phone rings.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +25,7 @@ from acd.daemon.call_events import (
 from acd.daemon.call_steps import CallbackBooked, Ended, Step
 from acd.daemon.calls import Call
 from acd.daemon.clocks import Clocks
+from acd.daemon.closed_calls import finished_facts
 from acd.engine.agent import AgentState
 from acd.engine.floor import Floor
 from acd.engine.floor_effects import AgentChanged
@@ -46,6 +47,9 @@ from acd.storage.writer import StorageWriter
 
 log = get_logger(__name__)
 IVR_COLUMNS = ("ivr_path", "ivr_reason", "order_number")
+# Finished calls' KPI facts: the wallboard's shortest reporting period (15 minutes), at most
+# this many; the rest is in the database.
+COMPLETED_WINDOW_S = 900.0
 COMPLETED_KEPT = 100_000
 _STAFFED_IDLE = frozenset({AgentState.READY, AgentState.RESERVED})
 
@@ -87,9 +91,9 @@ class Outputs:
         self._ring_limit_s = ring_limit_s
         self._clocks = clocks or Clocks()
         self._floor_changed = floor_changed
-        # Finished calls' KPI facts for the demo summary and the service-level gauge: bounded,
-        # so a daemon that runs for months does not grow (reports read the database, not this).
-        self.completed: deque[CallFacts] = deque(maxlen=COMPLETED_KEPT)
+        # Finished calls' KPI facts for the demo summary and the service-level gauge: bounded
+        # by time and count, out of the collector's sight (reports read the database, not this).
+        self.completed = finished_facts(COMPLETED_WINDOW_S, COMPLETED_KEPT)
         self.totals = CallTotals()  # never bounded, never reset: monotonic
         self.outcomes: Counter[str] = Counter()
         self._state_seq = 0
@@ -124,7 +128,7 @@ class Outputs:
             self._write(callback_row(state, step))
         if isinstance(step, Ended):
             facts = state.kpi_facts(self._wrap_up_s(state.queue), self._ring_limit_s(state.queue))
-            self.completed.append(facts)
+            self.completed.append(step.at, facts)
             self.totals.add(facts)
             self.outcomes[state.outcome or "unknown"] += 1
         elif writes_row(step):
@@ -251,6 +255,10 @@ class Outputs:
                 updated_at=utc(self._clocks.wall()),
             )
         )
+
+    def prune(self, now: float) -> None:
+        """Drop the finished calls' facts older than the window (``now``: wall clock)."""
+        self.completed.prune(now)
 
     # -- anything else ----------------------------------------------------------------------
 

@@ -173,7 +173,8 @@ async def metrics(
         lines,
         "hotline_service_level",
         "gauge",
-        "Service level of the last finished calls (acd.kpi; up to 100,000), NaN before the first.",
+        "Service level of the calls finished in the last 15 minutes (acd.kpi; up to 100,000), "
+        "NaN without one.",
         [f"hotline_service_level {_num(level)}"],
     )
     _metric(

@@ -10,7 +10,6 @@ from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from acd.daemon.call_state import CallState
 from acd.daemon.floor_views import agent_view, agents_view, queues_view, waiting_view
 from acd.engine.agent import InvalidTransition
 from acd.engine.floor_inputs import AgentAction
@@ -139,12 +138,13 @@ async def call_queue_and_number(
     """The call's queue, caller number and every agent who talked to the caller (a
     transferred call had several); KeyError when the daemon never saw the call."""
     call = ctx.registry.get(call_id)
-    known: CallState | None = call.state if call is not None else None
-    if known is None:
-        known = next((c for c in reversed(ctx.registry.recent) if c.call_id == call_id), None)
-    if known is not None:
-        talked = {r.agent_id for r in known.rings if r.result == "ANSWER"}
-        return known.queue, known.facts.number, frozenset(talked)
+    if call is not None:
+        live = call.state
+        talked = {r.agent_id for r in live.rings if r.result == "ANSWER"}
+        return live.queue, live.facts.number, frozenset(talked)
+    closed = next((c for c in reversed(ctx.registry.recent) if c.call_id == call_id), None)
+    if closed is not None:
+        return closed.queue, closed.number, frozenset(closed.talked)
     if ctx.sessions is not None:
         async with ctx.sessions() as session:
             query = select(Call.queue, Call.caller_number, Call.agent_id, Call.transfers).where(

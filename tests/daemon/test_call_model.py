@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import typing
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from acd.daemon.call_steps import (
     Transferred,
 )
 from acd.daemon.calls import Call
+from acd.daemon.closed_calls import finished_facts
 from acd.daemon.outputs import Outputs
 from acd.engine.agent import AgentChanged, AgentState
 from acd.storage.commands import AppendAgentState, InsertCallback, UpsertCall, WriteCommand
@@ -275,7 +275,7 @@ def test_a_caller_leaving_while_the_phone_rings_is_no_ring_no_answer_event() -> 
 
 def test_finished_call_counters_never_go_back_when_the_history_is_bounded() -> None:
     outputs = Outputs(publisher=None, writer=None)
-    outputs.completed = deque(maxlen=2)  # the bounded history (100,000 in the daemon)
+    outputs.completed = finished_facts(900.0, 2)  # the bounded history (100,000 in the daemon)
     for n in range(5):
         steps: list[Step] = (
             [*ANSWERED, Ended(70.0, "system")]

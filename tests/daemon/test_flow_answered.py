@@ -53,7 +53,7 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
             m.name
             for m in h.sim.emitted or []
             if (m.name in ("DialBegin", "DialEnd") and agent_leg(m))
-            or (m.name == "MixMonitorStart" and m.get("Channel") == call.facts.channel)
+            or (m.name == "MixMonitorStart" and m.get("Channel") == call.channel)
         ]
         answered = [m for m in h.sim_events("DialEnd") if agent_leg(m)]
     assert timeline == ["MixMonitorStart", "DialBegin", "DialEnd"]

@@ -98,7 +98,7 @@ async def test_a_phone_unregistered_while_the_daemon_was_down_pauses_its_restore
         h.sim.faults.phone_reachable(lost.endpoint)
         await h.wait_for(lambda: state_is(h, lost.id, "ready"), "the phone back, the agent ready")
         await h.stop_daemon()
-    assert sorted(h.rows("select agent_id, state, reason from agent_sessions")) == [
+    assert h.sessions() == [
         (lost.id, "ready", None),
         (fine.id, "ready", None),
     ]

@@ -132,3 +132,33 @@ async def test_killed_mid_conversation_the_restarted_daemon_keeps_the_agent_talk
         (other, "answered")
     ]
     assert h.rows("select count(*) from agent_state_log where ended_at is null") == [(0,)]
+
+
+@pytest.mark.asyncio
+async def test_killed_during_wrap_up_the_restarted_daemon_keeps_what_is_left_of_it(
+    tmp_path: Path,
+) -> None:
+    # The wrap-up deadline rides on the wrap_up interval (one row write per change): the crash
+    # leaves it open, the next start closes it and takes the agent back in wrap-up.
+    settings = floor_settings(1, wrap_up_s=60.0)
+    [agent] = (a.id for a in settings.agents)
+    async with floor_harness(tmp_path, settings=settings) as h:
+        await h.place(CallerBehaviour(number="5551301", hangup_after=None))
+        await h.wait_for(lambda: state_is(h, agent, "wrap_up"), "the agent in wrap-up")
+        await h.daemon.writer.wait_drained()
+        await h.sigkill_daemon()
+        [(state, due, call_queue)] = h.rows(
+            "select state, wrap_up_due, queue from agent_state_log where ended_at is null"
+        )
+        restarted = await h.start_daemon(login=False)
+        assert restarted.restored is not None
+        assert restarted.restored.agents == 1
+        left = await h.floor(
+            lambda f, now: (f.agents[agent].state.value, (f.agents[agent].wrap_up_due or 0) - now)
+        )
+        await h.stop_daemon()
+    [(queue,)] = h.rows("select queue from calls where caller_number = '5551301'")
+    assert (state, call_queue) == ("wrap_up", queue)
+    assert due is not None
+    assert left[0] == "wrap_up"
+    assert 0 < left[1] < 60.0  # what was left of it, not a new wrap-up

@@ -120,16 +120,14 @@ class Sessions:
         """The stored sessions (wall-clock seconds), the last time known, open intervals."""
         log_ = AgentStateLog
         async with self._db.connect() as db:
-            rows = await latest_sessions(db)
+            rows = await latest_sessions(db, self._devices)
             beat = await db.scalar(select(func.max(DaemonHeartbeat.seen_at)))
             last_change = await db.scalar(select(func.max(log_.started_at)))
             open_rows = await db.scalar(
                 select(func.count()).select_from(log_).where(log_.ended_at.is_(None))
             )
         stored: dict[str, AgentSession] = {}
-        for row in rows.values():
-            if row.agent_id not in self._devices:
-                continue  # no longer configured
+        for row in rows.values():  # the configured agents only
             try:
                 state = AgentState(row.state)
             except ValueError:

@@ -9,16 +9,18 @@ so the restore reads the latest one whether it is open or closed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, and_, func, select
+from sqlalchemy import String, Table, column, select, values
 
 from acd.storage.engine import Database
 from acd.storage.models import AgentStateLog
 
 _LOG = cast(Table, AgentStateLog.__table__)
+_CHUNK = 1000  # agents per statement (bind parameter limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,27 +35,38 @@ class StoredSession:
     queue: str | None
 
 
-async def latest_sessions(db: Database) -> dict[str, StoredSession]:
-    """Agent -> its latest interval. Latest: the latest start, and of intervals sharing that
-    instant (changes at one instant leave zero-length intervals) the last written. One pass
-    over the (agent, started_at) index for the starts, then the rows at those starts."""
-    last = (
-        select(_LOG.c.agent_id, func.max(_LOG.c.started_at).label("at"))
-        .group_by(_LOG.c.agent_id)
-        .subquery()
-    )
-    rows = await db.execute(
-        select(
-            _LOG.c.agent_id,
-            _LOG.c.state,
-            _LOG.c.reason,
-            _LOG.c.started_at,
-            _LOG.c.endpoint,
-            _LOG.c.wrap_up_due,
-            _LOG.c.call_id,
-            _LOG.c.queue,
+async def latest_sessions(db: Database, agent_ids: Iterable[str]) -> dict[str, StoredSession]:
+    """Agent -> its latest interval, for the agents given (those without one are left out).
+    Latest: the latest start, and of intervals sharing that instant (changes at one instant
+    leave zero-length intervals) the last written. One index probe per agent on
+    (agent_id, started_at): the log grows with every call, a start must not scan it."""
+    found: dict[str, StoredSession] = {}
+    ids = sorted(set(agent_ids))
+    for first in range(0, len(ids), _CHUNK):
+        wanted = (
+            values(column("agent_id", String), name="wanted")
+            .data([(agent,) for agent in ids[first : first + _CHUNK]])
+            .cte()
+        )  # WITH wanted(agent_id) AS (VALUES ...): SQLite has no VALUES column aliases
+        probe = _LOG.alias("probe")
+        latest = (
+            select(probe.c.id)
+            .where(probe.c.agent_id == wanted.c.agent_id)
+            .order_by(probe.c.started_at.desc(), probe.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        .join(last, and_(_LOG.c.agent_id == last.c.agent_id, _LOG.c.started_at == last.c.at))
-        .order_by(_LOG.c.id)
-    )
-    return {row.agent_id: StoredSession(*row) for row in rows}  # the last id wins
+        rows = await db.execute(
+            select(
+                _LOG.c.agent_id,
+                _LOG.c.state,
+                _LOG.c.reason,
+                _LOG.c.started_at,
+                _LOG.c.endpoint,
+                _LOG.c.wrap_up_due,
+                _LOG.c.call_id,
+                _LOG.c.queue,
+            ).where(_LOG.c.id.in_(select(latest).select_from(wanted)))
+        )
+        found.update((row.agent_id, StoredSession(*row)) for row in rows)
+    return found

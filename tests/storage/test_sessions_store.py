@@ -71,7 +71,7 @@ async def test_sessions_heartbeat_and_ordered_close(db_url: str) -> None:
                     ).order_by(AgentStateLog.agent_id, AgentStateLog.started_at)
                 )
             ).all()
-            sessions = await latest_sessions(db)
+            sessions = await latest_sessions(db, ["a1", "a2", "a9"])
             beat = await db.scalar(select(DaemonHeartbeat.seen_at))
         assert [tuple(r) for r in log] == [
             ("a1", "ready", s(0), s(10)),
@@ -118,7 +118,7 @@ async def test_of_changes_at_one_instant_the_last_written_is_the_session(db_url:
         async with engine.begin() as db:
             await apply_batch(db, [CloseOpenStates(idempotency_key="close:9", at=s(9))], s(9))
         async with engine.connect() as db:
-            sessions = await latest_sessions(db)
+            sessions = await latest_sessions(db, ["a1"])
         assert sessions == {
             "a1": StoredSession(
                 "a1", "pending_logout", None, s(5), "PJSIP/1001", None, "c1", "sales"

@@ -162,3 +162,42 @@ async def test_killed_during_wrap_up_the_restarted_daemon_keeps_what_is_left_of_
     assert due is not None
     assert left[0] == "wrap_up"
     assert 0 < left[1] < 60.0  # what was left of it, not a new wrap-up
+
+
+@pytest.mark.asyncio
+async def test_killed_during_a_ring_the_agent_is_restored_ready_and_offered_once_free(
+    tmp_path: Path,
+) -> None:
+    # A ring is not stored (one row write per change, issue 13): the agent's session is its
+    # ready interval. The restored agent's phone is still busy with the old daemon's Dial, so
+    # it is offered nothing until the phone is free; the next caller waits for it, not dropped.
+    settings = floor_settings(2, ring_timeout_s=60.0)
+    ringer, other = (a.id for a in settings.agents)
+    phones = {a.endpoint: FAST_AGENT for a in settings.agents}
+    phones[settings.agents[0].endpoint] = AgentBehaviour(
+        answer_after=40.0, talk_time=30.0, hangs_up="agent"
+    )
+    async with floor_harness(tmp_path, settings=settings, behaviour=phones) as h:
+        await h.daemon.acd.agent_input(other, AgentAction.PAUSE, "meeting")
+        await h.place(CallerBehaviour(number="5551401", hangup_after=None))
+        await h.wait_for(lambda: state_is(h, ringer, "reserved"), "the agent's phone ringing")
+        await h.daemon.writer.wait_drained()
+        await h.sigkill_daemon()  # the ringing Dial goes on in Asterisk (RECORDED q2 c2)
+        restarted = await h.start_daemon(login=False)
+        assert restarted.restored is not None
+        assert (restarted.restored.agents, restarted.restored.talking) == (2, 0)
+        await h.place(CallerBehaviour(number="5551402", hangup_after=None))
+
+        async def waiting() -> bool:
+            return await h.floor(lambda f, _now: f.router.waiting_count() == 1)
+
+        await h.wait_for(waiting, "the second caller on the floor")
+        assert await h.agent_states() == {ringer: "ready", other: "paused"}  # not offered
+        await h.wait_for(
+            lambda: state_is(h, ringer, "on_call"), "the phone free, then offered", limit_s=15.0
+        )
+        await h.wait_for(h.quiet, "every call to end", limit_s=15.0)
+        await h.stop_daemon()
+    assert h.rows("select agent_id, outcome from calls where caller_number = '5551402'") == [
+        (ringer, "answered")
+    ]

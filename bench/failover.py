@@ -2,12 +2,12 @@
 
 Two real ``hotline run`` processes share a scratch PostgreSQL database (the standby with
 ``--standby``) in front of the PBX simulator, which runs the shipped dialplan rendered for both
-addresses and writes queue_log and Master.csv (the rig of tests/app/standby_rig.py). Patient
-callers (they press 0 for an agent and never hang up first) arrive every ``--interval``
-seconds; after ``--before`` seconds the active daemon gets ``--signal`` (kill = SIGKILL, term =
-SIGTERM), traffic goes on for ``--after`` seconds, then every call is let finish and the
-standby's fallback import is let catch up. Agents are logged in on the active daemon at start,
-and on the standby once it is up unless it restored them itself.
+addresses and writes queue_log and Master.csv (the rig of tests/app/standby_rig.py, 2 s
+wrap-up). Patient callers (they press 0 for an agent and never hang up first) arrive every
+``--interval`` seconds; after ``--before`` seconds the active daemon gets ``--signal`` (kill =
+SIGKILL, term = SIGTERM), traffic goes on for ``--after`` seconds, then every call is let finish
+and the standby's fallback import is let catch up. Agents are logged in on the active daemon at
+start, and on the standby once it is up unless it restored them itself.
 
 Printed (``--json``):
 - ``detect_s``: the signal -> the standby holds the leadership (its ``leadership_acquired``);

@@ -27,7 +27,8 @@ from acd.asterisk.aio.agi_server import AgiHandler, FastAgiServer
 from acd.asterisk.aio.ami_client import AmiClient, AmiClientClosed, AmiLoginError
 from acd.daemon.agent_codes import AgentFeatureCodes
 from acd.daemon.ami_watch import AmiWatcher
-from acd.daemon.call_flow import CallFlow, IvrRoute
+from acd.daemon.call_flow import CallFlow, IvrRoute, ResumeRoute
+from acd.daemon.call_reconcile import CallReconcile
 from acd.daemon.callback_book import CallbackBook, CallbackHours, booked_in_table
 from acd.daemon.callback_flow import CallbackFlow
 from acd.daemon.callbacks import CallbackScheduler
@@ -40,6 +41,7 @@ from acd.daemon.ivr_port import CallerLookup, Features, IvrRunner
 from acd.daemon.leadership import Leadership
 from acd.daemon.offer_interrupt import Interrupter
 from acd.daemon.outputs import Outputs
+from acd.daemon.phone_quality import phone_targets
 from acd.daemon.queue_stats import QueueStats
 from acd.daemon.recording import CallRecording, RecordingSettings
 from acd.daemon.recording_control import RecordingControl
@@ -132,6 +134,7 @@ class Daemon:
             endpoints=[a.endpoint for a in settings.agents],
             clock=clock,
             on_link=self._ami_link,
+            phones=phone_targets(settings),
         )
         self.recording: CallRecording | None = None
         if features.recorder is not None and settings.recording.enabled:
@@ -246,7 +249,8 @@ class Daemon:
                 tls=system.http.tls,
             )
         )
-        self.started, self._stop = asyncio.Event(), asyncio.Event()
+        # started: taking calls; _ami_up: the first AMI login (the call reconcile waits for it)
+        self.started, self._stop, self._ami_up = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     def _routes(
         self,
@@ -254,20 +258,38 @@ class Daemon:
         callers: CallerLookup | None,
         call_settings: FlowSettings,
     ) -> Router[AgiHandler]:
-        """The FastAGI routes: a new call (IVR), a call-back's customer leg, agent codes."""
+        """The FastAGI routes: a new call (IVR), a caller resumed after their daemon died, a
+        call-back's customer leg, agent codes."""
         router: Router[AgiHandler] = Router()
-        router.add(
-            names.ROUTE_IVR,
-            IvrRoute(
-                self.flow,
-                self.outputs,
-                ivr,
-                call_settings,
-                book=self.callback_book,
-                clocks=self.clocks,
-                callers=callers,
-            ),
+        ivr_route = IvrRoute(
+            self.flow,
+            self.outputs,
+            ivr,
+            call_settings,
+            book=self.callback_book,
+            clocks=self.clocks,
+            callers=callers,
         )
+        router.add(names.ROUTE_IVR, ivr_route)
+        # rows a previous daemon left open (issue 12), closed once AMI is up; a caller the
+        # resume route takes again is this daemon's to finish
+        self.call_reconcile = CallReconcile(
+            self.db,
+            self.registry,
+            self.outputs.store,
+            recording=self.recording,
+            clock=self.clocks.wall,
+        )
+        resume = ResumeRoute(
+            self.flow,
+            ivr_route,
+            self.outputs,
+            call_settings,
+            clocks=self.clocks,
+            callers=callers,
+            on_resume=self.call_reconcile.resumed,
+        )
+        router.add(names.ROUTE_RESUME, resume)
         router.add(
             names.ROUTE_CALLBACK,
             CallbackFlow(
@@ -315,6 +337,8 @@ class Daemon:
             self.publisher.publish(publication)
 
     def _ami_link(self, up: bool) -> None:
+        if up:
+            self._ami_up.set()
         if self.publisher is not None:
             prefix = self.settings.system.mqtt.topic_prefix
             self.publisher.publish(topics.ami_link(prefix, up, self.options.clock()))
@@ -327,19 +351,7 @@ class Daemon:
         await self.writer.start()
         try:
             async with asyncio.TaskGroup() as tasks:
-                tasks.create_task(self.acd.run(), name="acd-owner")
-                if self.publisher is not None:
-                    tasks.create_task(self.publisher.run(), name="mqtt")
-                tasks.create_task(self._connect_ami(), name="ami")
-                tasks.create_task(self.callbacks.run(), name="callbacks")
-                if self.publisher is not None:
-                    tasks.create_task(self.queue_stats.run(), name="queue-stats")
-                if self.recording_control is not None:
-                    tasks.create_task(self.recording_control.run(), name="recording-pauses")
-                if self.fallback_import is not None:
-                    tasks.create_task(self.fallback_import.run(), name="fallback-import")
-                if self.leadership is not None:
-                    tasks.create_task(self._keep_leadership(self.leadership), name="leadership")
+                self._start_background(tasks)
                 # The agents' sessions from before this process, reconciled with Asterisk:
                 # before the floor is published and the first call is taken.
                 self.restored = await self.sessions.restore()
@@ -356,15 +368,7 @@ class Daemon:
                 self.started.set()
                 log.info("daemon_up", agi_host=self.agi_host, agi_port=self.agi.port)
                 await self._stop.wait()
-                self._stopping()
-                await self._hand_back_waiting_callers()
-                if self.http is not None and http_task is not None:
-                    self.http.stop()
-                    await http_task
-                await self.agi.close()
-                await self.ami.close()
-                if self.publisher is not None:
-                    self.publisher.close()
+                await self._shut_down(http_task)
                 raise _Stopped
         except* _Stopped:
             pass
@@ -376,6 +380,35 @@ class Daemon:
             if self._clean_stop and not self.stepped_down:
                 self.sessions.close_at_stop()  # after the owner task: nothing reopens them
             await self._flush_storage()
+
+    def _start_background(self, tasks: asyncio.TaskGroup) -> None:
+        """The tasks that run for the daemon's whole term, owned by ``run``'s task group."""
+        tasks.create_task(self.acd.run(), name="acd-owner")
+        if self.publisher is not None:
+            tasks.create_task(self.publisher.run(), name="mqtt")
+        tasks.create_task(self._connect_ami(), name="ami")
+        tasks.create_task(self.callbacks.run(), name="callbacks")
+        if self.publisher is not None:
+            tasks.create_task(self.queue_stats.run(), name="queue-stats")
+        if self.recording_control is not None:
+            tasks.create_task(self.recording_control.run(), name="recording-pauses")
+        if self.fallback_import is not None:
+            tasks.create_task(self.fallback_import.run(), name="fallback-import")
+        if self.leadership is not None:
+            tasks.create_task(self._keep_leadership(self.leadership), name="leadership")
+        tasks.create_task(self.call_reconcile.run(self.ami, self._ami_up), name="call-reconcile")
+
+    async def _shut_down(self, http_task: asyncio.Task[None] | None) -> None:
+        """A stop: waiting callers handed back, then the listeners and links closed."""
+        self._stopping()
+        await self._hand_back_waiting_callers()
+        if self.http is not None and http_task is not None:
+            self.http.stop()
+            await http_task
+        await self.agi.close()
+        await self.ami.close()
+        if self.publisher is not None:
+            self.publisher.close()
 
     def _stopping(self) -> None:
         """A stop (or a step-down) begins: the agents' stored sessions stay as they are now,

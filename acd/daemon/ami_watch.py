@@ -7,6 +7,12 @@ What we listen for (names and headers as recorded from Asterisk 22, shared/aster
 - ``DeviceStateChange`` for the agents' devices, passed on as Asterisk names the state (the
   agent state machine decides: in use or ringing is not offered, unavailable pauses). A Local
   endpoint's device has no ``/n``: ``Local/1003@agent-phones`` (``acd.asterisk.devices.device_of``).
+- ``ContactStatus`` (res_pjsip qualify results, read class ``system``) of the agents' softphones:
+  ``acd.daemon.phone_quality`` judges them; when an agent's phone becomes unreachable or too
+  slow the floor pauses the agent with that reason, and unpauses when it is fit again only an
+  agent still paused for it (``PhoneFitness``). When the link drops those verdicts are
+  forgotten (a missed ``Reachable`` would otherwise keep the agent paused until the phone's next
+  registration refresh); the resync's device states pause an unreachable phone's agent again.
 
 When the link drops, no device state is known any more (``link_lost``): nobody stays blocked on
 an INUSE whose NOT_INUSE the daemon could not hear.
@@ -26,12 +32,16 @@ restored talking (``acd.daemon.sessions``) whose phone has no channel any more i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from acd.asterisk.aio.ami_client import AmiClient, AmiError
+from acd.asterisk.ami.contact_status import EVENT as CONTACT_STATUS
+from acd.asterisk.ami.contact_status import parse_contact_status
 from acd.asterisk.ami.message import Message
 from acd.asterisk.devices import channel_device, device_of
+from acd.asterisk.errors import RemoteProtocolError
 from acd.daemon.calls import Call, CallRegistry, ChannelGone
+from acd.daemon.phone_quality import PhoneTarget, PhoneWatch
 from acd.daemon.service import AcdService
 from acd.engine.agent import DeviceState
 from acd.engine.floor import Floor
@@ -50,12 +60,14 @@ class AmiWatcher:
         endpoints: Collection[str],
         clock: Callable[[], float],
         on_link: Callable[[bool], None] | None = None,
+        phones: Mapping[str, PhoneTarget] | None = None,
     ) -> None:
         self._acd = acd
         self._registry = registry
         self._devices = frozenset(device_of(e) for e in endpoints)
         self._clock = clock
         self._on_link = on_link
+        self.phones = PhoneWatch(phones or {})  # PJSIP endpoint -> the agent whose phone it is
         self.resyncs = 0
         self.released = 0
         self.answers_caught_up = 0  # answers the link missed, learnt from a resync
@@ -71,6 +83,28 @@ class AmiWatcher:
                     self._registry.answer_seen(uniqueid, self._clock(), event.get("DestChannel"))
         elif name == "DeviceStateChange":
             self._device(event)
+        elif name == CONTACT_STATUS:
+            self._contact(event)
+
+    def _contact(self, event: Message) -> None:
+        try:
+            status = parse_contact_status(event)
+        except RemoteProtocolError as exc:
+            log.warning("contact_status_unreadable", error=str(exc))
+            return
+        change = self.phones.observe(status)
+        if change is None:
+            return
+        log.info(
+            "agent_phone_changed",
+            agent_id=change.agent_id,
+            endpoint=change.endpoint,
+            verdict=change.verdict.value,
+            previous=change.previous.value,
+            rtt_ms=change.rtt_ms,
+            rtt_limit_ms=change.rtt_limit_ms,
+        )
+        self._acd.phone_fitness(change.agent_id, change.pause_reason)
 
     def _device(self, event: Message) -> None:
         device = event.get("Device") or ""
@@ -81,6 +115,9 @@ class AmiWatcher:
         """The AMI client's ``on_disconnect``: device states are unknown until the resync."""
         self.synced.clear()
         self._acd.devices_unknown()
+        for change in self.phones.forget():  # a missed "Reachable" must not pause for good
+            log.info("agent_phone_unknown", agent_id=change.agent_id, why="AMI link lost")
+            self._acd.phone_fitness(change.agent_id, None)
         if self._on_link is not None:
             self._on_link(False)
 

@@ -51,7 +51,7 @@ class Ring:
 @dataclass(frozen=True, slots=True)
 class CallState:
     facts: Arrival
-    steps: int = 0  # how many steps are folded in
+    steps: int = 0  # the last step's number (a resumed call continues the first daemon's)
     name: str | None = None
     vip: bool = False
     preferred_agent: str | None = None

@@ -189,7 +189,8 @@ class SurveyDone:
 
 @dataclass(frozen=True, slots=True)
 class HandedBack:
-    """``HOTLINE_HANDLED`` was cleared: the dialplan's plain ``Queue()`` takes the caller."""
+    """The daemon let the caller go unfinished (``HOTLINE_DONE`` unset): the dialplan offers
+    them to a daemon again (route ``resume``, which continues this row), else its ``Queue()``."""
 
     at: float
 

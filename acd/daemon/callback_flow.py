@@ -6,9 +6,10 @@ The scheduler (``acd.daemon.callbacks``) originated the customer's number into t
 held when booking (the router orders by priority then arrival, and the arrival is the booking
 time), hears music like any waiting caller, and is put through by ``CallFlow``'s own waiting and
 Dial path. No IVR and no overflow ladder: they were called back to talk to an agent. The booking
-is ``done`` when an agent answered (or the stopping daemon handed the customer to the dialplan's
-``Queue()``); otherwise the scheduler counts a failed attempt. Like the IVR path, this task owns
-its call: it adds the ``CallbackLeg`` step, then ``CallFlow`` runs the rest in the same task.
+is ``done`` when an agent answered (or the stopping daemon handed the customer back to the
+dialplan, which resumes them at a daemon or queues them with its ``Queue()``); otherwise the
+scheduler counts a failed attempt. Like the IVR path, this task owns its call: it adds the
+``CallbackLeg`` step, then ``CallFlow`` runs the rest in the same task.
 
 The id is read from the channel variable the Originate set (``GET VARIABLE``): it is the value
 the dialplan passes as the first argument too, and it does not depend on the dialplan's arguments.
@@ -69,10 +70,10 @@ class CallbackFlow:
         booking = self._scheduler.claim(callback_id)
         if booking is None:
             # Not a dial of ours in progress (an earlier run's, or a stray channel): end it
-            # rather than queue an unknown caller; HOTLINE_HANDLED=1 stops the fallback.
+            # rather than queue an unknown caller; HOTLINE_DONE=1 stops the resume and fallback.
             log.warning("callback_leg_unknown", channel=env.channel, callback_id=callback_id)
             with contextlib.suppress(AgiError, OSError, ChannelHungUp):
-                await session.set_variable(names.VAR_HANDLED, "1")
+                await session.set_variable(names.VAR_DONE, "1")
                 await session.hangup()
             return
         call = Call(

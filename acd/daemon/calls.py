@@ -128,13 +128,16 @@ class CallSignals:
 class Call:
     """A live call: ``facts`` (frozen), ``steps`` (frozen, in order), ``state`` (their fold)."""
 
-    __slots__ = ("_state", "_steps", "facts", "signals")
+    __slots__ = ("_state", "_steps", "facts", "resumed", "signals")
 
-    def __init__(self, facts: Arrival) -> None:
+    def __init__(self, facts: Arrival, *, first_seq: int = 0) -> None:
+        """``first_seq``: where the timeline's numbering starts (a call resumed after its daemon
+        died continues the same call's rows and events after the ones already written)."""
         self.facts = facts
+        self.resumed = first_seq > 0  # another daemon had it first (route ``resume``)
         self.signals = CallSignals()
         self._steps: list[Step] = []
-        self._state = CallState(facts, name=facts.name)
+        self._state = CallState(facts, name=facts.name, steps=first_seq)
 
     @property
     def call_id(self) -> str:

@@ -34,11 +34,17 @@ from acd.events.publisher import MqttPublisher
 from acd.events.topics import Publication
 from acd.kpi import CallFacts, summarize
 from acd.logging import get_logger
-from acd.storage.commands import AppendAgentState, UpsertCall, WriteCommand
+from acd.storage.commands import (
+    AppendAgentState,
+    AppendCallEvent,
+    UpsertCall,
+    WriteCommand,
+)
 from acd.storage.timeline import TimelineStep
 from acd.storage.writer import StorageWriter
 
 log = get_logger(__name__)
+IVR_COLUMNS = ("ivr_path", "ivr_reason", "order_number")
 COMPLETED_KEPT = 100_000
 _STAFFED_IDLE = frozenset({AgentState.READY, AgentState.RESERVED})
 
@@ -98,10 +104,15 @@ class Outputs:
     # -- calls ------------------------------------------------------------------------------
 
     def call_opened(self, call: Call) -> None:
-        """The call arrived: its ``arrived`` event and first calls row."""
-        self._timelines[call.call_id] = []
-        self._event(call, ARRIVED, call.facts.arrived_at, seq=0)
-        self._row(call, "0")
+        """The call arrived: its ``arrived`` event and first calls row. A resumed call (its daemon
+        died): its row again; the first daemon's timeline stays in ``calls.timeline`` and this
+        daemon's steps go to ``call_events`` rows (numbered from 1000 per attempt), which the
+        reports merge with it."""
+        seq = call.state.steps
+        if seq == 0:
+            self._timelines[call.call_id] = []
+            self._event(call, ARRIVED, call.facts.arrived_at, seq=0)
+        self._row(call, str(seq))  # before the resumed call's event rows, which refer to it
 
     def call_step(self, call: Call, step: Step) -> None:
         """A step was added to the call's timeline (``call.state`` is the call after it)."""
@@ -136,23 +147,40 @@ class Outputs:
             }
             pub = topics.call_event(self.prefix, call.call_id, event.kind, at, **fields, **data)
             self.publisher.publish(pub)
+        step = TimelineStep(
+            seq=seq, at=utc(at), kind=event.kind, agent_id=event.agent_id, data=data or None
+        )
         timeline = self._timelines.get(call.call_id)
-        if timeline is not None:  # None: not opened (yet), or finished
-            timeline.append(
-                TimelineStep(
-                    seq=seq, at=utc(at), kind=event.kind, agent_id=event.agent_id, data=data or None
+        if timeline is not None:  # None: not opened (yet), finished, or resumed
+            timeline.append(step)
+        elif call.resumed:
+            self._write(
+                AppendCallEvent(
+                    idempotency_key=f"{call.call_id}:ev:{seq}",
+                    call_id=call.call_id,
+                    seq=seq,
+                    at=step.at,
+                    kind=step.kind,
+                    agent_id=step.agent_id,
+                    data=step.data,
                 )
             )
 
     def _row(self, call: Call, version: str) -> None:
         """The calls row with the timeline so far (each write replaces the stored one: a daemon
-        killed mid-call leaves the steps up to its last row write)."""
+        killed mid-call leaves the steps up to its last row write; a resumed call sends none)."""
         timeline = self._timelines.get(call.call_id)
+        values = call_row(call.state)
+        if call.resumed and call.state.ivr_result is None:
+            # resumed after its daemon died, straight into the queue: the IVR's answers are
+            # the first daemon's, already in the row (the upsert sets only the columns given)
+            for column in IVR_COLUMNS:
+                del values[column]
         self._write(
             UpsertCall(
                 idempotency_key=f"{call.call_id}:row:{version}",
                 call_id=call.call_id,
-                values=call_row(call.state),
+                values=values,
                 timeline=None if timeline is None else tuple(timeline),
             )
         )

@@ -4,7 +4,8 @@ Pure: no AMI, no clock, no logging. Feed it parsed events (``acd.asterisk.ami.co
 it keeps the last status of each contact of each watched PJSIP endpoint and says when an agent's
 verdict changes: reachable, unreachable, or reachable with the qualify round trip over the
 agent's ``rtt_limit_ms`` (agents.yaml: phones.<location>.quality, per-agent ``quality:``).
-Nothing here pauses anyone yet: the daemon will act on ``PhoneChange.pauses``.
+The AMI watcher feeds it and posts each change to the floor (``PhoneFitness``), which pauses
+the agent with ``pause_reason`` and unpauses only an agent still paused for it.
 
 Rules (Asterisk behaviour from res/res_pjsip/pjsip_options.c):
 - A Dial to the endpoint rings every contact of its AOR, so the best reachable contact counts.
@@ -139,6 +140,28 @@ class PhoneWatch:
             rtt_ms=None if rtt is None else rtt / US_PER_MS,
             rtt_limit_ms=target.rtt_limit_ms,
         )
+
+    def forget(self) -> list[PhoneChange]:
+        """The AMI link dropped: a ContactStatus may be missed, and Asterisk sends one only on
+        a change or a registration refresh, so every verdict goes back to unknown. Returns the
+        changes of the agents whose verdict paused them. An unreachable phone is UNAVAILABLE in
+        the resync's DeviceStateList and pauses its agent that way; a slow one is judged again
+        at its next registration refresh."""
+        changes = [
+            PhoneChange(
+                agent_id=self._targets[endpoint].agent_id,
+                endpoint=endpoint,
+                verdict=PhoneVerdict.UNKNOWN,
+                previous=verdict,
+                rtt_ms=None,
+                rtt_limit_ms=self._targets[endpoint].rtt_limit_ms,
+            )
+            for endpoint, verdict in self._verdicts.items()
+            if verdict.pauses
+        ]
+        self._contacts = {name: {} for name in self._targets}
+        self._verdicts = dict.fromkeys(self._targets, PhoneVerdict.UNKNOWN)
+        return changes
 
 
 def phone_targets(settings: Settings) -> dict[str, PhoneTarget]:

@@ -57,6 +57,15 @@ class CallRecording:
         self._store = store
         self._settings = settings
 
+    def path_for(self, call_id: str, queue: str | None, started_at: float) -> str:
+        """Where ``start`` puts the file of a call whose recording began at ``started_at`` (a
+        call left open by a daemon that died: ``acd.daemon.call_reconcile``)."""
+        s = self._settings
+        path = self._recorder.recording_path(
+            s.root, s.layout, call_id=call_id, queue=queue, started_at=utc(started_at)
+        )
+        return str(path)
+
     async def start(self, session: AgiSession, call: CallState, now: float) -> str | None:
         """Before the caller's first Dial: MixMonitor on the caller's channel over FastAGI.
         The file's path, or None when the call goes on unrecorded (Asterisk refused); a

@@ -33,6 +33,7 @@ from acd.engine.floor_inputs import (
     DeviceStatesUnknown,
     FloorInput,
     Overflow,
+    PhoneFitness,
     RingAnswered,
     RingFailed,
     Tick,
@@ -206,6 +207,10 @@ class AcdService:
 
     def device_state(self, device: str, state: DeviceState) -> None:
         self.post(DeviceStateChanged(device, state))
+
+    def phone_fitness(self, agent_id: str, unfit_reason: str | None) -> None:
+        """The agent's phone became unfit to take calls (with the pause reason) or fit again."""
+        self.post(PhoneFitness(agent_id, unfit_reason))
 
     def devices_unknown(self) -> None:
         """The AMI link is down: nothing known about any phone until the resync."""

@@ -176,9 +176,8 @@ class Waiter:
         while signals.offers.empty() and signals.requests.empty():
             if self.draining:
                 await self._music(session, wait, on=False)
-                # Not "0": the shipped dialplan falls back unless the variable is exactly "1",
-                # and empty is what Asterisk shows for a session the daemon never took.
-                await session.set_variable(names.VAR_HANDLED, "")
+                # HOTLINE_DONE stays unset: the dialplan offers the caller to the other daemon
+                # (route resume), then to its plain Queue() with their priority
                 return Waited(end=ToDialplan())
             now = self._clocks.steady()
             schedule = wait.schedule

@@ -36,6 +36,7 @@ from acd.engine.floor_inputs import (
     FloorInput,
     OutsideCallEnded,
     Overflow,
+    PhoneFitness,
     RestoreAgent,
     RingAnswered,
     RingFailed,
@@ -77,6 +78,7 @@ class Floor:
         # Timer queues; an entry the records no longer match is skipped when it comes up.
         self._wrap_due: list[tuple[float, str]] = []  # (wrap-up end, agent)
         self._forgive_due: list[tuple[float, str, str]] = []  # (when, call, agent who missed)
+        self._unfit: dict[str, str] = {}  # agent -> why its phone cannot take calls (PhoneFitness)
 
     def handle(self, inp: FloorInput, now: float) -> list[FloorEffect]:
         """Apply one input at ``now``. A refused input (``InvalidTransition``,
@@ -93,6 +95,8 @@ class Floor:
                 effects = self._device(self.by_device.get(device, ()), state, now)
             case DeviceStatesUnknown():
                 effects = self._device(self.agents, DeviceState.UNKNOWN, now)
+            case PhoneFitness(agent_id=agent_id, unfit_reason=reason):
+                effects = self._phone_fitness(agent_id, reason, now)
             case CallerArrived(call=call):
                 if call.call_id in self.router.waiting.by_id or call.call_id in self.router.engaged:
                     raise ValueError(f"call {call.call_id} is already on the floor")
@@ -211,6 +215,27 @@ class Floor:
             effects += self._step(agent_id, I.DEVICE, now, device=state)
         return effects
 
+    def _phone_fitness(self, agent_id: str, reason: str | None, now: float) -> list[FloorEffect]:
+        """Pause a ready agent whose phone is unfit, with the reason; unpause only an agent
+        still paused for that reason. An agent ringing, talking or wrapping up is paused when
+        ready again (``_step``); an agent who paused for another reason keeps it."""
+        if agent_id not in self.agents:
+            raise UnknownAgent(agent_id)
+        agent = self.agents[agent_id]
+        before = self._unfit.pop(agent_id, None)
+        paused = agent.pause_reason if agent.state is AgentState.PAUSED else None
+        if reason is None:
+            return self._step(agent_id, I.UNPAUSE, now) if before and paused == before else []
+        self._unfit[agent_id] = reason
+        # An unreachable phone is also UNAVAILABLE: Asterisk 22 sends that DeviceStateChange
+        # before or after the ContactStatus (tests/fixtures/asterisk-dev/q3_pjsip_1099_qualify.txt,
+        # q8_live_contactstatus_order.txt); either way the agent ends paused for the phone's own
+        # reason, which only a fit phone undoes.
+        by_phone = (before, PHONE_UNAVAILABLE_REASON)
+        if agent.state is AgentState.READY or (paused in by_phone and paused not in (None, reason)):
+            return self._step(agent_id, I.PAUSE, now, reason=reason)
+        return []
+
     def _restore(self, inp: RestoreAgent, now: float) -> list[FloorEffect]:
         """A stored session taken back at start: the record is set as the state machine left
         it, not replayed through it (the inputs that led there are gone with the process)."""
@@ -243,7 +268,13 @@ class Floor:
         if agent.routable and not routable:
             self.router.agent_available(agent.agent_id, now)
         why = agent.pause_reason if state is AgentState.PAUSED else "restored"
-        return [AgentChanged(agent.agent_id, AgentState.LOGGED_OUT, state, why, now, auto)]
+        effects: list[FloorEffect] = [
+            AgentChanged(agent.agent_id, AgentState.LOGGED_OUT, state, why, now, auto)
+        ]
+        unfit = self._unfit.get(agent.agent_id)
+        if unfit is not None and state is AgentState.READY:  # its phone failed qualify already
+            effects += self._step(agent.agent_id, I.PAUSE, now, reason=unfit)
+        return effects
 
     def _outside_ended(self, agent_id: str, now: float) -> list[FloorEffect]:
         agent = self.agents.get(agent_id)
@@ -353,6 +384,9 @@ class Floor:
         limits = Limits(wrap_s, missed_in.auto_pause_misses if missed_in else DEFAULT_MISS_LIMIT)
         routable, due = agent.routable, agent.wrap_up_due
         changes = step(agent, event, now, limits, reason=reason, device=device)
+        unfit = self._unfit.get(agent_id)
+        if unfit is not None and agent.state is AgentState.READY:  # ready, but not its phone
+            changes += step(agent, I.PAUSE, now, limits, reason=unfit)
         for change in changes:
             self._handle_time(agent, change, now)
         if agent.routable != routable:

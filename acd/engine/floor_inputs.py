@@ -77,6 +77,16 @@ class DeviceStatesUnknown:
 
 
 @dataclass(frozen=True, slots=True)
+class PhoneFitness:
+    """Whether an agent's phone can take calls, as its SIP contacts' qualify results say
+    (``acd.daemon.phone_quality``): ``unfit_reason`` is the pause reason while it cannot
+    (``phone-unreachable``, ``phone-slow``), None once it can again."""
+
+    agent_id: str
+    unfit_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CallerArrived:
     call: WaitingCall
 
@@ -166,6 +176,7 @@ FloorInput = (
     | AgentBatch
     | DeviceStateChanged
     | DeviceStatesUnknown
+    | PhoneFitness
     | CallerArrived
     | CallerLeft
     | RingAnswered

@@ -80,9 +80,10 @@ async def fetch_calls(conn: AsyncConnection, start: datetime, end: datetime) -> 
 async def fetch_timeline(
     conn: AsyncConnection, start: datetime, end: datetime
 ) -> dict[str, list[EventRow]]:
-    """Timeline steps (``TIMELINE_KINDS``) of the period's calls, by call id, in order: from
-    ``calls.timeline`` where the call has it, else from its ``call_events`` rows (calls
-    written before the column existed)."""
+    """Timeline steps (``TIMELINE_KINDS``) of the period's calls, by call id, in order:
+    ``calls.timeline`` merged by step number with the call's ``call_events`` rows (calls written
+    before the column existed, and the steps of a daemon that resumed the call after the first
+    one died)."""
     timeline = await _fetch_event_rows(conn, start, end)
     with_column = select(Call.id, Call.timeline).where(
         _in_period(start, end), Call.timeline.is_not(None)
@@ -95,8 +96,10 @@ async def fetch_timeline(
             for s in decode_timeline(value)
             if s.kind in TIMELINE_KINDS
         ]
-        if steps:
-            timeline[call_id] = steps
+        by_seq = {row.seq: row for row in timeline.get(call_id, [])}
+        by_seq.update((row.seq, row) for row in steps)
+        if by_seq:
+            timeline[call_id] = [by_seq[seq] for seq in sorted(by_seq)]
         else:
             timeline.pop(call_id, None)
     return timeline

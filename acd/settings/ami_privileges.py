@@ -26,8 +26,12 @@ SHELL; ChanSpy's data is a channel name and our options.
 
 Read classes: the events the daemon consumes, with the ``Privilege`` recorded in
 shared/asterisk/transcripts: DialEnd, DeviceStateChange, Hangup, OriginateResponse,
-ChanSpyStart/Stop, MixMonitorMute are all ``call``. (Action responses and list events reach the
-session that asked whatever its read classes.)
+ChanSpyStart/Stop, MixMonitorMute are all ``call``. ``ContactStatus`` (the agents' phones'
+qualify results, which pause an agent whose phone is unreachable or slow) is ``system``
+(main/stasis_endpoints.c ``contactstatus_to_ami``: EVENT_FLAG_SYSTEM). Reading ``system``
+events grants no action, so ``read = system`` is needed and harmless; ``write = system`` stays
+refused. (Action responses and list events reach the session that asked whatever its read
+classes.)
 """
 
 from __future__ import annotations
@@ -51,10 +55,13 @@ ACTION_CLASSES: Final[dict[str, frozenset[str]]] = {
 EVENT_CLASSES: Final[dict[str, str]] = {
     "DialEnd": "call",
     "DeviceStateChange": "call",
-    "Hangup": "call",
     "OriginateResponse": "call",
     "ChanSpyStart": "call",
     "ChanSpyStop": "call",
+    "ContactStatus": "system",
+    # the call reconcile after a restart: a followed caller's end, a caller the fallback took
+    "Hangup": "call",
+    "QueueCallerJoin": "agent",  # app_queue's events are class agent (recorded)
 }
 # The events the daemon consumes, as manager.conf ``eventfilter`` lines of its user (criteria,
 # pattern): Asterisk then queues nothing else for it (~170 events a call otherwise, ~27 after).
@@ -68,12 +75,19 @@ EVENT_FILTERS: Final[tuple[tuple[str, str], ...]] = (
     ("eventfilter(action(include),name(DialEnd),header(DialStatus),method(exact))", "ANSWER"),
     ("eventfilter(action(include),name(DeviceStateChange))", ""),
     ("eventfilter(action(include),name(OriginateResponse))", ""),
+    # res_pjsip qualify results: an unreachable or slow phone pauses its agent (phone_quality)
+    ("eventfilter(action(include),name(ContactStatus))", ""),
+    # callers' channels only (they run in the hotline* contexts), not every agent or spy leg
+    ("eventfilter(action(include),name(Hangup),header(Context),method(starts_with))", "hotline"),
+    ("eventfilter(action(include),name(QueueCallerJoin))", ""),
     ("eventfilter(action(include),name(ChanSpyStart))", ""),
     ("eventfilter(action(include),name(ChanSpyStop))", ""),
 )
 # classes that give more than the daemon needs: shell, CLI, configuration, everything
 DANGEROUS: Final = frozenset({"system", "command", "config", "agi", "all"})
-PREFERRED_ORDER: Final = ("call", "originate", "reporting", "agent", "dialplan", "user")
+PREFERRED_ORDER: Final = (
+    "call", "originate", "reporting", "system", "agent", "dialplan", "user",
+)  # fmt: skip
 
 
 def _ordered(classes: Iterable[str]) -> str:
@@ -127,12 +141,17 @@ def _sections(text: str) -> dict[str, list[tuple[int, str, str]]]:
 
 
 # One event of each kind the daemon consumes, as Asterisk would queue it for the user.
-_USED_EVENTS: Final = (
-    Message.build((("Event", "DialEnd"), ("Privilege", "call,all")), DialStatus="ANSWER"),
-    *(
-        Message.build((("Event", name), ("Privilege", "call,all")))
-        for name in ("DeviceStateChange", "OriginateResponse", "ChanSpyStart", "ChanSpyStop")
-    ),
+_SAMPLE_HEADERS: Final[dict[str, dict[str, str]]] = {
+    "DialEnd": {"DialStatus": "ANSWER"},
+    "Hangup": {"Context": "hotline-resume"},
+}
+# one sample of each event the daemon consumes, as Asterisk sends it (DialEnd: only the answer)
+_USED_EVENTS: Final = tuple(
+    Message.build(
+        (("Event", name), ("Privilege", f"{cls},all")),
+        **_SAMPLE_HEADERS.get(name, {}),
+    )
+    for name, cls in EVENT_CLASSES.items()
 )
 
 
@@ -171,7 +190,7 @@ def check_manager_conf(text: str, username: str, file: str) -> list[ConfigIssue]
     for number, key, value in sections[username]:
         if key in granted:
             granted[key] |= {c.strip().lower() for c in value.split(",") if c.strip()}
-            extra = granted[key] & DANGEROUS
+            extra = granted[key] & (DANGEROUS - (read_classes() if key == "read" else set()))
             if extra:
                 issues.append(
                     ConfigIssue(

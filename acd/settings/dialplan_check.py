@@ -1,9 +1,11 @@
 """Check a ``dialplan/`` directory against acd/settings/names.py and the current config.
 
 The dialplan is data the daemon cannot see at run time, so drift shows up only as calls that
-silently go nowhere. This catches: an AGI route the daemon does not serve, a hotline context that
-trusts AGISTATUS without testing HOTLINE_HANDLED, HOTLINE_* variables nobody sets, queues.conf
-queues that differ from queues.yaml, and any file that is not what ``dialplan render`` makes now.
+silently go nowhere. This catches: an AGI route the daemon does not serve, a hotline context
+that does not send the caller to [hotline-resume] after the IVR AGI, a [hotline-resume] that
+does not test HOTLINE_DONE (AGISTATUS=SUCCESS proves nothing), HOTLINE_* variables nobody
+sets, queues.conf queues that differ from queues.yaml, and any file that is not what
+``dialplan render`` makes now.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ _AGI_QUERY = re.compile(r"AGI\(agi://[^/,)]+/[^?,)]*(\?[^,)]*)?")
 _KEY_PLACEHOLDER = re.compile(r"[?&]key=\$\{[A-Z][A-Z0-9_]*\}")
 _VARIABLE = re.compile(r"\bHOTLINE_[A-Z0-9_]+\b")
 _SECTION = re.compile(r"^\[([^\]]+)\]")
+_DONE = f"${{{names.VAR_DONE}}}"
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ def _code(line: str) -> str:
 def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
     context = ""
-    ivr_seen = handled_checked = False
+    ivr_seen = resumed = done_checked = False
     for number, raw in enumerate(text.splitlines(), start=1):
         line = _code(raw)
         where = f"line {number}"
@@ -79,28 +82,33 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
                         f" {list(names.CHANNEL_VARIABLES)} from acd/settings/names.py)",
                     )
                 )
-        if (
-            context == names.CONTEXT_HOTLINE
-            and ivr_seen
-            and "GotoIf(" in line
-            and f"${{{names.VAR_HANDLED}}}" in line
-            and names.CONTEXT_FALLBACK in line
-        ):
-            handled_checked = True
+        if context == names.CONTEXT_HOTLINE and ivr_seen and f"({names.CONTEXT_RESUME}," in line:
+            resumed = True
+        if context == names.CONTEXT_RESUME and "GotoIf(" in line and _DONE in line:
+            done_checked = True
     if not ivr_seen:
         issues.append(
             ConfigIssue(
                 file, f"[{names.CONTEXT_HOTLINE}]", f"no AGI to the {names.ROUTE_IVR!r} route"
             )
         )
-    elif not handled_checked:
+    elif not resumed:
         issues.append(
             ConfigIssue(
                 file,
                 f"[{names.CONTEXT_HOTLINE}]",
-                f"missing the {names.VAR_HANDLED} check after the IVR AGI (expected a GotoIf on"
-                f' "${{{names.VAR_HANDLED}}}"!="1" to {names.CONTEXT_FALLBACK}: AGISTATUS=SUCCESS'
-                " alone does not prove the daemon took the call)",
+                f"the IVR AGI is not followed by a Goto({names.CONTEXT_RESUME},s,1): AGISTATUS="
+                "SUCCESS alone does not prove the daemon finished with the caller (it is also"
+                " what a daemon that died gives)",
+            )
+        )
+    if ivr_seen and not done_checked:
+        issues.append(
+            ConfigIssue(
+                file,
+                f"[{names.CONTEXT_RESUME}]",
+                f"missing the {names.VAR_DONE} check (expected a GotoIf on"
+                f' "${{{names.VAR_DONE}}}"="1"): without it a caller is never known finished',
             )
         )
     return issues

@@ -1,11 +1,17 @@
 """Render ``extensions.conf`` from the settings: pure text, same settings -> same bytes.
 
 Contexts (names from acd/settings/names.py):
-- ``hotline``: customer calls. Answer, call id, FastAGI ``ivr``, then hang up if the caller left
-  during the AGI, or go to the fallback unless the daemon set HOTLINE_HANDLED=1.
-- ``hotline-fallback``: a plain app_queue Queue() per configured queue.
+- ``hotline``: customer calls. Answer, call id, FastAGI ``ivr``, then ``hotline-resume``.
+- ``hotline-resume``: after every daemon AGI(): the caller is finished only when the daemon said
+  so (HOTLINE_DONE=1), the caller hung up (AGISTATUS=HANGUP) or a Dial to an agent was answered
+  (DIALSTATUS=ANSWER: a conversation outlives the daemon, RECORDED q2 d/d2/c2). Anything else
+  (a daemon that died, a refused or dropped connection) is offered to a daemon again, FastAGI
+  ``resume`` at the other address first (the standby, else the same: a restarted daemon), a
+  bounded number of times, then the fallback.
+- ``hotline-fallback``: a plain app_queue Queue() per configured queue, QUEUE_PRIO from the
+  priority the daemon gave the caller.
 - ``hotline-callback``: the answered customer leg of a call-back the daemon originated: FastAGI
-  ``callback`` (the daemon queues the customer at their kept place), fallback as above.
+  ``callback`` (the daemon queues the customer at their kept place), then ``hotline-resume``.
 - ``hotline-agents``: softphone feature codes (FastAGI ``agent``) and one extension per agent
   softphone, so ``Local/<ext>@hotline-agents/n`` endpoints ring ``PJSIP/<ext>``.
 """
@@ -57,11 +63,15 @@ def install_placeholders(text: str, values: Mapping[str, str]) -> str:
     return text
 
 
-def agi_url(settings: Settings, route: str, query: str = "") -> str:
+def agi_url(
+    settings: Settings, route: str, query: str = "", *, address: tuple[str, int] | None = None
+) -> str:
     """``agi://host:port/route?[query&]key=...``; Asterisk passes the query on in
-    agi_network_script, where the daemon checks the key."""
+    agi_network_script, where the daemon checks the key. ``address``: another daemon's (the
+    standby's) instead of ``fastagi.host``/``port``."""
     fastagi = settings.fastagi
-    url = f"agi://{fastagi.host}:{fastagi.port}/{route}"
+    host, port = address or (fastagi.host, fastagi.port)
+    url = f"agi://{host}:{port}/{route}"
     key = agi_key_placeholder(settings)
     return f"{url}?{query}&{key}" if query else f"{url}?{key}"
 
@@ -74,30 +84,73 @@ def _hotline_context(settings: Settings) -> list[str]:
         "exten => s,1,NoOp(hotline call ${CHANNEL} from ${CALLERID(all)})",
         " same => n,Answer()",
         f" same => n,Set({v.VAR_CALL_ID}=${{UNIQUEID}})",
+        f" same => n,Set({v.VAR_RESUMES}=0)",
         f" same => n,AGI({agi_url(settings, v.ROUTE_IVR)},${{{v.VAR_CALL_ID}}},${{CALLERID(num)}})",
-        f' same => n,GotoIf($["${{{v.ASTERISK_AGISTATUS}}}"="HANGUP"]?done)',
-        "; AGISTATUS=SUCCESS alone proves nothing: when the kernel drops the FastAGI",
-        "; connection (listen backlog full) Asterisk still reports SUCCESS with none of the",
-        "; daemon's variables set (shared/asterisk README). Only HOTLINE_HANDLED=1 says the",
-        "; daemon took the call; anything else (FAILURE, NOTFOUND, that silent SUCCESS) goes",
-        "; to the plain Queue().",
-        f' same => n,GotoIf($["${{{v.VAR_HANDLED}}}"!="1"]?{v.CONTEXT_FALLBACK},s,1)',
-        " same => n(done),Hangup()",
+        f" same => n,Goto({v.CONTEXT_RESUME},s,1)",
         "; a trunk that delivers the dialled number lands here too",
         "exten => _X.,1,Goto(s,1)",
     ]
+
+
+def resume_args() -> str:
+    """The ``resume`` route's arguments: what the daemon stored on the channel."""
+    v = names
+    values = (v.VAR_CALL_ID, v.VAR_QUEUE, v.VAR_PRIORITY, v.VAR_SINCE, v.VAR_ARRIVED)
+    return ",".join(f"${{{name}}}" for name in (*values, v.VAR_RESUMES))
+
+
+def _resume_context(settings: Settings) -> list[str]:
+    v = names
+    active = agi_url(settings, v.ROUTE_RESUME)
+    standby = settings.fastagi.standby_address
+    other = agi_url(settings, v.ROUTE_RESUME, address=standby) if standby else active
+    args = resume_args()
+    tries = f"${{{v.VAR_RESUMES}}}"
+    lines = [
+        f"[{v.CONTEXT_RESUME}]",
+        "; After every daemon AGI(). Asterisk ends AGI() with AGISTATUS=SUCCESS and keeps every",
+        "; variable when the FastAGI server dies (RECORDED tests/fixtures/asterisk-dev/q2_*), and",
+        "; reports a connection the kernel dropped as SUCCESS too (shared/asterisk README): so the",
+        f"; caller is finished only when the daemon said so ({v.VAR_DONE}=1), hung up, or talked",
+        "; to an agent (a bridged Dial outlives the daemon, then DIALSTATUS=ANSWER: q2 d, c2).",
+        f"exten => s,1,NoOp(hotline resume? AGISTATUS=${{{v.ASTERISK_AGISTATUS}}}"
+        f" {v.VAR_DONE}=${{{v.VAR_DONE}}} DIALSTATUS=${{{v.ASTERISK_DIALSTATUS}}} tries={tries})",
+        f' same => n,GotoIf($["${{{v.ASTERISK_AGISTATUS}}}"="HANGUP"]?done)',
+        f' same => n,GotoIf($["${{{v.VAR_DONE}}}"="1"]?done)',
+        f' same => n,GotoIf($["${{{v.ASTERISK_DIALSTATUS}}}"="ANSWER"]?done)',
+        "; not finished: offered to a daemon again, then the plain Queue()",
+        f" same => n,GotoIf($[{tries}>={v.RESUME_ATTEMPTS}]?{v.CONTEXT_FALLBACK},s,1)",
+        f" same => n,Set({v.VAR_RESUMES}=$[{tries}+1])",
+        "; a refused connection: give a standby time to take over, a daemon to restart",
+        f' same => n,ExecIf($["${{{v.ASTERISK_AGISTATUS}}}"="FAILURE"]'
+        f"?Wait({v.RESUME_RETRY_WAIT_S}))",
+    ]
+    if standby is None:
+        lines.append(f" same => n,AGI({active},{args})")
+    else:
+        lines += [
+            "; odd attempts: the other daemon (the standby); even ones: the active address",
+            f" same => n,GotoIf($[{tries}%2]?other)",
+            f" same => n,AGI({active},{args})",
+            " same => n,Goto(s,1)",
+            f" same => n(other),AGI({other},{args})",
+        ]
+    return [*lines, " same => n,Goto(s,1)", " same => n(done),Hangup()"]
 
 
 def _fallback_context(settings: Settings) -> list[str]:
     v = names
     default = settings.default_queue
     queue_var = f"${{{v.VAR_QUEUE}}}"
+    prio_var = f"${{{v.VAR_PRIORITY}}}"
     lines = [
         f"[{v.CONTEXT_FALLBACK}]",
-        "; The daemon did not take the call: plain app_queue with members from config/.",
+        "; No daemon finished with the caller: plain app_queue with members from config/.",
         f"; {v.VAR_QUEUE} is the queue the IVR chose, if it got that far; else {default}.",
         f"exten => s,1,NoOp(hotline fallback: AGISTATUS=${{{v.ASTERISK_AGISTATUS}}}"
-        f" {v.VAR_QUEUE}={queue_var})",
+        f" {v.VAR_QUEUE}={queue_var} {v.VAR_PRIORITY}={prio_var})",
+        "; the priority the daemon gave the caller: app_queue puts higher first (RECORDED q6)",
+        f' same => n,ExecIf($["{prio_var}"!=""]?Set({v.ASTERISK_QUEUE_PRIO}={prio_var}))',
         f' same => n,Set({v.VAR_QUEUE}=${{IF($["{queue_var}"=""]?{default}:{queue_var})}})',
         "; DIALPLAN_EXISTS: funcs/func_dialplan.c isexten_function_read (1 if it exists)",
         f" same => n,GotoIf(${{DIALPLAN_EXISTS({v.CONTEXT_FALLBACK},{queue_var},1)}}"
@@ -126,11 +179,10 @@ def _callback_context(settings: Settings) -> list[str]:
         "; arrives here once the customer answered, and the daemon queues them at their place.",
         f"exten => s,1,NoOp(hotline call-back ${{{v.VAR_CALLBACK_ID}}} on ${{CHANNEL}})",
         f" same => n,Set({v.VAR_CALL_ID}=${{UNIQUEID}})",
+        f" same => n,Set({v.VAR_RESUMES}=0)",
         f" same => n,AGI({agi_url(settings, v.ROUTE_CALLBACK)},${{{v.VAR_CALLBACK_ID}}})",
-        f' same => n,GotoIf($["${{{v.ASTERISK_AGISTATUS}}}"="HANGUP"]?done)',
-        "; not taken by the daemon (see [hotline]): the plain Queue() of the booked queue",
-        f' same => n,GotoIf($["${{{v.VAR_HANDLED}}}"!="1"]?{v.CONTEXT_FALLBACK},s,1)',
-        " same => n(done),Hangup()",
+        f"; not finished by the daemon: resumed like a customer call (see [{v.CONTEXT_RESUME}])",
+        f" same => n,Goto({v.CONTEXT_RESUME},s,1)",
     ]
 
 
@@ -173,7 +225,8 @@ def render_extensions_conf(settings: Settings) -> str:
         "",
         "[globals]",
     ]
-    blocks = [general, _hotline_context(settings), _fallback_context(settings)]
+    blocks = [general, _hotline_context(settings), _resume_context(settings)]
+    blocks.append(_fallback_context(settings))
     blocks.append(_callback_context(settings))
     blocks.append(_agents_context(settings))
     return HEADER + "\n" + "\n\n".join("\n".join(block) for block in blocks) + "\n"

@@ -13,26 +13,42 @@ ROUTE_IVR: Final = "ivr"  # a customer call: menu, identification, queue, Dial t
 # softphone feature codes: ?action=login|logout|pause|unpause|wrapup-end|record-pause|record-resume
 ROUTE_AGENT: Final = "agent"
 ROUTE_CALLBACK: Final = "callback"  # an outbound call-back leg placed by the daemon
-ROUTES: Final = (ROUTE_IVR, ROUTE_AGENT, ROUTE_CALLBACK)
+# a caller whose daemon session ended before the daemon finished with them (the daemon died):
+# ?key=...,<call id>,<queue>,<priority>,<place since>,<arrived>,<attempt> (see VAR_DONE)
+ROUTE_RESUME: Final = "resume"
+ROUTES: Final = (ROUTE_IVR, ROUTE_AGENT, ROUTE_CALLBACK, ROUTE_RESUME)
 
 # Channel variables the daemon sets on the caller's channel.
-# HOTLINE_HANDLED=1 is set as soon as the daemon takes the call. Asterisk reports an AGI whose
-# connection the kernel dropped (small backlog) as AGISTATUS=SUCCESS with no variables set
-# (shared/asterisk README), so the dialplan must test this variable, not AGISTATUS alone.
-VAR_HANDLED: Final = "HOTLINE_HANDLED"
+# HOTLINE_DONE=1 is set only when the call flow has finished with the caller (conversation over,
+# self-served, call-back booked, closed). Asterisk ends AGI() with AGISTATUS=SUCCESS and keeps
+# every variable when the FastAGI server dies (RECORDED q2_*), and also reports a connection the
+# kernel dropped as SUCCESS (shared/asterisk README): without HOTLINE_DONE, the dialplan resumes
+# the caller at a daemon ([hotline-resume]) and then falls back to the plain Queue().
+VAR_DONE: Final = "HOTLINE_DONE"
 VAR_CALL_ID: Final = "HOTLINE_CALL_ID"  # our call id, for the CDR and recordings
 VAR_QUEUE: Final = "HOTLINE_QUEUE"  # queue chosen in the IVR; the fallback Queue() uses it
 VAR_AGENT: Final = "HOTLINE_AGENT"  # agent id on the agent's leg (screen pop, recording)
 VAR_RECORDING: Final = "HOTLINE_RECORDING"  # recording file path set when MixMonitor starts
 # Set by the daemon's Originate (Variable header) on a call-back leg: the callbacks row id.
 VAR_CALLBACK_ID: Final = "HOTLINE_CALLBACK_ID"
+# What a resuming daemon needs, set when the caller is queued: the caller's priority (also the
+# fallback Queue()'s QUEUE_PRIO), the time their place in the queue dates from and when they
+# arrived (epoch seconds).
+VAR_PRIORITY: Final = "HOTLINE_PRIORITY"
+VAR_SINCE: Final = "HOTLINE_SINCE"
+VAR_ARRIVED: Final = "HOTLINE_ARRIVED"
+VAR_RESUMES: Final = "HOTLINE_RESUMES"  # set by the dialplan: resume attempts so far
 CHANNEL_VARIABLES: Final = (
-    VAR_HANDLED,
+    VAR_DONE,
     VAR_CALL_ID,
     VAR_QUEUE,
     VAR_AGENT,
     VAR_RECORDING,
     VAR_CALLBACK_ID,
+    VAR_PRIORITY,
+    VAR_SINCE,
+    VAR_ARRIVED,
+    VAR_RESUMES,
 )
 
 # Dialplan contexts rendered into extensions.conf.
@@ -40,8 +56,15 @@ CONTEXT_HOTLINE: Final = "hotline"  # inbound customer calls
 CONTEXT_AGENTS: Final = "hotline-agents"  # agent softphones: feature codes and agent endpoints
 CONTEXT_FALLBACK: Final = "hotline-fallback"  # plain Queue() when the daemon did not take the call
 CONTEXT_CALLBACK: Final = "hotline-callback"  # the answered customer leg of a call-back
+CONTEXT_RESUME: Final = "hotline-resume"  # after every daemon AGI(): done, resume or fallback
+# How many times a caller the daemon did not finish is offered to a daemon again (the other
+# address first) before the fallback Queue(); a refused connection waits this long before the
+# next attempt (a standby takes over, a daemon restarts).
+RESUME_ATTEMPTS: Final = 3
+RESUME_RETRY_WAIT_S: Final = 1
 
 # Asterisk's own variables read by the dialplan / daemon.
 ASTERISK_AGISTATUS: Final = "AGISTATUS"  # SUCCESS | FAILURE | NOTFOUND | HANGUP
 ASTERISK_DIALSTATUS: Final = "DIALSTATUS"  # ANSWER | NOANSWER | BUSY | CANCEL | CHANUNAVAIL | ...
 ASTERISK_QUEUESTATUS: Final = "QUEUESTATUS"  # TIMEOUT | FULL | JOINEMPTY | LEAVEEMPTY | ...
+ASTERISK_QUEUE_PRIO: Final = "QUEUE_PRIO"  # read by Queue(): higher goes first (RECORDED q6)

@@ -37,15 +37,19 @@ def estimated_bits(value: str) -> float:
     if not value:
         return 0.0
     chars = set(value)
+    # the usual alphabets, smallest first: a base64url token without a digit is still base64url
     if any(chars <= hex_digits for hex_digits in _HEX_ALPHABETS):
         pool = 16
+    elif chars <= set(string.digits):
+        pool = 10
+    elif chars <= set(string.ascii_lowercase + string.digits) or chars <= set(
+        string.ascii_uppercase + string.digits
+    ):
+        pool = 36
+    elif chars <= _URLSAFE:
+        pool = 64
     else:
-        pool = 0
-        pool += 10 if chars & set(string.digits) else 0
-        pool += 26 if chars & set(string.ascii_lowercase) else 0
-        pool += 26 if chars & set(string.ascii_uppercase) else 0
-        pool += 2 if chars & set("-_") else 0
-        pool += 32 if chars - _URLSAFE else 0
+        pool = 94  # printable ASCII
     return len(value) * math.log2(max(pool, 2))
 
 

@@ -15,9 +15,13 @@ shared/asterisk):
   ``send_contact_status_on_update_registration = yes`` the next registration refresh sends a
   ``ContactStatus`` with the last RTT (contact_observer_updated).
 
-ASSUMPTION: the order PeerStatus, ContactStatus, DeviceStateChange. The device state is worked
-out on Asterisk's device-state thread, so it may also come before the ContactStatus; a live run
-with a PJSIP phone (issue 16's baresip scenario) would settle it.
+Order (recorded, no longer an assumption): a phone coming back gives PeerStatus, ContactStatus,
+DeviceStateChange (q3_pjsip_1099_qualify.txt, and every live suite run). A phone going
+unreachable gives PeerStatus then ContactStatus and DeviceStateChange in either order: the device
+state is worked out on Asterisk's device-state thread (q3_pjsip_1099_qualify.txt and one live run
+of four: UNAVAILABLE first; q8_live_contactstatus_order.txt, the other three: ContactStatus
+first). The simulator sends UNAVAILABLE first, the order that pauses the agent for
+``phone-unavailable`` before the daemon hears why (tests/live/test_live_pjsip.py).
 ASSUMPTION: a changed RTT on a phone that stays reachable is sent at once, standing for the next
 registration refresh (which comes within the AOR's maximum_expiration on a real system).
 ASSUMPTION: the contact URI ``sip:<ext>@127.0.0.1:5060``; a real one is whatever the phone
@@ -68,18 +72,16 @@ class PhoneContacts:
         world = self._world
         if changed:
             world.emit(ev.peer_status(ext, "Reachable" if reachable else "Unreachable"))
-        rtt_us = round(rtt_ms * 1000) if rtt_ms is not None else 0
-        label = "Reachable" if reachable else "Unreachable"
-        world.emit(ev.contact_status(f"sip:{ext}@127.0.0.1:5060", label, ext, ext, rtt_us))
-        if not changed:
-            return
-        if reachable:
-            self._unreachable.discard(device)
-            if world.device_state(device) == UNAVAILABLE:
-                world.set_device_state(now, device, "NOT_INUSE")
-        else:
+        if changed and not reachable:
             self._unreachable.add(device)
             # a phone in a call keeps the state of its channels (chan_pjsip_devicestate
             # aggregates them); it becomes UNAVAILABLE when the call ends (World.release_device)
             if world.device_state(device) not in ("INUSE", "RINGING", "BUSY"):
                 world.set_device_state(now, device, UNAVAILABLE)
+        rtt_us = round(rtt_ms * 1000) if rtt_ms is not None else 0
+        label = "Reachable" if reachable else "Unreachable"
+        world.emit(ev.contact_status(f"sip:{ext}@127.0.0.1:5060", label, ext, ext, rtt_us))
+        if changed and reachable:
+            self._unreachable.discard(device)
+            if world.device_state(device) == UNAVAILABLE:
+                world.set_device_state(now, device, "NOT_INUSE")

@@ -11,7 +11,8 @@ Each fault reproduces a failure the daemon must survive on a real Asterisk:
   dialplan sees ``AGISTATUS=FAILURE`` (shared/asterisk README).
 * ``drop_agi()``: the FastAGI connection is closed right after it was opened, before any
   command: Asterisk reports ``AGISTATUS=SUCCESS`` with none of the script's variables set (the
-  small-backlog gotcha in the README), so the dialplan must fall back on ``HOTLINE_HANDLED``.
+  small-backlog gotcha in the README), so the dialplan must not let the caller go without
+  ``HOTLINE_DONE`` (``[hotline-resume]``).
 * ``hangup_in_agi()``: the caller hangs up while an AGI command is still running (scenario D of
   ami_events_full_call.txt: the ``HANGUP`` line arrives before the command's reply).
 * ``phone_unreachable(device)`` / ``phone_slow(device, rtt_ms)`` / ``phone_reachable(device)``:

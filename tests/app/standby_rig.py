@@ -3,7 +3,7 @@
 The active one listens on ``fastagi.port``, the standby (``--standby``) on
 ``fastagi.standby_port``; both have the same configuration except their HTTP port (two hosts
 would have the same). The simulator runs in this process, with the shipped dialplan rendered
-for these addresses, so a caller the active daemon does not take tries the standby.
+for these addresses, so a caller the active daemon did not finish is resumed by the standby.
 ``bench/failover.py`` uses the same rig.
 
 The PostgreSQL database is a scratch one (created, migrated with ``hotline db upgrade``, dropped
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import os
 import shutil
@@ -35,8 +34,6 @@ import yaml
 from pydantic import SecretStr
 
 from acd.cli.demo.plan import DemoParams, sim_plan
-from acd.settings import names
-from acd.settings.dialplan_render import agi_url
 from acd.settings.loader import load_settings
 from acd.settings.settings import Settings
 from acd.sim.plan import AgentBehaviour, CallerBehaviour, SimPlan
@@ -59,34 +56,6 @@ def patient_caller(number: str) -> CallerBehaviour:
     return CallerBehaviour(
         number=number, prompt_answers=("0",), answer_delay=0.2, hangup_after=None
     )
-
-
-def with_standby_attempt(text: str, settings: Settings) -> str:
-    """The rendered ``[hotline]`` with the standby's FastAGI address tried after the active one.
-
-    The crash-safe hand-off of issue 12 (item 1) renders this itself from
-    ``fastagi.standby_host``/``standby_port``; a render that already names the standby's address
-    is used as it is. Otherwise a caller the active daemon did not take (AGISTATUS=FAILURE,
-    HOTLINE_HANDLED not 1) is offered to the standby before the fallback Queue()."""
-    standby = settings.fastagi.standby_address
-    assert standby is not None
-    key = SECRETS["HOTLINE_AGI_KEY"]
-    active_url = agi_url(settings, names.ROUTE_IVR).replace(f"${{{settings.fastagi.key_env}}}", key)
-    standby_url = active_url.replace(
-        f"//{settings.fastagi.host}:{settings.fastagi.port}/", f"//{standby[0]}:{standby[1]}/"
-    )
-    if standby_url in text:
-        return text
-    lines = text.splitlines()
-    first = next(i for i, line in enumerate(lines) if f"AGI({active_url}," in line)
-    hangup_check = first + 1
-    assert '"HANGUP"' in lines[hangup_check], lines[hangup_check]
-    added = [
-        f' same => n,GotoIf($["${{{names.VAR_HANDLED}}}"="1"]?done)',
-        lines[first].replace(active_url, standby_url),
-        lines[hangup_check],
-    ]
-    return "\n".join([*lines[: hangup_check + 1], *added, *lines[hangup_check + 1 :]]) + "\n"
 
 
 @dataclass
@@ -246,6 +215,9 @@ def _write_config(
     def queues(data: dict[str, Any]) -> None:
         for queue in data["queues"]:
             queue.pop("hours", None)  # open now, whatever the hour
+            # every caller is served now (none dropped): with the shipped 15-60 s wrap-up six
+            # agents would take minutes to drain the traffic of a failover run
+            queue["wrapup_s"] = 2
 
     edit("hotline.yaml", system)
     edit("queues.yaml", queues)
@@ -299,12 +271,12 @@ async def standby_rig(
             update={"system": settings.system.model_copy(update={"fastagi": fastagi})}
         )
         plan = sim_plan(settings, DemoParams(), agi_port=ports["agi"], recordings_dir="")
+        # the shipped render: [hotline-resume] offers an unfinished caller to the standby's
+        # address, then the active's again, then the fallback Queue()
         plan = SimPlan(
             queues=plan.queues,
             agents=dict.fromkeys(plan.agents, PHONE),
-            dialplan=dataclasses.replace(
-                plan.dialplan, text=with_standby_attempt(plan.dialplan.extensions_conf, settings)
-            ),
+            dialplan=plan.dialplan,
             sounds=plan.sounds,
             recordings_dir=str(workdir / "sim-recordings"),
             asterisk_log_dir=str(log_dir),

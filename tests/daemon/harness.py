@@ -109,7 +109,8 @@ class Harness:
             raise RuntimeError("the daemon is not running")
         return self._daemon
 
-    async def start_daemon(self, *, login: bool = True) -> Daemon:
+    async def start_daemon(self, *, login: bool = True, agi_port: int | None = None) -> Daemon:
+        """``agi_port``: listen there instead of the dialplan's address (a standby's)."""
         host = self.settings.system.fastagi.host
         daemon = Daemon(
             self.settings,
@@ -119,7 +120,7 @@ class Harness:
                 spool_dir=self.workdir / "spool",
                 ami_host=host,
                 ami_port=self.sim.ami_port,
-                agi_port=self.sim.plan.dialplan.agi_port,
+                agi_port=self.sim.plan.dialplan.agi_port if agi_port is None else agi_port,
                 mqtt=False,
                 login_agents=tuple(a.id for a in self.settings.agents) if login else (),
                 poll_ms=50,
@@ -159,9 +160,31 @@ class Harness:
         await self.daemon.agi.close()
         await self.daemon.ami.close()
 
+    def detach(self) -> tuple[Daemon, asyncio.Task[None]]:
+        """Hand the running daemon to the test, to start another one next to it (a standby
+        taking over); end it with ``sigkill``."""
+        daemon, run = self.daemon, self._run
+        assert run is not None
+        self._daemon, self._run = None, None
+        return daemon, run
+
+    async def sigkill(self, daemon: Daemon, run: asyncio.Task[None]) -> None:
+        """SIGKILL of a detached daemon (see ``sigkill_daemon``)."""
+        # a dead process's port refuses at once: the callers' resume attempts must not meet
+        # a listener being torn down in this process
+        await daemon.agi.stop_listening()
+        self.sim.faults.cut_agi()
+        run.cancel()
+        with suppress(asyncio.CancelledError):
+            await run
+        await daemon.agi.close()
+        await daemon.ami.close()
+
     async def sigkill_daemon(self) -> None:
         """SIGKILL: the daemon's FastAGI connections vanish before it could write anything more
         (``kill_daemon`` alone lets cancelled tasks clean up on their sockets first)."""
+        if self._daemon is not None:
+            await self._daemon.agi.stop_listening()  # see ``sigkill``
         self.sim.faults.cut_agi()
         await self.kill_daemon()
 

@@ -126,3 +126,21 @@ def test_targets_from_the_shipped_config() -> None:
     assert targets["1004"] == PhoneTarget("1004", 500)  # remote, per-agent override
     assert targets["1001"] == PhoneTarget("1001", None)  # office: no RTT limit
     assert set(targets) == {"1001", "1002", "1003", "1004", "1005", "1006"}
+
+
+def test_forget_returns_the_pausing_verdicts_and_starts_over() -> None:
+    phones = watch()
+    assert phones.observe(status(ContactState.UNREACHABLE, 0)) is not None
+    (change,) = phones.forget()
+    assert (change.agent_id, change.verdict, change.previous) == (
+        "1004",
+        PhoneVerdict.UNKNOWN,
+        PhoneVerdict.UNREACHABLE,
+    )
+    assert change.pause_reason is None
+    assert not change.pauses
+    assert phones.verdict("1004") is PhoneVerdict.UNKNOWN
+    assert phones.forget() == []  # nothing pausing any more
+    back = phones.observe(status(ContactState.REACHABLE, 20_000))
+    assert back is not None
+    assert back.previous is PhoneVerdict.UNKNOWN

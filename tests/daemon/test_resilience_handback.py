@@ -46,7 +46,8 @@ async def test_a_bug_in_the_call_flow_leaves_the_caller_to_the_dialplan_queue(
     features = Features(ivr=lambda _sessions: broken)
     async with floor_harness(tmp_path, agents=1, features=features, keep_events=True) as h:
         await h.place(CallerBehaviour(number="5550900", hangup_after=None))
-        # HOTLINE_HANDLED was cleared: the simulator's dialplan runs the plain Queue()
+        # HOTLINE_DONE never set: each resume meets the same bug (a caller never queued runs
+        # the IVR again), then the simulator's dialplan runs the plain Queue()
         await h.wait_for(lambda: len(h.sim_events("QueueCallerJoin")) == 1, "fallback queueing")
         await h.wait_for(lambda: len(h.sim_events("AgentConnect")) == 1, "answered there", 15)
         await h.stop_daemon()

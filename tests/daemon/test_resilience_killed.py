@@ -3,7 +3,9 @@
 The simulator does what the recording shows (ami_daemon_killed_3_waiting.raw, and the dev
 captures q2_agi_dies_ami*.txt): the FastAGI socket closing ends the pending WAIT FOR DIGIT at
 once, AGI() returns AGISTATUS=SUCCESS and every variable the daemon set is kept. The shipped
-dialplan then reads HOTLINE_HANDLED=1 (set at answer) as "done" and hangs the callers up.
+dialplan does not read that as "done" (HOTLINE_DONE is set only when the daemon finished with
+the caller): ``[hotline-resume]`` offers them to a daemon again, and with none listening, its
+plain Queue() takes them with the priority the daemon gave them.
 """
 
 from __future__ import annotations
@@ -13,15 +15,11 @@ from pathlib import Path
 import pytest
 
 from acd.engine.floor_inputs import AgentAction
+from acd.settings import names
 from acd.sim.plan import CallerBehaviour
 from tests.daemon.harness import floor_harness
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 1: HOTLINE_HANDLED=1 is set at answer, so callers waiting when the "
-    "daemon dies are hung up (AGISTATUS=SUCCESS) instead of reaching the fallback Queue()",
-)
 @pytest.mark.asyncio
 async def test_callers_waiting_when_the_daemon_is_killed_reach_the_fallback_queue(
     tmp_path: Path,
@@ -35,6 +33,19 @@ async def test_callers_waiting_when_the_daemon_is_killed_reach_the_fallback_queu
             lambda: h.floor(lambda f, _now: len(f.router.waiting_calls()) == 2), "two waiting"
         )
         await h.sigkill_daemon()
-        # both leave [hotline] at once: to the fallback Queue(), or hung up
-        await h.wait_for(lambda: not h.caller_channels(), "the callers to leave [hotline]")
-        assert len(h.sim_events("QueueCallerJoin")) == 2
+        # no daemon listens: every resume attempt is refused, then the fallback Queue()
+        await h.wait_for(
+            lambda: len(h.sim_events("QueueCallerJoin")) == 2, "both in the fallback Queue()"
+        )
+        resumes = [
+            m
+            for m in h.sim_events("VarSet")
+            if m.get("Variable") == names.VAR_RESUMES and m.get("Value") != "0"
+        ]
+        assert sorted({m.get("Value") for m in resumes}) == ["1", "2", "3"]
+        prios = [m for m in h.sim_events("VarSet") if m.get("Variable") == "QUEUE_PRIO"]
+        queue = h.settings.default_queue
+        expected = str(h.settings.queue(queue).priority)
+        assert [m.get("Value") for m in prios] == [expected, expected]
+        waiting = [c for c in h.sim.pbx.channels() if c.context == names.CONTEXT_FALLBACK]
+        assert len(waiting) == 2  # still there, waiting in Queue(): nobody was hung up

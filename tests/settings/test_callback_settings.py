@@ -75,4 +75,4 @@ def test_dialplan_has_the_callback_context() -> None:
         "AGI(agi://127.0.0.1:4573/callback?key=${HOTLINE_AGI_KEY},${HOTLINE_CALLBACK_ID})"
         in context
     )
-    assert '"${HOTLINE_HANDLED}"!="1"]?hotline-fallback,s,1' in context
+    assert "Goto(hotline-resume,s,1)" in context  # done only when the daemon says so

@@ -97,25 +97,27 @@ def test_dialplan_with_unknown_route_exits_2(
     path.write_text(text.replace("/agent?action=logout", "/agents?action=logout"))
     assert check(SHIPPED_CONFIG, dialplan_dir) == 2
     out = capsys.readouterr().out
-    assert "unknown AGI route 'agents' (expected one of ['ivr', 'agent', 'callback'])" in out
+    assert (
+        "unknown AGI route 'agents' (expected one of ['ivr', 'agent', 'callback', 'resume'])" in out
+    )
     bad = "-exten => *12,1,AGI(agi://127.0.0.1:4573/agents?action=logout&key=${HOTLINE_AGI_KEY})"
     assert bad in out  # the diff
 
 
 @pytest.mark.usefixtures("secrets_env")
-def test_dialplan_without_handled_check_exits_2(
+def test_dialplan_without_done_check_exits_2(
     dialplan_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = dialplan_dir / "extensions.conf"
     kept = [
         line
         for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
-        if "${HOTLINE_HANDLED}" not in line
+        if "${HOTLINE_DONE}" not in line
     ]
     path.write_text("".join(kept))
     assert check(SHIPPED_CONFIG, dialplan_dir) == 2
     out = capsys.readouterr().out
-    assert "dialplan/extensions.conf: [hotline]: missing the HOTLINE_HANDLED check" in out
+    assert "dialplan/extensions.conf: [hotline-resume]: missing the HOTLINE_DONE check" in out
 
 
 @pytest.mark.usefixtures("secrets_env")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from acd.settings import names
 from acd.settings.dialplan_check import check_dialplan, check_extensions
+from acd.settings.dialplan_render import render_extensions_conf
 from acd.settings.loader import load_settings
 from acd.settings.pbx_conf_render import render_all
 from acd.settings.settings import Settings
@@ -38,7 +39,7 @@ def test_shipped_dialplan_equals_a_fresh_render() -> None:
     assert report.diffs == {}
 
 
-def test_hotline_context_checks_handled_after_the_ivr_agi() -> None:
+def test_hotline_context_resumes_after_the_ivr_agi() -> None:
     text = render_all(shipped())["extensions.conf"]
     hotline = text.split("[hotline]\n", 1)[1].split("\n[", 1)[0]
     code = [line for line in hotline.splitlines() if not line.startswith(";")]
@@ -47,14 +48,52 @@ def test_hotline_context_checks_handled_after_the_ivr_agi() -> None:
         for i, line in enumerate(code)
         if "AGI(agi://127.0.0.1:4573/ivr?key=${HOTLINE_AGI_KEY}," in line
     )
-    hangup = next(i for i, line in enumerate(code) if '"${AGISTATUS}"="HANGUP"' in line)
-    handled = next(
-        i
-        for i, line in enumerate(code)
-        if 'GotoIf($["${HOTLINE_HANDLED}"!="1"]?hotline-fallback,s,1)' in line
+    assert code[agi + 1] == " same => n,Goto(hotline-resume,s,1)"
+    assert "Set(HOTLINE_RESUMES=0)" in code[agi - 1]
+
+
+def test_resume_context_is_done_only_when_the_daemon_says_so() -> None:
+    text = render_all(shipped())["extensions.conf"]
+    resume = text.split("[hotline-resume]\n", 1)[1].split("\n[", 1)[0]
+    code = [line for line in resume.splitlines() if not line.startswith(";")]
+    done = [line for line in code if line.endswith("?done)")]
+    assert done == [
+        ' same => n,GotoIf($["${AGISTATUS}"="HANGUP"]?done)',
+        ' same => n,GotoIf($["${HOTLINE_DONE}"="1"]?done)',
+        ' same => n,GotoIf($["${DIALSTATUS}"="ANSWER"]?done)',
+    ]
+    assert " same => n,GotoIf($[${HOTLINE_RESUMES}>=3]?hotline-fallback,s,1)" in code
+    # no standby configured: a restarted daemon at the same address
+    (agi,) = [line for line in code if "AGI(" in line]
+    assert agi == (
+        " same => n,AGI(agi://127.0.0.1:4573/resume?key=${HOTLINE_AGI_KEY},${HOTLINE_CALL_ID},"
+        "${HOTLINE_QUEUE},${HOTLINE_PRIORITY},${HOTLINE_SINCE},${HOTLINE_ARRIVED},"
+        "${HOTLINE_RESUMES})"
     )
-    assert agi < hangup < handled
-    assert "AGISTATUS=SUCCESS alone proves nothing" in hotline
+
+
+def test_resume_tries_the_standby_first_then_the_active_address() -> None:
+    settings = shipped()
+    fastagi = settings.fastagi.model_copy(update={"standby_host": "192.0.2.12"})
+    system = settings.system.model_copy(update={"fastagi": fastagi})
+    text = render_extensions_conf(settings.model_copy(update={"system": system}))
+    resume = text.split("[hotline-resume]\n", 1)[1].split("\n[", 1)[0]
+    agis = [line for line in resume.splitlines() if "n,AGI(" in line or "),AGI(" in line]
+    assert [line.split("/resume")[0].split("AGI(")[1] for line in agis] == [
+        "agi://127.0.0.1:4573",
+        "agi://192.0.2.12:4573",
+    ]
+    assert " same => n,GotoIf($[${HOTLINE_RESUMES}%2]?other)" in resume
+    assert "n(other),AGI(agi://192.0.2.12:4573/resume" in resume
+
+
+def test_fallback_sets_queue_prio_from_the_daemons_priority() -> None:
+    text = render_all(shipped())["extensions.conf"]
+    fallback = text.split("[hotline-fallback]\n", 1)[1]
+    assert (
+        ' same => n,ExecIf($["${HOTLINE_PRIORITY}"!=""]?Set(QUEUE_PRIO=${HOTLINE_PRIORITY}))'
+        in fallback
+    )
 
 
 def test_fallback_has_one_queue_per_configured_queue() -> None:

@@ -15,6 +15,7 @@ from acd.sim.plan import DialplanPlan, QueueMember, QueuePlan
 from tests.dev_captures import ami_events, capture_text, note_time
 from tests.sim.capture_support import dev_plan, dialplan_channel, originate, trail
 from tests.sim.pbx_driver import Driver
+from tests.sim.recorded_dialplan import as_recorded
 from tests.sim.test_capture_queue import _normalise_cdr
 
 Q7 = "q7_assumptions.txt"
@@ -110,10 +111,14 @@ def test_a_dialplan_that_runs_out_hangs_up_with_h_and_cause_0() -> None:
 
 def test_cdr_of_a_caller_that_moves_to_the_fallback_follows_it() -> None:
     member = QueueMember("PJSIP/1001", "Li Na", "PJSIP/1001")  # not registered on the dev box
+    base = dev_plan()
+    assert base.dialplan.text is not None
+    # q7 was recorded with [hotline] as it was then
     plan = dataclasses.replace(
-        dev_plan(),
+        base,
         queues=(QueuePlan("enquiries", "rrmemory", 15.0, 1.0, (member,)),),
         devices={"PJSIP/1001": "UNAVAILABLE"},
+        dialplan=dataclasses.replace(base.dialplan, text=as_recorded(base.dialplan.text)),
     )
     driver = Driver(plan, script=lambda _sid, _open: None)  # nothing on 127.0.0.1:4573
     driver.originate(

@@ -13,6 +13,7 @@ def test_the_shipped_dialplan_is_read_completely() -> None:
     plan = parse_dialplan(SHIPPED_DIALPLAN.read_text(), "dialplan/extensions.conf")
     assert list(plan.contexts) == [
         "hotline",
+        "hotline-resume",
         "hotline-fallback",
         "hotline-callback",
         "hotline-agents",
@@ -20,9 +21,14 @@ def test_the_shipped_dialplan_is_read_completely() -> None:
     s = plan.find("hotline", "s")
     assert s is not None
     assert [s.steps[p].app for p in sorted(s.steps)] == [
-        "NoOp", "Answer", "Set", "AGI", "GotoIf", "GotoIf", "Hangup"
+        "NoOp", "Answer", "Set", "Set", "AGI", "Goto"
     ]  # fmt: skip
-    assert s.labels == {"done": 7}
+    resume = plan.find("hotline-resume", "s")
+    assert resume is not None
+    assert [resume.steps[p].app for p in sorted(resume.steps)] == [
+        "NoOp", "GotoIf", "GotoIf", "GotoIf", "GotoIf", "Set", "ExecIf", "AGI", "Goto", "Hangup"
+    ]  # fmt: skip
+    assert resume.labels == {"done": 10}
     assert plan.priority_of("hotline-fallback", "enquiries", "1") == 1
     assert plan.priority_of("hotline-fallback", "nosuchqueue", "1") is None
     # a trunk delivering the dialled number takes the _X. pattern

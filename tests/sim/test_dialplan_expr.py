@@ -69,7 +69,7 @@ def test_expressions_the_simulator_refuses(expr: str) -> None:
     ("text", "result"),
     [
         ('$["${AGISTATUS}"="HANGUP"]?done', "0?done"),
-        ('$["${HOTLINE_HANDLED}"!="1"]?hotline-fallback,s,1', "1?hotline-fallback,s,1"),
+        ('$["${HOTLINE_DONE}"!="1"]?hotline-fallback,s,1', "1?hotline-fallback,s,1"),
         ('${IF($["${HOTLINE_QUEUE}"=""]?enquiries:${HOTLINE_QUEUE})}', "enquiries"),
         ("action=pause&reason=${EXTEN:3}", "action=pause&reason=2"),
         ("${EXTEN:-2}|${EXTEN:1:2}|${EXTEN:0:-1}", "32|13|*13"),

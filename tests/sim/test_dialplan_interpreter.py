@@ -4,9 +4,12 @@ shared transcripts (scenarios A-E) and the shipped [hotline] with no daemon
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from acd.asterisk.ami.message import Message
+from acd.settings.dialplan_render import install_placeholders
 from acd.sim.dialplan_conf import DialplanError
 from acd.sim.outputs import OriginateRequest
 from acd.sim.pbx import Pbx
@@ -15,12 +18,14 @@ from tests.dev_captures import ami_events
 from tests.sim.capture_support import norm
 from tests.sim.pbx_driver import (
     SHIPPED_AGI_KEY,
+    SHIPPED_DIALPLAN,
     Driver,
     recorded_agi_commands,
     recorded_events,
     scenario_a_request,
     shipped_dialplan,
 )
+from tests.sim.recorded_dialplan import as_recorded
 
 _STATUS = {"AGISTATUS", "QUEUESTATUS", "HOTLINE_QUEUE", "MONITOR_FILENAME", "HOTLINE_CALL_ID"}
 
@@ -81,7 +86,13 @@ def test_shipped_hotline_without_a_daemon_falls_back_step_by_step() -> None:
     plan = SimPlan(
         queues=(QueuePlan("enquiries", "rrmemory", 15.0, 1.0, (enquiries,)),),
         agents={},
-        dialplan=shipped_dialplan(),
+        # the capture ran [hotline] and [hotline-fallback] as they were then
+        dialplan=dataclasses.replace(
+            shipped_dialplan(),
+            text=install_placeholders(
+                as_recorded(SHIPPED_DIALPLAN.read_text()), {"HOTLINE_AGI_KEY": SHIPPED_AGI_KEY}
+            ),
+        ),
     )
     driver = Driver(plan, script=lambda _sid, _open: None)  # nothing listens on 4573
     driver.originate(
@@ -104,6 +115,37 @@ def test_shipped_hotline_without_a_daemon_falls_back_step_by_step() -> None:
     assert ours[: len(real)] == real[: len(ours)]
     assert ("Newexten", "hotline-fallback", "enquiries", "1", "Queue", "enquiries,t,,,300") in ours
     assert ("VarSet", "AGISTATUS", "FAILURE") in ours
+
+
+def test_shipped_hotline_without_a_daemon_tries_to_resume_then_falls_back_at_its_priority() -> None:
+    enquiries = QueueMember("PJSIP/1003", "Zhang Min", "PJSIP/1003")
+    plan = SimPlan(
+        queues=(QueuePlan("enquiries", "rrmemory", 15.0, 1.0, (enquiries,)),),
+        agents={},
+        dialplan=shipped_dialplan(),
+    )
+    driver = Driver(plan, script=lambda _sid, _open: None)  # nothing listens on 4573
+    driver.originate(
+        OriginateRequest(
+            channel="Local/5550100@caller-sim/n",
+            context="hotline",
+            exten="s",
+            caller=CallerBehaviour(number="5551234", name="Customer", hangup_after=8.0),
+        )
+    )
+    run = driver.run_until(60.0)
+    ours = steps(run.messages, "hotline")
+    agis = [s for s in ours if s[0] == "Newexten" and s[4] == "AGI"]
+    assert [a[5].split("?")[0] for a in agis] == [
+        "agi://127.0.0.1:4573/ivr",
+        *["agi://127.0.0.1:4573/resume"] * 3,  # no standby configured: the same address
+    ]
+    assert [s for s in ours if s[:2] == ("VarSet", "AGISTATUS")] == [
+        ("VarSet", "AGISTATUS", "FAILURE")
+    ] * 4
+    waits = [s for s in ours if s[:2] == ("Newexten", "hotline-resume") and s[4] == "ExecIf"]
+    assert len(waits) == 3  # a refused connection waits 1 s before the next attempt
+    assert ("Newexten", "hotline-fallback", "enquiries", "1", "Queue", "enquiries,t,,,300") in ours
 
 
 def _run(text: str, *, exten: str = "s") -> list[Message]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from acd.settings.names import VAR_HANDLED
+from acd.settings.names import VAR_DONE
 from acd.sim.outputs import OriginateRequest
 from acd.sim.plan import AgentBehaviour, CallerBehaviour, SimPlan
 from tests.sim.pbx_driver import SHIPPED_AGI_KEY, Driver, Run, shipped_dialplan
 
 
 def _plan(**agents: AgentBehaviour) -> SimPlan:
-    # the daemon's calls run the shipped dialplan: HOTLINE_HANDLED=1 means no fallback Queue()
+    # the daemon's calls run the shipped dialplan: HOTLINE_DONE=1 means no fallback Queue()
     return SimPlan(
         agents={f"PJSIP/{ep}": b for ep, b in agents.items()}, dialplan=shipped_dialplan()
     )
@@ -18,7 +18,7 @@ def _plan(**agents: AgentBehaviour) -> SimPlan:
 def _daemon_call(plan: SimPlan, dial: str, *, caller_hangs_up: float | None = 300.0) -> Run:
     commands = [
         "ANSWER",
-        f'SET VARIABLE {VAR_HANDLED} "1"',
+        f'SET VARIABLE {VAR_DONE} "1"',
         "EXEC StartMusicOnHold default",
         "WAIT FOR DIGIT 500",
         'EXEC StopMusicOnHold ""',

@@ -61,7 +61,7 @@ def _script(rng: random.Random) -> list[str] | None:
     dial = "&".join(rng.sample(AGENTS, rng.randrange(1, 3)))
     return [
         *ivr,
-        'SET VARIABLE HOTLINE_HANDLED "1"',
+        'SET VARIABLE HOTLINE_DONE "1"',
         "EXEC StartMusicOnHold default",
         *["WAIT FOR DIGIT 1000"] * rng.randrange(0, 4),
         'EXEC StopMusicOnHold ""',

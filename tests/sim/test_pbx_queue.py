@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from acd.asterisk.ami.message import Message
-from acd.settings.names import VAR_HANDLED
+from acd.settings.names import VAR_DONE
 from acd.sim.outputs import OriginateRequest
 from acd.sim.plan import (
     AgentBehaviour,
@@ -88,8 +88,8 @@ def _shipped() -> SimPlan:
     )
 
 
-def test_daemon_handled_call_skips_the_fallback_queue() -> None:
-    run = _call(_shipped(), [f'SET VARIABLE {VAR_HANDLED} "1"'])
+def test_a_call_the_daemon_finished_skips_the_fallback_queue() -> None:
+    run = _call(_shipped(), [f'SET VARIABLE {VAR_DONE} "1"'])
     assert _var(run, "AGISTATUS") == ["SUCCESS"]
     assert not _named(run, "QueueCallerJoin")
     assert sorted(m["Channel"] for m in _named(run, "Hangup")) == sorted(
@@ -98,9 +98,11 @@ def test_daemon_handled_call_skips_the_fallback_queue() -> None:
 
 
 @pytest.mark.parametrize("value", ["", "0", "yes"])
-def test_anything_but_handled_1_falls_back_like_the_rendered_dialplan(value: str) -> None:
-    # dialplan/extensions.conf: GotoIf($["${HOTLINE_HANDLED}"!="1"]?hotline-fallback,s,1)
-    run = _call(_shipped(), [f'SET VARIABLE {VAR_HANDLED} "{value}"'])
+def test_anything_but_done_1_falls_back_like_the_rendered_dialplan(value: str) -> None:
+    # dialplan/extensions.conf [hotline-resume]: GotoIf($["${HOTLINE_DONE}"="1"]?done); no
+    # daemon answers the resume attempts here, so the plain Queue() takes the caller
+    run = _call(_shipped(), [f'SET VARIABLE {VAR_DONE} "{value}"'])
+    assert _var(run, "HOTLINE_RESUMES") == ["0", "1", "2", "3"]
     (join,) = _named(run, "QueueCallerJoin")
     assert join["Queue"] == "enquiries"
     assert join["Context"] == "hotline-fallback"
@@ -109,7 +111,7 @@ def test_anything_but_handled_1_falls_back_like_the_rendered_dialplan(value: str
 def test_empty_agi_session_falls_back_to_the_queue() -> None:
     # the backlog gotcha: connection accepted and closed at once -> SUCCESS but nothing set
     run = _call(_shipped(), [])
-    assert _var(run, "AGISTATUS") == ["SUCCESS"]
+    assert _var(run, "AGISTATUS") == ["SUCCESS"] * 4  # the IVR AGI, then 3 resume attempts
     (join,) = _named(run, "QueueCallerJoin")
     assert join["Queue"] == "enquiries"
     assert _named(run, "AgentConnect")

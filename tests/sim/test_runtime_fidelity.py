@@ -14,6 +14,7 @@ import pytest
 from acd.asterisk.ami.framing import NEED_DATA, Framer
 from acd.asterisk.ami.message import Message
 from acd.cli.demo.plan import DemoParams, sim_plan
+from acd.settings import names
 from acd.settings.loader import load_settings
 from acd.sim.plan import AgentBehaviour, CallerBehaviour, DialplanPlan, SimPlan
 from acd.sim.runtime import Simulator
@@ -27,7 +28,7 @@ SCALE = 10.0
 
 
 class DyingAgiServer:
-    """Takes the call like the daemon (HOTLINE_HANDLED=1), waits for a digit, then its process
+    """Takes the call like the daemon (sets a variable), waits for a digit, then its process
     is killed: the socket is closed with the command still pending."""
 
     def __init__(self, die_after: float) -> None:
@@ -56,7 +57,7 @@ class DyingAgiServer:
         try:
             while (await reader.readline()) not in (b"\n", b""):
                 pass
-            writer.write(b'SET VARIABLE HOTLINE_HANDLED "1"\n')
+            writer.write(b'SET VARIABLE HOTLINE_CALL_ID "x"\n')
             self.replies.append((await reader.readline()).decode())
             writer.write(b"WAIT FOR DIGIT -1\n")
             self.waiting.set()
@@ -92,18 +93,29 @@ async def test_a_killed_fastagi_server_ends_the_session_as_a_success_as_recorded
     finally:
         await sim.close()
         await agi.close()
-    assert agi.replies == ["200 result=1\n"]
+    # the first AGI and each resume attempt reached this same (dying) server
+    assert agi.replies == ["200 result=1\n"] * (1 + names.RESUME_ATTEMPTS)
     events = sim.emitted or []
     channel = next(m["Channel"] for m in events if m.name == "Newexten")
     ours = trail(events, channel)
     recorded = _raw_events("ami_daemon_killed_3_waiting.raw")
     real_channel = "Local/13900000099@caller-sim-00000014;1"
     real = trail(recorded, real_channel)
-    # from the pending command on: it ends 200 Success, AGI() returns SUCCESS with
-    # HOTLINE_HANDLED kept, and the shipped [hotline] hangs the caller up (issue 12)
+    # from the pending command on: it ends 200 Success, AGI() returns SUCCESS and the dialplan
+    # goes on at the next priority, as recorded (the recording ran the old [hotline], which
+    # then hung up; the shipped one now goes to [hotline-resume])
     start_ours = ours.index(("AGIExecEnd", "WAIT FOR DIGIT -1", "200", "Success"))
-    start_real = next(i for i, s in enumerate(real) if s == ("VarSet", "AGISTATUS", "SUCCESS")) - 1
-    assert ours[start_ours + 1 :] == real[start_real + 1 :]
+    start_real = next(i for i, s in enumerate(real) if s == ("VarSet", "AGISTATUS", "SUCCESS"))
+    assert ours[start_ours + 1] == real[start_real] == ("VarSet", "AGISTATUS", "SUCCESS")
+    agi_priority = int(next(s for s in reversed(real[:start_real]) if s[0] == "Newexten")[3])
+    assert real[start_real + 1][:4] == ("Newexten", "hotline", "s", str(agi_priority + 1))
+    ours_agi = int(next(s for s in reversed(ours[:start_ours]) if s[0] == "Newexten")[3])
+    assert ours[start_ours + 2][:5] == (
+        "Newexten", "hotline", "s", str(ours_agi + 1), "Goto"
+    )  # fmt: skip
+    # HOTLINE_DONE never set: offered to a daemon again (this dying one, each time), then the
+    # plain Queue(); the caller is never hung up
+    assert [m for m in events if m.name == "QueueCallerJoin"]
 
 
 @pytest.mark.asyncio

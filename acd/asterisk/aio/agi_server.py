@@ -134,8 +134,8 @@ class FastAgiServer:
             "fastagi_listening", host=self._host, port=self.port, max_sessions=self.max_sessions
         )
 
-    async def close(self) -> None:
-        """Stop listening, cancel every running session and wait for them to finish."""
+    async def stop_listening(self) -> None:
+        """No new connections (Asterisk's are refused: AGISTATUS=FAILURE); sessions go on."""
         self._closing = True
         accepting, self._accepting = self._accepting, None
         if accepting is not None:
@@ -144,6 +144,10 @@ class FastAgiServer:
         sock, self._sock = self._sock, None
         if sock is not None:
             sock.close()
+
+    async def close(self) -> None:
+        """Stop listening, cancel every running session and wait for them to finish."""
+        await self.stop_listening()
         tasks = list(self._sessions)
         for task in tasks:
             task.cancel()
@@ -316,8 +320,8 @@ class FastAgiServer:
     async def _run_handler(self, handler: AgiHandler | None, session: AgiSession) -> None:
         env = session.env
         if handler is None:
-            # Unknown route: say why in Asterisk's log, then end the session; the dialplan's
-            # fallback runs because the daemon's HOTLINE_HANDLED variable was never set.
+            # Unknown route: say why in Asterisk's log, then end the session; HOTLINE_DONE was
+            # never set, so the dialplan resumes the caller elsewhere or queues them.
             log.warning("fastagi_no_route", script=env.script_path, channel=env.channel)
             with contextlib.suppress(AgiError):
                 await session.command(cmd.verbose(f"hotline: no FastAGI route {env.script_path!r}"))

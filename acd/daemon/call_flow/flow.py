@@ -3,8 +3,7 @@
 This task is the only writer of its call: it adds every step to the call's timeline
 (``Call.add_step``); the other parts return values or send the call signals (``CallSignals``).
 
-1. Mark the call as ours (``HOTLINE_HANDLED=1``: the dialplan falls back to plain ``Queue()``
-   without it) and answer.
+1. Store the call id and arrival on the channel (a resuming daemon reads them) and answer.
 2. Run the route's part (``IvrRoute``: identify the caller, the IVR; ``CallbackFlow``: the
    call-back's customer leg).
 3. Queue the caller with the ACD; while they wait (``acd.daemon.waiting``) they hear music,
@@ -19,7 +18,11 @@ This task is the only writer of its call: it adds every step to the call's timel
 5. A missed ring returns the caller to the queue (same place) and the next agent is tried; a
    transfer ends the leg and the caller queues again.
 6. Agent hung up first, caller still there: maybe the survey (the queue's sample rate).
-7. Whatever happens, the ACD is told once that the caller left (no agent stays reserved, no
+7. Finished with the caller (conversation over, self-served, call-back booked, closed): set
+   ``HOTLINE_DONE=1``, the only thing that tells the dialplan to let the caller go. Without it
+   (the daemon died, gave up or stops) the dialplan offers the caller to a daemon again (route
+   ``resume``, ``resume_route.py``), then to its plain ``Queue()``.
+8. Whatever happens, the ACD is told once that the caller left (no agent stays reserved, no
    caller stays queued); the FastAGI session ends, the recording is catalogued, and the call's
    final row is written.
 """
@@ -63,7 +66,6 @@ from acd.settings import names
 from acd.storage.models.calls import HungUpBy
 
 log = get_logger(__name__)
-HAND_BACK_TIMEOUT_S = 1.0
 SESSION_END_S = 5.0  # how long Asterisk may take to close a session we ended
 
 
@@ -122,11 +124,14 @@ class CallFlow:
         failed = cancelled = False
         with bind_call(call_id=call_id, uniqueid=call.facts.uniqueid):
             try:
-                await session.set_variable(names.VAR_HANDLED, "1")
                 await session.set_variable(names.VAR_CALL_ID, call_id)
+                arrived = f"{call.facts.arrived_at:.3f}"
+                await session.set_variable(names.VAR_ARRIVED, arrived)
                 await session.answer()
                 self._outputs.call_opened(call)
                 await handle(session, call)
+                if not call.state.handed_back:  # the flow is through with the caller
+                    await session.set_variable(names.VAR_DONE, "1")
             except ChannelHungUp:
                 hung_up_by = "caller"
             except (AgiError, OSError) as exc:
@@ -177,17 +182,13 @@ class CallFlow:
             self._add(call, Catalogued(self._clocks.wall(), recording_id))
 
     async def _to_dialplan(self, session: AgiSession, call: Call) -> None:
-        """Best effort, when the daemon gives up on a caller nobody answered yet (a bug, an
-        error reply, a stop): clear HOTLINE_HANDLED so the dialplan queues the caller with its
-        plain Queue() instead of hanging up. The command line is on the wire before any reply
-        is awaited, so even a session being torn down still delivers it."""
+        """The daemon gives up on a caller nobody answered yet (a bug, an error reply, a stop):
+        HOTLINE_DONE stays unset, so the dialplan resumes the caller at a daemon or queues them
+        with its plain Queue(); the row says so until a resuming daemon continues it."""
         state = call.state
-        if state.talking or state.last_leg is not None or session.closed or session.hung_up:
+        if state.talking or state.last_leg is not None or session.hung_up:
             return  # (a transferred caller waiting again is neither: it is handed back too)
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            async with asyncio.timeout(HAND_BACK_TIMEOUT_S):
-                await session.set_variable(names.VAR_HANDLED, "")
-                self._add(call, HandedBack(self._clocks.wall()))
+        self._add(call, HandedBack(self._clocks.wall()))
 
     async def survey(self, session: AgiSession, call: Call) -> None:
         """The conversation ended with the agent hanging up: maybe the post-call survey."""
@@ -208,22 +209,30 @@ class CallFlow:
         profile: CallerProfile | None,
         *,
         place_since: float | None = None,
+        queued_at: float | None = None,
         overflow: bool = True,
         designated: str | None = None,
     ) -> None:
         """Queue the caller, wait (music, announcements, the overflow ladder unless
         ``overflow`` is False) and ring agents until one answers or the caller leaves.
         ``place_since``: the caller's place in the queue dates from then (a call-back keeps
-        the place its caller held when booking it); ``designated``: kept for that agent (a
+        the place its caller held when booking it); ``queued_at``: when the caller was first
+        queued (a resumed caller, by a daemon that died); ``designated``: kept for that agent (a
         transfer to a named agent). After a transfer the caller queues again."""
         entry: Requeue | None = Requeue(queue, priority, designated)
         while entry is not None:
             if not await self._queue_once(
-                session, call, entry, profile, place_since=place_since, overflow=overflow
+                session,
+                call,
+                entry,
+                profile,
+                place_since=place_since,
+                queued_at=queued_at,
+                overflow=overflow,
             ):
                 return
             entry = self._after_leg(session, call)
-            place_since, overflow = None, True
+            place_since, queued_at, overflow = None, None, True
 
     async def _queue_once(
         self,
@@ -233,14 +242,15 @@ class CallFlow:
         profile: CallerProfile | None,
         *,
         place_since: float | None,
+        queued_at: float | None,
         overflow: bool,
     ) -> bool:
         """One queue entry until a conversation took place (True) or the wait ended (False)."""
-        await session.set_variable(names.VAR_QUEUE, entry.queue)
-        self._add(
-            call, Queued(self._clocks.wall(), entry.queue, entry.priority, entry.designated_agent)
-        )
         clocks = self._clocks
+        since = clocks.wall() if place_since is None else place_since
+        await self._store_place(session, call, entry, since)
+        at = clocks.wall() if queued_at is None else queued_at
+        self._add(call, Queued(at, entry.queue, entry.priority, entry.designated_agent))
         arrived = clocks.steady() if place_since is None else clocks.to_steady(place_since)
         waiting = WaitingCall(
             call.call_id,
@@ -260,12 +270,24 @@ class CallFlow:
             end = waited.end
             if isinstance(end, LeftQueue):
                 return False
-            if isinstance(end, ToDialplan):  # HOTLINE_HANDLED cleared: the dialplan queues
+            if isinstance(end, ToDialplan):  # HOTLINE_DONE unset: the dialplan resumes/queues
                 self._add(call, HandedBack(self._clocks.wall()))
                 log.info("call_handed_back_to_dialplan", call_id=call.call_id)
                 return False
             if isinstance(end, Offer) and await self._talk.ring(session, call, end, profile):
                 return True
+
+    async def _store_place(
+        self, session: AgiSession, call: Call, entry: Requeue, since: float
+    ) -> None:
+        """What a daemon resuming this caller needs (and the fallback Queue()'s QUEUE_PRIO)."""
+        await session.set_variable(names.VAR_QUEUE, entry.queue)
+        await session.set_variable(names.VAR_PRIORITY, str(entry.priority))
+        await session.set_variable(names.VAR_SINCE, f"{since:.3f}")
+        if call.state.last_leg is not None:
+            # queued again after a conversation (a transfer): the earlier Dial's ANSWER must
+            # not tell the dialplan this caller is finished should the daemon die now
+            await session.set_variable(names.ASTERISK_DIALSTATUS, "")
 
     def _after_leg(self, session: AgiSession, call: Call) -> Requeue | None:
         """A conversation ended: the caller's next queue entry if a transfer was asked for

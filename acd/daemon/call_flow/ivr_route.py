@@ -51,15 +51,23 @@ class IvrRoute:
 
     async def __call__(self, session: AgiSession) -> None:
         env = session.env
-        if self._flow.draining:  # stopping: leave HOTLINE_HANDLED unset, the dialplan queues
+        if self._flow.draining:  # stopping: HOTLINE_DONE unset, the dialplan resumes or queues
             log.info("stopping_call_left_to_dialplan", channel=env.channel)
             return
+        number = env.callerid or (env.args[1] if len(env.args) > 1 else "")
+        await self.take(session, number=number, arrived_at=self._clocks.wall())
+
+    async def take(
+        self, session: AgiSession, *, number: str, arrived_at: float, first_seq: int = 0
+    ) -> None:
+        """The IVR path for this channel's caller; ``first_seq`` > 0: a caller resumed before
+        any queue (their daemon died in the IVR), continuing the same call's row."""
+        env = session.env
         # The call id is the caller channel's Uniqueid, as the dialplan sets HOTLINE_CALL_ID.
         call_id = env.uniqueid or uuid.uuid4().hex
-        number = env.callerid or (env.args[1] if len(env.args) > 1 else "")
         name = env.calleridname or None
-        arrival = Arrival(call_id, env.uniqueid, env.channel, number, name, self._clocks.wall())
-        await self._flow.serve(session, Call(arrival), self._handle)
+        arrival = Arrival(call_id, env.uniqueid, env.channel, number, name, arrived_at)
+        await self._flow.serve(session, Call(arrival, first_seq=first_seq), self._handle)
 
     async def _handle(self, session: AgiSession, call: Call) -> None:
         wall = self._clocks.wall

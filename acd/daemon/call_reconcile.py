@@ -1,0 +1,215 @@
+"""Calls a previous daemon left open: closed by the next one (restarted, or the standby).
+
+A daemon that dies (SIGKILL, a crash, a lost leadership) leaves rows without an outcome: its
+callers were waiting, ringing or talking. Asterisk keeps them: a waiting caller is offered to a
+daemon again by the dialplan (route ``resume``: that daemon continues the row itself, so this
+module leaves it alone, ``resumed``) or goes to the fallback ``Queue()``; a bridged Dial outlives
+the FastAGI session and the conversation goes on (RECORDED q2 d, c2). Once, at start, with AMI
+logged in (``CoreShowChannels``):
+- a row whose channel is still there is followed until Asterisk's ``Hangup`` of it: answered
+  before the daemon died -> ``answered``, ended at the hang-up, its recording catalogued; never
+  answered and not resumed -> ``fallback`` if it joined a ``Queue()``, else ``abandoned``;
+- a row whose channel is already gone: ``answered`` (if it was) or ``abandoned``, ended now
+  (the real end was not observed; logged);
+- a row a stopping daemon wrote ``failed`` in conversation (hung up by ``system``) whose channel
+  is still there is followed like the first kind (the conversation outlived that daemon).
+Decisions are the pure ``closure``; the rest reads the rows, asks AMI and writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from acd.asterisk.aio.ami_client import AmiClient, AmiError
+from acd.asterisk.ami.message import Message
+from acd.daemon.call_events import utc
+from acd.daemon.call_state import CallState
+from acd.daemon.call_steps import Arrival
+from acd.daemon.calls import CallRegistry
+from acd.daemon.recording import CallRecording
+from acd.logging import get_logger
+from acd.storage.commands import UpsertCall, WriteCommand
+from acd.storage.models.calls import Call as CallRow
+from acd.storage.models.calls import Outcome
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCall:
+    call_id: str
+    uniqueid: str | None
+    answered_at: float | None
+    queue: str | None
+    agent_id: str | None
+    # written "failed" by a daemon that stopped (or was cancelled) mid-conversation: corrected
+    # only if the conversation is seen going on
+    failed_at_stop: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    outcome: Outcome
+    ended_at: float
+    observed: bool  # the end was seen (AMI Hangup), not assumed
+
+
+def closure(call: OpenCall, *, ended_at: float, observed: bool, queued: bool) -> Closure:
+    """How a call another daemon left open ends: answered if it was; else the fallback
+    ``Queue()`` took the caller (``queued``: seen joining it), or they left unanswered."""
+    if call.answered_at is not None:
+        return Closure("answered", ended_at, observed)
+    return Closure("fallback" if queued else "abandoned", ended_at, observed)
+
+
+def _epoch(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+class CallReconcile:
+    def __init__(
+        self,
+        db: AsyncEngine,
+        registry: CallRegistry,
+        store: Callable[[WriteCommand], None],
+        *,
+        recording: CallRecording | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self._db = db
+        self._registry = registry
+        self._store = store
+        self._recording = recording
+        self._clock = clock
+        self._following: dict[str, OpenCall] = {}  # by channel Uniqueid
+        self._queued: set[str] = set()  # Uniqueids seen joining a Queue()
+        self._resumed: set[str] = set()  # call ids this daemon took again: never closed here
+        self._finished = False
+        # a followed call's hang-up, or None: one stopped being followed (resumed)
+        self._ended: asyncio.Queue[tuple[OpenCall, float] | None] = asyncio.Queue()
+        self.closed = 0
+
+    def resumed(self, call_id: str) -> None:
+        """A daemon took this call again (route ``resume``): its flow writes the row now."""
+        if self._finished:
+            return
+        self._resumed.add(call_id)  # also if its row is read after this (the writer's backlog)
+        for uniqueid, call in list(self._following.items()):
+            if call.call_id == call_id:
+                del self._following[uniqueid]
+                self._ended.put_nowait(None)
+
+    async def run(self, ami: AmiClient, ami_up: asyncio.Event) -> None:
+        """Once the first AMI login is done: close or follow every open row, then follow the
+        live ones to their end (a task of the daemon's TaskGroup; cancelled at stop)."""
+        await ami_up.wait()
+        unsubscribe = ami.subscribe(self._on_event)
+        try:
+            if not await self._start(ami):
+                return
+            while self._following or not self._ended.empty():
+                ended = await self._ended.get()
+                if ended is not None:
+                    await self._close(*ended, observed=True)
+        finally:
+            unsubscribe()
+            self._finished, self._resumed, self._queued = True, set(), set()
+
+    async def _start(self, ami: AmiClient) -> bool:
+        rows = await self._open_rows()
+        if not rows:
+            return False
+        try:
+            channels = await ami.action("CoreShowChannels", timeout=10)
+        except AmiError as exc:
+            log.warning("call_reconcile_skipped", error=str(exc), open_rows=len(rows))
+            return False
+        live = {item.get("Uniqueid") for item in channels.events}
+        now = self._clock()
+        gone: list[OpenCall] = []
+        for call in rows:  # all followed before the first await: no Hangup slips through
+            if call.uniqueid is not None and call.uniqueid in live:
+                self._following[call.uniqueid] = call
+            elif not call.failed_at_stop:
+                gone.append(call)
+        for call in gone:
+            await self._close(call, now, False)
+        log.info("call_reconcile", open_rows=len(rows), following=len(self._following))
+        return bool(self._following)
+
+    async def _open_rows(self) -> list[OpenCall]:
+        t = CallRow.__table__
+        failed_talking = and_(
+            t.c.outcome == "failed", t.c.answered_at.is_not(None), t.c.hung_up_by == "system"
+        )
+        query = select(
+            t.c.id, t.c.uniqueid, t.c.answered_at, t.c.queue, t.c.agent_id, t.c.outcome
+        ).where(or_(t.c.outcome.is_(None), failed_talking), t.c.handled_by == "daemon")
+        async with self._db.connect() as conn:
+            result = await conn.execute(query)
+            found = [
+                OpenCall(
+                    r.id,
+                    r.uniqueid,
+                    _epoch(r.answered_at),
+                    r.queue,
+                    r.agent_id,
+                    failed_at_stop=r.outcome == "failed",
+                )
+                for r in result
+            ]
+        return [
+            c
+            for c in found
+            if self._registry.get(c.call_id) is None and c.call_id not in self._resumed
+        ]
+
+    def _on_event(self, event: Message) -> None:
+        uniqueid = event.get("Uniqueid") or ""
+        if event.name == "QueueCallerJoin":
+            self._queued.add(uniqueid)
+        elif event.name == "Hangup" and uniqueid in self._following:
+            call = self._following.pop(uniqueid)
+            self._ended.put_nowait((call, self._clock()))
+
+    async def _close(self, call: OpenCall, at: float, observed: bool) -> None:
+        queued = call.uniqueid in self._queued
+        end = closure(call, ended_at=at, observed=observed, queued=queued)
+        values: dict[str, object] = {"outcome": end.outcome, "ended_at": utc(end.ended_at)}
+        recording_id = await self._catalogue(call) if end.outcome == "answered" else None
+        if recording_id is not None:
+            values["recording_id"] = recording_id
+        key = f"{call.call_id}:reconciled"
+        self._store(UpsertCall(idempotency_key=key, call_id=call.call_id, values=values))
+        self.closed += 1
+        log.warning(
+            "call_closed_after_restart",
+            call_id=call.call_id,
+            outcome=end.outcome,
+            end_observed=observed,  # False: ended "now", the real end was not seen
+            recording_id=recording_id,
+        )
+
+    async def _catalogue(self, call: OpenCall) -> str | None:
+        if self._recording is None or call.answered_at is None:
+            return None
+        path = self._recording.path_for(call.call_id, call.queue, call.answered_at)
+        if not await asyncio.to_thread(Path(path).exists):
+            log.warning("recording_not_found", call_id=call.call_id, path=path)
+            return None
+        facts = Arrival(call.call_id, call.uniqueid or "", "", "", None, call.answered_at)
+        state = replace(
+            CallState(facts),
+            queue=call.queue,
+            agent_id=call.agent_id,
+            answered_at=call.answered_at,
+            recording_path=path,
+        )
+        return await self._recording.catalogue(state)

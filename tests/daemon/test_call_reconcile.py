@@ -1,0 +1,54 @@
+"""Rows a killed daemon left open are closed by the next one (``acd.daemon.call_reconcile``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from acd.daemon.call_reconcile import OpenCall, closure
+from acd.sim.plan import AgentBehaviour, CallerBehaviour
+from tests.daemon.harness import floor_harness
+
+LONG_TALK = AgentBehaviour(answer_after=0.5, talk_time=40.0, hangs_up="agent")
+
+
+def test_closure_follows_the_evidence() -> None:
+    talked = OpenCall("c1", "u1", 100.0, "enquiries", "1001")
+    waited = OpenCall("c2", "u2", None, "enquiries", None)
+    assert closure(talked, ended_at=200.0, observed=True, queued=False).outcome == "answered"
+    assert closure(waited, ended_at=200.0, observed=True, queued=True).outcome == "fallback"
+    assert closure(waited, ended_at=200.0, observed=False, queued=False).outcome == "abandoned"
+    assert closure(talked, ended_at=200.0, observed=False, queued=False).ended_at == 200.0
+
+
+@pytest.mark.asyncio
+async def test_a_conversation_across_a_sigkill_is_completed_by_the_restarted_daemon(
+    tmp_path: Path,
+) -> None:
+    async with floor_harness(tmp_path, agents=1, behaviour=LONG_TALK, keep_events=True) as h:
+        await h.place(CallerBehaviour(number="5550950", hangup_after=None))
+        await h.wait_for(lambda: len(h.sim_events("BridgeEnter")) >= 2, "talking")
+        await h.sigkill_daemon()
+        killed_at = datetime.now().astimezone()
+        # the bridged Dial outlives the FastAGI session (RECORDED q2 d): still talking
+        assert h.sim.pbx.channels()
+        restarted = await h.start_daemon(login=False)
+        await h.wait_for(lambda: not h.sim.pbx.channels(), "the conversation's end", 15)
+        await h.wait_for(lambda: restarted.call_reconcile.closed == 1, "the row closed")
+        await h.stop_daemon()
+    ((outcome, answered, ended, agent),) = h.rows(
+        "SELECT outcome, answered_at, ended_at, agent_id FROM calls"
+    )
+    assert outcome == "answered"
+    assert agent == h.settings.agents[0].id
+    assert answered is not None
+    # ended at the hang-up the restarted daemon saw, not at the kill
+    assert datetime.fromisoformat(ended).replace(tzinfo=killed_at.tzinfo) > killed_at
+    # the caller was not offered to a daemon again: the conversation finished them
+    assert not [
+        m
+        for m in h.sim_events("VarSet")
+        if m.get("Value") == "1" and m.get("Variable") == "HOTLINE_RESUMES"
+    ]

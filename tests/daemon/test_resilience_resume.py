@@ -1,0 +1,96 @@
+"""A daemon dies with callers waiting; the other daemon resumes them (route ``resume``).
+
+Two daemons in this process on one database, in front of the simulator running the shipped
+dialplan rendered with a standby address: the active one holds two waiting callers (its only
+agent paused), the standby listens (as if it had just won the leadership); the agent comes back
+from the pause there.
+The active one is SIGKILLed: Asterisk ends both AGI() sessions with SUCCESS and keeps the
+variables (RECORDED q2_*), ``[hotline-resume]`` sees no ``HOTLINE_DONE`` and offers each caller
+to the standby, which queues them with their priority and place, and connects them.
+"""
+
+from __future__ import annotations
+
+import socket
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from acd.asterisk.aio.agi_session import AgiSession
+from acd.daemon.ivr_port import Features, IvrOutcome
+from acd.engine.floor_inputs import AgentAction
+from acd.settings import names
+from acd.sim.plan import CallerBehaviour
+from tests.daemon.harness import floor_harness, floor_settings
+
+
+class _AfterSales:
+    """An IVR that queues at once with what the caller said (kept in the row by the resume)."""
+
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
+
+    async def __call__(self, session: AgiSession, *, caller_number: str, vip: bool) -> IvrOutcome:
+        return IvrOutcome("queue", queue=self.queue, reason="repair", order_number="A1234")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.asyncio
+async def test_callers_waiting_at_a_killed_daemon_are_resumed_by_the_standby(
+    tmp_path: Path,
+) -> None:
+    standby_port = _free_port()
+    settings = floor_settings(1)
+    fastagi = settings.fastagi.model_copy(
+        update={"standby_host": "127.0.0.1", "standby_port": standby_port}
+    )
+    settings = settings.model_copy(
+        update={"system": settings.system.model_copy(update={"fastagi": fastagi})}
+    )
+    ivr = _AfterSales(settings.default_queue)
+    features = Features(ivr=lambda _sessions: ivr)
+    async with floor_harness(tmp_path, settings=settings, features=features, keep_events=True) as h:
+        agent = h.settings.agents[0].id
+        await h.daemon.acd.agent_input(agent, AgentAction.PAUSE, "meeting")
+        for i in range(2):
+            await h.place(CallerBehaviour(number=f"555091{i}", hangup_after=None))
+        await h.wait_for(
+            lambda: h.floor(lambda f, _now: len(f.router.waiting_calls()) == 2), "two waiting"
+        )
+        await h.daemon.writer.wait_drained()  # the pause is stored: the standby restores it
+        active, run = h.detach()
+        standby = await h.start_daemon(agi_port=standby_port)  # the agent's session restored
+        await h.sigkill(active, run)
+        await standby.acd.agent_input(agent, AgentAction.UNPAUSE)  # back from the meeting
+        await h.wait_for(lambda: len(h.sim_events("BridgeEnter")) >= 4, "both connected", 15)
+        await h.wait_for(lambda: not h.sim.pbx.channels(), "both calls over", 15)
+        assert standby.outputs.outcomes["answered"] == 2
+        await h.stop_daemon()
+    # nobody reached the fallback Queue(): the standby took both at their first resume
+    assert not h.sim_events("QueueCallerJoin")
+    resumes = {
+        m.get("Value") for m in h.sim_events("VarSet") if m.get("Variable") == names.VAR_RESUMES
+    }
+    assert resumes == {"0", "1"}
+    kept = h.rows("SELECT ivr_reason, order_number FROM calls")
+    assert kept == [("repair", "A1234")] * 2  # the first daemon's IVR answers, not overwritten
+    rows = h.rows("SELECT id, outcome, agent_id, arrived_at, queue, priority FROM calls")
+    assert len(rows) == 2  # the same rows continued, none written twice
+    assert {r[1:3] for r in rows} == {("answered", agent)}
+    events = h.rows("SELECT call_id, seq, kind, at FROM call_events ORDER BY call_id, seq")
+    for call_id, _outcome, _agent, arrived_at, queue, priority in rows:
+        mine = [e for e in events if e[0] == call_id]
+        kinds = [e[2] for e in mine]
+        assert kinds.count("arrived") == 1  # the first daemon's
+        assert [e[1] for e in mine if e[1] >= 1000], "the standby's steps continue the numbering"
+        assert queue == h.settings.default_queue
+        assert priority == h.settings.queue(queue).priority
+        first = next(e for e in mine if e[2] == "arrived")
+        kept = datetime.fromisoformat(arrived_at) - datetime.fromisoformat(first[3])
+        assert abs(kept.total_seconds()) <= 0.001  # the original arrival (to the ms stored)

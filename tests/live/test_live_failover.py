@@ -1,0 +1,88 @@
+"""SIGKILL of the daemon with callers in the IVR, waiting and talking, and a restart, on a real
+Asterisk. What Asterisk does when the FastAGI server dies is recorded in
+tests/fixtures/asterisk/transcripts/ami_daemon_killed_3_waiting.raw and the q2_* captures:
+``AGI()`` ends with AGISTATUS=SUCCESS and every variable the daemon set is kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from acd.asterisk.ami.message import Message
+from tests.live.rig import Caller, EventCheck, LiveRig
+from tests.live.test_live_queue import MAIN, dial_end, to_agent
+
+pytestmark = [pytest.mark.live, pytest.mark.asyncio]
+
+
+def fate(caller: Caller) -> EventCheck:
+    """The caller reaching the fallback Queue(), or hanging up."""
+
+    def check(m: Message) -> bool:
+        if m.get("Uniqueid") != caller.uniqueid:
+            return False
+        return m.name == "Hangup" or (
+            m.name == "Newexten" and m.get("Context") == "hotline-fallback"
+        )
+
+    return check
+
+
+async def test_a_conversation_survives_a_sigkill(rig: LiveRig) -> None:
+    await rig.daemon.login("1001")
+    mark = rig.events.mark()
+    talking = await to_agent(rig, "13800000020")
+    await rig.events.wait(dial_end(talking, "ANSWER"), "the agent's answer", after=mark)
+    mark = rig.events.mark()
+    assert await rig.daemon.kill() == -9
+    # Dial goes on after the FastAGI socket closed: the two still talk
+    await rig.events.wait(
+        lambda m: (
+            m.name == "MusicOnHoldStart"
+            and (m.get("Channel") or "").startswith("Local/1001@live-phones-")
+        ),
+        "the agent's side still playing",
+        limit_s=5,
+    )
+    assert not rig.events.since(
+        mark, lambda m: m.name == "Hangup" and m.get("Uniqueid") == talking.uniqueid
+    )
+    # restart: the new daemon restores 1001 talking (its session, reconciled with Asterisk's
+    # channels), frees it when that conversation ends, and serves the next caller
+    await rig.daemon.start()
+    assert (await rig.daemon.agents())["1001"]["state"] == "on_call"
+    await rig.hang_up(talking)
+    await rig.gone(talking, after=mark)
+
+    async def free() -> bool:
+        return (await rig.daemon.agents())["1001"]["state"] in ("wrap_up", "ready")
+
+    await rig.daemon.until(free, "1001 free once its conversation ended")
+    await rig.daemon.login("1002")
+    mark = rig.events.mark()
+    after = await to_agent(rig, "13800000021")
+    answered = await rig.events.wait(
+        dial_end(after, "ANSWER"), "an answer after restart", after=mark
+    )
+    assert (answered.get("DestChannel") or "").startswith("Local/100")
+    await rig.hang_up(after)
+    row = await rig.daemon.ended_call(after.uniqueid)
+    assert row["outcome"] == "answered"
+
+
+async def test_callers_in_the_ivr_and_waiting_reach_the_fallback_queue_after_a_sigkill(
+    rig: LiveRig,
+) -> None:
+    # no daemon comes back: [hotline-resume] tries the address 3 times, then the plain Queue()
+    in_ivr = await rig.call("13800000022")
+    await rig.agi_command(in_ivr, MAIN)
+    waiting = await to_agent(rig, "13800000023")  # nobody logged in: it waits
+
+    async def queued() -> bool:
+        return waiting.uniqueid in await rig.daemon.waiting()
+
+    await rig.daemon.until(queued, "the second caller waiting")
+    mark = rig.events.mark()
+    assert await rig.daemon.kill() == -9
+    for caller in (in_ivr, waiting):
+        seen = await rig.events.wait(fate(caller), f"{caller.uniqueid}'s fate", after=mark)
+        assert seen.name == "Newexten", f"{caller.uniqueid} was hung up"

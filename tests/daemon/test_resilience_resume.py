@@ -83,14 +83,20 @@ async def test_callers_waiting_at_a_killed_daemon_are_resumed_by_the_standby(
     rows = h.rows("SELECT id, outcome, agent_id, arrived_at, queue, priority FROM calls")
     assert len(rows) == 2  # the same rows continued, none written twice
     assert {r[1:3] for r in rows} == {("answered", agent)}
+    # the first daemon's steps ride on its row writes (calls.timeline); the standby's are
+    # call_events rows (the reports merge both by step number)
     events = h.rows("SELECT call_id, seq, kind, at FROM call_events ORDER BY call_id, seq")
     for call_id, _outcome, _agent, arrived_at, queue, priority in rows:
-        mine = [e for e in events if e[0] == call_id]
-        kinds = [e[2] for e in mine]
-        assert kinds.count("arrived") == 1  # the first daemon's
-        assert [e[1] for e in mine if e[1] >= 1000], "the standby's steps continue the numbering"
+        column = [(call_id, s["seq"], s["kind"], s["at"]) for s in h.timeline(call_id)]
+        resumed = [e for e in events if e[0] == call_id]
+        mine = column + resumed
+        assert [e[2] for e in mine].count("arrived") == 1  # the first daemon's
+        assert resumed, "the standby's steps are stored"
+        assert all(e[1] >= 1000 for e in resumed), "the standby's steps continue the numbering"
+        assert all(e[1] < 1000 for e in column)
         assert queue == h.settings.default_queue
         assert priority == h.settings.queue(queue).priority
         first = next(e for e in mine if e[2] == "arrived")
-        kept = datetime.fromisoformat(arrived_at) - datetime.fromisoformat(first[3])
+        stepped = datetime.fromisoformat(first[3]).replace(tzinfo=None)  # stored UTC either way
+        kept = datetime.fromisoformat(arrived_at) - stepped
         assert abs(kept.total_seconds()) <= 0.001  # the original arrival (to the ms stored)

@@ -111,16 +111,24 @@ STATES = [  # (agent, state, reason, start, end)
 ]
 
 
-async def seed(url: str, *, timeline_column: frozenset[str] = frozenset()) -> None:
+async def seed(
+    url: str,
+    *,
+    timeline_column: frozenset[str] = frozenset(),
+    resumed: frozenset[str] = frozenset(),
+) -> None:
     """``timeline_column``: calls whose steps go into ``calls.timeline`` (how the daemon writes
-    them now) instead of ``call_events`` rows (how calls written before 0006_storage have them)."""
+    them now) instead of ``call_events`` rows (how calls written before 0006_storage have them).
+    ``resumed``: calls whose first step is in the column and the rest in rows (a daemon died and
+    another resumed the call: its steps are rows)."""
+    first = {c: min(seq for c2, seq, *_ in EVENTS if c2 == c) for c in resumed}
     engine = create_engine(url)
     try:
         await upgrade(engine)
         async with async_sessionmaker(engine)() as session, session.begin():
             session.add_all(
-                Call(**row, timeline=timeline_of(row["id"]))
-                if row["id"] in timeline_column
+                Call(**row, timeline=timeline_of(row["id"], first.get(row["id"])))
+                if row["id"] in timeline_column | resumed
                 else Call(**row)
                 for row in CALLS
             )
@@ -128,7 +136,7 @@ async def seed(url: str, *, timeline_column: frozenset[str] = frozenset()) -> No
             session.add_all(
                 CallEvent(call_id=c, seq=seq, at=at(t), kind=kind, agent_id=agent)
                 for c, seq, t, kind, agent in EVENTS
-                if c not in timeline_column
+                if c not in timeline_column and seq != first.get(c)
             )
             session.add_all(
                 AgentStateLog(agent_id=agent, state=state, reason=reason, started_at=at(start),
@@ -139,13 +147,14 @@ async def seed(url: str, *, timeline_column: frozenset[str] = frozenset()) -> No
         await engine.dispose()
 
 
-def timeline_of(call_id: str) -> list[dict[str, Any]]:
-    """The call's EVENTS as its stored timeline, with a step reports do not read (arrived)."""
+def timeline_of(call_id: str, only_seq: int | None = None) -> list[dict[str, Any]]:
+    """The call's EVENTS as its stored timeline, with a step reports do not read (arrived);
+    ``only_seq``: just that step (a resumed call's first daemon)."""
     steps = [TimelineStep(seq=0, at=at(0), kind="arrived")]
     steps += [
         TimelineStep(seq=seq, at=at(t), kind=kind, agent_id=agent)
         for c, seq, t, kind, agent in EVENTS
-        if c == call_id
+        if c == call_id and only_seq in (None, seq)
     ]
     return encode_timeline(steps)
 

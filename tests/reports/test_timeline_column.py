@@ -48,3 +48,19 @@ async def test_reports_read_the_timeline_column_like_timeline_rows(
     assert await timeline(db_url) == expected
     for options in ({}, {"by": "agent"}, {"interval": "1h"}):
         assert await report(db_url, **options) == await report(rows_only, **options)
+
+
+@pytest.mark.asyncio
+async def test_a_resumed_call_is_its_column_and_its_rows_in_step_order(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A daemon died mid-call and another resumed it: the first daemon's steps are in
+    ``calls.timeline``, the second's are ``call_events`` rows; the reports see one timeline."""
+    rows_only = f"sqlite+aiosqlite:///{tmp_path}/rows.db"
+    await seed(rows_only)
+    await seed(db_url, timeline_column=frozenset({"c2"}), resumed=frozenset({"c1"}))
+    expected = await timeline(rows_only)
+    assert len(expected["c1"]) >= 2  # a step on each side
+    assert await timeline(db_url) == expected
+    for options in ({}, {"by": "agent"}):
+        assert await report(db_url, **options) == await report(rows_only, **options)

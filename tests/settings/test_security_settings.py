@@ -141,7 +141,7 @@ def test_manager_conf_check_reports_system_unneeded_and_missing_classes() -> Non
     problems = [str(i) for i in check_manager_conf(OLD_MANAGER_CONF, "hotline", "m.conf")]
     assert not any("read grants system" in p for p in problems)  # read: events only
     assert any("line 8: write grants system" in p for p in problems)
-    assert any("read: grants agent, dialplan, reporting, which the daemon does not use" in p
+    assert any("read: grants dialplan, reporting, which the daemon does not use" in p
                for p in problems)  # fmt: skip
     short = OLD_MANAGER_CONF.replace("system,call,agent,originate,reporting", "call")
     assert any("write: missing originate, reporting" in str(i)

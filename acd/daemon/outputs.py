@@ -38,7 +38,6 @@ from acd.logging import get_logger
 from acd.storage.commands import (
     AppendAgentState,
     AppendCallEvent,
-    UpsertAgentSession,
     UpsertCall,
     WriteCommand,
 )
@@ -102,7 +101,8 @@ class Outputs:
         # row write per call instead of one call_events row per step); from call_opened to
         # call_final, so it holds only the calls in progress.
         self._timelines: dict[str, list[TimelineStep]] = {}
-        self._sessions_due: set[str] = set()  # agents changed since the last floor_changed
+        # Stored changes since the last floor_changed: (change, wall time, pause reason)
+        self._changes_due: list[tuple[AgentChanged, float, str | None]] = []
         self._sessions_held = False
 
     # -- calls ------------------------------------------------------------------------------
@@ -202,57 +202,59 @@ class Outputs:
                 self.prefix, change.agent_id, change.new.value, at, reason=reason
             )
             self.publisher.publish(pub)
-        self._sessions_due.add(change.agent_id)  # the session follows every change
         if {change.old, change.new} <= _STAFFED_IDLE:
             # A ring that starts or ends without an answer: the stored interval stays "ready".
             # The reports count reserved exactly as ready (staffed, not busy: acd.kpi), so
             # occupancy is unchanged and every offer saves a row (issue 13: writes per call).
+            # A daemon killed during a ring restores the agent ready (acd.engine.sessions).
             return
-        self._state_seq += 1
-        self._write(
-            AppendAgentState(
-                idempotency_key=f"{change.agent_id}:st:{at:.6f}:{self._state_seq}",
-                agent_id=change.agent_id,
-                state=change.new.value,
-                reason=reason,
-                at=utc(at),
-            )
-        )
+        self._changes_due.append((change, at, reason))
 
     def floor_changed(self, floor: Floor, now: float) -> None:
         """Cheap: the queue statistics task (``acd.daemon.queue_stats``) reads the floor. The
-        sessions of the agents who changed are stored here, in the owner task, after the
-        floor took the whole input (a state and its wrap-up deadline and call, together)."""
+        agents' changes are stored here, in the owner task, after the floor took the whole
+        input: an agent's last change carries its session (a state with its wrap-up deadline
+        and call, together), one row write per change."""
         del now
+        due, self._changes_due = self._changes_due, []
         if not self._sessions_held:
-            for agent_id in sorted(self._sessions_due):
-                self._store_session(floor, agent_id)
-        self._sessions_due.clear()
+            last = {change.agent_id: n for n, (change, _at, _reason) in enumerate(due)}
+            for n, (change, at, reason) in enumerate(due):
+                self._store_change(floor, change, at, reason, last[change.agent_id] == n)
         self._floor_changed()
 
     def hold_sessions(self) -> None:
         """The daemon stops: what its ending calls do to the floor (a conversation released
         as its FastAGI session is cancelled, while Asterisk's bridge stays up) is not what the
-        agents do. The sessions stay as they were; the next start reconciles them."""
+        agents do. Their intervals (their sessions) stay as they were until the stop closes
+        them; the next start reconciles them."""
         self._sessions_held = True
 
-    def _store_session(self, floor: Floor, agent_id: str) -> None:
-        session = session_of(floor, agent_id)
-        wall = self._agent_at.get(agent_id) or self._clocks.wall()
-        due = session.wrap_up_due
+    def _store_change(
+        self, floor: Floor, change: AgentChanged, at: float, reason: str | None, last: bool
+    ) -> None:
+        agent_id = change.agent_id
+        spec = floor.specs.get(agent_id)
+        due_wall = call_id = queue = None
+        if last and agent_id in floor.agents:
+            session = session_of(floor, agent_id)
+            due = session.wrap_up_due
+            due_wall = None if due is None else utc(self._clocks.to_wall(due))
+            queue = session.queue
+            # a ring the interval does not show (a ready row) keeps no call
+            call_id = session.call_id if session.state is change.new else None
         self._state_seq += 1
         self._write(
-            UpsertAgentSession(
-                idempotency_key=f"{agent_id}:session:{wall:.6f}:{self._state_seq}",
+            AppendAgentState(
+                idempotency_key=f"{agent_id}:st:{at:.6f}:{self._state_seq}",
                 agent_id=agent_id,
-                state=session.state.value,
-                reason=session.reason,
-                endpoint=floor.specs[agent_id].endpoint,
-                since=utc(wall),
-                wrap_up_due=None if due is None else utc(self._clocks.to_wall(due)),
-                call_id=session.call_id,
-                queue=session.queue,
-                updated_at=utc(self._clocks.wall()),
+                state=change.new.value,
+                reason=reason,
+                at=utc(at),
+                endpoint=None if spec is None else spec.endpoint,
+                wrap_up_due=due_wall,
+                call_id=call_id,
+                queue=queue,
             )
         )
 

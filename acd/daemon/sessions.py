@@ -10,7 +10,8 @@ At start (``restore``), before the floor is published and FastAGI takes a call:
    which opens its new interval and republishes its state (``Outputs``).
 
 At a clean stop every open interval is closed at the stop's time (``close_at_stop``); the
-sessions stay, so the agents are logged in again at the next start.
+sessions stay (each agent's latest interval, open or closed, is its session:
+``acd.storage.agent_sessions``), so the agents are logged in again at the next start.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from acd.daemon.service import AcdService
 from acd.engine.agent import AgentState
 from acd.engine.sessions import AgentSession, restore_inputs
 from acd.logging import get_logger
+from acd.storage.agent_sessions import latest_sessions
 from acd.storage.commands import CloseOpenStates, MarkAlive
-from acd.storage.models import AgentSession as SessionRow
 from acd.storage.models import AgentStateLog, DaemonHeartbeat
 from acd.storage.writer import StorageWriter
 
@@ -119,16 +120,14 @@ class Sessions:
         """The stored sessions (wall-clock seconds), the last time known, open intervals."""
         log_ = AgentStateLog
         async with self._db.connect() as db:
-            rows = (await db.execute(select(*SessionRow.__table__.c))).all()
+            rows = await latest_sessions(db, self._devices)
             beat = await db.scalar(select(func.max(DaemonHeartbeat.seen_at)))
             last_change = await db.scalar(select(func.max(log_.started_at)))
             open_rows = await db.scalar(
                 select(func.count()).select_from(log_).where(log_.ended_at.is_(None))
             )
         stored: dict[str, AgentSession] = {}
-        for row in rows:
-            if row.agent_id not in self._devices:
-                continue  # no longer configured
+        for row in rows.values():  # the configured agents only
             try:
                 state = AgentState(row.state)
             except ValueError:

@@ -1,9 +1,10 @@
 """Agent sessions that outlive the daemon: what is stored of each agent, and how a new daemon
 takes it back.
 
-``session_of`` reads one agent's session off the floor (the owner task stores it after every
-change: ``agent_sessions``). ``restore_inputs`` is the start-up decision, from the stored
-sessions and what Asterisk says now (which agents' phones still have a channel): one
+``session_of`` reads one agent's session off the floor (the owner task stores it with every
+change, on the interval the change opens: ``acd.storage.agent_sessions``). ``restore_inputs``
+is the start-up decision, from the stored sessions and what Asterisk says now (which agents'
+phones still have a channel): one
 ``RestoreAgent`` per agent who was logged in. Pure: times are parameters, in one time base
 (the caller's; the daemon passes wall-clock seconds).
 
@@ -14,7 +15,9 @@ The rules:
 - ringing, talking or talking-then-logging-out with a channel still on the phone: talking, with
   that channel as the outside call, until the phone is free again. Without a channel the call
   ended while no daemon was there: ready (or logged out, for a pending logout), since nobody
-  knows when its wrap-up would have ended;
+  knows when its wrap-up would have ended. (A ring is not stored as its own interval: the
+  daemon stores a ringing agent as ready, and a ready agent whose phone is busy is not offered
+  until it is free, ``DeviceState.free``);
 - in wrap-up: what is left of it, or ready when it is over.
 """
 
@@ -32,7 +35,8 @@ _TALKING = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.PENDING_LOGOUT)
 
 @dataclass(frozen=True, slots=True)
 class AgentSession:
-    """One agent's session as stored (``agent_sessions``); times in the caller's time base."""
+    """One agent's session as stored (its latest ``agent_state_log`` interval); times in the
+    caller's time base."""
 
     agent_id: str
     state: AgentState

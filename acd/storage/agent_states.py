@@ -218,6 +218,11 @@ async def _apply_one(
         "started_at": at,
         "ended_at": None,
         "change_key": change.idempotency_key,
+        # the session (every row has every key: one executemany)
+        "endpoint": change.endpoint,
+        "wrap_up_due": change.wrap_up_due,
+        "call_id": change.call_id,
+        "queue": change.queue,
     }
     batch.new_rows.append(row)
     opened = Interval(change.state, change.reason, at, None, new_row=row)

@@ -39,7 +39,6 @@ from acd.storage.engine import Database, dialect_name
 from acd.storage.models import (
     CALLBACK_STATES,
     Agent,
-    AgentSession,
     AppliedWrite,
     AuditLog,
     Base,
@@ -103,7 +102,6 @@ async def apply_batch(db: Database, commands: list[WriteCommand], now: datetime)
         run = []
         await close_open_states(db, change.at)
     skipped += await apply_state_changes(db, run)
-    await _upsert(db, AgentSession, "agent_id", list(plan.sessions.values()))
     await _upsert(db, DaemonHeartbeat, "node", list(plan.heartbeats.values()))
     return skipped
 

@@ -28,7 +28,6 @@ from acd.storage.commands import (
     MarkAlive,
     UpdateCallback,
     UpsertAgent,
-    UpsertAgentSession,
     UpsertCall,
     UpsertCustomer,
     WriteCommand,
@@ -52,7 +51,6 @@ class BatchPlan:
     claimed: list[InsertRecordingPause | AppendAudit] = field(default_factory=list)
     # in submit order: a close applies between the changes before and after it
     agent_states: list[AppendAgentState | CloseOpenStates] = field(default_factory=list)
-    sessions: dict[str, Row] = field(default_factory=dict)  # agent -> the last session
     heartbeats: dict[str, Row] = field(default_factory=dict)  # node -> the last mark
 
 
@@ -79,8 +77,6 @@ def plan_batch(commands: Iterable[WriteCommand]) -> BatchPlan:
                 )
             case AppendAgentState() | CloseOpenStates():
                 plan.agent_states.append(command)
-            case UpsertAgentSession():
-                plan.sessions[command.agent_id] = _fields(command, drop=("idempotency_key",))
             case MarkAlive():
                 plan.heartbeats[command.node] = {"node": command.node, "seen_at": command.at}
             case UpsertAgent():

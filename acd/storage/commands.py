@@ -54,6 +54,8 @@ class AppendAgentState:
     """Close the agent's open interval at ``at`` and open ``state``/``reason`` from ``at``.
 
     Idempotent by its key, stored on the interval it opens (``agent_state_log.change_key``).
+    The session fields ride on that interval: the agent's latest interval is its session, what a
+    restarted daemon takes back (``acd.daemon.sessions``), so a change is one row write.
     """
 
     idempotency_key: str
@@ -61,6 +63,10 @@ class AppendAgentState:
     state: str
     reason: str | None
     at: datetime
+    endpoint: str | None = None  # the device the agent works on
+    wrap_up_due: datetime | None = None
+    call_id: str | None = None  # the call in conversation (or the outside call)
+    queue: str | None = None  # that call's queue (the wrap-up length)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,23 +77,6 @@ class CloseOpenStates:
 
     idempotency_key: str
     at: datetime
-
-
-@dataclass(frozen=True, kw_only=True)
-class UpsertAgentSession:
-    """The agent's session as the floor has it (``agent_sessions``); idempotent by the agent id,
-    the last one submitted wins."""
-
-    idempotency_key: str
-    agent_id: str
-    state: str
-    reason: str | None
-    endpoint: str
-    since: datetime
-    wrap_up_due: datetime | None
-    call_id: str | None
-    queue: str | None
-    updated_at: datetime
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,7 +185,6 @@ WriteCommand = (
     | AppendCallEvent
     | AppendAgentState
     | CloseOpenStates
-    | UpsertAgentSession
     | MarkAlive
     | InsertRecording
     | InsertCallback
@@ -214,7 +202,6 @@ COMMAND_TYPES: Final[dict[str, type[WriteCommand]]] = {
         AppendCallEvent,
         AppendAgentState,
         CloseOpenStates,
-        UpsertAgentSession,
         MarkAlive,
         InsertRecording,
         InsertCallback,

@@ -37,6 +37,12 @@ T = TypeVar("T")
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 FAST_AGENT = AgentBehaviour(answer_after=0.5, talk_time=2.0, hangs_up="agent")
 WAIT_LIMIT_S = 8.0
+# Each agent's latest interval: its stored session (acd.storage.agent_sessions).
+SESSIONS_SQL = (
+    "SELECT agent_id, state, reason FROM agent_state_log AS l WHERE id = (SELECT id FROM "
+    "agent_state_log AS m WHERE m.agent_id = l.agent_id ORDER BY started_at DESC, id DESC "
+    "LIMIT 1)"
+)
 
 
 class QueueAtOnce:
@@ -240,6 +246,10 @@ class Harness:
         """Read the daemon's SQLite file (after ``stop_daemon``: every write is flushed)."""
         with sqlite3.connect(self.db_path) as db:
             return list(db.execute(sql, params))
+
+    def sessions(self) -> list[tuple[Any, ...]]:
+        """(agent, state, reason) of each agent's stored session (its latest interval), sorted."""
+        return sorted(self.rows(SESSIONS_SQL))
 
     def timeline(self, call_id: str | None = None) -> list[dict[str, Any]]:
         """Every stored timeline step (``calls.timeline``; ``call_id`` and ``number`` added),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from acd.daemon import call_steps
-from acd.daemon.call_events import ROW_AFTER, step_event
+from acd.daemon.call_events import ROW_AFTER, step_event, utc
 from acd.daemon.call_state import CallState, fold
 from acd.daemon.call_steps import (
     Answered,
@@ -32,10 +32,23 @@ from acd.daemon.call_steps import (
     Transferred,
 )
 from acd.daemon.calls import Call
+from acd.daemon.clocks import Clocks
 from acd.daemon.closed_calls import finished_facts
 from acd.daemon.outputs import Outputs
 from acd.engine.agent import AgentChanged, AgentState
+from acd.engine.floor import Floor
+from acd.engine.floor_inputs import (
+    AgentAction,
+    AgentRequest,
+    CallEnded,
+    CallerArrived,
+    FloorInput,
+    RingAnswered,
+    Tick,
+)
+from acd.engine.model import WaitingCall
 from acd.storage.commands import AppendAgentState, InsertCallback, UpsertCall, WriteCommand
+from tests.engine.test_floor import make_floor
 
 ROOT = Path(__file__).resolve().parents[2]
 # The call's own task: the only code allowed to add steps to a call.
@@ -309,5 +322,55 @@ def test_a_ring_without_an_answer_stores_no_state_row_but_is_still_published() -
         (s.WRAP_UP, s.READY, 7.0),
     ]:
         outputs.agent_changed(AgentChanged("a1", old, new, None, at))
+        outputs.floor_changed(make_floor(), at)  # stored once the floor took the input
     stored = [c for c in writer.commands if isinstance(c, AppendAgentState)]
     assert [c.state for c in stored] == ["ready", "on_call", "wrap_up", "ready"]
+
+
+def _run(floor: Floor, outputs: Outputs, inp: FloorInput, now: float) -> None:
+    """What the owner task does with an input (``AcdService._dispatch``)."""
+    for effect in floor.handle(inp, now):
+        if isinstance(effect, AgentChanged):
+            outputs.agent_changed(effect)
+    outputs.floor_changed(floor, now)
+
+
+def test_each_agent_change_is_one_row_carrying_the_session() -> None:
+    # issue 13: the session rides on the interval the change opens (no second write)
+    writer = Collected()
+    clocks = Clocks(wall=lambda: 1000.0, steady=lambda: 100.0)  # wall = steady + 900
+    outputs = Outputs(publisher=None, writer=writer, clocks=clocks)  # type: ignore[arg-type]
+    floor = make_floor(wrap_up_s=10.0)
+    _run(floor, outputs, AgentRequest("alice", AgentAction.LOGIN), 1.0)
+    _run(floor, outputs, CallerArrived(WaitingCall("c1", "orders", 2.0, 0)), 2.0)  # rings
+    _run(floor, outputs, RingAnswered("c1"), 3.0)
+    _run(floor, outputs, CallEnded("c1"), 20.0)
+    _run(floor, outputs, Tick(), 30.0)
+    assert all(isinstance(c, AppendAgentState) for c in writer.commands)
+    rows = [
+        (c.state, c.at.timestamp(), c.call_id, c.queue, c.wrap_up_due, c.endpoint)
+        for c in writer.commands
+        if isinstance(c, AppendAgentState)
+    ]
+    assert rows == [
+        ("ready", 901.0, None, None, None, "PJSIP/1001"),
+        ("on_call", 903.0, "c1", "orders", None, "PJSIP/1001"),
+        ("wrap_up", 920.0, None, "orders", utc(930.0), "PJSIP/1001"),
+        ("ready", 930.0, None, "orders", None, "PJSIP/1001"),
+    ]
+
+
+def test_while_the_daemon_stops_no_agent_change_is_stored() -> None:
+    # what releasing the calls does to the floor is not what the agents do: the on_call
+    # interval stays the agent's session (closed at the stop, restored at the next start)
+    writer = Collected()
+    outputs = Outputs(publisher=None, writer=writer)  # type: ignore[arg-type]
+    floor = make_floor()
+    _run(floor, outputs, AgentRequest("alice", AgentAction.LOGIN), 1.0)
+    _run(floor, outputs, CallerArrived(WaitingCall("c1", "orders", 2.0, 0)), 2.0)
+    _run(floor, outputs, RingAnswered("c1"), 3.0)
+    outputs.hold_sessions()
+    _run(floor, outputs, CallEnded("c1"), 4.0)
+    assert floor.agents["alice"].state is AgentState.WRAP_UP
+    stored = [c.state for c in writer.commands if isinstance(c, AppendAgentState)]
+    assert stored == ["ready", "on_call"]

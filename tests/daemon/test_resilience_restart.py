@@ -133,7 +133,7 @@ async def test_restart_under_traffic_keeps_every_login_and_the_talking_agent_bus
     assert h.rows("select agent_id, outcome from calls where caller_number = '5550802'") == [
         (other, "answered")
     ]
-    assert sorted(h.rows("select agent_id, state, reason from agent_sessions")) == sorted(
+    assert h.sessions() == sorted(
         [(talker, "ready", None), (other, "ready", None), (luncher, "paused", "lunch")]
     )
     assert h.rows("select count(*) from agent_state_log where ended_at is null") == [(0,)]

@@ -98,7 +98,7 @@ async def test_a_phone_unregistered_while_the_daemon_was_down_pauses_its_restore
         h.sim.faults.phone_reachable(lost.endpoint)
         await h.wait_for(lambda: state_is(h, lost.id, "ready"), "the phone back, the agent ready")
         await h.stop_daemon()
-    assert sorted(h.rows("select agent_id, state, reason from agent_sessions")) == [
+    assert h.sessions() == [
         (lost.id, "ready", None),
         (fine.id, "ready", None),
     ]
@@ -132,3 +132,72 @@ async def test_killed_mid_conversation_the_restarted_daemon_keeps_the_agent_talk
         (other, "answered")
     ]
     assert h.rows("select count(*) from agent_state_log where ended_at is null") == [(0,)]
+
+
+@pytest.mark.asyncio
+async def test_killed_during_wrap_up_the_restarted_daemon_keeps_what_is_left_of_it(
+    tmp_path: Path,
+) -> None:
+    # The wrap-up deadline rides on the wrap_up interval (one row write per change): the crash
+    # leaves it open, the next start closes it and takes the agent back in wrap-up.
+    settings = floor_settings(1, wrap_up_s=60.0)
+    [agent] = (a.id for a in settings.agents)
+    async with floor_harness(tmp_path, settings=settings) as h:
+        await h.place(CallerBehaviour(number="5551301", hangup_after=None))
+        await h.wait_for(lambda: state_is(h, agent, "wrap_up"), "the agent in wrap-up")
+        await h.daemon.writer.wait_drained()
+        await h.sigkill_daemon()
+        [(state, due, call_queue)] = h.rows(
+            "select state, wrap_up_due, queue from agent_state_log where ended_at is null"
+        )
+        restarted = await h.start_daemon(login=False)
+        assert restarted.restored is not None
+        assert restarted.restored.agents == 1
+        left = await h.floor(
+            lambda f, now: (f.agents[agent].state.value, (f.agents[agent].wrap_up_due or 0) - now)
+        )
+        await h.stop_daemon()
+    [(queue,)] = h.rows("select queue from calls where caller_number = '5551301'")
+    assert (state, call_queue) == ("wrap_up", queue)
+    assert due is not None
+    assert left[0] == "wrap_up"
+    assert 0 < left[1] < 60.0  # what was left of it, not a new wrap-up
+
+
+@pytest.mark.asyncio
+async def test_killed_during_a_ring_the_agent_is_restored_ready_and_offered_once_free(
+    tmp_path: Path,
+) -> None:
+    # A ring is not stored (one row write per change, issue 13): the agent's session is its
+    # ready interval. The restored agent's phone is still busy with the old daemon's Dial, so
+    # it is offered nothing until the phone is free; the next caller waits for it, not dropped.
+    settings = floor_settings(2, ring_timeout_s=60.0)
+    ringer, other = (a.id for a in settings.agents)
+    phones = {a.endpoint: FAST_AGENT for a in settings.agents}
+    phones[settings.agents[0].endpoint] = AgentBehaviour(
+        answer_after=40.0, talk_time=30.0, hangs_up="agent"
+    )
+    async with floor_harness(tmp_path, settings=settings, behaviour=phones) as h:
+        await h.daemon.acd.agent_input(other, AgentAction.PAUSE, "meeting")
+        await h.place(CallerBehaviour(number="5551401", hangup_after=None))
+        await h.wait_for(lambda: state_is(h, ringer, "reserved"), "the agent's phone ringing")
+        await h.daemon.writer.wait_drained()
+        await h.sigkill_daemon()  # the ringing Dial goes on in Asterisk (RECORDED q2 c2)
+        restarted = await h.start_daemon(login=False)
+        assert restarted.restored is not None
+        assert (restarted.restored.agents, restarted.restored.talking) == (2, 0)
+        await h.place(CallerBehaviour(number="5551402", hangup_after=None))
+
+        async def waiting() -> bool:
+            return await h.floor(lambda f, _now: f.router.waiting_count() == 1)
+
+        await h.wait_for(waiting, "the second caller on the floor")
+        assert await h.agent_states() == {ringer: "ready", other: "paused"}  # not offered
+        await h.wait_for(
+            lambda: state_is(h, ringer, "on_call"), "the phone free, then offered", limit_s=15.0
+        )
+        await h.wait_for(h.quiet, "every call to end", limit_s=15.0)
+        await h.stop_daemon()
+    assert h.rows("select agent_id, outcome from calls where caller_number = '5551402'") == [
+        (ringer, "answered")
+    ]

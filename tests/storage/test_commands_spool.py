@@ -20,7 +20,6 @@ from acd.storage.commands import (
     SpoolFormatError,
     UpdateCallback,
     UpsertAgent,
-    UpsertAgentSession,
     UpsertCall,
     UpsertCustomer,
     WriteCommand,
@@ -65,17 +64,16 @@ SAMPLES: list[WriteCommand] = [
     ),
     AppendAgentState(idempotency_key="a1:s:1", agent_id="a1", state="paused", reason=None, at=T0),
     CloseOpenStates(idempotency_key="close:1", at=T0),
-    UpsertAgentSession(
-        idempotency_key="a1:session:1",
+    AppendAgentState(
+        idempotency_key="a1:s:2",
         agent_id="a1",
         state="wrap_up",
         reason=None,
+        at=T0,
         endpoint="PJSIP/1001",
-        since=T0,
         wrap_up_due=T0 + timedelta(seconds=30),
         call_id="c1",
         queue="sales",
-        updated_at=T0,
     ),
     MarkAlive(idempotency_key="alive:1", node="active", at=T0),
     InsertRecording(

@@ -1,5 +1,6 @@
-"""Agent sessions, the heartbeat and the close of open intervals, written through the batch
-path on both back-ends: idempotent on replay, and a close keeps its place in submit order."""
+"""Agent sessions (each agent's latest interval), the heartbeat and the close of open
+intervals, written through the batch path on both back-ends: idempotent on replay, a close
+keeps its place in submit order, and a closed latest interval is still the agent's session."""
 
 from __future__ import annotations
 
@@ -8,17 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from acd.storage.agent_sessions import StoredSession, latest_sessions
 from acd.storage.apply import apply_batch
-from acd.storage.commands import (
-    AppendAgentState,
-    CloseOpenStates,
-    MarkAlive,
-    UpsertAgentSession,
-    WriteCommand,
-)
+from acd.storage.commands import AppendAgentState, CloseOpenStates, MarkAlive, WriteCommand
 from acd.storage.engine import create_engine
 from acd.storage.migrate import upgrade
-from acd.storage.models import AgentSession, AgentStateLog, DaemonHeartbeat
+from acd.storage.models import AgentStateLog, DaemonHeartbeat
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -27,24 +23,17 @@ def s(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def change(agent: str, state: str, at: float, reason: str | None = None) -> AppendAgentState:
+def change(
+    agent: str, state: str, at: float, reason: str | None = None, **session: object
+) -> AppendAgentState:
     return AppendAgentState(
-        idempotency_key=f"{agent}:st:{at}", agent_id=agent, state=state, reason=reason, at=s(at)
-    )
-
-
-def session(agent: str, state: str, at: float, reason: str | None = None) -> UpsertAgentSession:
-    return UpsertAgentSession(
-        idempotency_key=f"{agent}:session:{at}",
+        idempotency_key=f"{agent}:st:{at}:{state}",
         agent_id=agent,
         state=state,
         reason=reason,
+        at=s(at),
         endpoint="PJSIP/1001",
-        since=s(at),
-        wrap_up_due=None,
-        call_id=None,
-        queue=None,
-        updated_at=s(at),
+        **session,  # type: ignore[arg-type]
     )
 
 
@@ -55,10 +44,10 @@ async def test_sessions_heartbeat_and_ordered_close(db_url: str) -> None:
         await upgrade(engine)
         first: list[WriteCommand] = [
             change("a1", "ready", 0),
-            session("a1", "ready", 0),
             change("a1", "paused", 10, "lunch"),
-            session("a1", "paused", 10, "lunch"),
             change("a2", "ready", 5),
+            change("a2", "on_call", 6, call_id="c1", queue="sales"),
+            change("a2", "wrap_up", 8, wrap_up_due=s(38), queue="sales"),
             MarkAlive(idempotency_key="alive:1", node="active", at=s(20)),
         ]
         # The next start: close what the crash left open at the last time known (20), then the
@@ -66,7 +55,6 @@ async def test_sessions_heartbeat_and_ordered_close(db_url: str) -> None:
         restart: list[WriteCommand] = [
             CloseOpenStates(idempotency_key="close:20", at=s(20)),
             change("a1", "paused", 30, "lunch"),
-            session("a1", "paused", 30, "lunch"),
             MarkAlive(idempotency_key="alive:2", node="active", at=s(30)),
         ]
         for batch in (first, restart, first + restart):  # the replay changes nothing
@@ -83,19 +71,21 @@ async def test_sessions_heartbeat_and_ordered_close(db_url: str) -> None:
                     ).order_by(AgentStateLog.agent_id, AgentStateLog.started_at)
                 )
             ).all()
-            sessions = (
-                await db.execute(
-                    select(AgentSession.agent_id, AgentSession.state, AgentSession.reason)
-                )
-            ).all()
+            sessions = await latest_sessions(db, ["a1", "a2", "a9"])
             beat = await db.scalar(select(DaemonHeartbeat.seen_at))
         assert [tuple(r) for r in log] == [
             ("a1", "ready", s(0), s(10)),
             ("a1", "paused", s(10), s(20)),
             ("a1", "paused", s(30), None),
-            ("a2", "ready", s(5), s(20)),
+            ("a2", "ready", s(5), s(6)),
+            ("a2", "on_call", s(6), s(8)),
+            ("a2", "wrap_up", s(8), s(20)),
         ]
-        assert [tuple(r) for r in sessions] == [("a1", "paused", "lunch")]
+        # a1: the interval the restart opened; a2: the one the crash's close ended
+        assert sessions == {
+            "a1": StoredSession("a1", "paused", "lunch", s(30), "PJSIP/1001", None, None, None),
+            "a2": StoredSession("a2", "wrap_up", None, s(8), "PJSIP/1001", s(38), None, "sales"),
+        }
         assert beat == s(30)
         # A clean stop closes the rest; an interval opened after the close's time stays open.
         async with engine.begin() as db:
@@ -109,5 +99,30 @@ async def test_sessions_heartbeat_and_ordered_close(db_url: str) -> None:
                 select(AgentStateLog.started_at).where(AgentStateLog.ended_at.is_(None))
             )
         assert still_open == s(30)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_of_changes_at_one_instant_the_last_written_is_the_session(db_url: str) -> None:
+    engine = create_engine(db_url)
+    try:
+        await upgrade(engine)
+        batch: list[WriteCommand] = [
+            change("a1", "ready", 0),
+            change("a1", "on_call", 5, call_id="c1", queue="sales"),
+            change("a1", "pending_logout", 5, call_id="c1", queue="sales"),
+        ]
+        async with engine.begin() as db:
+            await apply_batch(db, batch, s(6))
+        async with engine.begin() as db:
+            await apply_batch(db, [CloseOpenStates(idempotency_key="close:9", at=s(9))], s(9))
+        async with engine.connect() as db:
+            sessions = await latest_sessions(db, ["a1"])
+        assert sessions == {
+            "a1": StoredSession(
+                "a1", "pending_logout", None, s(5), "PJSIP/1001", None, "c1", "sales"
+            )
+        }
     finally:
         await engine.dispose()

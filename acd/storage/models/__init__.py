@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from acd.storage.models.agents import Agent, AgentSession, AgentStateLog, DaemonHeartbeat
+from acd.storage.models.agents import Agent, AgentStateLog, DaemonHeartbeat
 from acd.storage.models.base import Base, UtcDateTime
 from acd.storage.models.calls import (
     EVENT_KINDS,
@@ -35,7 +35,6 @@ __all__ = [
     "USER_KINDS",
     "USER_ROLES",
     "Agent",
-    "AgentSession",
     "AgentStateLog",
     "AppliedWrite",
     "AuditLog",

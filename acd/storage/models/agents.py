@@ -1,4 +1,5 @@
-"""``agents`` (the roster) and ``agent_state_log`` (append-only state intervals)."""
+"""``agents`` (the roster), ``agent_state_log`` (append-only state intervals, the latest of
+each agent also its session) and ``daemon_heartbeats``."""
 
 from __future__ import annotations
 
@@ -41,6 +42,12 @@ class AgentStateLog(Base):
     # Idempotency key of the write command that opened the interval: its natural key, so a
     # change replayed from the spool is recognised (NULL on rows written before 0006_storage).
     change_key: Mapped[str | None] = mapped_column(String(128))
+    # The agent's session while this interval is its latest (0009_sessions): what a restarted
+    # daemon takes back (``acd.daemon.sessions``). NULL on rows written without a session.
+    endpoint: Mapped[str | None] = mapped_column(String(128))  # the device the agent works on
+    wrap_up_due: Mapped[datetime | None]
+    call_id: Mapped[str | None] = mapped_column(ID)  # the call in conversation (or outside)
+    queue: Mapped[str | None] = mapped_column(String(64))  # that call's queue
 
     __table_args__ = (
         Index("ix_agent_state_log_agent_id_started_at", "agent_id", "started_at"),
@@ -54,23 +61,6 @@ class AgentStateLog(Base):
             postgresql_where=text("ended_at IS NULL"),
         ),
     )
-
-
-class AgentSession(Base):
-    """An agent's session as the daemon's floor last had it, one row per agent, overwritten
-    at every change (``acd.engine.sessions``): what a restarted daemon takes back."""
-
-    __tablename__ = "agent_sessions"
-
-    agent_id: Mapped[str] = mapped_column(ID, primary_key=True)
-    state: Mapped[str] = mapped_column(String(32))
-    reason: Mapped[str | None] = mapped_column(String(64))  # the pause reason
-    endpoint: Mapped[str] = mapped_column(String(128))  # the device the agent works on
-    since: Mapped[datetime]
-    wrap_up_due: Mapped[datetime | None]
-    call_id: Mapped[str | None] = mapped_column(ID)  # offered or in conversation
-    queue: Mapped[str | None] = mapped_column(String(64))  # that call's queue
-    updated_at: Mapped[datetime]
 
 
 class DaemonHeartbeat(Base):

@@ -1,5 +1,9 @@
-"""Agent sessions that outlive the daemon (agent_sessions) and the daemon's heartbeat
-(daemon_heartbeats), for the restore at start and closing what a crash left open.
+"""Agent sessions that outlive the daemon: the session columns of agent_state_log (each
+agent's latest interval is its session) and the daemon's heartbeat (daemon_heartbeats), for
+the restore at start and closing what a crash left open.
+
+Amended in place before any release (issue 13: one row write per agent change): it first
+created a separate agent_sessions table, written next to every interval.
 
 Revision ID: 0009_sessions
 Revises: 0008_fallback
@@ -20,19 +24,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "agent_sessions",
-        sa.Column("agent_id", sa.String(length=64), nullable=False),
-        sa.Column("state", sa.String(length=32), nullable=False),
-        sa.Column("reason", sa.String(length=64), nullable=True),
-        sa.Column("endpoint", sa.String(length=128), nullable=False),
-        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("wrap_up_due", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("call_id", sa.String(length=64), nullable=True),
-        sa.Column("queue", sa.String(length=64), nullable=True),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("agent_id", name=op.f("pk_agent_sessions")),
-    )
+    # Nullable columns: SQLite adds them with a plain ALTER TABLE (no table rebuild); older
+    # intervals have no session (their agents start logged out once, as before 0009).
+    with op.batch_alter_table("agent_state_log", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("endpoint", sa.String(length=128), nullable=True))
+        batch_op.add_column(sa.Column("wrap_up_due", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("call_id", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("queue", sa.String(length=64), nullable=True))
     op.create_table(
         "daemon_heartbeats",
         sa.Column("node", sa.String(length=64), nullable=False),
@@ -43,4 +41,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("daemon_heartbeats")
-    op.drop_table("agent_sessions")
+    with op.batch_alter_table("agent_state_log", schema=None) as batch_op:
+        batch_op.drop_column("queue")
+        batch_op.drop_column("call_id")
+        batch_op.drop_column("wrap_up_due")
+        batch_op.drop_column("endpoint")

@@ -423,8 +423,11 @@ class Daemon:
         tasks.create_task(self.call_reconcile.run(self.ami, self._ami_up), name="call-reconcile")
 
     async def _shut_down(self, http_task: asyncio.Task[None] | None) -> None:
-        """A stop: waiting callers handed back, then the listeners and links closed."""
+        """A stop: no new FastAGI connection (a caller handed back is resumed by the standby or
+        the restarted daemon, never by this one, which would hand them back again), waiting
+        callers handed back, then the listeners and links closed."""
         self._stopping()
+        await self.agi.stop_listening()
         await self._hand_back_waiting_callers()
         if self.http is not None and http_task is not None:
             self.http.stop()

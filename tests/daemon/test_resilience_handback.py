@@ -9,8 +9,9 @@ import pytest
 from acd.asterisk.aio.agi_session import AgiSession
 from acd.daemon.ivr_port import Features, IvrOutcome
 from acd.engine.floor_inputs import AgentAction
+from acd.settings import names
 from acd.sim.plan import CallerBehaviour
-from tests.daemon.harness import floor_harness
+from tests.daemon.harness import WAIT_LIMIT_S, floor_harness
 
 
 @pytest.mark.asyncio
@@ -24,8 +25,18 @@ async def test_graceful_stop_hands_waiting_callers_to_the_fallback_queue(tmp_pat
             lambda: h.floor(lambda f, _now: len(f.router.waiting_calls()) == 2), "two waiting"
         )
         await h.stop_daemon()
-        # the simulator's fallback Queue() must take both (its member is not paused there)
-        await h.wait_for(lambda: len(h.sim_events("QueueCallerJoin")) == 2, "fallback queueing")
+        # no daemon takes their resume attempts (refused, music between them), then the
+        # simulator's fallback Queue() takes both (its member is not paused there)
+        every_attempt = names.RESUME_ATTEMPTS * names.RESUME_RETRY_WAIT_S + WAIT_LIMIT_S
+        await h.wait_for(
+            lambda: len(h.sim_events("QueueCallerJoin")) == 2, "fallback queueing", every_attempt
+        )
+        refused = [
+            m
+            for m in h.sim_events("VarSet")
+            if m.get("Variable") == "AGISTATUS" and m.get("Value") == "FAILURE"
+        ]
+        assert len(refused) == 2 * names.RESUME_ATTEMPTS  # the stopping daemon took none
         await h.wait_for(lambda: len(h.sim_events("AgentConnect")) == 2, "both answered", 15)
         outcomes = h.rows("SELECT outcome, hung_up_by FROM calls ORDER BY id")
         assert outcomes == [("fallback", "system"), ("fallback", "system")]

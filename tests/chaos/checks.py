@@ -51,9 +51,11 @@ async def _imported_to_the_end(rig: Rig) -> bool:
 async def check_calls(rig: Rig, placed: list[str], *, all_answered: bool = False) -> None:
     """``all_answered``: also every row says ``answered`` (each patient caller was put through,
     by a daemon or the fallback ``Queue()``, so any other outcome is a wrong row). Not yet for
-    a daemon that dies or stops (``test_daemon_dies``): its last writes are lost (SIGKILL) or
-    say ``failed`` for a conversation that outlives it (SIGTERM), and a conversation over
-    before the next daemon's reconcile looks is not corrected."""
+    a daemon that dies or stops (``test_daemon_dies``): a caller ringing an agent at that
+    moment whose agent answers afterwards (the Dial outlives the session, RECORDED q2 c2) keeps
+    a row without the answer: ``abandoned`` after SIGKILL (the next daemon's reconcile follows
+    the channel to its Hangup but not its answer), ``fallback`` after SIGTERM (the stopping
+    daemon handed it back; nothing reopens that row, and no queue_log line completes it)."""
     async with asyncio.timeout(SETTLE_LIMIT_S):
         await rig.sim.wait_idle()
         while True:  # the daemons write a call's last row after its channel is gone

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -176,7 +177,9 @@ class Daemon:
             survey=features.survey,
             interrupter=Interrupter(lambda: self.ami),  # PlayDTMF ends a waiting caller's wait
         )
-        self.fallback_import = _fallback_import(settings, options, self.db)
+        self.fallback_import = _fallback_import(
+            settings, options, self.db, hold=lambda: self.writer.spooling
+        )
         self.callbacks = CallbackScheduler(
             reads,
             lambda: self.ami,
@@ -420,7 +423,13 @@ class Daemon:
             tasks.create_task(self.fallback_import.run(), name="fallback-import")
         if self.leadership is not None:
             tasks.create_task(self._keep_leadership(self.leadership), name="leadership")
-        tasks.create_task(self.call_reconcile.run(self.ami, self._ami_up), name="call-reconcile")
+        tasks.create_task(self._reconcile_calls(), name="call-reconcile")
+
+    async def _reconcile_calls(self) -> None:
+        """The rows a previous term left open, read once its spooled writes (a step-down in a
+        database outage) are in: before, a call answered then looks never answered."""
+        await self.writer.wait_replayed()
+        await self.call_reconcile.run(self.ami, self._ami_up)
 
     async def _shut_down(self, http_task: asyncio.Task[None] | None) -> None:
         """A stop: no new FastAGI connection (a caller handed back is resumed by the standby or
@@ -535,14 +544,14 @@ def _floor(settings: Settings) -> Floor:
 
 
 def _fallback_import(
-    settings: Settings, options: RunOptions, db: AsyncEngine
+    settings: Settings, options: RunOptions, db: AsyncEngine, *, hold: Callable[[], bool]
 ) -> FallbackImport | None:
     imports = settings.system.fallback_import
     if not (imports.enabled and options.fallback_import):
         return None
     # queue_log names the member (queues.conf membername = the agent's name)
     members = agent_ids_by_member([(a.name, a.id) for a in settings.agents])
-    return FallbackImport(db, imports, members, clock=options.clock)
+    return FallbackImport(db, imports, members, clock=options.clock, hold=hold)
 
 
 class _Stopped(Exception):

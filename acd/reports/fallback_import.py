@@ -133,8 +133,13 @@ class FallbackImport:
         *,
         clock: Callable[[], float] | None = None,
         from_start: bool = False,
+        hold: Callable[[], bool] | None = None,
     ) -> None:
+        """``hold``: true while the daemon's own writes wait in its spool (``StorageWriter.
+        spooling``); a run then would not see their rows and insert the fallback's instead
+        (the daemon's replay then conflicts) while moving the positions past the lines."""
         self._engine = engine
+        self._hold = hold
         self._settings = settings
         self._agent_ids = dict(agent_ids)
         self._clock = clock or (lambda: datetime.now(UTC).timestamp())
@@ -149,7 +154,8 @@ class FallbackImport:
         """Import now, then every ``every_s``; a failed run is logged and tried again."""
         while True:
             try:
-                await self.run_once()
+                if self._hold is None or not self._hold():
+                    await self.run_once()
             except Exception as exc:  # a database outage: the positions were not moved
                 log.warning("fallback_import_failed", error=str(exc).splitlines()[0][:200])
             await asyncio.sleep(self._settings.every_s)

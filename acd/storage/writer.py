@@ -100,6 +100,7 @@ class StorageWriter:
         self._spooling = False  # True while the spool holds commands not yet applied
         self._attempt = 0
         self._idle = asyncio.Event()
+        self._replayed = asyncio.Event()  # set while nothing waits in the spool
         self._task: asyncio.Task[None] | None = None
         self._in_flight: list[WriteCommand] = []
         self._closing = False
@@ -155,6 +156,12 @@ class StorageWriter:
         """Commands submitted and not yet committed nor spooled."""
         return self._queue.qsize() + len(self._in_flight)
 
+    async def wait_replayed(self) -> None:
+        """Return once no write waits in the spool: a spool found at start (a previous term's
+        writes) is in the database. Readers of the history (the call reconcile, the fallback
+        import) wait for it, or they see rows without their last writes."""
+        await self._replayed.wait()
+
     async def wait_drained(self) -> None:
         """Return once everything submitted so far is in the database (not merely spooled)."""
         while not self._idle.is_set():
@@ -171,6 +178,8 @@ class StorageWriter:
 
     async def start(self) -> None:
         self._set_spooling(await asyncio.to_thread(self._spool.has_entries))
+        if not self._spooling:
+            self._replayed.set()
         self._task = asyncio.create_task(self._drain(), name="storage-writer")
         self._task.add_done_callback(self._keep_unwritten)
 
@@ -292,6 +301,10 @@ class StorageWriter:
     def _set_spooling(self, spooling: bool) -> None:
         changed = spooling != self._spooling
         self._spooling = spooling
+        if spooling:
+            self._replayed.clear()
+        else:
+            self._replayed.set()
         if changed and self._on_outage is not None:
             self._on_outage(spooling)
 

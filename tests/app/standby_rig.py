@@ -204,6 +204,8 @@ def _write_config(
         )
         data["http"]["port"] = http_port
         data["mqtt"].update(client_id=client_id, topic_prefix=prefix)
+        if "mqtt" in ports:
+            data["mqtt"]["port"] = ports["mqtt"]
         data["database"]["spool_dir"] = str(root / "spool")
         data["logging"] = {"format": "json", "level": "info"}
         data["fallback_import"] = {
@@ -237,9 +239,11 @@ async def standby_rig(
     time_scale: float = 4.0,
     start_standby: bool = True,
     active_via: int | None = None,
+    mqtt_port: int | None = None,
 ) -> AsyncIterator[Rig]:
     """``active_via``: the port of a relay to PostgreSQL the active daemon uses (a cut
-    network between it and the database, ``tests.daemon.pg_proxy``)."""
+    network between it and the database, ``tests.daemon.pg_proxy``). ``mqtt_port``: a private
+    broker's port (a test that stops it) instead of the machine's 1883."""
     admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
     name = f"hotline_test_{uuid.uuid4().hex[:12]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -257,6 +261,8 @@ async def standby_rig(
         prefix = f"hotline-test-{uuid.uuid4().hex[:8]}"
         client_id = f"{prefix}-acd"  # the same for both: one configuration, two hosts
         ports = {"agi": free_port(), "standby": free_port()}
+        if mqtt_port is not None:
+            ports["mqtt"] = mqtt_port
         log_dir = asterisk_log_dir(workdir / "a")
         log_dir.mkdir(parents=True)
         # the settings the simulator is rendered from: the active node's (ports["ami"] is

@@ -6,6 +6,7 @@ the capture machine ran in UTC, so Master.csv is read in UTC here.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -260,3 +261,39 @@ async def test_the_position_is_stored_with_the_rows(engine: Any, tmp_path: Path)
         "queue_log": len("".join(LOG).encode()),
         "cdr_csv": len("".join(CDR).encode()),
     }
+
+
+@pytest.mark.asyncio
+async def test_no_run_while_the_daemons_writes_wait_in_its_spool(
+    engine: Any, tmp_path: Path
+) -> None:
+    # The daemon's rows of these calls may be in its spool: a run now would insert the
+    # fallback's rows, lose to the replayed ones and still move the positions past the lines.
+    files = Files(tmp_path)
+    files.append(LOG, CDR)
+    settings = files.settings().model_copy(update={"every_s": 0.01})
+    asked = 0
+    held_twice, round_after_release = asyncio.Event(), asyncio.Event()
+
+    def hold() -> bool:
+        nonlocal asked
+        asked += 1
+        if asked == 2:
+            held_twice.set()
+        elif asked == 4:  # the 3rd round (released) is over
+            round_after_release.set()
+        return asked <= 2
+
+    imports = FallbackImport(
+        engine, settings, MEMBERS, clock=lambda: NOW, from_start=True, hold=hold
+    )
+    task = asyncio.create_task(imports.run())
+    try:
+        await held_twice.wait()
+        assert (imports.runs, await rows(engine)) == (0, {})
+        await round_after_release.wait()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert imports.runs == 1
+    assert len(await rows(engine)) == 5

@@ -327,3 +327,22 @@ async def test_writes_arriving_while_the_writer_paces_share_one_commit(
     await writer.close()
     assert commits == [1, len(story) - 1]
     await check_story(engine)
+
+
+@pytest.mark.asyncio
+async def test_wait_replayed_returns_once_a_previous_runs_spool_is_in_the_database(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    # What the next term's readers (call reconcile, fallback import) wait for: before it, a
+    # call the previous term answered would read as never answered.
+    Spool(tmp_path / "spool").append(call_story())
+    writer = StorageWriter(engine, Spool(tmp_path / "spool"))
+    await writer.start()
+    await writer.wait_replayed()
+    await check_story(engine)
+    assert not writer.spooling
+    await writer.close()
+    fresh = StorageWriter(engine, Spool(tmp_path / "spool-2"))
+    await fresh.start()  # no spool: nothing to wait for
+    await fresh.wait_replayed()
+    await fresh.close()

@@ -12,7 +12,10 @@ logged in (``CoreShowChannels``):
 - a row whose channel is already gone: ``answered`` (if it was) or ``abandoned``, ended now
   (the real end was not observed; logged);
 - a row a stopping daemon wrote ``failed`` in conversation (hung up by ``system``) whose channel
-  is still there is followed like the first kind (the conversation outlived that daemon).
+  is still there is followed like the first kind (the conversation outlived that daemon);
+- a row a stopping daemon wrote ``fallback`` (handed back) while the caller's Dial still rang:
+  followed, and corrected to ``answered`` only if that Dial is answered (``DialEnd`` ANSWER; the
+  Dial outlives the session, RECORDED q2 c2); a ring answered after a SIGKILL likewise.
 Decisions are the pure ``closure``; the rest reads the rows, asks AMI and writes.
 """
 
@@ -52,6 +55,10 @@ class OpenCall:
     # written "failed" by a daemon that stopped (or was cancelled) mid-conversation: corrected
     # only if the conversation is seen going on
     failed_at_stop: bool = False
+    answer_seen: bool = False  # answered after its daemon died (the Dial outlives it: q2 c2)
+    # written "fallback" by a daemon that stopped while the caller's Dial rang: corrected only
+    # if that Dial is seen answered
+    handed_back: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +144,7 @@ class CallReconcile:
         for call in rows:  # all followed before the first await: no Hangup slips through
             if call.uniqueid is not None and call.uniqueid in live:
                 self._following[call.uniqueid] = call
-            elif not call.failed_at_stop:
+            elif not (call.failed_at_stop or call.handed_back):
                 gone.append(call)
         for call in gone:
             await self._close(call, now, False)
@@ -149,9 +156,12 @@ class CallReconcile:
         failed_talking = and_(
             t.c.outcome == "failed", t.c.answered_at.is_not(None), t.c.hung_up_by == "system"
         )
+        handed_back = and_(
+            t.c.outcome == "fallback", t.c.answered_at.is_(None), t.c.hung_up_by == "system"
+        )
         query = select(
             t.c.id, t.c.uniqueid, t.c.answered_at, t.c.queue, t.c.agent_id, t.c.outcome
-        ).where(or_(t.c.outcome.is_(None), failed_talking), t.c.handled_by == "daemon")
+        ).where(or_(t.c.outcome.is_(None), failed_talking, handed_back), t.c.handled_by == "daemon")
         async with self._db.connect() as conn:
             result = await conn.execute(query)
             found = [
@@ -162,6 +172,7 @@ class CallReconcile:
                     r.queue,
                     r.agent_id,
                     failed_at_stop=r.outcome == "failed",
+                    handed_back=r.outcome == "fallback",
                 )
                 for r in result
             ]
@@ -175,14 +186,24 @@ class CallReconcile:
         uniqueid = event.get("Uniqueid") or ""
         if event.name == "QueueCallerJoin":
             self._queued.add(uniqueid)
+        elif event.name == "DialEnd" and uniqueid in self._following:
+            call = self._following[uniqueid]
+            if event.get("DialStatus") == "ANSWER" and call.answered_at is None:
+                # rung before its daemon died, answered after: the Dial went on (RECORDED q2 c2)
+                answered = replace(call, answered_at=self._clock(), answer_seen=True)
+                self._following[uniqueid] = answered
         elif event.name == "Hangup" and uniqueid in self._following:
             call = self._following.pop(uniqueid)
             self._ended.put_nowait((call, self._clock()))
 
     async def _close(self, call: OpenCall, at: float, observed: bool) -> None:
+        if call.handed_back and not call.answer_seen:
+            return  # the fallback Queue() or a resume had them: their row is right as it is
         queued = call.uniqueid in self._queued
         end = closure(call, ended_at=at, observed=observed, queued=queued)
         values: dict[str, object] = {"outcome": end.outcome, "ended_at": utc(end.ended_at)}
+        if call.answer_seen and call.answered_at is not None:
+            values["answered_at"] = utc(call.answered_at)
         recording_id = await self._catalogue(call) if end.outcome == "answered" else None
         if recording_id is not None:
             values["recording_id"] = recording_id

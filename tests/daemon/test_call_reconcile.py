@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from acd.daemon.call_reconcile import OpenCall, closure
+from acd.asterisk.ami.message import Message
+from acd.daemon.call_reconcile import CallReconcile, OpenCall, closure
+from acd.daemon.calls import CallRegistry
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
+from acd.storage.commands import UpsertCall, WriteCommand
+from acd.storage.engine import create_engine
 from tests.daemon.harness import floor_harness
 
 LONG_TALK = AgentBehaviour(answer_after=0.5, talk_time=40.0, hangs_up="agent")
@@ -21,6 +26,41 @@ def test_closure_follows_the_evidence() -> None:
     assert closure(waited, ended_at=200.0, observed=True, queued=True).outcome == "fallback"
     assert closure(waited, ended_at=200.0, observed=False, queued=False).outcome == "abandoned"
     assert closure(talked, ended_at=200.0, observed=False, queued=False).ended_at == 200.0
+
+
+@pytest.mark.asyncio
+async def test_a_ring_answered_after_its_daemon_died_is_closed_answered(tmp_path: Path) -> None:
+    """Rung when the daemon died, answered after (the Dial outlives the FastAGI session,
+    RECORDED q2 c2): the next daemon follows the row, sees the answer (DialEnd ANSWER) and
+    closes it answered with that answer time, not abandoned."""
+    written: list[WriteCommand] = []
+    times = iter([500.0, 560.0])
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/unused.db")
+    reconcile = CallReconcile(
+        engine, CallRegistry(), written.append, recording=None, clock=lambda: next(times)
+    )
+    ringing = OpenCall("c1", "u1", None, "enquiries", "1001")
+    reconcile._following["u1"] = ringing  # as _start does for a live channel
+    other = {"Channel": "Local/x;2", "DestChannel": "Local/1001@agent-phones-1;1"}
+    reconcile._on_event(Message.build((("Event", "DialEnd"),), Uniqueid="u9", **other,
+                                      DialStatus="ANSWER"))  # fmt: skip
+    reconcile._on_event(Message.build((("Event", "DialEnd"),), Uniqueid="u1", **other,
+                                      DialStatus="ANSWER"))  # fmt: skip
+    reconcile._on_event(Message.build((("Event", "Hangup"),), Uniqueid="u1"))
+    call, ended_at = reconcile._ended.get_nowait()
+    assert (call.answered_at, ended_at) == (500.0, 560.0)
+    await reconcile._close(call, ended_at, observed=True)
+    (row,) = written
+    assert isinstance(row, UpsertCall)
+    assert row.values["outcome"] == "answered"
+    assert row.values["answered_at"] is not None
+    # handed back by a stopping daemon while ringing: corrected only if the Dial is answered
+    back = OpenCall("c2", "u2", None, "enquiries", "1001", handed_back=True)
+    await reconcile._close(back, 570.0, observed=True)
+    assert len(written) == 1  # the fallback row stays as it is
+    await reconcile._close(replace(back, answered_at=565.0, answer_seen=True), 570.0, True)
+    assert written[-1].values["outcome"] == "answered"  # type: ignore[union-attr]
+    await engine.dispose()
 
 
 @pytest.mark.asyncio

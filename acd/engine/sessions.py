@@ -102,5 +102,16 @@ def restore_inputs(
             else:
                 inputs.append(RestoreAgent(agent_id, AgentState.READY, queue=session.queue))
             continue
+        channel = busy.get(agent_id) if busy is not None else None
+        if state is AgentState.READY and channel is not None:
+            # stored ready, yet a call is on the phone: the answer's write was lost with the
+            # daemon (killed just after it; seen on a real Asterisk), or a ring became a
+            # conversation after it died. Busy until that call ends: never offered meanwhile
+            # (a Local phone's device state is not listed by Asterisk, so it cannot say so).
+            talking = AgentState.ON_CALL
+            inputs.append(
+                RestoreAgent(agent_id, talking, queue=session.queue, outside_call=channel)
+            )
+            continue
         inputs.append(RestoreAgent(agent_id, state, reason=session.reason, queue=session.queue))
     return inputs

@@ -165,12 +165,13 @@ async def test_killed_during_wrap_up_the_restarted_daemon_keeps_what_is_left_of_
 
 
 @pytest.mark.asyncio
-async def test_killed_during_a_ring_the_agent_is_restored_ready_and_offered_once_free(
+async def test_killed_during_a_ring_the_agent_is_restored_busy_and_offered_once_free(
     tmp_path: Path,
 ) -> None:
     # A ring is not stored (one row write per change, issue 13): the agent's session is its
-    # ready interval. The restored agent's phone is still busy with the old daemon's Dial, so
-    # it is offered nothing until the phone is free; the next caller waits for it, not dropped.
+    # ready interval. The restored agent's phone still has the old daemon's Dial on it, so it
+    # is restored busy (a call outside this daemon) and offered nothing until the phone is
+    # free; the next caller waits for it, not dropped.
     settings = floor_settings(2, ring_timeout_s=60.0)
     ringer, other = (a.id for a in settings.agents)
     phones = {a.endpoint: FAST_AGENT for a in settings.agents}
@@ -185,14 +186,14 @@ async def test_killed_during_a_ring_the_agent_is_restored_ready_and_offered_once
         await h.sigkill_daemon()  # the ringing Dial goes on in Asterisk (RECORDED q2 c2)
         restarted = await h.start_daemon(login=False)
         assert restarted.restored is not None
-        assert (restarted.restored.agents, restarted.restored.talking) == (2, 0)
+        assert (restarted.restored.agents, restarted.restored.talking) == (2, 1)
         await h.place(CallerBehaviour(number="5551402", hangup_after=None))
 
         async def waiting() -> bool:
             return await h.floor(lambda f, _now: f.router.waiting_count() == 1)
 
         await h.wait_for(waiting, "the second caller on the floor")
-        assert await h.agent_states() == {ringer: "ready", other: "paused"}  # not offered
+        assert await h.agent_states() == {ringer: "on_call", other: "paused"}  # not offered
         await h.wait_for(
             lambda: state_is(h, ringer, "on_call"), "the phone free, then offered", limit_s=15.0
         )

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.live.rig import LiveRig
+from tests.live.rig import Caller, LiveRig
 
 pytestmark = [pytest.mark.live, pytest.mark.asyncio]
 
@@ -16,15 +16,7 @@ MAIN = "GET DATA hotline/zh/main-menu"
 
 async def test_ivr_2_reason_then_queue_and_a_hang_up_while_waiting(rig: LiveRig) -> None:
     caller = await rig.call("13800000002")
-    await rig.agi_command(caller, MAIN)
-    mark = rig.events.mark()
-    await rig.press(caller, "2")
-    await rig.agi_command(caller, "GET DATA hotline/zh/after-sales-menu", after=mark)
-    await rig.press(caller, "3")
-    waiting = await rig.daemon.until(
-        lambda: _waiting(rig, caller.uniqueid), "the caller in the after_sales queue"
-    )
-    assert waiting["queue"] == "after_sales"
+    await _to_queue(rig, caller, ("2", "after-sales-menu", "3"), "after_sales")
     mark = rig.events.mark()
     await rig.hang_up(caller)
     await rig.gone(caller, after=mark)
@@ -40,15 +32,7 @@ async def test_ivr_2_reason_then_queue_and_a_hang_up_while_waiting(rig: LiveRig)
 
 async def test_ivr_3_complaint_gets_its_priority(rig: LiveRig) -> None:
     caller = await rig.call("13800000003")
-    await rig.agi_command(caller, MAIN)
-    mark = rig.events.mark()
-    await rig.press(caller, "3")
-    await rig.agi_command(caller, "GET DATA hotline/zh/complaints-menu", after=mark)
-    await rig.press(caller, "2")
-    waiting = await rig.daemon.until(
-        lambda: _waiting(rig, caller.uniqueid), "the caller in the complaints queue"
-    )
-    assert waiting["queue"] == "complaints"
+    await _to_queue(rig, caller, ("3", "complaints-menu", "2"), "complaints")
     await rig.hang_up(caller)
     row = await rig.daemon.ended_call(caller.uniqueid)
     assert (row["queue"], row["priority"], row["ivr_reason"]) == (
@@ -131,6 +115,21 @@ async def test_ivr_1_order_not_found_twice_goes_to_an_agent(rig: LiveRig) -> Non
     await rig.hang_up(caller)
     row = await rig.daemon.ended_call(caller.uniqueid)
     assert (row["outcome"], row["queue"]) == ("abandoned", "orders")
+
+
+async def _to_queue(rig: LiveRig, caller: Caller, keys: tuple[str, str, str], queue: str) -> None:
+    """The main menu's key, the submenu it asks (its prompt), that submenu's key: the caller
+    ends up waiting in ``queue``."""
+    key, submenu, choice = keys
+    await rig.agi_command(caller, MAIN)
+    mark = rig.events.mark()
+    await rig.press(caller, key)
+    await rig.agi_command(caller, f"GET DATA hotline/zh/{submenu}", after=mark)
+    await rig.press(caller, choice)
+    waiting = await rig.daemon.until(
+        lambda: _waiting(rig, caller.uniqueid), f"the caller in the {queue} queue"
+    )
+    assert waiting["queue"] == queue
 
 
 async def _waiting(rig: LiveRig, call_id: str) -> dict[str, object] | None:

@@ -20,12 +20,12 @@ any interrupt digit as "look at the call's signals", never as a meaning of its o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
-from typing import Protocol
+from collections.abc import Callable
 
 from acd.asterisk.agi.replies import AgiReply
 from acd.asterisk.aio.agi_session import AgiSession
 from acd.asterisk.aio.ami_session import AmiError
+from acd.daemon.ami_port import LinkedAmi
 from acd.logging import get_logger
 
 log = get_logger(__name__)
@@ -40,28 +40,10 @@ RESEND_AFTER_S = 0.25
 PLAY_DTMF_TIMEOUT_S = 1.0
 
 
-class _Result(Protocol):
-    @property
-    def ok(self) -> bool: ...
-
-
-class DtmfAmi(Protocol):
-    @property
-    def connected(self) -> bool: ...
-
-    async def action(
-        self,
-        name: str,
-        headers: Iterable[tuple[str, str]] = (),
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109 - AmiClient's signature
-    ) -> _Result: ...
-
-
 class Interrupter:
     """Sends the interrupt digit over the daemon's AMI link (None: no AMI, e.g. in tests)."""
 
-    def __init__(self, ami: Callable[[], DtmfAmi | None]) -> None:
+    def __init__(self, ami: Callable[[], LinkedAmi | None]) -> None:
         self._ami = ami
         self.sent = 0  # PlayDTMF actions Asterisk accepted
         self.failed = 0  # refused or not sent (AMI down, channel gone)

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Literal
 
+from acd.daemon.ami_port import AmiActions
 from acd.daemon.call_state import CallState
 from acd.daemon.calls import CallRegistry, TransferAccepted, TransferAsk
 from acd.daemon.dialling import FlowSettings
@@ -71,21 +72,6 @@ def check_transfer(
     if wanted not in allowed:
         shown = ", ".join(allowed) or "nowhere"
         raise TransferNotAllowed(f"agents may transfer these calls only to: {shown}")
-
-
-class ActionResult(Protocol):
-    @property
-    def ok(self) -> bool: ...
-
-
-class AmiActions(Protocol):
-    async def action(
-        self,
-        name: str,
-        headers: Iterable[tuple[str, str]] = (),
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109 - AmiClient's signature
-    ) -> ActionResult: ...
 
 
 REPLY_WITHIN_S = 15.0  # the call flow answers at once; Asterisk's Hangup takes milliseconds

@@ -13,7 +13,8 @@ FastAGI), SQLite storage, no MQTT. For each agent count:
 - ``caller_to_ring_ms``: nobody waiting, exactly one agent free; one caller arrives, timed from
   the simulator opening its FastAGI connection (Asterisk runs ``AGI()``) to ``DialBegin``.
 - ``queued_to_ring_ms``: the same rings timed from the moment the daemon queues the caller
-  (the end of its ``SET VARIABLE HOTLINE_QUEUE``), comparable to app_queue's ``Queue()`` entry.
+  (the start of the command storing the caller's place, ``EXEC MSet "HOTLINE_QUEUE=...``),
+  comparable to app_queue's ``Queue()`` entry.
 - ``announcement_blocked_offers``: offers after which the caller's channel started another
   announcement piece, or whose ring came after a piece that ended on its own more than 100 ms
   after the agent was freed (the offer waited for it). Must be 0.
@@ -68,7 +69,9 @@ from acd.sim.runtime import Simulator
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 PIECES = ("STREAM FILE", "SAY NUMBER")
-QUEUED = "SET VARIABLE HOTLINE_QUEUE"  # the daemon queues the caller right after this
+# Queue entry begins with the command storing the caller's place (HOTLINE_QUEUE first, in one
+# EXEC MSet or a SET VARIABLE): timed from its start, so its round trip counts.
+QUEUED = ('EXEC MSet "HOTLINE_QUEUE=', "SET VARIABLE HOTLINE_QUEUE")
 NATURAL_END_GRACE_S = 0.1  # a piece ending this soon after the agent was freed did not block
 BUSY = ("ready", "reserved", "on_call")
 LATENCY_RULES = Announcements(first_after_s=0.3, every_s=0.3)
@@ -126,7 +129,7 @@ class Timeline:
         if m.name == "DialBegin":
             self.rings[m.get("DestChannel") or ""] = (now, channel)
             self.ring_seen.set()
-        elif m.name == "AGIExecEnd" and command.startswith(QUEUED):
+        elif m.name == "AGIExecStart" and command.startswith(QUEUED):
             self.queued[channel] = now
         elif m.name in ("AGIExecStart", "AGIExecEnd") and command.startswith(PIECES):
             self.pieces.setdefault(channel, []).append((now, m.name[7:].lower()))

@@ -11,6 +11,7 @@ return values.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -27,6 +28,8 @@ from acd.settings import names
 # Share of callers (not opted in) asked the post-call survey after the agent hangs up first,
 # when the queue does not say: 0.5 gives the demo a useful number of ratings.
 DEFAULT_SURVEY_RATE = 0.5
+# How the Dial ended and, if answered, the talk in seconds (app_dial.c set_duration_var).
+DIAL_RESULT = f"${{{names.ASTERISK_DIALSTATUS}}}|${{ANSWEREDTIME}}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +76,14 @@ class AgentDialler:
         dial = cmd.exec_("Dial", endpoint, timeout, self._settings.dial_options)
         await session.command(dial, timeout_s=math.inf)
         ended = self._clock()
-        status = await session.get_variable(names.ASTERISK_DIALSTATUS) or "UNKNOWN"
+        # one round trip for both (GET FULL VARIABLE also runs on a hung-up channel)
+        both = await session.get_full_variable(DIAL_RESULT) or ""
+        status, _, answered = both.partition("|")
+        status = status or "UNKNOWN"
         talk = 0.0
         if status == "ANSWER":
-            talk = float(await session.get_variable("ANSWEREDTIME") or 0)
+            with contextlib.suppress(ValueError):
+                talk = float(answered or 0)
         caller_gone = session.hung_up or status == "CANCEL"
         return DialResult(status, ended, talk, caller_gone)
 

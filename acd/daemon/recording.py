@@ -6,7 +6,9 @@ and returns the file's path (named by ``recording.layout``); option ``b`` writes
 while the caller is bridged, i.e. from the answer on (apps/app_mixmonitor.c
 ``mixmonitor_thread``). Over FastAGI, not AMI: the AMI ``MixMonitor`` action needs the write
 class ``system``, which would let the AMI user run shell commands on the PBX (docs/security.md).
-The path is also set on the channel as ``HOTLINE_RECORDING``. One MixMonitor per call: it stays
+Asterisk itself puts the path on the channel (``MIXMONITOR_FILENAME``, RECORDED in the shared
+transcripts), so no command of ours follows the MixMonitor: each one before the Dial is time the
+caller waits for the agent's phone to ring. One MixMonitor per call: it stays
 on the caller's channel through ring-no-answers and transfers.
 
 Asterisk closes the file when the channel goes away (``mixmonitor_thread`` finishes after the
@@ -31,7 +33,6 @@ from acd.daemon.call_events import utc
 from acd.daemon.call_state import CallState
 from acd.daemon.ivr_port import CallRecorder
 from acd.logging import get_logger
-from acd.settings import names
 from acd.storage.commands import InsertRecording, WriteCommand
 
 log = get_logger(__name__)
@@ -86,8 +87,6 @@ class CallRecording:
         if not reply.ok:  # -2 no such application, -1 failed (res_agi.c handle_exec)
             log.warning("recording_not_started", call_id=call.call_id, result=reply.result)
             return None
-        with contextlib.suppress(AgiError):
-            await session.set_variable(names.VAR_RECORDING, str(path))
         return str(path)
 
     async def catalogue(self, call: CallState) -> str | None:

@@ -28,7 +28,6 @@ VAR_DONE: Final = "HOTLINE_DONE"
 VAR_CALL_ID: Final = "HOTLINE_CALL_ID"  # our call id, for the CDR and recordings
 VAR_QUEUE: Final = "HOTLINE_QUEUE"  # queue chosen in the IVR; the fallback Queue() uses it
 VAR_AGENT: Final = "HOTLINE_AGENT"  # agent id on the agent's leg (screen pop, recording)
-VAR_RECORDING: Final = "HOTLINE_RECORDING"  # recording file path set when MixMonitor starts
 # Set by the daemon's Originate (Variable header) on a call-back leg: the callbacks row id.
 VAR_CALLBACK_ID: Final = "HOTLINE_CALLBACK_ID"
 # What a resuming daemon needs, set when the caller is queued: the caller's priority (also the
@@ -43,7 +42,6 @@ CHANNEL_VARIABLES: Final = (
     VAR_CALL_ID,
     VAR_QUEUE,
     VAR_AGENT,
-    VAR_RECORDING,
     VAR_CALLBACK_ID,
     VAR_PRIORITY,
     VAR_SINCE,

@@ -28,7 +28,7 @@ def exec_app(world: World, now: float, sess: Session, reply: Reply, *, app: str,
         reply(now, "200 result=-2\n")
         return
     ch = sess.channel
-    if ch.dead and app.lower() not in {"noop", "set", "verbose", "log", "userevent"}:
+    if ch.dead and app.lower() not in {"noop", "set", "mset", "verbose", "log", "userevent"}:
         reply(now, "200 result=-1\n")
         return
     # the CDR's lastapp follows an EXEC'd application (RECORDED q7_cdr_master_csv_sample.txt:
@@ -48,6 +48,18 @@ def _set(world: World, now: float, sess: Session, data: str, reply: Reply) -> No
     name, _, value = data.partition("=")
     if name and not name.upper().startswith("CDR("):
         world.setvar(sess.channel, name, value)
+    reply(now, "200 result=0\n")
+
+
+def _mset(world: World, now: float, sess: Session, data: str, reply: Reply) -> None:
+    """main/pbx_variables.c ``pbx_builtin_setvar_multiple``: ``a=1,b=2``, split on ',' then on
+    the first '='; a pair with no '=' is skipped (a warning). ASSUMPTION from the source, not
+    RECORDED: the daemon sends only values with neither (acd/asterisk/agi/commands.py
+    ``set_variables``); tests/live checks the reply and the variables on a real Asterisk."""
+    for pair in data.split(","):
+        name, sep, value = pair.partition("=")
+        if sep and name and not name.upper().startswith("CDR("):
+            world.setvar(sess.channel, name, value)
     reply(now, "200 result=0\n")
 
 
@@ -165,6 +177,7 @@ APPS: dict[str, App] = {
     "ringing": _return(0),
     "progress": _return(0),
     "set": _set,
+    "mset": _mset,
     "answer": _answer,
     "startmusiconhold": _moh_start,
     "stopmusiconhold": _moh_stop,

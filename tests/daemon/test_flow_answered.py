@@ -212,3 +212,49 @@ async def test_screen_pop_reaches_the_agent_topic_before_the_phone_rings(tmp_pat
             "outcome": "answered",
         }
     ]
+
+
+@pytest.mark.asyncio
+async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk_allows(
+    tmp_path: Path,
+) -> None:
+    """Each AGI command before the Dial is time the caller waits for the agent's phone to ring
+    (issue 13): the call's variables go in one MSet at the start and one at queue entry, the
+    recording's path is Asterisk's own MIXMONITOR_FILENAME, and after the Dial one GET FULL
+    VARIABLE reads how it ended."""
+    settings = flow_settings(tmp_path, 1)
+    harness = floor_harness(
+        tmp_path, settings=settings, behaviour=FAST_AGENT, start=False, keep_events=True
+    )
+    async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
+        await h.place(CallerBehaviour(number="5550410", hangup_after=None))
+        await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the call over")
+        (call,) = daemon.registry.recent
+        execs = [
+            e.get("Command") or ""
+            for e in h.sim_events("AGIExecStart")
+            if e.get("Channel") == call.channel
+        ]
+        values = {
+            m.get("Variable"): m.get("Value")
+            for m in h.sim_events("VarSet")
+            if m.get("Channel") == call.channel
+        }
+    assert execs[:2] == [
+        f'EXEC MSet "HOTLINE_CALL_ID={call.call_id},HOTLINE_ARRIVED={values["HOTLINE_ARRIVED"]}"',
+        "ANSWER",
+    ]
+    dial = next(i for i, c in enumerate(execs) if c.startswith("EXEC Dial"))
+    queued, record = execs[dial - 2 : dial]
+    assert queued.startswith('EXEC MSet "HOTLINE_QUEUE=enquiries,HOTLINE_PRIORITY=')
+    assert record.startswith("EXEC MixMonitor")
+    assert execs[dial + 1] == 'GET FULL VARIABLE "${DIALSTATUS}|${ANSWEREDTIME}"'
+    assert not any("HOTLINE_RECORDING" in c for c in execs)
+    # what a resuming daemon and the fallback Queue() read is on the channel
+    assert values["HOTLINE_CALL_ID"] == call.call_id
+    assert values["HOTLINE_QUEUE"] == "enquiries"
+    assert values["HOTLINE_PRIORITY"] == str(settings.queue("enquiries").priority)
+    assert float(values["HOTLINE_SINCE"]) == pytest.approx(float(values["HOTLINE_ARRIVED"]), abs=5)
+    assert values["MIXMONITOR_FILENAME"] == call.recording_path
+    assert call.outcome == "answered"
+    assert call.talked == (settings.agents[0].id,)

@@ -4,6 +4,7 @@ agent stays reserved for a call that no longer exists."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,24 @@ async def test_a_conversation_begun_while_ami_was_down_shows_the_agent_talking(
 
 async def _state(h: Harness, agent: str, state: str) -> bool:
     return (await h.agent_states())[agent] == state
+
+
+@pytest.mark.asyncio
+async def test_a_whole_call_without_ami_is_timed_from_the_dial_result(tmp_path: Path) -> None:
+    # No DialEnd is ever heard: the answer and the talk come from the one GET FULL VARIABLE
+    # after the Dial (DIALSTATUS and ANSWEREDTIME together).
+    settings = floor_settings(1, ring_timeout_s=20.0)
+    phone = settings.agents[0].endpoint
+    talks = AgentBehaviour(answer_after=0.5, talk_time=2.0, hangs_up="agent")
+    async with floor_harness(tmp_path, settings=settings, behaviour={phone: talks}) as h:
+        h.sim.faults.refuse_ami()
+        await h.wait_for(lambda: not h.daemon.ami.connected, "the link to go")
+        await h.place(CallerBehaviour(number="5550502", hangup_after=None))
+        await h.wait_for(lambda: h.daemon.outputs.outcomes["answered"] == 1, "the call over", 15)
+        await h.stop_daemon()
+    [(outcome, agent_id, answered, ended)] = h.rows(
+        "select outcome, agent_id, answered_at, ended_at from calls"
+    )
+    assert (outcome, agent_id) == ("answered", settings.agents[0].id)
+    talk = datetime.fromisoformat(ended) - datetime.fromisoformat(answered)
+    assert talk.total_seconds() == pytest.approx(2.0, abs=0.5)

@@ -146,6 +146,14 @@ def test_single_command_replies(command: str, reply: str) -> None:
         assert run.replies(1)[0].endswith("520 End of proper usage.\n")
 
 
+def test_mset_sets_each_pair_and_skips_one_without_a_value() -> None:
+    # ASSUMPTION from main/pbx_variables.c (pbx_builtin_setvar_multiple), not RECORDED
+    run = _session(['EXEC MSet "A1=one,BROKEN,B2=2.5"', "GET VARIABLE A1", "GET VARIABLE B2"])
+    assert run.replies(1)[:3] == ["200 result=0\n", "200 result=1 (one)\n", "200 result=1 (2.5)\n"]
+    assert _var(run, "A1") == ["one"]
+    assert _var(run, "BROKEN") == []
+
+
 def test_get_data_collects_the_callers_prompt_answer() -> None:
     run = _session(
         ["GET DATA vm-enter-num-to-call 3000 4", "GET DATA beep 3000 1"],

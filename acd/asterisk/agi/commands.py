@@ -151,6 +151,22 @@ def set_variable(name: str, value: str) -> str:
     return build("SET VARIABLE", bare_or_quoted(name), quote(value))
 
 
+# What MSet can carry unquoted: main/pbx_variables.c pbx_builtin_setvar_multiple splits its data
+# on ',' and each pair on '=', and strips quotes; a value with any of those needs SET VARIABLE.
+_MSET_SAFE = re.compile(r"[A-Za-z0-9_.\-/+@#*:]*")
+
+
+def set_variables(pairs: tuple[tuple[str, str], ...]) -> str | None:
+    """One ``EXEC MSet "A=1,B=2"`` setting every pair in one round trip, or None when a pair
+    cannot travel that way (then send ``set_variable`` for each)."""
+    if len(pairs) < 2:
+        return None
+    for name, value in pairs:
+        if not name or not _PLAIN.fullmatch(name) or not _MSET_SAFE.fullmatch(value):
+            return None
+    return exec_("MSet", *(f"{name}={value}" for name, value in pairs))
+
+
 def get_variable(name: str) -> str:
     return build("GET VARIABLE", bare_or_quoted(name))
 

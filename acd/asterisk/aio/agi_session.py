@@ -232,6 +232,17 @@ class AgiSession:
     async def set_variable(self, name: str, value: str) -> None:
         await self._checked(cmd.set_variable(name, value))
 
+    async def set_variables(self, *pairs: tuple[str, str]) -> None:
+        """Set several channel variables, in one round trip where the values allow (MSet): each
+        command before a Dial is time the caller waits for the agent's phone to ring."""
+        line = cmd.set_variables(pairs)
+        if line is not None:
+            reply = await self._checked(line)
+            if reply.result != "-2":  # -2: no MSet application (res_agi.c handle_exec)
+                return
+        for name, value in pairs:
+            await self.set_variable(name, value)
+
     async def get_variable(self, name: str) -> str | None:
         """The value, or None when the variable is not set (``200 result=0``)."""
         reply = await self._checked(cmd.get_variable(name))

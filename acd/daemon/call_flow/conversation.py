@@ -87,15 +87,25 @@ class Conversation:
         wall = self._clocks.wall
         agent = offer.agent_id
         pop = screen_pop(self._settings.mqtt_prefix, agent, wall(), call.state, profile)
-        if not await self._outputs.deliver(pop, self._settings.screen_pop_wait_s):
-            log.warning("screen_pop_unconfirmed", call_id=call.call_id, agent_id=agent)
-        self._add(call, Offered(wall(), agent, offer.endpoint))
-        if self._recording is not None and call.state.recording_path is None:
-            # One recording per call, started before the first Dial (which holds the session
-            # for the whole talk); it records only once bridged (acd.daemon.recording).
-            path = await self._recording.start(session, call.state, wall())
-            if path is not None:
-                self._add(call, RecordingStarted(wall(), path))
+        # The screen pop reaches the broker while the recording starts, not one after the other:
+        # both stand between the freed agent and their phone ringing.
+        popped = asyncio.create_task(
+            self._outputs.deliver(pop, self._settings.screen_pop_wait_s),
+            name=f"screen-pop-{call.call_id}",
+        )
+        try:
+            self._add(call, Offered(wall(), agent, offer.endpoint))
+            if self._recording is not None and call.state.recording_path is None:
+                # One recording per call, started before the first Dial (which holds the session
+                # for the whole talk); it records only once bridged (acd.daemon.recording).
+                path = await self._recording.start(session, call.state, wall())
+                if path is not None:
+                    self._add(call, RecordingStarted(wall(), path))
+            if not await popped:
+                log.warning("screen_pop_unconfirmed", call_id=call.call_id, agent_id=agent)
+        finally:
+            popped.cancel()  # done already unless the recording's start raised
+            await asyncio.gather(popped, return_exceptions=True)
         answer = call.signals.expect_answer()
         dial = asyncio.create_task(
             self._dialler.dial(session, offer.endpoint, offer.ring_timeout_s),

@@ -124,9 +124,10 @@ class CallFlow:
         failed = cancelled = False
         with bind_call(call_id=call_id, uniqueid=call.facts.uniqueid):
             try:
-                await session.set_variable(names.VAR_CALL_ID, call_id)
                 arrived = f"{call.facts.arrived_at:.3f}"
-                await session.set_variable(names.VAR_ARRIVED, arrived)
+                await session.set_variables(
+                    (names.VAR_CALL_ID, call_id), (names.VAR_ARRIVED, arrived)
+                )
                 await session.answer()
                 self._outputs.call_opened(call)
                 await handle(session, call)
@@ -248,7 +249,6 @@ class CallFlow:
         """One queue entry until a conversation took place (True) or the wait ended (False)."""
         clocks = self._clocks
         since = clocks.wall() if place_since is None else place_since
-        await self._store_place(session, call, entry, since)
         at = clocks.wall() if queued_at is None else queued_at
         self._add(call, Queued(at, entry.queue, entry.priority, entry.designated_agent))
         arrived = clocks.steady() if place_since is None else clocks.to_steady(place_since)
@@ -260,7 +260,18 @@ class CallFlow:
             preferred_agent=call.state.preferred_agent,
             designated_agent=entry.designated_agent,
         )
-        await self._acd.enqueue(waiting, call.signals.offers)
+        # The caller's place goes onto the channel while the ACD routes them: with an agent
+        # free, the offer is usually there when the command's reply is, and the Dial follows.
+        place = asyncio.create_task(
+            self._store_place(session, call, entry, since), name=f"place-{call.call_id}"
+        )
+        try:
+            await self._acd.enqueue(waiting, call.signals.offers)
+        except BaseException:
+            place.cancel()
+            await asyncio.gather(place, return_exceptions=True)
+            raise
+        await place  # before any Dial: a daemon dying later leaves what a resume needs
         wait = self._waiter.start(entry.queue, overflow=overflow)
         while True:
             waited = await self._waiter.next(session, call, wait)
@@ -281,9 +292,11 @@ class CallFlow:
         self, session: AgiSession, call: Call, entry: Requeue, since: float
     ) -> None:
         """What a daemon resuming this caller needs (and the fallback Queue()'s QUEUE_PRIO)."""
-        await session.set_variable(names.VAR_QUEUE, entry.queue)
-        await session.set_variable(names.VAR_PRIORITY, str(entry.priority))
-        await session.set_variable(names.VAR_SINCE, f"{since:.3f}")
+        await session.set_variables(
+            (names.VAR_QUEUE, entry.queue),
+            (names.VAR_PRIORITY, str(entry.priority)),
+            (names.VAR_SINCE, f"{since:.3f}"),
+        )
         if call.state.last_leg is not None:
             # queued again after a conversation (a transfer): the earlier Dial's ANSWER must
             # not tell the dialplan this caller is finished should the daemon die now

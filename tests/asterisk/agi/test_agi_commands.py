@@ -113,3 +113,25 @@ def test_too_long_and_bad_application_are_refused() -> None:
 def test_commands_allowed_on_a_dead_channel(line: str, dead_ok: bool) -> None:
     # Recorded: after the hang-up STREAM FILE / WAIT FOR DIGIT got 511, GET/SET VARIABLE 200.
     assert c.allowed_on_dead_channel(line) is dead_ok
+
+
+def test_set_variables_go_in_one_mset_when_the_values_allow() -> None:
+    pairs = (("HOTLINE_QUEUE", "orders"), ("HOTLINE_PRIORITY", "5"), ("HOTLINE_SINCE", "17.250"))
+    assert c.set_variables(pairs) == (
+        'EXEC MSet "HOTLINE_QUEUE=orders,HOTLINE_PRIORITY=5,HOTLINE_SINCE=17.250"'
+    )
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        (("A", "1"),),  # one variable: SET VARIABLE is as short
+        (("A", "x,y"), ("B", "2")),  # MSet splits the data on ','
+        (("A", "k=v"), ("B", "2")),  # ... and each pair on '='
+        (("A", 'say "hi"'), ("B", "2")),  # ... and strips quotes
+        (("A B", "1"), ("C", "2")),  # not a variable name
+        (("", "1"), ("C", "2")),
+    ],
+)
+def test_set_variables_refuse_what_mset_would_misread(pairs: tuple[tuple[str, str], ...]) -> None:
+    assert c.set_variables(pairs) is None

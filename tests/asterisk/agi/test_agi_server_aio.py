@@ -56,6 +56,54 @@ async def test_script_runs_and_gets_typed_results(harness: tuple[AgiRouter, Fast
         )
 
 
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("pairs", "mset_result", "expected"),
+    [
+        (
+            (("A", "1"), ("B", "2")),
+            "0",
+            ['EXEC MSet "A=1,B=2"'],
+        ),
+        (  # an Asterisk without MSet (-2): one SET VARIABLE each, nothing lost
+            (("A", "1"), ("B", "2")),
+            "-2",
+            ['EXEC MSet "A=1,B=2"', 'SET VARIABLE A "1"', 'SET VARIABLE B "2"'],
+        ),
+        (  # a value MSet would split: SET VARIABLE each, never MSet
+            (("A", "x,y"), ("B", "2")),
+            None,
+            ['SET VARIABLE A "x,y"', 'SET VARIABLE B "2"'],
+        ),
+    ],
+)
+async def test_set_variables_in_one_round_trip_or_one_each(
+    harness: tuple[AgiRouter, FastAgiServer],
+    pairs: tuple[tuple[str, str], ...],
+    mset_result: str | None,
+    expected: list[str],
+) -> None:
+    router, server = harness
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    @router.route("ivr")
+    async def script(session: AgiSession) -> None:
+        await session.set_variables(*pairs)
+        done.set_result(None)
+
+    async with asyncio.timeout(SAFETY):
+        fake = await FakeAsterisk.connect(server.port)
+        seen = []
+        for _ in expected:
+            line = await fake.next_command()
+            seen.append(line)
+            result = mset_result if line.startswith("EXEC MSet") else "1"
+            await fake.send(fake.conn.reply(200, result or "0", None, None))
+        await done
+        await fake.finish()
+    assert seen == expected
+
+
 def _reply_for(fake: FakeAsterisk, command: str) -> bytes:
     replies = {
         "ANSWER": ("0", None, None),

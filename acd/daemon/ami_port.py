@@ -8,8 +8,16 @@ from typing import Protocol
 
 
 class ActionResult(Protocol):
+    """An action's outcome (``acd.asterisk.ami.client.ActionCompleted``)."""
+
     @property
     def ok(self) -> bool: ...
+
+    @property
+    def message(self) -> str: ...  # Asterisk's reason when not ok
+
+    @property
+    def action_id(self) -> str: ...  # what its later events (OriginateResponse) carry
 
 
 class AmiActions(Protocol):

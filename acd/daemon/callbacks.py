@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from acd.asterisk.ami.message import Message
 from acd.daemon import callback_policy as policy
+from acd.daemon.ami_port import LinkedAmi
 from acd.daemon.callback_policy import Booking
 from acd.daemon.clocks import Clocks
 from acd.daemon.wait_policy import calling_hours
@@ -44,19 +45,6 @@ ANSWERED = "4"  # OriginateResponse Reason: AST_CONTROL_ANSWER, as recorded
 RESPONSE_GRACE_S = 30.0  # beyond the ring timeout, for the OriginateResponse to arrive
 AGI_WITHIN_S = 30.0  # after the answer, for the customer's leg to reach the callback route
 EARLY_KEPT = 256  # OriginateResponses seen before their action returned (or someone else's)
-
-
-class Ami(Protocol):
-    @property
-    def connected(self) -> bool: ...
-
-    async def action(
-        self,
-        name: str,
-        headers: Iterable[tuple[str, str]] = (),
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109 - AmiClient's signature
-    ) -> Any: ...
 
 
 class Ready(Protocol):
@@ -75,7 +63,7 @@ class CallbackScheduler:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        ami: Callable[[], Ami],
+        ami: Callable[[], LinkedAmi],
         floor: Ready,
         store: Callable[[WriteCommand], None],
         settings: CallbackSettings,
@@ -203,7 +191,7 @@ class CallbackScheduler:
 
     # -- dialling ---------------------------------------------------------------------------
 
-    async def _originate(self, ami: Ami, booking: Booking, now: float) -> None:
+    async def _originate(self, ami: LinkedAmi, booking: Booking, now: float) -> None:
         s = self._settings
         booking = policy.dialled(booking, now, s.retry_after_s)
         self._settle(booking)

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
 
 from acd.asterisk.ami.message import Message
+from acd.daemon.ami_port import AmiActions
 from acd.daemon.calls import Call
 from acd.storage.commands import AppendAudit
 
@@ -43,24 +43,6 @@ class NotOnCall(Exception):
 
 class SpyRefused(Exception):
     """Asterisk refused the Originate (an unknown supervisor endpoint, a permission)."""
-
-
-class ActionOutcome(Protocol):
-    @property
-    def ok(self) -> bool: ...
-
-    @property
-    def message(self) -> str: ...
-
-
-class AmiActions(Protocol):
-    async def action(
-        self,
-        name: str,
-        headers: Iterable[tuple[str, str]] = (),
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109 - AmiClient's signature
-    ) -> ActionOutcome: ...
 
 
 def chanspy_data(agent_channel: str, mode: SpyMode) -> str:

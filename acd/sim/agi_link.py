@@ -9,6 +9,7 @@ and ``close``. Fault modes bend the connection the way real failures do (see acd
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -53,6 +54,7 @@ class AgiLink:
         self._ended = False  # the core knows the session is over (its AgiClose, or we told it)
         self._waiting_reply = False
         self._fault_hangup_done = False
+        self._held: deque[str] = deque()  # complete command lines Asterisk has not woken for
 
     # -- outputs of the core --------------------------------------------------------------------
     def reply(self, text: str) -> None:
@@ -146,23 +148,41 @@ class AgiLink:
                 return
 
     def _feed(self) -> bool:
-        """Hand every complete command to the core; False once the session is over."""
-        host = self._host
-        while not self._closed:
+        """Hand the commands Asterisk would run now to the core; False once the session is over.
+
+        res_agi.c ``run_agi`` polls the socket, then reads a line with ``fgets`` from a stdio
+        FILE: lines that came in one read wait in the FILE's buffer, and only the socket's next
+        bytes (or its end) wake the loop for them. So each arrival runs the lines held from
+        before and the first new one; the rest wait (RECORDED on 22.10.1, agi_pipelining: three
+        commands in one write get one reply, then nothing until the server writes again or
+        shuts its side down). A server that writes a command only after the previous reply, as
+        ours does, never meets this."""
+        backlog = len(self._held)
+        ended = False
+        while True:
             event = self._conn.next_event()
             if event is NEED_DATA:
-                return True
+                break
             if isinstance(event, ConnectionClosed):
-                return False
+                ended = True
+                break
             assert isinstance(event, CommandReceived)
-            self._waiting_reply = True
-            host.catch_up()
-            host.pbx.agi_command(host.now(), self.session_id, event.line)
+            self._held.append(event.line)
+        for _ in range(len(self._held) if ended else min(len(self._held), backlog + 1)):
+            if self._closed:
+                return False
+            self._run(self._held.popleft())
+        return not (ended or self._closed)
+
+    def _run(self, line: str) -> None:
+        host = self._host
+        self._waiting_reply = True
+        host.catch_up()
+        host.pbx.agi_command(host.now(), self.session_id, line)
+        host.flush()
+        if self._waiting_reply and host.faults.agi_hangup and not self._fault_hangup_done:
+            # The command is still running (STREAM FILE, GET DATA, Dial...): the caller
+            # hangs up now, as in scenario D of the recordings.
+            self._fault_hangup_done = True
+            host.pbx.hangup(host.now(), self.channel)
             host.flush()
-            if self._waiting_reply and host.faults.agi_hangup and not self._fault_hangup_done:
-                # The command is still running (STREAM FILE, GET DATA, Dial...): the caller
-                # hangs up now, as in scenario D of the recordings.
-                self._fault_hangup_done = True
-                host.pbx.hangup(host.now(), self.channel)
-                host.flush()
-        return False

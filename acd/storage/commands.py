@@ -246,10 +246,28 @@ def check_spoolable(command: WriteCommand) -> None:
     datetimes, JSON values. A walk over the values, several times cheaper than encoding
     (it runs at every submit; the spool is written only in an outage)."""
     for name in _FIELD_NAMES[type(command)]:
-        _check_value(getattr(command, name), name)
+        value = getattr(command, name)
+        if not _spoolable(value):
+            _check_value(value, name)  # walks again, naming where, and raises
 
 
 _SCALARS: Final = (str, int, float, bool, type(None))
+
+
+def _spoolable(value: object) -> bool:
+    """``_check_value`` without building the path of every value (it runs at every submit,
+    over the call's whole timeline): the path is made only for the error."""
+    if isinstance(value, _SCALARS):
+        return True
+    if isinstance(value, datetime):
+        return value.tzinfo is not None and value.utcoffset() is not None
+    if isinstance(value, Mapping):
+        return all(isinstance(k, _SCALARS) and _spoolable(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_spoolable(item) for item in value)
+    if isinstance(value, TimelineStep):
+        return all(_spoolable(getattr(value, name)) for name in _STEP_FIELDS)
+    return False
 
 
 def _check_value(value: object, where: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -245,3 +246,13 @@ def test_the_submit_check_refuses_what_the_spool_cannot_carry(values: dict[str, 
         check_spoolable(command)
     with pytest.raises((ValueError, TypeError)):
         encode_command(command)
+
+
+def test_the_submit_check_says_where_the_bad_value_is() -> None:
+    command = UpsertCall(
+        idempotency_key="k",
+        call_id="c",
+        values={"transfers": [{"to": "a"}, {"at": datetime(2026, 1, 1)}]},
+    )
+    with pytest.raises(ValueError, match=re.escape("(values.transfers[1].at)")):
+        check_spoolable(command)

@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from collections import Counter
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -275,8 +276,35 @@ def print_slow_steps() -> None:
         )
 
 
-def print_diagnosis(types_before: Counter[str], lag: LagProbe, gcs: GcProbe) -> None:
-    """``--growth``: where the objects, the late ticks and the full collections come from."""
+def start_diagnosis(args: argparse.Namespace) -> Counter[str]:
+    """At the baseline: ``--growth``'s count of objects by type; ``--trace-malloc`` starts
+    tracing allocations (only what the traffic allocates is traced)."""
+    if args.trace_malloc:
+        tracemalloc.start(1)
+    return objects_by_type() if args.growth else Counter()
+
+
+def print_trace() -> None:
+    """``--trace-malloc``: where the memory allocated since the baseline and still held after
+    the drain was allocated (to stderr)."""
+    snapshot = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    stats = snapshot.statistics("lineno")
+    total = sum(stat.size for stat in stats)
+    print(f"traced since baseline, still held: {total / 2**20:.1f} MB", file=sys.stderr)
+    for stat in stats[:25]:
+        print(f"{stat.size / 2**10:9.1f} KiB {stat.count:7d} {stat.traceback}", file=sys.stderr)
+
+
+def print_diagnosis(
+    args: argparse.Namespace, types_before: Counter[str], lag: LagProbe, gcs: GcProbe
+) -> None:
+    """``--growth``: where the objects, the late ticks and the full collections come from;
+    ``--trace-malloc``: where what is still held was allocated."""
+    if args.trace_malloc:
+        print_trace()
+    if not args.growth:
+        return
     print_growth(types_before)
     print_slow_steps()
     print_worst_ticks(lag, gcs)
@@ -506,7 +534,7 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
             live_objects(),
             len(gc.get_objects()),
         )
-        types_before = objects_by_type() if args.growth else Counter()
+        types_before = start_diagnosis(args)
         writes = count_writes(daemon)
         probe, gc_probe = LagProbe(), GcProbe(args.growth)
         lag_task = tasks.create_task(probe.run())
@@ -528,8 +556,7 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         after_drain = memory_after_drain(daemon)
         finished = list(daemon.outputs.completed)  # within the window: every call of the run
         after_drain |= memory_after_release(daemon, rss_baseline, len(finished))
-        if args.growth:
-            print_diagnosis(types_before, probe, gc_probe)
+        print_diagnosis(args, types_before, probe, gc_probe)
         daemon.stop()
         await run
     child.join()
@@ -614,12 +641,20 @@ def main() -> None:
         "--no-ami-filter", action="store_true", help="the AMI user without eventfilter lines"
     )
     parser.add_argument("--gc-threshold", default="", help="gc.set_threshold for the traffic")
+    parser.add_argument(
+        "--trace-malloc", action="store_true", help="tracemalloc: what the drain leaves held"
+    )
+    parser.add_argument(
+        "--switch-interval", type=float, default=0.0, help="sys.setswitchinterval (s) at start"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)  # the numbers are the output, not the logs
     if args.pin:
         os.sched_setaffinity(0, {0})
     if args.growth:
         time_loop_steps()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     result = asyncio.run(_daemon(args))
     if args.json:
         print(json.dumps(result))

@@ -2,9 +2,9 @@
 
 After a busy spell the memory its calls used is free inside the process but stays resident:
 glibc keeps freed chunks in its arenas (one per thread that allocated: the event loop, the
-storage thread, the database drivers' threads) and returns the top of a heap only past a
-threshold. ``malloc_trim(0)`` hands every free page of every arena back (``madvise``), so the
-resident set follows the live data down again. CPython's own small-object arenas (256 KiB) are
+database driver's and ``asyncio.to_thread``'s threads) and returns the top of a heap only past
+a threshold. ``malloc_trim(0)`` hands every free page of every arena back (``madvise``), so the
+resident set follows the live data down again. CPython's own small-object arenas (1 MiB) are
 unmapped by CPython once empty; a partly used one stays (nothing can move its objects).
 
 Measured with ``bench/daemon_load.py`` (the README's benchmark row): what a trim gives back after

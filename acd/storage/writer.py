@@ -1,16 +1,13 @@
 """StorageWriter: applies write commands in submit order; spools them while the database is down.
 
-One task drains the queue; the transactions themselves run in the storage thread
-(``acd.storage.db_thread``, its own event loop and engine), which the task hands each batch to
-and awaits, one at a time: the order, the spool and the counters stay with the task. Normal
-mode: whatever is queued when the previous transaction ends is applied as one batch
-(``acd.storage.committer``: a few statements per table, one transaction per ``TRANSACTION_SIZE``
-commands), so the database must keep up with the rate of commits, not of writes. On a transient
-failure (connection refused, server gone, database locked) the batch and every later command go
-to the fsync'd spool, in order, and the spool is replayed with exponential backoff; only when it
-has been fully applied is it truncated and normal mode resumes. On start-up a spool left by a
-previous run is replayed first. Replay is safe to repeat because every command is idempotent by
-its natural key (``acd.storage.apply``).
+One task drains the queue. Normal mode: whatever is queued when the previous transaction ends
+is applied as one batch (``acd.storage.committer``: a few statements per table, one transaction
+per ``TRANSACTION_SIZE`` commands), so the database must keep up with the rate of commits, not
+of writes. On a transient failure (connection refused, server gone, database locked) the batch
+and every later command go to the fsync'd spool, in order, and the spool is replayed with
+exponential backoff; only when it has been fully applied is it truncated and normal mode
+resumes. On start-up a spool left by a previous run is replayed first. Replay is safe to repeat
+because every command is idempotent by its natural key (``acd.storage.apply``).
 
 Idempotency keys claimed in ``applied_writes`` (audit entries and recording pauses, which have no
 natural key) are pruned so the table stays bounded: every ``prune_every_s``, keys applied more
@@ -34,7 +31,6 @@ from acd.logging import get_logger
 from acd.storage.apply import check_command, prune_applied_writes
 from acd.storage.commands import WriteCommand
 from acd.storage.committer import TRANSACTION_SIZE, Committer, WriterStats
-from acd.storage.db_thread import DbThread
 from acd.storage.spool import REJECTED_FILE, Spool
 
 log = get_logger(__name__)
@@ -71,12 +67,6 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _prune(engine: AsyncEngine, before: datetime) -> int:
-    """In the storage thread: delete the idempotency keys applied before ``before``."""
-    async with engine.begin() as connection:
-        return await prune_applied_writes(connection, before)
-
-
 class StorageWriter:
     def __init__(
         self,
@@ -96,10 +86,7 @@ class StorageWriter:
         """``on_outage(True)`` when writes start going to the spool, ``(False)`` once replayed
         (for logging, metrics and the supervisors' "database down" alarm). ``on_commit(count,
         seconds)`` after each transaction: commands in it, time from BEGIN to COMMIT done."""
-        # The transactions run in a thread of their own, with an engine of its own opened from
-        # ``engine``'s URL (acd.storage.db_thread); ``engine`` itself is not used.
-        self._thread = DbThread(engine.url, name="storage-writer-db")
-        self._committer = Committer(self._thread, spool, clock, on_commit)
+        self._committer = Committer(engine, spool, clock, on_commit)
         self._spool = spool
         # Unbounded: a full queue would have to drop writes. ``max_queue`` is where the backlog
         # moves to disk instead (the database is slower than the floor, or gone).
@@ -118,6 +105,7 @@ class StorageWriter:
         self._in_flight: list[WriteCommand] = []
         self._closing = False
         self._closing_now = asyncio.Event()
+        self._engine = engine
         self._clock = clock
         self._keep_keys = timedelta(seconds=keep_keys_s)
         self._prune_every = timedelta(seconds=prune_every_s)
@@ -189,7 +177,6 @@ class StorageWriter:
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self._thread.start()
         self._set_spooling(await asyncio.to_thread(self._spool.has_entries))
         if not self._spooling:
             self._replayed.set()
@@ -208,7 +195,6 @@ class StorageWriter:
             await self._task
         finally:
             self._task = None
-            await self._thread.stop()  # no thread left behind, however the task ended
 
     # -- drain loop ---------------------------------------------------------------------
 
@@ -217,7 +203,6 @@ class StorageWriter:
         at exit): put what is still in memory on disk so the next start replays it. A done
         callback, not ``except CancelledError``: a task cancelled before its first step never
         runs any of its code."""
-        self._thread.stop_nowait()  # its transaction in flight was cancelled with this task
         unwritten = [*self._in_flight, *self._take_queued()]
         if unwritten:
             self._spool.append(unwritten)  # synchronous: nothing can be awaited any more
@@ -335,9 +320,8 @@ class StorageWriter:
             return
         self._pruned_at = now
         try:
-            self.keys_pruned += await self._thread.run(
-                lambda engine: _prune(engine, now - self._keep_keys)
-            )
+            async with self._engine.begin() as connection:
+                self.keys_pruned += await prune_applied_writes(connection, now - self._keep_keys)
         except Exception as exc:  # the next round tries again; the writes themselves are safe
             log.warning("applied_keys_not_pruned", error=str(exc))
 

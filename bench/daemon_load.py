@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
 import gc
 import json
 import logging
@@ -43,7 +42,9 @@ import socket
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
+import tracemalloc
 from collections import Counter
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -192,8 +193,9 @@ class LagProbe:
 
     def __init__(self) -> None:
         self.lags: list[float] = []
-        # (when, lateness, this thread's CPU seconds over the tick): a late tick with little CPU
-        # was the machine (the process descheduled), not the daemon's own work
+        # (when, lateness, the process's CPU seconds over the tick: every thread of it, the
+        # storage writer's included): a late tick with little CPU was the machine (the process
+        # descheduled), not the daemon's own work
         self.ticks: list[tuple[float, float, float]] = []
         self.rss: list[float] = []  # RSS every RSS_EVERY_S of traffic: does it plateau?
         self.running = True
@@ -203,11 +205,11 @@ class LagProbe:
         next_rss = loop.time()
         while self.running:
             due = loop.time() + LAG_TICK_S
-            cpu = time.thread_time()
+            cpu = time.process_time()
             await asyncio.sleep(LAG_TICK_S)
             now = loop.time()
             self.lags.append(max(0.0, now - due))
-            self.ticks.append((time.perf_counter(), now - due, time.thread_time() - cpu))
+            self.ticks.append((time.perf_counter(), now - due, time.process_time() - cpu))
             if now >= next_rss:
                 self.rss.append(round(rss_mb(), 1))
                 next_rss = now + RSS_EVERY_S
@@ -217,9 +219,10 @@ class LagProbe:
         return round(1000 * lags[int(0.99 * (len(lags) - 1))], 2) if lags else None
 
     def own_p99_ms(self) -> float | None:
-        """p99 of each tick's lateness capped at the CPU this thread used over it: what the
-        daemon's own work (and its collections) would cost on a core of its own; the rest of
-        a late tick the process was not running (other processes on the shared core)."""
+        """p99 of each tick's lateness capped at the CPU the process used over it (all its
+        threads: with ``--pin`` they share one core): what the daemon's own work (and its
+        collections) would cost on a core of its own; the rest of a late tick the process was
+        not running (other processes on the shared core)."""
         own = sorted(min(late, cpu) for _, late, cpu in self.ticks)
         return round(1000 * own[int(0.99 * (len(own) - 1))], 2) if own else None
 
@@ -273,8 +276,35 @@ def print_slow_steps() -> None:
         )
 
 
-def print_diagnosis(types_before: Counter[str], lag: LagProbe, gcs: GcProbe) -> None:
-    """``--growth``: where the objects, the late ticks and the full collections come from."""
+def start_diagnosis(args: argparse.Namespace) -> Counter[str]:
+    """At the baseline: ``--growth``'s count of objects by type; ``--trace-malloc`` starts
+    tracing allocations (only what the traffic allocates is traced)."""
+    if args.trace_malloc:
+        tracemalloc.start(1)
+    return objects_by_type() if args.growth else Counter()
+
+
+def print_trace() -> None:
+    """``--trace-malloc``: where the memory allocated since the baseline and still held after
+    the drain was allocated (to stderr)."""
+    snapshot = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    stats = snapshot.statistics("lineno")
+    total = sum(stat.size for stat in stats)
+    print(f"traced since baseline, still held: {total / 2**20:.1f} MB", file=sys.stderr)
+    for stat in stats[:25]:
+        print(f"{stat.size / 2**10:9.1f} KiB {stat.count:7d} {stat.traceback}", file=sys.stderr)
+
+
+def print_diagnosis(
+    args: argparse.Namespace, types_before: Counter[str], lag: LagProbe, gcs: GcProbe
+) -> None:
+    """``--growth``: where the objects, the late ticks and the full collections come from;
+    ``--trace-malloc``: where what is still held was allocated."""
+    if args.trace_malloc:
+        print_trace()
+    if not args.growth:
+        return
     print_growth(types_before)
     print_slow_steps()
     print_worst_ticks(lag, gcs)
@@ -314,14 +344,34 @@ def memory_after_drain(daemon: Daemon) -> dict[str, Any]:
     }
 
 
-def memory_after_window(daemon: Daemon) -> dict[str, float]:
-    """RSS once the caches' windows are over (an hour on): what is left is the daemon's own;
-    and after glibc's ``malloc_trim`` (freed heap pages given back to the system)."""
+def memory_after_release(daemon: Daemon, baseline: float, ended: int) -> dict[str, Any]:
+    """RSS after what the daemon does once a minute (``Daemon.release_memory``: glibc's
+    ``malloc_trim``), and once the caches' windows are over too (an hour on).
+
+    The tolerance of "back to the baseline": the finished calls the two caches keep by design
+    for their window (``cached_bytes_per_call`` each) plus 5% of the baseline for CPython's
+    partly used arenas (memory freed inside them stays resident while one object lives there)."""
+    took = daemon.release_memory()
+    after_trim = rss_mb()
     daemon.prune_caches(time.time() + 3600.0)
     gc.collect()
-    after_window = round(rss_mb(), 1)
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
-    return {"rss_after_window_mb": after_window, "rss_after_trim_mb": round(rss_mb(), 1)}
+    daemon.release_memory()
+    cached = cache_figures(daemon).get("cached_bytes_per_call", 0) * ended / 2**20
+    tolerance = cached + 0.05 * baseline
+    return {
+        "rss_after_trim_mb": round(after_trim, 1),
+        "trim_after_drain_ms": None if took is None else round(1000 * took, 1),
+        "rss_after_window_mb": round(rss_mb(), 1),
+        "rss_drain_tolerance_mb": round(tolerance, 1),
+        "rss_back_to_baseline": after_trim - baseline <= tolerance,
+    }
+
+
+async def trim_in_traffic(daemon: Daemon, after_s: float) -> float | None:
+    """One ``release_memory`` in the middle of the traffic (the daemon does one a minute):
+    what it costs the event loop while the heap is busy."""
+    await asyncio.sleep(after_s)
+    return daemon.release_memory()
 
 
 def print_worst_ticks(lag: LagProbe, gcs: GcProbe, n: int = 15) -> None:
@@ -466,6 +516,7 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
             mqtt=False,
             login_agents=tuple(a.id for a in settings.agents),
             freeze_gc=True,  # as ``hotline run`` does
+            trim_heap=True,
         ),
         Features(ivr=lambda _sessions: runner),
     )
@@ -483,20 +534,20 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
             live_objects(),
             len(gc.get_objects()),
         )
-        types_before = objects_by_type() if args.growth else Counter()
+        types_before = start_diagnosis(args)
         writes = count_writes(daemon)
         probe, gc_probe = LagProbe(), GcProbe(args.growth)
         lag_task = tasks.create_task(probe.run())
+        trim_task = tasks.create_task(trim_in_traffic(daemon, args.duration / 2))
         before = resource.getrusage(resource.RUSAGE_SELF)
         load0 = round(os.getloadavg()[0], 2)
         wall0 = time.perf_counter()
-        if args.gc_threshold:
-            gc.set_threshold(*(int(x) for x in args.gc_threshold.split(",")))
+        gc.set_threshold(*gc_threshold(args.gc_threshold))
         ours.send("go")
         report = await loop.run_in_executor(None, ours.recv)
         wall = time.perf_counter() - wall0
         probe.running = False
-        await lag_task
+        await asyncio.gather(lag_task, trim_task)
         # The storage backlog is per-call work too: count its CPU, report how long it took.
         backlog_s = await drained_in(daemon)
         after = resource.getrusage(resource.RUSAGE_SELF)
@@ -504,9 +555,8 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
             print_garbage()
         after_drain = memory_after_drain(daemon)
         finished = list(daemon.outputs.completed)  # within the window: every call of the run
-        after_drain |= memory_after_window(daemon)
-        if args.growth:
-            print_diagnosis(types_before, probe, gc_probe)
+        after_drain |= memory_after_release(daemon, rss_baseline, len(finished))
+        print_diagnosis(args, types_before, probe, gc_probe)
         daemon.stop()
         await run
     child.join()
@@ -527,6 +577,8 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         "live_objects_growth": after_drain.pop("live_objects_after") - objects_baseline,
         **after_drain,
         "rss_every_10s_mb": probe.rss,
+        "trim_in_traffic_ms": round(1000 * (trim_task.result() or 0.0), 1),
+        "threads": sorted(t.name for t in threading.enumerate()),
         "gc_frozen_objects": gc.get_freeze_count(),
         "gc_tracked_baseline": tracked_baseline,
         "loop_lag_p99_ms": probe.p99_ms(),
@@ -564,6 +616,11 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def gc_threshold(spec: str) -> tuple[int, ...]:
+    """``--gc-threshold`` ("700,10,100"), or the daemon's own when empty."""
+    return tuple(int(x) for x in spec.split(",")) if spec else gc.get_threshold()
+
+
 def _call_rows(path: Path) -> int:
     with sqlite3.connect(path) as db:
         (count,) = db.execute("SELECT COUNT(*) FROM calls").fetchone()
@@ -584,12 +641,20 @@ def main() -> None:
         "--no-ami-filter", action="store_true", help="the AMI user without eventfilter lines"
     )
     parser.add_argument("--gc-threshold", default="", help="gc.set_threshold for the traffic")
+    parser.add_argument(
+        "--trace-malloc", action="store_true", help="tracemalloc: what the drain leaves held"
+    )
+    parser.add_argument(
+        "--switch-interval", type=float, default=0.0, help="sys.setswitchinterval (s) at start"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)  # the numbers are the output, not the logs
     if args.pin:
         os.sched_setaffinity(0, {0})
     if args.growth:
         time_loop_steps()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     result = asyncio.run(_daemon(args))
     if args.json:
         print(json.dumps(result))

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from acd.app.memory import trim_heap
 from acd.app.options import RunOptions, flow_settings
 from acd.asterisk.agi.router import Router
 from acd.asterisk.aio.agi_server import AgiHandler, FastAgiServer
@@ -337,10 +338,20 @@ class Daemon:
         self.outputs.prune(at)
 
     async def _prune_caches(self) -> None:
-        """Also while no call ends: after the traffic the per-call caches empty out."""
+        """Also while no call ends: after the traffic the per-call caches empty out, and
+        (``RunOptions.trim_heap``) the memory freed since is given back to the system."""
         while True:
             await asyncio.sleep(PRUNE_EVERY_S)
             self.prune_caches()
+            if self.options.trim_heap:
+                self.release_memory()
+
+    def release_memory(self) -> float | None:
+        """glibc ``malloc_trim``: free heap pages back to the system (``acd.app.memory``);
+        seconds it took on the event loop (a few milliseconds), None where not glibc."""
+        took = trim_heap()
+        log.debug("heap_trimmed", seconds=took)
+        return took
 
     def _freeze_start_up(self) -> None:
         """``RunOptions.freeze_gc``: what start-up built (the floor, settings, code) is never

@@ -32,6 +32,9 @@ class RunOptions:
     # spaced out (Daemon._freeze_start_up). Process-wide, so only where one process runs one
     # daemon (``hotline run``, the benchmarks), not in tests.
     freeze_gc: bool = False
+    # once a minute, glibc's malloc_trim(0): heap pages freed after a busy spell go back to the
+    # system instead of staying resident (acd.app.memory). Process-wide, as freeze_gc.
+    trim_heap: bool = False
     http_port: int | None = None  # HTTP API + wallboard: None = not served, 0 = any free port
     poll_ms: int = 500
     # None: each queue's own setting in queues.yaml (tests and the demo shorten or fix them)

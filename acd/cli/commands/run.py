@@ -149,6 +149,7 @@ def _build(settings: Settings, args: argparse.Namespace) -> Any:
         agi_host=listen[0] if listen else None,
         agi_port=listen[1] if listen else None,
         freeze_gc=True,  # one daemon per process: start-up objects out of full collections
+        trim_heap=True,  # and freed heap pages given back once a minute
     )
     features = hotline_features(settings)
 

@@ -53,9 +53,9 @@ def _set(world: World, now: float, sess: Session, data: str, reply: Reply) -> No
 
 def _mset(world: World, now: float, sess: Session, data: str, reply: Reply) -> None:
     """main/pbx_variables.c ``pbx_builtin_setvar_multiple``: ``a=1,b=2``, split on ',' then on
-    the first '='; a pair with no '=' is skipped (a warning). ASSUMPTION from the source, not
-    RECORDED: the daemon sends only values with neither (acd/asterisk/agi/commands.py
-    ``set_variables``); tests/live checks the reply and the variables on a real Asterisk."""
+    the first '='; a pair with no '=' is skipped (a warning). From the source, not captured; the
+    live suite's resume scenario ran it on Asterisk 22.10.1 (docs/simulator.md). The daemon sends
+    only values with neither (acd/asterisk/agi/commands.py ``set_variables``)."""
     for pair in data.split(","):
         name, sep, value = pair.partition("=")
         if sep and name and not name.upper().startswith("CDR("):

@@ -53,6 +53,7 @@ IVR_COLUMNS = ("ivr_path", "ivr_reason", "order_number")
 # this many; the rest is in the database.
 COMPLETED_WINDOW_S = 900.0
 COMPLETED_KEPT = 100_000
+LEGS_DUE_KEPT = 10_000  # finished calls waiting for the floor to end a leg (normally none)
 _STAFFED_IDLE = frozenset({AgentState.READY, AgentState.RESERVED})
 _CALL_OVER = frozenset({AgentState.WRAP_UP, AgentState.READY})
 
@@ -110,13 +111,17 @@ class Outputs:
         # Stored changes since the last floor_changed: (change, wall time, pause reason)
         self._changes_due: list[tuple[AgentChanged, float, str | None]] = []
         self._sessions_held = False
-        self._held_at: float | None = None  # wall time of hold_sessions
         # Agents whose conversation and wrap-up are derived from a call's row (its
         # agent_legs), not stored as state changes: agent -> that call. Set at the answer of a
         # call in progress here; gone at the agent's next stored change or the wrap-up's end.
         self._busy_call: dict[str, str] = {}
         self._wrap_due: dict[str, float] = {}  # such an agent -> its floor wrap-up deadline
         self._early_end: dict[str, str] = {}  # agent -> call whose wrap-up it ended early
+        # call -> agent -> how many of its legs the floor has seen end (a leg is written ended
+        # only then: a conversation the daemon's own end cut, a stop or a kill, stays open)
+        self._legs_over: dict[str, Counter[str]] = {}
+        # finished calls whose last leg the floor has not seen end yet: written once more then
+        self._legs_due: dict[str, Call] = {}
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -152,6 +157,12 @@ class Outputs:
         the whole timeline."""
         self._row(call, "final")
         self._timelines.pop(call.call_id, None)
+        if self._legs_open(call):
+            self._legs_due[call.call_id] = call
+            while len(self._legs_due) > LEGS_DUE_KEPT:
+                self._legs_due.pop(next(iter(self._legs_due)))
+        else:
+            self._legs_over.pop(call.call_id, None)
 
     def _event(self, call: Call, event: CallEvent, at: float, *, seq: int) -> None:
         state = call.state
@@ -193,7 +204,7 @@ class Outputs:
             # the first daemon's, already in the row (the upsert sets only the columns given)
             for column in IVR_COLUMNS:
                 del values[column]
-        if timeline is not None and call.state.legs:  # a resumed call's legs stay as stored
+        if call.state.legs and not call.resumed:  # a resumed call's legs stay as stored
             values["agent_legs"], values["wrap_up_due"] = self._legs(call)
         self._write(
             UpsertCall(
@@ -207,13 +218,18 @@ class Outputs:
     def _legs(self, call: Call) -> tuple[list[dict[str, Any]], datetime | None]:
         """``calls.agent_legs`` and ``calls.wrap_up_due``: each answered leg with the
         wrap-up deadline that follows its end (the floor's rule: the agent's override, else
-        the leg's queue's wrap-up time). A leg ended while the daemon stops is written still
-        going, as the agents' intervals are held then (``hold_sessions``)."""
+        the leg's queue's wrap-up time). A leg is written ended once the floor has ended that
+        conversation too (the agent's change the log held before); one the daemon's own end
+        cut (a stop, ``hold_sessions``, or a kill) is written still going, as the agent's
+        on-call interval stayed its session before."""
         rows: list[dict[str, Any]] = []
         due_at: datetime | None = None
+        over = self._legs_over.get(call.call_id, Counter())
+        seen: Counter[str] = Counter()
         for leg in call.state.legs:
             ended = leg.ended_at
-            if ended is not None and self._held_at is not None and ended >= self._held_at:
+            seen[leg.agent_id] += 1
+            if seen[leg.agent_id] > over[leg.agent_id]:
                 ended = None
             due = None
             if ended is not None:
@@ -280,6 +296,8 @@ class Outputs:
             return False
         if call_id is None:
             return False
+        if old is AgentState.ON_CALL:
+            self._leg_over(call_id, agent_id)
         if old is AgentState.ON_CALL and new in _CALL_OVER:
             if new is AgentState.WRAP_UP and last and agent_id in floor.agents:
                 due = floor.agents[agent_id].wrap_up_due
@@ -296,13 +314,33 @@ class Outputs:
             self._early_end[agent_id] = call_id
         return False
 
+    def _legs_open(self, call: Call) -> bool:
+        """Whether a leg of the call has ended that the floor has not seen end."""
+        if call.resumed:
+            return False
+        over = self._legs_over.get(call.call_id, Counter())
+        ended = Counter(leg.agent_id for leg in call.state.legs if leg.ended_at is not None)
+        return any(ended[agent] > over[agent] for agent in ended)
+
+    def _leg_over(self, call_id: str, agent_id: str) -> None:
+        """The floor ended the agent's conversation in the call. A finished call's row was
+        written with that leg still going (the floor took the end after the daemon was done
+        with the call): written once more, with the leg's end and wrap-up deadline."""
+        over = self._legs_over.setdefault(call_id, Counter())
+        over[agent_id] += 1
+        call = self._legs_due.get(call_id)
+        if call is not None:
+            self._row(call, f"legs:{sum(over.values())}")
+            if not self._legs_open(call):
+                del self._legs_due[call_id]
+                del self._legs_over[call_id]
+
     def hold_sessions(self) -> None:
         """The daemon stops: what its ending calls do to the floor (a conversation released
         as its FastAGI session is cancelled, while Asterisk's bridge stays up) is not what the
         agents do. Their intervals (their sessions) stay as they were until the stop closes
         them, and so do the legs on the calls rows; the next start reconciles them."""
         self._sessions_held = True
-        self._held_at = self._clocks.wall()
 
     def _store_change(
         self, floor: Floor, change: AgentChanged, at: float, reason: str | None, last: bool

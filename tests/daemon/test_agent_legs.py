@@ -237,7 +237,6 @@ def test_a_leg_ended_by_the_stop_stays_open_on_the_row() -> None:
     day = Day(wrap_up_s=10.0)
     day.floor_input(AgentRequest("alice", AgentAction.LOGIN), 1.0)
     answered_call(day, "c1", 5.0)
-    day.outputs._clocks = Clocks(wall=lambda: 915.0, steady=lambda: 15.0)
     day.outputs.hold_sessions()
     call_over(day, "c1", 20.0)
     [leg] = legs_of("c1", day.writer.rows()[-1].values["agent_legs"], None)
@@ -259,3 +258,41 @@ def test_a_resumed_call_stores_its_agent_changes_as_before() -> None:
     day.floor_input(Tick(), 30.0)
     assert [s for s, _at, _c in day.writer.states()] == ["ready", "on_call", "wrap_up", "ready"]
     assert all("agent_legs" not in r.values for r in day.writer.rows())
+
+
+def test_a_conversation_the_floor_ends_after_the_final_write_costs_one_more() -> None:
+    # the owner task took the end after the call flow was done with the call: the final row
+    # has the leg still going, the floor's end writes it once more (normally the floor is first)
+    day = Day(wrap_up_s=10.0)
+    day.floor_input(AgentRequest("alice", AgentAction.LOGIN), 1.0)
+    answered_call(day, "c1", 5.0)
+    day.step("c1", LegEnded(20.0 + OFFSET, "caller"))
+    day.step("c1", Ended(20.0 + OFFSET, "caller"))
+    day.final("c1")
+    [leg] = legs_of("c1", day.writer.rows()[-1].values["agent_legs"], None)
+    assert leg.ended_at is None
+    day.floor_input(CallEnded("c1"), 20.5)
+    late = day.writer.rows()[-1]
+    assert late.idempotency_key == "c1:row:legs:1"
+    assert late.timeline is None  # the stored timeline stays
+    [leg] = legs_of("c1", late.values["agent_legs"], None)
+    assert leg.ended_at is not None
+    assert leg.ended_at.timestamp() == 920.0
+    day.floor_input(CallerLeft("c1"), 20.5)
+    assert len(day.writer.rows()) == 5
+    assert day.outputs._legs_due == {}
+    assert day.outputs._legs_over == {}
+
+
+def test_a_conversation_cut_by_the_daemons_end_stays_open_on_the_row() -> None:
+    # killed: the call flow's cancellation ends the call, the floor never takes it; as the
+    # agent's on-call interval stayed its session before, the leg stays open (the next start
+    # asks Asterisk whether that conversation goes on)
+    day = Day(wrap_up_s=10.0)
+    day.floor_input(AgentRequest("alice", AgentAction.LOGIN), 1.0)
+    answered_call(day, "c1", 5.0)
+    day.step("c1", Ended(9.0 + OFFSET, "system", failed=True))
+    day.final("c1")
+    [leg] = legs_of("c1", day.writer.rows()[-1].values["agent_legs"], None)
+    assert (leg.ended_at, leg.wrap_up_due) == (None, None)
+    assert day.writer.rows()[-1].values["wrap_up_due"] is None

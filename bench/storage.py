@@ -4,15 +4,15 @@ Feeds ``StorageWriter`` (the daemon's, with its default ``max_queue``) the write
 new calls a second for ``--duration`` seconds, each write submitted at its due time, then waits
 until everything is committed. Two write patterns:
 
-- ``4_writes_per_call`` (the target shape): the call row inserted at arrival, updated at the
-  answer (+1 s), updated at the end (+4 s) with a 10-step timeline JSON, and one agent-state
-  row (the agent's change at the answer: every call opens a new interval);
-- ``7_writes_per_call`` (the daemon now): the row upserted at arrival, queue entry, answer and
-  end, each with the timeline so far (no ``call_events`` rows), three agent states (on call,
-  wrap-up, ready: the ring is stored as ready), each carrying the agent's session (device,
-  wrap-up deadline, call, queue: the agent's latest interval is its session, so the sessions
-  of issue 12 cost no write of their own; their first form, an ``agent_sessions`` upsert per
-  change, made 11 writes per call);
+- ``4_writes_per_call`` (the daemon now): the row upserted at arrival, queue entry, answer and
+  end, each with the timeline so far (no ``call_events`` rows); the answer and the end carry
+  the agent's leg (``calls.agent_legs``: answer, then end and wrap-up deadline, and
+  ``calls.wrap_up_due``), from which the reports derive the on-call and wrap-up time: no agent
+  state row (the log keeps only the agents' own changes: log in and out, pauses);
+- ``7_writes_per_call`` (the daemon before migration 0010): the same four row upserts without
+  the leg, plus three agent states (on call, wrap-up, ready: the ring is stored as ready),
+  each carrying the agent's session (device, wrap-up deadline, call, queue; their first form,
+  an ``agent_sessions`` upsert per change, made 11 writes per call);
 - ``14_writes_per_call`` (the daemon before issue 13): the row upserted at arrival, queue,
   answer, end and once more after the end, five ``call_events`` rows, four agent states
   (ringing, on call, wrap-up, ready).
@@ -57,6 +57,7 @@ import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from acd.storage.agent_legs import leg_json
 from acd.storage.commands import (
     AppendAgentState,
     AppendCallEvent,
@@ -178,26 +179,36 @@ def _with_timeline(call: CallPlan, tag: str, upto: int, *, answered: bool) -> Up
                       values=row.values, timeline=_steps(call, upto))  # fmt: skip
 
 
-def _final(call: CallPlan) -> list[WriteCommand]:
-    steps = _steps(call)
+def _final_row(call: CallPlan) -> UpsertCall:
     end = _upsert(call, "end", answered=True, ended=True)
-    return [UpsertCall(idempotency_key=end.idempotency_key, call_id=call.call_id,
-                       values=end.values, timeline=steps)]  # fmt: skip
+    return UpsertCall(idempotency_key=end.idempotency_key, call_id=call.call_id,
+                      values=end.values, timeline=_steps(call))  # fmt: skip
 
 
-# (offset after arrival, writes due then); the agent's one change alternates on_call/wrap_up so
-# that every call closes the agent's interval and opens a new one.
+def _final(call: CallPlan) -> list[WriteCommand]:
+    return [_final_row(call)]
+
+
+def _with_leg(command: UpsertCall, call: CallPlan, *, ended: bool) -> UpsertCall:
+    """The row write with the agent's leg (``Outputs._legs``): open at the answer, with its end
+    and wrap-up deadline at the end."""
+    due = call.at(4.5) if ended else None
+    leg = leg_json(call.agent_id, "orders", call.at(1.0), call.at(4.0) if ended else None, due)
+    values = {**command.values, "agent_legs": [leg], "wrap_up_due": due}
+    return UpsertCall(idempotency_key=command.idempotency_key, call_id=call.call_id,
+                      values=values, timeline=command.timeline)  # fmt: skip
+
+
+# (offset after arrival, writes due then)
 PATTERNS: dict[str, list[tuple[float, Builder]]] = {
     "4_writes_per_call": [
-        (0.0, lambda c: [_upsert(c, "arrived", answered=False, ended=False)]),
+        (0.0, lambda c: [_with_timeline(c, "arrived", 1, answered=False)]),
+        (0.2, lambda c: [_with_timeline(c, "queued", 4, answered=False)]),
         (
             1.0,
-            lambda c: [
-                _upsert(c, "answered", answered=True, ended=False),
-                _state(c, "1", "on_call" if c.agent_round % 2 == 0 else "wrap_up", 1.0),
-            ],
+            lambda c: [_with_leg(_with_timeline(c, "answered", 7, answered=True), c, ended=False)],
         ),
-        (4.0, _final),
+        (4.0, lambda c: [_with_leg(_final_row(c), c, ended=True)]),
     ],
     "7_writes_per_call": [
         (0.0, lambda c: [_with_timeline(c, "arrived", 1, answered=False)]),
@@ -356,7 +367,7 @@ async def run_one(
 
 
 async def _rows_ok(engine: AsyncEngine, pattern: str, calls: int, agents: int) -> bool:
-    states_per_call = {"4_writes_per_call": 1, "7_writes_per_call": 3}.get(pattern, 4)
+    states_per_call = {"4_writes_per_call": 0, "7_writes_per_call": 3}.get(pattern, 4)
     async with session_factory(engine)() as session:
         call_rows = await session.scalar(select(func.count()).select_from(Call))
         ended = await session.scalar(select(func.count()).where(Call.ended_at.is_not(None)))
@@ -368,7 +379,7 @@ async def _rows_ok(engine: AsyncEngine, pattern: str, calls: int, agents: int) -
         calls,
         calls,
         calls * states_per_call,
-        min(calls, agents),
+        min(calls, agents) if states_per_call else 0,
     )
 
 

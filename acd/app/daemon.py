@@ -125,6 +125,7 @@ class Daemon:
             ring_limit_s=lambda q: rings.get(q or ""),
             clocks=clocks,
             floor_changed=self.queue_stats.changed,
+            agent_wrap_up_s=_wrap_up_overrides(settings),
         )
         # The floor runs on the steady clock: a wall-clock jump neither fires nor delays its
         # timers (wrap-up, relaxation, ring forgiveness).
@@ -548,10 +549,13 @@ class Daemon:
             )
 
 
+def _wrap_up_overrides(settings: Settings) -> dict[str, float]:
+    return {a.id: a.wrapup_s for a in settings.agents if a.wrapup_s is not None}
+
+
 def _floor(settings: Settings) -> Floor:
     queues, agents = engine_specs(settings)
-    overrides = {a.id: a.wrapup_s for a in settings.agents if a.wrapup_s is not None}
-    return Floor(queues, agents, wrap_up_override_s=overrides)
+    return Floor(queues, agents, wrap_up_override_s=_wrap_up_overrides(settings))
 
 
 def _fallback_import(

@@ -49,6 +49,17 @@ class Ring:
 
 
 @dataclass(frozen=True, slots=True)
+class Leg:
+    """One answered leg: the agent's conversation (``calls.agent_legs``; the agent's on-call
+    time is derived from it, and the wrap-up that follows from its end)."""
+
+    agent_id: str
+    queue: str | None  # the queue it was answered in (its wrap-up length)
+    answered_at: float
+    ended_at: float | None = None  # None: still talking
+
+
+@dataclass(frozen=True, slots=True)
 class CallState:
     facts: Arrival
     steps: int = 0  # the last step's number (a resumed call continues the first daemon's)
@@ -74,6 +85,7 @@ class CallState:
     legs_done: int = 0
     talk_s: float = 0.0  # sum of the finished legs
     rings: tuple[Ring, ...] = ()
+    legs: tuple[Leg, ...] = ()  # the answered legs, in order
     transfers: tuple[Mapping[str, Any], ...] = ()
     transfer_asked: TransferAsked | None = None
     recording_path: str | None = None
@@ -169,6 +181,7 @@ def advance(state: CallState, step: Step) -> CallState:
             talk = step.at - s.leg_answered_at if s.leg_answered_at is not None else 0.0
             return replace(
                 s,
+                legs=_leg_closed(s.legs, step.at),
                 talk_s=s.talk_s + talk,
                 leg_answered_at=None,
                 agent_channel=None,
@@ -224,13 +237,23 @@ def _answered(s: CallState, step: Answered) -> CallState:
         ring_started_at=started if first else s.ring_started_at,
         leg_answered_at=step.at,
         agent_channel=step.agent_channel,
+        legs=(*_leg_closed(s.legs, step.at), Leg(step.agent_id, s.queue, step.at)),
     )
+
+
+def _leg_closed(legs: tuple[Leg, ...], at: float) -> tuple[Leg, ...]:
+    """The legs with the last one ended at ``at`` if it was still going."""
+    if legs and legs[-1].ended_at is None:
+        return (*legs[:-1], replace(legs[-1], ended_at=max(at, legs[-1].answered_at)))
+    return legs
 
 
 def _ended(s: CallState, step: Ended) -> CallState:
     talk = s.talk_s
+    legs = s.legs
     if s.leg_answered_at is not None:  # lost mid-conversation: talk runs to the end
         talk += step.at - s.leg_answered_at
+        legs = _leg_closed(legs, step.at)
     hung_up_by: HungUpBy = step.hung_up_by
     ended_at = step.at
     if s.last_leg is not None:  # the call ended with a conversation: that leg's end decides
@@ -240,6 +263,7 @@ def _ended(s: CallState, step: Ended) -> CallState:
     return replace(
         s,
         talk_s=talk,
+        legs=legs,
         leg_answered_at=None,
         agent_channel=None,
         ringing_since=None,

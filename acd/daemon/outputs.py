@@ -10,8 +10,10 @@ the agent's desktop has the caller before the phone rings.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from acd.daemon.call_events import (
     ARRIVED,
@@ -35,6 +37,7 @@ from acd.events.publisher import MqttPublisher
 from acd.events.topics import Publication
 from acd.kpi import CallFacts, summarize
 from acd.logging import get_logger
+from acd.storage.agent_legs import leg_json
 from acd.storage.commands import (
     AppendAgentState,
     AppendCallEvent,
@@ -50,7 +53,9 @@ IVR_COLUMNS = ("ivr_path", "ivr_reason", "order_number")
 # this many; the rest is in the database.
 COMPLETED_WINDOW_S = 900.0
 COMPLETED_KEPT = 100_000
+LEGS_DUE_KEPT = 10_000  # finished calls waiting for the floor to end a leg (normally none)
 _STAFFED_IDLE = frozenset({AgentState.READY, AgentState.RESERVED})
+_CALL_OVER = frozenset({AgentState.WRAP_UP, AgentState.READY})
 
 
 @dataclass
@@ -82,11 +87,13 @@ class Outputs:
         ring_limit_s: Callable[[str | None], float | None] = lambda _q: None,
         clocks: Clocks | None = None,
         floor_changed: Callable[[], None] = lambda: None,
+        agent_wrap_up_s: Mapping[str, float] | None = None,
     ) -> None:
         self.publisher = publisher
         self.writer = writer
         self.prefix = prefix
         self._wrap_up_s = wrap_up_s
+        self._agent_wrap_up_s = dict(agent_wrap_up_s or {})  # the floor's per-agent overrides
         self._ring_limit_s = ring_limit_s
         self._clocks = clocks or Clocks()
         self._floor_changed = floor_changed
@@ -104,6 +111,17 @@ class Outputs:
         # Stored changes since the last floor_changed: (change, wall time, pause reason)
         self._changes_due: list[tuple[AgentChanged, float, str | None]] = []
         self._sessions_held = False
+        # Agents whose conversation and wrap-up are derived from a call's row (its
+        # agent_legs), not stored as state changes: agent -> that call. Set at the answer of a
+        # call in progress here; gone at the agent's next stored change or the wrap-up's end.
+        self._busy_call: dict[str, str] = {}
+        self._wrap_due: dict[str, float] = {}  # such an agent -> its floor wrap-up deadline
+        self._early_end: dict[str, str] = {}  # agent -> call whose wrap-up it ended early
+        # call -> agent -> how many of its legs the floor has seen end (a leg is written ended
+        # only then: a conversation the daemon's own end cut, a stop or a kill, stays open)
+        self._legs_over: dict[str, Counter[str]] = {}
+        # finished calls whose last leg the floor has not seen end yet: written once more then
+        self._legs_due: dict[str, Call] = {}
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -139,6 +157,12 @@ class Outputs:
         the whole timeline."""
         self._row(call, "final")
         self._timelines.pop(call.call_id, None)
+        if self._legs_open(call):
+            self._legs_due[call.call_id] = call
+            while len(self._legs_due) > LEGS_DUE_KEPT:
+                self._legs_due.pop(next(iter(self._legs_due)))
+        else:
+            self._legs_over.pop(call.call_id, None)
 
     def _event(self, call: Call, event: CallEvent, at: float, *, seq: int) -> None:
         state = call.state
@@ -180,6 +204,8 @@ class Outputs:
             # the first daemon's, already in the row (the upsert sets only the columns given)
             for column in IVR_COLUMNS:
                 del values[column]
+        if call.state.legs and not call.resumed:  # a resumed call's legs stay as stored
+            values["agent_legs"], values["wrap_up_due"] = self._legs(call)
         self._write(
             UpsertCall(
                 idempotency_key=f"{call.call_id}:row:{version}",
@@ -188,6 +214,31 @@ class Outputs:
                 timeline=None if timeline is None else tuple(timeline),
             )
         )
+
+    def _legs(self, call: Call) -> tuple[list[dict[str, Any]], datetime | None]:
+        """``calls.agent_legs`` and ``calls.wrap_up_due``: each answered leg with the
+        wrap-up deadline that follows its end (the floor's rule: the agent's override, else
+        the leg's queue's wrap-up time). A leg is written ended once the floor has ended that
+        conversation too (the agent's change the log held before); one the daemon's own end
+        cut (a stop, ``hold_sessions``, or a kill) is written still going, as the agent's
+        on-call interval stayed its session before."""
+        rows: list[dict[str, Any]] = []
+        due_at: datetime | None = None
+        over = self._legs_over.get(call.call_id, Counter())
+        seen: Counter[str] = Counter()
+        for leg in call.state.legs:
+            ended = leg.ended_at
+            seen[leg.agent_id] += 1
+            if seen[leg.agent_id] > over[leg.agent_id]:
+                ended = None
+            due = None
+            if ended is not None:
+                wrap = self._agent_wrap_up_s.get(leg.agent_id, self._wrap_up_s(leg.queue))
+                due = utc(ended + max(0.0, wrap))
+            end = None if ended is None else utc(ended)
+            rows.append(leg_json(leg.agent_id, leg.queue, utc(leg.answered_at), end, due))
+            due_at = due
+        return rows, due_at
 
     # -- agents and queues (FloorOutputs) ---------------------------------------------------
 
@@ -220,14 +271,75 @@ class Outputs:
         if not self._sessions_held:
             last = {change.agent_id: n for n, (change, _at, _reason) in enumerate(due)}
             for n, (change, at, reason) in enumerate(due):
-                self._store_change(floor, change, at, reason, last[change.agent_id] == n)
+                is_last = last[change.agent_id] == n
+                if not self._derived(floor, change, is_last):
+                    self._store_change(floor, change, at, reason, is_last)
         self._floor_changed()
+
+    def _derived(self, floor: Floor, change: AgentChanged, last: bool) -> bool:
+        """Whether the change is one the call's row already says (issue 13: at most 4 writes
+        per answered call), so it is not stored: the answer of a call in progress here
+        (``calls.agent_legs``), the end of that conversation (into wrap-up, or ready without
+        one), and the end of the wrap-up when its time ran out (the leg's deadline). Any other
+        change is stored; one that ends the wrap-up early is stored as ready with the call's
+        id, which cuts the derived wrap-up (``acd.reports.agent_time``)."""
+        agent_id = change.agent_id
+        old, new = change.old, change.new
+        call_id = self._busy_call.get(agent_id)
+        if old is AgentState.RESERVED and new is AgentState.ON_CALL:
+            engaged = floor.router.engaged
+            answered = next((c for c, e in engaged.items() if e.agent_id == agent_id), None)
+            if answered is not None and answered in self._timelines:  # not a resumed call
+                self._busy_call[agent_id] = answered
+                self._wrap_due.pop(agent_id, None)
+                return True
+            return False
+        if call_id is None:
+            return False
+        if old is AgentState.ON_CALL:
+            self._leg_over(call_id, agent_id)
+        if old is AgentState.ON_CALL and new in _CALL_OVER:
+            if new is AgentState.WRAP_UP and last and agent_id in floor.agents:
+                due = floor.agents[agent_id].wrap_up_due
+                if due is not None:
+                    self._wrap_due[agent_id] = due
+            if new is AgentState.READY:
+                del self._busy_call[agent_id]
+            return True
+        due = self._wrap_due.pop(agent_id, None)
+        del self._busy_call[agent_id]
+        if old is AgentState.WRAP_UP and new is AgentState.READY:
+            if due is not None and change.at >= due:
+                return True  # the wrap-up ran out: its deadline is on the call's row
+            self._early_end[agent_id] = call_id
+        return False
+
+    def _legs_open(self, call: Call) -> bool:
+        """Whether a leg of the call has ended that the floor has not seen end."""
+        if call.resumed:
+            return False
+        over = self._legs_over.get(call.call_id, Counter())
+        ended = Counter(leg.agent_id for leg in call.state.legs if leg.ended_at is not None)
+        return any(ended[agent] > over[agent] for agent in ended)
+
+    def _leg_over(self, call_id: str, agent_id: str) -> None:
+        """The floor ended the agent's conversation in the call. A finished call's row was
+        written with that leg still going (the floor took the end after the daemon was done
+        with the call): written once more, with the leg's end and wrap-up deadline."""
+        over = self._legs_over.setdefault(call_id, Counter())
+        over[agent_id] += 1
+        call = self._legs_due.get(call_id)
+        if call is not None:
+            self._row(call, f"legs:{sum(over.values())}")
+            if not self._legs_open(call):
+                del self._legs_due[call_id]
+                del self._legs_over[call_id]
 
     def hold_sessions(self) -> None:
         """The daemon stops: what its ending calls do to the floor (a conversation released
         as its FastAGI session is cancelled, while Asterisk's bridge stays up) is not what the
         agents do. Their intervals (their sessions) stay as they were until the stop closes
-        them; the next start reconciles them."""
+        them, and so do the legs on the calls rows; the next start reconciles them."""
         self._sessions_held = True
 
     def _store_change(
@@ -243,6 +355,9 @@ class Outputs:
             queue = session.queue
             # a ring the interval does not show (a ready row) keeps no call
             call_id = session.call_id if session.state is change.new else None
+        early = self._early_end.pop(agent_id, None)
+        if early is not None:
+            call_id = early  # a wrap-up ended early: the ready interval names its call
         self._state_seq += 1
         self._write(
             AppendAgentState(

@@ -6,8 +6,10 @@ At start (``restore``), before the floor is published and FastAGI takes a call:
    heartbeat, or the latest change stored); after a clean stop there are none;
 3. once the AMI watcher's first resync has applied the device states (bounded wait), Asterisk's
    channels say which agents' phones are still in a call;
-4. ``acd.engine.sessions.restore_inputs`` decides, and each agent is restored on the floor,
-   which opens its new interval and republishes its state (``Outputs``).
+4. each agent's latest stored interval, with the leg of a call it answered since laid over
+   it (``acd.engine.sessions.with_calls``: the conversations and wrap-ups are on the calls
+   rows), and ``acd.engine.sessions.restore_inputs`` decides; each agent is restored on the
+   floor, which opens its new interval and republishes its state (``Outputs``).
 
 At a clean stop every open interval is closed at the stop's time (``close_at_stop``); the
 sessions stay (each agent's latest interval, open or closed, is its session:
@@ -32,9 +34,9 @@ from acd.daemon.ami_watch import AmiWatcher
 from acd.daemon.clocks import Clocks
 from acd.daemon.service import AcdService
 from acd.engine.agent import AgentState
-from acd.engine.sessions import AgentSession, restore_inputs
+from acd.engine.sessions import AgentSession, StoredLeg, restore_inputs, with_calls
 from acd.logging import get_logger
-from acd.storage.agent_sessions import latest_sessions
+from acd.storage.agent_sessions import busy_legs, latest_sessions
 from acd.storage.commands import CloseOpenStates, MarkAlive
 from acd.storage.models import AgentStateLog, DaemonHeartbeat
 from acd.storage.writer import StorageWriter
@@ -121,6 +123,7 @@ class Sessions:
         log_ = AgentStateLog
         async with self._db.connect() as db:
             rows = await latest_sessions(db, self._devices)
+            legs = await busy_legs(db, self._now())
             beat = await db.scalar(select(func.max(DaemonHeartbeat.seen_at)))
             last_change = await db.scalar(select(func.max(log_.started_at)))
             open_rows = await db.scalar(
@@ -141,7 +144,29 @@ class Sessions:
                 row.call_id,
                 row.queue,
             )
-        known = [t for t in (beat, last_change) if t is not None]
+        stored = with_calls(
+            stored,
+            (
+                StoredLeg(
+                    leg.agent_id,
+                    leg.call_id,
+                    leg.queue,
+                    leg.answered_at.timestamp(),
+                    None if leg.ended_at is None else leg.ended_at.timestamp(),
+                    None if leg.wrap_up_due is None else leg.wrap_up_due.timestamp(),
+                )
+                for leg in legs
+                if leg.agent_id in self._devices
+            ),
+        )
+        # the answers and ends of the busy legs were changes of the log before issue 13: the
+        # last time known is at least the latest of them (a crash during wrap-up closes the
+        # agent's ready interval, and with it the derived conversation, no earlier than that)
+        now = self._now()
+        leg_times = [
+            t for leg in legs for t in (leg.answered_at, leg.ended_at) if t is not None and t <= now
+        ]
+        known = [t for t in (beat, last_change, *leg_times) if t is not None]
         return stored, max(known) if known else None, int(open_rows or 0)
 
     async def _busy_phones(self, wait_s: float) -> dict[str, str] | None:

@@ -19,11 +19,18 @@ The rules:
   daemon stores a ringing agent as ready, and a ready agent whose phone is busy is not offered
   until it is free, ``DeviceState.free``);
 - in wrap-up: what is left of it, or ready when it is over.
+
+Since the agents' conversations and wrap-ups are on the calls rows (``calls.agent_legs``, issue
+13) and no longer stored as their own intervals, ``with_calls`` lays the agent's latest leg over
+its latest stored session first: a leg answered since a stored ready is the agent's session
+(talking while the leg is open, then in wrap-up until its deadline), exactly as the on-call and
+wrap-up intervals said before. A stored change after the leg's answer (a pause, a ready pressed
+early, a logout) is later than the leg and wins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from acd.engine.agent import AgentState
@@ -31,6 +38,7 @@ from acd.engine.floor import Floor
 from acd.engine.floor_inputs import RestoreAgent
 
 _TALKING = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.PENDING_LOGOUT)
+_IDLE = (AgentState.READY, AgentState.RESERVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +72,54 @@ def session_of(floor: Floor, agent_id: str) -> AgentSession:
         call_id,
         queue,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLeg:
+    """An answered leg as the calls row has it (``calls.agent_legs``); times in the caller's
+    time base."""
+
+    agent_id: str
+    call_id: str
+    queue: str | None
+    answered_at: float
+    ended_at: float | None  # None: still talking when the row was written
+    wrap_up_due: float | None
+
+
+def with_calls(
+    stored: Mapping[str, AgentSession], legs: Iterable[StoredLeg]
+) -> dict[str, AgentSession]:
+    """The stored sessions with each agent's latest leg laid over a ready one it is newer
+    than: talking (an open leg), in wrap-up until the leg's deadline, or as stored (the
+    wrap-up is over, or had no time)."""
+    latest: dict[str, StoredLeg] = {}
+    for leg in legs:
+        known = latest.get(leg.agent_id)
+        if known is None or leg.answered_at >= known.answered_at:
+            latest[leg.agent_id] = leg
+    sessions = dict(stored)
+    for agent_id, leg in latest.items():
+        session = sessions.get(agent_id)
+        if session is None or session.state not in _IDLE:
+            continue
+        if session.since is not None and leg.answered_at < session.since:
+            continue  # a change stored after the answer says what the agent did next
+        if leg.ended_at is None:
+            sessions[agent_id] = AgentSession(
+                agent_id, AgentState.ON_CALL, None, leg.answered_at, None, leg.call_id, leg.queue
+            )
+        elif leg.wrap_up_due is not None and leg.wrap_up_due > leg.ended_at:
+            sessions[agent_id] = AgentSession(
+                agent_id,
+                AgentState.WRAP_UP,
+                None,
+                leg.ended_at,
+                leg.wrap_up_due,
+                leg.call_id,
+                leg.queue,
+            )
+    return sessions
 
 
 def restore_inputs(

@@ -23,7 +23,8 @@ from acd.kpi import KpiSettings, KpiSummary, occupancy, summarize
 from acd.reports import queries
 from acd.reports.facts import ReportCall, build_facts
 from acd.reports.periods import bucket_end, bucket_start, overlap_s
-from acd.reports.queries import CallRow, StateRow
+from acd.reports.queries import CallRow
+from acd.reports.rows import StateRow
 from acd.storage.engine import create_engine
 
 GROUPINGS: Final = ("queue", "agent", "menu", "category", "handled_by")

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from acd.kpi import CallFacts, KpiSettings, repeat_calls
-from acd.reports.queries import CallRow, EventRow, StateRow
+from acd.reports.queries import CallRow, EventRow
+from acd.reports.rows import StateRow
 
 ABANDON_OUTCOMES = ("abandoned", "timeout")
 

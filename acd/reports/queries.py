@@ -15,11 +15,16 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from acd.reports.agent_time import merge_states
+from acd.reports.rows import StateRow
+from acd.storage.agent_legs import LegRow, legs_of
 from acd.storage.models import AgentStateLog, Call, CallEvent
 from acd.storage.timeline import decode_timeline
 
 # Timeline kinds the report needs: ring starts, answers, holds, missed rings.
 TIMELINE_KINDS = ("offered", "answered", "hold", "unhold", "ring_no_answer")
+# How long before a period a call may have been answered and still be talking or in wrap-up.
+LEG_LOOKBACK = timedelta(hours=12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +57,6 @@ class EventRow:
     kind: str
     agent_id: str | None
     data: dict[str, Any] | None
-
-
-@dataclass(frozen=True, slots=True)
-class StateRow:
-    agent_id: str
-    state: str
-    reason: str | None
-    started_at: datetime
-    ended_at: datetime | None  # None: still open
 
 
 _CALL_COLUMNS = [Call.__table__.c[name] for name in CallRow.__slots__]
@@ -130,10 +126,37 @@ async def _fetch_event_rows(
 async def fetch_states(
     conn: AsyncConnection, start: datetime, end: datetime, slack: timedelta = timedelta(0)
 ) -> list[StateRow]:
-    """Agent state intervals overlapping ``[start, end + slack)``, by agent and start time.
+    """Agent state intervals overlapping ``[start, end + slack)``, by agent and start time:
+    the state log merged with the on-call and wrap-up time of the calls rows' agent legs
+    (``acd.reports.agent_time``).
 
     ``slack`` reaches past the period for the wrap-up that follows a call ending near its end.
     """
+    logged = await fetch_logged_states(conn, start, end, slack)
+    return merge_states(logged, await fetch_legs(conn, start, end + slack))
+
+
+async def fetch_legs(conn: AsyncConnection, start: datetime, end: datetime) -> list[LegRow]:
+    """The agent legs (``acd.reports.agent_time.LegRow``) of calls whose conversation or
+    wrap-up may overlap ``[start, end)``: calls that arrived in ``[start - LEG_LOOKBACK, end)``
+    and carry legs (on the ``arrived_at`` index; a conversation plus its wrap-up longer than
+    ``LEG_LOOKBACK`` before the period is not seen)."""
+    query = select(Call.id, Call.agent_legs, Call.ended_at).where(
+        Call.arrived_at >= start - LEG_LOOKBACK,
+        Call.arrived_at < end,
+        Call.agent_legs.is_not(None),
+        or_(Call.ended_at.is_(None), Call.ended_at >= start, Call.wrap_up_due >= start),
+    )
+    legs: list[LegRow] = []
+    for call_id, agent_legs, ended_at in await conn.execute(query):
+        legs.extend(legs_of(call_id, agent_legs, ended_at))
+    return legs
+
+
+async def fetch_logged_states(
+    conn: AsyncConnection, start: datetime, end: datetime, slack: timedelta = timedelta(0)
+) -> list[StateRow]:
+    """The ``agent_state_log`` intervals overlapping ``[start, end + slack)`` as stored."""
     log = AgentStateLog
     query = (
         select(log.agent_id, log.state, log.reason, log.started_at, log.ended_at)

@@ -26,7 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from acd.reports.queries import CallRow, EventRow, StateRow
+from acd.reports.queries import CallRow, EventRow
+from acd.reports.rows import StateRow
 
 # Outcomes after queue entry that Asterisk would log as leaving on the queue timeout: hotline's
 # overflow to a call-back or voicemail is its queue timer running out.

@@ -5,19 +5,24 @@ fields (device, wrap-up deadline, call in hand, its queue). A clean stop closes 
 intervals at the stop's time and a crash leaves them open (closed at the next start at the
 last time known); either way the agent's latest interval still says what the agent was doing,
 so the restore reads the latest one whether it is open or closed.
+
+An agent's conversations and wrap-ups are not intervals of their own (issue 13): they are the
+legs on the calls rows (``calls.agent_legs``); ``busy_legs`` reads the ones that may still hold
+an agent (``acd.engine.sessions.with_calls`` lays them over the sessions).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import String, Table, column, select, values
+from sqlalchemy import String, Table, column, or_, select, values
 
+from acd.storage.agent_legs import LegRow, legs_of
 from acd.storage.engine import Database
-from acd.storage.models import AgentStateLog
+from acd.storage.models import AgentStateLog, Call
 
 _LOG = cast(Table, AgentStateLog.__table__)
 _CHUNK = 1000  # agents per statement (bind parameter limits)
@@ -70,3 +75,25 @@ async def latest_sessions(db: Database, agent_ids: Iterable[str]) -> dict[str, S
         )
         found.update((row.agent_id, StoredSession(*row)) for row in rows)
     return found
+
+
+# How long a conversation plus its wrap-up may have lasted before a start and still hold its
+# agent (the calls are found on the arrived_at index).
+LEG_LOOKBACK = timedelta(hours=12)
+
+
+async def busy_legs(db: Database, now: datetime) -> list[LegRow]:
+    """The legs of calls that may still hold their agents at ``now``: the last leg is still
+    open on the row (no deadline yet: the agent was talking when it was written, also when the
+    daemon stopped meanwhile, ``Outputs.hold_sessions``), or its wrap-up deadline is later.
+    An open leg stays open here: whether that call still goes on is Asterisk's to say (the
+    restore asks it), and a stored change since the answer wins anyway."""
+    query = select(Call.id, Call.agent_legs).where(
+        Call.arrived_at >= now - LEG_LOOKBACK,
+        Call.agent_legs.is_not(None),
+        or_(Call.wrap_up_due.is_(None), Call.wrap_up_due > now),
+    )
+    legs: list[LegRow] = []
+    for call_id, agent_legs in await db.execute(query):
+        legs.extend(legs_of(call_id, agent_legs, None))
+    return legs

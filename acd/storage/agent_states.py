@@ -4,7 +4,10 @@ Rules (``plan_state_change`` is the pure part):
 - an agent has at most one open interval (``ended_at IS NULL``; a unique index enforces it);
 - a change of state, or of reason within the same state (pause "lunch" -> pause "training"),
   closes the open interval at ``at`` and opens a new one starting at ``at``;
-- the same state with the same reason is a no-op (the interval simply continues);
+- the same state with the same reason is a no-op (the interval simply continues), unless the
+  change names a call the open interval does not (a ready that ends the wrap-up of that call
+  early: the wrap-up is derived from the call's row, ``acd.reports.agent_time``, and this
+  interval's start is where it ends);
 - a change dated before the open interval started is refused: intervals never overlap.
 
 Exactly once, without a claim row: the interval a change opens carries the change's key
@@ -43,6 +46,7 @@ class OpenInterval:
     state: str
     reason: str | None
     started_at: datetime
+    call_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,11 @@ class StatePlan:
 
 
 def plan_state_change(
-    current: OpenInterval | None, state: str, reason: str | None, at: datetime
+    current: OpenInterval | None,
+    state: str,
+    reason: str | None,
+    at: datetime,
+    call_id: str | None = None,
 ) -> StatePlan:
     if current is None:
         return StatePlan(close_open=False, open_new=True)
@@ -61,7 +69,7 @@ def plan_state_change(
             f"state change at {at.isoformat()} precedes the open interval "
             f"({current.state}) started at {current.started_at.isoformat()}"
         )
-    if (current.state, current.reason) == (state, reason):
+    if (current.state, current.reason) == (state, reason) and call_id in (None, current.call_id):
         return StatePlan(close_open=False, open_new=False)
     return StatePlan(close_open=True, open_new=True)
 
@@ -76,6 +84,7 @@ class Interval:
     ended_at: datetime | None
     row_id: int | None = None
     new_row: dict[str, Any] | None = None  # the INSERT parameters of an interval opened here
+    call_id: str | None = None
 
 
 def in_state_at(
@@ -121,6 +130,7 @@ async def apply_state_changes(db: Database, changes: Sequence[AppendAgentState])
             _LOG.c.started_at,
             _LOG.c.ended_at,
             _LOG.c.change_key,
+            _LOG.c.call_id,
         ).where(
             or_(
                 and_(_LOG.c.agent_id.in_(agents), _LOG.c.ended_at.is_(None)),
@@ -130,10 +140,10 @@ async def apply_state_changes(db: Database, changes: Sequence[AppendAgentState])
     )
     current: dict[str, Interval] = {}
     seen: set[str | None] = set()
-    for row_id, agent, state, reason, started, ended, key in known:
+    for row_id, agent, state, reason, started, ended, key, call_id in known:
         seen.add(key)
         if ended is None:
-            current[agent] = Interval(state, reason, started, None, row_id=row_id)
+            current[agent] = Interval(state, reason, started, None, row_id=row_id, call_id=call_id)
     batch = _Batch()
     for change in changes:
         if change.idempotency_key in seen:
@@ -193,10 +203,10 @@ async def _apply_one(
     view = (
         None
         if open_now is None
-        else OpenInterval(open_now.state, open_now.reason, open_now.started_at)
+        else OpenInterval(open_now.state, open_now.reason, open_now.started_at, open_now.call_id)
     )
     try:
-        plan = plan_state_change(view, change.state, change.reason, at)
+        plan = plan_state_change(view, change.state, change.reason, at, change.call_id)
     except StateOrderError:
         history = [*batch.opened.get(agent, []), *await _history(db, batch, agent, at)]
         if in_state_at(history, change.state, change.reason, at):
@@ -225,7 +235,7 @@ async def _apply_one(
         "queue": change.queue,
     }
     batch.new_rows.append(row)
-    opened = Interval(change.state, change.reason, at, None, new_row=row)
+    opened = Interval(change.state, change.reason, at, None, new_row=row, call_id=change.call_id)
     batch.opened.setdefault(agent, []).append(opened)
     current[agent] = opened
     return True

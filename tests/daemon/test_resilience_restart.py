@@ -4,6 +4,7 @@ restarted daemon rebuilds its view without releasing anything that is alive."""
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -146,4 +147,8 @@ async def test_restart_under_traffic_keeps_every_login_and_the_talking_agent_bus
     talks = h.rows(
         "select count(*) from agent_state_log where agent_id = ? and state = 'on_call'", (talker,)
     )
-    assert talks == [(2,)]  # before the stop, and restored after it
+    assert talks == [(1,)]  # restored after the stop (a call outside this daemon)
+    # before the stop: the conversation on the call's row, held open at the stop (issue 13)
+    [(legs,)] = h.rows("select agent_legs from calls where caller_number = '5550801'")
+    [leg] = json.loads(legs)
+    assert (leg["agent_id"], leg["ended_at"], leg["wrap_up_due"]) == (talker, None, None)

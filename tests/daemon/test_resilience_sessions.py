@@ -3,14 +3,17 @@ phone lost meanwhile, a conversation that outlives a killed daemon."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from acd.engine.floor_inputs import AgentAction
-from acd.reports.build import build_report
+from acd.reports import queries
+from acd.reports.build import build_report, state_seconds
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
+from acd.storage.engine import create_engine
 from tests.daemon.harness import FAST_AGENT, Harness, floor_harness, floor_settings
 
 LONG_TALK = AgentBehaviour(answer_after=0.5, talk_time=40.0, hangs_up="agent")
@@ -138,17 +141,22 @@ async def test_killed_mid_conversation_the_restarted_daemon_keeps_the_agent_talk
 async def test_killed_during_wrap_up_the_restarted_daemon_keeps_what_is_left_of_it(
     tmp_path: Path,
 ) -> None:
-    # The wrap-up deadline rides on the wrap_up interval (one row write per change): the crash
-    # leaves it open, the next start closes it and takes the agent back in wrap-up.
+    # The wrap-up is on the call's row (calls.agent_legs: the leg's end and its deadline; no
+    # agent state write, issue 13). SIGKILL during it: the next start lays the leg over the
+    # agent's stored ready session and takes the agent back in wrap-up until the deadline; the
+    # report counts the talk and the wrap-up up to the kill (the last time known), then the
+    # restored wrap-up, as the stored intervals did before.
     settings = floor_settings(1, wrap_up_s=60.0)
     [agent] = (a.id for a in settings.agents)
     async with floor_harness(tmp_path, settings=settings) as h:
+        started = datetime.now(UTC)
         await h.place(CallerBehaviour(number="5551301", hangup_after=None))
         await h.wait_for(lambda: state_is(h, agent, "wrap_up"), "the agent in wrap-up")
         await h.daemon.writer.wait_drained()
         await h.sigkill_daemon()
-        [(state, due, call_queue)] = h.rows(
-            "select state, wrap_up_due, queue from agent_state_log where ended_at is null"
+        [(state,)] = h.rows("select state from agent_state_log where ended_at is null")
+        [(legs, row_due)] = h.rows(
+            "select agent_legs, wrap_up_due from calls where caller_number = '5551301'"
         )
         restarted = await h.start_daemon(login=False)
         assert restarted.restored is not None
@@ -157,11 +165,37 @@ async def test_killed_during_wrap_up_the_restarted_daemon_keeps_what_is_left_of_
             lambda f, now: (f.agents[agent].state.value, (f.agents[agent].wrap_up_due or 0) - now)
         )
         await h.stop_daemon()
-    [(queue,)] = h.rows("select queue from calls where caller_number = '5551301'")
-    assert (state, call_queue) == ("wrap_up", queue)
-    assert due is not None
+        ended = datetime.now(UTC)
+    assert state == "ready"  # the log's latest interval: the conversation is not in it
+    [leg] = json.loads(legs)
+    assert leg["agent_id"] == agent
+    assert row_due is not None
+    talk_end, due = (datetime.fromisoformat(leg[k]) for k in ("ended_at", "wrap_up_due"))
+    assert (due - talk_end).total_seconds() == pytest.approx(60.0, abs=1e-3)
     assert left[0] == "wrap_up"
     assert 0 < left[1] < 60.0  # what was left of it, not a new wrap-up
+    # the report: the killed daemon's part from the row (talk, then wrap-up up to the close of
+    # the ready interval at the last time known), the restarted one's from its own interval
+    url = f"sqlite+aiosqlite:///{h.db_path}"
+    engine = create_engine(url)
+    async with engine.connect() as conn:
+        logged = await queries.fetch_logged_states(conn, started, ended)
+        states = await queries.fetch_states(conn, started, ended)
+    await engine.dispose()
+    closed = next(r.ended_at for r in logged if r.state == "ready")  # the crash's close
+    assert closed is not None
+    assert closed >= talk_end  # no earlier than the leg's end (the last time known)
+    mine = [(r.state, r.started_at, r.ended_at) for r in states if r.agent_id == agent]
+    assert mine[:2] == [
+        ("ready", mine[0][1], datetime.fromisoformat(leg["answered_at"])),
+        ("on_call", datetime.fromisoformat(leg["answered_at"]), talk_end),
+    ]
+    [restored] = [r for r in logged if r.state == "wrap_up"]  # the restarted daemon's
+    seconds = state_seconds(states, started, ended, ended, agent)
+    before_kill = max(0.0, (min(closed, due) - talk_end).total_seconds())
+    after = ((restored.ended_at or ended) - restored.started_at).total_seconds()
+    assert seconds["wrap_up"] == pytest.approx(before_kill + after)
+    assert seconds["on_call"] == pytest.approx((talk_end - mine[1][1]).total_seconds())
 
 
 @pytest.mark.asyncio

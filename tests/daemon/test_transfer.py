@@ -124,10 +124,12 @@ async def test_transfer_to_a_queue_wraps_up_the_agent_and_connects_the_other_que
     events = [e for e in h.timeline() if e["kind"] == "transferred"]
     assert [(e["kind"], e["agent_id"]) for e in events] == [("transferred", first)]
     assert events[0]["data"]["target"] == f"queue:{target}"
-    states = [
-        s for (s,) in h.rows("select state from agent_state_log where agent_id = ?", (first,))
-    ]
-    assert "wrap_up" in states  # the first agent wrapped up after the transferred leg
+    # the first agent wrapped up after the transferred leg (calls.agent_legs, issue 13)
+    [(legs,)] = h.rows("select agent_legs from calls")
+    first_leg, second_leg = json.loads(legs)
+    assert (first_leg["agent_id"], second_leg["agent_id"]) == (first, other(first))
+    assert first_leg["ended_at"] < first_leg["wrap_up_due"]
+    assert first_leg["ended_at"] <= second_leg["answered_at"]
     audit = h.rows("select who, role, action, target from audit_log where action like 'call.%'")
     assert audit == [(f"user-{first}", "agent", "call.transfer", f"queue:{target}")]
 

@@ -19,7 +19,7 @@ from acd.engine.floor_inputs import (
     Tick,
 )
 from acd.engine.model import WaitingCall
-from acd.engine.sessions import AgentSession, restore_inputs, session_of
+from acd.engine.sessions import AgentSession, StoredLeg, restore_inputs, session_of, with_calls
 from tests.engine.test_floor import make_floor
 
 S = AgentState
@@ -132,3 +132,52 @@ def test_restores_replay_from_the_journal() -> None:
     assert {a: (r.state, r.pause_reason) for a, r in live.agents.items()} == {
         a: (r.state, r.pause_reason) for a, r in replayed.agents.items()
     }
+
+
+# -- the conversations and wrap-ups on the calls rows (issue 13) -------------------------------
+
+
+def leg(agent: str, answered: float, ended: float | None, due: float | None) -> StoredLeg:
+    return StoredLeg(agent, f"call-{answered:g}", "orders", answered, ended, due)
+
+
+def test_an_open_leg_since_the_stored_ready_is_a_conversation() -> None:
+    sessions = with_calls({"a1": stored("a1", S.READY, since=10.0)}, [leg("a1", 20.0, None, None)])
+    assert sessions["a1"] == AgentSession("a1", S.ON_CALL, None, 20.0, None, "call-20", "orders")
+    # restored talking while its phone has a channel, ready once it has none
+    [talking] = restore_inputs(sessions, {"a1": "chan-1"}, 100.0)
+    assert (talking.state, talking.outside_call) == (S.ON_CALL, "chan-1")
+    [free] = restore_inputs(sessions, {}, 100.0)
+    assert free.state is S.READY
+
+
+def test_an_ended_leg_is_wrap_up_until_its_deadline_then_ready() -> None:
+    stored_ = {"a1": stored("a1", S.READY, since=10.0)}
+    sessions = with_calls(stored_, [leg("a1", 20.0, 50.0, 110.0)])
+    assert (sessions["a1"].state, sessions["a1"].wrap_up_due) == (S.WRAP_UP, 110.0)
+    [left] = restore_inputs(sessions, {}, 100.0)
+    assert (left.state, left.wrap_up_left_s) == (S.WRAP_UP, 10.0)
+    [over] = restore_inputs(sessions, {}, 120.0)
+    assert over.state is S.READY
+    # no wrap-up time (the deadline is the end): ready as stored
+    assert with_calls(stored_, [leg("a1", 20.0, 50.0, 50.0)]) == stored_
+
+
+def test_a_change_stored_after_the_answer_wins_over_the_leg() -> None:
+    # a ready pressed early (or any change) after the call: the log is newer than the leg
+    early = {"a1": stored("a1", S.READY, since=60.0)}
+    assert with_calls(early, [leg("a1", 20.0, 50.0, 110.0)]) == early
+    # a pause, a pending logout, a logout: not laid over
+    for state in (S.PAUSED, S.PENDING_LOGOUT, S.LOGGED_OUT):
+        kept = {"a1": stored("a1", state, since=10.0)}
+        assert with_calls(kept, [leg("a1", 20.0, None, None)]) == kept
+    # no stored session: nothing to lay it over (the agent was never logged in here)
+    assert with_calls({}, [leg("a1", 20.0, None, None)]) == {}
+
+
+def test_the_latest_leg_of_each_agent_counts() -> None:
+    stored_ = {"a1": stored("a1", S.READY, since=10.0), "a2": stored("a2", S.READY, since=10.0)}
+    legs = [leg("a1", 20.0, 30.0, 200.0), leg("a1", 40.0, None, None), leg("a2", 15.0, 25.0, 35.0)]
+    sessions = with_calls(stored_, legs)
+    assert sessions["a1"].state is S.ON_CALL
+    assert sessions["a2"].state is S.WRAP_UP

@@ -17,6 +17,8 @@ from acd.storage.agent_states import (
     change_agent_state,
     plan_state_change,
 )
+from acd.storage.apply import apply_batch
+from acd.storage.commands import AppendAgentState
 from acd.storage.engine import create_engine, session_factory
 from acd.storage.migrate import upgrade
 from acd.storage.models import AgentStateLog
@@ -41,6 +43,49 @@ def test_same_state_and_reason_continues_the_interval() -> None:
 def test_new_state_or_new_pause_reason_closes_and_opens(state: str, reason: str | None) -> None:
     current = OpenInterval("paused", "lunch", T0)
     assert plan_state_change(current, state, reason, s(60)) == StatePlan(True, True)
+
+
+def test_a_ready_naming_another_call_opens_an_interval() -> None:
+    # a wrap-up ended early (the wrap-up is derived from the call's row): its end is where the
+    # new ready interval starts, so each such change must open one
+    ready = OpenInterval("ready", None, T0)
+    assert plan_state_change(ready, "ready", None, s(60), "c1") == StatePlan(True, True)
+    named = OpenInterval("ready", None, T0, "c1")
+    assert plan_state_change(named, "ready", None, s(60), "c2") == StatePlan(True, True)
+    assert plan_state_change(named, "ready", None, s(60), "c1") == StatePlan(False, False)
+    assert plan_state_change(named, "ready", None, s(60)) == StatePlan(False, False)
+
+
+@pytest.mark.asyncio
+async def test_early_wrap_up_ends_are_intervals_and_replay_as_no_ops(db_url: str) -> None:
+    def ready(at: float, call_id: str | None, key: str) -> AppendAgentState:
+        return AppendAgentState(
+            idempotency_key=key, agent_id="a1", state="ready", reason=None, at=s(at),
+            call_id=call_id,
+        )  # fmt: skip
+
+    changes = [ready(0, None, "k0"), ready(30, "c1", "k1"), ready(60, "c2", "k2")]
+    engine = create_engine(db_url)
+    try:
+        await upgrade(engine)
+        for _ in range(2):  # the second time: a replay, nothing changes
+            async with engine.begin() as db:
+                await apply_batch(db, list(changes), s(99))
+        async with engine.connect() as db:
+            rows = (
+                await db.execute(
+                    select(
+                        AgentStateLog.call_id, AgentStateLog.started_at, AgentStateLog.ended_at
+                    ).order_by(AgentStateLog.started_at)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [(c, a, b) for c, a, b in rows] == [
+        (None, s(0), s(30)),
+        ("c1", s(30), s(60)),
+        ("c2", s(60), None),
+    ]
 
 
 def test_change_before_the_open_interval_started_is_refused() -> None:

@@ -102,6 +102,13 @@ class Call(Base):
     # The whole timeline, written with the row's last update (``acd.storage.timeline``); NULL
     # for calls whose steps are ``call_events`` rows (written before this column existed).
     timeline: Mapped[list[Any] | None] = mapped_column(JsonType)
+    # The agents' conversations (migration 0010): [{"agent_id", "queue", "answered_at",
+    # "ended_at", "wrap_up_due"} (ISO 8601 UTC; ended_at NULL: still talking)], one per
+    # answered leg. The agents' on-call and wrap-up time is derived from them
+    # (``acd.reports.agent_time``), not stored in agent_state_log. NULL: rows written before
+    # (their intervals are in the log), and calls resumed after their daemon died.
+    agent_legs: Mapped[list[Any] | None] = mapped_column(JsonType)
+    wrap_up_due: Mapped[datetime | None]  # the last leg's wrap-up deadline
     # "fallback": the fallback Queue() answered or lost the caller (the row was imported, or
     # the daemon's row was completed from queue_log); the daemon's writes never overwrite it.
     handled_by: Mapped[str] = mapped_column(

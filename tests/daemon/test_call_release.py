@@ -13,7 +13,7 @@ from acd.engine.floor_inputs import AgentAction
 from acd.settings.schema_routing import OverflowStep
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from tests.daemon.flow_daemon import FlowSetup, flow_daemon, flow_settings
-from tests.daemon.harness import floor_harness, floor_settings
+from tests.daemon.harness import Harness, floor_harness, floor_settings
 
 MISSES_ONCE = AgentBehaviour(answer_after=0.5, answer_probability=0.0)
 
@@ -32,6 +32,14 @@ def count_releases(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> Counter[s
     return released
 
 
+async def _waiting(h: Harness, count: int) -> bool:
+    return bool(await h.floor(lambda f, _now: len(f.router.waiting_calls()) == count))
+
+
+async def _engaged(h: Harness, count: int) -> bool:
+    return bool(await h.floor(lambda f, _now: len(f.engaged_calls()) == count))
+
+
 @pytest.mark.asyncio
 async def test_abandoned_missed_and_answered_calls_are_each_released_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -43,10 +51,19 @@ async def test_abandoned_missed_and_answered_calls_are_each_released_once(
         released = count_releases(h.daemon, monkeypatch)
         for agent in (first.id, second.id):
             await h.daemon.acd.agent_input(agent, AgentAction.PAUSE, "break")
-        await h.place(CallerBehaviour(number="5551001", hangup_after=2.0))  # leaves the queue
+        # Each caller hangs up once the step is reached, not after a fixed time: a loaded
+        # machine once took longer than 2 s to queue the first (it was reported ivr_hangup).
+        await h.place(CallerBehaviour(number="5551001", hangup_after=None))  # leaves the queue
+        await h.wait_for(lambda: _waiting(h, 1), "the first caller queued")
+        (caller,) = h.caller_channels()
+        assert h.hang_up(caller)
         await h.wait_for(h.quiet, "the abandoned call to end")
         await h.daemon.acd.agent_input(first.id, AgentAction.UNPAUSE)
-        await h.place(CallerBehaviour(number="5551002", hangup_after=4.0))  # rings, missed, left
+        await h.place(CallerBehaviour(number="5551002", hangup_after=None))  # rings, missed, left
+        await h.wait_for(lambda: _engaged(h, 1), "the second caller offered")
+        await h.wait_for(lambda: _engaged(h, 0), "the ring missed")
+        (caller,) = h.caller_channels()
+        assert h.hang_up(caller)
         await h.wait_for(h.quiet, "the missed call to end")
         await h.daemon.acd.agent_input(second.id, AgentAction.UNPAUSE)
         await h.place(CallerBehaviour(number="5551003", hangup_after=None))  # answered

@@ -47,6 +47,7 @@ from acd.daemon.recording import CallRecording
 from acd.daemon.recording_control import RecordingControl
 from acd.daemon.screen_pop import screen_pop
 from acd.daemon.service import AcdService
+from acd.daemon.side_task import beside
 from acd.daemon.transfers import AgentLeg, NotInConversation, refusal
 from acd.engine.floor_effects import Offer
 from acd.logging import get_logger
@@ -89,11 +90,8 @@ class Conversation:
         pop = screen_pop(self._settings.mqtt_prefix, agent, wall(), call.state, profile)
         # The screen pop reaches the broker while the recording starts, not one after the other:
         # both stand between the freed agent and their phone ringing.
-        popped = asyncio.create_task(
-            self._outputs.deliver(pop, self._settings.screen_pop_wait_s),
-            name=f"screen-pop-{call.call_id}",
-        )
-        try:
+        delivery = self._outputs.deliver(pop, self._settings.screen_pop_wait_s)
+        async with beside(delivery, f"screen-pop-{call.call_id}") as popped:
             self._add(call, Offered(wall(), agent, offer.endpoint))
             if self._recording is not None and call.state.recording_path is None:
                 # One recording per call, started before the first Dial (which holds the session
@@ -103,9 +101,6 @@ class Conversation:
                     self._add(call, RecordingStarted(wall(), path))
             if not await popped:
                 log.warning("screen_pop_unconfirmed", call_id=call.call_id, agent_id=agent)
-        finally:
-            popped.cancel()  # done already unless the recording's start raised
-            await asyncio.gather(popped, return_exceptions=True)
         answer = call.signals.expect_answer()
         dial = asyncio.create_task(
             self._dialler.dial(session, offer.endpoint, offer.ring_timeout_s),

@@ -57,6 +57,7 @@ from acd.daemon.outputs import Outputs
 from acd.daemon.recording import CallRecording
 from acd.daemon.recording_control import RecordingControl
 from acd.daemon.service import AcdService
+from acd.daemon.side_task import beside
 from acd.daemon.transfers import AgentLeg, Requeue, requeue_for
 from acd.daemon.waiting import LeftQueue, ToDialplan, Waiter
 from acd.engine.floor_effects import Offer
@@ -262,16 +263,10 @@ class CallFlow:
         )
         # The caller's place goes onto the channel while the ACD routes them: with an agent
         # free, the offer is usually there when the command's reply is, and the Dial follows.
-        place = asyncio.create_task(
-            self._store_place(session, call, entry, since), name=f"place-{call.call_id}"
-        )
-        try:
+        stored = self._store_place(session, call, entry, since)
+        async with beside(stored, f"place-{call.call_id}") as place:
             await self._acd.enqueue(waiting, call.signals.offers)
-        except BaseException:
-            place.cancel()
-            await asyncio.gather(place, return_exceptions=True)
-            raise
-        await place  # before any Dial: a daemon dying later leaves what a resume needs
+            await place  # before any Dial: a daemon dying later leaves what a resume needs
         wait = self._waiter.start(entry.queue, overflow=overflow)
         while True:
             waited = await self._waiter.next(session, call, wait)

@@ -5,8 +5,9 @@ alone) and places ``--rate`` calls a second for ``--duration`` seconds into the 
 loopback sockets (AMI + FastAGI). The IVR is short-circuited (every caller is queued at once),
 agents answer after 0.3 s and talk 1 s, wrap-up is 0.5 s, storage is SQLite in a temp directory.
 
-Printed (``--json``): ``sustained_calls_per_s`` (calls finished by the daemon per second of
-traffic), ``cpu_s_per_call`` (including the storage backlog written after the traffic),
+Printed (``--json``): ``sustained_calls_per_s`` (calls the daemon put through to a ringing agent
+per second, from the first queue entry to the last ring), ``cpu_s_per_call`` (including the
+storage backlog written after the traffic),
 ``peak_rss_mb`` (ru_maxrss of the daemon process), ``calls``/``answered``,
 ``call_rows`` (rows in the database afterwards: every call, nothing lost),
 ``storage_writes_spooled`` (the backlog the writer moved to disk while behind) and
@@ -58,6 +59,7 @@ from acd.app.daemon import Daemon, RunOptions
 from acd.asterisk.aio.agi_session import AgiSession
 from acd.cli.demo.plan import DemoParams, demo_settings, sim_plan
 from acd.daemon.ivr_port import Features, IvrOutcome
+from acd.kpi import CallFacts
 from acd.settings.loader import load_settings
 from acd.settings.settings import Settings
 from acd.sim.plan import AgentBehaviour, CallerBehaviour, SimPlan
@@ -356,12 +358,15 @@ def memory_after_release(daemon: Daemon, baseline: float, ended: int) -> dict[st
     daemon.prune_caches(time.time() + 3600.0)
     gc.collect()
     daemon.release_memory()
+    after_window = rss_mb()
     cached = cache_figures(daemon).get("cached_bytes_per_call", 0) * ended / 2**20
     tolerance = cached + 0.05 * baseline
     return {
         "rss_after_trim_mb": round(after_trim, 1),
         "trim_after_drain_ms": None if took is None else round(1000 * took, 1),
-        "rss_after_window_mb": round(rss_mb(), 1),
+        "rss_after_window_mb": round(after_window, 1),
+        # the caches' windows over too: only the arenas' 5% may remain
+        "rss_after_window_back_to_baseline": after_window - baseline <= 0.05 * baseline,
         "rss_drain_tolerance_mb": round(tolerance, 1),
         "rss_back_to_baseline": after_trim - baseline <= tolerance,
     }
@@ -441,20 +446,25 @@ async def _sim(
     await sim.start()
     loop = asyncio.get_running_loop()
     pipe.send(sim.ami_port)
-    await loop.run_in_executor(None, pipe.recv)  # "go": the daemon is up
-    start = loop.time()
     total = int(args["rate"] * args["duration"])
-    for i in range(total):
-        delay = start + i / args["rate"] - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        await sim.place_call(CallerBehaviour(number=f"186{i:08d}", hangup_after=None))
-    placing_s = loop.time() - start
-    try:
-        async with asyncio.timeout(DRAIN_LIMIT_S):
-            await sim.wait_idle()
-    except TimeoutError:
-        pass
+    placing_s = 0.0
+    for burst in range(args["bursts"]):
+        await loop.run_in_executor(None, pipe.recv)  # "go": the daemon is up (or drained)
+        start = loop.time()
+        for i in range(total):
+            delay = start + i / args["rate"] - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            number = f"18{burst}{i:08d}"
+            await sim.place_call(CallerBehaviour(number=number, hangup_after=None))
+        placing_s += loop.time() - start
+        try:
+            async with asyncio.timeout(DRAIN_LIMIT_S):
+                await sim.wait_idle()
+        except TimeoutError:
+            pass
+        if burst < args["bursts"] - 1:
+            pipe.send("idle")
     ami = sim.ami_server
     pipe.send(
         {
@@ -543,8 +553,7 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         load0 = round(os.getloadavg()[0], 2)
         wall0 = time.perf_counter()
         gc.set_threshold(*gc_threshold(args.gc_threshold))
-        ours.send("go")
-        report = await loop.run_in_executor(None, ours.recv)
+        report, burst_starts, rss_between = await run_bursts(daemon, ours, args.bursts)
         wall = time.perf_counter() - wall0
         probe.running = False
         await asyncio.gather(lag_task, trim_task)
@@ -553,22 +562,38 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         after = resource.getrusage(resource.RUSAGE_SELF)
         if args.growth:
             print_garbage()
+        # Within the window every call of the run is there; take the figures and let go of
+        # the list, or it alone keeps the calls alive through the memory figures below.
+        finished = list(daemon.outputs.completed)
+        ended = len(finished)
+        latencies = sorted(
+            f.ring_started_at - f.queued_at
+            for f in finished
+            if f.ring_started_at is not None and f.queued_at is not None
+        )
+        calls_per_s = min(
+            routed_per_s(
+                [f for f in finished if start <= (f.queued_at or 0.0) < end],
+                report["placing_s"] / args.bursts,
+            )
+            for start, end in zip(burst_starts, [*burst_starts[1:], float("inf")], strict=True)
+        )
+        del finished
         after_drain = memory_after_drain(daemon)
-        finished = list(daemon.outputs.completed)  # within the window: every call of the run
-        after_drain |= memory_after_release(daemon, rss_baseline, len(finished))
+        after_drain |= memory_after_release(daemon, rss_baseline, ended)
+        after_drain |= plateau(
+            rss_between,
+            after_drain["rss_after_trim_mb"],
+            args.bursts,
+            ended,
+            after_drain.get("cached_bytes_per_call", 0),
+        )
         print_diagnosis(args, types_before, probe, gc_probe)
         daemon.stop()
         await run
     child.join()
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    ended = len(finished)
-    latencies = sorted(
-        f.ring_started_at - f.queued_at
-        for f in finished
-        if f.ring_started_at is not None and f.queued_at is not None
-    )
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] if latencies else None
-    calls_per_s = round(ended / max(wall, report["placing_s"]), 1)
     return {
         "agents": args.agents,
         "calls_per_s": calls_per_s,
@@ -595,6 +620,8 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         "storage_writes_spooled": daemon.writer.spilled - startup_spooled,  # during the calls
         "startup_writes_spooled": startup_spooled,
         "sustained_calls_per_s": calls_per_s,
+        # The older figure: finished calls over the wall time, the last calls' talk included.
+        "finished_per_wall_s": round(ended / max(wall, report["placing_s"]), 1),
         "cpu_s_per_call": round(cpu / max(1, ended), 5),
         "calls": report["placed"],
         "answered": daemon.outputs.outcomes.get("answered", 0),
@@ -616,6 +643,62 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+async def run_bursts(
+    daemon: Daemon, sim: Connection, bursts: int
+) -> tuple[dict[str, Any], list[float], list[float]]:
+    """The traffic, ``bursts`` times: the simulator's report, each burst's start (epoch s) and
+    RSS between bursts (the previous burst's calls over, storage drained, heap trimmed)."""
+    loop = asyncio.get_running_loop()
+    starts: list[float] = []
+    between: list[float] = []
+    for burst in range(bursts):
+        if burst:
+            await loop.run_in_executor(None, sim.recv)  # "idle"
+            await drained_in(daemon)
+            gc.collect()
+            daemon.release_memory()
+            between.append(round(rss_mb(), 1))
+        starts.append(time.time())
+        sim.send("go")
+    report: dict[str, Any] = await loop.run_in_executor(None, sim.recv)
+    return report, starts, between
+
+
+def plateau(
+    between: list[float], last: float, bursts: int, ended: int, cached_bytes_per_call: int
+) -> dict[str, Any]:
+    """``--bursts``: RSS after each burst's drain and trim. It plateaus when the later bursts
+    add no more than the calls they leave in the two caches (bounded by their window)."""
+    if not between:
+        return {}
+    after_each = [*between, last]
+    # the later bursts' calls in the caches, and 1 MB for CPython's partly used arenas
+    allowed = cached_bytes_per_call / 2**20 * ended * (bursts - 1) / bursts + 1.0
+    return {
+        "rss_after_each_burst_mb": after_each,
+        "rss_growth_after_first_burst_mb": round(last - after_each[0], 1),
+        "rss_plateau_allowance_mb": round(allowed, 1),
+        "rss_plateaus": last - after_each[0] <= allowed,
+    }
+
+
+def routed_per_s(finished: list[CallFacts], placing_s: float) -> float:
+    """Calls the daemon put through to a ringing agent per second of traffic.
+
+    From the first caller's queue entry to the last ring, and never less than the placing
+    window: a daemon that keeps up rings the last caller a few ms after it arrived, one that
+    falls behind rings it later, which stretches the span. The callers' talk time after the
+    ring is theirs, not the daemon's work, so it is not in the span (the older
+    ``finished_per_wall_s`` counts it).
+    """
+    rung = [f for f in finished if f.ring_started_at is not None and f.queued_at is not None]
+    if not rung:
+        return 0.0
+    first = min(f.queued_at for f in rung if f.queued_at is not None)
+    last = max(f.ring_started_at for f in rung if f.ring_started_at is not None)
+    return round(len(rung) / max(last - first, placing_s), 1)
+
+
 def gc_threshold(spec: str) -> tuple[int, ...]:
     """``--gc-threshold`` ("700,10,100"), or the daemon's own when empty."""
     return tuple(int(x) for x in spec.split(",")) if spec else gc.get_threshold()
@@ -633,6 +716,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--agents", type=int, default=10000)
+    parser.add_argument(
+        "--bursts", type=int, default=1, help="repeat the traffic, RSS after each (a plateau?)"
+    )
     parser.add_argument("--pin", action="store_true", help="daemon on CPU 0, simulator on CPU 1")
     parser.add_argument(
         "--growth", action="store_true", help="print the object types left after the drain"

@@ -13,6 +13,7 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
+from acd.app.daemon import Daemon
 from acd.asterisk.aio.ami_client import AmiClient
 from acd.asterisk.ami.message import Message
 from acd.daemon.ivr_port import IvrOutcome
@@ -82,13 +83,22 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
         assert stored.stat().st_mode & 0o777 == 0o600
 
 
+async def _ringing(daemon: Daemon) -> bool:
+    return bool(await daemon.acd.read(lambda f, _now: len(f.engaged_calls()) == 1))
+
+
 @pytest.mark.asyncio
 async def test_a_call_nobody_answered_leaves_no_recording_behind(tmp_path: Path) -> None:
     settings = flow_settings(tmp_path, 1)
     never = AgentBehaviour(answer_after=None)
     harness = floor_harness(tmp_path, settings=settings, behaviour=never, start=False)
     async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
-        await h.place(CallerBehaviour(number="5550401", hangup_after=3.0))
+        # The caller hangs up while the agent's phone rings (not after a fixed 3 s, which a
+        # loaded machine once spent before the caller was even queued).
+        await h.place(CallerBehaviour(number="5550401", hangup_after=None))
+        await h.wait_for(lambda: _ringing(daemon), "the agent's phone ringing")
+        (caller,) = h.caller_channels()
+        assert h.hang_up(caller)
         await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the hang-up")
         (call,) = daemon.registry.recent
         assert call.recording_path is not None  # MixMonitor ran before the Dial ...

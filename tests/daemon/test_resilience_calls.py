@@ -27,6 +27,10 @@ async def _assert_clean(h: Harness) -> None:
     assert len(h.daemon.registry) == 0
 
 
+async def _waiting(h: Harness, count: int) -> bool:
+    return bool(await h.floor(lambda f, _now: len(f.router.waiting_calls()) == count))
+
+
 async def _agent_is(h: Harness, agent_id: str, state: str) -> bool:
     return (await h.agent_states())[agent_id] == state
 
@@ -95,10 +99,27 @@ async def test_hangup_during_an_agi_command_releases_queued_and_ringing_callers(
 @pytest.mark.asyncio
 async def test_busy_floor_after_hang_ups_still_answers_everyone(tmp_path: Path) -> None:
     # Two agents, five callers: two leave while queued; the other three are all answered.
+    # The two hang up once all five are queued (both agents on a break meanwhile), not after a
+    # fixed patience: on a loaded machine a caller once ran out of it before being queued.
     async with floor_harness(tmp_path, agents=2, behaviour=FAST_AGENT) as h:
+        agents = [a.id for a in h.settings.agents]
+        for agent in agents:
+            await h.daemon.acd.agent_input(agent, AgentAction.PAUSE, "break")
         for i in range(5):
-            patience = 1.0 if i in (2, 3) else None
-            await h.place(CallerBehaviour(number=f"555010{i}", hangup_after=patience))
+            await h.place(CallerBehaviour(number=f"555010{i}", hangup_after=None))
+        await h.wait_for(lambda: _waiting(h, 5), "all five callers queued")
+        context = h.sim.plan.dialplan.context
+        leaving = [
+            c.name
+            for c in h.sim.pbx.channels()
+            if c.context == context and c.cid_num in ("5550102", "5550103")
+        ]
+        assert len(leaving) == 2
+        for channel in leaving:
+            assert h.hang_up(channel)
+        await h.wait_for(lambda: _waiting(h, 3), "the two gone from the queue")
+        for agent in agents:
+            await h.daemon.acd.agent_input(agent, AgentAction.UNPAUSE)
         await _assert_clean(h)
         await h.stop_daemon()
     rows = dict(h.rows("select caller_number, outcome from calls"))

@@ -37,6 +37,11 @@ log = get_logger(__name__)
 
 # Batches start at most this often (group commit); a write waits at most this long for company.
 COMMIT_INTERVAL_S = 0.05
+# After a quiet spell the first write waits this long before its transaction starts: the
+# transaction's Python work (SQLAlchemy, ~1 ms a batch) runs on the event loop, and a write is
+# usually the first of a burst on a caller's way to the agent's ring (the queue entry's row,
+# then routing and the Dial's round trips a few ms later). Let that burst go first.
+SETTLE_S = 0.01
 KEEP_KEYS_S = 3600.0  # applied keys older than this (with the spool empty) can never come back
 PRUNE_EVERY_S = 60.0
 
@@ -77,6 +82,7 @@ class StorageWriter:
         retry_initial_s: float = 0.5,
         retry_max_s: float = 30.0,
         commit_interval_s: float = COMMIT_INTERVAL_S,
+        settle_s: float = SETTLE_S,
         clock: Callable[[], datetime] = _utc_now,
         on_outage: Callable[[bool], None] | None = None,
         on_commit: Callable[[int, float], None] | None = None,
@@ -96,6 +102,7 @@ class StorageWriter:
         self._retry_max_s = retry_max_s
         self._on_outage = on_outage
         self._commit_interval_s = commit_interval_s
+        self._settle_s = settle_s
         self._batch_started = float("-inf")
         self._spooling = False  # True while the spool holds commands not yet applied
         self._attempt = 0
@@ -224,7 +231,11 @@ class StorageWriter:
                 self._idle.set()
             if not self._spooling:
                 await self._pace(loop)
+            quiet = self._queue.empty()
             first = await self._next_item(retry_at if self._spooling else None)
+            if quiet and not self._spooling and isinstance(first, WriteCommand):
+                self._in_flight = [first]  # a cancellation meanwhile spools it
+                await self._closing_or(self._settle_s)
             batch, wake, stop = self._collect(first)
             self._in_flight = batch
             self.stats.max_backlog = max(self.stats.max_backlog, len(batch))
@@ -265,10 +276,14 @@ class StorageWriter:
         wait = pace_wait(
             self._batch_started, self._commit_interval_s, loop.time(), self._queue.qsize()
         )
+        await self._closing_or(wait)
+
+    async def _closing_or(self, wait: float) -> None:
+        """Wait ``wait`` seconds, or less if close() is called: it does not wait for company."""
         if wait > 0:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
-                    await self._closing_now.wait()  # close() does not wait for company
+                    await self._closing_now.wait()
 
     async def _next_item(self, deadline: float | None) -> WriteCommand | _Signal | None:
         """The next queued item, or None when the loop-time ``deadline`` comes first."""

@@ -330,6 +330,55 @@ async def test_writes_arriving_while_the_writer_paces_share_one_commit(
 
 
 @pytest.mark.asyncio
+async def test_the_first_write_after_a_quiet_spell_waits_for_the_rest_of_its_burst(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The transaction's work runs on the event loop: after a quiet spell the first write
+    settles before it starts, so the caller's steps right behind it (and their writes) go
+    first and share the commit. With no settling the first write would commit alone."""
+    commits: list[int] = []
+    writer = StorageWriter(
+        engine,
+        Spool(tmp_path / "spool"),
+        settle_s=2.0,  # far longer than these event-loop turns take, even under load
+        on_commit=lambda count, _s: commits.append(count),
+    )
+    await writer.start()
+    for _ in range(3):
+        await asyncio.sleep(0)  # the drain task is up and waiting: a quiet spell
+    story = call_story()
+    for command in story:
+        writer.submit(command)
+        for _ in range(3):
+            await asyncio.sleep(0)  # the drain task runs between these submits
+    assert commits == []  # still settling
+    await writer.close()  # does not wait for the settling to end
+    assert commits == [len(story)]
+    await check_story(engine)
+
+
+@pytest.mark.asyncio
+async def test_a_writer_cancelled_while_the_first_write_settles_spools_it(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    writer = StorageWriter(engine, Spool(tmp_path / "spool"), settle_s=30.0)
+    await writer.start()
+    for _ in range(3):
+        await asyncio.sleep(0)  # the drain task is up and waiting: a quiet spell
+    story = call_story()
+    writer.submit(story[0])
+    for _ in range(3):
+        await asyncio.sleep(0)  # taken off the queue: settling
+    assert writer.backlog == 1
+    task = writer._task
+    assert task is not None
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert list(Spool(tmp_path / "spool").load().commands) == story[:1]
+
+
+@pytest.mark.asyncio
 async def test_wait_replayed_returns_once_a_previous_runs_spool_is_in_the_database(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:

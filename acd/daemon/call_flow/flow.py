@@ -251,7 +251,6 @@ class CallFlow:
         clocks = self._clocks
         since = clocks.wall() if place_since is None else place_since
         at = clocks.wall() if queued_at is None else queued_at
-        self._add(call, Queued(at, entry.queue, entry.priority, entry.designated_agent))
         arrived = clocks.steady() if place_since is None else clocks.to_steady(place_since)
         waiting = WaitingCall(
             call.call_id,
@@ -263,9 +262,13 @@ class CallFlow:
         )
         # The caller's place goes onto the channel while the ACD routes them: with an agent
         # free, the offer is usually there when the command's reply is, and the Dial follows.
+        # The Queued step (its calls row) is built while both are under way, not before.
         stored = self._store_place(session, call, entry, since)
         async with beside(stored, f"place-{call.call_id}") as place:
-            await self._acd.enqueue(waiting, call.signals.offers)
+            try:
+                await self._acd.enqueue(waiting, call.signals.offers)
+            finally:
+                self._add(call, Queued(at, entry.queue, entry.priority, entry.designated_agent))
             await place  # before any Dial: a daemon dying later leaves what a resume needs
         wait = self._waiter.start(entry.queue, overflow=overflow)
         while True:

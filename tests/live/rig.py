@@ -310,7 +310,7 @@ class LiveRig:
                 ("Async", "true"),
             ],
         )
-        assert reply.ok, reply.get("Message")
+        assert reply.ok, reply.message
         channel = await self.events.wait(
             is_event("Newchannel", Uniqueid=caller.uniqueid), "the caller's channel", after=mark
         )
@@ -341,7 +341,7 @@ class LiveRig:
             reply = await self.ami.action(
                 "PlayDTMF", [("Channel", caller.phone), ("Digit", digit), ("Duration", "120")]
             )
-            assert reply.ok, reply.get("Message")
+            assert reply.ok, reply.message
 
     async def hang_up(self, caller: Caller) -> None:
         await self.ami.action("Hangup", [("Channel", caller.phone)])

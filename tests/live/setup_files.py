@@ -8,9 +8,11 @@ runs). Everything else (queues, IVR, prompts, recording) is the shipped configur
 ``python -m tests.live.setup_files --etc /etc/asterisk --config OUT`` writes the rendered
 dialplan of that configuration with its placeholders filled from the environment
 (``HOTLINE_AGI_KEY``, ``HOTLINE_AMI_SECRET``, ``HOTLINE_SIP_PASSWORD_<ext>``), the test
-context, and a second AMI user for the suite itself (``HOTLINE_LIVE_AMI``'s user and secret,
-loopback only). The suite writes the same configuration for the daemon it starts
-(``write_config``), so the installed dialplan and the daemon agree.
+context, a second AMI user for the suite itself (``HOTLINE_LIVE_AMI``'s user and secret,
+loopback only), event timestamps (``timestampevents``), and the contexts and app_queue queue of
+``bench/asterisk_cpu.py`` (``bench-cpu.conf``, ``bench-queues.conf``). The suite writes the
+same configuration for the daemon it starts (``write_config``), so the installed dialplan and
+the daemon agree.
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ from acd.settings.pbx_conf_render import render_all
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "config"
-TEST_CONTEXT = Path(__file__).resolve().parent / "asterisk" / "live-phones.conf"
+ASTERISK_DATA = Path(__file__).resolve().parent / "asterisk"
+TEST_CONTEXT = ASTERISK_DATA / "live-phones.conf"
+# bench/asterisk_cpu.py: its phones, callers and app_queue context, and the app_queue queue
+BENCH_CONTEXTS = ASTERISK_DATA / "bench-cpu.conf"
+BENCH_QUEUES = ASTERISK_DATA / "bench-queues.conf"
 PHONES_CONTEXT = "live-phones"
 # agent -> endpoint; what each phone does is in live-phones.conf
 ENDPOINTS = {
@@ -143,8 +149,16 @@ def install(etc: Path, config: Path, env: dict[str, str]) -> list[Path]:
         f"secret = {secret}\ndeny = 0.0.0.0/0.0.0.0\npermit = 127.0.0.1/255.255.255.255\n"
         "read = all\nwrite = all\n"
     )
-    files["extensions.conf"] += "\n#include live-phones.conf\n"
+    # Asterisk stamps every event (Timestamp: epoch seconds, microseconds): the suite's
+    # and the benchmarks' timings come from Asterisk's clock, not from when we read them.
+    files["manager.conf"] = files["manager.conf"].replace(
+        "[general]\n", "[general]\ntimestampevents = yes\n", 1
+    )
+    files["extensions.conf"] += "\n#include live-phones.conf\n#include bench-cpu.conf\n"
     files["live-phones.conf"] = TEST_CONTEXT.read_text()
+    files["bench-cpu.conf"] = BENCH_CONTEXTS.read_text()
+    files["queues.conf"] += "\n#include bench-queues.conf\n"
+    files["bench-queues.conf"] = BENCH_QUEUES.read_text()
     written = []
     for name, text in files.items():
         (etc / name).write_text(text)

@@ -361,7 +361,10 @@ class Bench:
         phone's channel id)."""
         self.placed += 1
         number = str(13_900_000_000 + self.placed)
-        uid = f"bench-{self.run_id}-{self.placed}"
+        # one width, the phone's id with its own letter: Asterisk matches assigned ids by
+        # prefix ("bench-x-2" would be "in use" while "bench-x-22" lives)
+        uid = f"bench-{self.run_id}-{self.placed:05d}"
+        phone_id = f"bench-{self.run_id}-p{self.placed:05d}"
         reply = await self.ami.action(
             "Originate",
             [
@@ -371,14 +374,14 @@ class Bench:
                 ("Priority", "1"),
                 ("CallerID", f'"Bench {self.placed}" <{number}>'),
                 ("ChannelId", uid),
-                ("OtherChannelId", f"{uid}-phone"),
+                ("OtherChannelId", phone_id),
                 ("Timeout", "10000"),
                 ("Async", "true"),
             ],
         )
         if not reply.ok:
             raise RuntimeError(f"Originate: {reply.message}")
-        return uid, f"{uid}-phone"
+        return uid, phone_id
 
 
 # -- CPU per call ----------------------------------------------------------------------------

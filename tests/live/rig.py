@@ -293,8 +293,11 @@ class LiveRig:
     async def call(self, number: str = "13800000001", *, wait_ivr: bool = True) -> Caller:
         """A customer calls the hotline; returns once the daemon's IVR session has started."""
         self._count += 1
-        uid = f"live-{self.run_id}-{self._count}"
-        caller = Caller(number, uid, f"{uid}-phone")
+        # Asterisk refuses an assigned id that an existing channel's uniqueid starts with (its
+        # channel storage matches ids by prefix: "live-x-2" is "in use" while "live-x-22"
+        # lives): ids of one width, the phone's with its own letter, are no one's prefix.
+        uid = f"live-{self.run_id}-{self._count:05d}"
+        caller = Caller(number, uid, f"live-{self.run_id}-p{self._count:05d}")
         mark = self.events.mark()
         reply = await self.ami.action(
             "Originate",

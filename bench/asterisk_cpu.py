@@ -75,7 +75,7 @@ import yaml
 from acd.asterisk.aio.ami_client import AmiClient, AmiError
 from acd.asterisk.ami.message import Message
 from tests.live.rig import ROLES, LiveDaemon
-from tests.live.setup_files import write_config
+from tests.live.setup_files import live_ami_user, write_config
 
 SIDES = ("hotline", "app_queue")
 APP_QUEUE = "bench-cpu"  # tests/live/asterisk/bench-queues.conf
@@ -232,13 +232,11 @@ def is_event(name: str, **headers: str) -> Callable[[Message], bool]:
 
 
 def ami_spec(spec: str) -> tuple[str, int, str, str]:
-    """``host:port,user,secret`` -> (host, port, user, secret)."""
+    """``host:port,user,secret`` -> (host, port, user, secret), or exit with the reason."""
     try:
-        address, user, secret = spec.split(",", 2)
-        host, port = address.rsplit(":", 1)
-        return host, int(port), user, secret
-    except ValueError:
-        raise SystemExit(f"--ami {spec!r}: expected host:port,user,secret") from None
+        return live_ami_user(spec)
+    except ValueError as exc:
+        raise SystemExit(f"--ami: {exc}") from None
 
 
 # -- the two sides ---------------------------------------------------------------------------

@@ -15,7 +15,9 @@ logged in (``CoreShowChannels``):
   is still there is followed like the first kind (the conversation outlived that daemon);
 - a row a stopping daemon wrote ``fallback`` (handed back) while the caller's Dial still rang:
   followed, and corrected to ``answered`` only if that Dial is answered (``DialEnd`` ANSWER; the
-  Dial outlives the session, RECORDED q2 c2); a ring answered after a SIGKILL likewise.
+  Dial outlives the session, RECORDED q2 c2); a ring answered after a SIGKILL likewise, also
+  when the answer came before this daemon was up (the caller's ``Dial`` is bridged in
+  ``CoreShowChannels``: answered, at the time of that look, the real one being unseen).
 Decisions are the pure ``closure``; the rest reads the rows, asks AMI and writes.
 """
 
@@ -25,7 +27,6 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -139,11 +140,22 @@ class CallReconcile:
             log.warning("call_reconcile_skipped", error=str(exc), open_rows=len(rows))
             return False
         live = {item.get("Uniqueid") for item in channels.events}
+        # the caller's own Dial bridged: an agent answered while no daemon ran (its DialEnd went
+        # by unseen); a fallback Queue()'s bridge is not this (its Application is Queue)
+        talking = {
+            item.get("Uniqueid")
+            for item in channels.events
+            if item.get("BridgeId") and item.get("Application") == "Dial"
+        }
         now = self._clock()
         gone: list[OpenCall] = []
         for call in rows:  # all followed before the first await: no Hangup slips through
             if call.uniqueid is not None and call.uniqueid in live:
                 self._following[call.uniqueid] = call
+                if call.answered_at is None and call.agent_id and call.uniqueid in talking:
+                    answered = replace(call, answered_at=now, answer_seen=True)
+                    self._following[call.uniqueid] = answered
+                    log.warning("call_answered_unseen", call_id=call.call_id, answered_by="now")
             elif not (call.failed_at_stop or call.handed_back):
                 gone.append(call)
         for call in gone:
@@ -221,10 +233,9 @@ class CallReconcile:
     async def _catalogue(self, call: OpenCall) -> str | None:
         if self._recording is None or call.answered_at is None:
             return None
+        # no look for the file first: it may still be written as the Hangup arrives (the
+        # catalogue waits for it to settle, and logs one that never comes)
         path = self._recording.path_for(call.call_id, call.queue, call.answered_at)
-        if not await asyncio.to_thread(Path(path).exists):
-            log.warning("recording_not_found", call_id=call.call_id, path=path)
-            return None
         facts = Arrival(call.call_id, call.uniqueid or "", "", "", None, call.answered_at)
         state = replace(
             CallState(facts),

@@ -27,6 +27,7 @@ from acd.daemon.call_steps import (
     Offered,
     Overflowed,
     Queued,
+    RecordingNotStarted,
     RecordingPaused,
     RecordingResumed,
     RecordingStarted,
@@ -191,6 +192,8 @@ def advance(state: CallState, step: Step) -> CallState:
             )
         case RecordingStarted():
             return replace(s, recording_path=step.path)
+        case RecordingNotStarted():
+            return replace(s, recording_path=None)
         case RecordingPaused():
             return replace(s, recording_paused=True)
         case RecordingResumed():

@@ -144,6 +144,14 @@ class RecordingStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordingNotStarted:
+    """The Dial that was to start the recording (``RecordingStarted``) did not: the call is
+    unrecorded so far, and its next Dial asks again."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class RecordingPaused:
     at: float
     reason: str | None
@@ -225,6 +233,7 @@ Step = (
     | Answered
     | LegEnded
     | RecordingStarted
+    | RecordingNotStarted
     | RecordingPaused
     | RecordingResumed
     | TransferAsked

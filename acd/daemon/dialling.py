@@ -4,9 +4,9 @@
 conversation. ``AgentDialler.dial`` returns how it ended (``DialResult``: Asterisk's
 ``DIALSTATUS``, ``ANSWEREDTIME`` for when AMI did not report the answer, whether the caller
 hung up); the answer itself is learnt from AMI while the Dial runs (``acd.daemon.ami_watch``
-resolves the call's answer future) and handled by the call flow. The recording, started just
-before the first Dial, holds audio from that answer on. Neither method touches the call: they
-return values.
+resolves the call's answer future) and handled by the call flow. The recording is started by
+the first Dial itself (its pre-dial handler, ``acd.daemon.recording``) and holds audio from that
+answer on. Neither method touches the call: they return values.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from acd.settings import names
 # Share of callers (not opted in) asked the post-call survey after the agent hangs up first,
 # when the queue does not say: 0.5 gives the demo a useful number of ratings.
 DEFAULT_SURVEY_RATE = 0.5
-# How the Dial ended and, if answered, the talk in seconds (app_dial.c set_duration_var).
-DIAL_RESULT = f"${{{names.ASTERISK_DIALSTATUS}}}|${{ANSWEREDTIME}}"
+# How the Dial ended, if answered the talk in seconds (app_dial.c set_duration_var), and the file
+# of the recording its pre-dial handler started (app_mixmonitor.c sets MIXMONITOR_FILENAME).
+DIAL_RESULT = f"${{{names.ASTERISK_DIALSTATUS}}}|${{ANSWEREDTIME}}|${{MIXMONITOR_FILENAME}}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class DialResult:
     ended_at: float
     talk_s: float  # ANSWEREDTIME: the answer's time when AMI did not tell it
     caller_gone: bool
+    recording_file: str = ""  # MIXMONITOR_FILENAME after the Dial ("" when none ever started)
 
 
 class AgentDialler:
@@ -70,22 +72,26 @@ class AgentDialler:
         self._survey = survey
         self._draw = draw
 
-    async def dial(self, session: AgiSession, endpoint: str, ring_timeout_s: float) -> DialResult:
-        """Ring ``endpoint``; returns when the ring failed or the conversation is over."""
+    async def dial(
+        self, session: AgiSession, endpoint: str, ring_timeout_s: float, predial: str = ""
+    ) -> DialResult:
+        """Ring ``endpoint``; returns when the ring failed or the conversation is over.
+        ``predial``: a Dial option run on the caller before the ring (the recording's B())."""
         timeout = str(max(1, math.ceil(ring_timeout_s)))
-        dial = cmd.exec_("Dial", endpoint, timeout, self._settings.dial_options)
+        dial = cmd.exec_("Dial", endpoint, timeout, self._settings.dial_options + predial)
         await session.command(dial, timeout_s=math.inf)
         ended = self._clock()
-        # one round trip for both (GET FULL VARIABLE also runs on a hung-up channel)
-        both = await session.get_full_variable(DIAL_RESULT) or ""
-        status, _, answered = both.partition("|")
+        # one round trip for all three (GET FULL VARIABLE also runs on a hung-up channel)
+        found = await session.get_full_variable(DIAL_RESULT) or ""
+        status, _, rest = found.partition("|")
+        answered, _, recording_file = rest.partition("|")
         status = status or "UNKNOWN"
         talk = 0.0
         if status == "ANSWER":
             with contextlib.suppress(ValueError):
                 talk = float(answered or 0)
         caller_gone = session.hung_up or status == "CANCEL"
-        return DialResult(status, ended, talk, caller_gone)
+        return DialResult(status, ended, talk, caller_gone, recording_file)
 
     async def survey(self, session: AgiSession, call: CallState) -> SurveyDone | None:
         """The agent hung up first and the caller is still on the line: maybe the survey (the

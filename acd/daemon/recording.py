@@ -1,15 +1,23 @@
 """Recording a call from the moment the agent answers, and cataloguing the file afterwards.
 
-Not in the IVR and not while ringing: just before the caller's first ``Dial`` the call flow
-calls ``start``, which runs ``EXEC MixMonitor(<file>,b...)`` over the caller's FastAGI session
-and returns the file's path (named by ``recording.layout``); option ``b`` writes audio only
-while the caller is bridged, i.e. from the answer on (apps/app_mixmonitor.c
-``mixmonitor_thread``). Over FastAGI, not AMI: the AMI ``MixMonitor`` action needs the write
-class ``system``, which would let the AMI user run shell commands on the PBX (docs/security.md).
-Asterisk itself puts the path on the channel (``MIXMONITOR_FILENAME``, RECORDED in the shared
-transcripts), so no command of ours follows the MixMonitor: each one before the Dial is time the
-caller waits for the agent's phone to ring. One MixMonitor per call: it stays
-on the caller's channel through ring-no-answers and transfers.
+Not in the IVR and not while ringing: the caller's first ``Dial`` carries the recording as its
+pre-dial handler, option ``B(hotline-record^s^1(<file>^<options>))`` (``CallRecording.order``).
+Asterisk runs that Gosub on the caller's channel before it rings the agent (apps/app_dial.c
+``dial_exec_full``, OPT_PREDIAL_CALLER, ``^`` standing for ``,``), and the rendered
+``[hotline-record]`` runs ``MixMonitor(<file>,<options>)`` there. So the recording costs no
+FastAGI command of its own: each one before the Dial is a round trip the caller waits through
+before the agent's phone rings (an ``EXEC MixMonitor`` was ~0.4 ms of Asterisk and ~0.7 ms of
+the daemon on a real Asterisk, docs/offer-delivery.md). Option ``b`` writes audio only while the
+caller is bridged, i.e. from the answer on (apps/app_mixmonitor.c ``mixmonitor_thread``). Not
+the AMI ``MixMonitor`` action: it needs the write class ``system``, which would let the AMI user
+run shell commands on the PBX (docs/security.md). One MixMonitor per call: it stays on the
+caller's channel through ring-no-answers and transfers.
+
+MixMonitor puts the file on the channel (``MIXMONITOR_FILENAME``, RECORDED in the shared
+transcripts); the Dial's result reads it in the same ``GET FULL VARIABLE`` as ``DIALSTATUS``,
+so a recording that did not start (a dialplan installed without ``[hotline-record]``, a file
+Asterisk could not open) is known when the Dial returns (``confirmed``), and the next Dial asks
+again.
 
 Asterisk closes the file when the channel goes away (``mixmonitor_thread`` finishes after the
 audiohook detaches), and the channel goes only after our FastAGI session has ended (a soft
@@ -28,16 +36,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from acd.asterisk.aio.agi_session import AgiError, AgiSession, ChannelHungUp
 from acd.daemon.call_events import utc
 from acd.daemon.call_state import CallState
 from acd.daemon.ivr_port import CallRecorder
 from acd.logging import get_logger
+from acd.settings import names
 from acd.storage.commands import InsertRecording, WriteCommand
 
 log = get_logger(__name__)
 FILE_POLL_S = 0.1
 FILE_WAIT_S = 5.0  # how long a finished call's file may take to be closed by Asterisk
+# Characters a Gosub argument inside Dial's B() cannot carry: app_dial turns ``^`` into ``,``,
+# Gosub splits its arguments on ``,`` and the option parser pairs parentheses.
+_NOT_IN_PREDIAL_ARGS = frozenset(',^()"\\|')
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingOrder:
+    """A recording the next Dial starts: the file, and the Dial option that starts it."""
+
+    path: str
+    dial_option: str  # B(hotline-record^s^1(<file>^<options>))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,27 +86,26 @@ class CallRecording:
         )
         return str(path)
 
-    async def start(self, session: AgiSession, call: CallState, now: float) -> str | None:
-        """Before the caller's first Dial: MixMonitor on the caller's channel over FastAGI.
-        The file's path, or None when the call goes on unrecorded (Asterisk refused); a
-        hang-up is the caller's to report."""
+    def order(self, call: CallState, now: float) -> RecordingOrder | None:
+        """The recording of a call about to be offered, as the first Dial's pre-dial handler;
+        None when its file name cannot travel in that option (the call goes unrecorded)."""
         s = self._settings
         rec = self._recorder
         path = rec.recording_path(
             s.root, s.layout, call_id=call.call_id, queue=call.queue, started_at=utc(now)
         )
         options = rec.mixmonitor_options(path, dual_channel=s.dual_channel)
-        try:
-            reply = await session.exec_("MixMonitor", str(path), options)
-        except ChannelHungUp:
+        if _NOT_IN_PREDIAL_ARGS.intersection(str(path)):  # the legs' names are made from it
+            log.error("recording_path_unusable", call_id=call.call_id, path=str(path))
             return None
-        except AgiError as exc:
-            log.warning("recording_start_failed", call_id=call.call_id, error=str(exc))
-            return None
-        if not reply.ok:  # -2 no such application, -1 failed (res_agi.c handle_exec)
-            log.warning("recording_not_started", call_id=call.call_id, result=reply.result)
-            return None
-        return str(path)
+        handler = f"{names.CONTEXT_RECORD}^s^1({path}^{options})"
+        return RecordingOrder(str(path), f"B({handler})")
+
+    @staticmethod
+    def confirmed(order: RecordingOrder, mixmonitor_filename: str) -> bool:
+        """Did the Dial's pre-dial handler start the ordered recording? (MixMonitor sets
+        ``MIXMONITOR_FILENAME`` to its file, apps/app_mixmonitor.c ``mixmonitor_exec``.)"""
+        return mixmonitor_filename == order.path
 
     async def catalogue(self, call: CallState) -> str | None:
         """Catalogue the finished call's file (its session is over); the recording id, or None

@@ -18,11 +18,12 @@ classes share ANY class with the registered ones: main/manager.c ``process_messa
 Not needed and never granted: ``system`` (with it, ``Originate`` may run the System/Exec
 applications and the ``MixMonitor`` action, registered with ``system`` only, takes a shell
 ``Command``), ``command`` (CLI commands), ``config``, ``agi``, ``all``. So the daemon starts
-recordings through FastAGI (``EXEC MixMonitor``), not the AMI action. Originate of ChanSpy needs
-no more than ``originate``: main/manager.c ``is_originate_app_permitted`` asks for ``system``
-only for applications matching agi, exec, system, mixmonitor, originate, reload, dbdeltree,
-externalivr (and Queue with an AGI argument) or data naming CURL/DB/EVAL/FILE/ODBC/REALTIME/
-SHELL; ChanSpy's data is a channel name and our options.
+recordings with the ``MixMonitor`` application in the dialplan (the caller's Dial runs the
+rendered ``[hotline-record]`` as its pre-dial handler), not the AMI action. Originate of ChanSpy
+needs no more than ``originate``: main/manager.c ``is_originate_app_permitted`` asks for
+``system`` only for applications matching agi, exec, system, mixmonitor, originate, reload,
+dbdeltree, externalivr (and Queue with an AGI argument) or data naming
+CURL/DB/EVAL/FILE/ODBC/REALTIME/ SHELL; ChanSpy's data is a channel name and our options.
 
 Read classes: the events the daemon consumes, with the ``Privilege`` recorded in
 shared/asterisk/transcripts: DialEnd, DeviceStateChange, Hangup, OriginateResponse,

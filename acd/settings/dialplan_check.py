@@ -3,7 +3,8 @@
 The dialplan is data the daemon cannot see at run time, so drift shows up only as calls that
 silently go nowhere. This catches: an AGI route the daemon does not serve, a hotline context
 that does not send the caller to [hotline-resume] after the IVR AGI, a [hotline-resume] that
-does not test HOTLINE_DONE (AGISTATUS=SUCCESS proves nothing), HOTLINE_* variables nobody
+does not test HOTLINE_DONE (AGISTATUS=SUCCESS proves nothing), a missing [hotline-record] (the
+Dial's pre-dial handler that starts the recording), HOTLINE_* variables nobody
 sets, queues.conf queues that differ from queues.yaml, and any file that is not what
 ``dialplan render`` makes now.
 """
@@ -43,7 +44,7 @@ def _code(line: str) -> str:
 def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
     context = ""
-    ivr_seen = resumed = done_checked = False
+    ivr_seen = resumed = done_checked = records = False
     for number, raw in enumerate(text.splitlines(), start=1):
         line = _code(raw)
         where = f"line {number}"
@@ -86,6 +87,8 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
             resumed = True
         if context == names.CONTEXT_RESUME and "GotoIf(" in line and _DONE in line:
             done_checked = True
+        if context == names.CONTEXT_RECORD and "MixMonitor(" in line:
+            records = True
     if not ivr_seen:
         issues.append(
             ConfigIssue(
@@ -109,6 +112,15 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
                 f"[{names.CONTEXT_RESUME}]",
                 f"missing the {names.VAR_DONE} check (expected a GotoIf on"
                 f' "${{{names.VAR_DONE}}}"="1"): without it a caller is never known finished',
+            )
+        )
+    if ivr_seen and not records:
+        issues.append(
+            ConfigIssue(
+                file,
+                f"[{names.CONTEXT_RECORD}]",
+                "missing, or without its MixMonitor(): the daemon's Dial starts the recording"
+                " there (option B), so answered calls would go unrecorded",
             )
         )
     return issues

@@ -12,6 +12,9 @@ Contexts (names from acd/settings/names.py):
   priority the daemon gave the caller.
 - ``hotline-callback``: the answered customer leg of a call-back the daemon originated: FastAGI
   ``callback`` (the daemon queues the customer at their kept place), then ``hotline-resume``.
+- ``hotline-record``: the pre-dial handler of the daemon's first Dial of a call (option
+  ``B(hotline-record^s^1(<file>^<options>))``, run on the caller's channel before the agent's
+  phone rings): ``MixMonitor(<file>,<options>)``, so the recording costs no command of its own.
 - ``hotline-agents``: softphone feature codes (FastAGI ``agent``) and one extension per agent
   softphone, so ``Local/<ext>@hotline-agents/n`` endpoints ring ``PJSIP/<ext>``.
 """
@@ -186,6 +189,18 @@ def _callback_context(settings: Settings) -> list[str]:
     ]
 
 
+def _record_context() -> list[str]:
+    v = names
+    return [
+        f"[{v.CONTEXT_RECORD}]",
+        "; Dial's B() pre-dial handler on the caller's channel (the daemon's first Dial of a",
+        "; call): the recording starts with no FastAGI command of its own. ARG1 is the file,",
+        "; ARG2 MixMonitor's options (b: audio from the agent's answer on; r()/t(): each side).",
+        "exten => s,1,MixMonitor(${ARG1},${ARG2})",
+        " same => n,Return()",
+    ]
+
+
 def _agents_context(settings: Settings) -> list[str]:
     v = names
     lines = [
@@ -228,5 +243,6 @@ def render_extensions_conf(settings: Settings) -> str:
     blocks = [general, _hotline_context(settings), _resume_context(settings)]
     blocks.append(_fallback_context(settings))
     blocks.append(_callback_context(settings))
+    blocks.append(_record_context())
     blocks.append(_agents_context(settings))
     return HEADER + "\n" + "\n\n".join("\n".join(block) for block in blocks) + "\n"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from acd.sim.channels import Channel
 from acd.sim.dial_app import Leg
+from acd.sim.dialplan_expr import split_args
 from acd.sim.timers import Timer
 
 if TYPE_CHECKING:
@@ -32,6 +33,26 @@ DIAL_VARIABLES = (
 )
 
 
+def dial_options(text: str) -> dict[str, str | None]:
+    """Dial's option letters and their arguments: main/app.c ``parse_options``: a letter, and
+    when ``(`` follows, everything up to the matching ``)`` (parentheses nest)."""
+    found: dict[str, str | None] = {}
+    i = 0
+    while i < len(text):
+        letter = text[i]
+        i += 1
+        if i < len(text) and text[i] == "(":
+            depth, start = 1, i + 1
+            i = start
+            while i < len(text) and depth:
+                depth += {"(": 1, ")": -1}.get(text[i], 0)
+                i += 1
+            found[letter] = text[start : i - 1 if depth == 0 else i]
+        else:
+            found[letter] = None
+    return found
+
+
 def _duration(world: World, caller: Channel, name: str, ms: float) -> None:
     """app_dial.c ``set_duration_var``: whole seconds, then the _MS variable."""
     world.setvar(caller, name, str(int(ms // 1000)))
@@ -42,7 +63,8 @@ def run_dial(
     world: World, now: float, caller: Channel, data: str, done: Callable[[float, int], None]
 ) -> None:
     """app_dial ``Dial(<ep>[&<ep>...],<timeout s>,<options>)`` (the daemon's EXEC Dial, and
-    ``Dial()`` in the dialplan).
+    ``Dial()`` in the dialplan). Options modelled: ``g`` (go on after the agent hangs up) and
+    ``B(<gosub>)``, the caller's pre-dial handler (the daemon's recording).
 
     SOURCE apps/app_dial.c ``dial_exec_full`` / ``end_bridge_callback``, RECORDED
     q2_agi_dies_ami_d_dial_bridged.txt: the DIAL variables are blanked first; when a bridged
@@ -66,10 +88,11 @@ class _Dial:
         done: Callable[[float, int], None],
     ) -> None:
         self.world, self.started, self.caller, self.data, self.done = world, now, caller, data, done
-        args = data.split(",")
+        args = split_args(data)
         self.endpoints = [e for e in args[0].split("&") if e]
         self.timeout = float(args[1]) if len(args) > 1 and args[1].strip() else None
-        self.go_on = len(args) > 2 and "g" in args[2]
+        self.options = dial_options(args[2]) if len(args) > 2 else {}
+        self.go_on = "g" in self.options
         self.legs: list[Leg] = []
         self.answered = False
         self.outcome = 0
@@ -82,6 +105,14 @@ class _Dial:
         caller.application, caller.app_data = "Dial", self.data
         for name in DIAL_VARIABLES:
             world.setvar(caller, name, "")
+        predial = self.options.get("B")
+        back: Callable[[], None] | None = None
+        if predial:
+            # SOURCE app_dial.c dial_exec_full (OPT_PREDIAL_CALLER): ``^`` stands for ``,``; a
+            # missing place only costs the Gosub (its result is not looked at). RECORDED (the
+            # live rig, Asterisk 22.10.1): it runs on the caller before the callee's
+            # Newchannel, and the caller is back at the Dial's place only after DialBegin.
+            back = world.runner.run_sub(now, caller, predial.replace("^", ","))
         for endpoint in self.endpoints:
             # an unregistered (UNAVAILABLE) or INVALID endpoint is not rung: no DialBegin, and
             # with nothing else to ring Dial ends CHANUNAVAIL at once, returning 0 (RECORDED
@@ -89,13 +120,16 @@ class _Dial:
             if world.device_state(endpoint) not in ("UNAVAILABLE", "INVALID"):
                 self.legs.append(Leg(world, now, caller, endpoint, caller.linkedid))
         if not self.legs:
+            if back is not None:
+                back()
             self.finish(now, "CHANUNAVAIL")
             return
         caller.on_hangup = self.caller_gone
         if self.timeout is not None:
             self.timer = world.timers.at(now + self.timeout, self.ring_timeout)
         for leg in self.legs:
-            leg.begin(now, self.on_answer)
+            leg.begin(now, self.on_answer, after_dial_begin=back)
+            back = None
         # RINGTIME: from the callee channel's creation to its ringing (here the same instant)
         world.setvar(caller, "RINGTIME", "0")
         world.setvar(caller, "RINGTIME_MS", "0")

@@ -62,14 +62,23 @@ class Leg:
     def dial_string(self) -> str:
         return self.endpoint
 
-    def begin(self, now: float, on_answer: Callable[[float, Leg], None]) -> None:
-        """DialBegin + ringing; schedules the agent's answer per its behaviour."""
+    def begin(
+        self,
+        now: float,
+        on_answer: Callable[[float, Leg], None],
+        *,
+        after_dial_begin: Callable[[], None] | None = None,
+    ) -> None:
+        """DialBegin + ringing; schedules the agent's answer per its behaviour.
+        ``after_dial_begin``: the caller back from a pre-dial Gosub (acd/sim/app_dial.py)."""
         world = self.world
         world.emit(
             ev.two_party(
                 "DialBegin", ev.CALL, self.caller, self.one, ("DialString", self.dial_string)
             )
         )
+        if after_dial_begin is not None:
+            after_dial_begin()
         if self.caller is not None:
             world.cdr.dial_begin(now, self.caller, self.one)
         # A Local device follows its channels (INUSE from this Newstate on, acd/sim/devices.py);

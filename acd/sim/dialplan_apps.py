@@ -209,6 +209,21 @@ def _queue(now: float, call: AppCall) -> None:
     call.world.queues.run(now, call.ch, args[0], options=options, timeout=timeout, done=call.resume)
 
 
+def _mixmonitor(now: float, call: AppCall) -> None:
+    """apps/app_mixmonitor.c ``mixmonitor_exec``: MixMonitor(file[,options]) starts the
+    recording and returns at once (acd/sim/mixmonitor.py)."""
+    args = split_args(call.data)
+    options = args[1] if len(args) > 1 else ""
+    call.world.recorder.start(now, call.ch.name, args[0], options, via_app=True)
+    call.resume(now, 0)
+
+
+def _return(now: float, call: AppCall) -> None:
+    """``Return()`` outside a subroutine: app_stack.c ``return_exec`` warns "Return without
+    Gosub: stack is empty" and returns -1 (the channel hangs up)."""
+    call.resume(now, -1)
+
+
 def _dial(now: float, call: AppCall) -> None:
     if call.ch.dead:
         call.resume(now, -1)
@@ -224,9 +239,11 @@ APPS: dict[str, App] = {
     "Goto": _goto,
     "GotoIf": _goto_if,
     "Hangup": _hangup,
+    "MixMonitor": _mixmonitor,
     "MusicOnHold": _music_on_hold,
     "NoOp": _no_op,
     "Queue": _queue,
+    "Return": _return,
     "Set": _set,
     "UserEvent": _user_event,
     "Wait": _wait,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from acd.sim import events as ev
 from acd.sim.channels import Channel
 from acd.sim.dialplan_conf import Dialplan, DialplanError, Step
-from acd.sim.dialplan_expr import ExprError, substitute
+from acd.sim.dialplan_expr import ExprError, split_args, substitute
 from acd.sim.dialplan_funcs import ChannelResolver
 
 if TYPE_CHECKING:
@@ -108,6 +108,69 @@ class DialplanRunner:
             priority = found
         ch.context, ch.exten, ch.priority = context, exten, priority - 1
 
+    # -- a subroutine run by an application (Dial's pre-dial handler) ------------------------
+    def run_sub(self, now: float, ch: Channel, location: str) -> Callable[[], None] | None:
+        """Run ``context,exten,priority[(arg1,...)]`` on ``ch`` until its ``Return()``, at once;
+        None when there is no such place (the caller's application goes on without it), else
+        what puts the channel back where it was, for the caller to run when Asterisk does.
+
+        RECORDED (Asterisk 22.10.1, Dial's B() from an ``EXEC Dial`` over FastAGI, the live
+        rig's capture of 2026-12-05, tests/sim/test_pbx_dial.py) and SOURCE apps/app_stack.c
+        ``gosub_exec`` / ``gosub_run``: a VarSet ``LOCAL(ARG1)``.. ``LOCAL(ARGC)`` each, still
+        at the caller's own place; a Newexten per priority of the subroutine; at ``Return()``
+        a VarSet each emptying ``ARGC``, ``ARGn``.. ``ARG1``, then ``GOSUB_RETVAL``. The
+        channel stays at the ``Return()`` priority until the caller's application moves on
+        (Dial: its DialBegin still shows it; the Newexten back at the Dial's own place comes
+        after). ASSUMED (all ``[hotline-record]`` needs): only applications that finish at
+        once run here; one that would wait is a DialplanError.
+        """
+        label, paren, rest = location.partition("(")
+        args = split_args(rest[: rest.rfind(")")]) if paren else []
+        parts = [p.strip() for p in label.split(",")]
+        context = parts[0] if len(parts) == 3 else ch.context
+        exten = parts[-2] if len(parts) >= 2 else ch.exten
+        priority = self.plan.priority_of(context, exten, parts[-1]) if parts[-1] else None
+        if len(parts) > 3 or priority is None:
+            return None
+        saved = (ch.context, ch.exten, ch.priority, ch.application, ch.app_data)
+        names = (*_arg_names(len(args)), "ARGC")
+        before = {name: ch.variables.get(name) for name in names}
+        for name, value in zip(names, (*args, str(len(args))), strict=True):
+            ch.variables[name] = value
+            self.world.emit(ev.varset(ch, f"LOCAL({name})", value))
+        ch.context, ch.exten, ch.priority = context, exten, priority
+        while ch.alive:
+            found = self.plan.find(ch.context, ch.exten)
+            step = None if found is None else found.steps.get(ch.priority)
+            if step is None:
+                break  # ran off the end: app_stack.c gosub_run stops with the frame still there
+            data = self.expand(step, ch, step.data)
+            ch.application, ch.app_data = step.app, data
+            self.world.emit(ev.newexten(ch, step.app, data))
+            if step.app == "Return":
+                for name in reversed(names):  # the frame's locals go, the last set first
+                    old = before[name]
+                    ch.variables.pop(name, None) if old is None else ch.variables.update(
+                        {name: old}
+                    )
+                    self.world.emit(ev.varset(ch, name, ""))
+                self.world.setvar(ch, "GOSUB_RETVAL", data)
+                break
+            results: list[int] = []
+            app = self._apps[step.app]
+            app(now, AppCall(self.world, self, ch, step, data, _collect(results)))
+            if not results:
+                raise self.error(step, "a pre-dial subroutine's application must not wait")
+            if results[0] != 0:
+                break
+            ch.priority += 1
+
+        def back() -> None:
+            ch.context, ch.exten, ch.priority, ch.application, ch.app_data = saved
+            self.world.emit(ev.newexten(ch, saved[3], saved[4]))
+
+        return back
+
     # -- the loop ----------------------------------------------------------------------------
     def _execute(self, now: float, ch: Channel, frame: Frame) -> None:
         while ch.alive and ch.frame is frame:
@@ -195,3 +258,11 @@ class DialplanRunner:
         ch.frame = None
         cause = 16 if ch.hangup_cause is None else ch.hangup_cause
         self.world.end_from_dialplan(now, ch, cause, soft_request=False)
+
+
+def _arg_names(count: int) -> tuple[str, ...]:
+    return tuple(f"ARG{i}" for i in range(1, count + 1))
+
+
+def _collect(results: list[int]) -> Resume:
+    return lambda _t, result: results.append(result)

@@ -18,6 +18,7 @@ import socket
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -277,8 +278,10 @@ async def floor_harness(
     start: bool = True,
     keep_events: bool = False,
     asterisk_log_dir: Path | None = None,
+    installed_dialplan: Callable[[str], str] | None = None,
 ) -> AsyncIterator[Harness]:
-    """Simulator + daemon; ``behaviour`` is one for every phone or one per endpoint."""
+    """Simulator + daemon; ``behaviour`` is one for every phone or one per endpoint;
+    ``installed_dialplan`` changes the rendered extensions.conf the PBX runs (a stale install)."""
     settings = settings or floor_settings(agents)
     features = features or queue_at_once(settings.default_queue)
     host = settings.system.fastagi.host
@@ -288,10 +291,13 @@ async def floor_harness(
         a.endpoint: behaviour if isinstance(behaviour, AgentBehaviour) else behaviour[a.endpoint]
         for a in settings.agents
     }
+    dialplan = plan.dialplan
+    if installed_dialplan is not None:
+        dialplan = replace(dialplan, text=installed_dialplan(dialplan.extensions_conf))
     plan = SimPlan(
         queues=plan.queues,
         agents=phones,
-        dialplan=plan.dialplan,
+        dialplan=dialplan,
         sounds=plan.sounds,
         recordings_dir=str(workdir / "recordings"),
         asterisk_log_dir=str(asterisk_log_dir) if asterisk_log_dir is not None else None,

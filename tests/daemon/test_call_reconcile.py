@@ -14,6 +14,7 @@ from acd.daemon.calls import CallRegistry
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from acd.storage.commands import UpsertCall, WriteCommand
 from acd.storage.engine import create_engine
+from tests.daemon.flow_daemon import FlowSetup, flow_features, flow_settings
 from tests.daemon.harness import floor_harness
 
 LONG_TALK = AgentBehaviour(answer_after=0.5, talk_time=40.0, hangs_up="agent")
@@ -92,3 +93,56 @@ async def test_a_conversation_across_a_sigkill_is_completed_by_the_restarted_dae
         for m in h.sim_events("VarSet")
         if m.get("Value") == "1" and m.get("Variable") == "HOTLINE_RESUMES"
     ]
+
+
+SLOW_ANSWER = AgentBehaviour(answer_after=2.0, talk_time=3.0, hangs_up="agent")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("killed_while", ["ringing", "talking", "ringing, answered while down"])
+async def test_a_recording_started_by_the_dial_survives_a_sigkill_and_is_catalogued(
+    tmp_path: Path, killed_while: str
+) -> None:
+    """The Dial's pre-dial handler started MixMonitor on the caller (acd.daemon.recording):
+    killed while that Dial rings or the conversation runs, the daemon loses no caller and no
+    file; the restarted one closes the row answered with the recording catalogued."""
+    # real time (the row is written while the phone still rings), a ring timeout past the answer
+    settings = flow_settings(tmp_path, 1, queues={"enquiries": {"ring_cadence_s": 20.0}})
+    features = flow_features(FlowSetup())
+    harness = floor_harness(
+        tmp_path,
+        settings=settings,
+        features=features,
+        behaviour=SLOW_ANSWER,
+        keep_events=True,
+        time_scale=1.0,
+    )
+    async with harness as h:
+        await h.place(CallerBehaviour(number="5550951", hangup_after=None))
+        await h.wait_for(lambda: bool(h.sim_events("DialBegin")), "ringing")
+        await h.wait_for(lambda: bool(h.rows("SELECT id FROM calls")), "the call's row")
+        if killed_while == "talking":
+            await h.wait_for(lambda: len(h.sim_events("BridgeEnter")) >= 2, "talking")
+        await h.sigkill_daemon()
+        assert not h.sim_events("Hangup")  # nobody dropped: the Dial outlives the session
+        if killed_while.endswith("while down"):  # no daemon sees the DialEnd ANSWER
+            await h.wait_for(lambda: len(h.sim_events("BridgeEnter")) >= 2, "answered")
+        restarted = await h.start_daemon(login=False)
+        await h.wait_for(lambda: not h.sim.pbx.channels(), "the conversation's end", 15)
+        await h.wait_for(lambda: restarted.call_reconcile.closed == 1, "the row closed", 15)
+        await h.stop_daemon()
+        started = h.sim_events("MixMonitorStart")
+        phone = f"{settings.agents[0].endpoint}-"
+        dial_ends = [
+            m.get("DialStatus")
+            for m in h.sim_events("DialEnd")
+            if (m.get("DestChannel") or "").startswith(phone)
+        ]
+    assert len(started) == 1  # once, by the Dial, before the agent rang
+    assert dial_ends == ["ANSWER"]
+    ((outcome, recording_id),) = h.rows("SELECT outcome, recording_id FROM calls")
+    assert outcome == "answered"
+    ((rec_call, duration),) = h.rows("SELECT call_id, duration_s FROM recordings")
+    assert recording_id is not None
+    assert rec_call == h.rows("SELECT id FROM calls")[0][0]
+    assert duration == pytest.approx(SLOW_ANSWER.talk_time, abs=0.5)  # the talk only

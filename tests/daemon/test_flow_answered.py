@@ -20,7 +20,7 @@ from acd.daemon.ivr_port import IvrOutcome
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from tests.conftest import port_open
 from tests.daemon.flow_daemon import FlowSetup, PastCall, Profile, flow_daemon, flow_settings
-from tests.daemon.harness import FAST_AGENT, floor_harness
+from tests.daemon.harness import FAST_AGENT, Harness, floor_harness
 
 
 def _wav_facts(path: Path) -> tuple[bytes, str]:
@@ -45,8 +45,8 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
         (call,) = daemon.registry.recent
 
         # The simulator's AMI stream, in its order: MixMonitor starts on the caller's channel
-        # over FastAGI just before the Dial (not in the IVR), with option b, so that its audio
-        # begins at the answer (the file's length below is the talk, not ring + talk).
+        # in the Dial's pre-dial handler, before the agent rings (not in the IVR), with option
+        # b, so that its audio begins at the answer (the file's length below is the talk).
         def agent_leg(m: Message) -> bool:
             return (m.get("DestChannel") or "").startswith(f"{phone}-")
 
@@ -70,10 +70,12 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
     assert rec[4] > 0
     assert rec[5] == str(wav)
     assert h.rows("select recording_id, outcome from calls") == [(call.recording_id, "answered")]
-    # started over FastAGI (the AMI user has no `system` class for the MixMonitor action), with
-    # option b: only the bridged talk is in the file, not the ring before the answer
+    # started by the Dial's B() (the AMI user has no `system` class for the MixMonitor action)
+    # in the rendered [hotline-record], with option b: only the bridged talk is in the file
     execs = [e.get("Command") or "" for e in h.sim_events("AGIExecStart")]
-    assert any(c.startswith("EXEC MixMonitor") and ",br(" in c for c in execs)
+    (dial,) = [c for c in execs if c.startswith("EXEC Dial")]
+    assert f"B(hotline-record^s^1({wav}^br(" in dial
+    assert not any(c.startswith("EXEC MixMonitor") for c in execs)
     assert rec[4] == pytest.approx(FAST_AGENT.talk_time, abs=0.25)
     legs = h.rows("select leg, sha256 from recording_legs order by leg")
     assert [leg for leg, _ in legs] == ["in", "out"]  # dual channel: both legs catalogued
@@ -101,10 +103,83 @@ async def test_a_call_nobody_answered_leaves_no_recording_behind(tmp_path: Path)
         assert h.hang_up(caller)
         await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the hang-up")
         (call,) = daemon.registry.recent
-        assert call.recording_path is not None  # MixMonitor ran before the Dial ...
+        assert call.recording_path is not None  # MixMonitor ran in the Dial, before the ring ...
         wav = Path(call.recording_path)
         await h.wait_for(lambda: not wav.exists() and not any(wav.parent.glob("*")),
                          "the header-only files removed")  # fmt: skip
+    assert h.rows("select count(*) from recordings") == [(0,)]
+
+
+def _without_record_context(extensions: str) -> str:
+    """extensions.conf as installed before [hotline-record] existed."""
+    head, found, rest = extensions.partition("[hotline-record]")
+    assert found
+    return head + rest[rest.index("\n[") :]
+
+
+def _dials(h: Harness) -> list[str]:
+    return [
+        e.get("Command") or ""
+        for e in h.sim_events("AGIExecStart")
+        if (e.get("Command") or "").startswith("EXEC Dial")
+    ]
+
+
+@pytest.mark.asyncio
+async def test_a_dialplan_without_the_record_context_costs_the_recording_not_the_call(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The Dial's pre-dial handler is missing from the installed dialplan: the agent still
+    rings and answers; the daemon learns from MIXMONITOR_FILENAME that nothing records, says
+    so, and catalogues nothing."""
+    settings = flow_settings(tmp_path, 1)
+    harness = floor_harness(
+        tmp_path,
+        settings=settings,
+        behaviour=FAST_AGENT,
+        start=False,
+        keep_events=True,
+        installed_dialplan=_without_record_context,
+    )
+    async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
+        await h.place(CallerBehaviour(number="5550402", hangup_after=None))
+        await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the call over")
+        (call,) = daemon.registry.recent
+        (dial,) = _dials(h)
+    assert "B(hotline-record^s^1(" in dial
+    assert not h.sim_events("MixMonitorStart")
+    assert call.outcome == "answered"
+    assert call.recording_path is None
+    assert call.recording_id is None
+    assert h.rows("select outcome, recording_id from calls") == [("answered", None)]
+    assert h.rows("select count(*) from recordings") == [(0,)]
+    assert [r for r in caplog.records if "recording_not_started" in r.getMessage()]
+
+
+@pytest.mark.asyncio
+async def test_a_recording_that_did_not_start_is_asked_for_again_by_the_next_dial(
+    tmp_path: Path,
+) -> None:
+    settings = flow_settings(tmp_path, 2)
+    never = AgentBehaviour(answer_after=None)
+    harness = floor_harness(
+        tmp_path,
+        settings=settings,
+        behaviour=never,
+        start=False,
+        keep_events=True,
+        installed_dialplan=_without_record_context,
+    )
+    async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
+        await h.place(CallerBehaviour(number="5550403", hangup_after=None))
+        await h.wait_for(lambda: len(_dials(h)) >= 2 and _ringing(daemon), "the second ring")
+        (caller,) = h.caller_channels()
+        assert h.hang_up(caller)
+        await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the hang-up")
+        dials = _dials(h)
+    # the first Dial's recording did not start (no [hotline-record]): the second asks again
+    assert len(dials) >= 2
+    assert all("B(hotline-record^s^1(" in d for d in dials)
     assert h.rows("select count(*) from recordings") == [(0,)]
 
 
@@ -230,8 +305,8 @@ async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk
 ) -> None:
     """Each AGI command before the Dial is time the caller waits for the agent's phone to ring
     (issue 13): the call's variables go in one MSet at the start and one at queue entry, the
-    recording's path is Asterisk's own MIXMONITOR_FILENAME, and after the Dial one GET FULL
-    VARIABLE reads how it ended."""
+    recording starts inside the Dial (its pre-dial handler), and after the Dial one GET FULL
+    VARIABLE reads how it ended and the recording's file (Asterisk's MIXMONITOR_FILENAME)."""
     settings = flow_settings(tmp_path, 1)
     harness = floor_harness(
         tmp_path, settings=settings, behaviour=FAST_AGENT, start=False, keep_events=True
@@ -255,10 +330,12 @@ async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk
         "ANSWER",
     ]
     dial = next(i for i, c in enumerate(execs) if c.startswith("EXEC Dial"))
-    queued, record = execs[dial - 2 : dial]
-    assert queued.startswith('EXEC MSet "HOTLINE_QUEUE=enquiries,HOTLINE_PRIORITY=')
-    assert record.startswith("EXEC MixMonitor")
-    assert execs[dial + 1] == 'GET FULL VARIABLE "${DIALSTATUS}|${ANSWEREDTIME}"'
+    # the place, then at once the Dial, which starts the recording itself (option B)
+    assert execs[dial - 1].startswith('EXEC MSet "HOTLINE_QUEUE=enquiries,HOTLINE_PRIORITY=')
+    assert f"B(hotline-record^s^1({call.recording_path}^" in execs[dial]
+    assert execs[dial + 1] == (
+        'GET FULL VARIABLE "${DIALSTATUS}|${ANSWEREDTIME}|${MIXMONITOR_FILENAME}"'
+    )
     assert not any("HOTLINE_RECORDING" in c for c in execs)
     # what a resuming daemon and the fallback Queue() read is on the channel
     assert values["HOTLINE_CALL_ID"] == call.call_id

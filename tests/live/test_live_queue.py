@@ -41,7 +41,20 @@ async def test_answered_and_recorded(rig: LiveRig) -> None:
     caller = await to_agent(rig, "13800000010")
     answered = await rig.events.wait(dial_end(caller, "ANSWER"), "the agent's answer", after=mark)
     assert (answered.get("DestChannel") or "").startswith("Local/1001@live-phones-")
-    await rig.events.wait(lambda m: m.name == "MixMonitorStart", "the recording", after=mark)
+    started = await rig.events.wait(
+        lambda m: m.name == "MixMonitorStart" and m.get("Uniqueid") == caller.uniqueid,
+        "the recording",
+        after=mark,
+    )
+    # started by the Dial's pre-dial handler, in the rendered [hotline-record], before the ring;
+    # no FastAGI command of its own
+    assert started.get("Context") == "hotline-record"
+    ours = rig.events.since(mark, lambda m: m.get("Uniqueid") == caller.uniqueid)
+    names = [m.name for m in ours]
+    assert names.index("MixMonitorStart") < names.index("DialBegin")
+    execs = [m.get("Command") or "" for m in ours if m.name == "AGIExecStart"]
+    assert not [c for c in execs if c.startswith("EXEC MixMonitor")]
+    assert [c for c in execs if c.startswith("EXEC Dial") and "B(hotline-record^s^1(" in c]
     await rig.events.wait(
         lambda m: (
             m.name == "MusicOnHoldStart"

@@ -61,13 +61,13 @@ def test_path_refuses_naive_time() -> None:
         recording_path(Path("/rec"), call_id="c", queue="q", started_at=datetime(2026, 1, 1))
 
 
-def test_mixmonitor_options_encode_as_an_agi_exec() -> None:
+def test_mixmonitor_options_travel_in_an_agi_exec() -> None:
     path = Path("/rec/2026/11/18/orders/c-42.wav")
     assert mixmonitor_options(path, dual_channel=False) == "b"
     dual = mixmonitor_options(path, dual_channel=True)
     assert dual == "br(/rec/2026/11/18/orders/c-42-in.wav)t(/rec/2026/11/18/orders/c-42-out.wav)"
-    line = cmd.exec_("MixMonitor", str(path), dual)
-    assert line == f'EXEC MixMonitor "{path},{dual}"'
+    line = cmd.exec_("Dial", "PJSIP/1001", "20", f"B(hotline-record^s^1({path}^{dual}))")
+    assert line == f'EXEC Dial "PJSIP/1001,20,B(hotline-record^s^1({path}^{dual}))"'
 
 
 def test_catalogue_good_file_and_store_it(tmp_path: Path, db: str) -> None:

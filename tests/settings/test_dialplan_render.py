@@ -168,3 +168,20 @@ def test_check_extensions_flags_an_agi_url_without_the_key() -> None:
     text = "[hotline]\nexten => s,1,AGI(agi://127.0.0.1:4573/ivr?lang=en,x)\n"
     issues = [str(i) for i in check_extensions(text, "x.conf")]
     assert issues[0].startswith("x.conf: line 2: AGI URL without the FastAGI key")
+
+
+def test_record_context_runs_mixmonitor_with_the_dials_arguments_and_returns() -> None:
+    text = render_all(shipped())["extensions.conf"]
+    record = text.split(f"[{names.CONTEXT_RECORD}]\n", 1)[1].split("\n[", 1)[0]
+    code = [line for line in record.splitlines() if not line.startswith(";")]
+    assert code[:2] == ["exten => s,1,MixMonitor(${ARG1},${ARG2})", " same => n,Return()"]
+
+
+def test_check_extensions_flags_a_dialplan_without_the_record_context() -> None:
+    text = render_all(shipped())["extensions.conf"]
+    head, _, rest = text.partition(f"[{names.CONTEXT_RECORD}]")
+    stale = head + rest[rest.index("\n[") :]
+    assert check_extensions(text, "x.conf") == []
+    issues = [str(i) for i in check_extensions(stale, "x.conf")]
+    assert len(issues) == 1
+    assert issues[0].startswith("x.conf: [hotline-record]: missing, or without its MixMonitor()")

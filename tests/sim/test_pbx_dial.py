@@ -133,3 +133,48 @@ def test_call_back_leg_runs_the_shipped_callback_context() -> None:
     # the agent hangs up after 5 s of talk: the AGI command is aborted and the session ends
     assert run.replies(1) == ["200 result=0\n", "200 result=-1\n", "HANGUP\n", "HANGUP\n"]
     assert driver.pbx.channels() == []
+
+
+RECORD = "B(hotline-record^s^1(/rec/c1.wav^br(/rec/c1-in.wav)t(/rec/c1-out.wav)))"
+
+
+def test_the_dials_pre_dial_handler_starts_the_recording_before_the_agent_rings() -> None:
+    """Option B runs the shipped [hotline-record] on the caller first (app_dial.c
+    OPT_PREDIAL_CALLER): MixMonitor with the daemon's file and options, then the ring."""
+    run = _daemon_call(
+        _plan(a1001=AgentBehaviour(answer_after=2.0, talk_time=30.0)),
+        f'"PJSIP/a1001,20,{RECORD}"',
+    )
+    caller = next(m for m in run.messages if m.name == "Newchannel")["Channel"]
+    mine = [m for m in run.messages if m.get("Channel") == caller]
+    names = [m.name for m in mine]
+    assert names.index("MixMonitorStart") < names.index("DialBegin")
+    steps = [(m["Context"], m["Application"], m["AppData"]) for m in mine if m.name == "Newexten"]
+    assert ("hotline-record", "MixMonitor", "/rec/c1.wav,br(/rec/c1-in.wav)t(/rec/c1-out.wav)") in (
+        steps
+    )
+    assert ("hotline-record", "Return", "") in steps
+    local = {m["Variable"]: m["Value"] for m in mine if m.name == "VarSet"}
+    assert local["LOCAL(ARG1)"] == "/rec/c1.wav"
+    assert local["LOCAL(ARG2)"] == "br(/rec/c1-in.wav)t(/rec/c1-out.wav)"
+    assert local["LOCAL(ARGC)"] == "2"
+    assert local["MIXMONITOR_FILENAME"] == "/rec/c1.wav"
+    # the Dial goes on as without the option: answered, bridged, the talk recorded (option b)
+    assert run.replies(1)[5:6] == ["200 result=-1\n"]
+    files = {w.path: w.seconds for w in run.wavs}
+    assert set(files) == {"/rec/c1.wav", "/rec/c1-in.wav", "/rec/c1-out.wav"}
+    assert files["/rec/c1.wav"] == 30.0
+
+
+def test_a_pre_dial_handler_that_is_not_in_the_dialplan_only_costs_the_recording() -> None:
+    """A dialplan installed without [hotline-record]: Gosub finds nothing, the Dial rings and
+    is answered all the same, and no MIXMONITOR_FILENAME says the recording did not start."""
+    run = _daemon_call(
+        _plan(a1001=AgentBehaviour(answer_after=2.0, talk_time=30.0)),
+        '"PJSIP/a1001,20,B(no-such-context^s^1(/rec/c1.wav^b))"',
+    )
+    assert not [m for m in run.messages if m.name == "MixMonitorStart"]
+    ends = [m["DialStatus"] for m in run.messages if m.name == "DialEnd" and "Channel" in m]
+    assert ends == ["ANSWER"]
+    assert not [m for m in run.messages if m.get("Variable") == "MIXMONITOR_FILENAME"]
+    assert not run.wavs

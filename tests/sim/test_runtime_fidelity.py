@@ -78,11 +78,14 @@ def _raw_events(name: str) -> list[Message]:
 
 
 @pytest.mark.asyncio
-async def test_a_killed_fastagi_server_ends_the_session_as_a_success_as_recorded() -> None:
+async def test_a_killed_fastagi_server_ends_the_session_as_a_success_as_recorded(
+    tmp_path: Path,
+) -> None:
     agi = DyingAgiServer(die_after=0.3)
     port = await agi.start()
     settings = load_settings(CONFIG, require_secrets=False)
-    plan = sim_plan(settings, DemoParams(), agi_port=port, recordings_dir="")
+    # the fallback Queue() records the caller (queues.conf monitor-type): into tmp_path, not /
+    plan = sim_plan(settings, DemoParams(), agi_port=port, recordings_dir=str(tmp_path))
     sim = Simulator(plan, time_scale=SCALE, keep_events=True)
     await sim.start()
     try:

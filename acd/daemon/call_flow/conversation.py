@@ -9,7 +9,8 @@ broker has it, so the desktop shows the caller before the phone rings. Then ``EX
 the agent; it lasts the whole conversation, so this task waits on three things at once: the
 Dial, the answer future (resolved by the AMI watcher on ``DialEnd`` ``ANSWER``; ``ANSWEREDTIME``
 after the Dial is the fallback when AMI is down) and the call's requests. The recording is
-started just before the first Dial and holds audio from the answer on (MixMonitor option ``b``).
+started by the first Dial (its pre-dial handler) and holds audio from the answer on
+(MixMonitor option ``b``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from acd.daemon.call_steps import (
     Answered,
     LegEnded,
     Offered,
+    RecordingNotStarted,
     RecordingPaused,
     RecordingResumed,
     RecordingStarted,
@@ -43,7 +45,7 @@ from acd.daemon.clocks import Clocks
 from acd.daemon.dialling import AgentDialler, DialResult, FlowSettings
 from acd.daemon.ivr_port import CallerProfile
 from acd.daemon.outputs import Outputs
-from acd.daemon.recording import CallRecording
+from acd.daemon.recording import CallRecording, RecordingOrder
 from acd.daemon.recording_control import RecordingControl
 from acd.daemon.screen_pop import screen_pop
 from acd.daemon.service import AcdService
@@ -88,22 +90,22 @@ class Conversation:
         wall = self._clocks.wall
         agent = offer.agent_id
         pop = screen_pop(self._settings.mqtt_prefix, agent, wall(), call.state, profile)
-        # The screen pop reaches the broker while the recording starts, not one after the other:
-        # both stand between the freed agent and their phone ringing.
         delivery = self._outputs.deliver(pop, self._settings.screen_pop_wait_s)
         async with beside(delivery, f"screen-pop-{call.call_id}") as popped:
             self._add(call, Offered(wall(), agent, offer.endpoint))
+            order: RecordingOrder | None = None
             if self._recording is not None and call.state.recording_path is None:
-                # One recording per call, started before the first Dial (which holds the session
+                # One recording per call, started by the first Dial (which holds the session
                 # for the whole talk); it records only once bridged (acd.daemon.recording).
-                path = await self._recording.start(session, call.state, wall())
-                if path is not None:
-                    self._add(call, RecordingStarted(wall(), path))
+                order = self._recording.order(call.state, wall())
+                if order is not None:
+                    self._add(call, RecordingStarted(wall(), order.path))
             if not await popped:
                 log.warning("screen_pop_unconfirmed", call_id=call.call_id, agent_id=agent)
         answer = call.signals.expect_answer()
+        predial = "" if order is None else order.dial_option
         dial = asyncio.create_task(
-            self._dialler.dial(session, offer.endpoint, offer.ring_timeout_s),
+            self._dialler.dial(session, offer.endpoint, offer.ring_timeout_s, predial),
             name=f"dial-{call.call_id}",
         )
         try:
@@ -112,6 +114,19 @@ class Conversation:
             call.signals.stop_expecting_answer()
             dial.cancel()  # done already unless this task was cancelled or the channel is gone
             await asyncio.gather(dial, return_exceptions=True)
+        if order is not None and not CallRecording.confirmed(order, result.recording_file):
+            if not result.caller_gone:  # a caller gone before the Dial ran is no fault
+                # an answered call went unrecorded: an error; else the next Dial asks again
+                report = log.error if result.status == "ANSWER" else log.warning
+                report(
+                    "recording_not_started",
+                    call_id=call.call_id,
+                    path=order.path,
+                    found=result.recording_file,
+                    dial_status=result.status,
+                    hint="is the rendered [hotline-record] in the installed dialplan?",
+                )
+            self._add(call, RecordingNotStarted(result.ended_at))
         if result.status != "ANSWER":
             self._add(call, RingMissed(result.ended_at, agent, result.status, result.caller_gone))
             if result.caller_gone:

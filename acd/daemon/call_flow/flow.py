@@ -10,8 +10,9 @@ This task is the only writer of its call: it adds every step to the call's timel
    their position and estimated wait, and may be moved along the queue's overflow ladder
    (wider skills, another queue, a call-back keeping their place).
 4. Publish the screen pop to the offered agent and wait (briefly) until the broker has it;
-   before the first Dial start the recording (MixMonitor option ``b``: audio from the answer on);
-   then ``EXEC Dial`` the agent with the queue's ring timeout. The Dial lasts the whole
+   then ``EXEC Dial`` the agent with the queue's ring timeout; the first Dial of a call starts
+   the recording in its pre-dial handler (``B()``; MixMonitor option ``b``: audio from the
+   answer on). The Dial lasts the whole
    conversation: meanwhile this task waits for the answer (AMI ``DialEnd``, see ``ami_watch``;
    ``ANSWEREDTIME`` after the Dial when AMI is down) and answers requests (a transfer,
    recording pause notes).

@@ -33,8 +33,10 @@ timestamps (``timestampevents = yes``; else the time this process read the event
   the IVR acts on the key's end, 100 ms after its DTMFBegin) -> the agent's DialBegin;
 - hotline: ``agi_to_ring_ms`` (``AGI()`` starting, its Newexten, -> DialBegin: holds the prompt
   until the key and the key's 100 ms), ``agi_to_prompt_ms`` (the part before the prompt),
-  ``first_command_to_ring_ms``, ``queued_to_ring_ms`` (from the start of the command storing
-  the caller's place, ``EXEC MSet "HOTLINE_QUEUE=...``, as bench/offer_latency.py), and every
+  ``first_command_to_ring_ms``, ``queued_to_ring_ms`` (from queue entry, as
+  bench/offer_latency.py: the start of the command storing the caller's place, ``EXEC MSet
+  "HOTLINE_QUEUE=...``, or, when the Dial stores it (an agent free), the end of the caller's
+  last command before the Dial: the daemon has the choice from then), and every
   AGI command from ``AGI()`` to the prompt and from the key to the DialBegin with its duration
   (AGIExecStart -> AGIExecEnd) and the daemon's time between them: where the time goes;
 - app_queue: ``join_to_ring_ms`` (QueueCallerJoin -> DialBegin).
@@ -586,6 +588,8 @@ async def ring_sample(bench: Bench, side: str, context: str) -> dict[str, Any]:
                 and (m.get("Command") or "").startswith(QUEUED)
             )
         )
+        if queued is None:  # the Dial stored the place: from the end of the command before it
+            queued = queue_entry_without_place(events, uid)
         if queued is not None:
             sample["queued_to_ring_ms"] = (ring - queued) * 1000
         if key is not None:
@@ -594,6 +598,21 @@ async def ring_sample(bench: Bench, side: str, context: str) -> dict[str, Any]:
         join = first(is_event("QueueCallerJoin", Uniqueid=uid))
         sample["join_to_ring_ms"] = None if join is None else (ring - join) * 1000
     return sample
+
+
+def queue_entry_without_place(events: Sequence[tuple[float, Message]], uid: str) -> float | None:
+    """The end of the caller's last AGI command before the ``EXEC Dial`` (the daemon has the
+    caller's choice from then); None without a Dial."""
+    last: float | None = None
+    for t, m in events:
+        if m.get("Uniqueid") != uid:
+            continue
+        command = m.get("Command") or ""
+        if m.name == "AGIExecStart" and command.startswith("EXEC Dial"):
+            return last
+        if m.name == "AGIExecEnd":
+            last = t
+    return None
 
 
 def step_table(samples: Sequence[dict[str, Any]], key: str = "steps") -> dict[str, Any]:

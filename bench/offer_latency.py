@@ -13,8 +13,10 @@ FastAGI), SQLite storage, no MQTT. For each agent count:
 - ``caller_to_ring_ms``: nobody waiting, exactly one agent free; one caller arrives, timed from
   the simulator opening its FastAGI connection (Asterisk runs ``AGI()``) to ``DialBegin``.
 - ``queued_to_ring_ms``: the same rings timed from the moment the daemon queues the caller
-  (the start of the command storing the caller's place, ``EXEC MSet "HOTLINE_QUEUE=...``),
-  comparable to app_queue's ``Queue()`` entry.
+  (the start of the command storing the caller's place, ``EXEC MSet "HOTLINE_QUEUE=...``; with
+  an agent free the Dial stores the place itself, so from the end of the caller's last command
+  before the Dial, when the daemon has the caller's choice), comparable to app_queue's
+  ``Queue()`` entry.
 - ``announcement_blocked_offers``: offers after which the caller's channel started another
   announcement piece, or whose ring came after a piece that ended on its own more than 100 ms
   after the agent was freed (the offer waited for it). Must be 0.
@@ -109,7 +111,8 @@ class Timeline:
         self.rings: dict[str, tuple[float, str]] = {}  # agent channel -> (t, caller channel)
         self.ring_seen = asyncio.Event()
         self.opened: dict[str, float] = {}  # caller channel -> FastAGI connection opened
-        self.queued: dict[str, float] = {}  # caller channel -> SET VARIABLE HOTLINE_QUEUE done
+        self.queued: dict[str, float] = {}  # caller channel -> queue entry (QUEUED's start)
+        self.last_end: dict[str, float] = {}  # caller channel -> its last AGIExecEnd
         self.pieces: dict[str, list[tuple[float, str]]] = {}  # (t, start|end|dtmf)
         self.commands = 0  # AGIExecStart of every channel
 
@@ -131,9 +134,14 @@ class Timeline:
             self.ring_seen.set()
         elif m.name == "AGIExecStart" and command.startswith(QUEUED):
             self.queued[channel] = now
+        elif m.name == "AGIExecStart" and command.startswith("EXEC Dial"):
+            # the Dial stores the place (an agent free): queued when the choice came back
+            self.queued.setdefault(channel, self.last_end.get(channel, now))
         elif m.name in ("AGIExecStart", "AGIExecEnd") and command.startswith(PIECES):
             self.pieces.setdefault(channel, []).append((now, m.name[7:].lower()))
-        elif m.name == "DTMFEnd":
+        if m.name == "AGIExecEnd":
+            self.last_end[channel] = now
+        if m.name == "DTMFEnd":
             self.pieces.setdefault(channel, []).append((now, "dtmf"))
 
     def blocked(self, caller: str, freed: float, rang: float) -> bool:

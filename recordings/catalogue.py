@@ -68,7 +68,7 @@ def recording_path(
 
 def mixmonitor_options(path: Path, *, dual_channel: bool) -> str:
     """Options of the ``MixMonitor`` application, run on the caller's channel by the first
-    Dial's pre-dial handler (the rendered ``[hotline-record]``: ``MixMonitor(<file>,<options>)``).
+    Dial's pre-dial handler (the rendered ``[hotline-predial]``: ``MixMonitor(<file>,<options>)``).
 
     Not the AMI action: ``MixMonitor`` is registered with the write class ``system`` only
     (apps/app_mixmonitor.c load_module), which would also let the AMI user run shell commands

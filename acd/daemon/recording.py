@@ -1,21 +1,20 @@
 """Recording a call from the moment the agent answers, and cataloguing the file afterwards.
 
-Not in the IVR and not while ringing: the caller's first ``Dial`` carries the recording as its
-pre-dial handler, option ``B(hotline-record^s^1(<file>^<options>))`` (``CallRecording.order``).
-Asterisk runs that Gosub on the caller's channel before it rings the agent (apps/app_dial.c
-``dial_exec_full``, OPT_PREDIAL_CALLER, ``^`` standing for ``,``), and the rendered
-``[hotline-record]`` runs ``MixMonitor(<file>,<options>)`` there. So the recording costs no
-FastAGI command of its own: each one before the Dial is a round trip the caller waits through
-before the agent's phone rings (an ``EXEC MixMonitor`` was ~0.4 ms of Asterisk and ~0.7 ms of
-the daemon on a real Asterisk, docs/offer-delivery.md). Option ``b`` writes audio only while the
-caller is bridged, i.e. from the answer on (apps/app_mixmonitor.c ``mixmonitor_thread``). Not
-the AMI ``MixMonitor`` action: it needs the write class ``system``, which would let the AMI user
-run shell commands on the PBX (docs/security.md). One MixMonitor per call: it stays on the
-caller's channel through ring-no-answers and transfers.
+Not in the IVR and not while ringing: the caller's first ``Dial`` carries the recording in its
+pre-dial handler (``CallRecording.order``, ``acd.daemon.predial``): Asterisk runs that Gosub on
+the caller's channel before it rings the agent, and the rendered ``[hotline-predial]`` runs
+``MixMonitor(<file>,<options>)`` there. So the recording costs no FastAGI command of its own:
+each one before the Dial is a round trip the caller waits through before the agent's phone rings
+(an ``EXEC MixMonitor`` was ~0.4 ms of Asterisk and ~0.7 ms of the daemon on a real Asterisk,
+docs/offer-delivery.md). Option ``b`` writes audio only while the caller is bridged, i.e. from
+the answer on (apps/app_mixmonitor.c ``mixmonitor_thread``). Not the AMI ``MixMonitor`` action:
+it needs the write class ``system``, which would let the AMI user run shell commands on the PBX
+(docs/security.md). One MixMonitor per call: it stays on the caller's channel through
+ring-no-answers and transfers.
 
 MixMonitor puts the file on the channel (``MIXMONITOR_FILENAME``, RECORDED in the shared
 transcripts); the Dial's result reads it in the same ``GET FULL VARIABLE`` as ``DIALSTATUS``,
-so a recording that did not start (a dialplan installed without ``[hotline-record]``, a file
+so a recording that did not start (a dialplan installed without ``[hotline-predial]``, a file
 Asterisk could not open) is known when the Dial returns (``confirmed``), and the next Dial asks
 again.
 
@@ -39,24 +38,13 @@ from pathlib import Path
 from acd.daemon.call_events import utc
 from acd.daemon.call_state import CallState
 from acd.daemon.ivr_port import CallRecorder
+from acd.daemon.predial import RecordingOrder, travels
 from acd.logging import get_logger
-from acd.settings import names
 from acd.storage.commands import InsertRecording, WriteCommand
 
 log = get_logger(__name__)
 FILE_POLL_S = 0.1
 FILE_WAIT_S = 5.0  # how long a finished call's file may take to be closed by Asterisk
-# Characters a Gosub argument inside Dial's B() cannot carry: app_dial turns ``^`` into ``,``,
-# Gosub splits its arguments on ``,`` and the option parser pairs parentheses.
-_NOT_IN_PREDIAL_ARGS = frozenset(',^()"\\|')
-
-
-@dataclass(frozen=True, slots=True)
-class RecordingOrder:
-    """A recording the next Dial starts: the file, and the Dial option that starts it."""
-
-    path: str
-    dial_option: str  # B(hotline-record^s^1(<file>^<options>))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +83,10 @@ class CallRecording:
             s.root, s.layout, call_id=call.call_id, queue=call.queue, started_at=utc(now)
         )
         options = rec.mixmonitor_options(path, dual_channel=s.dual_channel)
-        if _NOT_IN_PREDIAL_ARGS.intersection(str(path)):  # the legs' names are made from it
+        if not travels(str(path)):  # (the legs' names are made from it)
             log.error("recording_path_unusable", call_id=call.call_id, path=str(path))
             return None
-        handler = f"{names.CONTEXT_RECORD}^s^1({path}^{options})"
-        return RecordingOrder(str(path), f"B({handler})")
+        return RecordingOrder(str(path), options)
 
     @staticmethod
     def confirmed(order: RecordingOrder, mixmonitor_filename: str) -> bool:

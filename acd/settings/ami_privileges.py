@@ -19,7 +19,7 @@ Not needed and never granted: ``system`` (with it, ``Originate`` may run the Sys
 applications and the ``MixMonitor`` action, registered with ``system`` only, takes a shell
 ``Command``), ``command`` (CLI commands), ``config``, ``agi``, ``all``. So the daemon starts
 recordings with the ``MixMonitor`` application in the dialplan (the caller's Dial runs the
-rendered ``[hotline-record]`` as its pre-dial handler), not the AMI action. Originate of ChanSpy
+rendered ``[hotline-predial]`` as its pre-dial handler), not the AMI action. Originate of ChanSpy
 needs no more than ``originate``: main/manager.c ``is_originate_app_permitted`` asks for
 ``system`` only for applications matching agi, exec, system, mixmonitor, originate, reload,
 dbdeltree, externalivr (and Queue with an AGI argument) or data naming

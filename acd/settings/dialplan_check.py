@@ -3,10 +3,10 @@
 The dialplan is data the daemon cannot see at run time, so drift shows up only as calls that
 silently go nowhere. This catches: an AGI route the daemon does not serve, a hotline context
 that does not send the caller to [hotline-resume] after the IVR AGI, a [hotline-resume] that
-does not test HOTLINE_DONE (AGISTATUS=SUCCESS proves nothing), a missing [hotline-record] (the
-Dial's pre-dial handler that starts the recording), HOTLINE_* variables nobody
-sets, queues.conf queues that differ from queues.yaml, and any file that is not what
-``dialplan render`` makes now.
+does not test HOTLINE_DONE (AGISTATUS=SUCCESS proves nothing), a missing [hotline-predial] (the
+Dial's pre-dial handler that stores the caller's place and starts the recording), HOTLINE_*
+variables nobody sets, queues.conf queues that differ from queues.yaml, and any file that is not
+what ``dialplan render`` makes now.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _code(line: str) -> str:
 def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
     context = ""
-    ivr_seen = resumed = done_checked = records = False
+    ivr_seen = resumed = done_checked = records = places = False
     for number, raw in enumerate(text.splitlines(), start=1):
         line = _code(raw)
         where = f"line {number}"
@@ -87,8 +87,10 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
             resumed = True
         if context == names.CONTEXT_RESUME and "GotoIf(" in line and _DONE in line:
             done_checked = True
-        if context == names.CONTEXT_RECORD and "MixMonitor(" in line:
+        if context == names.CONTEXT_PREDIAL and "MixMonitor(" in line:
             records = True
+        if context == names.CONTEXT_PREDIAL and f"MSet({names.VAR_QUEUE}=" in line:
+            places = True
     if not ivr_seen:
         issues.append(
             ConfigIssue(
@@ -114,13 +116,15 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
                 f' "${{{names.VAR_DONE}}}"="1"): without it a caller is never known finished',
             )
         )
-    if ivr_seen and not records:
+    if ivr_seen and not (records and places):
         issues.append(
             ConfigIssue(
                 file,
-                f"[{names.CONTEXT_RECORD}]",
-                "missing, or without its MixMonitor(): the daemon's Dial starts the recording"
-                " there (option B), so answered calls would go unrecorded",
+                f"[{names.CONTEXT_PREDIAL}]",
+                "missing, or without its MixMonitor() or MSet(): the daemon's Dial starts the"
+                " recording and stores the caller's place there (option B), so answered calls"
+                " would go unrecorded and a caller rung at once would lose their place should"
+                " the daemon die",
             )
         )
     return issues

@@ -12,9 +12,10 @@ Contexts (names from acd/settings/names.py):
   priority the daemon gave the caller.
 - ``hotline-callback``: the answered customer leg of a call-back the daemon originated: FastAGI
   ``callback`` (the daemon queues the customer at their kept place), then ``hotline-resume``.
-- ``hotline-record``: the pre-dial handler of the daemon's first Dial of a call (option
-  ``B(hotline-record^s^1(<file>^<options>))``, run on the caller's channel before the agent's
-  phone rings): ``MixMonitor(<file>,<options>)``, so the recording costs no command of its own.
+- ``hotline-predial``: the pre-dial handler of the daemon's Dial (option
+  ``B(hotline-predial^<job>^1(<args>))``, run on the caller's channel before the agent's phone
+  rings): ``place`` stores the caller's place (``MSet``), ``record`` starts the recording
+  (``MixMonitor``), ``place_record`` both; neither costs a FastAGI command of its own.
 - ``hotline-agents``: softphone feature codes (FastAGI ``agent``) and one extension per agent
   softphone, so ``Local/<ext>@hotline-agents/n`` endpoints ring ``PJSIP/<ext>``.
 """
@@ -189,14 +190,22 @@ def _callback_context(settings: Settings) -> list[str]:
     ]
 
 
-def _record_context() -> list[str]:
+def _predial_context() -> list[str]:
     v = names
+    place = f"MSet({v.VAR_QUEUE}=${{ARG1}},{v.VAR_PRIORITY}=${{ARG2}},{v.VAR_SINCE}=${{ARG3}})"
     return [
-        f"[{v.CONTEXT_RECORD}]",
-        "; Dial's B() pre-dial handler on the caller's channel (the daemon's first Dial of a",
-        "; call): the recording starts with no FastAGI command of its own. ARG1 is the file,",
-        "; ARG2 MixMonitor's options (b: audio from the agent's answer on; r()/t(): each side).",
-        "exten => s,1,MixMonitor(${ARG1},${ARG2})",
+        f"[{v.CONTEXT_PREDIAL}]",
+        "; Dial's B() pre-dial handler on the caller's channel, run before the agent rings, so",
+        "; that neither job costs a FastAGI command of its own (acd/daemon/predial.py).",
+        "; place: the caller's place (queue, priority, since), when the Dial follows the queue",
+        "; entry at once; record: the call's recording, ARG1 the file, ARG2 MixMonitor's options",
+        "; (b: audio from the agent's answer on; r()/t(): each side); place_record: both.",
+        f"exten => place,1,{place}",
+        " same => n,Return()",
+        "exten => record,1,MixMonitor(${ARG1},${ARG2})",
+        " same => n,Return()",
+        f"exten => place_record,1,{place}",
+        " same => n,MixMonitor(${ARG4},${ARG5})",
         " same => n,Return()",
     ]
 
@@ -243,6 +252,6 @@ def render_extensions_conf(settings: Settings) -> str:
     blocks = [general, _hotline_context(settings), _resume_context(settings)]
     blocks.append(_fallback_context(settings))
     blocks.append(_callback_context(settings))
-    blocks.append(_record_context())
+    blocks.append(_predial_context())
     blocks.append(_agents_context(settings))
     return HEADER + "\n" + "\n\n".join("\n".join(block) for block in blocks) + "\n"

@@ -55,9 +55,9 @@ CONTEXT_AGENTS: Final = "hotline-agents"  # agent softphones: feature codes and 
 CONTEXT_FALLBACK: Final = "hotline-fallback"  # plain Queue() when the daemon did not take the call
 CONTEXT_CALLBACK: Final = "hotline-callback"  # the answered customer leg of a call-back
 CONTEXT_RESUME: Final = "hotline-resume"  # after every daemon AGI(): done, resume or fallback
-# Dial's B() pre-dial handler on the caller's channel: starts the recording (MixMonitor) with no
-# FastAGI round trip of its own; ARG1 the file, ARG2 MixMonitor's options (acd.daemon.recording)
-CONTEXT_RECORD: Final = "hotline-record"
+# Dial's B() pre-dial handler on the caller's channel: the caller's place and/or the recording,
+# with no FastAGI round trip of their own (acd.daemon.predial)
+CONTEXT_PREDIAL: Final = "hotline-predial"
 # How many times a caller the daemon did not finish is offered to a daemon again (the other
 # address first) before the fallback Queue(); a refused connection waits this long before the
 # next attempt (a standby takes over, a daemon restarts), with music rather than silence. Six

@@ -56,11 +56,16 @@ def _mset(world: World, now: float, sess: Session, data: str, reply: Reply) -> N
     the first '='; a pair with no '=' is skipped (a warning). From the source, not captured; the
     live suite's resume scenario ran it on Asterisk 22.10.1 (docs/simulator.md). The daemon sends
     only values with neither (acd/asterisk/agi/commands.py ``set_variables``)."""
+    set_multiple(world, sess.channel, data)
+    reply(now, "200 result=0\n")
+
+
+def set_multiple(world: World, ch: Channel, data: str) -> None:
+    """``MSet``'s pairs (also the dialplan application, acd/sim/dialplan_apps.py)."""
     for pair in data.split(","):
         name, sep, value = pair.partition("=")
         if sep and name and not name.upper().startswith("CDR("):
-            world.setvar(sess.channel, name, value)
-    reply(now, "200 result=0\n")
+            world.setvar(ch, name, value)
 
 
 def _answer(world: World, now: float, sess: Session, data: str, reply: Reply) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from acd.sim import events as ev
+from acd.sim.agi_apps import set_multiple
 from acd.sim.app_dial import run_dial
 from acd.sim.channels import STATE_RING, STATE_RINGING
 from acd.sim.dialplan_expr import split_args
@@ -209,6 +210,13 @@ def _queue(now: float, call: AppCall) -> None:
     call.world.queues.run(now, call.ch, args[0], options=options, timeout=timeout, done=call.resume)
 
 
+def _mset(now: float, call: AppCall) -> None:
+    """main/pbx_variables.c ``pbx_builtin_setvar_multiple`` (the daemon's ``[hotline-predial]``
+    stores the caller's place with it); as over FastAGI (acd/sim/agi_apps.py)."""
+    set_multiple(call.world, call.ch, call.data)
+    call.resume(now, 0)
+
+
 def _mixmonitor(now: float, call: AppCall) -> None:
     """apps/app_mixmonitor.c ``mixmonitor_exec``: MixMonitor(file[,options]) starts the
     recording and returns at once (acd/sim/mixmonitor.py)."""
@@ -240,6 +248,7 @@ APPS: dict[str, App] = {
     "GotoIf": _goto_if,
     "Hangup": _hangup,
     "MixMonitor": _mixmonitor,
+    "MSet": _mset,
     "MusicOnHold": _music_on_hold,
     "NoOp": _no_op,
     "Queue": _queue,

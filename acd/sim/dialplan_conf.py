@@ -27,6 +27,7 @@ SUPPORTED_APPS = frozenset(
         "GotoIf",
         "Hangup",
         "MixMonitor",
+        "MSet",
         "MusicOnHold",
         "NoOp",
         "Queue",

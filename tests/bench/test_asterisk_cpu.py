@@ -131,6 +131,18 @@ def test_steps_between_the_key_and_the_ring() -> None:
     assert sum(ms for _, ms in steps) == pytest.approx(3.4)
 
 
+def test_queue_entry_without_the_place_command_is_the_end_of_the_command_before_the_dial() -> None:
+    events = [
+        _agi(0.000, "AGIExecStart", "1", "STREAM FILE hotline/zh/welcome 0123"),
+        _agi(1.0008, "AGIExecEnd", "1", "STREAM FILE hotline/zh/welcome 0123"),
+        _agi(1.0009, "AGIExecEnd", "8", "ANSWER", uid="other"),  # another caller
+        _agi(1.0020, "AGIExecStart", "3", "EXEC Dial Local/2001@bench-phones/n,9,B(x)"),
+        _agi(1.0030, "AGIExecEnd", "3", "EXEC Dial Local/2001@bench-phones/n,9,B(x)"),
+    ]
+    assert cpu.queue_entry_without_place(events, "c1") == 1.0008
+    assert cpu.queue_entry_without_place(events[:3], "c1") is None  # no Dial
+
+
 def test_the_step_table_takes_the_commonest_sequence() -> None:
     a = [("STREAM FILE (from the key)", 1.0), ("EXEC Dial -> DialBegin", 2.0)]
     b = [("STREAM FILE (from the key)", 3.0), ("EXEC Dial -> DialBegin", 4.0)]

@@ -71,10 +71,11 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
     assert rec[5] == str(wav)
     assert h.rows("select recording_id, outcome from calls") == [(call.recording_id, "answered")]
     # started by the Dial's B() (the AMI user has no `system` class for the MixMonitor action)
-    # in the rendered [hotline-record], with option b: only the bridged talk is in the file
+    # in the rendered [hotline-predial], with option b: only the bridged talk is in the file
     execs = [e.get("Command") or "" for e in h.sim_events("AGIExecStart")]
     (dial,) = [c for c in execs if c.startswith("EXEC Dial")]
-    assert f"B(hotline-record^s^1({wav}^br(" in dial
+    assert "B(hotline-predial^place_record^1(enquiries^" in dial
+    assert f"^{wav}^br(" in dial
     assert not any(c.startswith("EXEC MixMonitor") for c in execs)
     assert rec[4] == pytest.approx(FAST_AGENT.talk_time, abs=0.25)
     legs = h.rows("select leg, sha256 from recording_legs order by leg")
@@ -111,8 +112,8 @@ async def test_a_call_nobody_answered_leaves_no_recording_behind(tmp_path: Path)
 
 
 def _without_record_context(extensions: str) -> str:
-    """extensions.conf as installed before [hotline-record] existed."""
-    head, found, rest = extensions.partition("[hotline-record]")
+    """extensions.conf as installed before [hotline-predial] existed."""
+    head, found, rest = extensions.partition("[hotline-predial]")
     assert found
     return head + rest[rest.index("\n[") :]
 
@@ -146,7 +147,7 @@ async def test_a_dialplan_without_the_record_context_costs_the_recording_not_the
         await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the call over")
         (call,) = daemon.registry.recent
         (dial,) = _dials(h)
-    assert "B(hotline-record^s^1(" in dial
+    assert "B(hotline-predial^place_record^1(" in dial
     assert not h.sim_events("MixMonitorStart")
     assert call.outcome == "answered"
     assert call.recording_path is None
@@ -177,9 +178,11 @@ async def test_a_recording_that_did_not_start_is_asked_for_again_by_the_next_dia
         assert h.hang_up(caller)
         await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the hang-up")
         dials = _dials(h)
-    # the first Dial's recording did not start (no [hotline-record]): the second asks again
+    # the first Dial's recording did not start (no [hotline-predial]): the second asks again
+    # (the place went on the channel with an MSet after the first ring, for the wait)
     assert len(dials) >= 2
-    assert all("B(hotline-record^s^1(" in d for d in dials)
+    assert "B(hotline-predial^place_record^1(" in dials[0]
+    assert all("B(hotline-predial^record^1(" in d for d in dials[1:])
     assert h.rows("select count(*) from recordings") == [(0,)]
 
 
@@ -304,9 +307,9 @@ async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk
     tmp_path: Path,
 ) -> None:
     """Each AGI command before the Dial is time the caller waits for the agent's phone to ring
-    (issue 13): the call's variables go in one MSet at the start and one at queue entry, the
-    recording starts inside the Dial (its pre-dial handler), and after the Dial one GET FULL
-    VARIABLE reads how it ended and the recording's file (Asterisk's MIXMONITOR_FILENAME)."""
+    (issue 13): the call's variables go in one MSet at the start; with an agent free, the Dial
+    itself stores the caller's place and starts the recording (its pre-dial handler), and after
+    it one GET FULL VARIABLE reads how it ended and the recording's file."""
     settings = flow_settings(tmp_path, 1)
     harness = floor_harness(
         tmp_path, settings=settings, behaviour=FAST_AGENT, start=False, keep_events=True
@@ -330,9 +333,13 @@ async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk
         "ANSWER",
     ]
     dial = next(i for i, c in enumerate(execs) if c.startswith("EXEC Dial"))
-    # the place, then at once the Dial, which starts the recording itself (option B)
-    assert execs[dial - 1].startswith('EXEC MSet "HOTLINE_QUEUE=enquiries,HOTLINE_PRIORITY=')
-    assert f"B(hotline-record^s^1({call.recording_path}^" in execs[dial]
+    # an agent was free: the Dial follows ANSWER at once and stores the caller's place and
+    # starts the recording itself (option B, [hotline-predial])
+    assert dial == 2
+    since = values["HOTLINE_SINCE"]
+    priority = settings.queue("enquiries").priority
+    place = f"enquiries^{priority}^{since}"
+    assert f"B(hotline-predial^place_record^1({place}^{call.recording_path}^" in execs[dial]
     assert execs[dial + 1] == (
         'GET FULL VARIABLE "${DIALSTATUS}|${ANSWEREDTIME}|${MIXMONITOR_FILENAME}"'
     )

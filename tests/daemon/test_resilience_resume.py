@@ -11,6 +11,7 @@ to the standby, which queues them with their priority and place, and connects th
 
 from __future__ import annotations
 
+import logging
 import socket
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from acd.asterisk.aio.agi_session import AgiSession
 from acd.daemon.ivr_port import Features, IvrOutcome
 from acd.engine.floor_inputs import AgentAction
 from acd.settings import names
-from acd.sim.plan import CallerBehaviour
+from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from tests.daemon.harness import floor_harness, floor_settings
 
 
@@ -100,3 +101,57 @@ async def test_callers_waiting_at_a_killed_daemon_are_resumed_by_the_standby(
         stepped = datetime.fromisoformat(first[3]).replace(tzinfo=None)  # stored UTC either way
         kept = datetime.fromisoformat(arrived_at) - stepped
         assert abs(kept.total_seconds()) <= 0.001  # the original arrival (to the ms stored)
+
+
+@pytest.mark.asyncio
+async def test_a_caller_whose_place_went_with_the_dial_is_resumed_in_their_queue(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An agent was free, so the Dial stored the caller's place in its pre-dial handler (no
+    ``EXEC MSet`` before it). The daemon is SIGKILLed while that Dial rings and restarted; the
+    phone never answers: the caller comes back through ``[hotline-resume]`` with their queue,
+    priority and place on the channel, and the restarted daemon queues them there (not the
+    IVR again), continuing the same row."""
+    caplog.set_level(logging.INFO)
+    settings = floor_settings(1, ring_timeout_s=3.0)
+    ivr = _AfterSales(settings.default_queue)
+    features = Features(ivr=lambda _sessions: ivr)
+    harness = floor_harness(
+        tmp_path,
+        settings=settings,
+        features=features,
+        behaviour=AgentBehaviour(answer_after=None),
+        keep_events=True,
+    )
+    async with harness as h:
+        await h.place(CallerBehaviour(number="5550920", hangup_after=None))
+        await h.wait_for(lambda: bool(h.sim_events("DialBegin")), "the agent's phone ringing")
+        await h.wait_for(lambda: bool(h.rows("SELECT id FROM calls")), "the call's row")
+        await h.sigkill_daemon()
+        place = {
+            m.get("Variable"): (m.get("Value"), m.get("Context"))
+            for m in h.sim_events("VarSet")
+            if m.get("Variable") in (names.VAR_QUEUE, names.VAR_PRIORITY)
+        }
+        restarted = await h.start_daemon(login=False)
+        await h.wait_for(
+            lambda: h.floor(lambda f, _now: len(f.router.waiting_calls()) == 1),
+            "the caller waiting at the restarted daemon",
+            15,
+        )
+        (waiting,) = await restarted.acd.read(lambda f, _now: f.router.waiting_calls())
+        execs = [m.get("Command") or "" for m in h.sim_events("AGIExecStart")]
+        await h.kill_daemon()
+    queue = settings.default_queue
+    # stored by the Dial's pre-dial handler, before the ring, not by a command of its own
+    assert place == {
+        names.VAR_QUEUE: (queue, "hotline-predial"),
+        names.VAR_PRIORITY: (str(settings.queue(queue).priority), "hotline-predial"),
+    }
+    first_dial = next(i for i, c in enumerate(execs) if c.startswith("EXEC Dial"))
+    assert not [c for c in execs[:first_dial] if c.startswith('EXEC MSet "HOTLINE_QUEUE')]
+    assert waiting.queue == queue
+    messages = [r.getMessage() for r in caplog.records]
+    assert [m for m in messages if "call_resumed" in m and "in_ivr" not in m]
+    assert not [m for m in messages if "call_resumed_in_ivr" in m]
+    assert len(h.rows("SELECT id FROM calls")) == 1  # the same row continued

@@ -46,15 +46,23 @@ async def test_answered_and_recorded(rig: LiveRig) -> None:
         "the recording",
         after=mark,
     )
-    # started by the Dial's pre-dial handler, in the rendered [hotline-record], before the ring;
-    # no FastAGI command of its own
-    assert started.get("Context") == "hotline-record"
+    # started by the Dial's pre-dial handler, in the rendered [hotline-predial], before the
+    # ring, which also stored the caller's place (an agent was free); no command of their own
+    assert started.get("Context") == "hotline-predial"
     ours = rig.events.since(mark, lambda m: m.get("Uniqueid") == caller.uniqueid)
     names = [m.name for m in ours]
     assert names.index("MixMonitorStart") < names.index("DialBegin")
     execs = [m.get("Command") or "" for m in ours if m.name == "AGIExecStart"]
-    assert not [c for c in execs if c.startswith("EXEC MixMonitor")]
-    assert [c for c in execs if c.startswith("EXEC Dial") and "B(hotline-record^s^1(" in c]
+    assert not [c for c in execs if c.startswith(("EXEC MixMonitor", 'EXEC MSet "HOTLINE_QUEUE'))]
+    assert [
+        c for c in execs if c.startswith("EXEC Dial") and "B(hotline-predial^place_record^1(" in c
+    ]
+    place = {
+        m.get("Variable"): m.get("Value")
+        for m in ours
+        if m.name == "VarSet" and (m.get("Variable") or "").startswith("HOTLINE_")
+    }
+    assert place["HOTLINE_QUEUE"] == "enquiries"  # what a resuming daemon would read
     await rig.events.wait(
         lambda m: (
             m.name == "MusicOnHoldStart"

@@ -66,8 +66,8 @@ def test_mixmonitor_options_travel_in_an_agi_exec() -> None:
     assert mixmonitor_options(path, dual_channel=False) == "b"
     dual = mixmonitor_options(path, dual_channel=True)
     assert dual == "br(/rec/2026/11/18/orders/c-42-in.wav)t(/rec/2026/11/18/orders/c-42-out.wav)"
-    line = cmd.exec_("Dial", "PJSIP/1001", "20", f"B(hotline-record^s^1({path}^{dual}))")
-    assert line == f'EXEC Dial "PJSIP/1001,20,B(hotline-record^s^1({path}^{dual}))"'
+    line = cmd.exec_("Dial", "PJSIP/1001", "20", f"B(hotline-predial^record^1({path}^{dual}))")
+    assert line == f'EXEC Dial "PJSIP/1001,20,B(hotline-predial^record^1({path}^{dual}))"'
 
 
 def test_catalogue_good_file_and_store_it(tmp_path: Path, db: str) -> None:

@@ -170,18 +170,27 @@ def test_check_extensions_flags_an_agi_url_without_the_key() -> None:
     assert issues[0].startswith("x.conf: line 2: AGI URL without the FastAGI key")
 
 
-def test_record_context_runs_mixmonitor_with_the_dials_arguments_and_returns() -> None:
+def test_predial_context_stores_the_place_and_records_with_the_dials_arguments() -> None:
     text = render_all(shipped())["extensions.conf"]
-    record = text.split(f"[{names.CONTEXT_RECORD}]\n", 1)[1].split("\n[", 1)[0]
-    code = [line for line in record.splitlines() if not line.startswith(";")]
-    assert code[:2] == ["exten => s,1,MixMonitor(${ARG1},${ARG2})", " same => n,Return()"]
+    predial = text.split(f"[{names.CONTEXT_PREDIAL}]\n", 1)[1].split("\n[", 1)[0]
+    code = [line for line in predial.splitlines() if not line.startswith(";")]
+    place = "MSet(HOTLINE_QUEUE=${ARG1},HOTLINE_PRIORITY=${ARG2},HOTLINE_SINCE=${ARG3})"
+    assert code == [
+        f"exten => place,1,{place}",
+        " same => n,Return()",
+        "exten => record,1,MixMonitor(${ARG1},${ARG2})",
+        " same => n,Return()",
+        f"exten => place_record,1,{place}",
+        " same => n,MixMonitor(${ARG4},${ARG5})",
+        " same => n,Return()",
+    ]
 
 
-def test_check_extensions_flags_a_dialplan_without_the_record_context() -> None:
+def test_check_extensions_flags_a_dialplan_without_the_predial_context() -> None:
     text = render_all(shipped())["extensions.conf"]
-    head, _, rest = text.partition(f"[{names.CONTEXT_RECORD}]")
+    head, _, rest = text.partition(f"[{names.CONTEXT_PREDIAL}]")
     stale = head + rest[rest.index("\n[") :]
     assert check_extensions(text, "x.conf") == []
     issues = [str(i) for i in check_extensions(stale, "x.conf")]
     assert len(issues) == 1
-    assert issues[0].startswith("x.conf: [hotline-record]: missing, or without its MixMonitor()")
+    assert issues[0].startswith("x.conf: [hotline-predial]: missing, or without its MixMonitor()")

@@ -16,7 +16,7 @@ def test_the_shipped_dialplan_is_read_completely() -> None:
         "hotline-resume",
         "hotline-fallback",
         "hotline-callback",
-        "hotline-record",
+        "hotline-predial",
         "hotline-agents",
     ]
     s = plan.find("hotline", "s")

@@ -135,11 +135,11 @@ def test_call_back_leg_runs_the_shipped_callback_context() -> None:
     assert driver.pbx.channels() == []
 
 
-RECORD = "B(hotline-record^s^1(/rec/c1.wav^br(/rec/c1-in.wav)t(/rec/c1-out.wav)))"
+RECORD = "B(hotline-predial^record^1(/rec/c1.wav^br(/rec/c1-in.wav)t(/rec/c1-out.wav)))"
 
 
 def test_the_dials_pre_dial_handler_starts_the_recording_before_the_agent_rings() -> None:
-    """Option B runs the shipped [hotline-record] on the caller first (app_dial.c
+    """Option B runs the shipped [hotline-predial] on the caller first (app_dial.c
     OPT_PREDIAL_CALLER): MixMonitor with the daemon's file and options, then the ring."""
     run = _daemon_call(
         _plan(a1001=AgentBehaviour(answer_after=2.0, talk_time=30.0)),
@@ -150,10 +150,9 @@ def test_the_dials_pre_dial_handler_starts_the_recording_before_the_agent_rings(
     names = [m.name for m in mine]
     assert names.index("MixMonitorStart") < names.index("DialBegin")
     steps = [(m["Context"], m["Application"], m["AppData"]) for m in mine if m.name == "Newexten"]
-    assert ("hotline-record", "MixMonitor", "/rec/c1.wav,br(/rec/c1-in.wav)t(/rec/c1-out.wav)") in (
-        steps
-    )
-    assert ("hotline-record", "Return", "") in steps
+    mixmonitor = ("MixMonitor", "/rec/c1.wav,br(/rec/c1-in.wav)t(/rec/c1-out.wav)")
+    assert ("hotline-predial", *mixmonitor) in steps
+    assert ("hotline-predial", "Return", "") in steps
     local = {m["Variable"]: m["Value"] for m in mine if m.name == "VarSet"}
     assert local["LOCAL(ARG1)"] == "/rec/c1.wav"
     assert local["LOCAL(ARG2)"] == "br(/rec/c1-in.wav)t(/rec/c1-out.wav)"
@@ -167,7 +166,7 @@ def test_the_dials_pre_dial_handler_starts_the_recording_before_the_agent_rings(
 
 
 def test_a_pre_dial_handler_that_is_not_in_the_dialplan_only_costs_the_recording() -> None:
-    """A dialplan installed without [hotline-record]: Gosub finds nothing, the Dial rings and
+    """A dialplan installed without [hotline-predial]: Gosub finds nothing, the Dial rings and
     is answered all the same, and no MIXMONITOR_FILENAME says the recording did not start."""
     run = _daemon_call(
         _plan(a1001=AgentBehaviour(answer_after=2.0, talk_time=30.0)),

@@ -156,6 +156,11 @@ def set_variable(name: str, value: str) -> str:
 _MSET_SAFE = re.compile(r"[A-Za-z0-9_.\-/+@#*:]*")
 
 
+def mset_safe(value: str) -> bool:
+    """Whether ``value`` travels in an MSet (over FastAGI or in the dialplan) as it is."""
+    return _MSET_SAFE.fullmatch(value) is not None
+
+
 def set_variables(pairs: tuple[tuple[str, str], ...]) -> str | None:
     """One ``EXEC MSet "A=1,B=2"`` setting every pair in one round trip, or None when a pair
     cannot travel that way (then send ``set_variable`` for each)."""

@@ -45,7 +45,8 @@ from acd.daemon.clocks import Clocks
 from acd.daemon.dialling import AgentDialler, DialResult, FlowSettings
 from acd.daemon.ivr_port import CallerProfile
 from acd.daemon.outputs import Outputs
-from acd.daemon.recording import CallRecording, RecordingOrder
+from acd.daemon.predial import Place, RecordingOrder, predial_option
+from acd.daemon.recording import CallRecording
 from acd.daemon.recording_control import RecordingControl
 from acd.daemon.screen_pop import screen_pop
 from acd.daemon.service import AcdService
@@ -84,9 +85,15 @@ class Conversation:
         self._outputs.call_step(call, step)
 
     async def ring(
-        self, session: AgiSession, call: Call, offer: Offer, profile: CallerProfile | None
+        self,
+        session: AgiSession,
+        call: Call,
+        offer: Offer,
+        profile: CallerProfile | None,
+        place: Place | None = None,
     ) -> bool:
-        """Ring the offered agent; True when they answered (and the conversation is over)."""
+        """Ring the offered agent; True when they answered (and the conversation is over).
+        ``place``: the caller's place, not on the channel yet: the Dial stores it first."""
         wall = self._clocks.wall
         agent = offer.agent_id
         pop = screen_pop(self._settings.mqtt_prefix, agent, wall(), call.state, profile)
@@ -103,7 +110,7 @@ class Conversation:
             if not await popped:
                 log.warning("screen_pop_unconfirmed", call_id=call.call_id, agent_id=agent)
         answer = call.signals.expect_answer()
-        predial = "" if order is None else order.dial_option
+        predial = predial_option(place, order)
         dial = asyncio.create_task(
             self._dialler.dial(session, offer.endpoint, offer.ring_timeout_s, predial),
             name=f"dial-{call.call_id}",
@@ -124,7 +131,7 @@ class Conversation:
                     path=order.path,
                     found=result.recording_file,
                     dial_status=result.status,
-                    hint="is the rendered [hotline-record] in the installed dialplan?",
+                    hint="is the rendered [hotline-predial] in the installed dialplan?",
                 )
             self._add(call, RecordingNotStarted(result.ended_at))
         if result.status != "ANSWER":

@@ -55,10 +55,10 @@ from acd.daemon.dialling import AgentDialler, FlowSettings
 from acd.daemon.ivr_port import CallerProfile, SurveyRunner
 from acd.daemon.offer_interrupt import Interrupter
 from acd.daemon.outputs import Outputs
+from acd.daemon.predial import Place
 from acd.daemon.recording import CallRecording
 from acd.daemon.recording_control import RecordingControl
 from acd.daemon.service import AcdService
-from acd.daemon.side_task import beside
 from acd.daemon.transfers import AgentLeg, Requeue, requeue_for
 from acd.daemon.waiting import LeftQueue, ToDialplan, Waiter
 from acd.engine.floor_effects import Offer
@@ -261,16 +261,19 @@ class CallFlow:
             preferred_agent=call.state.preferred_agent,
             designated_agent=entry.designated_agent,
         )
-        # The caller's place goes onto the channel while the ACD routes them: with an agent
-        # free, the offer is usually there when the command's reply is, and the Dial follows.
-        # The Queued step (its calls row) is built while both are under way, not before.
-        stored = self._store_place(session, call, entry, since)
-        async with beside(stored, f"place-{call.call_id}") as place:
-            try:
-                await self._acd.enqueue(waiting, call.signals.offers)
-            finally:
-                self._add(call, Queued(at, entry.queue, entry.priority, entry.designated_agent))
-            await place  # before any Dial: a daemon dying later leaves what a resume needs
+        try:
+            await self._acd.enqueue(waiting, call.signals.offers)
+        finally:
+            self._add(call, Queued(at, entry.queue, entry.priority, entry.designated_agent))
+        # The caller's place must be on the channel before they wait: a daemon dying later
+        # leaves what a resume and the fallback Queue() need. With an agent free the offer is
+        # already here (the owner routed the caller before answering): the Dial that follows
+        # stores the place in its pre-dial handler, one command fewer before the ring.
+        at_once = Place(entry.queue, entry.priority, since)
+        place: Place | None = at_once
+        if call.signals.offers.empty() or call.state.last_leg is not None or not at_once.travels():
+            await self._store_place(session, call, entry, since)
+            place = None
         wait = self._waiter.start(entry.queue, overflow=overflow)
         while True:
             waited = await self._waiter.next(session, call, wait)
@@ -284,8 +287,12 @@ class CallFlow:
                 self._add(call, HandedBack(self._clocks.wall()))
                 log.info("call_handed_back_to_dialplan", call_id=call.call_id)
                 return False
-            if isinstance(end, Offer) and await self._talk.ring(session, call, end, profile):
-                return True
+            if isinstance(end, Offer):
+                if await self._talk.ring(session, call, end, profile, place):
+                    return True
+                if place is not None:  # not answered: the place for the wait, for certain
+                    await self._store_place(session, call, entry, since)
+                    place = None
 
     async def _store_place(
         self, session: AgiSession, call: Call, entry: Requeue, since: float

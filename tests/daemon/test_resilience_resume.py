@@ -15,10 +15,12 @@ import logging
 import socket
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from acd.asterisk.aio.agi_session import AgiSession
+from acd.daemon.call_flow import conversation
 from acd.daemon.ivr_port import Features, IvrOutcome
 from acd.engine.floor_inputs import AgentAction
 from acd.settings import names
@@ -155,3 +157,38 @@ async def test_a_caller_whose_place_went_with_the_dial_is_resumed_in_their_queue
     assert [m for m in messages if "call_resumed" in m and "in_ivr" not in m]
     assert not [m for m in messages if "call_resumed_in_ivr" in m]
     assert len(h.rows("SELECT id FROM calls")) == 1  # the same row continued
+
+
+@pytest.mark.asyncio
+async def test_a_bug_before_the_dial_that_would_store_the_place_still_leaves_the_place(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent was free, so the caller's place was to go with the Dial; a bug stops the ring
+    before the Dial is sent. The caller is handed back with the place stored anyway: the
+    dialplan offers them to the daemon again, which queues them in their queue (not the IVR)
+    and connects them."""
+    caplog.set_level(logging.INFO)
+    real = conversation.screen_pop
+    failures = [RuntimeError("a bug building the screen pop")]
+
+    def screen_pop_once(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(conversation, "screen_pop", screen_pop_once)
+    settings = floor_settings(1)
+    ivr = _AfterSales(settings.default_queue)
+    features = Features(ivr=lambda _sessions: ivr)
+    async with floor_harness(tmp_path, settings=settings, features=features, keep_events=True) as h:
+        await h.place(CallerBehaviour(number="5550930", hangup_after=None))
+        await h.wait_for(lambda: bool(h.sim_events("BridgeEnter")), "the caller connected", 15)
+        await h.wait_for(lambda: not h.sim.pbx.channels(), "the call over", 15)
+        await h.stop_daemon()
+    assert not failures  # the bug happened
+    messages = [r.getMessage() for r in caplog.records]
+    assert [m for m in messages if "call_flow_failed" in m]
+    assert [m for m in messages if "call_resumed" in m and "in_ivr" not in m]
+    assert not [m for m in messages if "call_resumed_in_ivr" in m]
+    assert not h.sim_events("QueueCallerJoin")  # not the fallback either
+    assert h.rows("SELECT outcome, queue FROM calls") == [("answered", settings.default_queue)]

@@ -288,7 +288,15 @@ class CallFlow:
                 log.info("call_handed_back_to_dialplan", call_id=call.call_id)
                 return False
             if isinstance(end, Offer):
-                if await self._talk.ring(session, call, end, profile, place):
+                try:
+                    answered = await self._talk.ring(session, call, end, profile, place)
+                except (ChannelHungUp, AgiError):
+                    raise
+                except Exception:
+                    if place is not None:  # a bug before the Dial ran must not cost the place
+                        await _place_anyway(session, place)
+                    raise
+                if answered:
                     return True
                 if place is not None:  # not answered: the place for the wait, for certain
                     await self._store_place(session, call, entry, since)
@@ -343,3 +351,11 @@ class CallFlow:
 
     async def no_callers_waiting(self) -> None:
         await self._waiter.none_waiting.wait()
+
+
+async def _place_anyway(session: AgiSession, place: Place) -> None:
+    """The caller is about to be handed back to the dialplan after an error: their place (the
+    Dial may already have stored the same values; nothing else is touched)."""
+    names_ = (names.VAR_QUEUE, names.VAR_PRIORITY, names.VAR_SINCE)
+    with contextlib.suppress(AgiError, OSError):
+        await session.set_variables(*zip(names_, place.values(), strict=True))

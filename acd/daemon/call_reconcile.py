@@ -151,11 +151,11 @@ class CallReconcile:
         gone: list[OpenCall] = []
         for call in rows:  # all followed before the first await: no Hangup slips through
             if call.uniqueid is not None and call.uniqueid in live:
-                self._following[call.uniqueid] = call
+                followed = call
                 if call.answered_at is None and call.agent_id and call.uniqueid in talking:
-                    answered = replace(call, answered_at=now, answer_seen=True)
-                    self._following[call.uniqueid] = answered
+                    followed = replace(call, answered_at=now, answer_seen=True)
                     log.warning("call_answered_unseen", call_id=call.call_id, answered_by="now")
+                self._following[call.uniqueid] = followed
             elif not (call.failed_at_stop or call.handed_back):
                 gone.append(call)
         for call in gone:

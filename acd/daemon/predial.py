@@ -43,6 +43,11 @@ class Place:
     def values(self) -> tuple[str, str, str]:
         return self.queue, str(self.priority), f"{self.since:.3f}"
 
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """The channel variables, for ``AgiSession.set_variables``."""
+        variables = (names.VAR_QUEUE, names.VAR_PRIORITY, names.VAR_SINCE)
+        return tuple(zip(variables, self.values(), strict=True))
+
     def travels(self) -> bool:
         return all(mset_safe(v) and travels(v) for v in self.values())
 

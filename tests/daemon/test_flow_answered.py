@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import aiomqtt
@@ -118,6 +119,20 @@ def _without_record_context(extensions: str) -> str:
     return head + rest[rest.index("\n[") :]
 
 
+def _stale_dialplan(
+    tmp_path: Path, agents: int, behaviour: AgentBehaviour
+) -> AbstractAsyncContextManager[Harness]:
+    """The harness on a PBX whose installed dialplan has no [hotline-predial]."""
+    return floor_harness(
+        tmp_path,
+        settings=flow_settings(tmp_path, agents),
+        behaviour=behaviour,
+        start=False,
+        keep_events=True,
+        installed_dialplan=_without_record_context,
+    )
+
+
 def _dials(h: Harness) -> list[str]:
     return [
         e.get("Command") or ""
@@ -133,16 +148,7 @@ async def test_a_dialplan_without_the_record_context_costs_the_recording_not_the
     """The Dial's pre-dial handler is missing from the installed dialplan: the agent still
     rings and answers; the daemon learns from MIXMONITOR_FILENAME that nothing records, says
     so, and catalogues nothing."""
-    settings = flow_settings(tmp_path, 1)
-    harness = floor_harness(
-        tmp_path,
-        settings=settings,
-        behaviour=FAST_AGENT,
-        start=False,
-        keep_events=True,
-        installed_dialplan=_without_record_context,
-    )
-    async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
+    async with _stale_dialplan(tmp_path, 1, FAST_AGENT) as h, flow_daemon(h, FlowSetup()) as daemon:
         await h.place(CallerBehaviour(number="5550402", hangup_after=None))
         await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the call over")
         (call,) = daemon.registry.recent
@@ -161,17 +167,8 @@ async def test_a_dialplan_without_the_record_context_costs_the_recording_not_the
 async def test_a_recording_that_did_not_start_is_asked_for_again_by_the_next_dial(
     tmp_path: Path,
 ) -> None:
-    settings = flow_settings(tmp_path, 2)
     never = AgentBehaviour(answer_after=None)
-    harness = floor_harness(
-        tmp_path,
-        settings=settings,
-        behaviour=never,
-        start=False,
-        keep_events=True,
-        installed_dialplan=_without_record_context,
-    )
-    async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
+    async with _stale_dialplan(tmp_path, 2, never) as h, flow_daemon(h, FlowSetup()) as daemon:
         await h.place(CallerBehaviour(number="5550403", hangup_after=None))
         await h.wait_for(lambda: len(_dials(h)) >= 2 and _ringing(daemon), "the second ring")
         (caller,) = h.caller_channels()

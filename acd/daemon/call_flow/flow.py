@@ -6,16 +6,16 @@ This task is the only writer of its call: it adds every step to the call's timel
 1. Store the call id and arrival on the channel (a resuming daemon reads them) and answer.
 2. Run the route's part (``IvrRoute``: identify the caller, the IVR; ``CallbackFlow``: the
    call-back's customer leg).
-3. Queue the caller with the ACD; while they wait (``acd.daemon.waiting``) they hear music,
-   their position and estimated wait, and may be moved along the queue's overflow ladder
-   (wider skills, another queue, a call-back keeping their place).
-4. Publish the screen pop to the offered agent and wait (briefly) until the broker has it;
-   then ``EXEC Dial`` the agent with the queue's ring timeout; the first Dial of a call starts
-   the recording in its pre-dial handler (``B()``; MixMonitor option ``b``: audio from the
-   answer on). The Dial lasts the whole
-   conversation: meanwhile this task waits for the answer (AMI ``DialEnd``, see ``ami_watch``;
-   ``ANSWEREDTIME`` after the Dial when AMI is down) and answers requests (a transfer,
-   recording pause notes).
+3. Queue the caller with the ACD and store their place on the channel (``EXEC MSet``) before
+   they wait (``acd.daemon.waiting``): music, their position and estimated wait, maybe the
+   queue's overflow ladder (wider skills, another queue, a call-back keeping their place).
+4. Publish the screen pop to the offered agent and wait (briefly) until the broker has it; then
+   ``EXEC Dial`` the agent with the queue's ring timeout. Its pre-dial handler
+   (``acd.daemon.predial``) starts the call's recording on its first Dial (MixMonitor option
+   ``b``: audio from the answer on) and, when an agent was free at queue entry, stores the place
+   instead of the ``MSet``. The Dial lasts the whole conversation: meanwhile this task waits for
+   the answer (AMI ``DialEnd``, see ``ami_watch``; ``ANSWEREDTIME`` after the Dial when AMI is
+   down) and answers requests (a transfer, recording pause notes).
 5. A missed ring returns the caller to the queue (same place) and the next agent is tried; a
    transfer ends the leg and the caller queues again.
 6. Agent hung up first, caller still there: maybe the survey (the queue's sample rate).
@@ -269,11 +269,11 @@ class CallFlow:
         # leaves what a resume and the fallback Queue() need. With an agent free the offer is
         # already here (the owner routed the caller before answering): the Dial that follows
         # stores the place in its pre-dial handler, one command fewer before the ring.
-        at_once = Place(entry.queue, entry.priority, since)
-        place: Place | None = at_once
-        if call.signals.offers.empty() or call.state.last_leg is not None or not at_once.travels():
-            await self._store_place(session, call, entry, since)
-            place = None
+        entered = Place(entry.queue, entry.priority, since)
+        offered = not call.signals.offers.empty()
+        place = entered if offered and call.state.last_leg is None and entered.travels() else None
+        if place is None:
+            await self._store_place(session, call, entered)
         wait = self._waiter.start(entry.queue, overflow=overflow)
         while True:
             waited = await self._waiter.next(session, call, wait)
@@ -294,23 +294,18 @@ class CallFlow:
                     raise
                 except Exception:
                     if place is not None:  # a bug before the Dial ran must not cost the place
-                        await _place_anyway(session, place)
+                        with contextlib.suppress(AgiError, OSError):
+                            await session.set_variables(*place.pairs())
                     raise
                 if answered:
                     return True
                 if place is not None:  # not answered: the place for the wait, for certain
-                    await self._store_place(session, call, entry, since)
+                    await self._store_place(session, call, place)
                     place = None
 
-    async def _store_place(
-        self, session: AgiSession, call: Call, entry: Requeue, since: float
-    ) -> None:
+    async def _store_place(self, session: AgiSession, call: Call, place: Place) -> None:
         """What a daemon resuming this caller needs (and the fallback Queue()'s QUEUE_PRIO)."""
-        await session.set_variables(
-            (names.VAR_QUEUE, entry.queue),
-            (names.VAR_PRIORITY, str(entry.priority)),
-            (names.VAR_SINCE, f"{since:.3f}"),
-        )
+        await session.set_variables(*place.pairs())
         if call.state.last_leg is not None:
             # queued again after a conversation (a transfer): the earlier Dial's ANSWER must
             # not tell the dialplan this caller is finished should the daemon die now
@@ -351,11 +346,3 @@ class CallFlow:
 
     async def no_callers_waiting(self) -> None:
         await self._waiter.none_waiting.wait()
-
-
-async def _place_anyway(session: AgiSession, place: Place) -> None:
-    """The caller is about to be handed back to the dialplan after an error: their place (the
-    Dial may already have stored the same values; nothing else is touched)."""
-    names_ = (names.VAR_QUEUE, names.VAR_PRIORITY, names.VAR_SINCE)
-    with contextlib.suppress(AgiError, OSError):
-        await session.set_variables(*zip(names_, place.values(), strict=True))

@@ -8,9 +8,11 @@ path so far. Times come from injected clocks: ``clock`` (monotonic seconds, for 
 ``wall_clock`` (an aware datetime, for opening hours).
 
 The caller's language is the configured default unless the dialplan asks for another with the
-AGI query (``agi://host/ivr?lang=en``), e.g. from a separate DID per language. It is set on the
-channel (``CHANNEL(language)``) before anything plays, so what Asterisk composes itself (digits,
-numbers) and the sounds played by plain name come in that language too.
+AGI query (``agi://host/ivr?lang=en``), e.g. from a separate DID per language (``language``).
+The call flow sets it on the channel (``CHANNEL(language)``) in the same command as the call's
+own variables, before anything plays, so what Asterisk composes itself (digits, numbers) and the
+sounds played by plain name come in that language too (and the caller hears the welcome one
+round trip sooner).
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ from ivr.prompts import choose_language
 log = get_logger(__name__)
 
 LANGUAGE_PARAM = "lang"
-CHANNEL_LANGUAGE = "CHANNEL(language)"  # funcs/func_channel.c: the channel's language, writable
 ORDER_QUEUE = "orders"  # where order self-service hands a caller over
 ORDER_REASON = "order_status"
 
@@ -90,17 +91,21 @@ class MenuRunner:
             wall_clock=wall_clock,
         )
 
-    async def __call__(self, session: AgiSession, *, caller_number: str, vip: bool) -> IvrOutcome:
-        # VIP priority is the daemon's (engine caller_priority); the menus are the same for all.
-        language = choose_language(
+    def language(self, session: AgiSession) -> str:
+        return choose_language(
             session.params.get(LANGUAGE_PARAM), self._ivr.languages, self._ivr.default_language
         )
+
+    async def __call__(
+        self, session: AgiSession, *, caller_number: str, vip: bool, language: str
+    ) -> IvrOutcome:
+        """The IVR in ``language``, already on the channel: SAY NUMBER / SAY DIGITS and plain
+        sound names (the queue-* announcements) follow the channel's language, which stays
+        "en" unless set (shared README gotcha)."""
+        # VIP priority is the daemon's (engine caller_priority); the menus are the same for all.
         call = _Call(MenuMachine(self._ivr, language=language,
                                  default_queue=self._default_queue), language)  # fmt: skip
         try:
-            # SAY NUMBER / SAY DIGITS and plain sound names (the queue-* announcements) follow
-            # the channel's language, which stays "en" unless set (shared README gotcha).
-            await session.set_variable(CHANNEL_LANGUAGE, language)
             return await self._run(session, call)
         except ChannelHungUp:
             now = self._clock()

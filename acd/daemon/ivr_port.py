@@ -38,8 +38,13 @@ class IvrOutcome:
 
 
 class IvrRunner(Protocol):
+    def language(self, session: AgiSession) -> str:
+        """The caller's language for this session (its AGI query may ask for one): the call
+        flow sets it on the channel with the call's own variables, before anything plays."""
+        ...
+
     async def __call__(
-        self, session: AgiSession, *, caller_number: str, vip: bool
+        self, session: AgiSession, *, caller_number: str, vip: bool, language: str
     ) -> IvrOutcome: ...
 
 

@@ -37,6 +37,10 @@ VAR_PRIORITY: Final = "HOTLINE_PRIORITY"
 VAR_SINCE: Final = "HOTLINE_SINCE"
 VAR_ARRIVED: Final = "HOTLINE_ARRIVED"
 VAR_RESUMES: Final = "HOTLINE_RESUMES"  # set by the dialplan: resume attempts so far
+# A dialplan function, written like a variable (main/pbx_variables.c pbx_builtin_setvar_helper
+# hands a name ending in ")" to ast_func_write, for SET VARIABLE and MSet alike): the caller's
+# language, which SAY DIGITS and sounds played by plain name follow (funcs/func_channel.c).
+CHANNEL_LANGUAGE: Final = "CHANNEL(language)"
 CHANNEL_VARIABLES: Final = (
     VAR_DONE,
     VAR_CALL_ID,

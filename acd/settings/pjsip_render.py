@@ -29,7 +29,7 @@ import re
 
 from acd.settings import names
 from acd.settings.dialplan_render import HEADER
-from acd.settings.schema_phones import PhonesSettings, RemotePhones
+from acd.settings.schema_phones import PhonesSettings, RemotePhones, is_any_address
 from acd.settings.schema_routing import AgentSettings
 from acd.settings.settings import Settings
 
@@ -163,6 +163,13 @@ def _endpoint(agent: AgentSettings, phones: PhonesSettings) -> list[str]:
         transport = _office_transport(phones)
         if transport is not None:
             lines.append(f"transport = {transport}")
+        elif not is_any_address(phones.office.address):
+            # No transport to bind RTP to, so Asterisk would take every address
+            # (res/res_pjsip_sdp_rtp.c create_rtp): keep the media on the office address.
+            lines += [
+                f"media_address = {phones.office.address}",
+                "bind_rtp_to_media_address = yes",
+            ]
     return lines
 
 

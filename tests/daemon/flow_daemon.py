@@ -58,7 +58,12 @@ class FixedIvr:
 
     outcome: IvrOutcome
 
-    async def __call__(self, session: AgiSession, *, caller_number: str, vip: bool) -> IvrOutcome:
+    def language(self, session: AgiSession) -> str:
+        return "zh"
+
+    async def __call__(
+        self, session: AgiSession, *, caller_number: str, vip: bool, language: str
+    ) -> IvrOutcome:
         return self.outcome
 
 

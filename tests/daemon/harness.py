@@ -52,7 +52,12 @@ class QueueAtOnce:
     def __init__(self, queue: str) -> None:
         self.queue = queue
 
-    async def __call__(self, session: AgiSession, *, caller_number: str, vip: bool) -> IvrOutcome:
+    def language(self, session: AgiSession) -> str:
+        return "zh"
+
+    async def __call__(
+        self, session: AgiSession, *, caller_number: str, vip: bool, language: str
+    ) -> IvrOutcome:
         return IvrOutcome("queue", queue=self.queue)
 
 

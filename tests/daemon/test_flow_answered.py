@@ -325,8 +325,13 @@ async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk
             for m in h.sim_events("VarSet")
             if m.get("Channel") == call.channel
         }
+        # a function, not a variable (no VarSet): the Dial's events carry the new language
+        (dial_begin,) = [e for e in h.sim_events("DialBegin") if e.get("Channel") == call.channel]
+    assert dial_begin.get("Language") == "zh"
     assert execs[:2] == [
-        f'EXEC MSet "HOTLINE_CALL_ID={call.call_id},HOTLINE_ARRIVED={values["HOTLINE_ARRIVED"]}"',
+        # the caller's language with the call's variables: one command before the prompts
+        f'EXEC MSet "HOTLINE_CALL_ID={call.call_id},HOTLINE_ARRIVED={values["HOTLINE_ARRIVED"]},'
+        'CHANNEL(language)=zh"',
         "ANSWER",
     ]
     dial = next(i for i, c in enumerate(execs) if c.startswith("EXEC Dial"))

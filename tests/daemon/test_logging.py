@@ -91,7 +91,12 @@ class _LoggingIvr:
         self.queue = queue
         self.log = hlog.get_logger("ivr.test")
 
-    async def __call__(self, session: AgiSession, *, caller_number: str, vip: bool) -> IvrOutcome:
+    def language(self, session: AgiSession) -> str:
+        return "zh"
+
+    async def __call__(
+        self, session: AgiSession, *, caller_number: str, vip: bool, language: str
+    ) -> IvrOutcome:
         self.log.info("ivr_order_api_called", api_token="t0k-secret", order_secret="s3cret")
         return IvrOutcome("queue", queue=self.queue)
 

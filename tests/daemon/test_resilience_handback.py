@@ -45,7 +45,12 @@ async def test_graceful_stop_hands_waiting_callers_to_the_fallback_queue(tmp_pat
 class _BrokenIvr:
     """An IVR with a bug: the daemon must not hang up on the caller because of it."""
 
-    async def __call__(self, session: AgiSession, *, caller_number: str, vip: bool) -> IvrOutcome:
+    def language(self, session: AgiSession) -> str:
+        return "zh"
+
+    async def __call__(
+        self, session: AgiSession, *, caller_number: str, vip: bool, language: str
+    ) -> IvrOutcome:
         raise RuntimeError("a bug in the IVR")
 
 

@@ -34,7 +34,12 @@ class _AfterSales:
     def __init__(self, queue: str) -> None:
         self.queue = queue
 
-    async def __call__(self, session: AgiSession, *, caller_number: str, vip: bool) -> IvrOutcome:
+    def language(self, session: AgiSession) -> str:
+        return "zh"
+
+    async def __call__(
+        self, session: AgiSession, *, caller_number: str, vip: bool, language: str
+    ) -> IvrOutcome:
         return IvrOutcome("queue", queue=self.queue, reason="repair", order_number="A1234")
 
 

@@ -16,6 +16,7 @@ from acd.asterisk.aio.agi_session import AgiSession
 from acd.cli.demo.plan import prompt_names
 from acd.daemon.ivr_port import IvrOutcome
 from acd.settings.loader import load_settings
+from acd.settings.names import CHANNEL_LANGUAGE
 from acd.sim.plan import CallerBehaviour, DialplanPlan, SimPlan
 from acd.sim.runtime import Simulator
 from acd.storage.engine import create_engine, session_factory
@@ -65,7 +66,11 @@ async def _run_call(
     outcome: asyncio.Future[IvrOutcome] = asyncio.get_running_loop().create_future()
 
     async def ivr(session: AgiSession) -> None:
-        outcome.set_result(await runner(session, caller_number=caller.number, vip=False))
+        language = runner.language(session)  # set with the call's variables by the call flow
+        await session.set_variable(CHANNEL_LANGUAGE, language)
+        outcome.set_result(
+            await runner(session, caller_number=caller.number, vip=False, language=language)
+        )
 
     route: AgiHandler = ivr
     try:

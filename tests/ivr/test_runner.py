@@ -46,11 +46,6 @@ class FakeOrders:
 ORDERS = FakeOrders({"20261123": OrderInfo("20261123", "shipped", "SF Express")})
 
 
-def set_language(lang: str) -> tuple[str, bytes]:
-    """First of every call: the caller's language on the channel, for digits and core sounds."""
-    return (f'SET VARIABLE CHANNEL(language) "{lang}"', ok("1"))
-
-
 async def call(
     script: list[tuple[str, bytes]],
     *,
@@ -64,9 +59,11 @@ async def call(
     )
 
     async def handler(session: AgiSession) -> IvrOutcome:
-        return await runner(session, caller_number="5550200", vip=False)
+        chosen = runner.language(session)  # the call flow sets it on the channel
+        assert chosen == language
+        return await runner(session, caller_number="5550200", vip=False, language=chosen)
 
-    run = await run_call(handler, [set_language(language), *script], agi_script=agi_script)
+    run = await run_call(handler, script, agi_script=agi_script)
     assert isinstance(run.result, IvrOutcome)
     return run.result
 

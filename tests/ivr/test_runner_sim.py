@@ -13,6 +13,7 @@ from acd.asterisk.aio.agi_server import AgiHandler, FastAgiServer
 from acd.asterisk.aio.agi_session import AgiSession
 from acd.daemon.ivr_port import IvrOutcome
 from acd.settings.loader import load_settings
+from acd.settings.names import CHANNEL_LANGUAGE
 from acd.sim.plan import CallerBehaviour, DialplanPlan, SimPlan
 from acd.sim.reference_dialplan import reference_extensions
 from acd.sim.runtime import Simulator
@@ -36,7 +37,11 @@ async def test_complaint_call_through_the_simulator(tmp_path: Path) -> None:
 
     async def ivr(session: AgiSession) -> None:
         seen.append(session.args)
-        outcome.set_result(await runner(session, caller_number=session.args[-1], vip=False))
+        language = runner.language(session)
+        await session.set_variable(CHANNEL_LANGUAGE, language)
+        outcome.set_result(
+            await runner(session, caller_number=session.args[-1], vip=False, language=language)
+        )
 
     route: AgiHandler = ivr
     async with FastAgiServer(Router({"ivr": route}), port=0) as server:
@@ -60,7 +65,8 @@ async def test_complaint_call_through_the_simulator(tmp_path: Path) -> None:
 async def _ivr_then_play(
     tmp_path: Path, agi_script: str, sound: str
 ) -> tuple[IvrOutcome, str | None, int | None]:
-    """One call through the simulator: the IVR, then in the same session the channel's language
+    """One call through the simulator: the language the runner chose set with ``MSet`` (a
+    function among variables), the IVR, then in the same session the channel's language
     and the end position of ``sound`` played by plain name (0: no file in that language)."""
     runner = MenuRunner.from_settings(
         SETTINGS, orders=None, clock=ticking_clock(), wall_clock=lambda: OPEN_TIME
@@ -70,8 +76,11 @@ async def _ivr_then_play(
     )
 
     async def ivr(session: AgiSession) -> None:
-        outcome = await runner(session, caller_number=session.args[-1], vip=False)
-        language = await session.get_variable("CHANNEL(language)")
+        # as the call flow does: the runner's choice with the call's variables, in one MSet
+        chosen = runner.language(session)
+        await session.set_variables(("HOTLINE_CALL_ID", "x"), (CHANNEL_LANGUAGE, chosen))
+        outcome = await runner(session, caller_number=session.args[-1], vip=False, language=chosen)
+        language = await session.get_variable(CHANNEL_LANGUAGE)
         reply = await session.stream_file(sound)
         done.set_result((outcome, language, reply.endpos))
 

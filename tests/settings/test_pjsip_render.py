@@ -55,6 +55,8 @@ KNOWN_OPTIONS = {
         "rewrite_contact",
         "direct_media",
         "webrtc",
+        "media_address",
+        "bind_rtp_to_media_address",
     },
     "auth": {"type", "auth_type", "username", "password"},
     "aor": {
@@ -164,6 +166,11 @@ def test_office_endpoint_stays_plain() -> None:
     endpoint = section(text, "1001", "endpoint")
     # UDP and TCP both configured: the phone's own contact picks the transport
     assert "transport" not in endpoint
+    # ... so no transport's address binds the RTP: the office address does
+    assert (endpoint["media_address"], endpoint["bind_rtp_to_media_address"]) == (
+        "127.0.0.1",
+        "yes",
+    )
     assert not {"media_encryption", "rewrite_contact", "direct_media"} & set(endpoint)
     aor = section(text, "1001", "aor")
     assert (aor["qualify_frequency"], aor["max_contacts"]) == ("60", "1")
@@ -184,6 +191,28 @@ def test_office_with_udp_only_forces_that_transport(config_dir: Path, edit: Edit
     text = render(config_dir)
     assert "transport-office-tcp" not in text
     assert section(text, "1001", "endpoint")["transport"] == "transport-office-udp"
+
+
+@pytest.mark.parametrize(("address", "bound"), [("10.0.0.5", True), ("0.0.0.0", False)])
+def test_office_media_stays_on_the_office_address(
+    config_dir: Path, edit: Edit, address: str, bound: bool
+) -> None:
+    edit("agents.yaml", lambda d: d["phones"].update(allow_any_address=not bound))
+    edit("agents.yaml", lambda d: d["phones"]["office"].update(address=address))
+    endpoint = section(render(config_dir), "1001", "endpoint")
+    if bound:
+        assert endpoint["media_address"] == address
+        assert endpoint["bind_rtp_to_media_address"] == "yes"
+    else:  # every address asked for: Asterisk's own default
+        assert "media_address" not in endpoint
+        assert "bind_rtp_to_media_address" not in endpoint
+
+
+def test_office_with_one_transport_binds_media_through_it(config_dir: Path, edit: Edit) -> None:
+    edit("agents.yaml", lambda d: d["phones"]["office"].update(tcp_port=None))
+    endpoint = section(render(config_dir), "1001", "endpoint")
+    assert endpoint["transport"] == "transport-office-udp"
+    assert "bind_rtp_to_media_address" not in endpoint  # the transport's address is used
 
 
 def test_dtls_endpoint_gets_the_certificates(config_dir: Path, edit: Edit) -> None:

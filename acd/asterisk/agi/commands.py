@@ -154,6 +154,9 @@ def set_variable(name: str, value: str) -> str:
 # What MSet can carry unquoted: main/pbx_variables.c pbx_builtin_setvar_multiple splits its data
 # on ',' and each pair on '=', and strips quotes; a value with any of those needs SET VARIABLE.
 _MSET_SAFE = re.compile(r"[A-Za-z0-9_.\-/+@#*:]*")
+# A variable, or a dialplan function with one plain argument (``CHANNEL(language)``): MSet's
+# argument split keeps parentheses together (main/app.c ``__ast_app_separate_args``).
+_MSET_NAME = re.compile(r"[A-Za-z0-9_.\-/+@#*:]+|[A-Za-z0-9_]+\([A-Za-z0-9_]+\)")
 
 
 def mset_safe(value: str) -> bool:
@@ -167,7 +170,7 @@ def set_variables(pairs: tuple[tuple[str, str], ...]) -> str | None:
     if len(pairs) < 2:
         return None
     for name, value in pairs:
-        if not name or not _PLAIN.fullmatch(name) or not _MSET_SAFE.fullmatch(value):
+        if not _MSET_NAME.fullmatch(name) or not _MSET_SAFE.fullmatch(value):
             return None
     return exec_("MSet", *(f"{name}={value}" for name, value in pairs))
 

@@ -3,7 +3,8 @@
 This task is the only writer of its call: it adds every step to the call's timeline
 (``Call.add_step``); the other parts return values or send the call signals (``CallSignals``).
 
-1. Store the call id and arrival on the channel (a resuming daemon reads them) and answer.
+1. Store the call id and arrival on the channel (a resuming daemon reads them), with the
+   caller's language when the route has one (the IVR's), in one command; then answer.
 2. Run the route's part (``IvrRoute``: identify the caller, the IVR; ``CallbackFlow``: the
    call-back's customer leg).
 3. Queue the caller with the ACD and store their place on the channel (``EXEC MSet``) before
@@ -116,10 +117,16 @@ class CallFlow:
         self._outputs.call_step(call, step)
 
     async def serve(
-        self, session: AgiSession, call: Call, handle: Callable[[AgiSession, Call], Awaitable[None]]
+        self,
+        session: AgiSession,
+        call: Call,
+        handle: Callable[[AgiSession, Call], Awaitable[None]],
+        *,
+        language: str | None = None,
     ) -> None:
         """One customer leg from taking it to its end, whatever happens in ``handle`` (the IVR
-        path of ``IvrRoute``, the call-back leg of ``acd.daemon.callback_flow``)."""
+        path of ``IvrRoute``, the call-back leg of ``acd.daemon.callback_flow``); ``language``:
+        set on the channel before ``handle`` plays anything."""
         call_id = call.call_id
         self._registry.open(call)
         hung_up_by: HungUpBy = "system"
@@ -127,9 +134,10 @@ class CallFlow:
         with bind_call(call_id=call_id, uniqueid=call.facts.uniqueid):
             try:
                 arrived = f"{call.facts.arrived_at:.3f}"
-                await session.set_variables(
-                    (names.VAR_CALL_ID, call_id), (names.VAR_ARRIVED, arrived)
-                )
+                pairs = [(names.VAR_CALL_ID, call_id), (names.VAR_ARRIVED, arrived)]
+                if language is not None:  # no round trip of its own before the first prompt
+                    pairs.append((names.CHANNEL_LANGUAGE, language))
+                await session.set_variables(*pairs)
                 await session.answer()
                 self._outputs.call_opened(call)
                 await handle(session, call)

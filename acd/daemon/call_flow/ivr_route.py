@@ -67,14 +67,23 @@ class IvrRoute:
         call_id = env.uniqueid or uuid.uuid4().hex
         name = env.calleridname or None
         arrival = Arrival(call_id, env.uniqueid, env.channel, number, name, arrived_at)
-        await self._flow.serve(session, Call(arrival, first_seq=first_seq), self._handle)
+        language = self._ivr.language(session)
 
-    async def _handle(self, session: AgiSession, call: Call) -> None:
+        async def handle(session: AgiSession, call: Call) -> None:
+            await self._handle(session, call, language)
+
+        await self._flow.serve(
+            session, Call(arrival, first_seq=first_seq), handle, language=language
+        )
+
+    async def _handle(self, session: AgiSession, call: Call, language: str) -> None:
         wall = self._clocks.wall
         profile = await identify(self._callers, call.facts.number, self._lookup_timeout_s)
         if profile is not None:
             self._add(call, Identified(wall(), profile.name, profile.vip, profile.last_agent_id))
-        outcome = await self._ivr(session, caller_number=call.facts.number, vip=call.state.vip)
+        outcome = await self._ivr(
+            session, caller_number=call.facts.number, vip=call.state.vip, language=language
+        )
         queue = outcome.queue or self._settings.default_queue
         path = tuple(MappingProxyType(dict(node)) for node in outcome.path)
         self._add(

@@ -122,6 +122,12 @@ def test_set_variables_go_in_one_mset_when_the_values_allow() -> None:
     )
 
 
+def test_a_function_travels_among_the_variables() -> None:
+    # MSet writes a name ending in ")" through the function (pbx_builtin_setvar_helper)
+    pairs = (("HOTLINE_CALL_ID", "1764.5"), ("CHANNEL(language)", "zh"))
+    assert c.set_variables(pairs) == 'EXEC MSet "HOTLINE_CALL_ID=1764.5,CHANNEL(language)=zh"'
+
+
 @pytest.mark.parametrize(
     "pairs",
     [
@@ -130,6 +136,8 @@ def test_set_variables_go_in_one_mset_when_the_values_allow() -> None:
         (("A", "k=v"), ("B", "2")),  # ... and each pair on '='
         (("A", 'say "hi"'), ("B", "2")),  # ... and strips quotes
         (("A B", "1"), ("C", "2")),  # not a variable name
+        (("CHANNEL(a,b)", "1"), ("C", "2")),  # a function: one plain argument only
+        (("CHANNEL(a)x", "1"), ("C", "2")),  # neither a variable nor a function
         (("", "1"), ("C", "2")),
     ],
 )

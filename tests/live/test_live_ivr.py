@@ -80,6 +80,12 @@ async def test_silence_times_out_to_the_menus_default(rig: LiveRig) -> None:
 async def test_ivr_1_order_found(rig: LiveRig) -> None:
     await rig.daemon.command("db", "seed-demo")  # order 20261123: shipped (ivr/demo_data.py)
     caller = await rig.call("13800000006")
+    # the caller's language goes with the call's variables, before the welcome: the channel
+    # snapshot of the next command carries it (a function write: no VarSet)
+    first = await rig.agi_command(caller, "EXEC MSet")
+    assert "CHANNEL(language)=zh" in (first.get("Command") or "")
+    welcome = await rig.agi_command(caller, "STREAM FILE hotline/zh/welcome")
+    assert welcome.get("Language") == "zh"
     await rig.agi_command(caller, MAIN)
     mark = rig.events.mark()
     await rig.press(caller, "1")

@@ -246,49 +246,46 @@ def check_spoolable(command: WriteCommand) -> None:
     datetimes, JSON values. A walk over the values, several times cheaper than encoding
     (it runs at every submit; the spool is written only in an outage)."""
     for name in _FIELD_NAMES[type(command)]:
-        value = getattr(command, name)
-        if not _spoolable(value):
-            _check_value(value, name)  # walks again, naming where, and raises
+        fault = _fault(getattr(command, name))
+        if fault is not None:
+            path, before, after = fault
+            raise ValueError(f"{before} ({name}{path}){after}")
 
 
 _SCALARS: Final = (str, int, float, bool, type(None))
 
 
-def _spoolable(value: object) -> bool:
-    """``_check_value`` without building the path of every value (it runs at every submit,
-    over the call's whole timeline): the path is made only for the error."""
+def _fault(value: object) -> tuple[str, str, str] | None:
+    """None if ``value`` can be spooled; else where in it the first bad value is (``.a[2].b``)
+    and what is wrong, the words before and after that place. The path is built only on the
+    way back from a fault: this runs at every submit, over the call's whole timeline."""
     if isinstance(value, _SCALARS):
-        return True
+        return None
     if isinstance(value, datetime):
-        return value.tzinfo is not None and value.utcoffset() is not None
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            return None
+        return "", f"naive datetime {value!r} in a write command", ""
     if isinstance(value, Mapping):
-        return all(isinstance(k, _SCALARS) and _spoolable(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return all(_spoolable(item) for item in value)
-    if isinstance(value, TimelineStep):
-        return all(_spoolable(getattr(value, name)) for name in _STEP_FIELDS)
-    return False
-
-
-def _check_value(value: object, where: str) -> None:
-    if isinstance(value, _SCALARS):
-        return
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r} in a write command ({where})")
-    elif isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, _SCALARS):
-                raise ValueError(f"cannot spool a {type(key).__name__} key ({where})")
-            _check_value(item, f"{where}.{key}")
-    elif isinstance(value, list | tuple):
+                return "", f"cannot spool a {type(key).__name__} key", ""
+            fault = _fault(item)
+            if fault is not None:
+                return f".{key}{fault[0]}", fault[1], fault[2]
+        return None
+    if isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _check_value(item, f"{where}[{index}]")
-    elif isinstance(value, TimelineStep):
+            fault = _fault(item)
+            if fault is not None:
+                return f"[{index}]{fault[0]}", fault[1], fault[2]
+        return None
+    if isinstance(value, TimelineStep):
         for name in _STEP_FIELDS:
-            _check_value(getattr(value, name), f"{where}.{name}")
-    else:
-        raise ValueError(f"cannot spool a {type(value).__name__} ({where}): {value!r}")
+            fault = _fault(getattr(value, name))
+            if fault is not None:
+                return f".{name}{fault[0]}", fault[1], fault[2]
+        return None
+    return "", f"cannot spool a {type(value).__name__}", f": {value!r}"
 
 
 def encode_command(command: WriteCommand) -> str:

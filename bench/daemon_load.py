@@ -56,14 +56,14 @@ from pydantic import SecretStr
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from acd.app.daemon import Daemon, RunOptions
-from acd.asterisk.aio.agi_session import AgiSession
 from acd.cli.demo.plan import DemoParams, demo_settings, sim_plan
-from acd.daemon.ivr_port import Features, IvrOutcome
+from acd.daemon.ivr_port import Features
 from acd.kpi import CallFacts
 from acd.settings.loader import load_settings
 from acd.settings.settings import Settings
 from acd.sim.plan import AgentBehaviour, CallerBehaviour, SimPlan
 from acd.sim.runtime import Simulator
+from tests.daemon.harness import QueueAtOnce
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 PHONE = AgentBehaviour(answer_after=0.3, talk_time=1.0, hangs_up="agent")
@@ -401,19 +401,6 @@ def bench_settings(agents: int, agi_key: str | None = None) -> Settings:
     settings = demo_settings(base, DemoParams(agents=agents))
     queues = tuple(q.model_copy(update={"wrapup_s": 0.5}) for q in settings.queues)
     return settings.model_copy(update={"queues": queues})
-
-
-class QueueAtOnce:
-    def __init__(self, queue: str) -> None:
-        self.queue = queue
-
-    def language(self, session: AgiSession) -> str:
-        return "zh"
-
-    async def __call__(
-        self, session: AgiSession, *, caller_number: str, vip: bool, language: str
-    ) -> IvrOutcome:
-        return IvrOutcome("queue", queue=self.queue)
 
 
 # -- the simulator process ----------------------------------------------------------------------

@@ -56,10 +56,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pydantic import SecretStr
 
 from acd.app.daemon import Daemon, RunOptions
-from acd.asterisk.aio.agi_session import AgiSession
 from acd.asterisk.ami.message import Message
 from acd.cli.demo.plan import DemoParams, demo_settings, sim_plan
-from acd.daemon.ivr_port import Features, IvrOutcome
+from acd.daemon.ivr_port import Features
 from acd.daemon.offer_interrupt import Interrupter
 from acd.engine.floor_inputs import AgentAction
 from acd.settings.loader import load_settings
@@ -68,6 +67,7 @@ from acd.settings.settings import Settings
 from acd.sim.outputs import AgiOpen, AmiEvent, Output
 from acd.sim.plan import AgentBehaviour, CallerBehaviour, SimPlan
 from acd.sim.runtime import Simulator
+from tests.daemon.harness import QueueAtOnce
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 PIECES = ("STREAM FILE", "SAY NUMBER")
@@ -77,19 +77,6 @@ QUEUED = ('EXEC MSet "HOTLINE_QUEUE=', "SET VARIABLE HOTLINE_QUEUE")
 NATURAL_END_GRACE_S = 0.1  # a piece ending this soon after the agent was freed did not block
 BUSY = ("ready", "reserved", "on_call")
 LATENCY_RULES = Announcements(first_after_s=0.3, every_s=0.3)
-
-
-class QueueAtOnce:
-    def __init__(self, queue: str) -> None:
-        self._outcome = IvrOutcome("queue", queue=queue)
-
-    def language(self, session: AgiSession) -> str:
-        return "zh"
-
-    async def __call__(
-        self, session: AgiSession, *, caller_number: str, vip: bool, language: str
-    ) -> IvrOutcome:
-        return self._outcome
 
 
 def settings_for(agents: int, rules: Announcements | None) -> Settings:

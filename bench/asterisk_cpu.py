@@ -74,12 +74,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import yaml
 
 from acd.asterisk.aio.ami_client import AmiClient, AmiError
 from acd.asterisk.ami.message import Message
 from tests.live.rig import ROLES, LiveDaemon
-from tests.live.setup_files import live_ami_user, write_config
+from tests.live.setup_files import edit_yaml, live_ami_user, write_config
 
 SIDES = ("hotline", "app_queue")
 APP_QUEUE = "bench-cpu"  # tests/live/asterisk/bench-queues.conf
@@ -256,12 +255,6 @@ def endpoint(agent: str) -> str:
     return f"Local/{agent}@{PHONES}/n"
 
 
-def _edit_yaml(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-
-
 def hotline_config(
     out: Path, agents: Sequence[str], logs: Path, *, recording: bool = False
 ) -> Path:
@@ -293,10 +286,10 @@ def hotline_config(
         data["fallback_import"]["enabled"] = False
         data["logging"]["level"] = "warning"
 
-    _edit_yaml(config / "agents.yaml", agents_yaml)
-    _edit_yaml(config / "queues.yaml", queues_yaml)
-    _edit_yaml(config / "recording.yaml", recording_yaml)
-    _edit_yaml(config / "hotline.yaml", hotline_yaml)
+    edit_yaml(config / "agents.yaml", agents_yaml)
+    edit_yaml(config / "queues.yaml", queues_yaml)
+    edit_yaml(config / "recording.yaml", recording_yaml)
+    edit_yaml(config / "hotline.yaml", hotline_yaml)
     return config
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
+import subprocess
+from collections.abc import AsyncIterator
 
 from hypothesis import HealthCheck, settings
 
@@ -31,3 +35,25 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+@contextlib.asynccontextmanager
+async def mosquitto(port: int) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """A private broker on ``port``, listening once this yields; killed on the way out."""
+    proc = subprocess.Popen(  # noqa: ASYNC220 (a fast fork; the test's own loop waits)
+        ["mosquitto", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        async with asyncio.timeout(10):
+            while True:  # no readiness signal from mosquitto but its port
+                with contextlib.suppress(OSError):
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                    writer.close()
+                    await writer.wait_closed()
+                    break
+                assert proc.poll() is None, "mosquitto exited at start"
+                await asyncio.sleep(0.05)
+        yield proc
+    finally:
+        proc.kill()
+        await asyncio.to_thread(proc.wait)

@@ -14,17 +14,15 @@ a few seconds later, and one more burst shows the floor works again:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
-import subprocess
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from tests.app.standby_rig import free_port, standby_rig
 from tests.chaos.checks import BURST, burst, check_calls
+from tests.conftest import mosquitto
 from tests.daemon.pg_proxy import PgProxy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.mqtt, pytest.mark.slow]
@@ -82,35 +80,13 @@ async def test_database_outage_mid_burst_loses_no_row_and_writes_none_twice(
         await proxy.close()
 
 
-@contextlib.asynccontextmanager
-async def _mosquitto(port: int) -> AsyncIterator[subprocess.Popen[bytes]]:
-    """A private broker on ``port``, listening once this yields; killed on the way out."""
-    proc = subprocess.Popen(  # noqa: ASYNC220 (a fast fork; the test's own loop waits)
-        ["mosquitto", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        async with asyncio.timeout(10):
-            while True:  # no readiness signal from mosquitto but its port
-                with contextlib.suppress(OSError):
-                    _, writer = await asyncio.open_connection("127.0.0.1", port)
-                    writer.close()
-                    await writer.wait_closed()
-                    break
-                assert proc.poll() is None, "mosquitto exited at start"
-                await asyncio.sleep(0.05)
-        yield proc
-    finally:
-        proc.kill()
-        await asyncio.to_thread(proc.wait)
-
-
 @pytest.mark.asyncio
 async def test_broker_outage_mid_burst_loses_nobody(tmp_path: Path) -> None:
     if shutil.which("mosquitto") is None:
         pytest.skip("mosquitto not installed")
     port = free_port()
     async with (
-        _mosquitto(port) as first,
+        mosquitto(port) as first,
         standby_rig(tmp_path, start_standby=False, mqtt_port=port) as rig,
     ):
         await rig.active.wait_event("mqtt_connected")
@@ -123,7 +99,7 @@ async def test_broker_outage_mid_burst_loses_nobody(tmp_path: Path) -> None:
         placed += await burst(rig, HALF, BURST - HALF)
         await asyncio.sleep(OUTAGE_S)
         back = time.monotonic()
-        async with _mosquitto(port):
+        async with mosquitto(port):
             await rig.active.wait_event("mqtt_connected", since=back)
             placed += await burst(rig, BURST)
             await check_calls(rig, placed, all_answered=True)

@@ -107,6 +107,7 @@ class LiveDaemon:
     log: Path
     process: asyncio.subprocess.Process | None = None
     tokens: dict[str, str] = field(default_factory=dict)
+    mqtt: bool = False  # publish to the broker of the config's hotline.yaml (else --no-mqtt)
 
     @property
     def url(self) -> str:
@@ -124,7 +125,7 @@ class LiveDaemon:
                 str(self.config),
                 "--db",
                 f"sqlite+aiosqlite:///{self.db}",
-                "--no-mqtt",
+                *(() if self.mqtt else ("--no-mqtt",)),
                 env=self.env,
                 stdout=out,
                 stderr=out,

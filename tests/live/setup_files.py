@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,8 @@ HTTP_PORT = 18080
 _PLACEHOLDER = re.compile(r"\$\{(HOTLINE_AGI_KEY|HOTLINE_AMI_SECRET|HOTLINE_SIP_[A-Z0-9_]+)\}")
 
 
-def _edit(path: Path, change: Any) -> None:
+def edit_yaml(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """Load a YAML file of the configuration, ``change`` it in place, write it back."""
     data = yaml.safe_load(path.read_text())
     change(data)
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
@@ -104,11 +106,11 @@ def write_config(out: Path, *, workdir: Path, asterisk_logs: Path | None = None)
             calendar["weekly"] = {day: ["00:00-24:00"] for day in days}
             calendar["holidays"] = []
 
-    _edit(out / "agents.yaml", agents)
-    _edit(out / "queues.yaml", queues)
-    _edit(out / "hours.yaml", hours)
-    _edit(out / "hotline.yaml", system)
-    _edit(out / "recording.yaml", recording)
+    edit_yaml(out / "agents.yaml", agents)
+    edit_yaml(out / "queues.yaml", queues)
+    edit_yaml(out / "hours.yaml", hours)
+    edit_yaml(out / "hotline.yaml", system)
+    edit_yaml(out / "recording.yaml", recording)
     return out
 
 

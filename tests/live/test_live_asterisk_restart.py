@@ -12,7 +12,7 @@ import pytest
 
 from acd.asterisk.aio.ami_session import AmiConnectionLost, AmiTimeout
 from tests.live.rig import LiveRig, is_event
-from tests.live.test_live_queue import dial_end, to_agent
+from tests.live.test_live_queue import answered_call, dial_end, to_agent
 
 pytestmark = [pytest.mark.live, pytest.mark.asyncio]
 
@@ -42,12 +42,7 @@ async def test_the_daemon_serves_callers_after_asterisk_restarts(rig: LiveRig) -
         return (await rig.daemon.agents())["1001"]["state"] == "ready"
 
     await rig.daemon.until(free, "1001 ready after the cut conversation", limit_s=60)
-    mark = rig.events.mark()
-    caller = await to_agent(rig, "13800000031")
-    answered = await rig.events.wait(
-        dial_end(caller, "ANSWER"), "the agent's answer after the restart", after=mark
+    row = await answered_call(
+        rig, "13800000031", "Local/1001@live-phones-", "the agent's answer after the restart"
     )
-    assert (answered.get("DestChannel") or "").startswith("Local/1001@live-phones-")
-    await rig.hang_up(caller)
-    row = await rig.daemon.ended_call(caller.uniqueid)
     assert (row["outcome"], row["agent_id"]) == ("answered", "1001")

@@ -9,7 +9,7 @@ import pytest
 
 from acd.asterisk.ami.message import Message
 from tests.live.rig import Caller, EventCheck, LiveRig
-from tests.live.test_live_queue import MAIN, dial_end, to_agent
+from tests.live.test_live_queue import MAIN, answered_call, dial_end, to_agent
 
 pytestmark = [pytest.mark.live, pytest.mark.asyncio]
 
@@ -58,14 +58,7 @@ async def test_a_conversation_survives_a_sigkill(rig: LiveRig) -> None:
 
     await rig.daemon.until(free, "1001 free once its conversation ended")
     await rig.daemon.login("1002")
-    mark = rig.events.mark()
-    after = await to_agent(rig, "13800000021")
-    answered = await rig.events.wait(
-        dial_end(after, "ANSWER"), "an answer after restart", after=mark
-    )
-    assert (answered.get("DestChannel") or "").startswith("Local/100")
-    await rig.hang_up(after)
-    row = await rig.daemon.ended_call(after.uniqueid)
+    row = await answered_call(rig, "13800000021", "Local/100", "an answer after restart")
     assert row["outcome"] == "answered"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import Any
 
 import pytest
 
@@ -33,6 +34,17 @@ async def to_agent(rig: LiveRig, number: str) -> Caller:
     await rig.agi_command(caller, MAIN)
     await rig.press(caller, "0")
     return caller
+
+
+async def answered_call(rig: LiveRig, number: str, phone: str, what: str) -> dict[str, Any]:
+    """A caller who asks for an agent, is answered on a phone whose channel starts with
+    ``phone`` and hangs up: their finished ``calls`` row."""
+    mark = rig.events.mark()
+    caller = await to_agent(rig, number)
+    answered = await rig.events.wait(dial_end(caller, "ANSWER"), what, after=mark)
+    assert (answered.get("DestChannel") or "").startswith(phone)
+    await rig.hang_up(caller)
+    return await rig.daemon.ended_call(caller.uniqueid)
 
 
 async def test_answered_and_recorded(rig: LiveRig) -> None:

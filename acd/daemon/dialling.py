@@ -56,6 +56,16 @@ class DialResult:
     talk_s: float  # ANSWEREDTIME: the answer's time when AMI did not tell it
     caller_gone: bool
     recording_file: str = ""  # MIXMONITOR_FILENAME after the Dial ("" when none ever started)
+    started_at: float | None = None  # when the Dial was sent
+
+    def answered_at(self) -> float:
+        """The agent's answer, when AMI did not report it. ANSWEREDTIME is the *caller
+        channel's* up time (apps/app_dial.c end_bridge_callback; RECORDED q2_agi_dies_ami_d):
+        for a caller the IVR answered it reaches back before the Dial. So the answer is taken
+        no earlier than the Dial's start: the ring then counts as talk, an overestimate of at
+        most the ring timeout."""
+        answered = self.ended_at - self.talk_s
+        return answered if self.started_at is None else max(answered, self.started_at)
 
 
 class AgentDialler:
@@ -79,6 +89,7 @@ class AgentDialler:
         ``predial``: a Dial option run on the caller before the ring (the recording's B())."""
         timeout = str(max(1, math.ceil(ring_timeout_s)))
         dial = cmd.exec_("Dial", endpoint, timeout, self._settings.dial_options + predial)
+        started = self._clock()
         await session.command(dial, timeout_s=math.inf)
         ended = self._clock()
         # one round trip for all three (GET FULL VARIABLE also runs on a hung-up channel)
@@ -91,7 +102,7 @@ class AgentDialler:
             with contextlib.suppress(ValueError):
                 talk = float(answered or 0)
         caller_gone = session.hung_up or status == "CANCEL"
-        return DialResult(status, ended, talk, caller_gone, recording_file)
+        return DialResult(status, ended, talk, caller_gone, recording_file, started)
 
     async def survey(self, session: AgiSession, call: CallState) -> SurveyDone | None:
         """The agent hung up first and the caller is still on the line: maybe the survey (the

@@ -140,8 +140,8 @@ class Conversation:
                 raise ChannelHungUp(f"caller hung up while agent {agent} rang")
             self._acd.offer_failed(call.call_id, result.status)
             return False
-        if not call.state.talking:  # AMI did not say: work the answer out from ANSWEREDTIME
-            self._add(call, Answered(result.ended_at - result.talk_s, agent, None))
+        if not call.state.talking:  # AMI did not say: work the answer out from the Dial
+            self._add(call, Answered(result.answered_at(), agent, None))
             self._acd.offer_answered(call.call_id)
         self._add(call, LegEnded(result.ended_at, "caller" if session.hung_up else "agent"))
         self._acd.call_ended(call.call_id)

@@ -15,13 +15,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from acd.cli.demo.plan import DemoParams, demo_settings
 from acd.cli.demo.run import DemoResult, run_demo
 from acd.cli.features import hotline_features
 from acd.cli.main import main
+from acd.engine.agent import AUTO_PAUSE_REASON
 from acd.settings.loader import load_settings
 from acd.settings.settings import Settings
+from acd.storage.engine import create_engine, session_factory
+from acd.storage.models.agents import AgentStateLog
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -100,6 +104,51 @@ async def test_calls_talking_at_the_drain_limit_are_counted_as_the_report_counts
     assert await report_of(result, capsys) == result.summary
     # arrivals (8 s / 4) + drain (1 s) + the bounded hang-up and stop: never the old 2 minutes
     assert took < 2 + 1 + 15
+
+
+@pytest.mark.asyncio
+@pytest.mark.slow
+async def test_agents_paused_for_missed_rings_come_back_and_the_queues_drain(
+    tmp_path: Path,
+) -> None:
+    # Half the rings go unanswered and every queue pauses an agent at the first miss: without
+    # the agents coming back, a queue whose agents all missed once waits for ever.
+    params = DemoParams(
+        calls_per_hour=3600,
+        duration_s=12,
+        seed=7,
+        talk_mean_s=4,
+        answer_probability=0.5,
+        time_scale=4.0,
+        impatient_share=0.0,
+        back_from_auto_pause_s=8.0,
+    )
+    settings = quick_settings(params)
+    queues = tuple(q.model_copy(update={"auto_pause_after_missed": 1}) for q in settings.queues)
+    settings = settings.model_copy(update={"queues": queues})
+    result = await run_demo(
+        settings, params, hotline_features(settings), workdir=tmp_path, drain_s=40.0
+    )
+    assert result.cut_at_drain_limit == 0
+    assert result.outcomes == {"answered": result.placed}
+    engine = create_engine(result.db_url, read_only=True)
+    try:
+        async with session_factory(engine)() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        AgentStateLog.agent_id, AgentStateLog.state, AgentStateLog.reason
+                    ).order_by(AgentStateLog.id)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    paused = [r for r in rows if r.reason == AUTO_PAUSE_REASON]
+    assert paused  # the case this is about happened
+    for agent_id, _, _ in paused:  # and each such agent was ready again later
+        after = [r for r in rows if r.agent_id == agent_id]
+        last_pause = max(i for i, r in enumerate(after) if r.reason == AUTO_PAUSE_REASON)
+        assert any(r.state == "ready" for r in after[last_pause + 1 :])
 
 
 @pytest.mark.slow

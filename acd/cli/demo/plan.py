@@ -57,6 +57,7 @@ class DemoParams:
     impatient_share: float = 0.3
     returning_share: float = 0.3  # callers who called before (the demo's known customers)
     time_scale: float = 1.0  # simulated seconds per real second (tests run the PBX faster)
+    back_from_auto_pause_s: float = 30.0  # an agent paused for missed rings unpauses after it
 
 
 # (keys typed at successive prompts, weight): a realistic mix of the shipped hotline menu

@@ -29,7 +29,9 @@ from acd.cli.demo.access import RETURNING_NUMBERS, DemoAccess, prepare_database
 from acd.cli.demo.plan import DemoCall, DemoParams, demo_calls, sim_plan
 from acd.daemon.ivr_port import Features
 from acd.daemon.specs import kpi_settings
+from acd.engine.agent import AUTO_PAUSE_REASON, AgentState, InvalidTransition
 from acd.engine.floor import Floor
+from acd.engine.floor_inputs import AgentAction
 from acd.kpi import KpiSummary, summarize
 from acd.logging import get_logger
 from acd.reports.build import build_report
@@ -168,7 +170,7 @@ async def run_demo(
             )
             drained_s, cut = await _watch(
                 daemon, sim, placing, len(calls), on_tick, wallboard=access.wallboard_url,
-                drain_s=drain_s,
+                drain_s=drain_s, back_after_s=params.back_from_auto_pause_s / params.time_scale,
             )  # fmt: skip
             daemon.stop()
     finally:
@@ -248,6 +250,7 @@ async def _watch(
     *,
     wallboard: str = "",
     drain_s: float = DRAIN_S,
+    back_after_s: float,
 ) -> tuple[float, int]:
     """Until every call ended after the last arrival, or the drain limit: (drain seconds,
     calls still in progress at the limit, hung up there)."""
@@ -256,6 +259,7 @@ async def _watch(
     kpis = kpi_settings(daemon.settings.targets)
     drain_started: float | None = None
     while True:
+        await _back_at_their_desks(daemon, back_after_s)
         waiting, longest, agents = await daemon.acd.read(_floor_view)
         in_progress = len(daemon.registry)
         if on_tick is not None:
@@ -281,6 +285,25 @@ async def _watch(
             if loop.time() - drain_started >= drain_s:
                 return drain_s, await _hang_up_the_rest(daemon, sim)
         await asyncio.sleep(TICK_S)
+
+
+def _auto_paused_for(floor: Floor, now: float, after_s: float) -> list[str]:
+    return [
+        a.agent_id
+        for a in floor.agents.values()
+        if a.state is AgentState.PAUSED
+        and a.pause_reason == AUTO_PAUSE_REASON
+        and a.since is not None
+        and now - a.since >= after_s
+    ]
+
+
+async def _back_at_their_desks(daemon: Daemon, after_s: float) -> None:
+    """The demo's agents are people: one paused for missed rings notices and unpauses, as at a
+    real desk. Without it, a queue whose every agent once missed a ring waited for ever."""
+    for agent_id in await daemon.acd.read(lambda f, now: _auto_paused_for(f, now, after_s)):
+        with contextlib.suppress(InvalidTransition):  # changed since the look: theirs to decide
+            await daemon.acd.agent_input(agent_id, AgentAction.UNPAUSE)
 
 
 async def _hang_up_the_rest(daemon: Daemon, sim: Simulator) -> int:

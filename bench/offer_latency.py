@@ -176,6 +176,7 @@ async def _sim(job: dict[str, Any], pipe: Connection) -> None:
             dialplan=plan.dialplan,
             sounds=plan.sounds,
             recordings_dir=tmp,
+            ami_event_filters=plan.ami_event_filters,  # the shipped manager.conf's, as live
         )
         sim = Simulator(
             plan,

@@ -82,6 +82,7 @@ def agi_url(
 
 def _hotline_context(settings: Settings) -> list[str]:
     v = names
+    ivr = agi_url(settings, v.ROUTE_IVR, v.QUERY_ANSWERED)
     return [
         f"[{v.CONTEXT_HOTLINE}]",
         "; Customer calls: the daemon runs the IVR and the queue over FastAGI.",
@@ -89,7 +90,7 @@ def _hotline_context(settings: Settings) -> list[str]:
         " same => n,Answer()",
         f" same => n,Set({v.VAR_CALL_ID}=${{UNIQUEID}})",
         f" same => n,Set({v.VAR_RESUMES}=0)",
-        f" same => n,AGI({agi_url(settings, v.ROUTE_IVR)},${{{v.VAR_CALL_ID}}},${{CALLERID(num)}})",
+        f" same => n,AGI({ivr},${{{v.VAR_CALL_ID}}},${{CALLERID(num)}})",
         f" same => n,Goto({v.CONTEXT_RESUME},s,1)",
         "; a trunk that delivers the dialled number lands here too",
         "exten => _X.,1,Goto(s,1)",
@@ -105,9 +106,11 @@ def resume_args() -> str:
 
 def _resume_context(settings: Settings) -> list[str]:
     v = names
-    active = agi_url(settings, v.ROUTE_RESUME)
+    active = agi_url(settings, v.ROUTE_RESUME, v.QUERY_ANSWERED)
     standby = settings.fastagi.standby_address
-    other = agi_url(settings, v.ROUTE_RESUME, address=standby) if standby else active
+    other = (
+        agi_url(settings, v.ROUTE_RESUME, v.QUERY_ANSWERED, address=standby) if standby else active
+    )
     args = resume_args()
     tries = f"${{{v.VAR_RESUMES}}}"
     lines = [
@@ -176,6 +179,7 @@ def _fallback_context(settings: Settings) -> list[str]:
 
 def _callback_context(settings: Settings) -> list[str]:
     v = names
+    callback = agi_url(settings, v.ROUTE_CALLBACK, v.QUERY_ANSWERED)  # the customer answered
     return [
         f"[{v.CONTEXT_CALLBACK}]",
         "; Call-backs: the daemon originates the customer's number into this context (AMI",
@@ -184,7 +188,7 @@ def _callback_context(settings: Settings) -> list[str]:
         f"exten => s,1,NoOp(hotline call-back ${{{v.VAR_CALLBACK_ID}}} on ${{CHANNEL}})",
         f" same => n,Set({v.VAR_CALL_ID}=${{UNIQUEID}})",
         f" same => n,Set({v.VAR_RESUMES}=0)",
-        f" same => n,AGI({agi_url(settings, v.ROUTE_CALLBACK)},${{{v.VAR_CALLBACK_ID}}})",
+        f" same => n,AGI({callback},${{{v.VAR_CALLBACK_ID}}})",
         f"; not finished by the daemon: resumed like a customer call (see [{v.CONTEXT_RESUME}])",
         f" same => n,Goto({v.CONTEXT_RESUME},s,1)",
     ]

@@ -17,6 +17,9 @@ ROUTE_CALLBACK: Final = "callback"  # an outbound call-back leg placed by the da
 # ?key=...,<call id>,<queue>,<priority>,<place since>,<arrived>,<attempt> (see VAR_DONE)
 ROUTE_RESUME: Final = "resume"
 ROUTES: Final = (ROUTE_IVR, ROUTE_AGENT, ROUTE_CALLBACK, ROUTE_RESUME)
+# ?answered=1: the dialplan answered the channel before AGI(), so the daemon sends no ANSWER
+# (a round trip before the first prompt); without it (a dialplan of one's own) it answers.
+QUERY_ANSWERED: Final = "answered=1"
 
 # Channel variables the daemon sets on the caller's channel.
 # HOTLINE_DONE=1 is set only when the call flow has finished with the caller (conversation over,

@@ -306,7 +306,7 @@ async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk
     """Each AGI command before the Dial is time the caller waits for the agent's phone to ring
     (issue 13): the call's variables go in one MSet at the start; with an agent free, the Dial
     itself stores the caller's place and starts the recording (its pre-dial handler), and after
-    it one GET FULL VARIABLE reads how it ended and the recording's file."""
+    it one GET FULL VARIABLE reads how it ended and the recording's file; nothing follows."""
     settings = flow_settings(tmp_path, 1)
     harness = floor_harness(
         tmp_path, settings=settings, behaviour=FAST_AGENT, start=False, keep_events=True
@@ -327,17 +327,22 @@ async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk
         }
         # a function, not a variable (no VarSet): the Dial's events carry the new language
         (dial_begin,) = [e for e in h.sim_events("DialBegin") if e.get("Channel") == call.channel]
+        after_agi = [
+            (e.get("Context"), e.get("Application"))
+            for e in h.sim_events("Newexten")
+            if e.get("Channel") == call.channel and e.get("Context") == "hotline-resume"
+        ]
     assert dial_begin.get("Language") == "zh"
-    assert execs[:2] == [
-        # the caller's language with the call's variables: one command before the prompts
+    assert execs[:1] == [
+        # the caller's language with the call's variables: one command before the prompts, and
+        # no ANSWER: the rendered [hotline] answered before AGI() (?answered=1)
         f'EXEC MSet "HOTLINE_CALL_ID={call.call_id},HOTLINE_ARRIVED={values["HOTLINE_ARRIVED"]},'
         'CHANNEL(language)=zh"',
-        "ANSWER",
     ]
     dial = next(i for i, c in enumerate(execs) if c.startswith("EXEC Dial"))
-    # an agent was free: the Dial follows ANSWER at once and stores the caller's place and
-    # starts the recording itself (option B, [hotline-predial])
-    assert dial == 2
+    # an agent was free: the Dial follows at once and stores the caller's place and starts
+    # the recording itself (option B, [hotline-predial])
+    assert dial == 1
     since = values["HOTLINE_SINCE"]
     priority = settings.queue("enquiries").priority
     place = f"enquiries^{priority}^{since}"
@@ -346,6 +351,11 @@ async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk
         'GET FULL VARIABLE "${DIALSTATUS}|${ANSWEREDTIME}|${MIXMONITOR_FILENAME}"'
     )
     assert not any("HOTLINE_RECORDING" in c for c in execs)
+    # and nothing more: DIALSTATUS=ANSWER already tells [hotline-resume] the caller is done (no
+    # HOTLINE_DONE), which hangs up without offering the caller to a daemon again
+    assert len(execs) == dial + 2
+    assert ("hotline-resume", "Hangup") in after_agi
+    assert not any(app == "AGI" for _, app in after_agi)
     # what a resuming daemon and the fallback Queue() read is on the channel
     assert values["HOTLINE_CALL_ID"] == call.call_id
     assert values["HOTLINE_QUEUE"] == "enquiries"
@@ -354,3 +364,32 @@ async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk
     assert values["MIXMONITOR_FILENAME"] == call.recording_path
     assert call.outcome == "answered"
     assert call.talked == (settings.agents[0].id,)
+
+
+@pytest.mark.asyncio
+async def test_a_dialplan_that_does_not_say_it_answered_gets_the_answer_from_the_daemon(
+    tmp_path: Path,
+) -> None:
+    """An installed dialplan of one's own (or rendered before ``?answered=1``) may run AGI()
+    on a channel not yet up: the daemon answers it before the first prompt, as it always did."""
+    settings = flow_settings(tmp_path, 1)
+    harness = floor_harness(
+        tmp_path,
+        settings=settings,
+        behaviour=FAST_AGENT,
+        start=False,
+        keep_events=True,
+        installed_dialplan=lambda text: text.replace("?answered=1&", "?"),
+    )
+    async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
+        await h.place(CallerBehaviour(number="5550411", hangup_after=None))
+        await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the call over")
+        (call,) = daemon.registry.recent
+        execs = [
+            e.get("Command") or ""
+            for e in h.sim_events("AGIExecStart")
+            if e.get("Channel") == call.channel
+        ]
+    assert execs[1] == "ANSWER"
+    assert execs[2].startswith("EXEC Dial")
+    assert call.outcome == "answered"

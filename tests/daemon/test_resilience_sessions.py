@@ -115,7 +115,8 @@ async def test_killed_mid_conversation_the_restarted_daemon_keeps_the_agent_talk
     talker, other = (a.id for a in settings.agents)
     phones = {a.endpoint: FAST_AGENT for a in settings.agents}
     phones[settings.agents[0].endpoint] = LONG_TALK
-    async with floor_harness(tmp_path, settings=settings, behaviour=phones) as h:
+    harness = floor_harness(tmp_path, settings=settings, behaviour=phones, keep_events=True)
+    async with harness as h:
         await h.daemon.acd.agent_input(other, AgentAction.PAUSE, "meeting")
         await h.place(CallerBehaviour(number="5551101", hangup_after=None))
         await h.wait_for(lambda: state_is(h, talker, "on_call"), "the agent talking")
@@ -131,6 +132,14 @@ async def test_killed_mid_conversation_the_restarted_daemon_keeps_the_agent_talk
         await h.wait_for(lambda: state_is(h, talker, "ready"), "the talk to end", limit_s=12.0)
         await h.wait_for(h.quiet, "every call to end")
         await h.stop_daemon()
+        # the first caller's talk outlived the daemon: DIALSTATUS=ANSWER ends it in the
+        # dialplan, not offered to a daemon again (no HOTLINE_DONE is needed for it)
+        [first] = {e.get("Channel") for e in h.sim_events("AGIExecStart")
+                   if "5551101" in (e.get("CallerIDNum") or "")}  # fmt: skip
+        after = [e.get("Application") for e in h.sim_events("Newexten")
+                 if e.get("Channel") == first and e.get("Context") == "hotline-resume"]  # fmt: skip
+    assert "Hangup" in after
+    assert "AGI" not in after
     assert h.rows("select agent_id, outcome from calls where caller_number = '5551102'") == [
         (other, "answered")
     ]

@@ -72,7 +72,7 @@ def test_dialplan_has_the_callback_context() -> None:
     text = render_extensions_conf(load_settings(SHIPPED_CONFIG, env={}, require_secrets=False))
     context = text.split("[hotline-callback]\n", 1)[1].split("\n\n", 1)[0]
     assert (
-        "AGI(agi://127.0.0.1:4573/callback?key=${HOTLINE_AGI_KEY},${HOTLINE_CALLBACK_ID})"
+        "AGI(agi://127.0.0.1:4573/callback?answered=1&key=${HOTLINE_AGI_KEY},${HOTLINE_CALLBACK_ID})"
         in context
     )
     assert "Goto(hotline-resume,s,1)" in context  # done only when the daemon says so

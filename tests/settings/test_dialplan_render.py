@@ -46,7 +46,7 @@ def test_hotline_context_resumes_after_the_ivr_agi() -> None:
     agi = next(
         i
         for i, line in enumerate(code)
-        if "AGI(agi://127.0.0.1:4573/ivr?key=${HOTLINE_AGI_KEY}," in line
+        if "AGI(agi://127.0.0.1:4573/ivr?answered=1&key=${HOTLINE_AGI_KEY}," in line
     )
     assert code[agi + 1] == " same => n,Goto(hotline-resume,s,1)"
     assert "Set(HOTLINE_RESUMES=0)" in code[agi - 1]
@@ -67,7 +67,7 @@ def test_resume_context_is_done_only_when_the_daemon_says_so() -> None:
     # no standby configured: a restarted daemon at the same address
     (agi,) = [line for line in code if "AGI(" in line]
     assert agi == (
-        " same => n,AGI(agi://127.0.0.1:4573/resume?key=${HOTLINE_AGI_KEY},${HOTLINE_CALL_ID},"
+        " same => n,AGI(agi://127.0.0.1:4573/resume?answered=1&key=${HOTLINE_AGI_KEY},${HOTLINE_CALL_ID},"
         "${HOTLINE_QUEUE},${HOTLINE_PRIORITY},${HOTLINE_SINCE},${HOTLINE_ARRIVED},"
         "${HOTLINE_RESUMES})"
     )
@@ -145,11 +145,13 @@ def test_fastagi_address_comes_from_config(config_dir: Path, edit: Edit) -> None
     edit("hotline.yaml", lambda d: d["fastagi"].update(host="10.0.0.5", port=4600))
     settings = load_settings(config_dir, env={}, require_secrets=False)
     text = render_all(settings)["extensions.conf"]
-    assert "AGI(agi://10.0.0.5:4600/ivr?key=${HOTLINE_AGI_KEY}," in text
+    assert "AGI(agi://10.0.0.5:4600/ivr?answered=1&key=${HOTLINE_AGI_KEY}," in text
     assert "127.0.0.1:4573" not in text
     report = check_dialplan(SHIPPED_DIALPLAN, settings)
     assert "extensions.conf" in report.diffs
-    assert "+ same => n,AGI(agi://10.0.0.5:4600/ivr?key=" in report.diffs["extensions.conf"]
+    assert (
+        "+ same => n,AGI(agi://10.0.0.5:4600/ivr?answered=1&key=" in report.diffs["extensions.conf"]
+    )
 
 
 def test_check_extensions_flags_unknown_route_and_variable() -> None:

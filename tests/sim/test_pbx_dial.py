@@ -125,7 +125,7 @@ def test_call_back_leg_runs_the_shipped_callback_context() -> None:
     (opened,) = run.agi_opened
     env = dict(opened.env)
     assert (env["agi_network_script"], env["agi_arg_1"], env["agi_context"]) == (
-        f"callback?key={SHIPPED_AGI_KEY}",
+        f"callback?answered=1&key={SHIPPED_AGI_KEY}",
         "42",
         "hotline-callback",
     )

@@ -68,6 +68,7 @@ from acd.logging import bind_call, get_logger
 from acd.settings import names
 from acd.storage.models.calls import HungUpBy
 
+ANSWERED_KEY, _, ANSWERED_VALUE = names.QUERY_ANSWERED.partition("=")
 log = get_logger(__name__)
 SESSION_END_S = 5.0  # how long Asterisk may take to close a session we ended
 
@@ -138,11 +139,12 @@ class CallFlow:
                 if language is not None:  # no round trip of its own before the first prompt
                     pairs.append((names.CHANNEL_LANGUAGE, language))
                 await session.set_variables(*pairs)
-                await session.answer()
+                if session.params.get(ANSWERED_KEY) != ANSWERED_VALUE:  # a dialplan of one's own
+                    await session.answer()
                 self._outputs.call_opened(call)
                 await handle(session, call)
-                if not call.state.handed_back:  # the flow is through with the caller
-                    await session.set_variable(names.VAR_DONE, "1")
+                if not call.state.handed_back and not _over_for_the_dialplan(session, call):
+                    await session.set_variable(names.VAR_DONE, "1")  # through with the caller
             except ChannelHungUp:
                 hung_up_by = "caller"
             except (AgiError, OSError) as exc:
@@ -354,3 +356,11 @@ class CallFlow:
 
     async def no_callers_waiting(self) -> None:
         await self._waiter.none_waiting.wait()
+
+
+def _over_for_the_dialplan(session: AgiSession, call: Call) -> bool:
+    """[hotline-resume] already ends this caller without ``HOTLINE_DONE``: the caller hung up
+    (``AGISTATUS=HANGUP``), or the last Dial was answered (``DIALSTATUS=ANSWER``: a leg ends
+    only after an answered Dial, and queueing again clears it, ``_store_place``). One FastAGI
+    command fewer on nearly every call (issue 13)."""
+    return session.hung_up or call.state.last_leg is not None

@@ -100,6 +100,34 @@ async def test_answered_and_recorded(rig: LiveRig) -> None:
     assert size == await asyncio.to_thread(os.path.getsize, path)
 
 
+async def test_the_agent_hangs_up_and_the_dialplan_ends_the_caller(rig: LiveRig) -> None:
+    """The agent ends the conversation: the Dial returns ANSWER to the daemon, which reads its
+    result and ends the session with no HOTLINE_DONE (and sent no ANSWER: ?answered=1); the
+    rendered [hotline-resume] hangs the caller up on DIALSTATUS=ANSWER, without offering them
+    to a daemon again."""
+    await rig.daemon.login("1001")
+    mark = rig.events.mark()
+    caller = await to_agent(rig, "13800000012")
+    answered = await rig.events.wait(dial_end(caller, "ANSWER"), "the agent's answer", after=mark)
+    await asyncio.sleep(1)  # a conversation, not a synchronisation
+    reply = await rig.ami.action("Hangup", [("Channel", answered.get("DestChannel") or "")])
+    assert reply.ok, reply.message
+    await rig.gone(caller, after=mark)
+    row = await rig.daemon.ended_call(caller.uniqueid)
+    assert (row["outcome"], row["agent_id"], row["hung_up_by"]) == ("answered", "1001", "agent")
+    ours = rig.events.since(mark, lambda m: m.get("Uniqueid") == caller.uniqueid)
+    execs = [m.get("Command") or "" for m in ours if m.name == "AGIExecStart"]
+    assert execs[-1].startswith("GET FULL VARIABLE")  # the Dial's result, then nothing
+    assert "ANSWER" not in execs
+    resume = [
+        m.get("Application")
+        for m in ours
+        if m.name == "Newexten" and m.get("Context") == "hotline-resume"
+    ]
+    assert "Hangup" in resume
+    assert "AGI" not in resume
+
+
 async def test_busy_and_never_answering_phones_are_skipped_then_auto_paused(
     rig: LiveRig,
 ) -> None:

@@ -28,6 +28,7 @@ _KEY_PLACEHOLDER = re.compile(r"[?&]key=\$\{[A-Z][A-Z0-9_]*\}")
 _VARIABLE = re.compile(r"\bHOTLINE_[A-Z0-9_]+\b")
 _SECTION = re.compile(r"^\[([^\]]+)\]")
 _DONE = f"${{{names.VAR_DONE}}}"
+_ANSWERED_DIAL = f'"${{{names.ASTERISK_DIALSTATUS}}}"="ANSWER"'
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
     issues: list[ConfigIssue] = []
     context = ""
     ivr_seen = resumed = done_checked = records = places = False
+    says_answered = answer_checked = False
     for number, raw in enumerate(text.splitlines(), start=1):
         line = _code(raw)
         where = f"line {number}"
@@ -64,6 +66,7 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
             if context == names.CONTEXT_HOTLINE and route == names.ROUTE_IVR:
                 ivr_seen = True
         for query in _AGI_QUERY.findall(line):
+            says_answered = says_answered or names.QUERY_ANSWERED in (query or "")
             if not _KEY_PLACEHOLDER.search(query or ""):
                 issues.append(
                     ConfigIssue(
@@ -87,6 +90,8 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
             resumed = True
         if context == names.CONTEXT_RESUME and "GotoIf(" in line and _DONE in line:
             done_checked = True
+        if context == names.CONTEXT_RESUME and "GotoIf(" in line and _ANSWERED_DIAL in line:
+            answer_checked = True
         if context == names.CONTEXT_PREDIAL and "MixMonitor(" in line:
             records = True
         if context == names.CONTEXT_PREDIAL and f"MSet({names.VAR_QUEUE}=" in line:
@@ -114,6 +119,17 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
                 f"[{names.CONTEXT_RESUME}]",
                 f"missing the {names.VAR_DONE} check (expected a GotoIf on"
                 f' "${{{names.VAR_DONE}}}"="1"): without it a caller is never known finished',
+            )
+        )
+    if says_answered and not answer_checked:
+        issues.append(
+            ConfigIssue(
+                file,
+                f"[{names.CONTEXT_RESUME}]",
+                f"an AGI URL says ?{names.QUERY_ANSWERED} but the"
+                f' "${{{names.ASTERISK_DIALSTATUS}}}"="ANSWER" check is missing: the daemon'
+                f" sets no {names.VAR_DONE} after an answered call, so its caller would be"
+                " offered to a daemon again",
             )
         )
     if ivr_seen and not (records and places):

@@ -17,16 +17,18 @@ ROUTE_CALLBACK: Final = "callback"  # an outbound call-back leg placed by the da
 # ?key=...,<call id>,<queue>,<priority>,<place since>,<arrived>,<attempt> (see VAR_DONE)
 ROUTE_RESUME: Final = "resume"
 ROUTES: Final = (ROUTE_IVR, ROUTE_AGENT, ROUTE_CALLBACK, ROUTE_RESUME)
-# ?answered=1: the dialplan answered the channel before AGI(), so the daemon sends no ANSWER
-# (a round trip before the first prompt); without it (a dialplan of one's own) it answers.
+# ?answered=1: the rendered dialplan: it answered the channel before AGI(), so the daemon sends
+# no ANSWER, and its [hotline-resume] ends a caller on DIALSTATUS=ANSWER, so the daemon sets no
+# HOTLINE_DONE after an answered last Dial. Without it (a dialplan of one's own) it does both.
 QUERY_ANSWERED: Final = "answered=1"
 
 # Channel variables the daemon sets on the caller's channel.
-# HOTLINE_DONE=1 is set only when the call flow has finished with the caller (conversation over,
-# self-served, call-back booked, closed). Asterisk ends AGI() with AGISTATUS=SUCCESS and keeps
-# every variable when the FastAGI server dies (RECORDED q2_*), and also reports a connection the
-# kernel dropped as SUCCESS (shared/asterisk README): without HOTLINE_DONE, the dialplan resumes
-# the caller at a daemon ([hotline-resume]) and then falls back to the plain Queue().
+# HOTLINE_DONE=1 is set only when the call flow has finished with the caller (self-served,
+# call-back booked, closed; a conversation over only without ?answered=1). Asterisk ends AGI()
+# with AGISTATUS=SUCCESS and keeps every variable when the FastAGI server dies (RECORDED q2_*),
+# and also reports a connection the kernel dropped as SUCCESS (shared/asterisk README): without
+# HOTLINE_DONE (or DIALSTATUS=ANSWER), the dialplan resumes the caller at a daemon
+# ([hotline-resume]) and then falls back to the plain Queue().
 VAR_DONE: Final = "HOTLINE_DONE"
 VAR_CALL_ID: Final = "HOTLINE_CALL_ID"  # our call id, for the CDR and recordings
 VAR_QUEUE: Final = "HOTLINE_QUEUE"  # queue chosen in the IVR; the fallback Queue() uses it

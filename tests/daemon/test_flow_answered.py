@@ -371,7 +371,8 @@ async def test_a_dialplan_that_does_not_say_it_answered_gets_the_answer_from_the
     tmp_path: Path,
 ) -> None:
     """An installed dialplan of one's own (or rendered before ``?answered=1``) may run AGI()
-    on a channel not yet up: the daemon answers it before the first prompt, as it always did."""
+    on a channel not yet up, and test HOTLINE_DONE alone: the daemon answers it before the
+    first prompt and sets HOTLINE_DONE after the conversation, as it always did."""
     settings = flow_settings(tmp_path, 1)
     harness = floor_harness(
         tmp_path,
@@ -392,4 +393,6 @@ async def test_a_dialplan_that_does_not_say_it_answered_gets_the_answer_from_the
         ]
     assert execs[1] == "ANSWER"
     assert execs[2].startswith("EXEC Dial")
+    # nor may it end a caller on DIALSTATUS=ANSWER: it is told the daemon is through
+    assert execs[-1] == 'SET VARIABLE HOTLINE_DONE "1"'
     assert call.outcome == "answered"

@@ -4,8 +4,9 @@ The simulator does what the recording shows (ami_daemon_killed_3_waiting.raw, an
 captures q2_agi_dies_ami*.txt): the FastAGI socket closing ends the pending WAIT FOR DIGIT at
 once, AGI() returns AGISTATUS=SUCCESS and every variable the daemon set is kept. The shipped
 dialplan does not read that as "done" (HOTLINE_DONE is set only when the daemon finished with
-the caller): ``[hotline-resume]`` offers them to a daemon again, and with none listening, its
-plain Queue() takes them with the priority the daemon gave them.
+the caller, DIALSTATUS=ANSWER only after a conversation): ``[hotline-resume]`` offers them to a
+daemon again, and with none listening, its plain Queue() takes them with the priority the
+daemon gave them.
 """
 
 from __future__ import annotations

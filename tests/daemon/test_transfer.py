@@ -255,3 +255,31 @@ def test_talk_of_a_transferred_call_leaves_out_the_wait_between_legs() -> None:
     assert facts.talk_s == 15.0
     assert state.queue == "orders"
     assert [r.agent_id for r in state.rings] == ["2001", "2002"]
+
+
+@pytest.mark.asyncio
+async def test_a_transferred_caller_waiting_when_the_daemon_dies_is_not_let_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first leg's Dial left DIALSTATUS=ANSWER on the channel, which tells [hotline-resume]
+    # the caller is finished: queued again, the caller's place must clear it, or a daemon dying
+    # while they wait for the second agent hangs them up.
+    async with daemon_with_api(tmp_path, monkeypatch) as (h, api):
+        call = await answered_call(h)
+        target = other(call.state.agent_id)
+        paused = await api.post(f"/agents/{target}/pause", json={}, headers=SUPERVISOR)
+        assert paused.status_code == 200  # the named agent is paused: the caller waits for them
+        body = {"agent": target, "reason": "specialist"}
+        r = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
+        assert r.status_code == 200
+        await h.wait_for(lambda: bool(call.state.transfers), "the transfer taking effect")
+        waiting = await h.floor(lambda f, _now: [c.call_id for c in f.router.waiting_calls()])
+        assert waiting == [call.call_id]
+        await h.daemon.writer.wait_drained()
+        await h.sigkill_daemon()
+        await h.start_daemon(login=False)
+        # not hung up: [hotline-resume] offers the caller to the restarted daemon
+        await h.wait_for(
+            lambda: any(c.call_id == call.call_id for c in h.daemon.registry), "the resume"
+        )
+        assert call.facts.channel in {c.name for c in h.sim.pbx.channels()}

@@ -196,3 +196,16 @@ def test_check_extensions_flags_a_dialplan_without_the_predial_context() -> None
     issues = [str(i) for i in check_extensions(stale, "x.conf")]
     assert len(issues) == 1
     assert issues[0].startswith("x.conf: [hotline-predial]: missing, or without its MixMonitor()")
+
+
+def test_check_extensions_flags_answered_urls_without_the_dialstatus_check() -> None:
+    # ?answered=1 tells the daemon it need not set HOTLINE_DONE after an answered call: the
+    # [hotline-resume] must then end the caller on DIALSTATUS=ANSWER itself
+    text = render_all(shipped())["extensions.conf"]
+    check = ' same => n,GotoIf($["${DIALSTATUS}"="ANSWER"]?done)\n'
+    assert check in text
+    issues = [str(i) for i in check_extensions(text.replace(check, ""), "x.conf")]
+    assert len(issues) == 1
+    assert issues[0].startswith("x.conf: [hotline-resume]: an AGI URL says ?answered=1 but")
+    own = text.replace(check, "").replace("?answered=1&", "?")  # a dialplan of one's own
+    assert check_extensions(own, "x.conf") == []

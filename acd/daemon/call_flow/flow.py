@@ -4,7 +4,8 @@ This task is the only writer of its call: it adds every step to the call's timel
 (``Call.add_step``); the other parts return values or send the call signals (``CallSignals``).
 
 1. Store the call id and arrival on the channel (a resuming daemon reads them), with the
-   caller's language when the route has one (the IVR's), in one command; then answer.
+   caller's language when the route has one (the IVR's), in one command; then answer, unless
+   the dialplan did (``?answered=1``, the rendered one).
 2. Run the route's part (``IvrRoute``: identify the caller, the IVR; ``CallbackFlow``: the
    call-back's customer leg).
 3. Queue the caller with the ACD and store their place on the channel (``EXEC MSet``) before
@@ -20,9 +21,10 @@ This task is the only writer of its call: it adds every step to the call's timel
 5. A missed ring returns the caller to the queue (same place) and the next agent is tried; a
    transfer ends the leg and the caller queues again.
 6. Agent hung up first, caller still there: maybe the survey (the queue's sample rate).
-7. Finished with the caller (conversation over, self-served, call-back booked, closed): set
-   ``HOTLINE_DONE=1``, the only thing that tells the dialplan to let the caller go. Without it
-   (the daemon died, gave up or stops) the dialplan offers the caller to a daemon again (route
+7. Finished with the caller (self-served, call-back booked, closed): set ``HOTLINE_DONE=1``.
+   After an answered last Dial the rendered dialplan needs none (``DIALSTATUS=ANSWER`` ends the
+   caller there; a transfer clears it when the caller queues again). Without either (the
+   daemon died, gave up or stops) the dialplan offers the caller to a daemon again (route
    ``resume``, ``resume_route.py``), then to its plain ``Queue()``.
 8. Whatever happens, the ACD is told once that the caller left (no agent stays reserved, no
    caller stays queued); the FastAGI session ends, the recording is catalogued, and the call's
@@ -143,7 +145,7 @@ class CallFlow:
                     await session.answer()
                 self._outputs.call_opened(call)
                 await handle(session, call)
-                if not call.state.handed_back and not _over_for_the_dialplan(session, call):
+                if not call.state.handed_back and not self._over_for_the_dialplan(session, call):
                     await session.set_variable(names.VAR_DONE, "1")  # through with the caller
             except ChannelHungUp:
                 hung_up_by = "caller"
@@ -281,7 +283,8 @@ class CallFlow:
         # stores the place in its pre-dial handler, one command fewer before the ring.
         entered = Place(entry.queue, entry.priority, since)
         offered = not call.signals.offers.empty()
-        place = entered if offered and call.state.last_leg is None and entered.travels() else None
+        talked = call.state.legs_done > 0  # the channel's DIALSTATUS may still say ANSWER
+        place = entered if offered and not talked and entered.travels() else None
         if place is None:
             await self._store_place(session, call, entered)
         wait = self._waiter.start(entry.queue, overflow=overflow)
@@ -316,9 +319,10 @@ class CallFlow:
     async def _store_place(self, session: AgiSession, call: Call, place: Place) -> None:
         """What a daemon resuming this caller needs (and the fallback Queue()'s QUEUE_PRIO)."""
         await session.set_variables(*place.pairs())
-        if call.state.last_leg is not None:
+        if call.state.legs_done > 0:
             # queued again after a conversation (a transfer): the earlier Dial's ANSWER must
-            # not tell the dialplan this caller is finished should the daemon die now
+            # not tell the dialplan this caller is finished should the daemon die now (the
+            # Transferred step has already cleared last_leg: this asks whether one took place)
             await session.set_variable(names.ASTERISK_DIALSTATUS, "")
 
     def _after_leg(self, session: AgiSession, call: Call) -> Requeue | None:
@@ -354,13 +358,17 @@ class CallFlow:
     def callers_waiting(self) -> int:
         return self._waiter.waiting
 
+    @staticmethod
+    def _over_for_the_dialplan(session: AgiSession, call: Call) -> bool:
+        """The rendered [hotline-resume] (``?answered=1``) ends this caller without
+        ``HOTLINE_DONE``: the caller hung up (``AGISTATUS=HANGUP``), or the last Dial was
+        answered (``DIALSTATUS=ANSWER``: a leg ends only after an answered Dial; a transfer
+        clears ``last_leg``, and ``_store_place`` the channel's DIALSTATUS). A dialplan of
+        one's own may test ``HOTLINE_DONE`` alone: it still gets it. One FastAGI command fewer
+        on nearly every call (issue 13)."""
+        if session.params.get(ANSWERED_KEY) != ANSWERED_VALUE:
+            return False
+        return session.hung_up or call.state.last_leg is not None
+
     async def no_callers_waiting(self) -> None:
         await self._waiter.none_waiting.wait()
-
-
-def _over_for_the_dialplan(session: AgiSession, call: Call) -> bool:
-    """[hotline-resume] already ends this caller without ``HOTLINE_DONE``: the caller hung up
-    (``AGISTATUS=HANGUP``), or the last Dial was answered (``DIALSTATUS=ANSWER``: a leg ends
-    only after an answered Dial, and queueing again clears it, ``_store_place``). One FastAGI
-    command fewer on nearly every call (issue 13)."""
-    return session.hung_up or call.state.last_leg is not None

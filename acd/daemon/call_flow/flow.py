@@ -70,7 +70,7 @@ from acd.logging import bind_call, get_logger
 from acd.settings import names
 from acd.storage.models.calls import HungUpBy
 
-ANSWERED_KEY, _, ANSWERED_VALUE = names.QUERY_ANSWERED.partition("=")
+_ANSWERED_KEY, _, _ANSWERED_VALUE = names.QUERY_ANSWERED.partition("=")
 log = get_logger(__name__)
 SESSION_END_S = 5.0  # how long Asterisk may take to close a session we ended
 
@@ -141,7 +141,7 @@ class CallFlow:
                 if language is not None:  # no round trip of its own before the first prompt
                     pairs.append((names.CHANNEL_LANGUAGE, language))
                 await session.set_variables(*pairs)
-                if session.params.get(ANSWERED_KEY) != ANSWERED_VALUE:  # a dialplan of one's own
+                if not _rendered_dialplan(session):  # a dialplan of one's own may not have
                     await session.answer()
                 self._outputs.call_opened(call)
                 await handle(session, call)
@@ -366,9 +366,15 @@ class CallFlow:
         clears ``last_leg``, and ``_store_place`` the channel's DIALSTATUS). A dialplan of
         one's own may test ``HOTLINE_DONE`` alone: it still gets it. One FastAGI command fewer
         on nearly every call (issue 13)."""
-        if session.params.get(ANSWERED_KEY) != ANSWERED_VALUE:
+        if not _rendered_dialplan(session):
             return False
         return session.hung_up or call.state.last_leg is not None
 
     async def no_callers_waiting(self) -> None:
         await self._waiter.none_waiting.wait()
+
+
+def _rendered_dialplan(session: AgiSession) -> bool:
+    """``?answered=1``: the rendered dialplan's AGI(), on a channel it answered, whose
+    [hotline-resume] ends a caller on ``DIALSTATUS=ANSWER`` (names.QUERY_ANSWERED)."""
+    return session.params.get(_ANSWERED_KEY) == _ANSWERED_VALUE

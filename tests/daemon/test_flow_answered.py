@@ -17,6 +17,7 @@ import pytest
 from acd.app.daemon import Daemon
 from acd.asterisk.aio.ami_client import AmiClient
 from acd.asterisk.ami.message import Message
+from acd.daemon.closed_calls import ClosedCall
 from acd.daemon.ivr_port import IvrOutcome
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from tests.conftest import port_open
@@ -299,6 +300,18 @@ async def test_screen_pop_reaches_the_agent_topic_before_the_phone_rings(tmp_pat
     ]
 
 
+async def the_call_over(h: Harness, daemon: Daemon) -> tuple[ClosedCall, list[str]]:
+    """The one call placed, once over, and the FastAGI commands run on its channel."""
+    await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the call over")
+    (call,) = daemon.registry.recent
+    execs = [
+        e.get("Command") or ""
+        for e in h.sim_events("AGIExecStart")
+        if e.get("Channel") == call.channel
+    ]
+    return call, execs
+
+
 @pytest.mark.asyncio
 async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk_allows(
     tmp_path: Path,
@@ -313,13 +326,7 @@ async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk
     )
     async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
         await h.place(CallerBehaviour(number="5550410", hangup_after=None))
-        await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the call over")
-        (call,) = daemon.registry.recent
-        execs = [
-            e.get("Command") or ""
-            for e in h.sim_events("AGIExecStart")
-            if e.get("Channel") == call.channel
-        ]
+        call, execs = await the_call_over(h, daemon)
         values = {
             m.get("Variable"): m.get("Value")
             for m in h.sim_events("VarSet")
@@ -384,13 +391,7 @@ async def test_a_dialplan_that_does_not_say_it_answered_gets_the_answer_from_the
     )
     async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
         await h.place(CallerBehaviour(number="5550411", hangup_after=None))
-        await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the call over")
-        (call,) = daemon.registry.recent
-        execs = [
-            e.get("Command") or ""
-            for e in h.sim_events("AGIExecStart")
-            if e.get("Channel") == call.channel
-        ]
+        call, execs = await the_call_over(h, daemon)
     assert execs[1] == "ANSWER"
     assert execs[2].startswith("EXEC Dial")
     # nor may it end a caller on DIALSTATUS=ANSWER: it is told the daemon is through

@@ -85,6 +85,22 @@ def other(agent_id: str | None) -> str:
     return "2002" if agent_id == "2001" else "2001"
 
 
+async def waiting_for_a_paused_agent(h: Harness, api: httpx.AsyncClient) -> tuple[Call, str]:
+    """An answered caller transferred to the other agent, who is paused: the caller waits for
+    them. Returns the call and that agent."""
+    call = await answered_call(h)
+    target = other(call.state.agent_id)
+    paused = await api.post(f"/agents/{target}/pause", json={}, headers=SUPERVISOR)
+    assert paused.status_code == 200
+    body = {"agent": target, "reason": "specialist"}
+    r = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
+    assert r.status_code == 200
+    await h.wait_for(lambda: bool(call.state.transfers), "the transfer taking effect")
+    waiting = await h.floor(lambda f, _now: [c.call_id for c in f.router.waiting_calls()])
+    assert waiting == [call.call_id]
+    return call, target
+
+
 @pytest.mark.asyncio
 async def test_transfer_to_a_queue_wraps_up_the_agent_and_connects_the_other_queue(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -206,16 +222,7 @@ async def test_caller_hanging_up_while_transferred_leaves_nothing_stuck(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with daemon_with_api(tmp_path, monkeypatch) as (h, api):
-        call = await answered_call(h)
-        target = other(call.state.agent_id)
-        paused = await api.post(f"/agents/{target}/pause", json={}, headers=SUPERVISOR)
-        assert paused.status_code == 200  # the named agent is paused: the caller waits for them
-        body = {"agent": target, "reason": "specialist"}
-        r = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
-        assert r.status_code == 200
-        await h.wait_for(lambda: bool(call.state.transfers), "the transfer taking effect")
-        waiting = await h.floor(lambda f, _now: [c.call_id for c in f.router.waiting_calls()])
-        assert waiting == [call.call_id]
+        call, target = await waiting_for_a_paused_agent(h, api)
         h.hang_up(call.facts.channel)
         await h.wait_for(h.quiet, "nothing left queued, engaged or open")
         assert (await h.agent_states())[target] == "paused"
@@ -265,16 +272,7 @@ async def test_a_transferred_caller_waiting_when_the_daemon_dies_is_not_let_go(
     # the caller is finished: queued again, the caller's place must clear it, or a daemon dying
     # while they wait for the second agent hangs them up.
     async with daemon_with_api(tmp_path, monkeypatch) as (h, api):
-        call = await answered_call(h)
-        target = other(call.state.agent_id)
-        paused = await api.post(f"/agents/{target}/pause", json={}, headers=SUPERVISOR)
-        assert paused.status_code == 200  # the named agent is paused: the caller waits for them
-        body = {"agent": target, "reason": "specialist"}
-        r = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
-        assert r.status_code == 200
-        await h.wait_for(lambda: bool(call.state.transfers), "the transfer taking effect")
-        waiting = await h.floor(lambda f, _now: [c.call_id for c in f.router.waiting_calls()])
-        assert waiting == [call.call_id]
+        call, _ = await waiting_for_a_paused_agent(h, api)
         await h.daemon.writer.wait_drained()
         await h.sigkill_daemon()
         await h.start_daemon(login=False)

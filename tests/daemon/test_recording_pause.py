@@ -123,7 +123,12 @@ async def test_feature_code_pauses_and_the_limit_resumes_the_recording(
             port, f"PJSIP/{agent}-000000a3", feature_code(h, "agent?action=record-pause")
         )
         assert sent[-1] == ERROR
-        await h.wait_for(lambda: bool(mutes(h, "0")), "the automatic resume")
+        # the daemon marks the call resumed once Asterisk acknowledged the unmute, a moment
+        # after the PBX applied it: wait for both (reading the first alone raced the second)
+        await h.wait_for(
+            lambda: bool(mutes(h, "0")) and not control_of(h).paused_calls(),
+            "the automatic resume",
+        )
         assert mutes(h, "0") == [(call.facts.channel, "both")]
         assert control_of(h).paused_calls() == []
         # nothing left to resume

@@ -3,7 +3,8 @@
 The dialplan is data the daemon cannot see at run time, so drift shows up only as calls that
 silently go nowhere. This catches: an AGI route the daemon does not serve, a hotline context
 that does not send the caller to [hotline-resume] after the IVR AGI, a [hotline-resume] that
-does not test HOTLINE_DONE (AGISTATUS=SUCCESS proves nothing), a missing [hotline-predial] (the
+does not test HOTLINE_DONE (AGISTATUS=SUCCESS proves nothing), an AGI URL
+that says ?answered=1 in [hotline] before any Answer(), a missing [hotline-predial] (the
 Dial's pre-dial handler that stores the caller's place and starts the recording), HOTLINE_*
 variables nobody sets, queues.conf queues that differ from queues.yaml, and any file that is not
 what ``dialplan render`` makes now.
@@ -47,13 +48,17 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
     context = ""
     ivr_seen = resumed = done_checked = records = places = False
     says_answered = answer_checked = False
+    answered_here = False  # an Answer() earlier in this context
     for number, raw in enumerate(text.splitlines(), start=1):
         line = _code(raw)
         where = f"line {number}"
         section = _SECTION.match(line.strip())
         if section:
             context = section.group(1)
+            answered_here = False
             continue
+        if "Answer(" in line:
+            answered_here = True
         for route in _AGI_URL.findall(line):
             if route not in names.ROUTES:
                 issues.append(
@@ -66,7 +71,20 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
             if context == names.CONTEXT_HOTLINE and route == names.ROUTE_IVR:
                 ivr_seen = True
         for query in _AGI_QUERY.findall(line):
-            says_answered = says_answered or names.QUERY_ANSWERED in (query or "")
+            flagged = names.QUERY_ANSWERED in (query or "")
+            says_answered = says_answered or flagged
+            if flagged and context == names.CONTEXT_HOTLINE and not answered_here:
+                # the other contexts' channels are up already: [hotline-resume] runs after
+                # [hotline]'s AGI(), [hotline-callback] once the customer answered
+                issues.append(
+                    ConfigIssue(
+                        file,
+                        where,
+                        f"AGI URL says ?{names.QUERY_ANSWERED} but no Answer() comes before it"
+                        f" in [{names.CONTEXT_HOTLINE}]: the daemon sends no ANSWER on such"
+                        " sessions, so the caller's channel would stay unanswered",
+                    )
+                )
             if not _KEY_PLACEHOLDER.search(query or ""):
                 issues.append(
                     ConfigIssue(

@@ -209,3 +209,15 @@ def test_check_extensions_flags_answered_urls_without_the_dialstatus_check() -> 
     assert issues[0].startswith("x.conf: [hotline-resume]: an AGI URL says ?answered=1 but")
     own = text.replace(check, "").replace("?answered=1&", "?")  # a dialplan of one's own
     assert check_extensions(own, "x.conf") == []
+
+
+def test_check_extensions_flags_answered_urls_in_the_entry_context_before_any_answer() -> None:
+    # ?answered=1 makes the daemon skip its ANSWER: [hotline] must have answered the caller
+    text = render_all(shipped())["extensions.conf"]
+    answer = " same => n,Answer()\n"
+    assert text.count(answer) == 1
+    issues = [str(i) for i in check_extensions(text.replace(answer, ""), "x.conf")]
+    assert len(issues) == 1
+    assert "says ?answered=1 but no Answer() comes before it in [hotline]" in issues[0]
+    own = text.replace(answer, "").replace("/ivr?answered=1&", "/ivr?")  # the daemon answers
+    assert check_extensions(own, "x.conf") == []

@@ -46,6 +46,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
+from array import array
 from collections import Counter
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -58,7 +59,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from acd.app.daemon import Daemon, RunOptions
 from acd.cli.demo.plan import DemoParams, demo_settings, sim_plan
 from acd.daemon.ivr_port import Features
-from acd.kpi import CallFacts
 from acd.settings.loader import load_settings
 from acd.settings.settings import Settings
 from acd.sim.plan import AgentBehaviour, CallerBehaviour, SimPlan
@@ -148,8 +148,10 @@ class GcProbe:
     """
 
     def __init__(self, diag: bool = False) -> None:
-        # (generation, wall seconds, CPU seconds, when it started on the wall clock)
-        self.pauses: list[tuple[int, float, float, float]] = []
+        # each collection's generation, wall and CPU seconds, when it started (perf_counter);
+        # arrays, as LagProbe's, so that the probe's own growth is not counted as the daemon's
+        self.generation = array("b")
+        self.wall_s, self.cpu_s, self.started_at = array("d"), array("d"), array("d")
         self._started = (0.0, 0.0)
         self.diag = diag
         self.full: list[tuple[int, int, float]] = []  # diag: (tracked, collected, CPU s)
@@ -173,20 +175,21 @@ class GcProbe:
             now = time.perf_counter()
             if self.diag and info["generation"] == 2:
                 self.full.append((self._tracked, info["collected"], time.thread_time() - cpu))
-            self.pauses.append(
-                (int(info["generation"]), now - wall, time.thread_time() - cpu, wall)
-            )
+            self.generation.append(int(info["generation"]))
+            self.wall_s.append(now - wall)
+            self.cpu_s.append(time.thread_time() - cpu)
+            self.started_at.append(wall)
 
     def close(self) -> dict[str, Any]:
         gc.callbacks.remove(self._on_gc)
-        full = [p for p in self.pauses if p[0] == 2]
+        full = [cpu for g, cpu in zip(self.generation, self.cpu_s, strict=True) if g == 2]
         return {
-            "gc_collections": len(self.pauses),
+            "gc_collections": len(self.generation),
             "gc_full_collections": len(full),
-            "gc_max_pause_ms": round(1000 * max((p[1] for p in self.pauses), default=0.0), 1),
-            "gc_max_pause_cpu_ms": round(1000 * max((p[2] for p in self.pauses), default=0.0), 1),
-            "gc_full_pause_cpu_ms": [round(1000 * p[2], 1) for p in full],
-            "gc_total_cpu_s": round(sum(p[2] for p in self.pauses), 3),
+            "gc_max_pause_ms": round(1000 * max(self.wall_s, default=0.0), 1),
+            "gc_max_pause_cpu_ms": round(1000 * max(self.cpu_s, default=0.0), 1),
+            "gc_full_pause_cpu_ms": [round(1000 * cpu, 1) for cpu in full],
+            "gc_total_cpu_s": round(sum(self.cpu_s), 3),
         }
 
 
@@ -194,11 +197,15 @@ class LagProbe:
     """How late a 10 ms timer fires in this event loop: the loop's responsiveness."""
 
     def __init__(self) -> None:
-        self.lags: list[float] = []
-        # (when, lateness, the process's CPU seconds over the tick: every thread of it, the
-        # storage writer's included): a late tick with little CPU was the machine (the process
-        # descheduled), not the daemon's own work
-        self.ticks: list[tuple[float, float, float]] = []
+        # Arrays of floats, not lists of tuples: the probe lives in the daemon's process, and
+        # its own growth (~170 bytes a tick as tuples, 16 as floats) would count as the
+        # daemon's in the RSS figures.
+        self.lags = array("d")
+        self.at = array("d")  # each tick's end (perf_counter)
+        # the process's CPU seconds over each tick (every thread of it, the storage writer's
+        # included): a late tick with little CPU was the machine (the process descheduled),
+        # not the daemon's own work
+        self.cpu = array("d")
         self.rss: list[float] = []  # RSS every RSS_EVERY_S of traffic: does it plateau?
         self.running = True
 
@@ -211,7 +218,8 @@ class LagProbe:
             await asyncio.sleep(LAG_TICK_S)
             now = loop.time()
             self.lags.append(max(0.0, now - due))
-            self.ticks.append((time.perf_counter(), now - due, time.process_time() - cpu))
+            self.at.append(time.perf_counter())
+            self.cpu.append(time.process_time() - cpu)
             if now >= next_rss:
                 self.rss.append(round(rss_mb(), 1))
                 next_rss = now + RSS_EVERY_S
@@ -225,7 +233,7 @@ class LagProbe:
         threads: with ``--pin`` they share one core): what the daemon's own work (and its
         collections) would cost on a core of its own; the rest of a late tick the process was
         not running (other processes on the shared core)."""
-        own = sorted(min(late, cpu) for _, late, cpu in self.ticks)
+        own = sorted(min(late, cpu) for late, cpu in zip(self.lags, self.cpu, strict=True))
         return round(1000 * own[int(0.99 * (len(own) - 1))], 2) if own else None
 
 
@@ -346,9 +354,58 @@ def memory_after_drain(daemon: Daemon) -> dict[str, Any]:
     }
 
 
-def memory_after_release(daemon: Daemon, baseline: float, ended: int) -> dict[str, Any]:
+def pymalloc() -> dict[str, int]:
+    """CPython's small-object allocator, from ``sys._debugmallocstats`` (which writes to file
+    descriptor 2): bytes in live blocks (``live``), bytes free inside its arenas
+    (``free``: free blocks in used pools, and unused pools) and its arenas (``arenas``)."""
+    with tempfile.TemporaryFile("w+") as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(out.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        figures: dict[str, int] = {"free": 0}
+        for line in out:
+            label, _, value = line.partition(" = ")
+            number = value.strip().replace(",", "")
+            if not number.isdigit():
+                continue
+            if label.startswith("# bytes in allocated blocks"):
+                figures["live"] = int(number)
+            elif label.startswith("# bytes in available blocks") or "unused pools" in label:
+                figures["free"] += int(number)
+            elif label.startswith("# arenas allocated current"):
+                figures["arenas"] = int(number)
+        return figures
+
+
+def heap_figures(before: dict[str, int], after: dict[str, int]) -> dict[str, Any]:
+    """What RSS cannot tell apart: the Python objects still alive (memory per call returned
+    when they are back at the baseline) and the space free inside the small-object
+    allocator's arenas, which it keeps while any object lives in an arena."""
+    mb = 2**20
+    growth = (after["live"] - before["live"]) / mb
+    return {
+        "python_live_mb": [round(before["live"] / mb, 1), round(after["live"] / mb, 1)],
+        "python_live_growth_mb": round(growth, 2),
+        # 5% of the baseline, as for RSS: per-agent figures the traffic fills in (the
+        # handle-time estimates), the floor's lists resized
+        "python_live_back_to_baseline": growth <= 0.05 * before["live"] / mb,
+        "pymalloc_arenas": [before["arenas"], after["arenas"]],
+        "pymalloc_free_in_arenas_mb": [round(before["free"] / mb, 1), round(after["free"] / mb, 1)],
+    }
+
+
+def memory_after_release(
+    daemon: Daemon, baseline: float, heap_baseline: dict[str, int], ended: int
+) -> dict[str, Any]:
     """RSS after what the daemon does once a minute (``Daemon.release_memory``: glibc's
-    ``malloc_trim``), and once the caches' windows are over too (an hour on).
+    ``malloc_trim``), and once the caches' windows are over too (an hour on), with the Python
+    heap's figures then (``heap_figures``).
 
     The tolerance of "back to the baseline": the finished calls the two caches keep by design
     for their window (``cached_bytes_per_call`` each) plus 5% of the baseline for CPython's
@@ -359,6 +416,7 @@ def memory_after_release(daemon: Daemon, baseline: float, ended: int) -> dict[st
     gc.collect()
     daemon.release_memory()
     after_window = rss_mb()
+    heap = pymalloc()
     cached = cache_figures(daemon).get("cached_bytes_per_call", 0) * ended / 2**20
     tolerance = cached + 0.05 * baseline
     return {
@@ -369,6 +427,7 @@ def memory_after_release(daemon: Daemon, baseline: float, ended: int) -> dict[st
         "rss_after_window_back_to_baseline": after_window - baseline <= 0.05 * baseline,
         "rss_drain_tolerance_mb": round(tolerance, 1),
         "rss_back_to_baseline": after_trim - baseline <= tolerance,
+        **heap_figures(heap_baseline, heap),
     }
 
 
@@ -381,12 +440,12 @@ async def trim_in_traffic(daemon: Daemon, after_s: float) -> float | None:
 
 def print_worst_ticks(lag: LagProbe, gcs: GcProbe, n: int = 15) -> None:
     """The latest ticks, their CPU and the collections within them (to stderr)."""
-    for at, late, cpu in sorted(lag.ticks, key=lambda t: -t[1])[:n]:
+    ticks = zip(lag.at, lag.lags, lag.cpu, strict=True)
+    pauses = list(zip(gcs.generation, gcs.wall_s, gcs.cpu_s, gcs.started_at, strict=True))
+    for at, late, cpu in sorted(ticks, key=lambda t: -t[1])[:n]:
         start = at - late - LAG_TICK_S
         inside = [
-            (g, round(w * 1000, 1), round(c * 1000, 1))
-            for g, w, c, t in gcs.pauses
-            if start <= t <= at
+            (g, round(w * 1000, 1), round(c * 1000, 1)) for g, w, c, t in pauses if start <= t <= at
         ]
         print(f"late {late * 1000:7.1f} ms cpu {cpu * 1000:7.1f} ms gc {inside}", file=sys.stderr)
 
@@ -531,10 +590,11 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         startup_drain_s = await drained_in(daemon)
         startup_spooled = daemon.writer.spilled  # the log-in burst beyond max_queue
         gc.collect()
-        rss_baseline, objects_baseline, tracked_baseline = (
+        rss_baseline, objects_baseline, tracked_baseline, heap_baseline = (
             rss_mb(),
             live_objects(),
             len(gc.get_objects()),
+            pymalloc(),
         )
         types_before = start_diagnosis(args)
         writes = count_writes(daemon)
@@ -545,7 +605,10 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         load0 = round(os.getloadavg()[0], 2)
         wall0 = time.perf_counter()
         gc.set_threshold(*gc_threshold(args.gc_threshold))
-        report, burst_starts, rss_between = await run_bursts(daemon, ours, args.bursts)
+        finished = FinishedCalls()
+        report, burst_starts, rss_between = await run_bursts(
+            daemon, ours, args.bursts, finished if args.prune_between else None
+        )
         wall = time.perf_counter() - wall0
         probe.running = False
         await asyncio.gather(lag_task, trim_task)
@@ -554,31 +617,21 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         after = resource.getrusage(resource.RUSAGE_SELF)
         if args.growth:
             print_garbage()
-        # Within the window every call of the run is there; take the figures and let go of
-        # the list, or it alone keeps the calls alive through the memory figures below.
-        finished = list(daemon.outputs.completed)
-        ended = len(finished)
-        latencies = sorted(
-            f.ring_started_at - f.queued_at
-            for f in finished
-            if f.ring_started_at is not None and f.queued_at is not None
-        )
-        calls_per_s = min(
-            routed_per_s(
-                [f for f in finished if start <= (f.queued_at or 0.0) < end],
-                report["placing_s"] / args.bursts,
-            )
-            for start, end in zip(burst_starts, [*burst_starts[1:], float("inf")], strict=True)
-        )
-        del finished
+        # Within the window every call of the run (or, --prune-between, of the last burst) is
+        # there; only two floats a call are taken, so no call is kept alive through the memory
+        # figures below.
+        finished.take(daemon)
+        ended = finished.ended
+        latencies, calls_per_s = finished.figures(burst_starts, report["placing_s"] / args.bursts)
         after_drain = memory_after_drain(daemon)
-        after_drain |= memory_after_release(daemon, rss_baseline, ended)
+        after_drain |= memory_after_release(daemon, rss_baseline, heap_baseline, ended)
+        # --prune-between: every burst measured with the caches' windows over, the last too
         after_drain |= plateau(
             rss_between,
-            after_drain["rss_after_trim_mb"],
+            after_drain["rss_after_window_mb" if args.prune_between else "rss_after_trim_mb"],
             args.bursts,
             ended,
-            after_drain.get("cached_bytes_per_call", 0),
+            0 if args.prune_between else after_drain.get("cached_bytes_per_call", 0),
         )
         print_diagnosis(args, types_before, probe, gc_probe)
         daemon.stop()
@@ -635,11 +688,40 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+class FinishedCalls:
+    """The finished calls' queue entry and ring times, taken from the KPI cache (before
+    ``--prune-between`` empties it): two floats a call, not the calls themselves."""
+
+    def __init__(self) -> None:
+        self.ended = 0
+        self.queued = array("d")
+        self.rung = array("d")
+
+    def take(self, daemon: Daemon) -> None:
+        for facts in daemon.outputs.completed:
+            self.ended += 1
+            if facts.ring_started_at is not None and facts.queued_at is not None:
+                self.queued.append(facts.queued_at)
+                self.rung.append(facts.ring_started_at)
+
+    def figures(self, burst_starts: list[float], placing_s: float) -> tuple[list[float], float]:
+        """Queue entry -> ring of every call, sorted; calls rung per second, the slowest burst's
+        (``placing_s``: one burst's placing window)."""
+        rings = list(zip(self.queued, self.rung, strict=True))
+        calls_per_s = min(
+            routed_per_s([(q, r) for q, r in rings if start <= q < end], placing_s)
+            for start, end in zip(burst_starts, [*burst_starts[1:], float("inf")], strict=True)
+        )
+        return sorted(rung - queued for queued, rung in rings), calls_per_s
+
+
 async def run_bursts(
-    daemon: Daemon, sim: Connection, bursts: int
+    daemon: Daemon, sim: Connection, bursts: int, prune_into: FinishedCalls | None
 ) -> tuple[dict[str, Any], list[float], list[float]]:
     """The traffic, ``bursts`` times: the simulator's report, each burst's start (epoch s) and
-    RSS between bursts (the previous burst's calls over, storage drained, heap trimmed)."""
+    RSS between bursts (the previous burst's calls over, storage drained, heap trimmed; with
+    ``prune_into`` also the two caches' windows over, as an hour later, their calls' times
+    taken into it first)."""
     loop = asyncio.get_running_loop()
     starts: list[float] = []
     between: list[float] = []
@@ -647,6 +729,9 @@ async def run_bursts(
         if burst:
             await loop.run_in_executor(None, sim.recv)  # "idle"
             await drained_in(daemon)
+            if prune_into is not None:
+                prune_into.take(daemon)
+                daemon.prune_caches(time.time() + 3600.0)
             gc.collect()
             daemon.release_memory()
             between.append(round(rss_mb(), 1))
@@ -660,7 +745,8 @@ def plateau(
     between: list[float], last: float, bursts: int, ended: int, cached_bytes_per_call: int
 ) -> dict[str, Any]:
     """``--bursts``: RSS after each burst's drain and trim. It plateaus when the later bursts
-    add no more than the calls they leave in the two caches (bounded by their window)."""
+    add no more than the calls they leave in the two caches (bounded by their window; none
+    when ``cached_bytes_per_call`` is 0: ``--prune-between``)."""
     if not between:
         return {}
     after_each = [*between, last]
@@ -674,8 +760,9 @@ def plateau(
     }
 
 
-def routed_per_s(finished: list[CallFacts], placing_s: float) -> float:
-    """Calls the daemon put through to a ringing agent per second of traffic.
+def routed_per_s(rings: list[tuple[float, float]], placing_s: float) -> float:
+    """Calls the daemon put through to a ringing agent per second of traffic (``rings``: each
+    call's queue entry and ring, epoch s).
 
     From the first caller's queue entry to the last ring, and never less than the placing
     window: a daemon that keeps up rings the last caller a few ms after it arrived, one that
@@ -683,12 +770,11 @@ def routed_per_s(finished: list[CallFacts], placing_s: float) -> float:
     ring is theirs, not the daemon's work, so it is not in the span (the older
     ``finished_per_wall_s`` counts it).
     """
-    rung = [f for f in finished if f.ring_started_at is not None and f.queued_at is not None]
-    if not rung:
+    if not rings:
         return 0.0
-    first = min(f.queued_at for f in rung if f.queued_at is not None)
-    last = max(f.ring_started_at for f in rung if f.ring_started_at is not None)
-    return round(len(rung) / max(last - first, placing_s), 1)
+    first = min(queued for queued, _ in rings)
+    last = max(rung for _, rung in rings)
+    return round(len(rings) / max(last - first, placing_s), 1)
 
 
 def gc_threshold(spec: str) -> tuple[int, ...]:
@@ -710,6 +796,11 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=10000)
     parser.add_argument(
         "--bursts", type=int, default=1, help="repeat the traffic, RSS after each (a plateau?)"
+    )
+    parser.add_argument(
+        "--prune-between",
+        action="store_true",
+        help="--bursts: RSS between bursts with the caches' windows over (per-call memory only)",
     )
     parser.add_argument("--pin", action="store_true", help="daemon on CPU 0, simulator on CPU 1")
     parser.add_argument(

@@ -9,7 +9,7 @@ answered legs, a transfer starts a new leg, and the outcome follows from what ha
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from acd.daemon.call_steps import (
@@ -131,6 +131,23 @@ class CallState:
         )
 
 
+_STATE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(CallState))
+
+
+def _evolve(state: CallState, **changes: Any) -> CallState:
+    """``dataclasses.replace`` for ``CallState``, several times faster: each step of every
+    call makes one (two, with the step count), on the caller's way to the agent's ring. The
+    class has no ``__post_init__`` to skip; an unknown field name raises as ``replace`` does."""
+    new = object.__new__(CallState)
+    for name in _STATE_FIELDS:
+        object.__setattr__(
+            new, name, changes.pop(name) if name in changes else getattr(state, name)
+        )
+    if changes:
+        raise TypeError(f"CallState has no field(s) {sorted(changes)}")
+    return new
+
+
 def fold(arrival: Arrival, steps: Iterable[Step]) -> CallState:
     state = CallState(arrival, name=arrival.name)
     for step in steps:
@@ -140,14 +157,14 @@ def fold(arrival: Arrival, steps: Iterable[Step]) -> CallState:
 
 def advance(state: CallState, step: Step) -> CallState:
     """The call after ``step``."""
-    s = replace(state, steps=state.steps + 1)
+    s = _evolve(state, steps=state.steps + 1)
     match step:
         case Identified():
-            return replace(
+            return _evolve(
                 s, name=step.name or s.name, vip=step.vip, preferred_agent=step.last_agent
             )
         case IvrFinished():
-            return replace(
+            return _evolve(
                 s,
                 ivr_result=step.result,
                 ivr_path=step.path,
@@ -157,9 +174,9 @@ def advance(state: CallState, step: Step) -> CallState:
                 queue=step.queue if step.result == "callback" else s.queue,
             )
         case CallbackLeg():
-            return replace(s, callback_id=step.callback_id)
+            return _evolve(s, callback_id=step.callback_id)
         case Queued():
-            return replace(
+            return _evolve(
                 s,
                 queue=step.queue,
                 priority=step.priority,
@@ -168,19 +185,19 @@ def advance(state: CallState, step: Step) -> CallState:
                 transfer_asked=None,
             )
         case Overflowed():
-            return replace(s, queue=step.to_queue) if step.to_queue is not None else s
+            return _evolve(s, queue=step.to_queue) if step.to_queue is not None else s
         case CallbackBooked():
-            return replace(s, callback_booked=True, queue=step.queue)
+            return _evolve(s, callback_booked=True, queue=step.queue)
         case Offered():
-            return replace(s, agent_id=step.agent_id, ringing_since=step.at)
+            return _evolve(s, agent_id=step.agent_id, ringing_since=step.at)
         case RingMissed():
             ring = Ring(step.agent_id, s.ringing_since or step.at, step.at, step.status)
-            return replace(s, agent_id=None, ringing_since=None, rings=(*s.rings, ring))
+            return _evolve(s, agent_id=None, ringing_since=None, rings=(*s.rings, ring))
         case Answered():
             return _answered(s, step)
         case LegEnded():
             talk = step.at - s.leg_answered_at if s.leg_answered_at is not None else 0.0
-            return replace(
+            return _evolve(
                 s,
                 legs=_leg_closed(s.legs, step.at),
                 talk_s=s.talk_s + talk,
@@ -191,15 +208,15 @@ def advance(state: CallState, step: Step) -> CallState:
                 legs_done=s.legs_done + 1,
             )
         case RecordingStarted():
-            return replace(s, recording_path=step.path)
+            return _evolve(s, recording_path=step.path)
         case RecordingNotStarted():
-            return replace(s, recording_path=None)
+            return _evolve(s, recording_path=None)
         case RecordingPaused():
-            return replace(s, recording_paused=True)
+            return _evolve(s, recording_paused=True)
         case RecordingResumed():
-            return replace(s, recording_paused=False)
+            return _evolve(s, recording_paused=False)
         case TransferAsked():
-            return replace(s, transfer_asked=step)
+            return _evolve(s, transfer_asked=step)
         case Transferred():
             entry = {
                 "from_agent": step.from_agent,
@@ -208,7 +225,7 @@ def advance(state: CallState, step: Step) -> CallState:
                 "by": step.by,
                 "at": step.at,
             }
-            return replace(
+            return _evolve(
                 s,
                 transfers=(*s.transfers, entry),
                 transfer_asked=None,
@@ -216,13 +233,13 @@ def advance(state: CallState, step: Step) -> CallState:
                 last_leg=None,  # the call goes on: the next leg decides how it ends
             )
         case SurveyDone():
-            return replace(s, survey_rating=step.rating, survey_solved=step.solved)
+            return _evolve(s, survey_rating=step.rating, survey_solved=step.solved)
         case HandedBack():
-            return replace(s, handed_back=True)
+            return _evolve(s, handed_back=True)
         case Ended():
             return _ended(s, step)
         case Catalogued():
-            return replace(s, recording_id=step.recording_id)
+            return _evolve(s, recording_id=step.recording_id)
         case Announced():
             return s
     raise TypeError(f"not a call step: {step!r}")  # pragma: no cover - the union is exhaustive
@@ -231,7 +248,7 @@ def advance(state: CallState, step: Step) -> CallState:
 def _answered(s: CallState, step: Answered) -> CallState:
     started = s.ringing_since if s.ringing_since is not None else step.at
     first = s.answered_at is None
-    return replace(
+    return _evolve(
         s,
         agent_id=step.agent_id,
         rings=(*s.rings, Ring(step.agent_id, started, step.at, "ANSWER")),
@@ -263,7 +280,7 @@ def _ended(s: CallState, step: Ended) -> CallState:
         ended_at, hung_up_by = s.last_leg
     elif s.ivr_result == "hangup":
         hung_up_by = "caller"
-    return replace(
+    return _evolve(
         s,
         talk_s=talk,
         legs=legs,

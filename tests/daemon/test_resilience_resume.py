@@ -173,15 +173,15 @@ async def test_a_bug_before_the_dial_that_would_store_the_place_still_leaves_the
     dialplan offers them to the daemon again, which queues them in their queue (not the IVR)
     and connects them."""
     caplog.set_level(logging.INFO)
-    real = conversation.screen_pop
-    failures = [RuntimeError("a bug building the screen pop")]
+    real = conversation.predial_option
+    failures = [RuntimeError("a bug building the Dial's options")]
 
-    def screen_pop_once(*args: Any, **kwargs: Any) -> Any:
+    def predial_option_once(*args: Any, **kwargs: Any) -> Any:
         if failures:
             raise failures.pop()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(conversation, "screen_pop", screen_pop_once)
+    monkeypatch.setattr(conversation, "predial_option", predial_option_once)
     settings = floor_settings(1)
     ivr = _AfterSales(settings.default_queue)
     features = Features(ivr=lambda _sessions: ivr)

@@ -94,21 +94,18 @@ class Conversation:
     ) -> bool:
         """Ring the offered agent; True when they answered (and the conversation is over).
         ``place``: the caller's place, not on the channel yet: the Dial stores it first."""
-        wall = self._clocks.wall
         agent = offer.agent_id
-        pop = screen_pop(self._settings.mqtt_prefix, agent, wall(), call.state, profile)
-        delivery = self._outputs.deliver(pop, self._settings.screen_pop_wait_s)
-        async with beside(delivery, f"screen-pop-{call.call_id}") as popped:
-            self._add(call, Offered(wall(), agent, offer.endpoint))
-            order: RecordingOrder | None = None
-            if self._recording is not None and call.state.recording_path is None:
-                # One recording per call, started by the first Dial (which holds the session
-                # for the whole talk); it records only once bridged (acd.daemon.recording).
-                order = self._recording.order(call.state, wall())
-                if order is not None:
-                    self._add(call, RecordingStarted(wall(), order.path))
-            if not await popped:
-                log.warning("screen_pop_unconfirmed", call_id=call.call_id, agent_id=agent)
+        if self._outputs.publisher is None:  # no broker: no screen pop to wait for, no task
+            order = self._offered(call, offer)
+        else:
+            pop = screen_pop(
+                self._settings.mqtt_prefix, agent, self._clocks.wall(), call.state, profile
+            )
+            delivery = self._outputs.deliver(pop, self._settings.screen_pop_wait_s)
+            async with beside(delivery, f"screen-pop-{call.call_id}") as popped:
+                order = self._offered(call, offer)
+                if not await popped:
+                    log.warning("screen_pop_unconfirmed", call_id=call.call_id, agent_id=agent)
         answer = call.signals.expect_answer()
         predial = predial_option(place, order)
         dial = asyncio.create_task(
@@ -147,6 +144,19 @@ class Conversation:
         self._acd.call_ended(call.call_id)
         self.close_leg(call, result.ended_at)
         return True
+
+    def _offered(self, call: Call, offer: Offer) -> RecordingOrder | None:
+        """The offer's steps before the Dial, and the recording the Dial starts (if any)."""
+        wall = self._clocks.wall
+        self._add(call, Offered(wall(), offer.agent_id, offer.endpoint))
+        if self._recording is None or call.state.recording_path is not None:
+            return None
+        # One recording per call, started by the first Dial (which holds the session for the
+        # whole talk); it records only once bridged (acd.daemon.recording).
+        order = self._recording.order(call.state, wall())
+        if order is not None:
+            self._add(call, RecordingStarted(wall(), order.path))
+        return order
 
     async def _converse(
         self, call: Call, dial: asyncio.Task[DialResult], answer: asyncio.Future[AnswerSeen]

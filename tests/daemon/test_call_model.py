@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from acd.daemon import call_steps
+from acd.daemon import call_state, call_steps
 from acd.daemon.call_events import ROW_AFTER, step_event, utc
 from acd.daemon.call_state import CallState, fold
 from acd.daemon.call_steps import (
@@ -374,3 +374,17 @@ def test_while_the_daemon_stops_no_agent_change_is_stored() -> None:
     assert floor.agents["alice"].state is AgentState.WRAP_UP
     stored = [c.state for c in writer.commands if isinstance(c, AppendAgentState)]
     assert stored == ["ready", "on_call"]
+
+
+def test_a_steps_copy_of_the_state_is_what_dataclasses_replace_makes() -> None:
+    # advance() copies the state with its own _evolve (faster than dataclasses.replace): every
+    # field carried over, the changed ones changed, an unknown name refused
+    state = fold(
+        Arrival("c1", "u1", "PJSIP/t-1", "5551234", "Li", 100.0),
+        [Queued(101.0, "orders", 5, None), Offered(102.0, "1001", "PJSIP/1001")],
+    )
+    changes = {"agent_id": "1002", "ringing_since": 103.0, "steps": 7}
+    assert call_state._evolve(state, **changes) == dataclasses.replace(state, **changes)
+    assert call_state._evolve(state) == state
+    with pytest.raises(TypeError, match="no_such_field"):
+        call_state._evolve(state, no_such_field=1)

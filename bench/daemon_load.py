@@ -354,15 +354,17 @@ def memory_after_drain(daemon: Daemon) -> dict[str, Any]:
     }
 
 
-def pymalloc() -> dict[str, int]:
+def pymalloc() -> dict[str, int] | None:
     """CPython's small-object allocator, from ``sys._debugmallocstats`` (which writes to file
     descriptor 2): bytes in live blocks (``live``), bytes free inside its arenas
-    (``free``: free blocks in used pools, and unused pools) and its arenas (``arenas``)."""
+    (``free``: free blocks in used pools, and unused pools) and its arenas (``arenas``).
+    None when pymalloc is not the allocator (``PYTHONMALLOC=malloc``, tracemalloc tracing:
+    nothing is printed). While it runs, what other threads write to stderr goes to its file."""
     with tempfile.TemporaryFile("w+") as out:
         sys.stderr.flush()
         saved = os.dup(2)
-        os.dup2(out.fileno(), 2)
         try:
+            os.dup2(out.fileno(), 2)
             sys._debugmallocstats()
         finally:
             os.dup2(saved, 2)
@@ -380,13 +382,16 @@ def pymalloc() -> dict[str, int]:
                 figures["free"] += int(number)
             elif label.startswith("# arenas allocated current"):
                 figures["arenas"] = int(number)
-        return figures
+        return figures if "live" in figures and "arenas" in figures else None
 
 
-def heap_figures(before: dict[str, int], after: dict[str, int]) -> dict[str, Any]:
+def heap_figures(before: dict[str, int] | None, after: dict[str, int] | None) -> dict[str, Any]:
     """What RSS cannot tell apart: the Python objects still alive (memory per call returned
     when they are back at the baseline) and the space free inside the small-object
-    allocator's arenas, which it keeps while any object lives in an arena."""
+    allocator's arenas, which it keeps while any object lives in an arena. Nothing when either
+    reading is missing (``pymalloc``)."""
+    if before is None or after is None:
+        return {}
     mb = 2**20
     growth = (after["live"] - before["live"]) / mb
     return {
@@ -401,7 +406,7 @@ def heap_figures(before: dict[str, int], after: dict[str, int]) -> dict[str, Any
 
 
 def memory_after_release(
-    daemon: Daemon, baseline: float, heap_baseline: dict[str, int], ended: int
+    daemon: Daemon, baseline: float, heap_baseline: dict[str, int] | None
 ) -> dict[str, Any]:
     """RSS after what the daemon does once a minute (``Daemon.release_memory``: glibc's
     ``malloc_trim``), and once the caches' windows are over too (an hour on), with the Python
@@ -412,12 +417,15 @@ def memory_after_release(
     partly used arenas (memory freed inside them stays resident while one object lives there)."""
     took = daemon.release_memory()
     after_trim = rss_mb()
+    # what the caches hold now (all the run's calls, or the last burst's with --prune-between),
+    # taken before their windows are made to end
+    per_call = cache_figures(daemon).get("cached_bytes_per_call", 0)
+    cached = per_call * len(daemon.outputs.completed) / 2**20
     daemon.prune_caches(time.time() + 3600.0)
     gc.collect()
     daemon.release_memory()
     after_window = rss_mb()
     heap = pymalloc()
-    cached = cache_figures(daemon).get("cached_bytes_per_call", 0) * ended / 2**20
     tolerance = cached + 0.05 * baseline
     return {
         "rss_after_trim_mb": round(after_trim, 1),
@@ -624,7 +632,7 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         ended = finished.ended
         latencies, calls_per_s = finished.figures(burst_starts, report["placing_s"] / args.bursts)
         after_drain = memory_after_drain(daemon)
-        after_drain |= memory_after_release(daemon, rss_baseline, heap_baseline, ended)
+        after_drain |= memory_after_release(daemon, rss_baseline, heap_baseline)
         # --prune-between: every burst measured with the caches' windows over, the last too
         after_drain |= plateau(
             rss_between,

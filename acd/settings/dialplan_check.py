@@ -30,6 +30,8 @@ _VARIABLE = re.compile(r"\bHOTLINE_[A-Z0-9_]+\b")
 _SECTION = re.compile(r"^\[([^\]]+)\]")
 _DONE = f"${{{names.VAR_DONE}}}"
 _ANSWERED_DIAL = f'"${{{names.ASTERISK_DIALSTATUS}}}"="ANSWER"'
+# the Answer application as a priority's application, with or without its parentheses
+_ANSWER_APP = re.compile(r",\s*answer\s*(\(|$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
             context = section.group(1)
             answered_here = False
             continue
-        if "Answer(" in line:
+        if _ANSWER_APP.search(line):
             answered_here = True
         for route in _AGI_URL.findall(line):
             if route not in names.ROUTES:
@@ -82,7 +84,8 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
                         where,
                         f"AGI URL says ?{names.QUERY_ANSWERED} but no Answer() comes before it"
                         f" in [{names.CONTEXT_HOTLINE}]: the daemon sends no ANSWER on such"
-                        " sessions, so the caller's channel would stay unanswered",
+                        " sessions, so the caller's channel would stay unanswered (unless the"
+                        f" dialplan answered it before sending it to [{names.CONTEXT_HOTLINE}])",
                     )
                 )
             if not _KEY_PLACEHOLDER.search(query or ""):

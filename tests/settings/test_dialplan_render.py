@@ -221,3 +221,6 @@ def test_check_extensions_flags_answered_urls_in_the_entry_context_before_any_an
     assert "says ?answered=1 but no Answer() comes before it in [hotline]" in issues[0]
     own = text.replace(answer, "").replace("/ivr?answered=1&", "/ivr?")  # the daemon answers
     assert check_extensions(own, "x.conf") == []
+    # Asterisk's other spellings of the same application answer the caller too
+    for spelled in (" same => n,Answer\n", " same => n,answer(500)\n"):
+        assert check_extensions(text.replace(answer, spelled), "x.conf") == [], spelled

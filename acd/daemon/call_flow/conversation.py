@@ -106,8 +106,8 @@ class Conversation:
                 order = self._offered(call, offer)
                 if not await popped:
                     log.warning("screen_pop_unconfirmed", call_id=call.call_id, agent_id=agent)
+        predial = predial_option(place, order)  # before expecting the answer: it may raise
         answer = call.signals.expect_answer()
-        predial = predial_option(place, order)
         dial = asyncio.create_task(
             self._dialler.dial(session, offer.endpoint, offer.ring_timeout_s, predial),
             name=f"dial-{call.call_id}",

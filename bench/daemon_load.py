@@ -406,20 +406,20 @@ def heap_figures(before: dict[str, int] | None, after: dict[str, int] | None) ->
 
 
 def memory_after_release(
-    daemon: Daemon, baseline: float, heap_baseline: dict[str, int] | None
+    daemon: Daemon, baseline: float, heap_baseline: dict[str, int] | None, per_call: int
 ) -> dict[str, Any]:
     """RSS after what the daemon does once a minute (``Daemon.release_memory``: glibc's
     ``malloc_trim``), and once the caches' windows are over too (an hour on), with the Python
     heap's figures then (``heap_figures``).
 
     The tolerance of "back to the baseline": the finished calls the two caches keep by design
-    for their window (``cached_bytes_per_call`` each) plus 5% of the baseline for CPython's
-    partly used arenas (memory freed inside them stays resident while one object lives there)."""
+    for their window (``per_call`` bytes each, ``cache_figures``) plus 5% of the baseline for
+    CPython's partly used arenas (memory freed inside them stays resident while one object
+    lives there)."""
     took = daemon.release_memory()
     after_trim = rss_mb()
     # what the caches hold now (all the run's calls, or the last burst's with --prune-between),
     # taken before their windows are made to end
-    per_call = cache_figures(daemon).get("cached_bytes_per_call", 0)
     cached = per_call * len(daemon.outputs.completed) / 2**20
     daemon.prune_caches(time.time() + 3600.0)
     gc.collect()
@@ -632,7 +632,9 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         ended = finished.ended
         latencies, calls_per_s = finished.figures(burst_starts, report["placing_s"] / args.bursts)
         after_drain = memory_after_drain(daemon)
-        after_drain |= memory_after_release(daemon, rss_baseline, heap_baseline)
+        after_drain |= memory_after_release(
+            daemon, rss_baseline, heap_baseline, after_drain.get("cached_bytes_per_call", 0)
+        )
         # --prune-between: every burst measured with the caches' windows over, the last too
         after_drain |= plateau(
             rss_between,

@@ -8,7 +8,7 @@ answered legs, a transfer starts a new leg, and the outcome follows from what ha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -134,19 +134,31 @@ class CallState:
 _STATE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(CallState))
 
 
-def _evolve(state: CallState, **changes: Any) -> CallState:
-    """``dataclasses.replace`` for ``CallState`` without its per-call field introspection
-    (5.5 µs against 8.4): each step of every call makes two, several on the caller's way to
-    the agent's ring. The class has no ``__post_init__`` to skip; an unknown field name raises
-    as ``replace`` does."""
-    new = object.__new__(CallState)
-    for name in _STATE_FIELDS:
-        object.__setattr__(
-            new, name, changes.pop(name) if name in changes else getattr(state, name)
+def _copier(names: tuple[str, ...]) -> Callable[[CallState, dict[str, Any]], CallState]:
+    """``dataclasses.replace`` for ``CallState``, written out field by field once at import
+    (as ``dataclasses`` writes ``__init__``): 3.2 µs a copy against 6.5 for a loop over the
+    fields and 8.4 for ``replace``, which also looks the fields up at every call. Every step of
+    every call makes one, five on the caller's way to the agent's ring. The class has no
+    ``__post_init__`` to skip; ``changes`` is consumed, and a name left over is an error."""
+    lines = ["def copy(state, changes):", "    new = new_state(CallState)"]
+    setters: dict[str, object] = {}
+    for index, name in enumerate(names):
+        setters[f"set_{index}"] = getattr(CallState, name).__set__  # the slot's descriptor
+        lines.append(
+            f"    set_{index}(new, changes.pop({name!r}) if {name!r} in changes else state.{name})"
         )
-    if changes:
-        raise TypeError(f"CallState has no field(s) {sorted(changes)}")
-    return new
+    lines += [
+        "    if changes:",
+        "        raise TypeError(f'CallState has no field(s) {sorted(changes)}')",
+        "    return new",
+    ]
+    scope: dict[str, Any] = {"new_state": object.__new__, "CallState": CallState, **setters}
+    exec("\n".join(lines), scope)  # our own field names, fixed at import
+    copy: Callable[[CallState, dict[str, Any]], CallState] = scope["copy"]
+    return copy
+
+
+_copy = _copier(_STATE_FIELDS)
 
 
 def fold(arrival: Arrival, steps: Iterable[Step]) -> CallState:
@@ -157,67 +169,72 @@ def fold(arrival: Arrival, steps: Iterable[Step]) -> CallState:
 
 
 def advance(state: CallState, step: Step) -> CallState:
-    """The call after ``step``."""
-    s = _evolve(state, steps=state.steps + 1)
+    """The call after ``step``: one copy of the state, with the step counted."""
+    changes = _changes(state, step)
+    changes["steps"] = state.steps + 1
+    return _copy(state, changes)
+
+
+def _changes(s: CallState, step: Step) -> dict[str, Any]:
+    """The fields ``step`` changes (the step count aside)."""
     match step:
         case Identified():
-            return _evolve(
-                s, name=step.name or s.name, vip=step.vip, preferred_agent=step.last_agent
-            )
+            return {
+                "name": step.name or s.name,
+                "vip": step.vip,
+                "preferred_agent": step.last_agent,
+            }
         case IvrFinished():
-            return _evolve(
-                s,
-                ivr_result=step.result,
-                ivr_path=step.path,
-                reason=step.reason,
-                order_number=step.order_number,
-                language=step.language,
-                queue=step.queue if step.result == "callback" else s.queue,
-            )
+            return {
+                "ivr_result": step.result,
+                "ivr_path": step.path,
+                "reason": step.reason,
+                "order_number": step.order_number,
+                "language": step.language,
+                "queue": step.queue if step.result == "callback" else s.queue,
+            }
         case CallbackLeg():
-            return _evolve(s, callback_id=step.callback_id)
+            return {"callback_id": step.callback_id}
         case Queued():
-            return _evolve(
-                s,
-                queue=step.queue,
-                priority=step.priority,
-                queued_at=s.queued_at if s.queued_at is not None else step.at,
-                agent_id=None,
-                transfer_asked=None,
-            )
+            return {
+                "queue": step.queue,
+                "priority": step.priority,
+                "queued_at": s.queued_at if s.queued_at is not None else step.at,
+                "agent_id": None,
+                "transfer_asked": None,
+            }
         case Overflowed():
-            return _evolve(s, queue=step.to_queue) if step.to_queue is not None else s
+            return {} if step.to_queue is None else {"queue": step.to_queue}
         case CallbackBooked():
-            return _evolve(s, callback_booked=True, queue=step.queue)
+            return {"callback_booked": True, "queue": step.queue}
         case Offered():
-            return _evolve(s, agent_id=step.agent_id, ringing_since=step.at)
+            return {"agent_id": step.agent_id, "ringing_since": step.at}
         case RingMissed():
             ring = Ring(step.agent_id, s.ringing_since or step.at, step.at, step.status)
-            return _evolve(s, agent_id=None, ringing_since=None, rings=(*s.rings, ring))
+            return {"agent_id": None, "ringing_since": None, "rings": (*s.rings, ring)}
         case Answered():
             return _answered(s, step)
         case LegEnded():
             talk = step.at - s.leg_answered_at if s.leg_answered_at is not None else 0.0
-            return _evolve(
-                s,
-                legs=_leg_closed(s.legs, step.at),
-                talk_s=s.talk_s + talk,
-                leg_answered_at=None,
-                agent_channel=None,
-                recording_paused=False,
-                last_leg=(step.at, step.hung_up_by),
-                legs_done=s.legs_done + 1,
-            )
+            return {
+                "legs": _leg_closed(s.legs, step.at),
+                "talk_s": s.talk_s + talk,
+                "leg_answered_at": None,
+                "agent_channel": None,
+                "recording_paused": False,
+                "last_leg": (step.at, step.hung_up_by),
+                "legs_done": s.legs_done + 1,
+            }
         case RecordingStarted():
-            return _evolve(s, recording_path=step.path)
+            return {"recording_path": step.path}
         case RecordingNotStarted():
-            return _evolve(s, recording_path=None)
+            return {"recording_path": None}
         case RecordingPaused():
-            return _evolve(s, recording_paused=True)
+            return {"recording_paused": True}
         case RecordingResumed():
-            return _evolve(s, recording_paused=False)
+            return {"recording_paused": False}
         case TransferAsked():
-            return _evolve(s, transfer_asked=step)
+            return {"transfer_asked": step}
         case Transferred():
             entry = {
                 "from_agent": step.from_agent,
@@ -226,40 +243,38 @@ def advance(state: CallState, step: Step) -> CallState:
                 "by": step.by,
                 "at": step.at,
             }
-            return _evolve(
-                s,
-                transfers=(*s.transfers, entry),
-                transfer_asked=None,
-                agent_id=None,
-                last_leg=None,  # the call goes on: the next leg decides how it ends
-            )
+            return {
+                "transfers": (*s.transfers, entry),
+                "transfer_asked": None,
+                "agent_id": None,
+                "last_leg": None,  # the call goes on: the next leg decides how it ends
+            }
         case SurveyDone():
-            return _evolve(s, survey_rating=step.rating, survey_solved=step.solved)
+            return {"survey_rating": step.rating, "survey_solved": step.solved}
         case HandedBack():
-            return _evolve(s, handed_back=True)
+            return {"handed_back": True}
         case Ended():
             return _ended(s, step)
         case Catalogued():
-            return _evolve(s, recording_id=step.recording_id)
+            return {"recording_id": step.recording_id}
         case Announced():
-            return s
+            return {}
     raise TypeError(f"not a call step: {step!r}")  # pragma: no cover - the union is exhaustive
 
 
-def _answered(s: CallState, step: Answered) -> CallState:
+def _answered(s: CallState, step: Answered) -> dict[str, Any]:
     started = s.ringing_since if s.ringing_since is not None else step.at
     first = s.answered_at is None
-    return _evolve(
-        s,
-        agent_id=step.agent_id,
-        rings=(*s.rings, Ring(step.agent_id, started, step.at, "ANSWER")),
-        ringing_since=None,
-        answered_at=step.at if first else s.answered_at,
-        ring_started_at=started if first else s.ring_started_at,
-        leg_answered_at=step.at,
-        agent_channel=step.agent_channel,
-        legs=(*_leg_closed(s.legs, step.at), Leg(step.agent_id, s.queue, step.at)),
-    )
+    return {
+        "agent_id": step.agent_id,
+        "rings": (*s.rings, Ring(step.agent_id, started, step.at, "ANSWER")),
+        "ringing_since": None,
+        "answered_at": step.at if first else s.answered_at,
+        "ring_started_at": started if first else s.ring_started_at,
+        "leg_answered_at": step.at,
+        "agent_channel": step.agent_channel,
+        "legs": (*_leg_closed(s.legs, step.at), Leg(step.agent_id, s.queue, step.at)),
+    }
 
 
 def _leg_closed(legs: tuple[Leg, ...], at: float) -> tuple[Leg, ...]:
@@ -269,7 +284,7 @@ def _leg_closed(legs: tuple[Leg, ...], at: float) -> tuple[Leg, ...]:
     return legs
 
 
-def _ended(s: CallState, step: Ended) -> CallState:
+def _ended(s: CallState, step: Ended) -> dict[str, Any]:
     talk = s.talk_s
     legs = s.legs
     if s.leg_answered_at is not None:  # lost mid-conversation: talk runs to the end
@@ -281,17 +296,16 @@ def _ended(s: CallState, step: Ended) -> CallState:
         ended_at, hung_up_by = s.last_leg
     elif s.ivr_result == "hangup":
         hung_up_by = "caller"
-    return _evolve(
-        s,
-        talk_s=talk,
-        legs=legs,
-        leg_answered_at=None,
-        agent_channel=None,
-        ringing_since=None,
-        ended_at=ended_at,
-        hung_up_by=hung_up_by,
-        outcome=outcome(s, step.failed),
-    )
+    return {
+        "talk_s": talk,
+        "legs": legs,
+        "leg_answered_at": None,
+        "agent_channel": None,
+        "ringing_since": None,
+        "ended_at": ended_at,
+        "hung_up_by": hung_up_by,
+        "outcome": outcome(s, step.failed),
+    }
 
 
 def outcome(s: CallState, failed: bool) -> Outcome:

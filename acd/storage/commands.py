@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Final
 
+from acd.storage.json_values import refuse
 from acd.storage.timeline import TimelineFormatError, TimelineStep, decode_timeline
 
 _DT_TAG: Final = "$dt"  # JSON has no datetime: {"$dt": "2026-01-01T00:00:00+00:00"}
@@ -243,49 +244,12 @@ def _from_json(obj: dict[str, Any]) -> object:
 
 def check_spoolable(command: WriteCommand) -> None:
     """ValueError unless ``encode_command`` can write the command and read it back: aware
-    datetimes, JSON values. A walk over the values, several times cheaper than encoding
-    (it runs at every submit; the spool is written only in an outage)."""
+    datetimes, JSON values. A walk over the values, several times cheaper than encoding (it
+    runs at every submit; the spool is written only in an outage). A timeline's steps checked
+    themselves when made (``TimelineStep``): a call's row carries its whole timeline at each
+    write, and each step is walked once instead of at every write."""
     for name in _FIELD_NAMES[type(command)]:
-        fault = _fault(getattr(command, name))
-        if fault is not None:
-            path, before, after = fault
-            raise ValueError(f"{before} ({name}{path}){after}")
-
-
-_SCALARS: Final = (str, int, float, bool, type(None))
-
-
-def _fault(value: object) -> tuple[str, str, str] | None:
-    """None if ``value`` can be spooled; else where in it the first bad value is (``.a[2].b``)
-    and what is wrong, the words before and after that place. The path is built only on the
-    way back from a fault: this runs at every submit, over the call's whole timeline."""
-    if isinstance(value, _SCALARS):
-        return None
-    if isinstance(value, datetime):
-        if value.tzinfo is not None and value.utcoffset() is not None:
-            return None
-        return "", f"naive datetime {value!r} in a write command", ""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, _SCALARS):
-                return "", f"cannot spool a {type(key).__name__} key", ""
-            fault = _fault(item)
-            if fault is not None:
-                return f".{key}{fault[0]}", fault[1], fault[2]
-        return None
-    if isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            fault = _fault(item)
-            if fault is not None:
-                return f"[{index}]{fault[0]}", fault[1], fault[2]
-        return None
-    if isinstance(value, TimelineStep):
-        for name in _STEP_FIELDS:
-            fault = _fault(getattr(value, name))
-            if fault is not None:
-                return f".{name}{fault[0]}", fault[1], fault[2]
-        return None
-    return "", f"cannot spool a {type(value).__name__}", f": {value!r}"
+        refuse(getattr(command, name), name, trusted=(TimelineStep,))
 
 
 def encode_command(command: WriteCommand) -> str:

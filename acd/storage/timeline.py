@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from acd.storage.json_values import refuse
+
 
 class TimelineFormatError(ValueError):
     """A stored or submitted timeline that is not a list of steps."""
@@ -23,19 +25,29 @@ class TimelineFormatError(ValueError):
 
 @dataclass(frozen=True, kw_only=True)
 class TimelineStep:
+    """One entry; refused when made unless the spool can carry it (an aware ``at``, JSON
+    ``data``), so a command carrying steps need not walk them again (``check_spoolable``).
+    ``data`` is not copied: whoever makes a step does not change its mapping afterwards."""
+
     seq: int
     at: datetime
     kind: str
     agent_id: str | None = None
     data: Mapping[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None or self.at.utcoffset() is None:
+            raise ValueError(f"naive datetime {self.at!r} in timeline step {self.seq}")
+        refuse(self.data, f"timeline step {self.seq} data")
+
 
 def check_timeline(steps: Sequence[TimelineStep]) -> None:
-    """Refuse a timeline no reader could order: naive times, or ``seq`` not increasing."""
+    """Refuse a timeline no reader could order: ``seq`` not increasing (a step's own time is
+    aware already: ``TimelineStep``)."""
     previous = None
     for step in steps:
-        if step.at.tzinfo is None or step.at.utcoffset() is None:
-            raise ValueError(f"naive datetime {step.at!r} in timeline step {step.seq}")
+        if not isinstance(step, TimelineStep):
+            raise TimelineFormatError(f"a timeline holds steps, not {step!r}")
         if previous is not None and step.seq <= previous:
             raise ValueError(f"timeline seq must increase: {step.seq} after {previous}")
         previous = step.seq

@@ -377,14 +377,71 @@ def test_while_the_daemon_stops_no_agent_change_is_stored() -> None:
 
 
 def test_a_steps_copy_of_the_state_is_what_dataclasses_replace_makes() -> None:
-    # advance() copies the state with its own _evolve (faster than dataclasses.replace): every
+    # advance() copies the state with its own _copy (faster than dataclasses.replace): every
     # field carried over, the changed ones changed, an unknown name refused
     state = fold(
         Arrival("c1", "u1", "PJSIP/t-1", "5551234", "Li", 100.0),
         [Queued(101.0, "orders", 5, None), Offered(102.0, "1001", "PJSIP/1001")],
     )
     changes = {"agent_id": "1002", "ringing_since": 103.0, "steps": 7}
-    assert call_state._evolve(state, **changes) == dataclasses.replace(state, **changes)
-    assert call_state._evolve(state) == state
+    assert call_state._copy(state, dict(changes)) == dataclasses.replace(state, **changes)
+    assert call_state._copy(state, {}) == state
     with pytest.raises(TypeError, match="no_such_field"):
-        call_state._evolve(state, no_such_field=1)
+        call_state._copy(state, {"no_such_field": 1})
+
+
+def _every_kind_of_step() -> list[tuple[Step, dict[str, Any]]]:
+    """One step of each kind, in an order a call could take, with the fields it sets."""
+    s = call_steps
+    ask = s.TransferAsked(9.0, "queue:complaints", "angry", "1001")
+    return [
+        (s.Identified(1.0, "Li Wei", True, "1002"), {"name": "Li Wei", "vip": True}),
+        (
+            s.IvrFinished(2.0, "queue", "orders", (), reason="order", order_number="A1"),
+            {"ivr_result": "queue", "reason": "order", "order_number": "A1", "queue": None},
+        ),
+        (s.CallbackLeg(2.5, "cb1", "c0", 1), {"callback_id": "cb1"}),
+        (s.Queued(3.0, "orders", 7), {"queue": "orders", "priority": 7, "queued_at": 3.0}),
+        (s.Announced(3.5, 2, 1), {}),
+        (s.Overflowed(4.0, "overflow_queue", to_queue="sales"), {"queue": "sales"}),
+        (s.Offered(5.0, "1001", "PJSIP/1001"), {"agent_id": "1001", "ringing_since": 5.0}),
+        (s.RingMissed(6.0, "1001", "NOANSWER", False), {"agent_id": None, "ringing_since": None}),
+        (s.Offered(6.5, "1002", "PJSIP/1002"), {"agent_id": "1002"}),
+        (s.RecordingStarted(6.6, "/rec/c1.wav"), {"recording_path": "/rec/c1.wav"}),
+        (
+            s.Answered(7.0, "1002", "PJSIP/1002-1"),
+            {"answered_at": 7.0, "ring_started_at": 6.5, "agent_channel": "PJSIP/1002-1"},
+        ),
+        (s.RecordingPaused(8.0, "card", "1002", 20.0), {"recording_paused": True}),
+        (s.RecordingResumed(8.5, False, "1002", 0.5), {"recording_paused": False}),
+        (ask, {"transfer_asked": ask}),
+        (s.LegEnded(10.0, "agent"), {"talk_s": 3.0, "legs_done": 1, "last_leg": (10.0, "agent")}),
+        (s.Transferred(10.1, "1002", "queue:complaints", "angry", "1001"), {"last_leg": None}),
+        (s.SurveyDone(11.0, 4, True), {"survey_rating": 4, "survey_solved": True}),
+        (s.CallbackBooked(11.5, "cb2", "sales", 99.0, 3), {"callback_booked": True}),
+        (s.HandedBack(12.0), {"handed_back": True}),
+        (s.RecordingNotStarted(12.5), {"recording_path": None}),
+        (s.Ended(13.0, "caller"), {"ended_at": 13.0, "outcome": "callback"}),
+        (s.Catalogued(14.0, "r1"), {"recording_id": "r1"}),
+    ]
+
+
+def test_every_kind_of_step_sets_its_fields_in_one_copy() -> None:
+    # advance() builds each step's changes and copies the state once: each kind of step sets
+    # what it means, counts itself, and leaves every other field as it was
+    steps = _every_kind_of_step()
+    kinds = {type(step) for step, _ in steps}
+    assert kinds == set(typing.get_args(Step))  # a new kind of step gets a line here
+    state = CallState(Arrival("c1", "u1", "PJSIP/t-1", "5551234", None, 0.5), name=None)
+    for step, expected in steps:
+        after = call_state.advance(state, step)
+        assert after.steps == state.steps + 1
+        for name, value in expected.items():
+            assert getattr(after, name) == value, (type(step).__name__, name)
+        changed = {
+            f.name
+            for f in dataclasses.fields(CallState)
+            if getattr(after, f.name) != getattr(state, f.name)
+        }
+        assert changed - {"steps"} <= set(call_state._changes(state, step)), type(step).__name__
+        state = after

@@ -149,9 +149,21 @@ def test_naive_datetime_is_refused_before_it_reaches_the_spool() -> None:
     naive = AppendAudit(idempotency_key="k", who="w", role="r", action="a", at=datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="naive"):
         encode_command(naive)
-    step = TimelineStep(seq=1, at=datetime(2026, 1, 1), kind="arrived")
-    with pytest.raises(ValueError, match="naive"):
-        encode_command(UpsertCall(idempotency_key="k", call_id="c", timeline=(step,)))
+    with pytest.raises(ValueError, match="naive"):  # a timeline's step refuses it when made
+        TimelineStep(seq=1, at=datetime(2026, 1, 1), kind="arrived")
+
+
+def test_a_timeline_step_refuses_data_the_spool_cannot_carry_when_made() -> None:
+    # a step checks itself once: the submit check then takes a call's timeline as it is
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match=re.escape("(timeline step 3 data.legs[1])")):
+        TimelineStep(seq=3, at=at, kind="answered", data={"legs": ["a", object()]})
+    with pytest.raises(ValueError, match=re.escape("naive datetime")):
+        TimelineStep(seq=3, at=at, kind="answered", data={"due": datetime(2026, 1, 1)})
+    step = TimelineStep(seq=3, at=at, kind="answered", data={"due": at, "legs": ["a"]})
+    command = UpsertCall(idempotency_key="k", call_id="c", timeline=(step,))
+    check_spoolable(command)
+    assert decode_command(encode_command(command)) == command
 
 
 def test_a_timeline_that_is_not_a_list_of_steps_is_a_format_error() -> None:

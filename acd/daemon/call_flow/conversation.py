@@ -113,6 +113,10 @@ class Conversation:
             name=f"dial-{call.call_id}",
         )
         try:
+            # Let the Dial's task write its command (its first step) before this one sets up
+            # the waits (a task for the call's requests, asyncio.wait): they cost the caller
+            # ~30 µs of the way to the ring when they go first.
+            await asyncio.sleep(0)
             result = await self._converse(call, dial, answer)
         finally:
             call.signals.stop_expecting_answer()

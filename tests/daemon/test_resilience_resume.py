@@ -11,6 +11,7 @@ to the standby, which queues them with their priority and place, and connects th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from datetime import datetime
@@ -111,15 +112,32 @@ async def test_callers_waiting_at_a_killed_daemon_are_resumed_by_the_standby(
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("stalled", [False, True], ids=["ringing", "dial-written-no-waits-yet"])
 async def test_a_caller_whose_place_went_with_the_dial_is_resumed_in_their_queue(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    stalled: bool,
 ) -> None:
     """An agent was free, so the Dial stored the caller's place in its pre-dial handler (no
     ``EXEC MSet`` before it). The daemon is SIGKILLed while that Dial rings and restarted; the
     phone never answers: the caller comes back through ``[hotline-resume]`` with their queue,
     priority and place on the channel, and the restarted daemon queues them there (not the
-    IVR again), continuing the same row."""
+    IVR again), continuing the same row. ``stalled``: the call's task is held where the Dial's
+    command is written and the waits for the answer are not set up yet (the ring yields to the
+    Dial's task first), and the kill comes there."""
     caplog.set_level(logging.INFO)
+    held: list[bool] = []
+    if stalled:
+        original = conversation.Conversation._converse
+
+        async def hold_then_converse(self: Any, call: Any, dial: Any, answer: Any) -> Any:
+            if not held:  # the first daemon's only call: held until the kill
+                held.append(True)
+                await asyncio.Event().wait()
+            return await original(self, call, dial, answer)
+
+        monkeypatch.setattr(conversation.Conversation, "_converse", hold_then_converse)
     settings = floor_settings(1, ring_timeout_s=3.0)
     ivr = _AfterSales(settings.default_queue)
     features = Features(ivr=lambda _sessions: ivr)
@@ -134,6 +152,7 @@ async def test_a_caller_whose_place_went_with_the_dial_is_resumed_in_their_queue
         await h.place(CallerBehaviour(number="5550920", hangup_after=None))
         await h.wait_for(lambda: bool(h.sim_events("DialBegin")), "the agent's phone ringing")
         await h.wait_for(lambda: bool(h.rows("SELECT id FROM calls")), "the call's row")
+        assert held == ([True] if stalled else [])  # killed where the waits are not set up
         await h.sigkill_daemon()
         place = {
             m.get("Variable"): (m.get("Value"), m.get("Context"))

@@ -27,7 +27,7 @@ def fault(value: object, trusted: tuple[type, ...] = ()) -> tuple[str, str, str]
     if isinstance(value, datetime):
         if value.tzinfo is not None and value.utcoffset() is not None:
             return None
-        return "", f"naive datetime {value!r} in a write command", ""
+        return "", f"naive datetime {value!r}", ""
     if isinstance(value, (dict, Mapping)):  # dict first: the ABC's own check is slow
         for key, item in value.items():
             if type(key) not in _PLAIN and not isinstance(key, SCALARS):

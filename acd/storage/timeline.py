@@ -25,9 +25,11 @@ class TimelineFormatError(ValueError):
 
 @dataclass(frozen=True, kw_only=True)
 class TimelineStep:
-    """One entry; refused when made unless the spool can carry it (an aware ``at``, JSON
-    ``data``), so a command carrying steps need not walk them again (``check_spoolable``).
-    ``data`` is not copied: whoever makes a step does not change its mapping afterwards."""
+    """One entry; refused when made unless the spool can carry it (an int ``seq``, str
+    ``kind``, str or None ``agent_id``, an aware ``at``, JSON ``data``), so a command carrying
+    steps need not walk them again (``check_spoolable``). ``data`` is kept as a copy of the
+    mapping given: the maker changing its dict afterwards does not reach the step (values
+    nested inside are shared; nothing changes a step's data once made)."""
 
     seq: int
     at: datetime
@@ -36,9 +38,15 @@ class TimelineStep:
     data: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        if self.at.tzinfo is None or self.at.utcoffset() is None:
+        if type(self.seq) is not int or not isinstance(self.kind, str):
+            raise ValueError(f"timeline step seq {self.seq!r} kind {self.kind!r}: int and str")
+        if self.agent_id is not None and not isinstance(self.agent_id, str):
+            raise ValueError(f"timeline step {self.seq} agent_id {self.agent_id!r}: str or None")
+        if not isinstance(self.at, datetime) or self.at.utcoffset() is None:
             raise ValueError(f"naive datetime {self.at!r} in timeline step {self.seq}")
-        refuse(self.data, f"timeline step {self.seq} data")
+        if self.data is not None:
+            object.__setattr__(self, "data", dict(self.data))  # frozen: the copy set once here
+            refuse(self.data, f"timeline step {self.seq} data")
 
 
 def check_timeline(steps: Sequence[TimelineStep]) -> None:

@@ -10,13 +10,17 @@ import json
 import uuid
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any
 
 import aiomqtt
 import pytest
 
 from acd.app.daemon import Daemon
+from acd.asterisk.agi.replies import AgiReply
+from acd.asterisk.aio.agi_session import AgiSession
 from acd.asterisk.aio.ami_client import AmiClient
 from acd.asterisk.ami.message import Message
+from acd.daemon.call_flow import conversation
 from acd.daemon.closed_calls import ClosedCall
 from acd.daemon.ivr_port import IvrOutcome
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
@@ -378,6 +382,34 @@ async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk
     assert values["MIXMONITOR_FILENAME"] == call.recording_path
     assert call.outcome == "answered"
     assert call.talked == (settings.agents[0].id,)
+
+
+@pytest.mark.asyncio
+async def test_the_dial_is_written_before_the_call_sets_up_its_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ring yields once to the Dial's task, so the agent's phone is asked for before the
+    call's task builds what it waits on during the conversation (a task for its requests,
+    ``asyncio.wait``): ~30 µs of the caller's way to the ring (docs/offer-delivery.md)."""
+    written: list[str] = []
+    dial_written_at_waits: list[bool] = []
+    exchange = AgiSession._exchange
+    converse = conversation.Conversation._converse
+
+    async def recording_exchange(self: AgiSession, line: str) -> AgiReply:
+        written.append(line)
+        return await exchange(self, line)
+
+    async def noting_converse(self: Any, call: Any, dial: Any, answer: Any) -> Any:
+        dial_written_at_waits.append(any(line.startswith("EXEC Dial") for line in written))
+        return await converse(self, call, dial, answer)
+
+    monkeypatch.setattr(AgiSession, "_exchange", recording_exchange)
+    monkeypatch.setattr(conversation.Conversation, "_converse", noting_converse)
+    async with floor_harness(tmp_path, agents=1, behaviour=FAST_AGENT) as h:
+        await h.place(CallerBehaviour(number="5550411", hangup_after=None))
+        await h.wait_for(lambda: bool(dial_written_at_waits), "the ring's waits")
+    assert dial_written_at_waits == [True]
 
 
 @pytest.mark.asyncio

@@ -160,7 +160,15 @@ def test_a_timeline_step_refuses_data_the_spool_cannot_carry_when_made() -> None
         TimelineStep(seq=3, at=at, kind="answered", data={"legs": ["a", object()]})
     with pytest.raises(ValueError, match=re.escape("naive datetime")):
         TimelineStep(seq=3, at=at, kind="answered", data={"due": datetime(2026, 1, 1)})
-    step = TimelineStep(seq=3, at=at, kind="answered", data={"due": at, "legs": ["a"]})
+    with pytest.raises(ValueError, match="int and str"):
+        TimelineStep(seq="3", at=at, kind="answered")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="int and str"):
+        TimelineStep(seq=3, at=at, kind=object())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="agent_id"):
+        TimelineStep(seq=3, at=at, kind="answered", agent_id=7)  # type: ignore[arg-type]
+    given = {"due": at, "legs": ["a"]}
+    step = TimelineStep(seq=3, at=at, kind="answered", data=given)
+    given["later"] = object()  # the maker's dict changed afterwards: not the step's
     command = UpsertCall(idempotency_key="k", call_id="c", timeline=(step,))
     check_spoolable(command)
     assert decode_command(encode_command(command)) == command

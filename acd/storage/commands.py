@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from acd.storage.json_values import refuse
-from acd.storage.timeline import TimelineFormatError, TimelineStep, decode_timeline
+from acd.storage.timeline import TimelineStep, decode_timeline
 
 _DT_TAG: Final = "$dt"  # JSON has no datetime: {"$dt": "2026-01-01T00:00:00+00:00"}
 
@@ -276,7 +276,10 @@ def decode_command(line: str) -> WriteCommand:
         raise SpoolFormatError(f"unknown fields {sorted(body.keys() - names)} for {cls.__name__}")
     try:
         if cls is UpsertCall and body.get("timeline") is not None:
-            body["timeline"] = tuple(decode_timeline(body["timeline"]))
+            steps = tuple(decode_timeline(body["timeline"]))
+            for step in steps:  # read back unchecked, and a "$dt" tag here may hold anything
+                refuse(step.data, f"timeline step {step.seq} data")
+            body["timeline"] = steps
         return cls(**body)
-    except (TypeError, TimelineFormatError) as exc:
+    except (TypeError, ValueError) as exc:  # TimelineFormatError is a ValueError
         raise SpoolFormatError(f"bad {cls.__name__}: {exc}") from exc

@@ -96,14 +96,33 @@ def _decode_step(raw: object) -> TimelineStep:
         if data is not None and not isinstance(data, dict):
             raise TimelineFormatError(f"step data must be an object: {data!r}")
         agent_id = raw.get("agent_id")
-        return TimelineStep(
-            seq=int(raw["seq"]),
-            at=when if when.tzinfo is not None else when.replace(tzinfo=UTC),
-            kind=str(raw["kind"]),
-            agent_id=None if agent_id is None else str(agent_id),
-            data=data,
+        return _read_back(
+            int(raw["seq"]),
+            when if when.tzinfo is not None else when.replace(tzinfo=UTC),
+            str(raw["kind"]),
+            None if agent_id is None else str(agent_id),
+            data,
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, TimelineFormatError):
             raise
         raise TimelineFormatError(f"bad timeline step {raw!r}: {exc}") from exc
+
+
+def _read_back(
+    seq: int, at: datetime, kind: str, agent_id: str | None, data: dict[str, Any] | None
+) -> TimelineStep:
+    """A step read back from JSON (a stored timeline, a spooled command), its fields made the
+    right types by ``_decode_step``: not checked again (``TimelineStep.__post_init__``), whose
+    copy and walk of ``data`` cannot fail on what JSON gave, and reports decode every call's
+    timeline."""
+    step = object.__new__(TimelineStep)
+    for name, value in (
+        ("seq", seq),
+        ("at", at),
+        ("kind", kind),
+        ("agent_id", agent_id),
+        ("data", data),
+    ):
+        object.__setattr__(step, name, value)
+    return step

@@ -174,6 +174,17 @@ def test_a_timeline_step_refuses_data_the_spool_cannot_carry_when_made() -> None
     assert decode_command(encode_command(command)) == command
 
 
+def test_a_spooled_timeline_step_with_data_the_spool_cannot_carry_is_a_format_error() -> None:
+    # steps read back from JSON are not walked again (reports decode many), but a spool line
+    # can be anything: a naive "$dt" in a step's data is refused there
+    line = encode_command(SAMPLES[1])
+    naive = '{"$dt":"2026-01-01T00:00:00"}'
+    bad = line.replace('"data":null,"kind":"arrived"', f'"data":{{"due":{naive}}},"kind":"arrived"')
+    assert bad != line
+    with pytest.raises(SpoolFormatError, match="naive datetime"):
+        decode_command(bad)
+
+
 def test_a_timeline_that_is_not_a_list_of_steps_is_a_format_error() -> None:
     line = encode_command(SAMPLES[1]).replace('"timeline":[', '"timeline":[7,')
     with pytest.raises(SpoolFormatError, match="timeline step"):

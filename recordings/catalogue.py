@@ -59,7 +59,7 @@ def recording_path(
         raise ValueError("started_at must be timezone-aware")
     day = started_at.astimezone(UTC)
     name = layout.format(
-        date=f"{day:%Y}/{day:%m}/{day:%d}",
+        date=f"{day.year:04d}/{day.month:02d}/{day.day:02d}",
         queue=_path_part(queue or NO_QUEUE, "queue"),
         call_id=_path_part(call_id, "call id"),
     )
@@ -80,18 +80,28 @@ def mixmonitor_options(path: Path, *, dual_channel: bool) -> str:
     """
     options = "b"
     if dual_channel:
-        legs = dual_channel_paths(path)
-        options += f"r({legs[0]})t({legs[1]})"
+        read, write = _leg_names(str(path))
+        options += f"r({read})t({write})"
     return options
 
 
 def dual_channel_paths(path: Path) -> tuple[Path, Path]:
     """(read leg, write leg) files: audio read from the channel (that party's own voice) and
     audio written to it (what that party hears), in audiohook terms."""
-    return (
-        path.with_name(f"{path.stem}-in{path.suffix}"),
-        path.with_name(f"{path.stem}-out{path.suffix}"),
-    )
+    read, write = _leg_names(str(path))
+    return Path(read), Path(write)
+
+
+def _leg_names(path: str) -> tuple[str, str]:
+    """The legs' file names beside ``path``: ``-in`` / ``-out`` before the name's suffix (as
+    ``PurePath.suffix`` has it). Plain string work: the first Dial's options are built on the
+    caller's way to the ring, where pathlib's machinery cost ~0.1 ms from cold caches."""
+    slash = path.rfind("/")
+    dot = path.rfind(".")
+    if not slash + 1 < dot < len(path) - 1:  # no suffix: a leading dot only, or a last one
+        dot = len(path)
+    stem, suffix = path[:dot], path[dot:]
+    return f"{stem}-in{suffix}", f"{stem}-out{suffix}"
 
 
 def file_sha256(path: Path) -> str:

@@ -24,6 +24,7 @@ from acd.daemon.call_events import (
     utc,
     writes_row,
 )
+from acd.daemon.call_state import CallState
 from acd.daemon.call_steps import CallbackBooked, Ended, Step
 from acd.daemon.calls import Call
 from acd.daemon.clocks import Clocks
@@ -122,6 +123,9 @@ class Outputs:
         self._legs_over: dict[str, Counter[str]] = {}
         # finished calls whose last leg the floor has not seen end yet: written once more then
         self._legs_due: dict[str, Call] = {}
+        # A call on its way to the ring: its steps' events and row, with the call's state
+        # after each, until its Dial is written (``hold_steps``); in order, never dropped.
+        self._held: dict[str, list[tuple[Step, CallState]]] = {}
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -130,18 +134,38 @@ class Outputs:
         died): its row again; the first daemon's timeline stays in ``calls.timeline`` and this
         daemon's steps go to ``call_events`` rows (numbered from 1000 per attempt), which the
         reports merge with it."""
-        seq = call.state.steps
-        if seq == 0:
+        state = call.state
+        if state.steps == 0:
             self._timelines[call.call_id] = []
-            self._event(call, ARRIVED, call.facts.arrived_at, seq=0)
-        self._row(call, str(seq))  # before the resumed call's event rows, which refer to it
+            self._event(call, state, ARRIVED, call.facts.arrived_at, seq=0)
+        self._row(call, state, str(state.steps))  # before a resumed call's event rows
 
     def call_step(self, call: Call, step: Step) -> None:
         """A step was added to the call's timeline (``call.state`` is the call after it)."""
-        state = call.state
+        held = self._held.get(call.call_id)
+        if held is not None:
+            held.append((step, call.state))
+        else:
+            self._send_step(call, step, call.state)
+
+    def hold_steps(self, call: Call) -> None:
+        """The call is on its way to the agent's phone: what its steps mean (events, the calls
+        row) waits until ``send_held_steps``, once its Dial is written, or while the broker
+        confirms the screen pop (issue 13: the ring first, ~0.1 ms of Python off the caller's
+        way to it). A daemon killed in that window (under a millisecond) has not written
+        them: the row keeps what came before, and the resumed caller's row goes on from there
+        (tests/daemon/test_resilience_resume.py)."""
+        self._held.setdefault(call.call_id, [])
+
+    def send_held_steps(self, call: Call) -> None:
+        """Send the held steps, in order, each with the call's state after it; hold no more."""
+        for step, state in self._held.pop(call.call_id, ()):
+            self._send_step(call, step, state)
+
+    def _send_step(self, call: Call, step: Step, state: CallState) -> None:
         event = step_event(state, step)
         if event is not None:
-            self._event(call, event, step.at, seq=state.steps)
+            self._event(call, state, event, step.at, seq=state.steps)
         if isinstance(step, CallbackBooked):
             self._write(callback_row(state, step))
         if isinstance(step, Ended):
@@ -150,12 +174,13 @@ class Outputs:
             self.totals.add(facts)
             self.outcomes[state.outcome or "unknown"] += 1
         elif writes_row(step):
-            self._row(call, str(state.steps))
+            self._row(call, state, str(state.steps))
 
     def call_final(self, call: Call) -> None:
         """The daemon is done with the call (recording catalogued): its last calls row, with
         the whole timeline."""
-        self._row(call, "final")
+        self.send_held_steps(call)  # a call that never got to its Dial
+        self._row(call, call.state, "final")
         self._timelines.pop(call.call_id, None)
         if self._legs_open(call):
             self._legs_due[call.call_id] = call
@@ -164,8 +189,9 @@ class Outputs:
         else:
             self._legs_over.pop(call.call_id, None)
 
-    def _event(self, call: Call, event: CallEvent, at: float, *, seq: int) -> None:
-        state = call.state
+    def _event(
+        self, call: Call, state: CallState, event: CallEvent, at: float, *, seq: int
+    ) -> None:
         data = event.data or {}
         if self.publisher is not None and event.kind in topics.CALL_EVENTS:
             fields = {
@@ -194,18 +220,18 @@ class Outputs:
                 )
             )
 
-    def _row(self, call: Call, version: str) -> None:
+    def _row(self, call: Call, state: CallState, version: str) -> None:
         """The calls row with the timeline so far (each write replaces the stored one: a daemon
         killed mid-call leaves the steps up to its last row write; a resumed call sends none)."""
         timeline = self._timelines.get(call.call_id)
-        values = call_row(call.state)
-        if call.resumed and call.state.ivr_result is None:
+        values = call_row(state)
+        if call.resumed and state.ivr_result is None:
             # resumed after its daemon died, straight into the queue: the IVR's answers are
             # the first daemon's, already in the row (the upsert sets only the columns given)
             for column in IVR_COLUMNS:
                 del values[column]
-        if call.state.legs and not call.resumed:  # a resumed call's legs stay as stored
-            values["agent_legs"], values["wrap_up_due"] = self._legs(call)
+        if state.legs and not call.resumed:  # a resumed call's legs stay as stored
+            values["agent_legs"], values["wrap_up_due"] = self._legs(call.call_id, state)
         self._write(
             UpsertCall(
                 idempotency_key=f"{call.call_id}:row:{version}",
@@ -215,7 +241,7 @@ class Outputs:
             )
         )
 
-    def _legs(self, call: Call) -> tuple[list[dict[str, Any]], datetime | None]:
+    def _legs(self, call_id: str, state: CallState) -> tuple[list[dict[str, Any]], datetime | None]:
         """``calls.agent_legs`` and ``calls.wrap_up_due``: each answered leg with the
         wrap-up deadline that follows its end (the floor's rule: the agent's override, else
         the leg's queue's wrap-up time). A leg is written ended once the floor has ended that
@@ -224,9 +250,9 @@ class Outputs:
         on-call interval stayed its session before."""
         rows: list[dict[str, Any]] = []
         due_at: datetime | None = None
-        over = self._legs_over.get(call.call_id, Counter())
+        over = self._legs_over.get(call_id, Counter())
         seen: Counter[str] = Counter()
-        for leg in call.state.legs:
+        for leg in state.legs:
             ended = leg.ended_at
             seen[leg.agent_id] += 1
             if seen[leg.agent_id] > over[leg.agent_id]:
@@ -330,7 +356,7 @@ class Outputs:
         over[agent_id] += 1
         call = self._legs_due.get(call_id)
         if call is not None:
-            self._row(call, f"legs:{sum(over.values())}")
+            self._row(call, call.state, f"legs:{sum(over.values())}")
             if not self._legs_open(call):
                 del self._legs_due[call_id]
                 del self._legs_over[call_id]

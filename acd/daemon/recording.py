@@ -82,11 +82,11 @@ class CallRecording:
         path = rec.recording_path(
             s.root, s.layout, call_id=call.call_id, queue=call.queue, started_at=utc(now)
         )
-        options = rec.mixmonitor_options(path, dual_channel=s.dual_channel)
-        if not travels(str(path)):  # (the legs' names are made from it)
-            log.error("recording_path_unusable", call_id=call.call_id, path=str(path))
+        name = str(path)
+        if not travels(name):  # (the legs' names are made from it)
+            log.error("recording_path_unusable", call_id=call.call_id, path=name)
             return None
-        return RecordingOrder(str(path), options)
+        return RecordingOrder(name, rec.mixmonitor_options(path, dual_channel=s.dual_channel))
 
     @staticmethod
     def confirmed(order: RecordingOrder, mixmonitor_filename: str) -> bool:

@@ -266,6 +266,50 @@ def test_an_answered_call_rewrites_its_row_four_times_with_its_timeline_so_far()
     assert call.state.recording_id == "rec-1"
 
 
+@pytest.mark.parametrize("held", [2, 4], ids=["to-the-first-dial", "to-the-second-dial"])
+def test_steps_held_until_the_dial_make_the_same_writes_only_later(held: int) -> None:
+    """A call on its way to the ring holds its steps' outputs: released, each is what it would
+    have been when it happened (the ``queued`` row with the state at the queue entry, not the
+    offer's agent after it), in order; nothing is written while held."""
+    steps = [*ANSWERED, Ended(70.0, "system")]
+    plain = Collected()
+    run_outputs(steps, Outputs(publisher=None, writer=plain))  # type: ignore[arg-type]
+    writer = Collected()
+    outputs = Outputs(publisher=None, writer=writer)  # type: ignore[arg-type]
+    call = Call(ARRIVAL)
+    outputs.call_opened(call)
+    outputs.hold_steps(call)
+    for step in steps[:held]:
+        call.add_step(step)
+        outputs.call_step(call, step)
+    assert len(writer.commands) == 1  # the arrival's row only
+    outputs.send_held_steps(call)
+    for step in steps[held:]:
+        call.add_step(step)
+        outputs.call_step(call, step)
+    outputs.call_final(call)
+    assert writer.commands == plain.commands
+    queued = writer.commands[1]
+    assert isinstance(queued, UpsertCall)
+    assert queued.values["agent_id"] is None
+
+
+def test_steps_still_held_when_the_call_ends_are_written_before_its_last_row() -> None:
+    writer = Collected()
+    outputs = Outputs(publisher=None, writer=writer)  # type: ignore[arg-type]
+    call = Call(ARRIVAL)
+    outputs.call_opened(call)
+    outputs.hold_steps(call)
+    for step in (Queued(1.0, "orders", 2), Ended(2.0, "caller")):
+        call.add_step(step)
+        outputs.call_step(call, step)
+    outputs.call_final(call)
+    rows = [c for c in writer.commands if isinstance(c, UpsertCall)]
+    assert [r.idempotency_key.rsplit(":", 1)[1] for r in rows] == ["0", "1", "final"]
+    assert [e.kind for e in rows[-1].timeline or ()] == ["arrived", "queued", "abandoned"]
+    assert outputs.outcomes["abandoned"] == 1
+
+
 def test_a_booked_call_back_is_stored_from_its_step() -> None:
     writer = Collected()
     booked = CallbackBooked(20.0, "cb1", "orders", 400.0, 3)

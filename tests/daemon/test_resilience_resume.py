@@ -12,6 +12,7 @@ to the standby, which queues them with their priority and place, and connects th
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 from datetime import datetime
@@ -216,3 +217,51 @@ async def test_a_bug_before_the_dial_that_would_store_the_place_still_leaves_the
     assert not [m for m in messages if "call_resumed_in_ivr" in m]
     assert not h.sim_events("QueueCallerJoin")  # not the fallback either
     assert h.rows("SELECT outcome, queue FROM calls") == [("answered", settings.default_queue)]
+
+
+@pytest.mark.asyncio
+async def test_killed_before_the_dial_with_the_calls_steps_held_the_caller_is_answered(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent was free: the call's steps from the IVR's end on (``ivr``, ``queued``) wait to
+    be sent until its Dial is written. The daemon is SIGKILLed there, before the Dial (so the
+    caller's place, which was to go with it, is not on the channel): the dying flow still
+    writes those steps, in order, once; the restarted daemon takes the caller through the IVR
+    again and connects them, continuing the same row."""
+    caplog.set_level(logging.INFO)
+    stalled: list[str] = []
+    original = conversation.Conversation.ring
+
+    async def stall_before_the_dial(self: Any, session: Any, call: Any, *args: Any) -> Any:
+        if not stalled:  # the first daemon's only ring: held until the kill
+            stalled.append(call.call_id)
+            await asyncio.Event().wait()
+        return await original(self, session, call, *args)
+
+    monkeypatch.setattr(conversation.Conversation, "ring", stall_before_the_dial)
+    settings = floor_settings(1)
+    ivr = _AfterSales(settings.default_queue)
+    features = Features(ivr=lambda _sessions: ivr)
+    async with floor_harness(tmp_path, settings=settings, features=features, keep_events=True) as h:
+        await h.place(CallerBehaviour(number="5550940", hangup_after=None))
+        await h.wait_for(lambda: bool(stalled), "the call's task at its ring")
+        await h.daemon.writer.wait_drained()
+        [(call_id, before)] = h.rows("SELECT id, timeline FROM calls")
+        assert [s["kind"] for s in json.loads(before)] == ["arrived"]  # the rest held
+        await h.sigkill_daemon()
+        execs = [m.get("Command") or "" for m in h.sim_events("AGIExecStart")]
+        assert not [c for c in execs if c.startswith("EXEC Dial")]  # killed before the Dial
+        await h.start_daemon(login=False)
+        await h.wait_for(lambda: bool(h.sim_events("BridgeEnter")), "the caller connected", 15)
+        await h.wait_for(lambda: not h.sim.pbx.channels(), "the call over", 15)
+        await h.stop_daemon()
+    messages = [r.getMessage() for r in caplog.records]
+    assert [m for m in messages if "call_resumed_in_ivr" in m]  # no place on the channel
+    assert not h.sim_events("QueueCallerJoin")  # not the fallback Queue()
+    queue = settings.default_queue
+    rows = h.rows("SELECT id, outcome, queue, ivr_reason FROM calls")
+    assert rows == [(call_id, "answered", queue, "repair")]  # one row, continued
+    first = [s["kind"] for s in h.timeline(call_id)]  # the first daemon's steps, each once
+    assert first == ["arrived", "ivr", "queued", "ended"]
+    resumed = h.rows("SELECT kind FROM call_events WHERE call_id = ? ORDER BY seq", (call_id,))
+    assert ("answered",) in resumed

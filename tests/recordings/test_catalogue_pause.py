@@ -18,6 +18,7 @@ from acd.storage.models import Recording, RecordingPause
 from recordings.catalogue import (
     CatalogueProblem,
     catalogue_file,
+    dual_channel_paths,
     mixmonitor_options,
     recording_path,
 )
@@ -68,6 +69,20 @@ def test_mixmonitor_options_travel_in_an_agi_exec() -> None:
     assert dual == "br(/rec/2026/11/18/orders/c-42-in.wav)t(/rec/2026/11/18/orders/c-42-out.wav)"
     line = cmd.exec_("Dial", "PJSIP/1001", "20", f"B(hotline-predial^record^1({path}^{dual}))")
     assert line == f'EXEC Dial "PJSIP/1001,20,B(hotline-predial^record^1({path}^{dual}))"'
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["/rec/c-42.wav", "/rec.d/c.tar.wav", "rel/x.y.z", "/rec/.wav", "/rec/x.", "/a.b/c", "c.wav"],
+)
+def test_leg_files_sit_beside_the_mixed_file_before_its_suffix(name: str) -> None:
+    """The legs' names (built as strings on the way to the ring) are what pathlib would make:
+    ``-in``/``-out`` after the stem, the suffix kept, none taken from a directory's dot."""
+    path = Path(name)
+    expected = tuple(path.with_name(f"{path.stem}-{leg}{path.suffix}") for leg in ("in", "out"))
+    assert dual_channel_paths(path) == expected
+    read, write = expected
+    assert mixmonitor_options(path, dual_channel=True) == f"br({read})t({write})"
 
 
 def test_catalogue_good_file_and_store_it(tmp_path: Path, db: str) -> None:

@@ -104,6 +104,7 @@ class Conversation:
             delivery = self._outputs.deliver(pop, self._settings.screen_pop_wait_s)
             async with beside(delivery, f"screen-pop-{call.call_id}") as popped:
                 order = self._offered(call, offer)
+                self._outputs.send_held_steps(call)  # while the broker confirms the pop
                 if not await popped:
                     log.warning("screen_pop_unconfirmed", call_id=call.call_id, agent_id=agent)
         predial = predial_option(place, order)  # before expecting the answer: it may raise
@@ -117,6 +118,7 @@ class Conversation:
             # the waits (a task for the call's requests, asyncio.wait): they cost the caller
             # ~30 µs of the way to the ring when they go first.
             await asyncio.sleep(0)
+            self._outputs.send_held_steps(call)  # the offer's steps and the ones before it
             result = await self._converse(call, dial, answer)
         finally:
             call.signals.stop_expecting_answer()

@@ -273,10 +273,32 @@ class CallFlow:
             preferred_agent=call.state.preferred_agent,
             designated_agent=entry.designated_agent,
         )
+        # An agent free now: the ring first, what the steps up to it mean right after its Dial
+        # (the conversation sends them); waiting: before the wait.
+        self._outputs.hold_steps(call)
         try:
             await self._acd.enqueue(waiting, call.signals.offers)
         finally:
             self._add(call, Queued(at, entry.queue, entry.priority, entry.designated_agent))
+        try:
+            return await self._wait_and_ring(
+                session, call, entry, profile, since=since, overflow=overflow
+            )
+        finally:
+            self._outputs.send_held_steps(call)
+
+    async def _wait_and_ring(
+        self,
+        session: AgiSession,
+        call: Call,
+        entry: Requeue,
+        profile: CallerProfile | None,
+        *,
+        since: float,
+        overflow: bool,
+    ) -> bool:
+        """Wait in the queue just entered (an offer may be here already) and ring the offered
+        agents until one answers (True) or the wait ends (False)."""
         # The caller's place must be on the channel before they wait: a daemon dying later
         # leaves what a resume and the fallback Queue() need. With an agent free the offer is
         # already here (the owner routed the caller before answering): the Dial that follows
@@ -285,6 +307,8 @@ class CallFlow:
         offered = not call.signals.offers.empty()
         talked = call.state.legs_done > 0  # the channel's DIALSTATUS may still say ANSWER
         place = entered if offered and not talked and entered.travels() else None
+        if not offered:
+            self._outputs.send_held_steps(call)
         if place is None:
             await self._store_place(session, call, entered)
         wait = self._waiter.start(entry.queue, overflow=overflow)
@@ -301,6 +325,7 @@ class CallFlow:
                 log.info("call_handed_back_to_dialplan", call_id=call.call_id)
                 return False
             if isinstance(end, Offer):
+                self._outputs.hold_steps(call)  # sent once the Dial is written
                 try:
                     answered = await self._talk.ring(session, call, end, profile, place)
                 except (ChannelHungUp, AgiError):

@@ -85,6 +85,8 @@ class IvrRoute:
             session, caller_number=call.facts.number, vip=call.state.vip, language=language
         )
         queue = outcome.queue or self._settings.default_queue
+        if outcome.kind == "queue":  # on the way to the ring: its outputs after the Dial
+            self._outputs.hold_steps(call)
         path = tuple(MappingProxyType(dict(node)) for node in outcome.path)
         self._add(
             call,

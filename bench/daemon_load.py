@@ -23,20 +23,19 @@ submitted during the traffic per finished call; ``writes_by_kind`` splits them) 
 ``storage_writes_spooled`` (during the calls; ``startup_writes_spooled``: the log-in burst of
 every agent, two writes each, beyond the writer's ``max_queue``). ``live_objects_growth`` is
 the number of Python objects left after the drain beyond the baseline (what a cache that never
-shrinks would show). ``--bursts N`` (3 or more): ``rss_after_each_burst_mb`` (after each
-burst but the last, measured alike) and SQLite's own heap then
-(``sqlite_memory_after_each_burst_mb``: its page caches, which fill to their bound as the
-database grows); ``rss_plateaus`` judges the RSS less that heap.
+shrinks would show). ``--bursts N`` (3 or more): ``rss_between_bursts_mb`` (after each
+burst but the last, measured alike), SQLite's own heap then (``sqlite_memory_between_bursts_mb``)
+and ``rss_plateaus``.
 
     python bench/daemon_load.py --json [--duration 30] [--rate 200] [--agents 10000] [--pin]
 """
 
 from __future__ import annotations
 
+import _sqlite3
 import argparse
 import asyncio
 import ctypes
-import ctypes.util
 import gc
 import json
 import logging
@@ -146,19 +145,20 @@ def rss_mb() -> float:
 
 
 def sqlite_mb() -> float | None:
-    """SQLite's own heap in this process (``sqlite3_memory_used``, the library the ``sqlite3``
-    module is linked to): mostly each connection's page cache, which fills as the database
-    grows, up to its ``cache_size`` (2,000 KiB by default): a bounded cache. None where the
-    library cannot be asked (linked statically)."""
-    name = ctypes.util.find_library("sqlite3")
-    if name is None:
-        return None
+    """SQLite's own heap in this process (``sqlite3_memory_used`` of the library the
+    ``sqlite3`` module runs on): mostly each connection's page cache, which fills as the
+    database grows, up to its ``cache_size`` (2,000 KiB by default). None where that library
+    cannot be asked, or the one found is not the module's (another version)."""
     try:
-        used = ctypes.CDLL(name).sqlite3_memory_used
+        lib = ctypes.CDLL(_sqlite3.__file__)  # its symbols, or those of the libsqlite3 it uses
+        lib.sqlite3_libversion.restype = ctypes.c_char_p
+        if lib.sqlite3_libversion().decode() != sqlite3.sqlite_version:
+            return None
+        used = lib.sqlite3_memory_used
     except (OSError, AttributeError):
         return None
     used.restype = ctypes.c_int64
-    return round(used() / 2**20, 1)
+    return round(int(used()) / 2**20, 1)
 
 
 class GcProbe:
@@ -658,13 +658,12 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         # --prune-between: every burst measured with the caches' windows over, the last too
         after_drain |= plateau(
             rss_between,
-            after_drain["rss_after_window_mb" if args.prune_between else "rss_after_trim_mb"],
             args.bursts,
             ended,
             0 if args.prune_between else after_drain.get("cached_bytes_per_call", 0),
         )
         # After the memory figures: the sorted latencies are the benchmark's own (~50 bytes a
-        # call), and counted in the last burst's RSS they made 40,000 calls look like growth.
+        # call), not the daemon's.
         latencies, calls_per_s = finished.figures(burst_starts, report["placing_s"] / args.bursts)
         print_diagnosis(args, types_before, probe, gc_probe)
         daemon.stop()
@@ -775,35 +774,24 @@ async def run_bursts(
 
 
 def plateau(
-    between: list[tuple[float, float | None]],
-    last: float,
-    bursts: int,
-    ended: int,
-    cached_bytes_per_call: int,
+    between: list[tuple[float, float | None]], bursts: int, ended: int, cached_bytes_per_call: int
 ) -> dict[str, Any]:
     """``--bursts``: RSS after each burst's drain and trim but the last (``run_bursts``: all
-    taken the same way; the last burst's comes after this benchmark's own end-of-run figures,
-    a list of every tracked object among them, and is only shown). It plateaus when the later
-    bursts add no more than the calls they leave in the two caches (bounded by their window;
-    none when ``cached_bytes_per_call`` is 0: ``--prune-between``). SQLite's page caches are
-    left out of the growth judged: they fill to their bound as the database grows."""
+    taken alike; the last burst's would come after this benchmark's own end-of-run figures,
+    lists of every tracked object among them), with SQLite's own heap then. It plateaus when
+    the later bursts add no more than the calls they leave in the two caches (bounded by
+    their window; none when ``cached_bytes_per_call`` is 0: ``--prune-between``)."""
     if len(between) < 2:
         return {}
     after_each = [rss for rss, _ in between]
-    sqlite_each = [used for _, used in between]
-    own = after_each
-    if None not in sqlite_each:
-        own = [rss - (used or 0.0) for rss, used in zip(after_each, sqlite_each, strict=True)]
     # the later bursts' calls in the caches, and 1 MB for CPython's partly used arenas
     allowed = cached_bytes_per_call / 2**20 * ended * (bursts - 2) / bursts + 1.0
     return {
-        "rss_after_each_burst_mb": after_each,
-        "rss_after_last_burst_mb": last,
-        "sqlite_memory_after_each_burst_mb": sqlite_each,
-        "rss_growth_after_first_burst_mb": round(after_each[-1] - after_each[0], 1),
-        "rss_less_sqlite_growth_after_first_burst_mb": round(own[-1] - own[0], 1),
+        "rss_between_bursts_mb": after_each,
+        "sqlite_memory_between_bursts_mb": [used for _, used in between],
+        "rss_growth_between_bursts_mb": round(after_each[-1] - after_each[0], 1),
         "rss_plateau_allowance_mb": round(allowed, 1),
-        "rss_plateaus": own[-1] - own[0] <= allowed,
+        "rss_plateaus": after_each[-1] - after_each[0] <= allowed,
     }
 
 
@@ -864,6 +852,8 @@ def main() -> None:
         "--switch-interval", type=float, default=0.0, help="sys.setswitchinterval (s) at start"
     )
     args = parser.parse_args()
+    if args.bursts == 2:
+        parser.error("--bursts: 1, or 3 or more (the plateau compares the bursts but the last)")
     logging.basicConfig(level=logging.CRITICAL)  # the numbers are the output, not the logs
     if args.pin:
         os.sched_setaffinity(0, {0})

@@ -150,11 +150,12 @@ class Outputs:
 
     def hold_steps(self, call: Call) -> None:
         """The call is on its way to the agent's phone: what its steps mean (events, the calls
-        row) waits until ``send_held_steps``, once its Dial is written, or while the broker
-        confirms the screen pop (issue 13: the ring first, ~0.1 ms of Python off the caller's
-        way to it). A daemon killed in that window (under a millisecond) has not written
-        them: the row keeps what came before, and the resumed caller's row goes on from there
-        (tests/daemon/test_resilience_resume.py)."""
+        row) waits until ``send_held_steps``, once its Dial is written (issue 13: the ring
+        first, ~0.1 ms of Python off the caller's way to it). The window: the owner task's
+        round, with a broker the screen pop's confirmation (``screen_pop_wait_s`` at most),
+        and a place stored by its own command. A SIGKILL there leaves them unwritten, as the
+        storage writer's settle could before: the row keeps the arrival and the caller,
+        resumed, continues it (tests/daemon/test_resilience_resume.py kills at that point)."""
         self._held.setdefault(call.call_id, [])
 
     def send_held_steps(self, call: Call) -> None:

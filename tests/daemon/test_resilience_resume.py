@@ -224,10 +224,11 @@ async def test_killed_before_the_dial_with_the_calls_steps_held_the_caller_is_an
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An agent was free: the call's steps from the IVR's end on (``ivr``, ``queued``) wait to
-    be sent until its Dial is written. The daemon is SIGKILLed there, before the Dial (so the
-    caller's place, which was to go with it, is not on the channel): the dying flow still
-    writes those steps, in order, once; the restarted daemon takes the caller through the IVR
-    again and connects them, continuing the same row."""
+    be sent until its Dial is written. The daemon is killed there, before the Dial (so the
+    caller's place, which was to go with it, is not on the channel): nothing is written from
+    the held steps until then; the harness's kill cancels the tasks, whose cleanup writes
+    them, in order, once (a real SIGKILL would leave the row at its arrival); the restarted
+    daemon takes the caller through the IVR again and connects them, continuing the row."""
     caplog.set_level(logging.INFO)
     stalled: list[str] = []
     original = conversation.Conversation.ring
@@ -265,3 +266,34 @@ async def test_killed_before_the_dial_with_the_calls_steps_held_the_caller_is_an
     assert first == ["arrived", "ivr", "queued", "ended"]
     resumed = h.rows("SELECT kind FROM call_events WHERE call_id = ? ORDER BY seq", (call_id,))
     assert ("answered",) in resumed
+
+
+@pytest.mark.asyncio
+async def test_a_refused_queue_entry_sends_the_held_steps_before_the_session_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The floor refuses the queue entry (a queue it does not know): the steps held for the
+    ring are written at once, not after the caller's session and the recording's catalogue
+    (up to seconds later); the caller goes back to the dialplan."""
+    finishing = asyncio.Event()
+    go_on = asyncio.Event()
+    original = AgiSession.finish
+
+    async def held_finish(self: AgiSession, timeout_s: float) -> None:
+        finishing.set()
+        await go_on.wait()
+        await original(self, timeout_s)
+
+    monkeypatch.setattr(AgiSession, "finish", held_finish)
+    settings = floor_settings(1)
+    ivr = _AfterSales("no-such-queue")
+    features = Features(ivr=lambda _sessions: ivr)
+    async with floor_harness(tmp_path, settings=settings, features=features, keep_events=True) as h:
+        await h.place(CallerBehaviour(number="5550950", hangup_after=None))
+        await h.wait_for(finishing.is_set, "the call's session ending")
+        await h.daemon.writer.wait_drained()
+        [(timeline,)] = h.rows("SELECT timeline FROM calls")
+        assert [s["kind"] for s in json.loads(timeline)] == ["arrived", "ivr", "queued"]
+        go_on.set()
+        await h.stop_daemon()
+    assert h.rows("SELECT outcome FROM calls") == [("fallback",)]  # to the dialplan's Queue()

@@ -104,7 +104,6 @@ class Conversation:
             delivery = self._outputs.deliver(pop, self._settings.screen_pop_wait_s)
             async with beside(delivery, f"screen-pop-{call.call_id}") as popped:
                 order = self._offered(call, offer)
-                self._outputs.send_held_steps(call)  # while the broker confirms the pop
                 if not await popped:
                     log.warning("screen_pop_unconfirmed", call_id=call.call_id, agent_id=agent)
         predial = predial_option(place, order)  # before expecting the answer: it may raise

@@ -277,14 +277,14 @@ class CallFlow:
         # (the conversation sends them); waiting: before the wait.
         self._outputs.hold_steps(call)
         try:
-            await self._acd.enqueue(waiting, call.signals.offers)
-        finally:
-            self._add(call, Queued(at, entry.queue, entry.priority, entry.designated_agent))
-        try:
+            try:
+                await self._acd.enqueue(waiting, call.signals.offers)
+            finally:
+                self._add(call, Queued(at, entry.queue, entry.priority, entry.designated_agent))
             return await self._wait_and_ring(
                 session, call, entry, profile, since=since, overflow=overflow
             )
-        finally:
+        finally:  # also a refused entry: sent now, not after the session's end
             self._outputs.send_held_steps(call)
 
     async def _wait_and_ring(

@@ -25,7 +25,8 @@ every agent, two writes each, beyond the writer's ``max_queue``). ``live_objects
 the number of Python objects left after the drain beyond the baseline (what a cache that never
 shrinks would show). ``--bursts N`` (3 or more): ``rss_between_bursts_mb`` (after each
 burst but the last, measured alike), SQLite's own heap then (``sqlite_memory_between_bursts_mb``)
-and ``rss_plateaus``.
+and ``rss_plateaus`` (judged less the benchmark's own probe arrays in this process,
+``benchmark_arrays_between_bursts_mb``).
 
     python bench/daemon_load.py --json [--duration 30] [--rate 200] [--agents 10000] [--pin]
 """
@@ -52,6 +53,7 @@ import time
 import tracemalloc
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -181,6 +183,9 @@ class GcProbe:
         self.worst_types: Counter[str] = Counter()
         gc.callbacks.append(self._on_gc)
 
+    def arrays(self) -> tuple[array[Any], ...]:
+        return self.generation, self.wall_s, self.cpu_s, self.started_at
+
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             if self.diag and info["generation"] == 2:
@@ -229,6 +234,9 @@ class LagProbe:
         self.cpu = array("d")
         self.rss: list[float] = []  # RSS every RSS_EVERY_S of traffic: does it plateau?
         self.running = True
+
+    def arrays(self) -> tuple[array[Any], ...]:
+        return self.lags, self.at, self.cpu
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -635,8 +643,13 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         wall0 = time.perf_counter()
         gc.set_threshold(*gc_threshold(args.gc_threshold))
         finished = FinishedCalls()
+        probes = (*probe.arrays(), *gc_probe.arrays(), finished.queued, finished.rung)
         report, burst_starts, rss_between = await run_bursts(
-            daemon, ours, args.bursts, finished if args.prune_between else None
+            daemon,
+            ours,
+            args.bursts,
+            finished if args.prune_between else None,
+            lambda: arrays_mb(*probes),
         )
         wall = time.perf_counter() - wall0
         probe.running = False
@@ -747,16 +760,29 @@ class FinishedCalls:
         return sorted(rung - queued for queued, rung in rings), calls_per_s
 
 
+Between = tuple[float, float | None, float]  # RSS, SQLite's heap, the benchmark's own arrays
+
+
+def arrays_mb(*arrays: array[Any]) -> float:
+    """What the benchmark's own probes hold in the daemon's process (a few floats a tick, a
+    collection and a call: ~0.14 MB a burst of 4,000 calls), not the daemon's."""
+    return sum(len(a) * a.itemsize for a in arrays) / 2**20
+
+
 async def run_bursts(
-    daemon: Daemon, sim: Connection, bursts: int, prune_into: FinishedCalls | None
-) -> tuple[dict[str, Any], list[float], list[tuple[float, float | None]]]:
+    daemon: Daemon,
+    sim: Connection,
+    bursts: int,
+    prune_into: FinishedCalls | None,
+    own_mb: Callable[[], float],
+) -> tuple[dict[str, Any], list[float], list[Between]]:
     """The traffic, ``bursts`` times: the simulator's report, each burst's start (epoch s) and
     RSS between bursts (the previous burst's calls over, storage drained, heap trimmed; with
     ``prune_into`` also the two caches' windows over, as an hour later, their calls' times
-    taken into it first)."""
+    taken into it first), with SQLite's heap and the benchmark's own arrays (``own_mb``)."""
     loop = asyncio.get_running_loop()
     starts: list[float] = []
-    between: list[tuple[float, float | None]] = []  # RSS, SQLite's heap
+    between: list[Between] = []
     for burst in range(bursts):
         if burst:
             await loop.run_in_executor(None, sim.recv)  # "idle"
@@ -766,7 +792,7 @@ async def run_bursts(
                 daemon.prune_caches(time.time() + 3600.0)
             gc.collect()
             daemon.release_memory()
-            between.append((round(rss_mb(), 1), sqlite_mb()))
+            between.append((round(rss_mb(), 1), sqlite_mb(), own_mb()))
         starts.append(time.time())
         sim.send("go")
     report: dict[str, Any] = await loop.run_in_executor(None, sim.recv)
@@ -774,24 +800,28 @@ async def run_bursts(
 
 
 def plateau(
-    between: list[tuple[float, float | None]], bursts: int, ended: int, cached_bytes_per_call: int
+    between: list[Between], bursts: int, ended: int, cached_bytes_per_call: int
 ) -> dict[str, Any]:
     """``--bursts``: RSS after each burst's drain and trim but the last (``run_bursts``: all
     taken alike; the last burst's would come after this benchmark's own end-of-run figures,
     lists of every tracked object among them), with SQLite's own heap then. It plateaus when
     the later bursts add no more than the calls they leave in the two caches (bounded by
-    their window; none when ``cached_bytes_per_call`` is 0: ``--prune-between``)."""
+    their window; none when ``cached_bytes_per_call`` is 0: ``--prune-between``). The
+    growth judged leaves out the benchmark's own arrays, which grow with every tick and call."""
     if len(between) < 2:
         return {}
-    after_each = [rss for rss, _ in between]
+    after_each = [rss for rss, _, _ in between]
+    daemons = [rss - own for rss, _, own in between]
     # the later bursts' calls in the caches, and 1 MB for CPython's partly used arenas
     allowed = cached_bytes_per_call / 2**20 * ended * (bursts - 2) / bursts + 1.0
     return {
         "rss_between_bursts_mb": after_each,
-        "sqlite_memory_between_bursts_mb": [used for _, used in between],
+        "sqlite_memory_between_bursts_mb": [used for _, used, _ in between],
+        "benchmark_arrays_between_bursts_mb": [round(own, 2) for _, _, own in between],
         "rss_growth_between_bursts_mb": round(after_each[-1] - after_each[0], 1),
+        "rss_less_benchmark_growth_mb": round(daemons[-1] - daemons[0], 1),
         "rss_plateau_allowance_mb": round(allowed, 1),
-        "rss_plateaus": after_each[-1] - after_each[0] <= allowed,
+        "rss_plateaus": daemons[-1] - daemons[0] <= allowed,
     }
 
 

@@ -273,6 +273,7 @@ class FastAgiServer:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
+            _unlink(writer.transport)
 
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
@@ -335,6 +336,16 @@ class FastAgiServer:
             )
         except Exception:
             log.exception("fastagi_script_failed", script=env.script_path, channel=env.channel)
+
+
+def _unlink(transport: asyncio.BaseTransport) -> None:
+    """CPython 3.11's selector transport keeps a bound method of itself (``_read_ready_cb``):
+    a reference cycle, so every closed FastAGI connection (transport, socket and all) waited
+    for a full collection; at 200 calls/s ~9,000 of them did, and each full collection
+    walked them (bench/daemon_load.py --growth). Once the connection is closed nothing reads
+    through it: dropping the method lets reference counting free it at once."""
+    if getattr(transport, "_read_ready_cb", None) is not None:
+        transport._read_ready_cb = None  # type: ignore[attr-defined]
 
 
 async def _read_environment(

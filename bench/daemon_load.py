@@ -670,7 +670,7 @@ async def _daemon(args: argparse.Namespace) -> dict[str, Any]:
         after_drain |= memory_after_release(
             daemon, rss_baseline, heap_baseline, after_drain.get("cached_bytes_per_call", 0)
         )
-        # --prune-between: every burst measured with the caches' windows over, the last too
+        # --bursts: each burst but the last, measured alike (--prune-between: caches' windows over)
         after_drain |= plateau(
             rss_between,
             args.bursts,

@@ -53,8 +53,11 @@ def recording_path(
     call_id: str,
     queue: str | None,
     started_at: datetime,
+    leg: int = 1,
 ) -> Path:
-    """Absolute-or-relative file path (as ``root`` is) for the call's recording."""
+    """Absolute-or-relative file path (as ``root`` is) for the recording of the call's
+    ``leg``-th answered leg (each agent's conversation is its own file: ``-<leg>`` after the
+    second one's name)."""
     if started_at.tzinfo is None:
         raise ValueError("started_at must be timezone-aware")
     day = started_at.astimezone(UTC)
@@ -63,33 +66,37 @@ def recording_path(
         queue=_path_part(queue or NO_QUEUE, "queue"),
         call_id=_path_part(call_id, "call id"),
     )
-    return root / f"{name}.wav"
+    if leg < 1:
+        raise ValueError(f"leg {leg} is not an answered leg's number")
+    return root / (f"{name}.wav" if leg == 1 else f"{name}-{leg}.wav")
 
 
 def mixmonitor_options(path: Path, *, dual_channel: bool) -> str:
-    """Options of the ``MixMonitor`` application, run on the caller's channel by the first
-    Dial's pre-dial handler (the rendered ``[hotline-predial]``: ``MixMonitor(<file>,<options>)``).
+    """Options of the ``MixMonitor`` application, run on the agent's channel when it answers,
+    by the Dial's U() Gosub (the rendered ``[hotline-answer]``: ``MixMonitor(<file>,<options>)``).
 
     Not the AMI action: ``MixMonitor`` is registered with the write class ``system`` only
     (apps/app_mixmonitor.c load_module), which would also let the AMI user run shell commands
     (its ``Command`` header). Option ``b``: record only while bridged (mixmonitor_thread writes
     a frame only when ``mixmonitor_autochan_is_bridged``), so IVR, music and ringing are not in
-    the file. Dual channel adds ``r(<stem>-in.wav)`` and ``t(<stem>-out.wav)``: the read and
-    write legs in their own files (``mixmonitor_opts`` 'r' MUXFLAG_READ / 't' MUXFLAG_WRITE,
-    opened by ``mixmonitor_save_prep`` next to the mixed file). An absolute path is used as is.
+    the file. Dual channel adds the caller's side (``<stem>-in.wav``) and the agent's
+    (``<stem>-out.wav``) in their own files: on the agent's channel the audio written to it
+    (``t()``, MUXFLAG_WRITE) is the caller's voice and the audio read from it (``r()``,
+    MUXFLAG_READ) the agent's (``mixmonitor_save_prep`` opens them next to the mixed file). An
+    absolute path is used as is.
     """
     options = "b"
     if dual_channel:
-        read, write = _leg_names(str(path))
-        options += f"r({read})t({write})"
+        caller, agent = _leg_names(str(path))
+        options += f"r({agent})t({caller})"
     return options
 
 
 def dual_channel_paths(path: Path) -> tuple[Path, Path]:
-    """(read leg, write leg) files: audio read from the channel (that party's own voice) and
-    audio written to it (what that party hears), in audiohook terms."""
-    read, write = _leg_names(str(path))
-    return Path(read), Path(write)
+    """(caller's side, agent's side) files of a dual-channel recording: what the customer said,
+    and what the agent said."""
+    caller, agent = _leg_names(str(path))
+    return Path(caller), Path(agent)
 
 
 def _leg_names(path: str) -> tuple[str, str]:

@@ -81,7 +81,6 @@ class _EncryptingRecorder:
         self._catalogue = catalogue
         self.recording_path = catalogue.recording_path
         self.mixmonitor_options = catalogue.mixmonitor_options
-        self.dual_channel_paths = catalogue.dual_channel_paths
 
     def catalogue_file(
         self,
@@ -91,6 +90,7 @@ class _EncryptingRecorder:
         agent_id: str | None,
         queue: str | None,
         started_at: datetime,
+        recording_id: str | None = None,
     ) -> InsertRecording | CatalogueFailure:
         return self._catalogue.catalogue_file(
             path,
@@ -98,5 +98,6 @@ class _EncryptingRecorder:
             agent_id=agent_id,
             queue=queue,
             started_at=started_at,
+            recording_id=recording_id,
             key=self._key,
         )

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from acd.asterisk.aio.ami_client import AmiClient, AmiError
 from acd.asterisk.ami.message import Message
 from acd.daemon.call_events import utc
-from acd.daemon.call_state import CallState
+from acd.daemon.call_state import CallState, Leg
 from acd.daemon.call_steps import Arrival
 from acd.daemon.calls import CallRegistry
 from acd.daemon.recording import CallRecording
@@ -235,13 +235,15 @@ class CallReconcile:
             return None
         # no look for the file first: it may still be written as the Hangup arrives (the
         # catalogue waits for it to settle, and logs one that never comes)
+        # (its first answered leg's file: the row does not say which later legs had theirs)
         path = self._recording.path_for(call.call_id, call.queue, call.answered_at)
         facts = Arrival(call.call_id, call.uniqueid or "", "", "", None, call.answered_at)
+        leg = Leg(call.agent_id or "", call.queue, call.answered_at, recording=path)
         state = replace(
             CallState(facts),
             queue=call.queue,
             agent_id=call.agent_id,
             answered_at=call.answered_at,
-            recording_path=path,
+            legs=(leg,),
         )
         return await self._recording.catalogue(state)

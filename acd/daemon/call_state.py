@@ -58,6 +58,7 @@ class Leg:
     queue: str | None  # the queue it was answered in (its wrap-up length)
     answered_at: float
     ended_at: float | None = None  # None: still talking
+    recording: str | None = None  # its recording's file (started at its answer); None: none
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ class CallState:
     legs: tuple[Leg, ...] = ()  # the answered legs, in order
     transfers: tuple[Mapping[str, Any], ...] = ()
     transfer_asked: TransferAsked | None = None
-    recording_path: str | None = None
+    recording_path: str | None = None  # the recording the current leg's offers start at answer
     recording_paused: bool = False
     recording_id: str | None = None
     survey_rating: int | None = None
@@ -224,6 +225,7 @@ def _changes(s: CallState, step: Step) -> dict[str, Any]:
                 "talk_s": s.talk_s + talk,
                 "leg_answered_at": None,
                 "agent_channel": None,
+                "recording_path": None,  # each leg's offers order their own
                 "recording_paused": False,
                 "last_leg": (step.at, step.hung_up_by),
                 "legs_done": s.legs_done + 1,
@@ -231,7 +233,10 @@ def _changes(s: CallState, step: Step) -> dict[str, Any]:
         case RecordingStarted():
             return {"recording_path": step.path}
         case RecordingNotStarted():
-            return {"recording_path": None}
+            legs = s.legs
+            if legs and legs[-1].recording == s.recording_path:  # the leg just answered
+                legs = (*legs[:-1], replace(legs[-1], recording=None))
+            return {"recording_path": None, "legs": legs}
         case RecordingPaused():
             return {"recording_paused": True}
         case RecordingResumed():
@@ -276,7 +281,10 @@ def _answered(s: CallState, step: Answered) -> dict[str, Any]:
         "ring_started_at": started if first else s.ring_started_at,
         "leg_answered_at": step.at,
         "agent_channel": step.agent_channel,
-        "legs": (*_leg_closed(s.legs, step.at), Leg(step.agent_id, s.queue, step.at)),
+        "legs": (
+            *_leg_closed(s.legs, step.at),
+            Leg(step.agent_id, s.queue, step.at, recording=s.recording_path),
+        ),
     }
 
 

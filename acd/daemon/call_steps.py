@@ -139,14 +139,17 @@ class LegEnded:
 
 @dataclass(frozen=True, slots=True)
 class RecordingStarted:
+    """The recording the offers of this leg start when the agent answers (the Dial's U(), on
+    the agent's channel): its file; the leg that answers keeps it (``Leg.recording``)."""
+
     at: float
     path: str
 
 
 @dataclass(frozen=True, slots=True)
 class RecordingNotStarted:
-    """The Dial that was to start the recording (``RecordingStarted``) did not: the call is
-    unrecorded so far, and its next Dial asks again."""
+    """The answered Dial did not start its recording (``RecordingStarted``): the leg went
+    unrecorded; the next leg's Dial carries its own."""
 
     at: float
 

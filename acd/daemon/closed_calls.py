@@ -101,7 +101,7 @@ def closed_call(state: CallState) -> ClosedCall:
         outcome=state.outcome,
         agent_id=state.agent_id,
         talked=tuple(sorted({r.agent_id for r in state.rings if r.result == "ANSWER"})),
-        recording_path=state.recording_path,
+        recording_path=next((leg.recording for leg in state.legs if leg.recording), None),
         recording_id=state.recording_id,
     )
 

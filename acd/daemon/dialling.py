@@ -29,8 +29,9 @@ from acd.settings import names
 # when the queue does not say: 0.5 gives the demo a useful number of ratings.
 DEFAULT_SURVEY_RATE = 0.5
 # How the Dial ended, if answered the talk in seconds (app_dial.c set_duration_var), and the file
-# of the recording its pre-dial handler started (app_mixmonitor.c sets MIXMONITOR_FILENAME).
-DIAL_RESULT = f"${{{names.ASTERISK_DIALSTATUS}}}|${{ANSWEREDTIME}}|${{MIXMONITOR_FILENAME}}"
+# of the recording its U() Gosub started on the answered leg (the rendered [hotline-answer]
+# returns MIXMONITOR_FILENAME; app_dial copies it to the caller as GOSUB_RETVAL).
+DIAL_RESULT = f"${{{names.ASTERISK_DIALSTATUS}}}|${{ANSWEREDTIME}}|${{GOSUB_RETVAL}}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,9 @@ class DialResult:
     ended_at: float
     talk_s: float  # ANSWEREDTIME: the answer's time when AMI did not tell it
     caller_gone: bool
-    recording_file: str = ""  # MIXMONITOR_FILENAME after the Dial ("" when none ever started)
+    # GOSUB_RETVAL after the Dial: the file of the recording started at the answer (an earlier
+    # leg's, or "", when this Dial started none)
+    recording_file: str = ""
     started_at: float | None = None  # when the Dial was sent
 
     def answered_at(self) -> float:
@@ -83,12 +86,12 @@ class AgentDialler:
         self._draw = draw
 
     async def dial(
-        self, session: AgiSession, endpoint: str, ring_timeout_s: float, predial: str = ""
+        self, session: AgiSession, endpoint: str, ring_timeout_s: float, options: str = ""
     ) -> DialResult:
         """Ring ``endpoint``; returns when the ring failed or the conversation is over.
-        ``predial``: a Dial option run on the caller before the ring (the recording's B())."""
+        ``options``: Dial options of this call's (the place's B(), the recording's U())."""
         timeout = str(max(1, math.ceil(ring_timeout_s)))
-        dial = cmd.exec_("Dial", endpoint, timeout, self._settings.dial_options + predial)
+        dial = cmd.exec_("Dial", endpoint, timeout, self._settings.dial_options + options)
         started = self._clock()
         await session.command(dial, timeout_s=math.inf)
         ended = self._clock()

@@ -115,15 +115,20 @@ class CallRecorder(Protocol):
     """Names recording files, builds the ``MixMonitor`` application's options, catalogues."""
 
     def recording_path(
-        self, root: Path, layout: str, *, call_id: str, queue: str | None, started_at: datetime
+        self,
+        root: Path,
+        layout: str,
+        *,
+        call_id: str,
+        queue: str | None,
+        started_at: datetime,
+        leg: int = 1,
     ) -> Path:
         """The file under ``root`` named by ``layout`` (``recording.yaml``: placeholders
-        ``{date}``, ``{queue}``, ``{call_id}``)."""
+        ``{date}``, ``{queue}``, ``{call_id}``) for the call's ``leg``-th answered leg."""
         ...
 
     def mixmonitor_options(self, path: Path, *, dual_channel: bool) -> str: ...
-
-    def dual_channel_paths(self, path: Path) -> tuple[Path, Path]: ...
 
     def catalogue_file(
         self,
@@ -133,8 +138,10 @@ class CallRecorder(Protocol):
         agent_id: str | None,
         queue: str | None,
         started_at: datetime,
+        recording_id: str | None = None,
     ) -> InsertRecording | CatalogueFailure:
-        """Blocking file I/O: the daemon runs it in a thread."""
+        """Blocking file I/O: the daemon runs it in a thread. ``recording_id``: the call id
+        when None (the call's first recorded leg)."""
         ...
 
 

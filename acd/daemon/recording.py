@@ -1,42 +1,43 @@
-"""Recording a call from the moment the agent answers, and cataloguing the file afterwards.
+"""Recording each answered leg of a call from the moment the agent answers, and cataloguing the
+files afterwards.
 
-Not in the IVR and not while ringing: the caller's first ``Dial`` carries the recording in its
-pre-dial handler (``CallRecording.order``, ``acd.daemon.predial``): Asterisk runs that Gosub on
-the caller's channel before it rings the agent, and the rendered ``[hotline-predial]`` runs
-``MixMonitor(<file>,<options>)`` there. So the recording costs no FastAGI command of its own:
-each one before the Dial is a round trip the caller waits through before the agent's phone rings
-(an ``EXEC MixMonitor`` was ~0.4 ms of Asterisk and ~0.7 ms of the daemon on a real Asterisk,
-docs/offer-delivery.md). Option ``b`` writes audio only while the caller is bridged, i.e. from
-the answer on (apps/app_mixmonitor.c ``mixmonitor_thread``). Not the AMI ``MixMonitor`` action:
-it needs the write class ``system``, which would let the AMI user run shell commands on the PBX
-(docs/security.md). One MixMonitor per call: it stays on the caller's channel through
-ring-no-answers and transfers.
+Not in the IVR, not while ringing: every ``Dial`` to an agent carries the recording in its
+``U()`` option (``CallRecording.order``, ``acd.daemon.predial``): when the agent answers,
+Asterisk runs that Gosub on the agent's channel before the bridge, and the rendered
+``[hotline-answer]`` runs ``MixMonitor(<file>,<options>)`` there. So the recording costs no
+FastAGI command of its own, and nothing on the caller's way to the ring: MixMonitor's start took
+0.4-0.5 ms of Asterisk before the ring when it ran in the caller's pre-dial handler
+(docs/offer-delivery.md). Option ``b`` writes audio only while bridged. Not the AMI
+``MixMonitor`` action: it needs the write class ``system``, which would let the AMI user run
+shell commands on the PBX (docs/security.md).
 
-MixMonitor puts the file on the channel (``MIXMONITOR_FILENAME``, RECORDED in the shared
-transcripts); the Dial's result reads it in the same ``GET FULL VARIABLE`` as ``DIALSTATUS``,
-so a recording that did not start (a dialplan installed without ``[hotline-predial]``, a file
-Asterisk could not open) is known when the Dial returns (``confirmed``), and the next Dial asks
-again.
+One file per answered leg (``Leg.recording``): the MixMonitor lives on the agent's channel and
+ends with it, so a transferred caller's next agent is recorded in a file of its own (the leg's
+number after the name, ``recordings.catalogue.recording_path``), each catalogued with its own
+agent: quality review scores one agent's conversation. An offer nobody answers starts nothing.
 
-Asterisk closes the file when the channel goes away (``mixmonitor_thread`` finishes after the
-audiohook detaches), and the channel goes only after our FastAGI session has ended (a soft
-hang-up waits for the AGI script). So the call flow ends the session first, then calls
-``catalogue`` in the same task: it waits for the file to be closed, catalogues it off the event
-loop and returns the recording id, which the flow puts on the call before the call's final row.
-A call nobody answered leaves only a WAV header (mixmonitor_save_prep opens the files at once):
-it is deleted. A missing or broken file is logged, never raised.
+The Gosub returns ``MIXMONITOR_FILENAME``, which app_dial copies to the caller as
+``GOSUB_RETVAL``; the Dial's result reads it in the same ``GET FULL VARIABLE`` as
+``DIALSTATUS``, so an answered leg whose recording did not start (a dialplan installed without
+``[hotline-answer]``, a file Asterisk could not open) is known when the Dial returns
+(``confirmed``).
+
+Asterisk closes a file when the agent's channel goes away (``mixmonitor_thread`` finishes after
+the audiohook detaches). The call flow catalogues the call's files when its session is over, in
+the same task: it waits for each file to be closed, catalogues it off the event loop and puts
+the first leg's recording id on the call before the call's final row. A missing or broken file
+is logged, never raised.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from acd.daemon.call_events import utc
-from acd.daemon.call_state import CallState
+from acd.daemon.call_state import CallState, Leg
 from acd.daemon.ivr_port import CallRecorder
 from acd.daemon.predial import RecordingOrder, travels
 from acd.logging import get_logger
@@ -65,22 +66,28 @@ class CallRecording:
         self._store = store
         self._settings = settings
 
-    def path_for(self, call_id: str, queue: str | None, started_at: float) -> str:
-        """Where ``start`` puts the file of a call whose recording began at ``started_at`` (a
-        call left open by a daemon that died: ``acd.daemon.call_reconcile``)."""
+    def path_for(self, call_id: str, queue: str | None, started_at: float, leg: int = 1) -> str:
+        """Where ``order`` puts the file of a call's ``leg``-th answered leg offered at
+        ``started_at`` (a call left open by a daemon that died: ``acd.daemon.call_reconcile``)."""
         s = self._settings
         path = self._recorder.recording_path(
-            s.root, s.layout, call_id=call_id, queue=queue, started_at=utc(started_at)
+            s.root, s.layout, call_id=call_id, queue=queue, started_at=utc(started_at), leg=leg
         )
         return str(path)
 
     def order(self, call: CallState, now: float) -> RecordingOrder | None:
-        """The recording of a call about to be offered, as the first Dial's pre-dial handler;
-        None when its file name cannot travel in that option (the call goes unrecorded)."""
+        """The recording of a call about to be offered, started by the Dial's U() if the agent
+        answers (the call's next answered leg); None when its file name cannot travel in that
+        option (the leg goes unrecorded)."""
         s = self._settings
         rec = self._recorder
         path = rec.recording_path(
-            s.root, s.layout, call_id=call.call_id, queue=call.queue, started_at=utc(now)
+            s.root,
+            s.layout,
+            call_id=call.call_id,
+            queue=call.queue,
+            started_at=utc(now),
+            leg=len(call.legs) + 1,
         )
         name = str(path)
         if not travels(name):  # (the legs' names are made from it)
@@ -89,30 +96,39 @@ class CallRecording:
         return RecordingOrder(name, rec.mixmonitor_options(path, dual_channel=s.dual_channel))
 
     @staticmethod
-    def confirmed(order: RecordingOrder, mixmonitor_filename: str) -> bool:
-        """Did the Dial's pre-dial handler start the ordered recording? (MixMonitor sets
-        ``MIXMONITOR_FILENAME`` to its file, apps/app_mixmonitor.c ``mixmonitor_exec``.)"""
-        return mixmonitor_filename == order.path
+    def confirmed(order: RecordingOrder, started_file: str) -> bool:
+        """Did the answered Dial's U() Gosub start the ordered recording? (``started_file``:
+        the Gosub's return, ``MIXMONITOR_FILENAME`` on the agent's channel, which MixMonitor
+        sets to its file, apps/app_mixmonitor.c ``mixmonitor_exec``.)"""
+        return started_file == order.path
 
     async def catalogue(self, call: CallState) -> str | None:
-        """Catalogue the finished call's file (its session is over); the recording id, or None
-        (never answered: the header-only files are deleted; missing or broken: logged)."""
-        if call.recording_path is None:
-            return None
-        path = Path(call.recording_path)
+        """Catalogue the finished call's files, one per recorded leg (its session is over); the
+        first leg's recording id, or None (none recorded, or missing or broken: logged)."""
+        first: str | None = None
+        for number, leg in enumerate(call.legs, start=1):
+            if leg.recording is None:
+                continue
+            found = await self._catalogue_leg(call, leg, number)
+            if first is None:
+                first = found
+        return first
+
+    async def _catalogue_leg(self, call: CallState, leg: Leg, number: int) -> str | None:
+        assert leg.recording is not None
+        path = Path(leg.recording)
+        # the first leg's id is the call's (as before legs had files of their own)
+        recording_id = call.call_id if number == 1 else f"{call.call_id}-{number}"
         try:
             await _until_closed(path)
-            if call.answered_at is None:
-                # never bridged: the files hold a WAV header and no audio
-                await asyncio.to_thread(_discard, path, self._recorder)
-                return None
             found = await asyncio.to_thread(
                 self._recorder.catalogue_file,
                 path,
                 call_id=call.call_id,
-                agent_id=call.agent_id,
-                queue=call.queue,
-                started_at=utc(call.answered_at),
+                agent_id=leg.agent_id or None,  # (a reconciled call may not say)
+                queue=leg.queue,
+                started_at=utc(leg.answered_at),
+                recording_id=recording_id,
             )
         except Exception:  # one bad file (or a bug) must not lose the call's final row
             log.exception("recording_catalogue_failed", call_id=call.call_id, path=str(path))
@@ -134,12 +150,6 @@ async def _until_closed(path: Path) -> None:
             return
         last = size
         await asyncio.sleep(FILE_POLL_S)
-
-
-def _discard(path: Path, recorder: CallRecorder) -> None:
-    for file in (path, *recorder.dual_channel_paths(path)):
-        with contextlib.suppress(FileNotFoundError):
-            file.unlink()
 
 
 def _size(path: Path) -> int:

@@ -1,7 +1,8 @@
 """Pausing a call's recording while the caller gives sensitive data (card number, passwords).
 
 The agent (feature code ``*16``) or the API asks; the recording of the agent's current answered
-call is muted with AMI ``MixMonitorMute`` on the caller's channel, which carries the MixMonitor.
+call is muted with AMI ``MixMonitorMute`` on the agent's leg, which carries the MixMonitor (started
+at the answer, ``acd.daemon.recording``; the leg's channel is AMI's ``DialEnd`` DestChannel).
 The pause policy (when to resume on its own, the headers) is the ``recordings`` package's
 ``PauseState``, reached through ``acd.daemon.ivr_port``. ``run`` is the one owned timer task: it
 sleeps (on the steady clock) until the next automatic resume and is woken when a pause starts.
@@ -71,7 +72,8 @@ class RecordingControl:
                 continue
             if agent_id is not None and state.agent_id != agent_id:
                 continue
-            if state.talking and state.recording_path is not None:
+            # the MixMonitor is on the agent's leg (started at its answer): its channel needed
+            if state.talking and state.legs[-1].recording and state.agent_channel is not None:
                 return call
         who = f"agent {agent_id}" if agent_id is not None else f"call {call_id}"
         raise RecordingRefused(f"{who}: no recorded call in progress")
@@ -91,7 +93,9 @@ class RecordingControl:
         call = self.recorded_call(agent_id=agent_id, call_id=call_id)
         if call.call_id in self._paused:
             raise RecordingRefused(f"call {call.call_id}: the recording is already paused")
-        state = self._new_state(call.call_id, call.facts.channel, max_pause_s=self._max_pause_s)
+        channel = call.state.agent_channel
+        assert channel is not None  # (recorded_call)
+        state = self._new_state(call.call_id, channel, max_pause_s=self._max_pause_s)
         now = self._clocks.wall()
         headers = state.pause(utc(now), reason=reason, by=by)
         resume_at = state.resume_at

@@ -5,7 +5,8 @@ silently go nowhere. This catches: an AGI route the daemon does not serve, a hot
 that does not send the caller to [hotline-resume] after the IVR AGI, a [hotline-resume] that
 does not test HOTLINE_DONE (AGISTATUS=SUCCESS proves nothing), an AGI URL
 that says ?answered=1 in [hotline] before any Answer(), a missing [hotline-predial] (the
-Dial's pre-dial handler that stores the caller's place and starts the recording), HOTLINE_*
+Dial's pre-dial handler that stores the caller's place) or [hotline-answer] (the Dial's Gosub
+on the answered agent's leg that starts the recording), HOTLINE_*
 variables nobody sets, queues.conf queues that differ from queues.yaml, and any file that is not
 what ``dialplan render`` makes now.
 """
@@ -48,7 +49,7 @@ def _code(line: str) -> str:
 def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
     context = ""
-    ivr_seen = resumed = done_checked = records = places = False
+    ivr_seen = resumed = done_checked = records = confirms = places = False
     says_answered = answer_checked = False
     answered_here = False  # an Answer() earlier in this context
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -113,8 +114,10 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
             done_checked = True
         if context == names.CONTEXT_RESUME and "GotoIf(" in line and _ANSWERED_DIAL in line:
             answer_checked = True
-        if context == names.CONTEXT_PREDIAL and "MixMonitor(" in line:
+        if context == names.CONTEXT_ANSWER and "MixMonitor(" in line:
             records = True
+        if context == names.CONTEXT_ANSWER and "Return(${MIXMONITOR_FILENAME})" in line:
+            confirms = True
         if context == names.CONTEXT_PREDIAL and f"MSet({names.VAR_QUEUE}=" in line:
             places = True
     if not ivr_seen:
@@ -153,15 +156,24 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
                 " offered to a daemon again",
             )
         )
-    if ivr_seen and not (records and places):
+    if ivr_seen and not places:
         issues.append(
             ConfigIssue(
                 file,
                 f"[{names.CONTEXT_PREDIAL}]",
-                "missing, or without its MixMonitor() or MSet(): the daemon's Dial starts the"
-                " recording and stores the caller's place there (option B), so answered calls"
-                " would go unrecorded and a caller rung at once would lose their place should"
-                " the daemon die",
+                "missing, or without its MSet(): the daemon's Dial stores the caller's place"
+                " there (option B), so a caller rung at once would lose their place should the"
+                " daemon die",
+            )
+        )
+    if ivr_seen and not (records and confirms):
+        issues.append(
+            ConfigIssue(
+                file,
+                f"[{names.CONTEXT_ANSWER}]",
+                "missing, or without its MixMonitor() or Return(${MIXMONITOR_FILENAME}): the"
+                " daemon's Dial starts the recording there when the agent answers (option U),"
+                " so answered calls would go unrecorded",
             )
         )
     return issues

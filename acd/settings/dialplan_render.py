@@ -13,9 +13,11 @@ Contexts (names from acd/settings/names.py):
 - ``hotline-callback``: the answered customer leg of a call-back the daemon originated: FastAGI
   ``callback`` (the daemon queues the customer at their kept place), then ``hotline-resume``.
 - ``hotline-predial``: the pre-dial handler of the daemon's Dial (option
-  ``B(hotline-predial^<job>^1(<args>))``, run on the caller's channel before the agent's phone
-  rings): ``place`` stores the caller's place (``MSet``), ``record`` starts the recording
-  (``MixMonitor``), ``place_record`` both; neither costs a FastAGI command of its own.
+  ``B(hotline-predial^place^1(<args>))``, run on the caller's channel before the agent's phone
+  rings): ``place`` stores the caller's place (``MSet``) without a FastAGI command of its own.
+- ``hotline-answer``: the daemon's Dial's Gosub on the agent's leg once it answers (option
+  ``U(hotline-answer^<file>^<options>)``): starts the call's recording (``MixMonitor``) and
+  hands its file back to the caller (``GOSUB_RETVAL``).
 - ``hotline-agents``: softphone feature codes (FastAGI ``agent``) and one extension per agent
   softphone, so ``Local/<ext>@hotline-agents/n`` endpoints ring ``PJSIP/<ext>``.
 """
@@ -199,18 +201,26 @@ def _predial_context() -> list[str]:
     place = f"MSet({v.VAR_QUEUE}=${{ARG1}},{v.VAR_PRIORITY}=${{ARG2}},{v.VAR_SINCE}=${{ARG3}})"
     return [
         f"[{v.CONTEXT_PREDIAL}]",
-        "; Dial's B() pre-dial handler on the caller's channel, run before the agent rings, so",
-        "; that neither job costs a FastAGI command of its own (acd/daemon/predial.py).",
-        "; place: the caller's place (queue, priority, since), when the Dial follows the queue",
-        "; entry at once; record: the call's recording, ARG1 the file, ARG2 MixMonitor's options",
-        "; (b: audio from the agent's answer on; r()/t(): each side); place_record: both.",
+        "; Dial's B() pre-dial handler on the caller's channel, run before the agent rings: the",
+        "; caller's place (queue, priority, since) when the Dial follows the queue entry at once,",
+        "; without a FastAGI command of its own (acd/daemon/predial.py).",
         f"exten => place,1,{place}",
         " same => n,Return()",
-        "exten => record,1,MixMonitor(${ARG1},${ARG2})",
-        " same => n,Return()",
-        f"exten => place_record,1,{place}",
-        " same => n,MixMonitor(${ARG4},${ARG5})",
-        " same => n,Return()",
+    ]
+
+
+def _answer_context() -> list[str]:
+    v = names
+    return [
+        f"[{v.CONTEXT_ANSWER}]",
+        "; Dial's U() Gosub on the agent's leg once it answers, before the bridge: the call's",
+        "; recording from the answer, ARG1 the file, ARG2 MixMonitor's options (b: bridged audio",
+        "; only; r()/t(): each side). Any GOSUB_RESULT but ABORT, BUSY, CONGESTION, CHANUNAVAIL,",
+        "; CONTINUE or GOTO: lets Dial bridge the call and copy GOSUB_RETVAL to the caller, where",
+        "; the daemon reads whether the recording started (acd/daemon/predial.py).",
+        "exten => s,1,MixMonitor(${ARG1},${ARG2})",
+        f" same => n,Set(GOSUB_RESULT={v.GOSUB_RESULT_RECORDING})",
+        " same => n,Return(${MIXMONITOR_FILENAME})",
     ]
 
 
@@ -257,5 +267,6 @@ def render_extensions_conf(settings: Settings) -> str:
     blocks.append(_fallback_context(settings))
     blocks.append(_callback_context(settings))
     blocks.append(_predial_context())
+    blocks.append(_answer_context())
     blocks.append(_agents_context(settings))
     return HEADER + "\n" + "\n\n".join("\n".join(block) for block in blocks) + "\n"

@@ -64,9 +64,14 @@ CONTEXT_AGENTS: Final = "hotline-agents"  # agent softphones: feature codes and 
 CONTEXT_FALLBACK: Final = "hotline-fallback"  # plain Queue() when the daemon did not take the call
 CONTEXT_CALLBACK: Final = "hotline-callback"  # the answered customer leg of a call-back
 CONTEXT_RESUME: Final = "hotline-resume"  # after every daemon AGI(): done, resume or fallback
-# Dial's B() pre-dial handler on the caller's channel: the caller's place and/or the recording,
-# with no FastAGI round trip of their own (acd.daemon.predial)
+# Dial's B() pre-dial handler on the caller's channel: the caller's place, with no FastAGI round
+# trip of its own (acd.daemon.predial)
 CONTEXT_PREDIAL: Final = "hotline-predial"
+# Dial's U() Gosub on the agent's leg once it answers, before the bridge: the call's recording
+# (acd.daemon.predial). It sets GOSUB_RESULT to this word, which app_dial acts on as on no other
+# (it bridges the call) but copies the Gosub's Return() value to the caller as GOSUB_RETVAL.
+CONTEXT_ANSWER: Final = "hotline-answer"
+GOSUB_RESULT_RECORDING: Final = "RECORDING"
 # How many times a caller the daemon did not finish is offered to a daemon again (the other
 # address first) before the fallback Queue(); a refused connection waits this long before the
 # next attempt (a standby takes over, a daemon restarts), with music rather than silence. Six

@@ -63,8 +63,9 @@ def run_dial(
     world: World, now: float, caller: Channel, data: str, done: Callable[[float, int], None]
 ) -> None:
     """app_dial ``Dial(<ep>[&<ep>...],<timeout s>,<options>)`` (the daemon's EXEC Dial, and
-    ``Dial()`` in the dialplan). Options modelled: ``g`` (go on after the agent hangs up) and
-    ``B(<gosub>)``, the caller's pre-dial handler (the daemon's recording).
+    ``Dial()`` in the dialplan). Options modelled: ``g`` (go on after the agent hangs up),
+    ``B(<gosub>)``, the caller's pre-dial handler (the daemon's place), and ``U(<context>^<args>)``,
+    the Gosub on the answered channel (the daemon's recording).
 
     SOURCE apps/app_dial.c ``dial_exec_full`` / ``end_bridge_callback``, RECORDED
     q2_agi_dies_ami_d_dial_bridged.txt: the DIAL variables are blanked first; when a bridged
@@ -127,8 +128,9 @@ class _Dial:
         caller.on_hangup = self.caller_gone
         if self.timeout is not None:
             self.timer = world.timers.at(now + self.timeout, self.ring_timeout)
+        at_answer = self.answer_gosub if self.options.get("U") else None
         for leg in self.legs:
-            leg.begin(now, self.on_answer, after_dial_begin=back)
+            leg.begin(now, self.on_answer, after_dial_begin=back, before_dial_end=at_answer)
             back = None
         # RINGTIME: from the callee channel's creation to its ringing (here the same instant)
         world.setvar(caller, "RINGTIME", "0")
@@ -173,6 +175,28 @@ class _Dial:
         world.setvar(caller, "DIALEDPEERNAME", leg.one.name)
         world.setvar(caller, "DIALEDPEERNUMBER", leg.endpoint.split("/", 1)[-1])
         leg.bridge(t, caller, lambda _t: None, self.caller_left, self.bridge_over)
+
+    def answer_gosub(self, t: float, leg: Leg) -> None:
+        """Dial's ``U(<context>^<args>)``: ``Gosub(<context>,s,1(<args>))`` on the answered
+        channel before DialEnd ANSWER and the bridge; a GOSUB_RESULT app_dial does not act on
+        bridges the call as usual, and the Gosub's GOSUB_RETVAL is copied to the caller.
+
+        SOURCE apps/app_dial.c ``dial_exec_full`` (OPT_CALLEE_GOSUB: ``^`` stands for ``,``,
+        the context is all before the first ``,``, the extension always ``s``; the GOSUB_RESULT
+        words ABORT, BUSY, CONGESTION, CHANUNAVAIL, CONTINUE and GOTO: are not modelled: the
+        daemon's ``[hotline-answer]`` uses none). ASSUMED, not recorded: where the answered
+        channel's events fall (Newexten of each step on it, between its Newstate Up and DialEnd)
+        and that a missing context only costs the Gosub."""
+        text = (self.options.get("U") or "").replace("^", ",")
+        context, comma, args = text.partition(",")
+        location = f"{context},s,1({args})" if comma else f"{context},s,1"
+        back = self.world.runner.run_sub(t, leg.one, location)
+        if back is None:
+            return
+        back()
+        if leg.one.variables.get("GOSUB_RESULT"):
+            retval = leg.one.variables.get("GOSUB_RETVAL", "")
+            self.world.setvar(self.caller, "GOSUB_RETVAL", retval)
 
     def caller_gone(self, t: float) -> None:
         self.outcome = 0 if self.caller.redirect_to is not None else -1

@@ -103,9 +103,10 @@ SLOW_ANSWER = AgentBehaviour(answer_after=2.0, talk_time=3.0, hangs_up="agent")
 async def test_a_recording_started_by_the_dial_survives_a_sigkill_and_is_catalogued(
     tmp_path: Path, killed_while: str
 ) -> None:
-    """The Dial's pre-dial handler started MixMonitor on the caller (acd.daemon.recording):
-    killed while that Dial rings or the conversation runs, the daemon loses no caller and no
-    file; the restarted one closes the row answered with the recording catalogued."""
+    """The Dial carries the recording (its U() starts MixMonitor on the agent's channel at the
+    answer, acd.daemon.recording): killed while that Dial rings (the answer then comes with no
+    daemon, seen or not) or the conversation runs, the daemon loses no caller and no file; the
+    restarted one closes the row answered with the recording catalogued."""
     # real time (the row is written while the phone still rings), a ring timeout past the answer
     settings = flow_settings(tmp_path, 1, queues={"enquiries": {"ring_cadence_s": 20.0}})
     features = flow_features(FlowSetup())
@@ -138,7 +139,8 @@ async def test_a_recording_started_by_the_dial_survives_a_sigkill_and_is_catalog
             for m in h.sim_events("DialEnd")
             if (m.get("DestChannel") or "").startswith(phone)
         ]
-    assert len(started) == 1  # once, by the Dial, before the agent rang
+    assert len(started) == 1  # once, by the Dial, on the agent's channel when it answered
+    assert (started[0].get("Channel") or "").startswith(phone)
     assert dial_ends == ["ANSWER"]
     ((outcome, recording_id),) = h.rows("SELECT outcome, recording_id FROM calls")
     assert outcome == "answered"

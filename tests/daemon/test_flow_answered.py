@@ -23,6 +23,7 @@ from acd.asterisk.ami.message import Message
 from acd.daemon.call_flow import conversation
 from acd.daemon.closed_calls import ClosedCall
 from acd.daemon.ivr_port import IvrOutcome
+from acd.engine.floor_inputs import AgentAction
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
 from tests.conftest import port_open
 from tests.daemon.flow_daemon import FlowSetup, PastCall, Profile, flow_daemon, flow_settings
@@ -50,20 +51,22 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
         )
         (call,) = daemon.registry.recent
 
-        # The simulator's AMI stream, in its order: MixMonitor starts on the caller's channel
-        # in the Dial's pre-dial handler, before the agent rings (not in the IVR), with option
-        # b, so that its audio begins at the answer (the file's length below is the talk).
+        # The simulator's AMI stream, in its order: MixMonitor starts on the agent's channel
+        # when it answers, by the Dial's U() Gosub, before DialEnd and the bridge (not in the
+        # IVR, not while ringing), with option b (the file's length below is the talk).
         def agent_leg(m: Message) -> bool:
             return (m.get("DestChannel") or "").startswith(f"{phone}-")
 
+        (begin,) = [m for m in h.sim_events("DialBegin") if agent_leg(m)]
         timeline = [
             m.name
             for m in h.sim.emitted or []
             if (m.name in ("DialBegin", "DialEnd") and agent_leg(m))
+            or (m.name == "MixMonitorStart" and m.get("Channel") == begin.get("DestChannel"))
             or (m.name == "MixMonitorStart" and m.get("Channel") == call.channel)
         ]
         answered = [m for m in h.sim_events("DialEnd") if agent_leg(m)]
-    assert timeline == ["MixMonitorStart", "DialBegin", "DialEnd"]
+    assert timeline == ["DialBegin", "MixMonitorStart", "DialEnd"]
     assert [m.get("DialStatus") for m in answered] == ["ANSWER"]
     assert call.recording_path is not None
     wav = Path(call.recording_path)
@@ -76,12 +79,13 @@ async def test_call_is_recorded_from_the_answer_and_catalogued(tmp_path: Path) -
     assert rec[4] > 0
     assert rec[5] == str(wav)
     assert h.rows("select recording_id, outcome from calls") == [(call.recording_id, "answered")]
-    # started by the Dial's B() (the AMI user has no `system` class for the MixMonitor action)
-    # in the rendered [hotline-predial], with option b: only the bridged talk is in the file
+    # started by the Dial's U() (the AMI user has no `system` class for the MixMonitor action)
+    # in the rendered [hotline-answer], with option b: only the bridged talk is in the file;
+    # the place stored by its B() before the ring
     execs = [e.get("Command") or "" for e in h.sim_events("AGIExecStart")]
     (dial,) = [c for c in execs if c.startswith("EXEC Dial")]
-    assert "B(hotline-predial^place_record^1(enquiries^" in dial
-    assert f"^{wav}^br(" in dial
+    assert "B(hotline-predial^place^1(enquiries^" in dial
+    assert f"U(hotline-answer^{wav}^br(" in dial
     assert not any(c.startswith("EXEC MixMonitor") for c in execs)
     assert rec[4] == pytest.approx(FAST_AGENT.talk_time, abs=0.25)
     legs = h.rows("select leg, sha256 from recording_legs order by leg")
@@ -107,7 +111,9 @@ def _ringing(h: Harness) -> bool:
 async def test_a_call_nobody_answered_leaves_no_recording_behind(tmp_path: Path) -> None:
     settings = flow_settings(tmp_path, 1)
     never = AgentBehaviour(answer_after=None)
-    harness = floor_harness(tmp_path, settings=settings, behaviour=never, start=False)
+    harness = floor_harness(
+        tmp_path, settings=settings, behaviour=never, start=False, keep_events=True
+    )
     async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
         # The caller hangs up while the agent's phone rings (not after a fixed 3 s, which a
         # loaded machine once spent before the caller was even queued).
@@ -117,16 +123,18 @@ async def test_a_call_nobody_answered_leaves_no_recording_behind(tmp_path: Path)
         assert h.hang_up(caller)
         await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the hang-up")
         (call,) = daemon.registry.recent
-        assert call.recording_path is not None  # MixMonitor ran in the Dial, before the ring ...
-        wav = Path(call.recording_path)
-        await h.wait_for(lambda: not wav.exists() and not any(wav.parent.glob("*")),
-                         "the header-only files removed")  # fmt: skip
+        (dial,) = _dials(h)
+    assert "U(hotline-answer^" in dial  # the ring carried the recording, for an answer
+    assert not h.sim_events("MixMonitorStart")  # ... which never came: nothing started
+    assert call.recording_path is None
+    recordings = tmp_path / "recordings"
+    assert not recordings.exists() or not any(recordings.rglob("*.wav"))
     assert h.rows("select count(*) from recordings") == [(0,)]
 
 
 def _without_record_context(extensions: str) -> str:
-    """extensions.conf as installed before [hotline-predial] existed."""
-    head, found, rest = extensions.partition("[hotline-predial]")
+    """extensions.conf as installed before [hotline-answer] existed."""
+    head, found, rest = extensions.partition("[hotline-answer]")
     assert found
     return head + rest[rest.index("\n[") :]
 
@@ -134,7 +142,7 @@ def _without_record_context(extensions: str) -> str:
 def _stale_dialplan(
     tmp_path: Path, agents: int, behaviour: AgentBehaviour
 ) -> AbstractAsyncContextManager[Harness]:
-    """The harness on a PBX whose installed dialplan has no [hotline-predial]."""
+    """The harness on a PBX whose installed dialplan has no [hotline-answer]."""
     return floor_harness(
         tmp_path,
         settings=flow_settings(tmp_path, agents),
@@ -157,15 +165,15 @@ def _dials(h: Harness) -> list[str]:
 async def test_a_dialplan_without_the_record_context_costs_the_recording_not_the_call(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The Dial's pre-dial handler is missing from the installed dialplan: the agent still
-    rings and answers; the daemon learns from MIXMONITOR_FILENAME that nothing records, says
-    so, and catalogues nothing."""
+    """The Dial's Gosub at the answer is missing from the installed dialplan: the agent still
+    rings and answers; the daemon learns from GOSUB_RETVAL that nothing records, says so, and
+    catalogues nothing."""
     async with _stale_dialplan(tmp_path, 1, FAST_AGENT) as h, flow_daemon(h, FlowSetup()) as daemon:
         await h.place(CallerBehaviour(number="5550402", hangup_after=None))
         await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the call over")
         (call,) = daemon.registry.recent
         (dial,) = _dials(h)
-    assert "B(hotline-predial^place_record^1(" in dial
+    assert "U(hotline-answer^" in dial
     assert not h.sim_events("MixMonitorStart")
     assert call.outcome == "answered"
     assert call.recording_path is None
@@ -176,23 +184,38 @@ async def test_a_dialplan_without_the_record_context_costs_the_recording_not_the
 
 
 @pytest.mark.asyncio
-async def test_a_recording_that_did_not_start_is_asked_for_again_by_the_next_dial(
+async def test_a_missed_ring_records_nothing_and_the_agent_who_answers_is_recorded(
     tmp_path: Path,
 ) -> None:
-    never = AgentBehaviour(answer_after=None)
-    async with _stale_dialplan(tmp_path, 2, never) as h, flow_daemon(h, FlowSetup()) as daemon:
+    """A ring-no-answer starts no recording; the next Dial carries the same order, and the
+    agent who answers it is recorded on their own channel, catalogued with that agent."""
+    settings = flow_settings(tmp_path, 2)
+    first, second = settings.agents
+    behaviours = {first.endpoint: AgentBehaviour(answer_after=None), second.endpoint: FAST_AGENT}
+    harness = floor_harness(
+        tmp_path, settings=settings, behaviour=behaviours, start=False, keep_events=True
+    )
+    async with harness as h, flow_daemon(h, FlowSetup()) as daemon:
+        # the first agent rings first: the other is on a break until then
+        await daemon.acd.agent_input(second.id, AgentAction.PAUSE, "break")
         await h.place(CallerBehaviour(number="5550403", hangup_after=None))
-        await h.wait_for(lambda: len(_dials(h)) >= 2 and _offered(daemon), "the second ring")
-        (caller,) = h.caller_channels()
-        assert h.hang_up(caller)
-        await h.wait_for(lambda: any(c.outcome for c in daemon.registry.recent), "the hang-up")
+        await h.wait_for(lambda: _ringing(h), "the first agent's phone ringing")
+        await daemon.acd.agent_input(second.id, AgentAction.UNPAUSE)
+        await h.wait_for(
+            lambda: any(c.recording_id for c in daemon.registry.recent), "the recording"
+        )
+        (call,) = daemon.registry.recent
         dials = _dials(h)
-    # the first Dial's recording did not start (no [hotline-predial]): the second asks again
-    # (the place went on the channel with an MSet after the first ring, for the wait)
-    assert len(dials) >= 2
-    assert "B(hotline-predial^place_record^1(" in dials[0]
-    assert all("B(hotline-predial^record^1(" in d for d in dials[1:])
-    assert h.rows("select count(*) from recordings") == [(0,)]
+        started = h.sim_events("MixMonitorStart")
+    assert len(dials) == 2
+    assert dials[0].startswith(f'EXEC Dial "{first.endpoint},')
+    assert dials[1].startswith(f'EXEC Dial "{second.endpoint},')
+    assert call.recording_path is not None
+    assert all(f"U(hotline-answer^{call.recording_path}^b" in d for d in dials)
+    (mixmonitor,) = started
+    assert (mixmonitor.get("Channel") or "").startswith(f"{second.endpoint}-")
+    rows = h.rows("select id, agent_id, path from recordings")
+    assert rows == [(call.recording_id, second.id, call.recording_path)]
 
 
 @pytest.mark.asyncio
@@ -358,16 +381,19 @@ async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk
         'CHANNEL(language)=zh"',
     ]
     dial = next(i for i, c in enumerate(execs) if c.startswith("EXEC Dial"))
-    # an agent was free: the Dial follows at once and stores the caller's place and starts
-    # the recording itself (option B, [hotline-predial])
+    # an agent was free: the Dial follows at once, stores the caller's place before the ring
+    # (option B, [hotline-predial]) and starts the recording at the answer (option U,
+    # [hotline-answer])
     assert dial == 1
     since = values["HOTLINE_SINCE"]
     priority = settings.queue("enquiries").priority
     place = f"enquiries^{priority}^{since}"
-    assert f"B(hotline-predial^place_record^1({place}^{call.recording_path}^" in execs[dial]
-    assert execs[dial + 1] == (
-        'GET FULL VARIABLE "${DIALSTATUS}|${ANSWEREDTIME}|${MIXMONITOR_FILENAME}"'
+    assert (
+        f"B(hotline-predial^place^1({place}))U(hotline-answer^{call.recording_path}^b"
+        in (execs[dial])
     )
+    assert execs[dial + 1] == 'GET FULL VARIABLE "${DIALSTATUS}|${ANSWEREDTIME}|${GOSUB_RETVAL}"'
+
     assert not any("HOTLINE_RECORDING" in c for c in execs)
     # and nothing more: DIALSTATUS=ANSWER already tells [hotline-resume] the caller is done (no
     # HOTLINE_DONE), which hangs up without offering the caller to a daemon again
@@ -379,7 +405,7 @@ async def test_the_caller_reaches_the_dial_in_as_few_agi_round_trips_as_asterisk
     assert values["HOTLINE_QUEUE"] == "enquiries"
     assert values["HOTLINE_PRIORITY"] == str(settings.queue("enquiries").priority)
     assert float(values["HOTLINE_SINCE"]) == pytest.approx(float(values["HOTLINE_ARRIVED"]), abs=5)
-    assert values["MIXMONITOR_FILENAME"] == call.recording_path
+    assert values["GOSUB_RETVAL"] == call.recording_path  # from the agent's leg, at the answer
     assert call.outcome == "answered"
     assert call.talked == (settings.agents[0].id,)
 

@@ -1,14 +1,14 @@
-"""The recording and the caller's place in the Dial's pre-dial handler (``CallRecording.order``,
-``acd.daemon.predial``)."""
+"""The caller's place in the Dial's pre-dial handler and the recording in its Gosub at the answer
+(``CallRecording.order``, ``acd.daemon.predial``)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
 
-from acd.daemon.call_state import CallState
+from acd.daemon.call_state import CallState, Leg
 from acd.daemon.call_steps import Arrival
-from acd.daemon.predial import Place, predial_option
+from acd.daemon.predial import Place, answer_option, predial_option
 from acd.daemon.recording import CallRecording, RecordingSettings
 from acd.sim.app_dial import dial_options
 from recordings import catalogue
@@ -31,7 +31,8 @@ def test_the_order_names_the_file_and_mixmonitors_options(tmp_path: Path) -> Non
     wav = tmp_path / "2026/12/04/orders/1796400000.7.wav"
     assert order.path == str(wav)
     stem = str(wav)[: -len(".wav")]
-    assert order.options == f"br({stem}-in.wav)t({stem}-out.wav)"
+    # on the agent's channel: read (r) is the agent's voice, write (t) the caller's
+    assert order.options == f"br({stem}-out.wav)t({stem}-in.wav)"
     assert CallRecording.confirmed(order, str(wav))
     assert not CallRecording.confirmed(order, "")
     one = _recording(tmp_path, dual=False).order(_call("c1", "orders"), AT)
@@ -39,21 +40,33 @@ def test_the_order_names_the_file_and_mixmonitors_options(tmp_path: Path) -> Non
     assert one.options == "b"
 
 
-def test_the_dial_option_names_the_job_and_carries_its_arguments(tmp_path: Path) -> None:
+def test_each_answered_leg_is_ordered_its_own_file(tmp_path: Path) -> None:
+    """After a transfer the next agent's conversation goes to a file of its own (the first
+    leg's MixMonitor ended with that agent's channel)."""
+    call = _call("c7", "orders")
+    first = _recording(tmp_path).order(call, AT)
+    answered = replace(call, legs=(Leg("1001", "orders", AT, AT + 60, recording="x"),))
+    second = _recording(tmp_path).order(answered, AT)
+    assert first is not None
+    assert second is not None
+    assert first.path == str(tmp_path / "2026/12/04/orders/c7.wav")
+    assert second.path == str(tmp_path / "2026/12/04/orders/c7-2.wav")
+    assert not CallRecording.confirmed(second, first.path)  # a GOSUB_RETVAL left by leg 1
+
+
+def test_the_dial_options_carry_the_place_and_the_recording(tmp_path: Path) -> None:
     order = _recording(tmp_path).order(_call("c1", "orders"), AT)
     assert order is not None
     place = Place("orders", 5, 1_796_400_001.25)
-    assert predial_option(None, None) == ""
-    assert predial_option(place, None) == "B(hotline-predial^place^1(orders^5^1796400001.250))"
-    both = predial_option(place, order)
-    assert both == (
-        f"B(hotline-predial^place_record^1(orders^5^1796400001.250^{order.path}^{order.options}))"
-    )
-    # what app_dial's option parser (parentheses nest) hands to Gosub, ^ standing for ,
-    assert dial_options(both)["B"] == both[2:-1]
-    assert predial_option(None, order) == (
-        f"B(hotline-predial^record^1({order.path}^{order.options}))"
-    )
+    assert predial_option(None) == ""
+    assert answer_option(None) == ""
+    assert predial_option(place) == "B(hotline-predial^place^1(orders^5^1796400001.250))"
+    answer = answer_option(order)
+    assert answer == f"U(hotline-answer^{order.path}^{order.options})"
+    # what app_dial's option parser (parentheses nest) hands to each Gosub, ^ standing for ,
+    both = dial_options(predial_option(place) + answer)
+    assert both["B"] == "hotline-predial^place^1(orders^5^1796400001.250)"
+    assert both["U"] == f"hotline-answer^{order.path}^{order.options}"
 
 
 def test_values_the_option_cannot_carry_stay_out_of_it(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Pausing a call's recording for sensitive data, through the real daemon and the PBX simulator:
-the agent's ``*16`` feature code over FastAGI and the HTTP API mute the caller's MixMonitor
-(AMI ``MixMonitorMute``), the limit resumes it on its own, and each pause is stored."""
+the agent's ``*16`` feature code over FastAGI and the HTTP API mute the MixMonitor on the agent's
+leg (AMI ``MixMonitorMute``), the limit resumes it on its own, and each pause is stored."""
 
 from __future__ import annotations
 
@@ -101,6 +101,8 @@ async def test_feature_code_pauses_and_the_limit_resumes_the_recording(
     async with recorded_floor(tmp_path, monkeypatch, max_pause_s=0.5) as h:
         call = await answered_recorded_call(h)
         agent = call.state.agent_id
+        leg = call.state.agent_channel  # the MixMonitor's channel: started at the answer
+        assert leg is not None
         idle = next(a.id for a in h.settings.agents if a.id != agent)
         port = h.sim.plan.dialplan.agi_port
         # a local process posing as Asterisk without the dialplan's key: refused, nothing done
@@ -117,7 +119,7 @@ async def test_feature_code_pauses_and_the_limit_resumes_the_recording(
             port, f"PJSIP/{agent}-000000a2", feature_code(h, "agent?action=record-pause&reason=1")
         )
         assert sent[-1] == CONFIRM
-        assert mutes(h, "1") == [(call.facts.channel, "both")]
+        assert mutes(h, "1") == [(leg, "both")]
         # pressing pause again neither sends a second mute nor extends the limit
         sent = await _dial_code(
             port, f"PJSIP/{agent}-000000a3", feature_code(h, "agent?action=record-pause")
@@ -129,7 +131,7 @@ async def test_feature_code_pauses_and_the_limit_resumes_the_recording(
             lambda: bool(mutes(h, "0")) and not control_of(h).paused_calls(),
             "the automatic resume",
         )
-        assert mutes(h, "0") == [(call.facts.channel, "both")]
+        assert mutes(h, "0") == [(leg, "both")]
         assert control_of(h).paused_calls() == []
         # nothing left to resume
         sent = await _dial_code(
@@ -143,7 +145,7 @@ async def test_feature_code_pauses_and_the_limit_resumes_the_recording(
     )
     assert len(rows) == 1
     call_id, channel, reason, by, auto, paused_at, resumed_at = rows[0]
-    assert (call_id, channel, reason, by, auto) == (call.call_id, call.facts.channel, "1", agent, 1)
+    assert (call_id, channel, reason, by, auto) == (call.call_id, leg, "1", agent, 1)
     assert paused_at < resumed_at
     kinds = [step["kind"] for step in h.timeline()]
     assert kinds.index("answered") < kinds.index("recording_paused")
@@ -157,6 +159,8 @@ async def test_api_pauses_and_resumes_and_refuses_without_a_recording(
     async with recorded_floor(tmp_path, monkeypatch, max_pause_s=600.0) as h:
         assert h.daemon.http is not None
         call = await answered_recorded_call(h)
+        leg = call.state.agent_channel  # the MixMonitor's channel: started at the answer
+        assert leg is not None
         base = f"/calls/{call.call_id}/recording"
         assert h.daemon.api.sessions is not None
         own = await issue_key(h.daemon.api.sessions, "li.na", "agent", agent_id=call.state.agent_id)
@@ -170,12 +174,12 @@ async def test_api_pauses_and_resumes_and_refuses_without_a_recording(
             r = await client.post(f"{base}/pause", json={"reason": "card"}, headers=own)
             assert r.status_code == 200, r.text
             assert r.json()["paused"] is True
-            assert mutes(h, "1") == [(call.facts.channel, "both")]
+            assert mutes(h, "1") == [(leg, "both")]
             r = await client.post(f"{base}/pause", json={}, headers=SUPERVISOR)
             assert r.status_code == 409  # already paused
             r = await client.post(f"{base}/resume", headers=SUPERVISOR)
             assert r.status_code == 200, r.text
-            assert mutes(h, "0") == [(call.facts.channel, "both")]
+            assert mutes(h, "0") == [(leg, "both")]
             r = await client.post("/calls/no-such-call/recording/pause", headers=SUPERVISOR)
             assert r.status_code == 409
             r = await client.post(f"{base}/pause", headers={})

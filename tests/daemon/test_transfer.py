@@ -21,10 +21,12 @@ from acd.cli.main import main
 from acd.daemon.call_state import fold
 from acd.daemon.call_steps import Answered, Arrival, LegEnded, Offered, Queued, Transferred
 from acd.daemon.calls import Call
+from acd.daemon.ivr_port import Features
 from acd.daemon.transfers import TransferNotAllowed, check_transfer
 from acd.settings.schema_routing import TransferRules
+from recordings import catalogue
 from tests.daemon import harness as harness_module
-from tests.daemon.harness import Harness, floor_harness, floor_settings
+from tests.daemon.harness import Harness, QueueAtOnce, floor_harness, floor_settings
 from tests.http.api_harness import SUPERVISOR, issue_key
 from tests.http.live_daemon import LONG_TALK, with_tokens
 
@@ -44,13 +46,20 @@ async def daemon_with_api(
 ) -> AsyncIterator[tuple[Harness, httpx.AsyncClient]]:
     monkeypatch.setattr(harness_module, "RunOptions", functools.partial(RunOptions, http_port=0))
     settings = with_tokens(floor_settings(2))
+    recording = settings.recording.model_copy(update={"directory": str(tmp_path / "recordings")})
+    settings = settings.model_copy(update={"recording": recording})
     if rules is not None:
         queues = tuple(
             q.model_copy(update={"transfers": rules}) if q.name == settings.default_queue else q
             for q in settings.queues
         )
         settings = settings.model_copy(update={"queues": queues})
-    async with floor_harness(tmp_path, settings=settings, behaviour=LONG_TALK, start=False) as h:
+    # recorded (the recordings package's catalogue), each caller queued at once
+    features = Features(ivr=lambda _s: QueueAtOnce(settings.default_queue), recorder=catalogue)
+    harness = floor_harness(
+        tmp_path, settings=settings, behaviour=LONG_TALK, start=False, features=features
+    )
+    async with harness as h:
         daemon = await h.start_daemon()
         assert daemon.http is not None
         assert daemon.api.sessions is not None
@@ -125,6 +134,10 @@ async def test_transfer_to_a_queue_wraps_up_the_agent_and_connects_the_other_que
         assert state.leg_answered_at is not None
         assert first_answer is not None
         assert state.leg_answered_at > first_answer
+        h.hang_up(call.facts.channel)
+        await h.wait_for(
+            lambda: any(c.recording_id for c in h.daemon.registry.recent), "the recordings"
+        )
     rows = h.rows("select transfers, outcome, agent_id, queue from calls")
     assert len(rows) == 1
     transfers, outcome, agent, queue = rows[0]
@@ -148,6 +161,16 @@ async def test_transfer_to_a_queue_wraps_up_the_agent_and_connects_the_other_que
     assert first_leg["ended_at"] <= second_leg["answered_at"]
     audit = h.rows("select who, role, action, target from audit_log where action like 'call.%'")
     assert audit == [(f"user-{first}", "agent", "call.transfer", f"queue:{target}")]
+    # each agent's conversation recorded on its own leg, in its own file (the second with the
+    # leg's number), catalogued with that agent; the call row keeps the first
+    recordings = h.rows("select id, agent_id, queue, path from recordings order by started_at")
+    assert [(agent, q) for _, agent, q, _ in recordings] == [
+        (first, h.settings.default_queue),
+        (other(first), target),
+    ]
+    first_file, second_file = (Path(p) for *_, p in recordings)
+    assert second_file.name == f"{first_file.stem}-2.wav"
+    assert h.rows("select recording_id from calls") == [(recordings[0][0],)]
 
 
 @pytest.mark.asyncio

@@ -78,6 +78,8 @@ async def test_recording_pause_and_resume_from_the_phone_during_a_call(rig: Live
         lambda m: m.name == "MixMonitorMute", "the recording muted", after=mark
     )
     assert muted.get("State") == "1"
+    # on the agent's leg, which carries the MixMonitor (started there at the answer)
+    assert (muted.get("Channel") or "").startswith("Local/1001@live-phones-")
     assert await dial_code(rig, "1001", "*17") == "beep"
     await rig.events.wait(is_event("MixMonitorMute", State="0"), "unmuted", after=mark)
     await rig.hang_up(caller)

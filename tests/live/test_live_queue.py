@@ -53,21 +53,34 @@ async def test_answered_and_recorded(rig: LiveRig) -> None:
     caller = await to_agent(rig, "13800000010")
     answered = await rig.events.wait(dial_end(caller, "ANSWER"), "the agent's answer", after=mark)
     assert (answered.get("DestChannel") or "").startswith("Local/1001@live-phones-")
+    agent_leg = answered.get("DestChannel")
     started = await rig.events.wait(
-        lambda m: m.name == "MixMonitorStart" and m.get("Uniqueid") == caller.uniqueid,
+        lambda m: m.name == "MixMonitorStart" and m.get("Channel") == agent_leg,
         "the recording",
         after=mark,
     )
-    # started by the Dial's pre-dial handler, in the rendered [hotline-predial], before the
-    # ring, which also stored the caller's place (an agent was free); no command of their own
-    assert started.get("Context") == "hotline-predial"
+    # started on the agent's channel when it answered, by the Dial's U() in the rendered
+    # [hotline-answer], before DialEnd and the bridge: nothing of it before the ring; the
+    # Dial's B() stored the caller's place before the ring (an agent was free); no command
+    # of their own
+    assert started.get("Context") == "hotline-answer"
     ours = rig.events.since(mark, lambda m: m.get("Uniqueid") == caller.uniqueid)
     names = [m.name for m in ours]
-    assert names.index("MixMonitorStart") < names.index("DialBegin")
+    assert "MixMonitorStart" not in names  # not on the caller's channel
+    order = [
+        m.name
+        for m in rig.events.since(mark)
+        if (m.name in ("DialBegin", "DialEnd") and m.get("DestChannel") == agent_leg)
+        or (m.name == "MixMonitorStart" and m.get("Channel") == agent_leg)
+    ]
+    assert order == ["DialBegin", "MixMonitorStart", "DialEnd"]
     execs = [m.get("Command") or "" for m in ours if m.name == "AGIExecStart"]
     assert not [c for c in execs if c.startswith(("EXEC MixMonitor", 'EXEC MSet "HOTLINE_QUEUE'))]
-    assert [
-        c for c in execs if c.startswith("EXEC Dial") and "B(hotline-predial^place_record^1(" in c
+    (dial,) = [c for c in execs if c.startswith("EXEC Dial")]
+    assert "B(hotline-predial^place^1(" in dial
+    assert "U(hotline-answer^" in dial
+    retval = [
+        m.get("Value") for m in ours if m.name == "VarSet" and m.get("Variable") == "GOSUB_RETVAL"
     ]
     place = {
         m.get("Variable"): m.get("Value")
@@ -98,6 +111,7 @@ async def test_answered_and_recorded(rig: LiveRig) -> None:
     )
     assert size > 44  # more than a WAV header: audio was written
     assert size == await asyncio.to_thread(os.path.getsize, path)
+    assert retval[-1] == path  # [hotline-answer]'s return, copied to the caller by app_dial
 
 
 async def test_the_agent_hangs_up_and_the_dialplan_ends_the_caller(rig: LiveRig) -> None:

@@ -63,12 +63,25 @@ def test_path_refuses_naive_time() -> None:
 
 
 def test_mixmonitor_options_travel_in_an_agi_exec() -> None:
+    """On the agent's channel (the Dial's U() at the answer) the audio read is the agent's and
+    the audio written the caller's: ``-in`` stays the caller's side, ``-out`` the agent's."""
     path = Path("/rec/2026/11/18/orders/c-42.wav")
     assert mixmonitor_options(path, dual_channel=False) == "b"
     dual = mixmonitor_options(path, dual_channel=True)
-    assert dual == "br(/rec/2026/11/18/orders/c-42-in.wav)t(/rec/2026/11/18/orders/c-42-out.wav)"
-    line = cmd.exec_("Dial", "PJSIP/1001", "20", f"B(hotline-predial^record^1({path}^{dual}))")
-    assert line == f'EXEC Dial "PJSIP/1001,20,B(hotline-predial^record^1({path}^{dual}))"'
+    assert dual == "br(/rec/2026/11/18/orders/c-42-out.wav)t(/rec/2026/11/18/orders/c-42-in.wav)"
+    line = cmd.exec_("Dial", "PJSIP/1001", "20", f"U(hotline-answer^{path}^{dual})")
+    assert line == f'EXEC Dial "PJSIP/1001,20,U(hotline-answer^{path}^{dual})"'
+
+
+def test_each_answered_leg_has_its_own_file() -> None:
+    at = datetime(2026, 11, 18, 9, tzinfo=UTC)
+    first = recording_path(Path("/rec"), call_id="c-42", queue="orders", started_at=at)
+    second = recording_path(Path("/rec"), call_id="c-42", queue="orders", started_at=at, leg=2)
+    assert first == Path("/rec/2026/11/18/orders/c-42.wav")
+    assert second == Path("/rec/2026/11/18/orders/c-42-2.wav")
+    assert dual_channel_paths(second)[0] == Path("/rec/2026/11/18/orders/c-42-2-in.wav")
+    with pytest.raises(ValueError, match="leg 0"):
+        recording_path(Path("/rec"), call_id="c-42", queue="orders", started_at=at, leg=0)
 
 
 @pytest.mark.parametrize(
@@ -81,8 +94,8 @@ def test_leg_files_sit_beside_the_mixed_file_before_its_suffix(name: str) -> Non
     path = Path(name)
     expected = tuple(path.with_name(f"{path.stem}-{leg}{path.suffix}") for leg in ("in", "out"))
     assert dual_channel_paths(path) == expected
-    read, write = expected
-    assert mixmonitor_options(path, dual_channel=True) == f"br({read})t({write})"
+    caller, agent = expected
+    assert mixmonitor_options(path, dual_channel=True) == f"br({agent})t({caller})"
 
 
 def test_catalogue_good_file_and_store_it(tmp_path: Path, db: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from acd.settings import names
 from acd.settings.dialplan_check import check_dialplan, check_extensions
 from acd.settings.dialplan_render import render_extensions_conf
@@ -172,30 +174,51 @@ def test_check_extensions_flags_an_agi_url_without_the_key() -> None:
     assert issues[0].startswith("x.conf: line 2: AGI URL without the FastAGI key")
 
 
-def test_predial_context_stores_the_place_and_records_with_the_dials_arguments() -> None:
+def _context(text: str, name: str) -> list[str]:
+    body = text.split(f"[{name}]\n", 1)[1].split("\n[", 1)[0]
+    return [line for line in body.splitlines() if not line.startswith(";")]
+
+
+def test_predial_context_stores_the_place_with_the_dials_arguments() -> None:
     text = render_all(shipped())["extensions.conf"]
-    predial = text.split(f"[{names.CONTEXT_PREDIAL}]\n", 1)[1].split("\n[", 1)[0]
-    code = [line for line in predial.splitlines() if not line.startswith(";")]
     place = "MSet(HOTLINE_QUEUE=${ARG1},HOTLINE_PRIORITY=${ARG2},HOTLINE_SINCE=${ARG3})"
-    assert code == [
+    assert _context(text, names.CONTEXT_PREDIAL) == [
         f"exten => place,1,{place}",
-        " same => n,Return()",
-        "exten => record,1,MixMonitor(${ARG1},${ARG2})",
-        " same => n,Return()",
-        f"exten => place_record,1,{place}",
-        " same => n,MixMonitor(${ARG4},${ARG5})",
         " same => n,Return()",
     ]
 
 
-def test_check_extensions_flags_a_dialplan_without_the_predial_context() -> None:
+def test_answer_context_records_and_hands_the_file_back_to_the_caller() -> None:
+    # U(<context>^<args>) is Gosub(<context>,s,1(<args>)); a GOSUB_RESULT app_dial does not
+    # act on lets it bridge and copy GOSUB_RETVAL to the caller (apps/app_dial.c)
     text = render_all(shipped())["extensions.conf"]
-    head, _, rest = text.partition(f"[{names.CONTEXT_PREDIAL}]")
+    assert _context(text, names.CONTEXT_ANSWER) == [
+        "exten => s,1,MixMonitor(${ARG1},${ARG2})",
+        f" same => n,Set(GOSUB_RESULT={names.GOSUB_RESULT_RECORDING})",
+        " same => n,Return(${MIXMONITOR_FILENAME})",
+    ]
+    assert names.GOSUB_RESULT_RECORDING not in (
+        "ABORT", "BUSY", "CONGESTION", "CHANUNAVAIL", "CONTINUE"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("context", "says"),
+    [
+        (names.CONTEXT_PREDIAL, "x.conf: [hotline-predial]: missing, or without its MSet()"),
+        (names.CONTEXT_ANSWER, "x.conf: [hotline-answer]: missing, or without its MixMonitor()"),
+    ],
+)
+def test_check_extensions_flags_a_dialplan_without_the_dials_contexts(
+    context: str, says: str
+) -> None:
+    text = render_all(shipped())["extensions.conf"]
+    head, _, rest = text.partition(f"[{context}]")
     stale = head + rest[rest.index("\n[") :]
     assert check_extensions(text, "x.conf") == []
     issues = [str(i) for i in check_extensions(stale, "x.conf")]
     assert len(issues) == 1
-    assert issues[0].startswith("x.conf: [hotline-predial]: missing, or without its MixMonitor()")
+    assert issues[0].startswith(says)
 
 
 def test_check_extensions_flags_answered_urls_without_the_dialstatus_check() -> None:

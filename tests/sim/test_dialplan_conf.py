@@ -17,6 +17,7 @@ def test_the_shipped_dialplan_is_read_completely() -> None:
         "hotline-fallback",
         "hotline-callback",
         "hotline-predial",
+        "hotline-answer",
         "hotline-agents",
     ]
     s = plan.find("hotline", "s")

@@ -135,29 +135,44 @@ def test_call_back_leg_runs_the_shipped_callback_context() -> None:
     assert driver.pbx.channels() == []
 
 
-RECORD = "B(hotline-predial^record^1(/rec/c1.wav^br(/rec/c1-in.wav)t(/rec/c1-out.wav)))"
+RECORD = "U(hotline-answer^/rec/c1.wav^br(/rec/c1-out.wav)t(/rec/c1-in.wav))"
 
 
-def test_the_dials_pre_dial_handler_starts_the_recording_before_the_agent_rings() -> None:
-    """Option B runs the shipped [hotline-predial] on the caller first (app_dial.c
-    OPT_PREDIAL_CALLER): MixMonitor with the daemon's file and options, then the ring."""
+def test_the_dials_gosub_at_the_answer_starts_the_recording_on_the_agents_leg() -> None:
+    """Option U runs the shipped [hotline-answer] on the answered channel before DialEnd and
+    the bridge (app_dial.c OPT_CALLEE_GOSUB): MixMonitor with the daemon's file and options;
+    its file comes back to the caller as GOSUB_RETVAL."""
     run = _daemon_call(
         _plan(a1001=AgentBehaviour(answer_after=2.0, talk_time=30.0)),
         f'"PJSIP/a1001,20,{RECORD}"',
     )
-    caller = next(m for m in run.messages if m.name == "Newchannel")["Channel"]
-    mine = [m for m in run.messages if m.get("Channel") == caller]
-    names = [m.name for m in mine]
-    assert names.index("MixMonitorStart") < names.index("DialBegin")
-    steps = [(m["Context"], m["Application"], m["AppData"]) for m in mine if m.name == "Newexten"]
-    mixmonitor = ("MixMonitor", "/rec/c1.wav,br(/rec/c1-in.wav)t(/rec/c1-out.wav)")
-    assert ("hotline-predial", *mixmonitor) in steps
-    assert ("hotline-predial", "Return", "") in steps
-    local = {m["Variable"]: m["Value"] for m in mine if m.name == "VarSet"}
+    begin = next(
+        m for m in run.messages if m.name == "DialBegin" and "PJSIP/a1001-" in m["DestChannel"]
+    )
+    caller, agent = begin["Channel"], begin["DestChannel"]
+    order = [
+        (m.name, m.get("Channel"))
+        for m in run.messages
+        if m.name in ("DialBegin", "MixMonitorStart", "DialEnd")
+        and agent in (m.get("Channel"), m.get("DestChannel"))
+    ]
+    assert order == [
+        ("DialBegin", caller), ("MixMonitorStart", agent), ("DialEnd", caller)
+    ]  # fmt: skip
+    assert not [m for m in run.messages if m.name == "MixMonitorStart" and m["Channel"] == caller]
+    theirs = [m for m in run.messages if m.get("Channel") == agent]
+    steps = [(m["Context"], m["Application"], m["AppData"]) for m in theirs if m.name == "Newexten"]
+    mixmonitor = ("MixMonitor", "/rec/c1.wav,br(/rec/c1-out.wav)t(/rec/c1-in.wav)")
+    assert ("hotline-answer", *mixmonitor) in steps
+    assert ("hotline-answer", "Return", "/rec/c1.wav") in steps
+    local = {m["Variable"]: m["Value"] for m in theirs if m.name == "VarSet"}
     assert local["LOCAL(ARG1)"] == "/rec/c1.wav"
-    assert local["LOCAL(ARG2)"] == "br(/rec/c1-in.wav)t(/rec/c1-out.wav)"
     assert local["LOCAL(ARGC)"] == "2"
-    assert local["MIXMONITOR_FILENAME"] == "/rec/c1.wav"
+    assert local["GOSUB_RESULT"] == "RECORDING"
+    mine = {m["Variable"]: m["Value"] for m in run.messages if m.get("Channel") == caller
+            and m.name == "VarSet"}  # fmt: skip
+    assert mine["GOSUB_RETVAL"] == "/rec/c1.wav"
+    assert "MIXMONITOR_FILENAME" not in mine
     # the Dial goes on as without the option: answered, bridged, the talk recorded (option b)
     assert run.replies(1)[5:6] == ["200 result=-1\n"]
     files = {w.path: w.seconds for w in run.wavs}
@@ -165,15 +180,16 @@ def test_the_dials_pre_dial_handler_starts_the_recording_before_the_agent_rings(
     assert files["/rec/c1.wav"] == 30.0
 
 
-def test_a_pre_dial_handler_that_is_not_in_the_dialplan_only_costs_the_recording() -> None:
-    """A dialplan installed without [hotline-predial]: Gosub finds nothing, the Dial rings and
-    is answered all the same, and no MIXMONITOR_FILENAME says the recording did not start."""
+def test_a_gosub_at_the_answer_that_is_not_in_the_dialplan_only_costs_the_recording() -> None:
+    """A dialplan installed without [hotline-answer]: Gosub finds nothing, the call is bridged
+    all the same, and no GOSUB_RETVAL says the recording did not start."""
     run = _daemon_call(
         _plan(a1001=AgentBehaviour(answer_after=2.0, talk_time=30.0)),
-        '"PJSIP/a1001,20,B(no-such-context^s^1(/rec/c1.wav^b))"',
+        '"PJSIP/a1001,20,U(no-such-context^/rec/c1.wav^b)"',
     )
     assert not [m for m in run.messages if m.name == "MixMonitorStart"]
     ends = [m["DialStatus"] for m in run.messages if m.name == "DialEnd" and "Channel" in m]
     assert ends == ["ANSWER"]
-    assert not [m for m in run.messages if m.get("Variable") == "MIXMONITOR_FILENAME"]
+    assert not [m for m in run.messages if m.get("Variable") == "GOSUB_RETVAL"]
+    assert run.replies(1)[5:6] == ["200 result=-1\n"]
     assert not run.wavs

@@ -45,7 +45,7 @@ from acd.daemon.clocks import Clocks
 from acd.daemon.dialling import AgentDialler, DialResult, FlowSettings
 from acd.daemon.ivr_port import CallerProfile
 from acd.daemon.outputs import Outputs
-from acd.daemon.predial import Place, RecordingOrder, predial_option
+from acd.daemon.predial import Place, RecordingOrder, answer_option, predial_option
 from acd.daemon.recording import CallRecording
 from acd.daemon.recording_control import RecordingControl
 from acd.daemon.screen_pop import screen_pop
@@ -106,10 +106,10 @@ class Conversation:
                 order = self._offered(call, offer)
                 if not await popped:
                     log.warning("screen_pop_unconfirmed", call_id=call.call_id, agent_id=agent)
-        predial = predial_option(place, order)  # before expecting the answer: it may raise
+        options = predial_option(place) + answer_option(order)  # before expecting the answer
         answer = call.signals.expect_answer()
         dial = asyncio.create_task(
-            self._dialler.dial(session, offer.endpoint, offer.ring_timeout_s, predial),
+            self._dialler.dial(session, offer.endpoint, offer.ring_timeout_s, options),
             name=f"dial-{call.call_id}",
         )
         try:
@@ -123,18 +123,20 @@ class Conversation:
             call.signals.stop_expecting_answer()
             dial.cancel()  # done already unless this task was cancelled or the channel is gone
             await asyncio.gather(dial, return_exceptions=True)
-        if order is not None and not CallRecording.confirmed(order, result.recording_file):
-            if not result.caller_gone:  # a caller gone before the Dial ran is no fault
-                # an answered call went unrecorded: an error; else the next Dial asks again
-                report = log.error if result.status == "ANSWER" else log.warning
-                report(
-                    "recording_not_started",
-                    call_id=call.call_id,
-                    path=order.path,
-                    found=result.recording_file,
-                    dial_status=result.status,
-                    hint="is the rendered [hotline-predial] in the installed dialplan?",
-                )
+        if (
+            order is not None
+            and result.status == "ANSWER"
+            and not CallRecording.confirmed(order, result.recording_file)
+        ):
+            # the agent answered and the leg went unrecorded (no ring started one: the next
+            # answered Dial carries its own)
+            log.error(
+                "recording_not_started",
+                call_id=call.call_id,
+                path=order.path,
+                found=result.recording_file,
+                hint="is the rendered [hotline-answer] in the installed dialplan?",
+            )
             self._add(call, RecordingNotStarted(result.ended_at))
         if result.status != "ANSWER":
             self._add(call, RingMissed(result.ended_at, agent, result.status, result.caller_gone))
@@ -154,12 +156,12 @@ class Conversation:
         """The offer's steps before the Dial, and the recording the Dial starts (if any)."""
         wall = self._clocks.wall
         self._add(call, Offered(wall(), offer.agent_id, offer.endpoint))
-        if self._recording is None or call.state.recording_path is not None:
+        if self._recording is None:
             return None
-        # One recording per call, started by the first Dial (which holds the session for the
-        # whole talk); it records only once bridged (acd.daemon.recording).
+        # One recording per answered leg, started on the agent's channel by the Dial's U()
+        # when the agent answers (acd.daemon.recording); every offer carries it.
         order = self._recording.order(call.state, wall())
-        if order is not None:
+        if order is not None and order.path != call.state.recording_path:
             self._add(call, RecordingStarted(wall(), order.path))
         return order
 

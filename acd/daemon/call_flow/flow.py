@@ -12,10 +12,10 @@ This task is the only writer of its call: it adds every step to the call's timel
    they wait (``acd.daemon.waiting``): music, their position and estimated wait, maybe the
    queue's overflow ladder (wider skills, another queue, a call-back keeping their place).
 4. Publish the screen pop to the offered agent and wait (briefly) until the broker has it; then
-   ``EXEC Dial`` the agent with the queue's ring timeout. Its pre-dial handler
-   (``acd.daemon.predial``) starts the call's recording on its first Dial (MixMonitor option
-   ``b``: audio from the answer on) and, when an agent was free at queue entry, stores the place
-   instead of the ``MSet``. The Dial lasts the whole conversation: meanwhile this task waits for
+   ``EXEC Dial`` the agent with the queue's ring timeout. Its options (``acd.daemon.predial``)
+   start the leg's recording on the agent's channel when it answers (``U()``: MixMonitor, option
+   ``b``) and, when an agent was free at queue entry, store the place before the ring instead of
+   the ``MSet`` (``B()``). The Dial lasts the whole conversation: meanwhile this task waits for
    the answer (AMI ``DialEnd``, see ``ami_watch``; ``ANSWEREDTIME`` after the Dial when AMI is
    down) and answers requests (a transfer, recording pause notes).
 5. A missed ring returns the caller to the queue (same place) and the next agent is tried; a
@@ -180,7 +180,7 @@ class CallFlow:
         self._add(call, Ended(self._clocks.wall(), hung_up_by, failed))
         try:
             if not cancelled:  # a stopping daemon leaves unfinished files to the recordings audit
-                # Asterisk closes the recording when the channel goes, after our session ends.
+                # Asterisk closes a recording when its agent's channel goes.
                 with contextlib.suppress(Exception):
                     await session.finish(SESSION_END_S)
                 await self._catalogue(call)
@@ -190,7 +190,7 @@ class CallFlow:
             self._talk.drain_requests(call, talking=False)  # a transfer asked too late: refused
 
     async def _catalogue(self, call: Call) -> None:
-        if self._recording is None or call.state.recording_path is None:
+        if self._recording is None or not any(leg.recording for leg in call.state.legs):
             return
         recording_id = await self._recording.catalogue(call.state)
         if recording_id is not None:

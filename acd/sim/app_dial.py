@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from acd.sim import events as ev
 from acd.sim.channels import Channel
 from acd.sim.dial_app import Leg
 from acd.sim.dialplan_expr import split_args
@@ -176,27 +177,32 @@ class _Dial:
         world.setvar(caller, "DIALEDPEERNUMBER", leg.endpoint.split("/", 1)[-1])
         leg.bridge(t, caller, lambda _t: None, self.caller_left, self.bridge_over)
 
-    def answer_gosub(self, t: float, leg: Leg) -> None:
+    def answer_gosub(self, t: float, leg: Leg) -> Callable[[], None]:
         """Dial's ``U(<context>^<args>)``: ``Gosub(<context>,s,1(<args>))`` on the answered
         channel before DialEnd ANSWER and the bridge; a GOSUB_RESULT app_dial does not act on
-        bridges the call as usual, and the Gosub's GOSUB_RETVAL is copied to the caller.
+        bridges the call as usual, and the Gosub's GOSUB_RETVAL is copied to the caller, just
+        before DialEnd. Returns what follows the DialEnd: a Newexten of the answered channel at
+        its own place again (also when the context is missing, which only costs the Gosub).
 
-        SOURCE apps/app_dial.c ``dial_exec_full`` (OPT_CALLEE_GOSUB: ``^`` stands for ``,``,
-        the context is all before the first ``,``, the extension always ``s``; the GOSUB_RESULT
-        words ABORT, BUSY, CONGESTION, CHANUNAVAIL, CONTINUE and GOTO: are not modelled: the
-        daemon's ``[hotline-answer]`` uses none). ASSUMED, not recorded: where the answered
-        channel's events fall (Newexten of each step on it, between its Newstate Up and DialEnd)
-        and that a missing context only costs the Gosub."""
+        RECORDED q11_dial_answer_gosub.txt (Asterisk 22.10.1, tests/sim/test_capture_answer_
+        gosub.py) and SOURCE apps/app_dial.c ``dial_exec_full`` (OPT_CALLEE_GOSUB: ``^`` stands
+        for ``,``, the context is all before the first ``,``, the extension always ``s``). The
+        GOSUB_RESULT words ABORT, BUSY, CONGESTION, CHANUNAVAIL, CONTINUE and GOTO: are not
+        modelled: the daemon's ``[hotline-answer]`` uses none."""
+        world, callee = self.world, leg.one
+        # what app_dial gives each channel it dials (dial_exec_full: ast_channel_appl_set
+        # "AppDial", data "(Outgoing Line)"), where the channel is again after the Gosub
+        callee.application, callee.app_data = "AppDial", "(Outgoing Line)"
+        place = (callee.application, callee.app_data)
         text = (self.options.get("U") or "").replace("^", ",")
         context, comma, args = text.partition(",")
         location = f"{context},s,1({args})" if comma else f"{context},s,1"
-        back = self.world.runner.run_sub(t, leg.one, location)
-        if back is None:
-            return
-        back()
-        if leg.one.variables.get("GOSUB_RESULT"):
-            retval = leg.one.variables.get("GOSUB_RETVAL", "")
-            self.world.setvar(self.caller, "GOSUB_RETVAL", retval)
+        back = world.runner.run_sub(t, callee, location)
+        if back is not None and callee.variables.get("GOSUB_RESULT"):
+            world.setvar(self.caller, "GOSUB_RETVAL", callee.variables.get("GOSUB_RETVAL", ""))
+        if back is not None:
+            return back
+        return lambda: world.emit(ev.newexten(callee, *place))
 
     def caller_gone(self, t: float) -> None:
         self.outcome = 0 if self.caller.redirect_to is not None else -1

@@ -34,7 +34,7 @@ class Leg:
         self.answered_at: float | None = None
         self.bridge_id = ""
         self._timers: list[Timer] = []
-        self._before_dial_end: Callable[[float, Leg], None] | None = None
+        self._before_dial_end: Callable[[float, Leg], Callable[[], None]] | None = None
         local = split_local(endpoint)
         if local is not None:
             exten, context, _ = local
@@ -69,11 +69,12 @@ class Leg:
         on_answer: Callable[[float, Leg], None],
         *,
         after_dial_begin: Callable[[], None] | None = None,
-        before_dial_end: Callable[[float, Leg], None] | None = None,
+        before_dial_end: Callable[[float, Leg], Callable[[], None]] | None = None,
     ) -> None:
         """DialBegin + ringing; schedules the agent's answer per its behaviour.
         ``after_dial_begin``: the caller back from a pre-dial Gosub; ``before_dial_end``: what
-        runs on the answered channel before DialEnd ANSWER (Dial's U(), acd/sim/app_dial.py)."""
+        runs on the answered channel before DialEnd ANSWER (Dial's U(), acd/sim/app_dial.py),
+        returning what follows the DialEnd."""
         self._before_dial_end = before_dial_end
         world = self.world
         world.emit(
@@ -108,11 +109,14 @@ class Leg:
         if self.two is not None:
             world.set_state(self.two, STATE_UP)
         world.set_state(self.one, STATE_UP)
+        after_dial_end = None
         if self._before_dial_end is not None:
-            self._before_dial_end(now, self)
+            after_dial_end = self._before_dial_end(now, self)
         world.emit(
             ev.two_party("DialEnd", ev.CALL, self.caller, self.one, ("DialStatus", "ANSWER"))
         )
+        if after_dial_end is not None:
+            after_dial_end()
         world.cdr.dial_end(now, self.one, "ANSWER")
         if self.two is None:
             world.set_device_state(now, self.endpoint, "INUSE")

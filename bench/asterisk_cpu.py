@@ -300,7 +300,7 @@ class Bench:
     agents: list[str]
     workdir: Path
     logs: Path
-    recording: bool = False  # the hotline side records (the first Dial's B() runs MixMonitor)
+    recording: bool = False  # the hotline side records (the Dial's U() runs MixMonitor)
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
     placed: int = 0
     hotline_runs: int = 0

@@ -5,8 +5,8 @@ conversation. ``AgentDialler.dial`` returns how it ended (``DialResult``: Asteri
 ``DIALSTATUS``, ``ANSWEREDTIME`` for when AMI did not report the answer, whether the caller
 hung up); the answer itself is learnt from AMI while the Dial runs (``acd.daemon.ami_watch``
 resolves the call's answer future) and handled by the call flow. The recording is started by
-the first Dial itself (its pre-dial handler, ``acd.daemon.recording``) and holds audio from that
-answer on. Neither method touches the call: they return values.
+the Dial itself, on the agent's channel when it answers (its ``U()`` Gosub,
+``acd.daemon.recording``). Neither method touches the call: they return values.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ ChanSpyStart/ChanSpyStop whatever the mode (shared README)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.live.rig import LiveRig, is_event
@@ -48,7 +50,27 @@ async def test_a_transfer_to_another_queue_is_answered_there(rig: LiveRig) -> No
     assert reply.status_code == 200, reply.text
     second = await rig.events.wait(dial_end(caller, "ANSWER"), "the second answer", after=mark)
     assert (second.get("DestChannel") or "").startswith("Local/1002@live-phones-")
+    await rig.events.wait(
+        lambda m: m.name == "MixMonitorStart" and m.get("Channel") == second.get("DestChannel"),
+        "the second agent's recording",
+        after=mark,
+    )
+    await asyncio.sleep(1)  # the second conversation's length, not a synchronisation
     await rig.hang_up(caller)
     await rig.events.wait(is_event("Hangup", Uniqueid=caller.uniqueid), "the end", after=mark)
     row = await rig.daemon.ended_call(caller.uniqueid)
     assert (row["outcome"], row["agent_id"]) == ("answered", "1002")
+    # each agent's conversation in a file of its own, catalogued with that agent, with audio
+    await rig.daemon.stop()
+    recordings = rig.daemon.rows(
+        "select id, agent_id, path, size_bytes from recordings where call_id = ?"
+        " order by started_at",
+        (caller.uniqueid,),
+    )
+    assert [(rid, agent) for rid, agent, _, _ in recordings] == [
+        (caller.uniqueid, "1001"),
+        (f"{caller.uniqueid}-2", "1002"),
+    ]
+    assert recordings[1][2].endswith("-2.wav")
+    assert all(size > 44 for *_, size in recordings)
+    assert row["recording_id"] == caller.uniqueid

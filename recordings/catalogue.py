@@ -101,8 +101,8 @@ def dual_channel_paths(path: Path) -> tuple[Path, Path]:
 
 def _leg_names(path: str) -> tuple[str, str]:
     """The legs' file names beside ``path``: ``-in`` / ``-out`` before the name's suffix (as
-    ``PurePath.suffix`` has it). Plain string work: the first Dial's options are built on the
-    caller's way to the ring, where pathlib's machinery cost ~0.1 ms from cold caches."""
+    ``PurePath.suffix`` has it). Plain string work: a Dial's options are built on the caller's
+    way to the ring, where pathlib's machinery cost ~0.1 ms from cold caches."""
     slash = path.rfind("/")
     dot = path.rfind(".")
     if not slash + 1 < dot < len(path) - 1:  # no suffix: a leading dot only, or a last one

@@ -39,6 +39,7 @@ from acd.daemon.call_steps import Arrival
 from acd.daemon.calls import CallRegistry
 from acd.daemon.recording import CallRecording
 from acd.logging import get_logger
+from acd.storage.agent_legs import LegRow, legs_of
 from acd.storage.commands import UpsertCall, WriteCommand
 from acd.storage.models.calls import Call as CallRow
 from acd.storage.models.calls import Outcome
@@ -60,6 +61,7 @@ class OpenCall:
     # written "fallback" by a daemon that stopped while the caller's Dial rang: corrected only
     # if that Dial is seen answered
     handed_back: bool = False
+    legs: tuple[LegRow, ...] = ()  # the answered legs the row holds (calls.agent_legs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +174,13 @@ class CallReconcile:
             t.c.outcome == "fallback", t.c.answered_at.is_(None), t.c.hung_up_by == "system"
         )
         query = select(
-            t.c.id, t.c.uniqueid, t.c.answered_at, t.c.queue, t.c.agent_id, t.c.outcome
+            t.c.id,
+            t.c.uniqueid,
+            t.c.answered_at,
+            t.c.queue,
+            t.c.agent_id,
+            t.c.outcome,
+            t.c.agent_legs,
         ).where(or_(t.c.outcome.is_(None), failed_talking, handed_back), t.c.handled_by == "daemon")
         async with self._db.connect() as conn:
             result = await conn.execute(query)
@@ -185,6 +193,7 @@ class CallReconcile:
                     r.agent_id,
                     failed_at_stop=r.outcome == "failed",
                     handed_back=r.outcome == "fallback",
+                    legs=tuple(legs_of(r.id, r.agent_legs, None)),
                 )
                 for r in result
             ]
@@ -233,17 +242,24 @@ class CallReconcile:
     async def _catalogue(self, call: OpenCall) -> str | None:
         if self._recording is None or call.answered_at is None:
             return None
-        # no look for the file first: it may still be written as the Hangup arrives (the
-        # catalogue waits for it to settle, and logs one that never comes)
-        # (its first answered leg's file: the row does not say which later legs had theirs)
-        path = self._recording.path_for(call.call_id, call.queue, call.answered_at)
+        # No look for the files first: one may still be written as the Hangup arrives (the
+        # catalogue waits for it to settle, and logs one that never comes). Each answered leg
+        # the row holds, numbered as the daemon that had the call ordered them; none held (the
+        # answer came after that daemon died): the first leg's.
+        recording = self._recording
+        held = [(r.agent_id, r.queue, r.answered_at.timestamp()) for r in call.legs] or [
+            (call.agent_id or "", call.queue, call.answered_at)
+        ]
+        legs = tuple(
+            Leg(agent, queue, at, recording=recording.path_for(call.call_id, queue, at, number))
+            for number, (agent, queue, at) in enumerate(held, start=1)
+        )
         facts = Arrival(call.call_id, call.uniqueid or "", "", "", None, call.answered_at)
-        leg = Leg(call.agent_id or "", call.queue, call.answered_at, recording=path)
         state = replace(
             CallState(facts),
             queue=call.queue,
             agent_id=call.agent_id,
             answered_at=call.answered_at,
-            legs=(leg,),
+            legs=legs,
         )
-        return await self._recording.catalogue(state)
+        return await recording.catalogue(state)

@@ -88,6 +88,9 @@ class CallState:
     talk_s: float = 0.0  # sum of the finished legs
     rings: tuple[Ring, ...] = ()
     legs: tuple[Leg, ...] = ()  # the answered legs, in order
+    # legs are numbered from leg_base + 1 (their recordings' files); a resumed call's from past
+    # any an earlier daemon numbered, which this one cannot know (acd.daemon.resume_data)
+    leg_base: int = 0
     transfers: tuple[Mapping[str, Any], ...] = ()
     transfer_asked: TransferAsked | None = None
     recording_path: str | None = None  # the recording the current leg's offers start at answer

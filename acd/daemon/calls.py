@@ -133,14 +133,15 @@ class Call:
 
     __slots__ = ("_state", "_steps", "facts", "resumed", "signals")
 
-    def __init__(self, facts: Arrival, *, first_seq: int = 0) -> None:
+    def __init__(self, facts: Arrival, *, first_seq: int = 0, leg_base: int = 0) -> None:
         """``first_seq``: where the timeline's numbering starts (a call resumed after its daemon
-        died continues the same call's rows and events after the ones already written)."""
+        died continues the same call's rows and events after the ones already written);
+        ``leg_base``: where its answered legs' numbering starts (their recordings' files)."""
         self.facts = facts
         self.resumed = first_seq > 0  # another daemon had it first (route ``resume``)
         self.signals = CallSignals()
         self._steps: list[Step] = []
-        self._state = CallState(facts, name=facts.name, steps=first_seq)
+        self._state = CallState(facts, name=facts.name, steps=first_seq, leg_base=leg_base)
 
     @property
     def call_id(self) -> str:

@@ -14,7 +14,8 @@ shell commands on the PBX (docs/security.md).
 One file per answered leg (``Leg.recording``): the MixMonitor lives on the agent's channel and
 ends with it, so a transferred caller's next agent is recorded in a file of its own (the leg's
 number after the name, ``recordings.catalogue.recording_path``), each catalogued with its own
-agent: quality review scores one agent's conversation. An offer nobody answers starts nothing.
+agent and queue. An offer nobody answers starts nothing. A resumed call numbers its legs from
+past any an earlier daemon answered (``CallState.leg_base``), so no file is opened twice.
 
 The Gosub returns ``MIXMONITOR_FILENAME``, which app_dial copies to the caller as
 ``GOSUB_RETVAL``; the Dial's result reads it in the same ``GET FULL VARIABLE`` as
@@ -25,7 +26,7 @@ The Gosub returns ``MIXMONITOR_FILENAME``, which app_dial copies to the caller a
 Asterisk closes a file when the agent's channel goes away (``mixmonitor_thread`` finishes after
 the audiohook detaches). The call flow catalogues the call's files when its session is over, in
 the same task: it waits for each file to be closed, catalogues it off the event loop and puts
-the first leg's recording id on the call before the call's final row. A missing or broken file
+the first recorded leg's id on the call before the call's final row. A missing or broken file
 is logged, never raised.
 """
 
@@ -87,7 +88,7 @@ class CallRecording:
             call_id=call.call_id,
             queue=call.queue,
             started_at=utc(now),
-            leg=len(call.legs) + 1,
+            leg=call.leg_base + len(call.legs) + 1,
         )
         name = str(path)
         if not travels(name):  # (the legs' names are made from it)
@@ -104,20 +105,18 @@ class CallRecording:
 
     async def catalogue(self, call: CallState) -> str | None:
         """Catalogue the finished call's files, one per recorded leg (its session is over); the
-        first leg's recording id, or None (none recorded, or missing or broken: logged)."""
-        first: str | None = None
-        for number, leg in enumerate(call.legs, start=1):
-            if leg.recording is None:
-                continue
-            found = await self._catalogue_leg(call, leg, number)
-            if first is None:
-                first = found
-        return first
+        recording id of the first recorded leg, or None (none recorded, or that one missing or
+        broken: logged), so that the call's id and ``ClosedCall.recording_path`` name one file."""
+        ids: list[str | None] = []
+        for number, leg in enumerate(call.legs, start=call.leg_base + 1):
+            if leg.recording is not None:
+                ids.append(await self._catalogue_leg(call, leg, number))
+        return ids[0] if ids else None
 
     async def _catalogue_leg(self, call: CallState, leg: Leg, number: int) -> str | None:
         assert leg.recording is not None
         path = Path(leg.recording)
-        # the first leg's id is the call's (as before legs had files of their own)
+        # leg 1's id is the call's (as before legs had files of their own)
         recording_id = call.call_id if number == 1 else f"{call.call_id}-{number}"
         try:
             await _until_closed(path)

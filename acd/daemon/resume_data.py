@@ -21,6 +21,9 @@ FUTURE_SLACK_S = 60.0  # two hosts' clocks may differ a little
 # Step numbers per attempt: a resumed call's timeline continues after the earlier daemons'
 # (call_events are unique by call and number), far above the steps a call has.
 SEQ_PER_ATTEMPT = 1000
+# Answered legs' numbers per attempt, likewise: a resumed call's recordings never reuse (and so
+# truncate) a file of a leg an earlier daemon had answered (a transfer before the daemon died).
+LEGS_PER_ATTEMPT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,10 @@ class Resume:
     arrived: float
     attempt: int  # 1 for the first resume
     problems: tuple[str, ...] = ()
+
+    @property
+    def leg_base(self) -> int:
+        return self.attempt * LEGS_PER_ATTEMPT
 
     @property
     def first_seq(self) -> int:

@@ -165,23 +165,29 @@ class _Dial:
         self.finish(t, "ANSWER")
 
     def on_answer(self, t: float, leg: Leg) -> None:
-        world, caller = self.world, self.caller
+        caller = self.caller
         self.answered = True
         if self.timer is not None:
             self.timer.cancel()
         for other in self.legs:
             if other is not leg:
                 other.cancel(t)
+        if not self.options.get("U"):  # (with U() they came before its Gosub)
+            self.answered_variables(leg)
+        leg.bridge(t, caller, lambda _t: None, self.caller_left, self.bridge_over)
+
+    def answered_variables(self, leg: Leg) -> None:
+        world, caller = self.world, self.caller
         world.setvar(caller, "DIALSTATUS", "ANSWER")
         world.setvar(caller, "DIALEDPEERNAME", leg.one.name)
         world.setvar(caller, "DIALEDPEERNUMBER", leg.endpoint.split("/", 1)[-1])
-        leg.bridge(t, caller, lambda _t: None, self.caller_left, self.bridge_over)
 
     def answer_gosub(self, t: float, leg: Leg) -> Callable[[], None]:
         """Dial's ``U(<context>^<args>)``: ``Gosub(<context>,s,1(<args>))`` on the answered
         channel before DialEnd ANSWER and the bridge; a GOSUB_RESULT app_dial does not act on
         bridges the call as usual, and the Gosub's GOSUB_RETVAL is copied to the caller, just
-        before DialEnd. Returns what follows the DialEnd: a Newexten of the answered channel at
+        before DialEnd; the caller's DIALSTATUS, DIALEDPEERNAME and DIALEDPEERNUMBER come
+        before the Gosub. Returns what follows the DialEnd: a Newexten of the answered channel at
         its own place again (also when the context is missing, which only costs the Gosub).
 
         RECORDED q11_dial_answer_gosub.txt (Asterisk 22.10.1, tests/sim/test_capture_answer_
@@ -189,6 +195,7 @@ class _Dial:
         for ``,``, the context is all before the first ``,``, the extension always ``s``). The
         GOSUB_RESULT words ABORT, BUSY, CONGESTION, CHANUNAVAIL, CONTINUE and GOTO: are not
         modelled: the daemon's ``[hotline-answer]`` uses none."""
+        self.answered_variables(leg)  # RECORDED: on the caller before the Gosub starts
         world, callee = self.world, leg.one
         # what app_dial gives each channel it dials (dial_exec_full: ast_channel_appl_set
         # "AppDial", data "(Outgoing Line)"), where the channel is again after the Gosub
@@ -198,8 +205,9 @@ class _Dial:
         context, comma, args = text.partition(",")
         location = f"{context},s,1({args})" if comma else f"{context},s,1"
         back = world.runner.run_sub(t, callee, location)
-        if back is not None and callee.variables.get("GOSUB_RESULT"):
-            world.setvar(self.caller, "GOSUB_RETVAL", callee.variables.get("GOSUB_RETVAL", ""))
+        retval = callee.variables.get("GOSUB_RETVAL")
+        if back is not None and callee.variables.get("GOSUB_RESULT") and retval is not None:
+            world.setvar(self.caller, "GOSUB_RETVAL", retval)  # (app_dial copies only a value)
         if back is not None:
             return back
         return lambda: world.emit(ev.newexten(callee, *place))

@@ -121,8 +121,8 @@ class DialplanRunner:
         a VarSet each emptying ``ARGC``, ``ARGn``.. ``ARG1``, then ``GOSUB_RETVAL``. The
         channel stays at the ``Return()`` priority until the caller's application moves on
         (Dial: its DialBegin still shows it; the Newexten back at the Dial's own place comes
-        after). ASSUMED (all ``[hotline-predial]`` needs): only applications that finish at
-        once run here; one that would wait is a DialplanError.
+        after). ASSUMED (all ``[hotline-predial]`` and ``[hotline-answer]`` need): only
+        applications that finish at once run here; one that would wait is a DialplanError.
         """
         label, paren, rest = location.partition("(")
         args = split_args(rest[: rest.rfind(")")]) if paren else []

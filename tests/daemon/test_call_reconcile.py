@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,11 +11,15 @@ import pytest
 from acd.asterisk.ami.message import Message
 from acd.daemon.call_reconcile import CallReconcile, OpenCall, closure
 from acd.daemon.calls import CallRegistry
+from acd.daemon.recording import CallRecording, RecordingSettings
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
-from acd.storage.commands import UpsertCall, WriteCommand
+from acd.storage.agent_legs import LegRow
+from acd.storage.commands import InsertRecording, UpsertCall, WriteCommand
 from acd.storage.engine import create_engine
+from recordings import catalogue
 from tests.daemon.flow_daemon import FlowSetup, flow_features, flow_settings
 from tests.daemon.harness import floor_harness
+from tests.recordings.conftest import write_wav
 
 LONG_TALK = AgentBehaviour(answer_after=0.5, talk_time=40.0, hangs_up="agent")
 
@@ -148,3 +152,36 @@ async def test_a_recording_started_by_the_dial_survives_a_sigkill_and_is_catalog
     assert recording_id is not None
     assert rec_call == h.rows("SELECT id FROM calls")[0][0]
     assert duration == pytest.approx(SLOW_ANSWER.talk_time, abs=0.5)  # the talk only
+
+
+@pytest.mark.asyncio
+async def test_every_answered_leg_of_a_reconciled_call_is_catalogued(tmp_path: Path) -> None:
+    """A transferred call whose daemon died during the second conversation: each agent's leg
+    had its own file (the second with ``-2``); the next daemon catalogues both, each with its
+    agent and queue, and the row takes the first leg's recording."""
+    written: list[WriteCommand] = []
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/unused.db")
+    recording = CallRecording(catalogue, written.append, RecordingSettings(tmp_path / "rec"))
+    reconcile = CallReconcile(
+        engine, CallRegistry(), written.append, recording=recording, clock=lambda: 900.0
+    )
+    first_at, second_at = 1_796_500_000.0, 1_796_500_060.0
+    legs = (
+        LegRow("1001", "c7", datetime.fromtimestamp(first_at, UTC), None, None, "enquiries"),
+        LegRow("1002", "c7", datetime.fromtimestamp(second_at, UTC), None, None, "complaints"),
+    )
+    call = OpenCall("c7", "u7", first_at, "complaints", "1002", legs=legs)
+    first = Path(recording.path_for("c7", "enquiries", first_at))
+    second = Path(recording.path_for("c7", "complaints", second_at, leg=2))
+    assert second.name == "c7-2.wav"
+    for path in (first, second):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_wav(path, [("tone", 2.0)])
+    await reconcile._close(call, second_at + 30.0, observed=True)
+    inserted = [c for c in written if isinstance(c, InsertRecording)]
+    assert [(c.recording_id, c.agent_id, c.queue, c.path) for c in inserted] == [
+        ("c7", "1001", "enquiries", str(first)),
+        ("c7-2", "1002", "complaints", str(second)),
+    ]
+    (row,) = [c for c in written if isinstance(c, UpsertCall)]
+    assert row.values["recording_id"] == "c7"

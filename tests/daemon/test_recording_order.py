@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,8 +11,11 @@ from acd.daemon.call_state import CallState, Leg
 from acd.daemon.call_steps import Arrival
 from acd.daemon.predial import Place, answer_option, predial_option
 from acd.daemon.recording import CallRecording, RecordingSettings
+from acd.daemon.resume_data import Resume
 from acd.sim.app_dial import dial_options
+from acd.storage.commands import InsertRecording, WriteCommand
 from recordings import catalogue
+from tests.recordings.conftest import write_wav
 
 AT = 1_796_400_000.0  # 2026-12-04 UTC
 
@@ -80,3 +84,24 @@ def test_values_the_option_cannot_carry_stay_out_of_it(tmp_path: Path) -> None:
     assert not Place("a=b", 5, AT).travels()
     assert not Place("two words", 5, AT).travels()
     assert Place("after-sales", 7, AT).travels()
+
+
+def test_a_resumed_call_numbers_its_legs_past_any_an_earlier_daemon_had(tmp_path: Path) -> None:
+    """A transferred caller whose daemon died while they waited is resumed by another, which
+    cannot know how many legs the first answered: it numbers from past them (attempt x 100),
+    so its recording never truncates theirs; the catalogue gives the same number."""
+    resume = Resume("c8", "orders", 5, AT, AT, attempt=1)
+    call = replace(_call("c8", "orders"), leg_base=resume.leg_base)
+    order = _recording(tmp_path).order(call, AT)
+    assert order is not None
+    assert order.path == str(tmp_path / "2026/12/04/orders/c8-101.wav")
+    assert order.path != str(tmp_path / "2026/12/04/orders/c8.wav")  # the first daemon's leg 1
+    written: list[WriteCommand] = []
+    recording = CallRecording(catalogue, written.append, RecordingSettings(tmp_path))
+    Path(order.path).parent.mkdir(parents=True)
+    write_wav(Path(order.path), [("tone", 1.0)])
+    answered = replace(call, legs=(Leg("1001", "orders", AT, AT + 9, recording=order.path),))
+    assert asyncio.run(recording.catalogue(answered)) == "c8-101"
+    (stored,) = written
+    assert isinstance(stored, InsertRecording)
+    assert (stored.recording_id, stored.path) == ("c8-101", order.path)

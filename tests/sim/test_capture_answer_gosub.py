@@ -25,6 +25,8 @@ RUNS = {
         f'EXEC Dial "Local/201@scratch-callee/n,20,U(scratch-nosuch^{FILE}x^b)"',
     ),
 }
+#: the caller's variables compared (Dial's answer, the Gosub's return)
+CALLERS = ("DIALSTATUS", "DIALEDPEERNAME", "DIALEDPEERNUMBER", "GOSUB_RETVAL")
 RESULT = 'GET FULL VARIABLE "${DIALSTATUS}|${GOSUB_RETVAL}|${MIXMONITOR_FILENAME}"'
 # the recorded dialplan's contexts the simulator runs (the phones are modelled in Python)
 SCRATCH = """\
@@ -43,7 +45,7 @@ exten => s,1,NoOp(scratch-answer on ${CHANNEL} args=${ARG1},${ARG2})
 
 def _steps(messages: list[Message]) -> list[tuple[str, ...]]:
     """From the callee's answer (its ``;1`` Up) to the bridge: the callee's steps, variables
-    and MixMonitorStart, the caller's GOSUB_RETVAL and DialEnd, in order."""
+    and MixMonitorStart, the caller's answer variables, GOSUB_RETVAL and DialEnd, in order."""
     begin = next(
         m for m in messages if m.name == "DialBegin" and "scratch-callee" in m["DestChannel"]
     )
@@ -64,10 +66,9 @@ def _steps(messages: list[Message]) -> list[tuple[str, ...]]:
             return text.replace(callee, "<callee>").replace(caller, "<caller>")
 
         who = "callee" if channel == callee else "caller" if channel == caller else ""
-        if m.name == "VarSet" and who == "callee":
-            out.append((who, m.name, m.get("Variable") or "", plain(m.get("Value") or "")))
-        elif m.name == "VarSet" and who == "caller" and m.get("Variable") == "GOSUB_RETVAL":
-            out.append((who, m.name, "GOSUB_RETVAL", m.get("Value") or ""))
+        variable = m.get("Variable") or ""
+        if m.name == "VarSet" and (who == "callee" or (who and variable in CALLERS)):
+            out.append((who, m.name, variable, plain(m.get("Value") or "")))
         elif m.name == "Newexten" and who == "callee":
             app = (m.get("Application") or "", plain(m.get("AppData") or ""))
             out.append((who, m.name, m.get("Context") or "", m.get("Priority") or "", *app))

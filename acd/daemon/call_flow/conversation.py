@@ -9,8 +9,8 @@ broker has it, so the desktop shows the caller before the phone rings. Then ``EX
 the agent; it lasts the whole conversation, so this task waits on three things at once: the
 Dial, the answer future (resolved by the AMI watcher on ``DialEnd`` ``ANSWER``; ``ANSWEREDTIME``
 after the Dial is the fallback when AMI is down) and the call's requests. The recording is
-started by the first Dial (its pre-dial handler) and holds audio from the answer on
-(MixMonitor option ``b``).
+started by each Dial on the agent's channel when the agent answers (its ``U()`` Gosub) and holds
+audio from the answer on (MixMonitor option ``b``).
 """
 
 from __future__ import annotations

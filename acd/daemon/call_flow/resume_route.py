@@ -83,7 +83,7 @@ class ResumeRoute:
         log.info("call_resumed", queue=resume.queue, priority=resume.priority, **fields)
         name = env.calleridname or None
         arrival = Arrival(resume.call_id, env.uniqueid, env.channel, number, name, resume.arrived)
-        call = Call(arrival, first_seq=resume.first_seq)
+        call = Call(arrival, first_seq=resume.first_seq, leg_base=resume.leg_base)
         await self._flow.serve(session, call, lambda s, c: self._queue(s, c, resume))
 
     async def _queue(self, session: AgiSession, call: Call, resume: Resume) -> None:

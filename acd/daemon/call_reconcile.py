@@ -27,6 +27,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -77,6 +78,16 @@ def closure(call: OpenCall, *, ended_at: float, observed: bool, queued: bool) ->
     if call.answered_at is not None:
         return Closure("answered", ended_at, observed)
     return Closure("fallback" if queued else "abandoned", ended_at, observed)
+
+
+def _legs(call_id: str, stored: Any) -> tuple[LegRow, ...]:
+    """The row's answered legs; a malformed ``agent_legs`` is logged and read as none, so one
+    bad row cannot stop the reconcile (nor the daemon, whose task it is)."""
+    try:
+        return tuple(legs_of(call_id, stored, None))
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        log.error("call_legs_unreadable", call_id=call_id, error=repr(exc))
+        return ()
 
 
 def _epoch(value: datetime | None) -> float | None:
@@ -193,7 +204,7 @@ class CallReconcile:
                     r.agent_id,
                     failed_at_stop=r.outcome == "failed",
                     handed_back=r.outcome == "fallback",
-                    legs=tuple(legs_of(r.id, r.agent_legs, None)),
+                    legs=_legs(r.id, r.agent_legs),
                 )
                 for r in result
             ]
@@ -244,22 +255,25 @@ class CallReconcile:
             return None
         # No look for the files first: one may still be written as the Hangup arrives (the
         # catalogue waits for it to settle, and logs one that never comes). Each answered leg
-        # the row holds, numbered as the daemon that had the call ordered them; none held (the
-        # answer came after that daemon died): the first leg's.
+        # the row holds, with the file its daemon ordered (rows of calls that daemon had
+        # resumed hold none of that daemon's legs: not catalogued here).
         recording = self._recording
-        held = [(r.agent_id, r.queue, r.answered_at.timestamp()) for r in call.legs] or [
-            (call.agent_id or "", call.queue, call.answered_at)
-        ]
-        legs = tuple(
-            Leg(agent, queue, at, recording=recording.path_for(call.call_id, queue, at, number))
-            for number, (agent, queue, at) in enumerate(held, start=1)
-        )
+        legs: list[Leg] = []
+        for number, row in enumerate(call.legs, start=1):
+            at = row.answered_at.timestamp()
+            path = row.recording  # as the daemon ordered it; None: none started
+            if not row.recording_stored:  # a row from before legs carried it
+                path = recording.path_for(call.call_id, row.queue, at, number)
+            legs.append(Leg(row.agent_id, row.queue, at, recording=path))
+        if not call.legs:  # answered after its daemon died: the first leg's, as ordered
+            path = recording.path_for(call.call_id, call.queue, call.answered_at)
+            legs.append(Leg(call.agent_id or "", call.queue, call.answered_at, recording=path))
         facts = Arrival(call.call_id, call.uniqueid or "", "", "", None, call.answered_at)
         state = replace(
             CallState(facts),
             queue=call.queue,
             agent_id=call.agent_id,
             answered_at=call.answered_at,
-            legs=legs,
+            legs=tuple(legs),
         )
         return await recording.catalogue(state)

@@ -263,7 +263,10 @@ class Outputs:
                 wrap = self._agent_wrap_up_s.get(leg.agent_id, self._wrap_up_s(leg.queue))
                 due = utc(ended + max(0.0, wrap))
             end = None if ended is None else utc(ended)
-            rows.append(leg_json(leg.agent_id, leg.queue, utc(leg.answered_at), end, due))
+            answered = utc(leg.answered_at)
+            rows.append(
+                leg_json(leg.agent_id, leg.queue, answered, end, due, recording=leg.recording)
+            )
             due_at = due
         return rows, due_at
 

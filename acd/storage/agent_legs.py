@@ -24,6 +24,10 @@ class LegRow:
     ended_at: datetime | None  # None: still talking (or the daemon died meanwhile)
     wrap_up_due: datetime | None
     queue: str | None = None
+    # its recording's file as ordered (None: none started); recording_stored False: a row
+    # written before legs carried it (the call reconcile then works the name out)
+    recording: str | None = None
+    recording_stored: bool = False
 
 
 def leg_json(
@@ -32,14 +36,18 @@ def leg_json(
     answered_at: datetime,
     ended_at: datetime | None,
     wrap_up_due: datetime | None,
+    *,
+    recording: str | None = None,
 ) -> dict[str, Any]:
-    """One element of ``calls.agent_legs``."""
+    """One element of ``calls.agent_legs``; ``recording``: the leg's recording file (None:
+    none started), for a daemon that closes the row after this one died."""
     return {
         "agent_id": agent_id,
         "queue": queue,
         "answered_at": answered_at.isoformat(),
         "ended_at": None if ended_at is None else ended_at.isoformat(),
         "wrap_up_due": None if wrap_up_due is None else wrap_up_due.isoformat(),
+        "recording": recording,
     }
 
 
@@ -59,6 +67,8 @@ def legs_of(
                 ended,
                 _dt(item.get("wrap_up_due")),
                 item.get("queue"),
+                item.get("recording"),
+                "recording" in item,
             )
         )
     return legs

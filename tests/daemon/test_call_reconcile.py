@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from acd.asterisk.ami.message import Message
-from acd.daemon.call_reconcile import CallReconcile, OpenCall, closure
+from acd.daemon.call_reconcile import CallReconcile, OpenCall, _legs, closure
 from acd.daemon.calls import CallRegistry
 from acd.daemon.recording import CallRecording, RecordingSettings
 from acd.sim.plan import AgentBehaviour, CallerBehaviour
@@ -185,3 +186,42 @@ async def test_every_answered_leg_of_a_reconciled_call_is_catalogued(tmp_path: P
     ]
     (row,) = [c for c in written if isinstance(c, UpsertCall)]
     assert row.values["recording_id"] == "c7"
+
+
+@pytest.mark.asyncio
+async def test_a_reconciled_leg_takes_the_file_its_daemon_ordered(tmp_path: Path) -> None:
+    """The row's legs carry the file each Dial ordered (its date from the offer, a minute
+    before midnight; answered after it): that file is catalogued, not one named from the
+    answer; a leg whose recording never started is skipped at once, without waiting for it."""
+    written: list[WriteCommand] = []
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/unused.db")
+    recording = CallRecording(catalogue, written.append, RecordingSettings(tmp_path / "rec"))
+    reconcile = CallReconcile(
+        engine, CallRegistry(), written.append, recording=recording, clock=lambda: 900.0
+    )
+    offered, answered = 1_796_601_599.0, 1_796_601_601.0  # 23:59:59 and 00:00:01 UTC
+    ordered = Path(recording.path_for("c9", "enquiries", offered))
+    assert ordered != Path(recording.path_for("c9", "enquiries", answered))
+    ordered.parent.mkdir(parents=True)
+    write_wav(ordered, [("tone", 1.0)])
+    at = datetime.fromtimestamp(answered, UTC)
+    legs = (
+        LegRow("1001", "c9", at, None, None, "enquiries", str(ordered), recording_stored=True),
+        LegRow("1002", "c9", at, None, None, "enquiries", None, recording_stored=True),
+    )
+    started = asyncio.get_running_loop().time()
+    await reconcile._close(OpenCall("c9", "u9", answered, "enquiries", "1002", legs=legs), 990.0,
+                           observed=True)  # fmt: skip
+    assert asyncio.get_running_loop().time() - started < 3.0  # no 5 s wait for leg 2
+    inserted = [c for c in written if isinstance(c, InsertRecording)]
+    assert [(c.recording_id, c.path) for c in inserted] == [("c9", str(ordered))]
+
+
+def test_a_malformed_agent_legs_column_is_read_as_no_legs() -> None:
+    """One bad row must not stop the reconcile (its task's exception would stop the daemon)."""
+    assert _legs("c1", [{"agent_id": "1001"}]) == ()  # no answer time
+    assert _legs("c1", {"agent_id": "1001"}) == ()  # not a list
+    assert _legs("c1", [42]) == ()
+    assert _legs("c1", None) == ()
+    good = _legs("c1", [{"agent_id": "1001", "answered_at": "2026-12-06T10:00:00+00:00"}])
+    assert [(leg.agent_id, leg.recording_stored) for leg in good] == [("1001", False)]

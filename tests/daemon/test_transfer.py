@@ -170,6 +170,8 @@ async def test_transfer_to_a_queue_wraps_up_the_agent_and_connects_the_other_que
     ]
     first_file, second_file = (Path(p) for *_, p in recordings)
     assert second_file.name == f"{first_file.stem}-2.wav"
+    # the row's legs name their files, for a daemon that would close it after this one died
+    assert (first_leg["recording"], second_leg["recording"]) == (str(first_file), str(second_file))
     assert h.rows("select recording_id from calls") == [(recordings[0][0],)]
 
 

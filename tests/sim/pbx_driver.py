@@ -321,3 +321,35 @@ def scenario_a_request() -> OriginateRequest:
         ),
         action_id="ctl-7",
     )
+
+
+#: The live rig's caller side in the Q10/Q11 captures (tests/fixtures/asterisk-dev): the
+#: customer's channel answers and hands the call to a scratch FastAGI server.
+SCRATCH_AGI = """\
+[scratch-agi]
+exten => s,1,Answer()
+ same => n,AGI(agi://127.0.0.1:4574/scratch)
+ same => n,Hangup()
+"""
+
+
+def scratch_rig_call(contexts: str, callee: str, commands: list[str]) -> Run:
+    """A call as the live rig's captures made it: ``Local/555@scratch-phone`` answered into
+    ``[scratch-agi]``, whose FastAGI session sends ``commands``; ``callee`` (a Local phone)
+    answers after 1 s and talks 4 s; ``contexts``: the capture's other dialplan contexts."""
+    plan = SimPlan(
+        agents={callee: AgentBehaviour(answer_after=1.0, talk_time=4.0)},
+        dialplan=DialplanPlan(
+            text=f"{SCRATCH_AGI}\n{contexts}", source="scratch.conf of the live rig"
+        ),
+    )
+    driver = Driver(plan, script=lambda _sid, _open: commands)
+    driver.originate(
+        OriginateRequest(
+            channel="Local/555@scratch-phone/n",
+            context="scratch-agi",
+            exten="s",
+            caller=CallerBehaviour(number="555", hangup_after=None),
+        )
+    )
+    return driver.run_until(20.0)

@@ -9,10 +9,8 @@ from __future__ import annotations
 import pytest
 
 from acd.asterisk.ami.message import Message
-from acd.sim.outputs import OriginateRequest
-from acd.sim.plan import AgentBehaviour, CallerBehaviour, DialplanPlan, SimPlan
 from tests.dev_captures import ami_events
-from tests.sim.pbx_driver import Driver
+from tests.sim.pbx_driver import scratch_rig_call
 
 FILE = "/opt/ast-notes/captures/rec-U.wav"
 RUNS = {
@@ -28,13 +26,9 @@ RUNS = {
 #: the caller's variables compared (Dial's answer, the Gosub's return)
 CALLERS = ("DIALSTATUS", "DIALEDPEERNAME", "DIALEDPEERNUMBER", "GOSUB_RETVAL")
 RESULT = 'GET FULL VARIABLE "${DIALSTATUS}|${GOSUB_RETVAL}|${MIXMONITOR_FILENAME}"'
-# the recorded dialplan's contexts the simulator runs (the phones are modelled in Python)
+# the recorded dialplan's context the simulator runs beside [scratch-agi] (the phones are
+# modelled in Python)
 SCRATCH = """\
-[scratch-agi]
-exten => s,1,Answer()
- same => n,AGI(agi://127.0.0.1:4574/scratch)
- same => n,Hangup()
-
 [scratch-answer]
 exten => s,1,NoOp(scratch-answer on ${CHANNEL} args=${ARG1},${ARG2})
  same => n,MixMonitor(${ARG1},${ARG2})
@@ -80,20 +74,7 @@ def _steps(messages: list[Message]) -> list[tuple[str, ...]]:
 @pytest.mark.parametrize("capture", list(RUNS))
 def test_the_gosub_at_the_answer_runs_as_recorded(capture: str) -> None:
     endpoint, dial = RUNS[capture]
-    plan = SimPlan(
-        agents={endpoint: AgentBehaviour(answer_after=1.0, talk_time=4.0)},
-        dialplan=DialplanPlan(text=SCRATCH, source="scratch.conf of the live rig"),
-    )
-    driver = Driver(plan, script=lambda _sid, _open: [dial, RESULT])
-    driver.originate(
-        OriginateRequest(
-            channel="Local/555@scratch-phone/n",
-            context="scratch-agi",
-            exten="s",
-            caller=CallerBehaviour(number="555", hangup_after=None),
-        )
-    )
-    run = driver.run_until(20.0)
+    run = scratch_rig_call(SCRATCH, endpoint, [dial, RESULT])
     recorded = _steps([i.message for i in ami_events(capture) if i.message is not None])
     assert ("caller", "DialEnd", "ANSWER") in recorded  # the capture is read
     assert _steps(run.messages) == recorded

@@ -5,21 +5,15 @@ Gosub on the caller from an ``EXEC Dial`` over FastAGI, MixMonitor inside it, th
 from __future__ import annotations
 
 from acd.asterisk.ami.message import Message
-from acd.sim.outputs import OriginateRequest
-from acd.sim.plan import AgentBehaviour, CallerBehaviour, DialplanPlan, SimPlan
 from tests.dev_captures import ami_events
-from tests.sim.pbx_driver import Driver
+from tests.sim.pbx_driver import scratch_rig_call
 
 Q10 = "q10_dial_predial_caller.txt"
 FILE = "/opt/ast-notes/captures/rec-B.wav"
 DIAL = f'EXEC Dial "Local/200@scratch-callee/n,20,B(scratch-predial^rec^1({FILE}^b))"'
-# the recorded dialplan's two contexts the simulator runs (the phones are modelled in Python)
+# the recorded dialplan's context the simulator runs beside [scratch-agi] (the phones are
+# modelled in Python)
 SCRATCH = """\
-[scratch-agi]
-exten => s,1,Answer()
- same => n,AGI(agi://127.0.0.1:4574/scratch)
- same => n,Hangup()
-
 [scratch-predial]
 exten => rec,1,NoOp(scratch-predial rec on ${CHANNEL} args=${ARG1},${ARG2})
  same => n,MixMonitor(${ARG1},${ARG2})
@@ -71,20 +65,7 @@ def _recorded() -> list[tuple[str, ...]]:
 
 
 def test_the_pre_dial_gosub_on_the_caller_runs_as_recorded() -> None:
-    plan = SimPlan(
-        agents={"Local/200@scratch-callee/n": AgentBehaviour(answer_after=1.0, talk_time=4.0)},
-        dialplan=DialplanPlan(text=SCRATCH, source="scratch.conf of the live rig"),
-    )
-    driver = Driver(plan, script=lambda _sid, _open: [DIAL])
-    driver.originate(
-        OriginateRequest(
-            channel="Local/555@scratch-phone/n",
-            context="scratch-agi",
-            exten="s",
-            caller=CallerBehaviour(number="555", hangup_after=None),
-        )
-    )
-    run = driver.run_until(20.0)
+    run = scratch_rig_call(SCRATCH, "Local/200@scratch-callee/n", [DIAL])
     caller = next(m["Channel"] for m in run.messages if m.name == "AGIExecStart")
     recorded = _recorded()
     assert recorded[0][4] == "LOCAL(ARG1)"  # the capture is read

@@ -14,7 +14,9 @@ talk 10 s, hang up); only who queues and dials differs:
   after it; callers go into the installed ``hotline`` context (``AGI()`` -> the daemon's IVR ->
   queue -> ``EXEC Dial``).
 - ``app_queue``: callers go into ``bench-app-queue`` (``Read`` of the prompt, then
-  ``Queue(bench-cpu)``: 15 s wrap-up, no announcements); the agents are added with ``QueueAdd``
+  ``Queue(bench-cpu)``: 15 s wrap-up, no announcements; with ``--recording`` ``bench-cpu-rec``,
+  whose ``monitor-format`` makes app_queue start MixMonitor at the answer, dual channel like the
+  hotline's recordings); the agents are added with ``QueueAdd``
   for each run and removed after it.
 
 ``--mode cpu`` (default): runs alternate between the sides (``--sides``, ``--runs`` rounds). Each
@@ -81,6 +83,7 @@ from tests.live.setup_files import edit_yaml, live_ami_user, write_config
 
 SIDES = ("hotline", "app_queue")
 APP_QUEUE = "bench-cpu"  # tests/live/asterisk/bench-queues.conf
+APP_QUEUE_RECORDED = "bench-cpu-rec"  # the same, with monitor-format (--recording)
 PHONES = "bench-phones"  # tests/live/asterisk/bench-cpu.conf
 CALLERS_PRESSING = "bench-callers"  # answer, press 0 one second in
 CALLERS_SILENT = "live-callers"  # answer and wait: this process presses the key
@@ -300,7 +303,7 @@ class Bench:
     agents: list[str]
     workdir: Path
     logs: Path
-    recording: bool = False  # the hotline side records (the Dial's U() runs MixMonitor)
+    recording: bool = False  # both sides record (the Dial's U(); app_queue's monitor-format)
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
     placed: int = 0
     hotline_runs: int = 0
@@ -343,12 +346,23 @@ class Bench:
 
     async def _queue_members(self, *, add: bool) -> None:
         for agent in self.agents:
-            headers = [("Queue", APP_QUEUE), ("Interface", endpoint(agent))]
+            queue = APP_QUEUE_RECORDED if self.recording else APP_QUEUE
+            headers = [("Queue", queue), ("Interface", endpoint(agent))]
             if add:
                 headers += [("MemberName", agent), ("Penalty", "0")]
             reply = await self.ami.action("QueueAdd" if add else "QueueRemove", headers)
             if add and not reply.ok:
                 raise RuntimeError(f"QueueAdd {agent}: {reply.message}")
+
+    def _app_queue_recording(self, context: str) -> list[tuple[str, str]]:
+        """With ``--recording`` the app_queue side records too, into bench-cpu-rec: the
+        directory its bench-app-queue context names the files in (both sides write a mixed
+        file and each party's side)."""
+        if not self.recording or context != "bench-app-queue":
+            return []
+        folder = self.workdir / "app-queue-recordings"
+        folder.mkdir(parents=True, exist_ok=True)
+        return [("Variable", f"BENCH_RECORDINGS={folder}")]
 
     async def originate(self, context: str, callers: str) -> tuple[str, str]:
         """A customer calls into ``context``; returns (the caller's uniqueid, the customer
@@ -371,6 +385,7 @@ class Bench:
                 ("OtherChannelId", phone_id),
                 ("Timeout", "10000"),
                 ("Async", "true"),
+                *self._app_queue_recording(context),
             ],
         )
         if not reply.ok:
@@ -724,7 +739,9 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=3.0, help="seconds after the set-up")
     parser.add_argument("--pause", type=float, default=5.0, help="seconds between cpu runs")
     parser.add_argument(
-        "--recording", action="store_true", help="the hotline side records its calls"
+        "--recording",
+        action="store_true",
+        help="both sides record their calls (hotline: recording.yaml; app_queue: bench-cpu-rec)",
     )
     parser.add_argument("--pid", type=int, help="the asterisk process (default: found)")
     parser.add_argument(

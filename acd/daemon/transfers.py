@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from acd.daemon.ami_port import AmiActions
+from acd.daemon.ami_port import ActionResult, AmiActions
 from acd.daemon.call_state import CallState
 from acd.daemon.calls import CallRegistry, TransferAccepted, TransferAsk
 from acd.daemon.dialling import FlowSettings
 from acd.engine.model import VIP_PRIORITY_BOOST
+from acd.settings import names
 from acd.settings.schema_routing import AGENTS_TARGET, TransferRules
 from acd.storage.commands import AppendAudit
 
@@ -109,20 +110,35 @@ def requeue_for(call: CallState, target: str, settings: FlowSettings) -> Requeue
 
 
 class AgentLeg:
-    """Hangs up the agent's leg of a conversation (the call flow's side of a transfer)."""
+    """Hangs up the agent's leg of a conversation (the call flow's side of a transfer).
+
+    First it names that leg on the caller's channel (``HOTLINE_TRANSFERRED``, AMI ``Setvar``):
+    the Dial then returns ``DIALSTATUS=ANSWER`` with ``DIALEDPEERNAME`` equal to it, and the
+    rendered ``[hotline-resume]`` offers the caller to a daemon again instead of letting them
+    go, should this daemon die before it queues them again (the caller's FastAGI session is
+    blocked in the Dial until the leg ends, so only AMI can mark the channel beforehand)."""
 
     def __init__(self, ami: Callable[[], AmiActions | None]) -> None:
         self._ami = ami
 
     async def hang_up(self, call: CallState) -> None:
-        """Raises ``NotInConversation`` when the leg is already gone, ``ConnectionError`` when
-        Asterisk cannot be reached."""
+        """Raises ``NotInConversation`` when the leg (or the caller) is already gone,
+        ``ConnectionError`` when Asterisk cannot be reached."""
         ami = self._ami()
-        if ami is None or call.agent_channel is None:
+        leg = call.agent_channel
+        if ami is None or leg is None:
             raise ConnectionError("no AMI connection: calls cannot be transferred")
-        result = await ami.action("Hangup", [("Channel", call.agent_channel)], timeout=10)
+        if not (await self._mark(ami, call, leg)).ok:  # "No such channel": the caller left
+            raise NotInConversation(f"call {call.call_id}: the caller's channel is gone")
+        result = await ami.action("Hangup", [("Channel", leg)], timeout=10)
         if not result.ok:  # "No such channel": the agent hung up first, the call is over
+            await self._mark(ami, call, "")  # finished after all: [hotline-resume] ends it
             raise NotInConversation(f"call {call.call_id}: the agent's leg is already gone")
+
+    @staticmethod
+    async def _mark(ami: AmiActions, call: CallState, leg: str) -> ActionResult:
+        marker = [("Channel", call.facts.channel), ("Variable", names.VAR_TRANSFERRED)]
+        return await ami.action("Setvar", [*marker, ("Value", leg)], timeout=10)
 
 
 class TransferDesk:

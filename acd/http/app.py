@@ -130,8 +130,17 @@ class HttpServer:
             self.bind()
         assert self._sock is not None
         log.info("http_api_listening", url=self.url, wallboard=f"{self.url}/wallboard")
-        with self._sock:
+        try:
             await self._server.serve(sockets=[self._sock])
+        finally:
+            # Cancelled mid-serve (a task of the daemon crashed, or a test's kill), uvicorn never
+            # closes its asyncio servers. Closing only the socket under them would leave the
+            # event loop's selector watching a dead descriptor: the next socket given that
+            # number (a FastAGI listener of a new term in this process) is then never polled
+            # and its callers wait unanswered. Server.close() unregisters, then closes.
+            for server in getattr(self._server, "servers", ()):
+                server.close()
+            self._sock.close()
 
     def stop(self) -> None:
         self._ctx.closing.set()

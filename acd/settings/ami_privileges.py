@@ -9,6 +9,8 @@ classes share ANY class with the registered ones: main/manager.c ``process_messa
 - Originate: originate (``__init_manager``); call-backs (Context/Exten) and supervisors'
   ChanSpy: we grant ``originate``.
 - Hangup: system or call (``__init_manager``); transfers hang up the agent's leg: ``call``.
+- Setvar: call (``__init_manager``); a transfer names the leg it hangs up on the caller's
+  channel first (``HOTLINE_TRANSFERRED``, read by ``[hotline-resume]``).
 - MixMonitorMute: system or call (apps/app_mixmonitor.c ``load_module``); recording pause:
   ``call``.
 - DeviceStateList: call or reporting (res/res_manager_devicestate.c ``load_module``); resync:
@@ -49,6 +51,7 @@ from acd.settings.errors import ConfigIssue
 ACTION_CLASSES: Final[dict[str, frozenset[str]]] = {
     "Originate": frozenset({"originate"}),
     "Hangup": frozenset({"system", "call"}),
+    "Setvar": frozenset({"call"}),
     "MixMonitorMute": frozenset({"system", "call"}),
     "DeviceStateList": frozenset({"call", "reporting"}),
     "CoreShowChannels": frozenset({"system", "reporting"}),

@@ -31,6 +31,7 @@ _VARIABLE = re.compile(r"\bHOTLINE_[A-Z0-9_]+\b")
 _SECTION = re.compile(r"^\[([^\]]+)\]")
 _DONE = f"${{{names.VAR_DONE}}}"
 _ANSWERED_DIAL = f'"${{{names.ASTERISK_DIALSTATUS}}}"="ANSWER"'
+_TRANSFERRED = f"${{{names.VAR_TRANSFERRED}}}"
 # the Answer application as a priority's application, with or without its parentheses
 _ANSWER_APP = re.compile(r",\s*answer\s*(\(|$)", re.IGNORECASE)
 
@@ -50,7 +51,7 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
     issues: list[ConfigIssue] = []
     context = ""
     ivr_seen = resumed = done_checked = records = confirms = places = False
-    says_answered = answer_checked = False
+    says_answered = answer_checked = transfer_checked = False
     answered_here = False  # an Answer() earlier in this context
     for number, raw in enumerate(text.splitlines(), start=1):
         line = _code(raw)
@@ -114,6 +115,7 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
             done_checked = True
         if context == names.CONTEXT_RESUME and "GotoIf(" in line and _ANSWERED_DIAL in line:
             answer_checked = True
+            transfer_checked = transfer_checked or _TRANSFERRED in line
         if context == names.CONTEXT_ANSWER and "MixMonitor(" in line:
             records = True
         if context == names.CONTEXT_ANSWER and "Return(${MIXMONITOR_FILENAME})" in line:
@@ -136,26 +138,12 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
                 " what a daemon that died gives)",
             )
         )
-    if ivr_seen and not done_checked:
-        issues.append(
-            ConfigIssue(
-                file,
-                f"[{names.CONTEXT_RESUME}]",
-                f"missing the {names.VAR_DONE} check (expected a GotoIf on"
-                f' "${{{names.VAR_DONE}}}"="1"): without it a caller is never known finished',
-            )
-        )
-    if says_answered and not answer_checked:
-        issues.append(
-            ConfigIssue(
-                file,
-                f"[{names.CONTEXT_RESUME}]",
-                f"an AGI URL says ?{names.QUERY_ANSWERED} but the"
-                f' "${{{names.ASTERISK_DIALSTATUS}}}"="ANSWER" check is missing: the daemon'
-                f" sets no {names.VAR_DONE} after an answered call, so its caller would be"
-                " offered to a daemon again",
-            )
-        )
+    issues += _resume_issues(
+        file,
+        done=done_checked or not ivr_seen,
+        answer=answer_checked or not says_answered,
+        transfer=transfer_checked or not answer_checked,
+    )
     if ivr_seen and not places:
         issues.append(
             ConfigIssue(
@@ -174,6 +162,44 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
                 "missing, or without its MixMonitor() or Return(${MIXMONITOR_FILENAME}): the"
                 " daemon's Dial starts the recording there when the agent answers (option U),"
                 " so answered calls would go unrecorded",
+            )
+        )
+    return issues
+
+
+def _resume_issues(file: str, *, done: bool, answer: bool, transfer: bool) -> list[ConfigIssue]:
+    """[hotline-resume]'s checks, each True when present or not needed: HOTLINE_DONE, an
+    answered Dial (with ?answered=1), and a transfer's leg excluded from the answered Dial."""
+    issues: list[ConfigIssue] = []
+    if not done:
+        issues.append(
+            ConfigIssue(
+                file,
+                f"[{names.CONTEXT_RESUME}]",
+                f"missing the {names.VAR_DONE} check (expected a GotoIf on"
+                f' "${{{names.VAR_DONE}}}"="1"): without it a caller is never known finished',
+            )
+        )
+    if not answer:
+        issues.append(
+            ConfigIssue(
+                file,
+                f"[{names.CONTEXT_RESUME}]",
+                f"an AGI URL says ?{names.QUERY_ANSWERED} but the"
+                f' "${{{names.ASTERISK_DIALSTATUS}}}"="ANSWER" check is missing: the daemon'
+                f" sets no {names.VAR_DONE} after an answered call, so its caller would be"
+                " offered to a daemon again",
+            )
+        )
+    if not transfer:
+        issues.append(
+            ConfigIssue(
+                file,
+                f"[{names.CONTEXT_RESUME}]",
+                f'the "${{{names.ASTERISK_DIALSTATUS}}}"="ANSWER" check does not exclude a'
+                f" transfer (${{{names.VAR_TRANSFERRED}}} equal to"
+                f" ${{{names.ASTERISK_DIALEDPEERNAME}}}): a transferred caller whose daemon dies"
+                " before queueing them again would be let go",
             )
         )
     return issues

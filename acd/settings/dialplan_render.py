@@ -4,7 +4,8 @@ Contexts (names from acd/settings/names.py):
 - ``hotline``: customer calls. Answer, call id, FastAGI ``ivr``, then ``hotline-resume``.
 - ``hotline-resume``: after every daemon AGI(): the caller is finished only when the daemon said
   so (HOTLINE_DONE=1), the caller hung up (AGISTATUS=HANGUP) or a Dial to an agent was answered
-  (DIALSTATUS=ANSWER: a conversation outlives the daemon, RECORDED q2 d/d2/c2). Anything else
+  (DIALSTATUS=ANSWER: a conversation outlives the daemon, RECORDED q2 d/d2/c2) and was not
+  the leg a transfer hung up (HOTLINE_TRANSFERRED = DIALEDPEERNAME). Anything else
   (a daemon that died, a refused or dropped connection) is offered to a daemon again, FastAGI
   ``resume`` at the other address first (the standby, else the same: a restarted daemon), a
   bounded number of times, then the fallback.
@@ -126,7 +127,10 @@ def _resume_context(settings: Settings) -> list[str]:
         f" {v.VAR_DONE}=${{{v.VAR_DONE}}} DIALSTATUS=${{{v.ASTERISK_DIALSTATUS}}} tries={tries})",
         f' same => n,GotoIf($["${{{v.ASTERISK_AGISTATUS}}}"="HANGUP"]?done)',
         f' same => n,GotoIf($["${{{v.VAR_DONE}}}"="1"]?done)',
-        f' same => n,GotoIf($["${{{v.ASTERISK_DIALSTATUS}}}"="ANSWER"]?done)',
+        f"; ...unless that agent's leg was hung up by a transfer ({v.VAR_TRANSFERRED}, set",
+        "; before the Hangup, names it): the caller waits for the next agent.",
+        f' same => n,GotoIf($["${{{v.ASTERISK_DIALSTATUS}}}"="ANSWER"'
+        f' & "${{{v.VAR_TRANSFERRED}}}"!="${{{v.ASTERISK_DIALEDPEERNAME}}}"]?done)',
         "; not finished: offered to a daemon again, then the plain Queue()",
         f" same => n,GotoIf($[{tries}>={v.RESUME_ATTEMPTS}]?{v.CONTEXT_FALLBACK},s,1)",
         f" same => n,Set({v.VAR_RESUMES}=$[{tries}+1])",

@@ -42,6 +42,11 @@ VAR_PRIORITY: Final = "HOTLINE_PRIORITY"
 VAR_SINCE: Final = "HOTLINE_SINCE"
 VAR_ARRIVED: Final = "HOTLINE_ARRIVED"
 VAR_RESUMES: Final = "HOTLINE_RESUMES"  # set by the dialplan: resume attempts so far
+# Set by the daemon over AMI (Setvar) on the caller's channel just before it hangs up the agent's
+# leg of a transfer: that leg's channel. The Dial then returns DIALSTATUS=ANSWER with
+# DIALEDPEERNAME equal to it, which [hotline-resume] reads as "transferred, not finished" should
+# the daemon die before it queues the caller again; a later answered Dial names another peer.
+VAR_TRANSFERRED: Final = "HOTLINE_TRANSFERRED"
 # A dialplan function, written like a variable (main/pbx_variables.c pbx_builtin_setvar_helper
 # hands a name ending in ")" to ast_func_write, for SET VARIABLE and MSet alike): the caller's
 # language, which SAY DIGITS and sounds played by plain name follow (funcs/func_channel.c).
@@ -56,6 +61,7 @@ CHANNEL_VARIABLES: Final = (
     VAR_SINCE,
     VAR_ARRIVED,
     VAR_RESUMES,
+    VAR_TRANSFERRED,
 )
 
 # Dialplan contexts rendered into extensions.conf.
@@ -83,5 +89,7 @@ RESUME_RETRY_WAIT_S: Final = 2
 # Asterisk's own variables read by the dialplan / daemon.
 ASTERISK_AGISTATUS: Final = "AGISTATUS"  # SUCCESS | FAILURE | NOTFOUND | HANGUP
 ASTERISK_DIALSTATUS: Final = "DIALSTATUS"  # ANSWER | NOANSWER | BUSY | CANCEL | CHANUNAVAIL | ...
+# the answered peer's channel, set by app_dial at the answer (RECORDED q11_dial_answer_gosub)
+ASTERISK_DIALEDPEERNAME: Final = "DIALEDPEERNAME"
 ASTERISK_QUEUESTATUS: Final = "QUEUESTATUS"  # TIMEOUT | FULL | JOINEMPTY | LEAVEEMPTY | ...
 ASTERISK_QUEUE_PRIO: Final = "QUEUE_PRIO"  # read by Queue(): higher goes first (RECORDED q6)

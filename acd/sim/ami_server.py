@@ -161,6 +161,7 @@ class AmiSession:
             if self.server.faults.ami_stalled:
                 self.server.faults.ami_actions_ignored += 1
                 continue  # read and never answered, Ping included
+            self.server.faults.action_arrives(event.message.get("Action") or "")
             await self.server.actions.handle(self, event.message)
             if self._closed:
                 return False

@@ -315,3 +315,35 @@ async def test_a_transferred_caller_waiting_when_the_daemon_dies_is_not_let_go(
             lambda: any(c.call_id == call.call_id for c in h.daemon.registry), "the resume"
         )
         assert call.facts.channel in {c.name for c in h.sim.pbx.channels()}
+
+
+@pytest.mark.asyncio
+async def test_a_daemon_dying_as_its_transfer_hangs_up_the_agent_does_not_let_the_caller_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The daemon dies just after it sent the Hangup of the agent's leg: the Dial returns
+    # DIALSTATUS=ANSWER to a caller no daemon will queue again. The transfer named that leg on
+    # the caller's channel first (HOTLINE_TRANSFERRED, equal to DIALEDPEERNAME), so
+    # [hotline-resume] offers the caller to the next daemon instead of hanging them up.
+    async with daemon_with_api(tmp_path, monkeypatch) as (h, api):
+        call = await answered_call(h)
+        first_leg, channel = call.state.agent_channel, call.facts.channel
+        await h.daemon.agi.stop_listening()  # the resume is for the next daemon
+        h.sim.faults.cut_agi_before("Hangup")
+        body = {"agent": other(call.state.agent_id), "reason": "specialist"}
+        r = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
+        assert r.status_code == 200
+        await h.wait_for(
+            lambda: h.sim.pbx.get_var(channel, "DIALSTATUS") == "ANSWER", "the Dial returning"
+        )
+        marked = h.sim.pbx.get_var(channel, "HOTLINE_TRANSFERRED")
+        assert marked == first_leg == h.sim.pbx.get_var(channel, "DIALEDPEERNAME")
+        await h.kill_daemon()
+        await h.start_daemon(login=False)
+        await h.wait_for(
+            lambda: any(c.call_id == call.call_id for c in h.daemon.registry), "the resume"
+        )
+        resumed = next(c for c in h.daemon.registry if c.call_id == call.call_id)
+        await h.wait_for(lambda: resumed.state.agent_channel is not None, "the next answer")
+        assert channel in {c.name for c in h.sim.pbx.channels()}
+        assert resumed.state.agent_channel != first_leg

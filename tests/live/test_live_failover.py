@@ -107,3 +107,47 @@ async def test_a_waiting_caller_is_resumed_by_the_restarted_daemon(rig: LiveRig)
     await rig.hang_up(waiting)
     row = await rig.daemon.ended_call(waiting.uniqueid)
     assert row["outcome"] == "answered"
+
+
+async def test_a_caller_whose_transfer_outlives_the_daemon_is_resumed(rig: LiveRig) -> None:
+    """A transfer's window: the daemon names the agent's leg on the caller's channel
+    (``HOTLINE_TRANSFERRED``, AMI Setvar), hangs that leg up, and dies before the Dial's return
+    reaches it. Here the daemon is SIGKILLed while the two talk and the suite sends those same
+    two actions: the Dial returns DIALSTATUS=ANSWER with DIALEDPEERNAME equal to the marker, and
+    the rendered [hotline-resume] must offer the caller to the restarted daemon, not hang up."""
+    await rig.daemon.login("1001")
+    mark = rig.events.mark()
+    talking = await to_agent(rig, "13800000025")
+    answer = await rig.events.wait(dial_end(talking, "ANSWER"), "the agent's answer", after=mark)
+    leg = answer.get("DestChannel") or ""
+    assert leg.startswith("Local/1001@live-phones-")
+    assert await rig.daemon.kill() == -9
+    mark = rig.events.mark()
+    marked = await rig.ami.action(
+        "Setvar",
+        [("Channel", talking.channel), ("Variable", "HOTLINE_TRANSFERRED"), ("Value", leg)],
+    )
+    assert marked.ok, marked.message
+    hung_up = await rig.ami.action("Hangup", [("Channel", leg)])
+    assert hung_up.ok, hung_up.message
+    # the Dial returned ANSWER to a caller no daemon holds: [hotline-resume] goes on to AGI()
+    resume = await rig.events.wait(
+        lambda m: (
+            m.name == "Newexten"
+            and m.get("Uniqueid") == talking.uniqueid
+            and m.get("Context") == "hotline-resume"
+            and m.get("Application") == "AGI"
+        ),
+        "the resume attempt",
+        after=mark,
+    )
+    assert "/resume?" in (resume.get("AppData") or "")
+    await rig.daemon.start()
+    await rig.daemon.login("1002")
+    await rig.events.wait(dial_end(talking, "ANSWER"), "1002's answer of the caller", after=mark)
+    assert not rig.events.since(
+        mark, lambda m: m.name == "Hangup" and m.get("Uniqueid") == talking.uniqueid
+    )
+    await rig.hang_up(talking)
+    row = await rig.daemon.ended_call(talking.uniqueid)
+    assert row["outcome"] == "answered"

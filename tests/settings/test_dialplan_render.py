@@ -62,7 +62,8 @@ def test_resume_context_is_done_only_when_the_daemon_says_so() -> None:
     assert done == [
         ' same => n,GotoIf($["${AGISTATUS}"="HANGUP"]?done)',
         ' same => n,GotoIf($["${HOTLINE_DONE}"="1"]?done)',
-        ' same => n,GotoIf($["${DIALSTATUS}"="ANSWER"]?done)',
+        ' same => n,GotoIf($["${DIALSTATUS}"="ANSWER"'
+        ' & "${HOTLINE_TRANSFERRED}"!="${DIALEDPEERNAME}"]?done)',
     ]
     last = names.RESUME_ATTEMPTS
     assert f" same => n,GotoIf($[${{HOTLINE_RESUMES}}>={last}]?hotline-fallback,s,1)" in code
@@ -225,13 +226,28 @@ def test_check_extensions_flags_answered_urls_without_the_dialstatus_check() -> 
     # ?answered=1 tells the daemon it need not set HOTLINE_DONE after an answered call: the
     # [hotline-resume] must then end the caller on DIALSTATUS=ANSWER itself
     text = render_all(shipped())["extensions.conf"]
-    check = ' same => n,GotoIf($["${DIALSTATUS}"="ANSWER"]?done)\n'
+    check = (
+        ' same => n,GotoIf($["${DIALSTATUS}"="ANSWER"'
+        ' & "${HOTLINE_TRANSFERRED}"!="${DIALEDPEERNAME}"]?done)\n'
+    )
     assert check in text
     issues = [str(i) for i in check_extensions(text.replace(check, ""), "x.conf")]
     assert len(issues) == 1
     assert issues[0].startswith("x.conf: [hotline-resume]: an AGI URL says ?answered=1 but")
     own = text.replace(check, "").replace("?answered=1&", "?")  # a dialplan of one's own
     assert check_extensions(own, "x.conf") == []
+
+
+def test_check_extensions_flags_an_answered_dial_check_that_lets_a_transferred_caller_go() -> None:
+    # A dialplan rendered before HOTLINE_TRANSFERRED: a daemon dying between a transfer's
+    # Hangup of the agent's leg and the caller's next place leaves DIALSTATUS=ANSWER
+    text = render_all(shipped())["extensions.conf"]
+    marker = ' & "${HOTLINE_TRANSFERRED}"!="${DIALEDPEERNAME}"'
+    assert text.count(marker) == 1
+    issues = [str(i) for i in check_extensions(text.replace(marker, ""), "x.conf")]
+    assert len(issues) == 1
+    assert issues[0].startswith('x.conf: [hotline-resume]: the "${DIALSTATUS}"="ANSWER"')
+    assert "transferred caller" in issues[0]
 
 
 def test_check_extensions_flags_answered_urls_in_the_entry_context_before_any_answer() -> None:

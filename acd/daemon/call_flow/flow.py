@@ -343,12 +343,14 @@ class CallFlow:
 
     async def _store_place(self, session: AgiSession, call: Call, place: Place) -> None:
         """What a daemon resuming this caller needs (and the fallback Queue()'s QUEUE_PRIO)."""
-        await session.set_variables(*place.pairs())
+        pairs = place.pairs()
         if call.state.legs_done > 0:
             # queued again after a conversation (a transfer): the earlier Dial's ANSWER must
-            # not tell the dialplan this caller is finished should the daemon die now (the
-            # Transferred step has already cleared last_leg: this asks whether one took place)
-            await session.set_variable(names.ASTERISK_DIALSTATUS, "")
+            # not tell a dialplan rendered before HOTLINE_TRANSFERRED that this caller is
+            # finished should the daemon die now (the Transferred step has already cleared
+            # last_leg: this asks whether one took place). Same MSet, no command of its own.
+            pairs = (*pairs, (names.ASTERISK_DIALSTATUS, ""))
+        await session.set_variables(*pairs)
 
     def _after_leg(self, session: AgiSession, call: Call) -> Requeue | None:
         """A conversation ended: the caller's next queue entry if a transfer was asked for

@@ -25,14 +25,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from acd.asterisk.aio.ami_session import AmiError
 from acd.daemon.ami_port import ActionResult, AmiActions
 from acd.daemon.call_state import CallState
 from acd.daemon.calls import CallRegistry, TransferAccepted, TransferAsk
 from acd.daemon.dialling import FlowSettings
 from acd.engine.model import VIP_PRIORITY_BOOST
+from acd.logging import get_logger
 from acd.settings import names
 from acd.settings.schema_routing import AGENTS_TARGET, TransferRules
 from acd.storage.commands import AppendAudit
+
+log = get_logger(__name__)
 
 TargetKind = Literal["queue", "agent"]
 UNRESTRICTED_ROLES = frozenset({"supervisor", "qa", "admin"})
@@ -132,7 +136,11 @@ class AgentLeg:
             raise NotInConversation(f"call {call.call_id}: the caller's channel is gone")
         result = await ami.action("Hangup", [("Channel", leg)], timeout=10)
         if not result.ok:  # "No such channel": the agent hung up first, the call is over
-            await self._mark(ami, call, "")  # finished after all: [hotline-resume] ends it
+            try:
+                await self._mark(ami, call, "")  # finished after all: [hotline-resume] ends it
+            except (AmiError, OSError) as exc:
+                # left: once this daemon lets them go, the caller is offered to it again
+                log.warning("transfer_mark_left", call_id=call.call_id, error=str(exc))
             raise NotInConversation(f"call {call.call_id}: the agent's leg is already gone")
 
     @staticmethod

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -18,11 +19,16 @@ import pytest
 
 from acd.app.daemon import RunOptions
 from acd.cli.main import main
-from acd.daemon.call_state import fold
+from acd.daemon.call_state import CallState, fold
 from acd.daemon.call_steps import Answered, Arrival, LegEnded, Offered, Queued, Transferred
 from acd.daemon.calls import Call
 from acd.daemon.ivr_port import Features
-from acd.daemon.transfers import TransferNotAllowed, check_transfer
+from acd.daemon.transfers import (
+    AgentLeg,
+    NotInConversation,
+    TransferNotAllowed,
+    check_transfer,
+)
 from acd.settings.schema_routing import TransferRules
 from recordings import catalogue
 from tests.daemon import harness as harness_module
@@ -347,3 +353,69 @@ async def test_a_daemon_dying_as_its_transfer_hangs_up_the_agent_does_not_let_th
         await h.wait_for(lambda: resumed.state.agent_channel is not None, "the next answer")
         assert channel in {c.name for c in h.sim.pbx.channels()}
         assert resumed.state.agent_channel != first_leg
+
+
+@dataclass(frozen=True)
+class Reply:
+    ok: bool
+    message: str = ""
+    action_id: str = ""
+
+
+@dataclass
+class Asterisk:
+    """AMI as the transfer meets it: every action answered, those named in ``gone`` with
+    "No such channel" (the channel already hung up)."""
+
+    gone: set[str] = field(default_factory=set)
+    sent: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    async def action(
+        self,
+        name: str,
+        headers: Iterable[tuple[str, str]] = (),
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - AmiClient's signature
+    ) -> Reply:
+        self.sent.append((name, dict(headers)))
+        if name in self.gone:
+            return Reply(False, "No such channel")
+        return Reply(True)
+
+
+CALLER, LEG = "Local/5550100@caller-sim-00000001;1", "PJSIP/2001-00000002"
+
+
+def talking_state() -> CallState:
+    return fold(Arrival("c1", "c1", CALLER, "5550100", None, 0.0), [Answered(1.0, "2001", LEG)])
+
+
+def actions(asterisk: Asterisk) -> list[tuple[str, str | None, str | None]]:
+    return [(name, h.get("Channel"), h.get("Value")) for name, h in asterisk.sent]
+
+
+@pytest.mark.asyncio
+async def test_the_transfer_names_the_agents_leg_on_the_caller_before_hanging_it_up() -> None:
+    asterisk = Asterisk()
+    await AgentLeg(lambda: asterisk).hang_up(talking_state())
+    assert asterisk.sent[0][1]["Variable"] == "HOTLINE_TRANSFERRED"
+    assert actions(asterisk) == [("Setvar", CALLER, LEG), ("Hangup", LEG, None)]
+
+
+@pytest.mark.asyncio
+async def test_a_leg_already_gone_clears_the_mark_and_a_caller_gone_sends_no_hangup() -> None:
+    # the agent hung up first: the caller's conversation is over, and the mark must not make
+    # [hotline-resume] offer them to a daemon again
+    asterisk = Asterisk(gone={"Hangup"})
+    with pytest.raises(NotInConversation, match="the agent's leg is already gone"):
+        await AgentLeg(lambda: asterisk).hang_up(talking_state())
+    assert actions(asterisk) == [
+        ("Setvar", CALLER, LEG),
+        ("Hangup", LEG, None),
+        ("Setvar", CALLER, ""),
+    ]
+    # the caller hung up: nothing to transfer, the agent's leg is left alone
+    asterisk = Asterisk(gone={"Setvar"})
+    with pytest.raises(NotInConversation, match="the caller's channel is gone"):
+        await AgentLeg(lambda: asterisk).hang_up(talking_state())
+    assert [name for name, _ in asterisk.sent] == ["Setvar"]

@@ -17,7 +17,11 @@ logged in (``CoreShowChannels``):
   followed, and corrected to ``answered`` only if that Dial is answered (``DialEnd`` ANSWER; the
   Dial outlives the session, RECORDED q2 c2); a ring answered after a SIGKILL likewise, also
   when the answer came before this daemon was up (the caller's ``Dial`` is bridged in
-  ``CoreShowChannels``: answered, at the time of that look, the real one being unseen).
+  ``CoreShowChannels``: answered, at the time of that look, the real one being unseen);
+- a row this daemon took again (``resumed``), or one handed back after a conversation (a
+  transferred caller waiting again, by a daemon whose sessions were cancelled; within a day):
+  its outcome is not written here, but the legs it holds are over and their recordings are
+  catalogued (``LegsOver``): the resuming flow catalogues only its own legs.
 Decisions are the pure ``closure``; the rest reads the rows, asks AMI and writes.
 """
 
@@ -47,6 +51,10 @@ from acd.storage.models.calls import Outcome
 
 log = get_logger(__name__)
 
+# A handed-back row's legs are looked at by the starts of this long after it: a leg whose file
+# never came is not waited for (up to 5 s each) at every start for ever.
+LEGS_OVER_WITHIN_S = 86_400.0
+
 
 @dataclass(frozen=True, slots=True)
 class OpenCall:
@@ -63,6 +71,18 @@ class OpenCall:
     # if that Dial is seen answered
     handed_back: bool = False
     legs: tuple[LegRow, ...] = ()  # the answered legs the row holds (calls.agent_legs)
+
+
+@dataclass(frozen=True, slots=True)
+class LegsOver:
+    """A row whose answered legs are all over and whose outcome is not this module's to write:
+    taken again by this daemon (route ``resume``: its flow writes the row now), or handed back
+    after a conversation (a transferred caller, by a daemon whose sessions were cancelled).
+    The caller came back through the dialplan, so the legs' Dials ended; their recordings are
+    catalogued here, which the resuming flow (its own legs only) does not."""
+
+    call: OpenCall
+    resumed: bool  # False: handed back, its row then takes the first leg's recording id
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +133,8 @@ class CallReconcile:
         self._queued: set[str] = set()  # Uniqueids seen joining a Queue()
         self._resumed: set[str] = set()  # call ids this daemon took again: never closed here
         self._finished = False
-        # a followed call's hang-up, or None: one stopped being followed (resumed)
-        self._ended: asyncio.Queue[tuple[OpenCall, float] | None] = asyncio.Queue()
+        # a followed call's hang-up, or a resumed row's legs to catalogue
+        self._ended: asyncio.Queue[tuple[OpenCall, float] | LegsOver] = asyncio.Queue()
         self.closed = 0
 
     def resumed(self, call_id: str) -> None:
@@ -125,7 +145,7 @@ class CallReconcile:
         for uniqueid, call in list(self._following.items()):
             if call.call_id == call_id:
                 del self._following[uniqueid]
-                self._ended.put_nowait(None)
+                self._ended.put_nowait(LegsOver(call, resumed=True))
 
     async def run(self, ami: AmiClient, ami_up: asyncio.Event) -> None:
         """Once the first AMI login is done: close or follow every open row, then follow the
@@ -137,16 +157,20 @@ class CallReconcile:
                 return
             while self._following or not self._ended.empty():
                 ended = await self._ended.get()
-                if ended is not None:
+                if isinstance(ended, LegsOver):
+                    await self._legs_over(ended)
+                else:
                     await self._close(*ended, observed=True)
         finally:
             unsubscribe()
             self._finished, self._resumed, self._queued = True, set(), set()
 
     async def _start(self, ami: AmiClient) -> bool:
-        rows = await self._open_rows()
+        rows, over = await self._open_rows()
+        for call in over:
+            self._ended.put_nowait(LegsOver(call, resumed=call.call_id in self._resumed))
         if not rows:
-            return False
+            return not self._ended.empty()
         try:
             channels = await ami.action("CoreShowChannels", timeout=10)
         except AmiError as exc:
@@ -174,15 +198,24 @@ class CallReconcile:
         for call in gone:
             await self._close(call, now, False)
         log.info("call_reconcile", open_rows=len(rows), following=len(self._following))
-        return bool(self._following)
+        return bool(self._following) or not self._ended.empty()
 
-    async def _open_rows(self) -> list[OpenCall]:
+    async def _open_rows(self) -> tuple[list[OpenCall], list[OpenCall]]:
+        """(rows to close or follow, rows whose legs are over: ``LegsOver``)."""
         t = CallRow.__table__
         failed_talking = and_(
             t.c.outcome == "failed", t.c.answered_at.is_not(None), t.c.hung_up_by == "system"
         )
         handed_back = and_(
             t.c.outcome == "fallback", t.c.answered_at.is_(None), t.c.hung_up_by == "system"
+        )
+        handed_back_talked = and_(  # a transferred caller waiting again (legs only), once
+            t.c.outcome == "fallback",
+            t.c.answered_at.is_not(None),
+            t.c.hung_up_by == "system",
+            t.c.agent_legs.is_not(None),
+            t.c.recording_id.is_(None),
+            t.c.ended_at >= utc(self._clock() - LEGS_OVER_WITHIN_S),
         )
         query = select(
             t.c.id,
@@ -192,7 +225,10 @@ class CallReconcile:
             t.c.agent_id,
             t.c.outcome,
             t.c.agent_legs,
-        ).where(or_(t.c.outcome.is_(None), failed_talking, handed_back), t.c.handled_by == "daemon")
+        ).where(
+            or_(t.c.outcome.is_(None), failed_talking, handed_back, handed_back_talked),
+            t.c.handled_by == "daemon",
+        )
         async with self._db.connect() as conn:
             result = await conn.execute(query)
             found = [
@@ -208,11 +244,13 @@ class CallReconcile:
                 )
                 for r in result
             ]
-        return [
+        over = [
             c
             for c in found
-            if self._registry.get(c.call_id) is None and c.call_id not in self._resumed
+            if c.call_id in self._resumed or (c.handed_back and c.answered_at is not None)
         ]
+        rows = [c for c in found if self._registry.get(c.call_id) is None and c not in over]
+        return rows, over
 
     def _on_event(self, event: Message) -> None:
         uniqueid = event.get("Uniqueid") or ""
@@ -250,13 +288,22 @@ class CallReconcile:
             recording_id=recording_id,
         )
 
+    async def _legs_over(self, over: LegsOver) -> None:
+        call = over.call
+        recording_id = await self._catalogue(call) if call.legs else None
+        if recording_id is not None and not over.resumed:  # read again at the next start if not
+            key = f"{call.call_id}:reconciled-legs"
+            values: dict[str, object] = {"recording_id": recording_id}
+            self._store(UpsertCall(idempotency_key=key, call_id=call.call_id, values=values))
+        log.info("call_legs_catalogued", call_id=call.call_id, recording_id=recording_id)
+
     async def _catalogue(self, call: OpenCall) -> str | None:
         if self._recording is None or call.answered_at is None:
             return None
         # No look for the files first: one may still be written as the Hangup arrives (the
         # catalogue waits for it to settle, and logs one that never comes). Each answered leg
         # the row holds, with the file its daemon ordered (rows of calls that daemon had
-        # resumed hold none of that daemon's legs: not catalogued here).
+        # resumed hold none of that daemon's own legs: those are not catalogued here).
         recording = self._recording
         legs: list[Leg] = []
         for number, row in enumerate(call.legs, start=1):

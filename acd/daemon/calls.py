@@ -131,7 +131,7 @@ class CallSignals:
 class Call:
     """A live call: ``facts`` (frozen), ``steps`` (frozen, in order), ``state`` (their fold)."""
 
-    __slots__ = ("_state", "_steps", "facts", "resumed", "signals")
+    __slots__ = ("_state", "_steps", "facts", "resumed", "signals", "transfer_marked")
 
     def __init__(self, facts: Arrival, *, first_seq: int = 0, leg_base: int = 0) -> None:
         """``first_seq``: where the timeline's numbering starts (a call resumed after its daemon
@@ -140,6 +140,9 @@ class Call:
         self.facts = facts
         self.resumed = first_seq > 0  # another daemon had it first (route ``resume``)
         self.signals = CallSignals()
+        # a transfer was tried: its mark (HOTLINE_TRANSFERRED) may be on the caller's channel,
+        # so the flow ends the session with HOTLINE_DONE (acd.daemon.transfers.AgentLeg)
+        self.transfer_marked = False
         self._steps: list[Step] = []
         self._state = CallState(facts, name=facts.name, steps=first_seq, leg_base=leg_base)
 

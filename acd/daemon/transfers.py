@@ -116,32 +116,51 @@ def requeue_for(call: CallState, target: str, settings: FlowSettings) -> Requeue
 class AgentLeg:
     """Hangs up the agent's leg of a conversation (the call flow's side of a transfer).
 
-    First it names that leg on the caller's channel (``HOTLINE_TRANSFERRED``, AMI ``Setvar``):
+    With it, it names that leg on the caller's channel (``HOTLINE_TRANSFERRED``, AMI ``Setvar``):
     the Dial then returns ``DIALSTATUS=ANSWER`` with ``DIALEDPEERNAME`` equal to it, and the
     rendered ``[hotline-resume]`` offers the caller to a daemon again instead of letting them
     go, should this daemon die before it queues them again (the caller's FastAGI session is
-    blocked in the Dial until the leg ends, so only AMI can mark the channel beforehand)."""
+    blocked in the Dial until the leg ends, so only AMI can mark the channel beforehand). A mark
+    on a conversation that was not transferred after all would have a finished caller offered
+    again: the call flow then ends the session with ``HOTLINE_DONE`` (``Call.transfer_marked``)."""
 
     def __init__(self, ami: Callable[[], AmiActions | None]) -> None:
         self._ami = ami
 
     async def hang_up(self, call: CallState) -> None:
-        """Raises ``NotInConversation`` when the leg (or the caller) is already gone,
-        ``ConnectionError`` when Asterisk cannot be reached."""
+        """Raises ``NotInConversation`` when the agent's leg is already gone, ``ConnectionError``
+        (or an ``AmiError``) when Asterisk cannot be reached."""
         ami = self._ami()
         leg = call.agent_channel
         if ami is None or leg is None:
             raise ConnectionError("no AMI connection: calls cannot be transferred")
-        if not (await self._mark(ami, call, leg)).ok:  # "No such channel": the caller left
-            raise NotInConversation(f"call {call.call_id}: the caller's channel is gone")
-        result = await ami.action("Hangup", [("Channel", leg)], timeout=10)
-        if not result.ok:  # "No such channel": the agent hung up first, the call is over
-            try:
-                await self._mark(ami, call, "")  # finished after all: [hotline-resume] ends it
-            except (AmiError, OSError) as exc:
-                # left: once this daemon lets them go, the caller is offered to it again
-                log.warning("transfer_mark_left", call_id=call.call_id, error=str(exc))
+        # Both written before either answer comes (one AMI session: Asterisk runs them in that
+        # order), so no round trip separates the mark from the Hangup.
+        marked, hung_up = await asyncio.gather(
+            self._mark(ami, call, leg),
+            ami.action("Hangup", [("Channel", leg)], timeout=10),
+            return_exceptions=True,
+        )
+        if isinstance(hung_up, BaseException):
+            raise hung_up
+        if not hung_up.ok:  # "No such channel": the agent hung up first, the call is over
+            if not isinstance(marked, BaseException) and marked.ok:
+                await self._unmark(ami, call)
             raise NotInConversation(f"call {call.call_id}: the agent's leg is already gone")
+        if isinstance(marked, BaseException) or not marked.ok:
+            # transferred all the same; unmarked, a daemon dying before the caller is queued
+            # again lets them go (as before the mark existed)
+            why = str(marked) if isinstance(marked, BaseException) else marked.message
+            log.warning("transfer_not_marked", call_id=call.call_id, error=why)
+
+    async def _unmark(self, ami: AmiActions, call: CallState) -> None:
+        try:
+            cleared = await self._mark(ami, call, "")
+        except (AmiError, OSError) as exc:
+            cleared = None
+            log.warning("transfer_mark_left", call_id=call.call_id, error=str(exc))
+        if cleared is not None and not cleared.ok:
+            log.warning("transfer_mark_left", call_id=call.call_id, error=cleared.message)
 
     @staticmethod
     async def _mark(ami: AmiActions, call: CallState, leg: str) -> ActionResult:

@@ -31,7 +31,9 @@ _VARIABLE = re.compile(r"\bHOTLINE_[A-Z0-9_]+\b")
 _SECTION = re.compile(r"^\[([^\]]+)\]")
 _DONE = f"${{{names.VAR_DONE}}}"
 _ANSWERED_DIAL = f'"${{{names.ASTERISK_DIALSTATUS}}}"="ANSWER"'
-_TRANSFERRED = f"${{{names.VAR_TRANSFERRED}}}"
+# the answered Dial's test must exclude the leg a transfer hung up (the order of the two sides
+# is the rendered one; an "=" there would mean the opposite)
+_NOT_TRANSFERRED = f'"${{{names.VAR_TRANSFERRED}}}"!="${{{names.ASTERISK_DIALEDPEERNAME}}}"'
 # the Answer application as a priority's application, with or without its parentheses
 _ANSWER_APP = re.compile(r",\s*answer\s*(\(|$)", re.IGNORECASE)
 
@@ -115,7 +117,7 @@ def check_extensions(text: str, file: str = "dialplan/extensions.conf") -> list[
             done_checked = True
         if context == names.CONTEXT_RESUME and "GotoIf(" in line and _ANSWERED_DIAL in line:
             answer_checked = True
-            transfer_checked = transfer_checked or _TRANSFERRED in line
+            transfer_checked = transfer_checked or _NOT_TRANSFERRED in line
         if context == names.CONTEXT_ANSWER and "MixMonitor(" in line:
             records = True
         if context == names.CONTEXT_ANSWER and "Return(${MIXMONITOR_FILENAME})" in line:

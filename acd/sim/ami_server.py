@@ -149,6 +149,11 @@ class AmiSession:
             self.abort()
             self.server.forget(self)
 
+    def _dropped_by(self, action: Message) -> bool:
+        """Whether a fault hook run as ``action`` arrives dropped this connection."""
+        self.server.faults.action_arrives(action.get("Action") or "")
+        return self._closed
+
     async def _process(self) -> bool:
         """Handle every complete action; False once the connection is over."""
         while True:
@@ -158,10 +163,11 @@ class AmiSession:
             if isinstance(event, ConnectionClosed):
                 return False
             assert isinstance(event, ActionReceived)
+            if self._dropped_by(event.message):  # never carried out
+                return False
             if self.server.faults.ami_stalled:
                 self.server.faults.ami_actions_ignored += 1
                 continue  # read and never answered, Ping included
-            self.server.faults.action_arrives(event.message.get("Action") or "")
             await self.server.actions.handle(self, event.message)
             if self._closed:
                 return False

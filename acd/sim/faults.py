@@ -58,7 +58,8 @@ class Faults:
         self._on_drop_ami: Callable[[], None] | None = None
         self._on_qualify: Callable[[str, float | None], None] | None = None
         self._on_cut_agi: Callable[[], None] | None = None
-        self._cut_agi_before: str | None = None  # an AMI action's name, lower case
+        # one-shot hooks: an AMI action's name (lower case) -> what happens just before it
+        self._before_action: dict[str, Callable[[], None]] = {}
 
     def bind(
         self,
@@ -84,17 +85,23 @@ class Faults:
         if self._on_cut_agi is not None:
             self._on_cut_agi()
 
+    def before_action(self, action: str, do: Callable[[], None]) -> None:
+        """Run ``do`` just before the next AMI action named ``action`` is carried out
+        (one-shot): what happens on the PBX between a client's sending an action and
+        Asterisk's running it (a channel hung up meanwhile)."""
+        self._before_action[action.strip().lower()] = do
+
     def cut_agi_before(self, action: str) -> None:
         """End every open FastAGI connection, as a killed server, just before the next AMI
         action named ``action`` is carried out (one-shot): a daemon that dies right after
         sending it, before it hears of the action's effect on its callers."""
-        self._cut_agi_before = action.lower()
+        self.before_action(action, self.cut_agi)
 
     def action_arrives(self, action: str) -> None:
         """Called by the AMI server before it carries out each action."""
-        if self._cut_agi_before is not None and action.lower() == self._cut_agi_before:
-            self._cut_agi_before = None
-            self.cut_agi()
+        do = self._before_action.pop(action.strip().lower(), None)
+        if do is not None:
+            do()
 
     def refuse_ami(self, on: bool = True) -> None:
         """AMI down (on) or back (off); switching it on drops every connection."""
@@ -137,7 +144,7 @@ class Faults:
         """Switch every lasting fault off."""
         self._ami_stalled = self._agi_refused = self._agi_dropped = self._agi_hangup = False
         self._ami_refused = False
-        self._cut_agi_before = None
+        self._before_action.clear()
 
     # -- state read by the runtime --------------------------------------------------------------
     @property

@@ -46,6 +46,8 @@ async def test_listeners_after_a_cancelled_http_server_are_heard(tmp_path: Path)
         async with asyncio.timeout(10):
             while not server.listening:
                 await asyncio.sleep(0.01)
+        assert server._sock is not None
+        number = server._sock.fileno()  # the descriptor a later socket is given again
         serving.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await serving
@@ -59,6 +61,7 @@ async def test_listeners_after_a_cancelled_http_server_are_heard(tmp_path: Path)
                 listener.listen(8)
                 listener.setblocking(False)
                 listeners.append(listener)
+            assert number in [listener.fileno() for listener in listeners]
             assert [await accepts(listener) for listener in listeners] == [True, True, True]
         finally:
             for listener in listeners:

@@ -244,10 +244,11 @@ def test_check_extensions_flags_an_answered_dial_check_that_lets_a_transferred_c
     text = render_all(shipped())["extensions.conf"]
     marker = ' & "${HOTLINE_TRANSFERRED}"!="${DIALEDPEERNAME}"'
     assert text.count(marker) == 1
-    issues = [str(i) for i in check_extensions(text.replace(marker, ""), "x.conf")]
-    assert len(issues) == 1
-    assert issues[0].startswith('x.conf: [hotline-resume]: the "${DIALSTATUS}"="ANSWER"')
-    assert "transferred caller" in issues[0]
+    for wrong in ("", marker.replace("!=", "=")):  # missing, or the opposite test
+        issues = [str(i) for i in check_extensions(text.replace(marker, wrong), "x.conf")]
+        assert len(issues) == 1, wrong
+        assert issues[0].startswith('x.conf: [hotline-resume]: the "${DIALSTATUS}"="ANSWER"')
+        assert "transferred caller" in issues[0]
 
 
 def test_check_extensions_flags_answered_urls_in_the_entry_context_before_any_answer() -> None:

@@ -212,6 +212,7 @@ class Conversation:
         if refused is None and self._agent_leg is None:
             refused = ConnectionError("no AMI connection: calls cannot be transferred")
         if refused is None and self._agent_leg is not None:
+            call.transfer_marked = True
             try:
                 await self._agent_leg.hang_up(state)
             except Exception as exc:  # the caller's HTTP request gets it

@@ -392,10 +392,12 @@ class CallFlow:
         answered (``DIALSTATUS=ANSWER``: a leg ends only after an answered Dial; a transfer
         clears ``last_leg``, and ``_store_place`` the channel's DIALSTATUS). A dialplan of
         one's own may test ``HOTLINE_DONE`` alone: it still gets it. One FastAGI command fewer
-        on nearly every call (issue 13)."""
+        on nearly every call (issue 13). Not after a transfer was tried: its mark
+        (``HOTLINE_TRANSFERRED``) may name the last leg, which [hotline-resume] reads as "not
+        finished"."""
         if not _rendered_dialplan(session):
             return False
-        return session.hung_up or call.state.last_leg is not None
+        return session.hung_up or (call.state.last_leg is not None and not call.transfer_marked)
 
     async def no_callers_waiting(self) -> None:
         await self._waiter.none_waiting.wait()

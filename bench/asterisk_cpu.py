@@ -46,6 +46,14 @@ timestamps (``timestampevents = yes``; else the time this process read the event
 
 The key is pressed (AMI PlayDTMF on the customer's side) as soon as the prompt starts.
 
+``--mode freed``: callers waiting, an agent becomes free. Every agent paused (the hotline's API,
+app_queue's ``QueuePause``); one caller at a time presses 0 and waits in the queue (music on
+hold); ``--hold`` s, plus up to one more (seeded, the same for both sides), after the queue
+entry one agent is freed (``unpause`` over the API on an open connection, as a supervisor's
+desk or the agent's own would; ``QueuePause Paused: false``): ``agent_freed_to_ring_ms`` from
+sending that request to the agent's ``DialBegin`` on the caller (this host's clock against
+Asterisk's timestamps). The caller hangs up at the ring and the agent is paused again.
+
 Exit codes: 0 done, 2 no Asterisk answered on AMI (or refused the login, or its process is not
 on this host).
 
@@ -53,6 +61,7 @@ on this host).
     python bench/asterisk_cpu.py --json --calls 25 --interval 3
     python bench/asterisk_cpu.py --json --agents 80 --interval 0.5 --idle-s 20
     python bench/asterisk_cpu.py --json --mode ring --samples 40
+    python bench/asterisk_cpu.py --json --mode freed --samples 40
 """
 
 from __future__ import annotations
@@ -63,6 +72,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import secrets
 import statistics
 import sys
@@ -75,6 +85,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
 
 from acd.asterisk.aio.ami_client import AmiClient, AmiError
 from acd.asterisk.ami.message import Message
@@ -307,6 +319,9 @@ class Bench:
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
     placed: int = 0
     hotline_runs: int = 0
+    # the hotline side's API, while it is set up: one connection kept open, so that freeing an
+    # agent costs the request, not a new client and connection
+    api: httpx.AsyncClient | None = None
 
     @asynccontextmanager
     async def side(self, side: str) -> AsyncIterator[str]:
@@ -331,8 +346,13 @@ class Bench:
         await daemon.start()
         try:
             await daemon.login(*self.agents)
-            yield
+            async with httpx.AsyncClient(
+                base_url=daemon.url, headers=daemon.headers(), timeout=15
+            ) as api:
+                self.api = api
+                yield
         finally:
+            self.api = None
             await daemon.stop()
 
     @asynccontextmanager
@@ -353,6 +373,23 @@ class Bench:
             reply = await self.ami.action("QueueAdd" if add else "QueueRemove", headers)
             if add and not reply.ok:
                 raise RuntimeError(f"QueueAdd {agent}: {reply.message}")
+
+    async def available(self, side: str, agent: str, *, ready: bool) -> None:
+        """Pause or free one agent: the hotline's API (as a supervisor's desk does), app_queue's
+        ``QueuePause``."""
+        if side == "hotline":
+            assert self.api is not None
+            action = "unpause" if ready else "pause"
+            reply = await self.api.post(f"/agents/{agent}/{action}", json={})
+            if reply.status_code != 200:
+                raise RuntimeError(f"{action} {agent}: {reply.status_code} {reply.text}")
+            return
+        queue = APP_QUEUE_RECORDED if self.recording else APP_QUEUE
+        headers = [("Queue", queue), ("Interface", endpoint(agent))]
+        paused = [("Paused", "false" if ready else "true")]
+        result = await self.ami.action("QueuePause", [*headers, *paused])
+        if not result.ok:
+            raise RuntimeError(f"QueuePause {agent}: {result.message}")
 
     def _app_queue_recording(self, context: str) -> list[tuple[str, str]]:
         """With ``--recording`` the app_queue side records too, into bench-cpu-rec: the
@@ -643,6 +680,58 @@ def step_table(samples: Sequence[dict[str, Any]], key: str = "steps") -> dict[st
     }
 
 
+async def freed_sample(bench: Bench, side: str, context: str, agent: str, hold_s: float) -> float:
+    """Every agent paused; a caller who presses 0 waits in the queue (music on hold); ``hold_s``
+    after the queue entry one agent is freed: ms from the request freeing them (this host's
+    clock, as Asterisk's event timestamps) to that agent's ``DialBegin`` on the caller."""
+    mark = bench.seen.mark()
+    uid, phone_id = await bench.originate(context, CALLERS_PRESSING)
+    on_caller = bench.seen.wait
+    if side == "hotline":  # the place stored before the wait (nobody free: its own MSet)
+        await on_caller(
+            lambda m: (
+                m.name == "AGIExecEnd"
+                and m.get("Uniqueid") == uid
+                and (m.get("Command") or "").startswith(QUEUED)
+            ),
+            "the caller queued",
+            after=mark,
+        )
+    else:
+        await on_caller(is_event("QueueCallerJoin", Uniqueid=uid), "QueueCallerJoin", after=mark)
+    await asyncio.sleep(hold_s)
+    freed = time.time()
+    await bench.available(side, agent, ready=True)
+    ring, _ = await on_caller(is_event("DialBegin", Uniqueid=uid), "DialBegin", after=mark)
+    _, phone = await on_caller(is_event("Newchannel", Uniqueid=phone_id), "phone", after=mark)
+    await bench.ami.action("Hangup", [("Channel", phone.get("Channel") or "")])  # before answer
+    await on_caller(is_event("Hangup", Uniqueid=uid), "the caller's hang-up", after=mark)
+    await asyncio.sleep(0.3)  # the abandoned ring over on both sides before the pause
+    await bench.available(side, agent, ready=False)
+    return (ring - freed) * 1000
+
+
+async def freed_mode(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
+    result: dict[str, Any] = {"mode": "freed", "agents": len(bench.agents), "hold_s": args.hold}
+    for side in args.sides:
+        # the hold varies by up to a second (the same for both sides): app_queue looks for a
+        # free member once a second, a fixed hold would always meet its loop at one phase
+        holds = random.Random(7)
+        samples: list[float] = []
+        async with bench.side(side) as context:
+            for agent in bench.agents:
+                await bench.available(side, agent, ready=False)
+            await asyncio.sleep(args.settle)
+            for n in range(args.samples):
+                agent = bench.agents[n % len(bench.agents)]
+                hold = args.hold + holds.random()
+                samples.append(await freed_sample(bench, side, context, agent, hold))
+                await asyncio.sleep(args.gap)
+        result[side] = {"agent_freed_to_ring_ms": summary(samples)}
+        print(json.dumps({side: result[side]}), file=sys.stderr)
+    return result
+
+
 async def ring_mode(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"mode": "ring", "agents": len(bench.agents)}
     for side in args.sides:
@@ -712,6 +801,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any] | int:
             )
             if args.mode == "ring":
                 return await ring_mode(bench, args)
+            if args.mode == "freed":
+                return await freed_mode(bench, args)
             return await cpu_mode(bench, args)
     finally:
         await ami.close()
@@ -725,7 +816,7 @@ def main() -> None:
         default=os.environ.get("HOTLINE_LIVE_AMI", "127.0.0.1:5038,live,"),
         help="host:port,user,secret of an AMI user with read/write all (HOTLINE_LIVE_AMI)",
     )
-    parser.add_argument("--mode", choices=("cpu", "ring"), default="cpu")
+    parser.add_argument("--mode", choices=("cpu", "ring", "freed"), default="cpu")
     parser.add_argument(
         "--sides", default="hotline,app_queue", help="which sides, in this order each round"
     )
@@ -735,6 +826,9 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=10, help="agents (phones 2001..)")
     parser.add_argument("--samples", type=int, default=40, help="callers per side (ring)")
     parser.add_argument("--gap", type=float, default=0.5, help="seconds between ring samples")
+    parser.add_argument(
+        "--hold", type=float, default=1.0, help="seconds (+0..1) a caller waits before a free agent"
+    )
     parser.add_argument("--idle-s", type=float, default=15.0, help="idle rate measured over")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds after the set-up")
     parser.add_argument("--pause", type=float, default=5.0, help="seconds between cpu runs")

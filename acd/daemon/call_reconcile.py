@@ -249,7 +249,10 @@ class CallReconcile:
             for c in found
             if c.call_id in self._resumed or (c.handed_back and c.answered_at is not None)
         ]
-        rows = [c for c in found if self._registry.get(c.call_id) is None and c not in over]
+        taken = {c.call_id for c in over}
+        rows = [
+            c for c in found if self._registry.get(c.call_id) is None and c.call_id not in taken
+        ]
         return rows, over
 
     def _on_event(self, event: Message) -> None:

@@ -110,6 +110,12 @@ def other(agent_id: str | None) -> str:
     return "2002" if agent_id == "2001" else "2001"
 
 
+async def to_specialist(api: httpx.AsyncClient, call: Call, agent: str) -> httpx.Response:
+    """A supervisor transfers the call to the named agent."""
+    body = {"agent": agent, "reason": "specialist"}
+    return await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
+
+
 async def waiting_for_a_paused_agent(h: Harness, api: httpx.AsyncClient) -> tuple[Call, str]:
     """An answered caller transferred to the other agent, who is paused: the caller waits for
     them. Returns the call and that agent."""
@@ -117,8 +123,7 @@ async def waiting_for_a_paused_agent(h: Harness, api: httpx.AsyncClient) -> tupl
     target = other(call.state.agent_id)
     paused = await api.post(f"/agents/{target}/pause", json={}, headers=SUPERVISOR)
     assert paused.status_code == 200
-    body = {"agent": target, "reason": "specialist"}
-    r = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
+    r = await to_specialist(api, call, target)
     assert r.status_code == 200
     await h.wait_for(lambda: bool(call.state.transfers), "the transfer taking effect")
     waiting = await h.floor(lambda f, _now: [c.call_id for c in f.router.waiting_calls()])
@@ -350,8 +355,7 @@ async def test_a_daemon_dying_as_its_transfer_hangs_up_the_agent_does_not_let_th
         first_leg, channel = call.state.agent_channel, call.facts.channel
         await h.daemon.agi.stop_listening()  # the resume is for the next daemon
         h.sim.faults.cut_agi_before("Hangup")
-        body = {"agent": other(call.state.agent_id), "reason": "specialist"}
-        r = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
+        r = await to_specialist(api, call, other(call.state.agent_id))
         assert r.status_code == 200
         await h.wait_for(  # the Dial returned ANSWER; [hotline-resume] went on to AGI()
             lambda: int(h.sim.pbx.get_var(channel, "HOTLINE_RESUMES") or 0) >= 1,
@@ -465,8 +469,7 @@ async def test_a_transfer_the_agent_beats_lets_the_finished_caller_go(
             h.sim.faults.before_action("Setvar", h.sim.faults.drop_ami)  # the clearing one
 
         h.sim.faults.before_action("Hangup", agent_hangs_up)
-        body = {"agent": other(call.state.agent_id), "reason": "specialist"}
-        r = await api.post(f"/calls/{call.call_id}/transfer", json=body, headers=SUPERVISOR)
+        r = await to_specialist(api, call, other(call.state.agent_id))
         assert r.status_code == 409
         await h.wait_for(
             lambda: channel not in {c.name for c in h.sim.pbx.channels()}, "the caller let go"
